@@ -1,0 +1,63 @@
+// `kheish-daemon serve` (alias `start`): runs the daemon in the foreground until SIGTERM/SIGINT.
+import type { Command } from 'commander';
+import { RoutesFileError } from '../config/routes-file.ts';
+import { ConfigError, type RawServeFlags, resolveServeConfig } from '../config/serve-options.ts';
+import { makeLogger, StartupError, startDaemon } from '../daemon.ts';
+import { StateRootLockedError } from '../store/sqlite/open.ts';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .alias('start')
+    .description('run the daemon in the foreground (SQLite state root; built-in demo route when no routes file)')
+    .option('--bind <addr>', 'listen address [env KHEISH_BIND]', undefined)
+    .option('--state-root <dir>', 'durable state directory [env KHEISH_STATE_ROOT] (default .kheish-daemon)')
+    .option('--workspace-root <dir>', 'tool filesystem root [env KHEISH_WORKSPACE_ROOT]')
+    .option('--routes-file <file>', 'named routes TOML [env KHEISH_ROUTES_FILE]')
+    .option('--default-route <id>', 'override the file default_route [env KHEISH_DEFAULT_ROUTE]')
+    .option('--log-format <fmt>', 'auto | pretty | json [env KHEISH_LOG_FORMAT]')
+    .option('--log-level <lvl>', 'error | warn | info | debug | trace [env KHEISH_LOG_LEVEL]')
+    .option('--event-history-capacity <n>', 'SSE replay window in events, 1..262144 [env KHEISH_EVENT_HISTORY_CAPACITY]')
+    .option('--http-auth-mode <mode>', 'auto | bearer | none [env KHEISH_HTTP_AUTH_MODE]')
+    .option('--http-admin-token <token>', 'admin bearer token [env KHEISH_DAEMON_ADMIN_TOKEN]')
+    .option('--http-admin-token-file <file>', 'file holding the admin token, re-read on change')
+    .option('--http-readonly-token <token>', 'read-only bearer token [env KHEISH_DAEMON_READONLY_TOKEN]')
+    .option('--http-readonly-token-file <file>', 'file holding the read-only token, re-read on change')
+    .option('--http-cors-allow-origin <origin>', 'exact allowed browser origin (repeatable)', collect)
+    .option('--database-url <url>', 'PostgreSQL URL [env KHEISH_DATABASE_URL] (SQLite when absent)')
+    .action(async (flags: RawServeFlags) => {
+      let log: ReturnType<typeof makeLogger> | undefined;
+      try {
+        const config = resolveServeConfig(flags);
+        log = makeLogger(config);
+        const daemon = await startDaemon(config, log);
+        let signals = 0;
+        const onSignal = (sig: string) => {
+          signals++;
+          if (signals > 1) process.exit(130);
+          daemon.shutdown(sig).then(
+            () => process.exit(0),
+            (err) => {
+              log?.error({ err: String(err) }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGTERM', () => onSignal('SIGTERM'));
+        process.on('SIGINT', () => onSignal('SIGINT'));
+      } catch (err) {
+        const known =
+          err instanceof ConfigError ||
+          err instanceof RoutesFileError ||
+          err instanceof StateRootLockedError ||
+          err instanceof StartupError;
+        const message = known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`;
+        process.stderr.write(`kheish-daemon: ${message}\n`);
+        if ((err as { code?: string }).code === 'EADDRINUSE')
+          process.stderr.write('hint: another process listens on that address; pass --bind 127.0.0.1:<free port>\n');
+        process.exit(2);
+      }
+    });
+}

@@ -1,0 +1,128 @@
+// `serve` flags with their environment fallbacks, validated into one ServeConfig.
+import { resolve } from 'node:path';
+
+export type LogFormat = 'auto' | 'pretty' | 'json';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type AuthMode = 'auto' | 'bearer' | 'none';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  stateRoot: string;
+  workspaceRoot: string | null;
+  routesFile: string | null;
+  defaultRoute: string | null;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  eventHistoryCapacity: number;
+  authMode: AuthMode;
+  adminToken: TokenSource | null;
+  readonlyToken: TokenSource | null;
+  corsAllowOrigins: string[];
+  databaseUrl: string | null;
+  maxTurns: number;
+  sqliteSync: 'FULL' | 'NORMAL';
+}
+
+export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
+
+export interface RawServeFlags {
+  bind?: string;
+  stateRoot?: string;
+  workspaceRoot?: string;
+  routesFile?: string;
+  defaultRoute?: string;
+  logFormat?: string;
+  logLevel?: string;
+  eventHistoryCapacity?: string;
+  httpAuthMode?: string;
+  httpAdminToken?: string;
+  httpAdminTokenFile?: string;
+  httpReadonlyToken?: string;
+  httpReadonlyTokenFile?: string;
+  httpCorsAllowOrigin?: string[];
+  databaseUrl?: string;
+}
+
+export class ConfigError extends Error {}
+
+const pick = (flag: string | undefined, env: string | undefined): string | undefined =>
+  flag !== undefined && flag !== '' ? flag : env !== undefined && env !== '' ? env : undefined;
+
+export function parseBind(bind: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(bind.trim());
+  if (!m) throw new ConfigError(`--bind must look like 127.0.0.1:4000 (got "${bind}")`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`--bind port ${port} is out of range`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+  return value as T;
+}
+
+function token(inline: string | undefined, file: string | undefined, name: string): TokenSource | null {
+  if (inline && file) throw new ConfigError(`give either --http-${name}-token or --http-${name}-token-file, not both`);
+  if (inline) return { kind: 'inline', value: inline.trim() };
+  if (file) return { kind: 'file', path: resolve(file) };
+  return null;
+}
+
+export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const { host, port } = parseBind(pick(flags.bind, env.KHEISH_BIND) ?? '127.0.0.1:4000');
+  const capRaw = pick(flags.eventHistoryCapacity, env.KHEISH_EVENT_HISTORY_CAPACITY) ?? '2048';
+  const cap = Number(capRaw);
+  if (!Number.isInteger(cap)) throw new ConfigError(`--event-history-capacity must be an integer (got "${capRaw}")`);
+  const corsEnv = env.KHEISH_HTTP_CORS_ALLOW_ORIGINS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  const maxTurnsRaw = env.KHEISH_AGENT_MAX_TURNS ?? '500';
+  const maxTurns = Number(maxTurnsRaw);
+  if (!Number.isInteger(maxTurns) || maxTurns < 0)
+    throw new ConfigError(`KHEISH_AGENT_MAX_TURNS must be a whole number (got "${maxTurnsRaw}")`);
+  const workspace = pick(flags.workspaceRoot, env.KHEISH_WORKSPACE_ROOT);
+  const routesFile = pick(flags.routesFile, env.KHEISH_ROUTES_FILE);
+  return {
+    host,
+    port,
+    stateRoot: resolve(pick(flags.stateRoot, env.KHEISH_STATE_ROOT) ?? '.kheish-daemon'),
+    workspaceRoot: workspace ? resolve(workspace) : null,
+    routesFile: routesFile ? resolve(routesFile) : null,
+    defaultRoute: pick(flags.defaultRoute, env.KHEISH_DEFAULT_ROUTE) ?? null,
+    logFormat: oneOf('--log-format', pick(flags.logFormat, env.KHEISH_LOG_FORMAT) ?? 'auto', [
+      'auto',
+      'pretty',
+      'json',
+    ] as const),
+    logLevel: oneOf('--log-level', pick(flags.logLevel, env.KHEISH_LOG_LEVEL) ?? 'info', [
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+    ] as const),
+    eventHistoryCapacity: Math.min(262144, Math.max(1, cap)),
+    authMode: oneOf('--http-auth-mode', pick(flags.httpAuthMode, env.KHEISH_HTTP_AUTH_MODE) ?? 'auto', [
+      'auto',
+      'bearer',
+      'none',
+    ] as const),
+    adminToken: token(
+      pick(flags.httpAdminToken, env.KHEISH_DAEMON_ADMIN_TOKEN),
+      pick(flags.httpAdminTokenFile, env.KHEISH_DAEMON_ADMIN_TOKEN_FILE),
+      'admin',
+    ),
+    readonlyToken: token(
+      pick(flags.httpReadonlyToken, env.KHEISH_DAEMON_READONLY_TOKEN),
+      pick(flags.httpReadonlyTokenFile, env.KHEISH_DAEMON_READONLY_TOKEN_FILE),
+      'readonly',
+    ),
+    corsAllowOrigins: flags.httpCorsAllowOrigin?.length ? flags.httpCorsAllowOrigin : corsEnv,
+    databaseUrl: pick(flags.databaseUrl, env.KHEISH_DATABASE_URL) ?? null,
+    maxTurns,
+    sqliteSync: env.KHEISH_SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
+  };
+}
+
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host.startsWith('127.');

@@ -1,0 +1,410 @@
+// The run scheduler: per-session FIFO with one active run, executors with real cancellation,
+// restart recovery and draining. Every status change goes through run-states.ts and is
+// journaled together with its run event and bus events in one transaction.
+import { monotonicFactory } from 'ulid';
+import { DaemonError, errors } from '../errors/daemon-error.ts';
+import type { RouteInventory } from '../models/route-inventory.ts';
+import { RouteResolutionError } from '../models/route-inventory.ts';
+import type { EventLog } from '../store/event-log.ts';
+import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
+import {
+  allLiveRuns,
+  findByIdempotency,
+  getRun,
+  insertRun,
+  isActive,
+  isTerminal,
+  liveRunsOfSession,
+  nextQueueSeq,
+  type RunRow,
+} from '../store/repos/runs.ts';
+import { getSession } from '../store/repos/sessions.ts';
+import type { Store, WriteTx } from '../store/store.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import { runAgentLoop } from './agent-loop.ts';
+import { type RunStatus, transitionRun } from './run-states.ts';
+import { DAEMON_OWNED_REPLAYABLE, inputText, type RunKind, type StoredRunRequest } from './types.ts';
+import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
+
+const ulid = monotonicFactory();
+
+export interface EngineOptions {
+  store: Store;
+  events: EventLog;
+  routes: RouteInventory;
+  tools: ToolRegistry;
+  workspaceRoot: string | null;
+  maxTurns: number;
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+}
+
+export interface SubmitOptions {
+  kind?: RunKind;
+  idempotency?: { keyHash: string; fingerprint: string };
+  /** Inline /input: refuse when anything is active or queued (checked in the same transaction). */
+  requireIdle?: boolean;
+}
+
+interface Executor {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class RunStopped extends Error {}
+
+export class Engine {
+  readonly store: Store;
+  readonly events: EventLog;
+  readonly routes: RouteInventory;
+  readonly tools: ToolRegistry;
+  readonly opts: EngineOptions;
+  private readonly executors = new Map<string, Executor>();
+  private readonly settleWaiters = new Map<string, Set<() => void>>();
+  private draining = false;
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.events = opts.events;
+    this.routes = opts.routes;
+    this.tools = opts.tools;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  get activeExecutors(): number {
+    return this.executors.size;
+  }
+
+  /** Records a status change: run event + run_updated + session_state_changed, in `tx`. */
+  async recordRunChange(tx: WriteTx, run: RunRow, runEvent: Record<string, unknown> | null): Promise<void> {
+    if (runEvent) {
+      await appendRunEvent(tx.db, {
+        run_id: run.run_id,
+        session_id: run.session_id,
+        agent_id: run.agent_id,
+        timestamp_ms: tx.now,
+        event: runEvent,
+      });
+    }
+    const view = await buildRunView(tx.db, run);
+    const session = await getSession(tx.db, run.session_id);
+    const state = session ? await sessionStatus(tx.db, session) : { status: 'idle' as const };
+    await this.events.append(tx, [
+      { name: 'run_updated', session_id: run.session_id, run_id: run.run_id, data: { run: view } },
+      {
+        name: 'session_state_changed',
+        session_id: run.session_id,
+        data: {
+          session_id: run.session_id,
+          agent_id: run.agent_id,
+          status: state.status,
+          pending_approvals: 0,
+          pending_questions: 0,
+        },
+      },
+    ]);
+    if (isTerminal(run.status) || run.status.startsWith('waiting_')) {
+      tx.afterCommit(() => this.notifySettled(run.run_id));
+    }
+  }
+
+  async transition(
+    tx: WriteTx,
+    runId: string,
+    to: RunStatus,
+    opts: { error?: string; recovery?: boolean } = {},
+  ): Promise<RunRow> {
+    const result = await transitionRun(tx, runId, to, opts);
+    if (result.changed) {
+      const ev: Record<string, unknown> | null = result.eventType ? { type: result.eventType } : null;
+      if (ev && to === 'failed') ev.error = opts.error ?? 'run failed';
+      if (ev && to === 'queued') ev.position = 0;
+      await this.recordRunChange(tx, result.run, ev);
+    }
+    return result.run;
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  async submit(
+    sessionId: string,
+    request: StoredRunRequest,
+    opts: SubmitOptions = {},
+  ): Promise<{ run: RunRow; reused: boolean }> {
+    if (this.draining) throw errors.draining();
+    const result = await this.store.write(async (tx) => {
+      const session = await getSession(tx.db, sessionId);
+      if (!session) throw errors.sessionNotFound(sessionId);
+      if (opts.idempotency) {
+        const existing = await findByIdempotency(tx.db, sessionId, opts.idempotency.keyHash);
+        if (existing) {
+          if (existing.idempotency_fingerprint !== opts.idempotency.fingerprint) {
+            throw new DaemonError(
+              409,
+              'idempotency',
+              'idempotency_conflict',
+              `idempotency key was already used for run ${existing.run_id} with a different request`,
+            );
+          }
+          return { run: existing, reused: true };
+        }
+      }
+      if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
+      const live = await liveRunsOfSession(tx.db, sessionId);
+      if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
+      const route = this.resolveRoute(request, session.route_policy);
+      const runId = `run-${ulid().toLowerCase()}`;
+      const text = inputText(request);
+      const row: RunRow = {
+        run_id: runId,
+        session_id: sessionId,
+        agent_id: session.agent_id,
+        kind: opts.kind ?? 'input',
+        status: 'queued',
+        queue_seq: await nextQueueSeq(tx.db),
+        submitted_at_ms: tx.now,
+        updated_at_ms: tx.now,
+        started_at_ms: null,
+        finished_at_ms: null,
+        request: JSON.stringify(request),
+        summary: JSON.stringify({
+          source_plugin: request.source_plugin,
+          source_kind: request.source_kind,
+          actor_id: request.actor_id,
+          text_preview: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+          provider: route.route_id,
+          model: route.model,
+        }),
+        route_id: route.route_id,
+        model: route.model,
+        error: null,
+        idempotency_key_hash: opts.idempotency?.keyHash ?? null,
+        idempotency_fingerprint: opts.idempotency?.fingerprint ?? null,
+      };
+      await insertRun(tx.db, row);
+      await appendJournal(tx.db, sessionId, runId, tx.now, [
+        { kind: 'input_received', payload: { text, request } },
+      ]);
+      await appendRunEvent(tx.db, {
+        run_id: runId,
+        session_id: sessionId,
+        agent_id: row.agent_id,
+        timestamp_ms: tx.now,
+        event: { type: 'accepted' },
+      });
+      await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
+      return { run: row, reused: false };
+    });
+    if (!result.reused) void this.kick(sessionId);
+    return result;
+  }
+
+  private resolveRoute(request: StoredRunRequest, policyJson: string | null) {
+    const policy = policyJson ? (JSON.parse(policyJson) as { provider?: string; generation?: { model?: string } }) : null;
+    try {
+      return this.routes.resolve(
+        { provider: request.provider, model: request.generation?.model as string | undefined },
+        policy ? { provider: policy.provider, model: policy.generation?.model } : null,
+      );
+    } catch (err) {
+      if (err instanceof RouteResolutionError) {
+        const status = err.code === 'route_not_ready' ? 409 : 400;
+        throw new DaemonError(status, 'routes', err.code, err.message);
+      }
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- promotion and execution
+
+  /** Promotes the head of the session queue when nothing is active, and starts it. */
+  async kick(sessionId: string): Promise<void> {
+    if (this.draining) return;
+    const promoted = await this.store.write(async (tx) => {
+      const live = await liveRunsOfSession(tx.db, sessionId);
+      if (live.some((r) => isActive(r.status))) return null;
+      const head = live.find((r) => r.status === 'queued');
+      if (!head) return null;
+      return this.transition(tx, head.run_id, 'running');
+    });
+    if (promoted) this.startExecutor(promoted);
+  }
+
+  private startExecutor(run: RunRow): void {
+    if (this.executors.has(run.run_id) || this.draining) return;
+    const controller = new AbortController();
+    const done = (async () => {
+      try {
+        await runAgentLoop(this, run, controller.signal);
+      } catch (err) {
+        if (controller.signal.aborted || err instanceof RunStopped) return;
+        this.opts.log.error({ run_id: run.run_id, err: String((err as Error).stack ?? err) }, 'run failed');
+        await this.failRun(run.run_id, `internal error: ${(err as Error).message}`).catch(() => undefined);
+      }
+    })().finally(() => {
+      this.executors.delete(run.run_id);
+      if (!this.draining) void this.kick(run.session_id).catch(() => undefined);
+    });
+    this.executors.set(run.run_id, { controller, done });
+  }
+
+  async failRun(runId: string, message: string): Promise<void> {
+    await this.store.write(async (tx) => {
+      const run = await getRun(tx.db, runId);
+      if (!run || isTerminal(run.status)) return;
+      await this.transition(tx, runId, 'failed', { error: message });
+    });
+  }
+
+  // ---------------------------------------------------------------- cancel / interrupt / end
+
+  async cancel(runId: string): Promise<RunRow> {
+    const run = await this.store.write(async (tx) => {
+      const current = await getRun(tx.db, runId);
+      if (!current) throw errors.runNotFound(runId);
+      if (current.status === 'cancelled') return current;
+      if (isTerminal(current.status))
+        throw errors.runStateConflict(`run ${runId} already finished as ${current.status}; it cannot be cancelled`);
+      return this.transition(tx, runId, 'cancelled');
+    });
+    this.executors.get(runId)?.controller.abort(new RunStopped('cancelled'));
+    void this.kick(run.session_id).catch(() => undefined);
+    return run;
+  }
+
+  async interruptSession(sessionId: string): Promise<{ interrupted: boolean }> {
+    let stopped: string | null = null;
+    await this.store.write(async (tx) => {
+      const session = await getSession(tx.db, sessionId);
+      if (!session) throw errors.sessionNotFound(sessionId);
+      const active = (await liveRunsOfSession(tx.db, sessionId)).find((r) => isActive(r.status));
+      if (active) {
+        await this.transition(tx, active.run_id, 'interrupted');
+        stopped = active.run_id;
+      }
+      await this.events.append(tx, [
+        { name: 'interrupted', session_id: sessionId, data: { session_id: sessionId, agent_id: session.agent_id } },
+      ]);
+    });
+    if (stopped) this.executors.get(stopped)?.controller.abort(new RunStopped('interrupted'));
+    void this.kick(sessionId).catch(() => undefined);
+    return { interrupted: stopped !== null };
+  }
+
+  /** Ends a session: the active run is interrupted, queued runs are cancelled. */
+  async endSession(sessionId: string, reason: string | null): Promise<void> {
+    const stopped: string[] = [];
+    await this.store.write(async (tx) => {
+      const session = await getSession(tx.db, sessionId);
+      if (!session) throw errors.sessionNotFound(sessionId);
+      for (const run of await liveRunsOfSession(tx.db, sessionId)) {
+        await this.transition(tx, run.run_id, isActive(run.status) ? 'interrupted' : 'cancelled');
+        stopped.push(run.run_id);
+      }
+      await tx.db
+        .updateTable('sessions')
+        .set({ ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason, updated_at_ms: tx.now })
+        .where('session_id', '=', sessionId)
+        .execute();
+      const snapshot = await buildSnapshot(tx.db, { ...session, ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason });
+      await this.events.append(tx, [
+        { name: 'session_snapshot', session_id: sessionId, data: { session_id: sessionId, snapshot } },
+      ]);
+    });
+    for (const id of stopped) this.executors.get(id)?.controller.abort(new RunStopped('session ended'));
+  }
+
+  // ---------------------------------------------------------------- waiting for a run
+
+  private notifySettled(runId: string): void {
+    const waiters = this.settleWaiters.get(runId);
+    if (!waiters) return;
+    this.settleWaiters.delete(runId);
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when the run is terminal or waiting for a human. */
+  async waitSettled(runId: string, signal?: AbortSignal): Promise<RunRow> {
+    for (;;) {
+      const run = await getRun(this.store.db, runId);
+      if (!run) throw errors.runNotFound(runId);
+      if (isTerminal(run.status) || run.status.startsWith('waiting_')) return run;
+      if (this.draining) return run;
+      await new Promise<void>((resolve) => {
+        const set = this.settleWaiters.get(runId) ?? new Set();
+        const done = () => {
+          clearTimeout(t);
+          set.delete(done);
+          resolve();
+        };
+        // Re-check periodically too, so a missed notification can never hang a caller.
+        const t = setTimeout(done, 1000);
+        set.add(done);
+        this.settleWaiters.set(runId, set);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+      if (signal?.aborted) return (await getRun(this.store.db, runId))!;
+    }
+  }
+
+  // ---------------------------------------------------------------- restart recovery and drain
+
+  /**
+   * Startup repair: per session the first durable active run keeps the slot and resumes;
+   * extra active runs are re-queued when daemon-owned and replayable, else interrupted;
+   * queued runs keep their order and the head is promoted when the slot is free.
+   */
+  async recover(): Promise<{ resumed: number; requeued: number; interrupted: number; sessions: number }> {
+    const live = await allLiveRuns(this.store.db);
+    const bySession = new Map<string, RunRow[]>();
+    for (const r of live) bySession.set(r.session_id, [...(bySession.get(r.session_id) ?? []), r]);
+    const stats = { resumed: 0, requeued: 0, interrupted: 0, sessions: bySession.size };
+    for (const [sessionId, runs] of bySession) {
+      const active = runs.filter((r) => isActive(r.status));
+      const keeper = active.find((r) => r.status.startsWith('waiting_')) ?? active[0];
+      const resume: RunRow[] = [];
+      await this.store.write(async (tx) => {
+        for (const r of active) {
+          if (r === keeper) continue;
+          if (r.status === 'running' && DAEMON_OWNED_REPLAYABLE.has(r.kind)) {
+            await this.transition(tx, r.run_id, 'queued', { recovery: true });
+            stats.requeued++;
+          } else {
+            await this.transition(tx, r.run_id, 'interrupted');
+            stats.interrupted++;
+          }
+        }
+        if (keeper?.status === 'running') {
+          await this.events.append(tx, [
+            {
+              name: 'trace',
+              session_id: sessionId,
+              run_id: keeper.run_id,
+              data: { trace: { kind: 'run_resumed_after_restart', session_id: sessionId, run_id: keeper.run_id } },
+            },
+          ]);
+          resume.push(keeper);
+        }
+      });
+      for (const r of resume) {
+        this.startExecutor(r);
+        stats.resumed++;
+      }
+      if (!keeper) await this.kick(sessionId);
+    }
+    return stats;
+  }
+
+  /** Stops all executors without changing run status: they resume from their last turn boundary on restart. */
+  async drain(): Promise<number> {
+    this.draining = true;
+    const pending = [...this.executors.values()];
+    for (const e of pending) e.controller.abort(new RunStopped('draining'));
+    await Promise.allSettled(pending.map((e) => e.done));
+    for (const waiters of this.settleWaiters.values()) for (const w of waiters) w();
+    return pending.length;
+  }
+}

@@ -1,0 +1,137 @@
+// Wire projections of engine state: RunView, SessionView, ManagedAgentSnapshot.
+// Empty arrays and null optionals are omitted, as the reference does.
+import type { Executor } from '../store/schema.ts';
+import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
+import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
+import type { SessionRow } from '../store/repos/sessions.ts';
+
+/** Views are validated against the zod wire schemas in src/features; typed loosely here. */
+// biome-ignore lint/suspicious/noExplicitAny: wire projections
+export type WireView = any;
+
+export type AgentStatus = 'idle' | 'running' | 'waiting_for_approval' | 'waiting_for_user_input' | 'failed' | 'completed';
+
+const parseJson = (s: string | null): unknown => (s === null ? undefined : JSON.parse(s));
+
+function compact<T extends Record<string, unknown>>(obj: T): T {
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) delete obj[key];
+  }
+  return obj;
+}
+
+export async function queuedPosition(db: Executor, run: RunRow): Promise<number | undefined> {
+  if (run.status !== 'queued') return undefined;
+  const live = await liveRunsOfSession(db, run.session_id);
+  const idx = live.findIndex((r) => r.run_id === run.run_id);
+  return idx < 0 ? undefined : idx;
+}
+
+export async function buildRunView(db: Executor, run: RunRow): Promise<WireView> {
+  const request = JSON.parse(run.request) as Record<string, unknown>;
+  return compact({
+    run_id: run.run_id,
+    session_id: run.session_id,
+    agent_id: run.agent_id,
+    kind: run.kind,
+    status: run.status,
+    submitted_at_ms: run.submitted_at_ms,
+    updated_at_ms: run.updated_at_ms,
+    started_at_ms: run.started_at_ms,
+    finished_at_ms: run.finished_at_ms,
+    queued_position: await queuedPosition(db, run),
+    request: JSON.parse(run.summary),
+    input_attachments: (request.attachments as unknown[]) ?? [],
+    input_metadata: request.metadata,
+    pending_approval_ids: [],
+    pending_approvals: [],
+    pending_question_ids: [],
+    pending_questions: [],
+    outputs: await outputsOfRun(db, run.run_id),
+    deliveries: [],
+    error: run.error,
+  });
+}
+
+export async function sessionStatus(db: Executor, session: SessionRow): Promise<{ status: AgentStatus; active?: RunRow; queued: number }> {
+  const live = await liveRunsOfSession(db, session.session_id);
+  const active = live.find((r) => isActive(r.status));
+  const queued = live.filter((r) => r.status === 'queued').length;
+  if (active) {
+    const status: AgentStatus =
+      active.status === 'waiting_for_approval'
+        ? 'waiting_for_approval'
+        : active.status === 'waiting_for_user_question'
+          ? 'waiting_for_user_input'
+          : 'running';
+    return { status, active, queued };
+  }
+  if (queued > 0) return { status: 'running', queued };
+  if (session.ended_at_ms !== null) return { status: 'completed', queued };
+  const last = await lastFinishedRun(db, session.session_id);
+  return { status: last?.status === 'failed' ? 'failed' : 'idle', queued };
+}
+
+export async function buildSnapshot(db: Executor, session: SessionRow): Promise<Record<string, unknown>> {
+  const { status, active, queued } = await sessionStatus(db, session);
+  const last = await lastFinishedRun(db, session.session_id);
+  const lastOutputs = last ? await outputsOfRun(db, last.run_id) : [];
+  const lastText = lastOutputs.length ? (lastOutputs[lastOutputs.length - 1]!.content as string) : undefined;
+  return compact({
+    agent_id: session.agent_id,
+    session_id: session.session_id,
+    thread_id: session.thread_id,
+    role: 'primary',
+    status,
+    created_at_ms: session.created_at_ms,
+    updated_at_ms: session.updated_at_ms,
+    active_run_id: active?.run_id,
+    queued_run_count: queued,
+    pending_approvals: [],
+    pending_questions: [],
+    last_assistant_message: lastText,
+    last_runtime_error: last?.status === 'failed' ? last.error : undefined,
+    ended_at_ms: session.ended_at_ms,
+    end_reason: session.end_reason,
+  });
+}
+
+function scopes(session: SessionRow): Record<string, unknown> {
+  const capability = parseJson(session.capability_scope);
+  const credential = parseJson(session.credential_scope);
+  return {
+    route_policy: parseJson(session.route_policy),
+    capability_scope: capability,
+    effective_capability_scope: capability,
+    credential_scope: credential,
+    effective_credential_scope: credential,
+    persona: parseJson(session.persona),
+    reply_targets: parseJson(session.reply_targets),
+  };
+}
+
+export const SESSION_OUTPUTS_LIMIT = 100;
+
+export async function buildSessionView(db: Executor, session: SessionRow): Promise<WireView> {
+  const view = compact({
+    session_id: session.session_id,
+    agent_id: session.agent_id,
+    snapshot: await buildSnapshot(db, session),
+    ...scopes(session),
+  });
+  // `outputs` is always present, even when empty (api-core #20).
+  return { ...view, outputs: await outputsOfSession(db, session.session_id, SESSION_OUTPUTS_LIMIT) };
+}
+
+export async function buildSessionSummary(db: Executor, session: SessionRow): Promise<WireView> {
+  const { status } = await sessionStatus(db, session);
+  return compact({
+    session_id: session.session_id,
+    agent_id: session.agent_id,
+    status,
+    pending_approvals: 0,
+    pending_questions: 0,
+    ...scopes(session),
+  });
+}

@@ -1,0 +1,140 @@
+// Submission rules (input shape, idempotency, inline vs detached) and run reads.
+import { createHash } from 'node:crypto';
+import type { Engine } from '../../engine/engine.ts';
+import type { StoredRunRequest } from '../../engine/types.ts';
+import { buildRunView, buildSessionView } from '../../engine/views.ts';
+import { DaemonError, errors } from '../../errors/daemon-error.ts';
+import { runEvents } from '../../store/repos/journal.ts';
+import { getRun, listRuns } from '../../store/repos/runs.ts';
+import { getSession } from '../../store/repos/sessions.ts';
+import type { SubmitRunRequest } from './schema.ts';
+
+const invalidInput = (detail: string) => new DaemonError(400, 'sessions', 'invalid_input', detail);
+const invalidKey = (detail: string) => new DaemonError(400, 'idempotency', 'invalid_idempotency_key', detail);
+
+/** Applies the documented input rules and returns the request as it is stored with the run. */
+export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
+  const content = body.content ?? '';
+  if (body.input_items !== undefined && (content !== '' || body.attachments?.length)) {
+    throw invalidInput('input_items cannot be combined with content or attachments; send one shape or the other');
+  }
+  const hasItems = (body.input_items ?? []).some((i) => i.type !== 'text' || i.text.trim() !== '');
+  if (content.trim() === '' && !body.attachments?.length && !hasItems) {
+    throw invalidInput('the submission carries no input: give content, attachments or input_items');
+  }
+  for (const item of [...(body.input_items ?? []), ...(body.attachments ?? [])]) {
+    if (item.type === 'asset_reference' || item.type === 'board_reference' || item.type === 'inline_asset') {
+      throw new DaemonError(
+        400,
+        'assets',
+        'assets_unavailable',
+        `input of type ${item.type} needs the assets store, which this daemon does not offer yet; send text`,
+      );
+    }
+  }
+  if (body.provider && body.route_id && body.provider !== body.route_id)
+    throw invalidInput('provider and route_id name different routes; send one of them');
+  const stored: StoredRunRequest = {
+    source_plugin: body.source_plugin ?? 'http',
+    source_kind: body.source_kind ?? 'api',
+    actor_id: body.actor_id ?? 'operator',
+    content,
+  };
+  const provider = body.provider ?? body.route_id;
+  if (provider !== undefined) stored.provider = provider;
+  if (body.input_items !== undefined) stored.input_items = body.input_items;
+  if (body.attachments?.length) stored.attachments = body.attachments;
+  if (body.generation !== undefined) stored.generation = body.generation;
+  if (body.completion_requirements !== undefined) stored.completion_requirements = body.completion_requirements;
+  if (body.metadata !== undefined) stored.metadata = body.metadata;
+  if (body.binding_keys !== undefined) stored.binding_keys = body.binding_keys;
+  if (body.reply_targets !== undefined) stored.reply_targets = body.reply_targets;
+  return stored;
+}
+
+/** Header and body keys must agree; empty or non-ASCII keys are refused. */
+export function idempotencyKey(header: string | string[] | undefined, bodyKey: string | undefined): string | null {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (h !== undefined && !/^[\x20-\x7e]*$/.test(h)) throw invalidKey('the Idempotency-Key header must be ASCII');
+  for (const k of [h, bodyKey]) if (k !== undefined && k.trim() === '') throw invalidKey('the idempotency key is empty');
+  if (h !== undefined && bodyKey !== undefined && h.trim() !== bodyKey.trim())
+    throw invalidKey('the Idempotency-Key header and the idempotency_key field differ');
+  const key = (h ?? bodyKey)?.trim();
+  return key === undefined ? null : key;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+export const fingerprint = (req: StoredRunRequest): string =>
+  createHash('sha256').update(`kheish-run-request-v1\n${canonical(req)}`).digest('hex');
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export class RunsService {
+  private readonly engine: Engine;
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+  private get db() {
+    return this.engine.store.db;
+  }
+
+  async submitDetached(sessionId: string, body: SubmitRunRequest, header: string | string[] | undefined) {
+    const key = idempotencyKey(header, body.idempotency_key);
+    const request = normalizeSubmission(body);
+    const { run } = await this.engine.submit(sessionId, request, {
+      idempotency: key === null ? undefined : { keyHash: sha256(key), fingerprint: fingerprint(request) },
+    });
+    return buildRunView(this.db, (await getRun(this.db, run.run_id)) ?? run);
+  }
+
+  /** Inline: runs to a terminal or waiting state, then answers with the session. */
+  async submitInline(sessionId: string, body: SubmitRunRequest, signal: AbortSignal) {
+    const request = normalizeSubmission(body);
+    const { run } = await this.engine.submit(sessionId, request, { requireIdle: true });
+    await this.engine.waitSettled(run.run_id, signal);
+    const session = await getSession(this.db, sessionId);
+    if (!session) throw errors.sessionNotFound(sessionId);
+    return buildSessionView(this.db, session);
+  }
+
+  async get(runId: string) {
+    const run = await getRun(this.db, runId);
+    if (!run) throw errors.runNotFound(runId);
+    return buildRunView(this.db, run);
+  }
+
+  async events(runId: string) {
+    await this.get(runId);
+    return runEvents(this.db, runId);
+  }
+
+  async cancel(runId: string) {
+    const run = await this.engine.cancel(runId);
+    return buildRunView(this.db, (await getRun(this.db, runId)) ?? run);
+  }
+
+  async list(q: { session_id?: string; order: 'asc' | 'desc'; after?: number; limit: number; priority_active: boolean; lastN: boolean }) {
+    const { rows, total } = await listRuns(this.db, {
+      session_id: q.session_id,
+      // The legacy array with a limit holds the *last* N runs, in submission order.
+      order: q.lastN ? 'desc' : q.order,
+      after_seq: q.after,
+      limit: q.limit + 1,
+      priority_active: q.priority_active,
+    });
+    const hasMore = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    if (q.lastN) page.reverse();
+    const items = await Promise.all(page.map((r) => buildRunView(this.db, r)));
+    return { items, total, hasMore, lastKey: page.at(-1)?.queue_seq };
+  }
+}

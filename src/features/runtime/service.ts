@@ -1,0 +1,177 @@
+// Operator introspection: readiness, capabilities, status counters, route inventory.
+import { statSync } from 'node:fs';
+import type { Engine } from '../../engine/engine.ts';
+import { countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
+import { countSessions } from '../../store/repos/sessions.ts';
+import { sseIdOf } from '../../store/event-log.ts';
+import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
+
+export const DAEMON_VERSION = '0.1.0';
+const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
+
+const DRIVER_CAPABILITIES: Record<string, Record<string, boolean>> = {
+  scripted: { multimodal_input: false, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
+  anthropic: { multimodal_input: true, native_web_search: true, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
+  google: { multimodal_input: true, native_web_search: false, image_generation: true, image_edit: true, audio_generation: false, transcription: false },
+  openai: { multimodal_input: true, native_web_search: true, image_generation: true, image_edit: true, audio_generation: true, transcription: true },
+  openrouter: { multimodal_input: true, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
+  xai: { multimodal_input: true, native_web_search: true, image_generation: true, image_edit: true, audio_generation: false, transcription: false },
+  openai_compatible: { multimodal_input: false, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
+};
+
+export interface DaemonInfo {
+  stateRoot: string;
+  workspaceRoot: string | null;
+  lockOwner: string;
+  startedAtMs: number;
+  authEnabled: boolean;
+}
+
+export class RuntimeService {
+  private readonly engine: Engine;
+  private readonly info: DaemonInfo;
+  constructor(engine: Engine, info: DaemonInfo) {
+    this.engine = engine;
+    this.info = info;
+  }
+
+  get ready(): boolean {
+    return !this.engine.isDraining;
+  }
+
+  capabilities() {
+    return {
+      control_plane_version: DAEMON_VERSION,
+      api_revision: 3,
+      route_capability_matrix_version: 2,
+      approvals: true,
+      sidechains: true,
+      mailboxes: true,
+      session_events: true,
+      restart_restore: true,
+      live_events: true,
+      sse_replay: true,
+      typed_sse_heartbeat: true,
+      openapi: true,
+      problem_details: true,
+      cursor_pagination: true,
+      paginated_lists: true,
+      domain_errors: true,
+      agent_supervisor_audit: true,
+      spawn_policies: true,
+      session_run_idempotency: true,
+      playbooks: false,
+      flows: false,
+    };
+  }
+
+  routes() {
+    return this.engine.routes.list().map((r) => {
+      const entry: Record<string, unknown> = {
+        route_id: r.config.route_id,
+        driver: r.config.driver,
+        model: r.config.default_model,
+        readiness: r.readiness,
+        is_default: r.config.route_id === this.engine.routes.defaultRoute,
+        builtin_demo: r.builtin_demo,
+        matrix_version: 2,
+        ...DRIVER_CAPABILITIES[r.config.driver],
+      };
+      for (const flag of CAPABILITY_FLAGS) if (r.config.capabilities[flag] !== undefined) entry[flag] = r.config.capabilities[flag];
+      if (r.config.auth_ref) entry.auth_ref = r.config.auth_ref;
+      if (r.reason) entry.reason = r.reason;
+      if (r.action) entry.action = r.action;
+      return entry;
+    });
+  }
+
+  runtime() {
+    const def = this.engine.routes.get(this.engine.routes.defaultRoute);
+    return {
+      default_route: this.engine.routes.defaultRoute,
+      route_id: this.engine.routes.defaultRoute,
+      provider: def?.config.driver,
+      model: def?.config.default_model,
+      routes: this.routes(),
+      routes_file: this.engine.routes.routesFile,
+      builtin_demo_route: this.engine.routes.isBuiltinDemo,
+      permission_mode: 'default',
+      workspace_root: this.info.workspaceRoot,
+      state_root: this.info.stateRoot,
+      config: { revision: 0, persisted: false, history_len: 0 },
+    };
+  }
+
+  async status() {
+    const db = this.engine.store.db;
+    const runs = await countRunsByStatus(db);
+    const sessions = await countSessions(db);
+    const oldestQueued = await oldestQueuedSubmittedAt(db);
+    const now = Date.now();
+    const warnings: Array<Record<string, unknown>> = [];
+    const lag = oldestQueued === null ? 0 : now - oldestQueued;
+    if (lag > LAG_THRESHOLD_MS)
+      warnings.push({ severity: 'warning', code: 'queued_run_lag', message: `the oldest queued run has waited ${Math.round(lag / 1000)} s` });
+    const routes = this.routes();
+    for (const r of routes) {
+      if (r.readiness === 'error' && r.is_default)
+        warnings.push({ severity: 'error', code: 'provider_active_route_not_ready', message: String(r.reason), related_id: r.route_id, action: r.action });
+    }
+    if (this.engine.routes.isBuiltinDemo) {
+      warnings.push({
+        severity: 'info',
+        code: 'builtin_demo_route',
+        message: 'no routes file: runs use the built-in `scripted` demo route, which echoes the input',
+        action: 'add a real provider with --routes-file routes.toml (see docs/configuration.md)',
+      });
+    }
+    let storageOk = true;
+    try {
+      statSync(this.engine.store.location);
+    } catch {
+      storageOk = false;
+    }
+    const ev = this.engine.events;
+    const oldest = await ev.oldestRowId();
+    const retained = await ev.countRetained();
+    return {
+      status: this.ready ? 'ready' : 'draining',
+      ready: this.ready,
+      version: DAEMON_VERSION,
+      uptime_ms: now - this.info.startedAtMs,
+      capabilities: this.capabilities(),
+      runtime: { default_route: this.engine.routes.defaultRoute, builtin_demo_route: this.engine.routes.isBuiltinDemo },
+      sessions: { total: sessions.total, ended: sessions.ended },
+      runs: {
+        ...runs,
+        active_executors: this.engine.activeExecutors,
+        pending_approval_count: 0,
+        pending_question_count: 0,
+        oldest_queued_run_lag_ms: lag,
+        queued_run_lag_threshold_ms: LAG_THRESHOLD_MS,
+      },
+      storage: {
+        ok: storageOk && this.engine.store.writeErrors === 0,
+        dialect: this.engine.store.dialect,
+        location: this.engine.store.location,
+        write_error_count: this.engine.store.writeErrors,
+        state_root: this.info.stateRoot,
+        state_root_lock: { held: true, owner: this.info.lockOwner },
+        probes: [{ name: 'database_file', ok: storageOk }],
+      },
+      provider_readiness: { routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })) },
+      control_plane: { auth_enabled: this.info.authEnabled },
+      events: {
+        capacity: ev.capacity,
+        retained: retained,
+        oldest_event_id: retained ? String(sseIdOf(oldest)) : null,
+        newest_event_id: String(sseIdOf(ev.newestRowId)),
+        next_event_id: String(sseIdOf(ev.newestRowId + 1)),
+        tail_event_id_cursor: String(sseIdOf(ev.newestRowId)),
+        subscribers: ev.subscriberCount,
+        ...ev.counters,
+      },
+      health: { warnings },
+    };
+  }
+}

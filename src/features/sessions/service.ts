@@ -1,0 +1,159 @@
+// Session rules: create-or-reuse, scopes and route policy, end/interrupt, event log view.
+import { monotonicFactory } from 'ulid';
+import type { Engine } from '../../engine/engine.ts';
+import { buildSessionSummary, buildSessionView, buildSnapshot, SESSION_OUTPUTS_LIMIT } from '../../engine/views.ts';
+import { DaemonError, errors } from '../../errors/daemon-error.ts';
+import { outputsOfSession, sessionRunEvents } from '../../store/repos/journal.ts';
+import { liveRunsOfSession } from '../../store/repos/runs.ts';
+import { getSession, insertSession, listSessions, type SessionRow, updateSession } from '../../store/repos/sessions.ts';
+import type { CapabilityScope, CreateSessionRequest, CredentialScope, RoutePolicy } from './schema.ts';
+
+const ulid = monotonicFactory();
+
+/** Trim, sort, dedupe; `*` collapses a list to just ["*"]. Empty lists are dropped. */
+export function normalizeScope<T extends Record<string, string[] | undefined>>(scope: T | null | undefined): T | null {
+  if (!scope) return null;
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(scope)) {
+    if (!v) continue;
+    const items = [...new Set(v.map((s) => s.trim()).filter(Boolean))].sort();
+    if (items.length === 0) continue;
+    out[k] = items.includes('*') ? ['*'] : items;
+  }
+  return Object.keys(out).length ? (out as T) : null;
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export class SessionsService {
+  private readonly engine: Engine;
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  private get db() {
+    return this.engine.store.db;
+  }
+
+  async require(id: string): Promise<SessionRow> {
+    const s = await getSession(this.db, id);
+    if (!s) throw errors.sessionNotFound(id);
+    return s;
+  }
+
+  async view(id: string) {
+    return buildSessionView(this.db, await this.require(id));
+  }
+
+  async create(body: CreateSessionRequest) {
+    const id = body.session_id ?? `session-${ulid().toLowerCase()}`;
+    if (id.trim() === '' || /^\.+$/.test(id) || /[\u0000-\u001f/\\]/.test(id)) {
+      throw new DaemonError(
+        400,
+        'sessions',
+        'invalid_session_id',
+        'session_id must be non-empty, not "." or "..", without slashes or control characters',
+      );
+    }
+    if (body.persona_id !== undefined) {
+      throw new DaemonError(404, 'personas', 'persona_not_found', `persona ${body.persona_id} was not found`);
+    }
+    const capability = normalizeScope(body.capability_scope);
+    const credential = normalizeScope(body.credential_scope);
+    const row = await this.engine.store.write(async (tx) => {
+      const existing = await getSession(tx.db, id);
+      if (existing) {
+        const conflict =
+          (body.capability_scope !== undefined && json(capability) !== existing.capability_scope) ||
+          (body.credential_scope !== undefined && json(credential) !== existing.credential_scope);
+        if (conflict)
+          throw new DaemonError(
+            409,
+            'sessions',
+            'session_binding_conflict',
+            `session ${id} already exists with a different scope; change it with the scope endpoints instead`,
+          );
+        if (existing.ended_at_ms !== null) {
+          await updateSession(tx.db, id, { ended_at_ms: null, end_reason: null, updated_at_ms: tx.now });
+          return { ...existing, ended_at_ms: null, end_reason: null };
+        }
+        return existing;
+      }
+      const created: SessionRow = {
+        session_id: id,
+        agent_id: `agent-${ulid().toLowerCase()}`,
+        thread_id: body.thread_id ?? null,
+        created_at_ms: tx.now,
+        updated_at_ms: tx.now,
+        ended_at_ms: null,
+        end_reason: null,
+        route_policy: null,
+        capability_scope: json(capability),
+        credential_scope: json(credential),
+        reply_targets: null,
+        persona: null,
+      };
+      await insertSession(tx.db, created);
+      return created;
+    });
+    return buildSessionView(this.db, row);
+  }
+
+  async list(q: { after?: string; limit?: number }) {
+    const { rows, total } = await listSessions(this.db, { after_id: q.after, limit: q.limit ?? 1_000_000 });
+    const items = await Promise.all(rows.map((r) => buildSessionSummary(this.db, r)));
+    return { items, total, lastKey: rows.at(-1)?.session_id };
+  }
+
+  async setRoutePolicy(id: string, policy: RoutePolicy | null) {
+    if (policy?.provider !== undefined && !this.engine.routes.get(policy.provider)) {
+      throw new DaemonError(
+        400,
+        'routes',
+        'unknown_route',
+        `route \`${policy.provider}\` is not configured; known routes: ${this.engine.routes.list().map((r) => r.config.route_id).join(', ')}`,
+      );
+    }
+    return this.patch(id, { route_policy: json(policy && Object.keys(policy).length ? policy : null) }, false);
+  }
+
+  async setCapabilityScope(id: string, scope: CapabilityScope | null) {
+    return this.patch(id, { capability_scope: json(normalizeScope(scope)) }, true);
+  }
+
+  async setCredentialScope(id: string, scope: CredentialScope | null) {
+    return this.patch(id, { credential_scope: json(normalizeScope(scope)) }, true);
+  }
+
+  /** Scope changes are topology mutations: only while the session is idle (no active/queued run). */
+  private async patch(id: string, fields: Partial<SessionRow>, requireIdle: boolean) {
+    const row = await this.engine.store.write(async (tx) => {
+      const s = await getSession(tx.db, id);
+      if (!s) throw errors.sessionNotFound(id);
+      if (requireIdle && (await liveRunsOfSession(tx.db, id)).length > 0)
+        throw new DaemonError(409, 'sessions', 'session_not_idle', `session ${id} has active or queued runs; retry when it is idle`);
+      await updateSession(tx.db, id, { ...fields, updated_at_ms: tx.now });
+      return { ...s, ...fields, updated_at_ms: tx.now };
+    });
+    return buildSessionView(this.db, row);
+  }
+
+  async end(id: string, reason: string | null) {
+    await this.engine.endSession(id, reason);
+    return this.view(id);
+  }
+
+  async interrupt(id: string) {
+    const { interrupted } = await this.engine.interruptSession(id);
+    return { interrupted, snapshot: await buildSnapshot(this.db, await this.require(id)) };
+  }
+
+  async eventLog(id: string) {
+    const session = await this.view(id);
+    return {
+      session,
+      daemon_outputs: await outputsOfSession(this.db, id, SESSION_OUTPUTS_LIMIT),
+      run_events: await sessionRunEvents(this.db, id),
+    };
+  }
+}

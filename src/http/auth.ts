@@ -1,0 +1,132 @@
+// Control-plane bearer auth (admin vs read-only), failure rate limiting, and CORS.
+import { readFileSync, statSync } from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServeConfig, TokenSource } from '../config/serve-options.ts';
+import { DaemonError } from '../errors/daemon-error.ts';
+
+/** Reads a token, re-reading a token file when it changes (hot rotation). */
+class TokenReader {
+  private readonly source: TokenSource;
+  private cached: { mtimeMs: number; value: string } | null = null;
+  constructor(source: TokenSource) {
+    this.source = source;
+  }
+  read(): string | null {
+    if (this.source.kind === 'inline') return this.source.value || null;
+    try {
+      const st = statSync(this.source.path);
+      if (!this.cached || this.cached.mtimeMs !== st.mtimeMs)
+        this.cached = { mtimeMs: st.mtimeMs, value: readFileSync(this.source.path, 'utf8').trim() };
+      return this.cached.value || null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** GET paths a read-only token may not read. */
+const ADMIN_ONLY_READ = [
+  /^\/v1\/assets\/[^/]+\/raw/,
+  /^\/v1\/runs\/[^/]+\/debug/,
+  /^\/v1\/runtime\/auth\/(subjects|leases|accounts)/,
+  /^\/v1\/runtime\/secrets/,
+  /^\/v1\/runtime\/hooks/,
+  /^\/v1\/runtime\/revisions/,
+  /^\/v1\/stacks(\/[^/]+\/ledger)?$/,
+];
+
+const RATE_WINDOW_MS = 60_000;
+const RATE_MAX = 60;
+
+const unauthorized = (code: string, detail: string) =>
+  new DaemonError(401, 'auth', code, detail, { 'www-authenticate': 'Bearer realm="kheish-daemon"' });
+
+export class AuthGuard {
+  private readonly admin: TokenReader | null;
+  private readonly readonly: TokenReader | null;
+  private readonly failures = new Map<string, number[]>();
+  readonly enabled: boolean;
+
+  constructor(config: ServeConfig) {
+    this.admin = config.adminToken ? new TokenReader(config.adminToken) : null;
+    this.readonly = config.readonlyToken ? new TokenReader(config.readonlyToken) : null;
+    this.enabled = config.authMode !== 'none' && (this.admin !== null || this.readonly !== null || config.authMode === 'bearer');
+  }
+
+  private fail(req: FastifyRequest, err: DaemonError): DaemonError {
+    const key = `${err.code}|${req.ip}`;
+    const now = Date.now();
+    const recent = (this.failures.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
+    recent.push(now);
+    this.failures.set(key, recent);
+    req.log.warn({ audit: 'auth_failure', reason: err.code, remote: req.ip }, 'auth failure');
+    if (recent.length > RATE_MAX) {
+      req.log.warn({ audit: 'auth_rate_limited', reason: err.code, remote: req.ip }, 'auth rate limited');
+      return new DaemonError(429, 'auth', 'rate_limited', 'too many failed authentication attempts; retry in 60 s', {
+        'retry-after': '60',
+      });
+    }
+    return err;
+  }
+
+  check(req: FastifyRequest): void {
+    if (!this.enabled) return;
+    const path = req.url.split('?')[0]!;
+    if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
+    const header = req.headers.authorization;
+    if (header === undefined) throw this.fail(req, unauthorized('missing_token', 'this daemon requires Authorization: Bearer <token>'));
+    const m = /^bearer\s+(.*)$/i.exec(header.trim());
+    const presented = m?.[1]?.trim();
+    if (!presented) throw this.fail(req, unauthorized('malformed_token', 'the Authorization header must be "Bearer <token>"'));
+    const admin = this.admin?.read() ?? null;
+    const ro = this.readonly?.read() ?? null;
+    // Equal admin and read-only tokens would make the boundary meaningless: refuse both.
+    const usable = admin !== null && ro !== null && admin === ro ? { admin: null, ro: null } : { admin, ro };
+    if (usable.admin !== null && safeEqual(presented, usable.admin)) return;
+    if (usable.ro !== null && safeEqual(presented, usable.ro)) {
+      const readMethod = req.method === 'GET' || req.method === 'HEAD';
+      if (readMethod && !ADMIN_ONLY_READ.some((re) => re.test(path))) return;
+      throw new DaemonError(403, 'auth', 'insufficient_access', 'the read-only token cannot perform this request; use the admin token');
+    }
+    throw this.fail(req, unauthorized('invalid_token', 'the bearer token is not recognised'));
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+export class CorsPolicy {
+  private readonly exact: Set<string>;
+  constructor(allow: string[]) {
+    this.exact = new Set(allow);
+  }
+  allows(origin: string): boolean {
+    return this.exact.size > 0 ? this.exact.has(origin) : LOOPBACK_ORIGIN.test(origin);
+  }
+  /** Returns true when the request was fully answered (preflight). */
+  handle(req: FastifyRequest, reply: FastifyReply): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return false;
+    if (!this.allows(origin)) {
+      throw new DaemonError(403, 'cors', 'origin_not_allowed', `origin ${origin} is not allowed by the CORS policy`);
+    }
+    reply.header('access-control-allow-origin', origin);
+    reply.header('vary', 'origin, access-control-request-method, access-control-request-headers');
+    if (req.method === 'OPTIONS') {
+      reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS')
+        .header('access-control-allow-headers', 'authorization,content-type,x-kheish-daemon-token,x-kheish-daemon-url,last-event-id,idempotency-key')
+        .header('access-control-max-age', '600')
+        .send();
+      return true;
+    }
+    return false;
+  }
+}

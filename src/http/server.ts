@@ -1,0 +1,75 @@
+// Server assembly: framework settings, auth + CORS hooks, problem+json, OpenAPI, feature routes.
+import fastifySwagger from '@fastify/swagger';
+import Fastify from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { registerRunRoutes } from '../features/runs/routes.ts';
+import { DAEMON_VERSION } from '../features/runtime/service.ts';
+import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
+import { registerSessionRoutes } from '../features/sessions/routes.ts';
+import type { AuthGuard, CorsPolicy } from './auth.ts';
+import type { AppContext, HttpApp } from './context.ts';
+import { errorHandler, notFoundHandler, toDaemonError, sendProblem } from './problem.ts';
+
+export const BODY_LIMIT_BYTES = 24 * 1024 * 1024;
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    domain: { type: 'string' },
+  },
+};
+
+export async function buildServer(
+  ctx: AppContext,
+  opts: { logger: Logger; auth: AuthGuard; cors: CorsPolicy },
+): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    logController: { disableRequestLogging: true } as never,
+    return503OnClosing: false,
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are our own views; serialize them as they are (schemas only document them).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onRequest', async (req, reply) => {
+    try {
+      if (opts.cors.handle(req, reply)) return reply;
+      opts.auth.check(req);
+    } catch (err) {
+      return sendProblem(reply, toDaemonError(err));
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Kheish daemon control plane', version: DAEMON_VERSION, 'x-api-revision': 3 } as never,
+      components: { schemas: { ProblemDetails: PROBLEM_SCHEMA } as never },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  registerRuntimeRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerRunRoutes(app, ctx);
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,58 @@
+// The one interface every model driver implements. The engine owns the loop: a driver call is
+// exactly one model step (one request, streamed), never a tool execution.
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; name: string; content: string; is_error?: boolean };
+
+export interface ModelRequest {
+  run_id: string;
+  model: string;
+  messages: ChatMessage[];
+  /** Text of the run's own input: scripted rules match against it. */
+  input_text: string;
+  /** Model calls this run has already made (successful or failed): the scripted position. */
+  call_index: number;
+  tools: Array<{ name: string; description: string; input_schema: Record<string, unknown> }>;
+  signal: AbortSignal;
+  onTextDelta: (delta: string) => void;
+}
+
+export interface ModelUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface ModelResponse {
+  text: string;
+  tool_calls: ToolCall[];
+  usage: ModelUsage;
+  stop_reason: 'end_turn' | 'tool_use' | 'max_tokens';
+}
+
+/** A provider failure, classified so the engine can decide to retry. */
+export class ModelCallError extends Error {
+  readonly status: number | null;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
+  constructor(message: string, opts: { status: number | null; retryable: boolean; retryAfterMs?: number | null }) {
+    super(message);
+    this.name = 'ModelCallError';
+    this.status = opts.status;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
+  }
+}
+
+export interface ModelDriver {
+  readonly name: string;
+  call(req: ModelRequest): Promise<ModelResponse>;
+}

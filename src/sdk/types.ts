@@ -1,0 +1,162 @@
+// Wire shapes as the client sees them. Deliberately loose (index signatures): the daemon adds
+// fields over time and the client must keep working; only the fields the CLI reads are named.
+
+export type JsonObject = Record<string, unknown>;
+
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting_for_approval'
+  | 'waiting_for_user_question'
+  | 'completed'
+  | 'failed'
+  | 'interrupted'
+  | 'cancelled';
+
+export const TERMINAL_RUN_STATUSES: readonly string[] = ['completed', 'failed', 'interrupted', 'cancelled'];
+
+export const isTerminalRunStatus = (status: unknown): boolean =>
+  typeof status === 'string' && TERMINAL_RUN_STATUSES.includes(status);
+
+export interface OutputRecord {
+  session_id?: string;
+  run_id?: string;
+  content?: string;
+  source_kind?: string;
+  [key: string]: unknown;
+}
+
+export interface RunView {
+  run_id: string;
+  session_id: string;
+  status: string;
+  kind?: string;
+  agent_id?: string;
+  submitted_at_ms?: number;
+  updated_at_ms?: number;
+  started_at_ms?: number;
+  finished_at_ms?: number;
+  queued_position?: number;
+  request?: { text_preview?: string; provider?: string; model?: string; [key: string]: unknown };
+  outputs?: OutputRecord[];
+  error?: unknown;
+  [key: string]: unknown;
+}
+
+export interface SessionView {
+  session_id: string;
+  agent_id?: string;
+  [key: string]: unknown;
+}
+
+export interface SessionSummary {
+  session_id: string;
+  status?: string;
+  pending_approvals?: number;
+  pending_questions?: number;
+  [key: string]: unknown;
+}
+
+export interface PageInfo {
+  limit: number;
+  total_count?: number;
+  has_more: boolean;
+  next_cursor?: string;
+  order?: string;
+  [key: string]: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  pagination: PageInfo;
+  [key: string]: unknown;
+}
+
+/** List routes answer a legacy array unless `page` or `cursor` asks for the envelope (api-core §1.5). */
+export type ListResult<T> = T[] | Page<T>;
+
+export const itemsOf = <T>(result: ListResult<T>): T[] => (Array.isArray(result) ? result : result.items);
+
+export const isPage = <T>(result: ListResult<T>): result is Page<T> => !Array.isArray(result);
+
+export interface PageQuery {
+  page?: boolean;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface RunListQuery extends PageQuery {
+  session_id?: string;
+  order?: 'asc' | 'desc';
+  priority_active?: boolean;
+}
+
+export interface CreateSessionRequest {
+  session_id?: string;
+  thread_id?: string;
+  persona_id?: string;
+  capability_scope?: JsonObject;
+  credential_scope?: JsonObject;
+  [key: string]: unknown;
+}
+
+export interface SubmitInputRequest {
+  content?: string;
+  provider?: string;
+  generation?: JsonObject;
+  input_items?: JsonObject[];
+  attachments?: JsonObject[];
+  metadata?: unknown;
+  source_plugin?: string;
+  source_kind?: string;
+  actor_id?: string;
+  [key: string]: unknown;
+}
+
+export interface SubmitRunRequest extends SubmitInputRequest {
+  idempotency_key?: string;
+}
+
+export interface RunEventEntry {
+  timestamp_ms: number;
+  run_id: string;
+  session_id?: string;
+  agent_id?: string;
+  event: { type: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface SessionEventLog {
+  session?: JsonObject;
+  daemon_outputs?: OutputRecord[];
+  run_events?: RunEventEntry[];
+  [key: string]: unknown;
+}
+
+export interface InterruptResponse {
+  interrupted: boolean;
+  snapshot?: unknown;
+  [key: string]: unknown;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  status: number;
+  body: string;
+}
+
+/** One parsed SSE frame. `id` is absent on heartbeats; it stays a string because ids exceed 2^53. */
+export interface SseFrame {
+  id?: string;
+  event: string;
+  data: any;
+}
+
+export interface StreamQuery {
+  cursor?: string;
+}
+
+export interface GlobalStreamQuery extends StreamQuery {
+  session_id?: string;
+  run_id?: string;
+}

@@ -1,0 +1,220 @@
+// The durable event log behind every SSE stream.
+// Rows get a database sequence number; the SSE id is that number shifted left by SUB_BITS, which
+// leaves room for live-only frames (token deltas) between two durable events without ever
+// reusing or rewinding an id. Replay reads rows after a cursor; live fan-out happens after commit.
+import type { Executor } from './schema.ts';
+import type { Store, WriteTx } from './store.ts';
+
+export const SUB_BITS = 20n;
+const SUB_LIMIT = (1n << SUB_BITS) - 1n;
+
+export const EVENT_NAMES = [
+  'trace',
+  'session_state_changed',
+  'session_snapshot',
+  'output',
+  'run_updated',
+  'session_goal_updated',
+  'interrupted',
+  'runtime_updated',
+  'heartbeat',
+  'stream_gap',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export interface EventInput {
+  name: EventName;
+  session_id?: string | null;
+  run_id?: string | null;
+  /** The frame payload without `type` (added on render). */
+  data: Record<string, unknown>;
+}
+
+export interface BusEvent {
+  /** SSE id (decimal string on the wire). */
+  id: bigint;
+  /** Database row id; absent for live-only frames. */
+  rowId?: number;
+  name: EventName;
+  session_id: string | null;
+  run_id: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface EventFilter {
+  session_id?: string;
+  run_id?: string;
+}
+
+const RUN_SCOPED: ReadonlySet<EventName> = new Set(['trace', 'output', 'run_updated']);
+
+export function matchesFilter(ev: Pick<BusEvent, 'name' | 'session_id' | 'run_id'>, f: EventFilter): boolean {
+  if (f.run_id !== undefined) {
+    if (!RUN_SCOPED.has(ev.name) || ev.run_id !== f.run_id) return false;
+  }
+  if (f.session_id !== undefined && ev.session_id !== f.session_id) return false;
+  if ((f.run_id !== undefined || f.session_id !== undefined) && ev.name === 'runtime_updated') return false;
+  return true;
+}
+
+export const rowIdOf = (sseId: bigint): number => Number(sseId >> SUB_BITS);
+export const sseIdOf = (rowId: number): bigint => BigInt(rowId) << SUB_BITS;
+
+type Listener = (ev: BusEvent) => void;
+
+export class EventLog {
+  private readonly store: Store;
+  readonly capacity: number;
+  private readonly listeners = new Set<Listener>();
+  private lastRowId = 0;
+  private sub = 0n;
+  private appendsSincePrune = 0;
+  counters = { appended: 0, live_only: 0, replayed: 0, replay_gaps: 0, lagged: 0 };
+
+  constructor(store: Store, capacity: number) {
+    this.store = store;
+    this.capacity = capacity;
+  }
+
+  async init(): Promise<void> {
+    const row = await this.store.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .executeTakeFirst();
+    this.lastRowId = Number(row?.max ?? 0);
+  }
+
+  /** Inserts events inside the caller's transaction; subscribers get them after commit. */
+  async append(tx: WriteTx, inputs: EventInput[]): Promise<void> {
+    const rows: BusEvent[] = [];
+    for (const input of inputs) {
+      const inserted = await tx.db
+        .insertInto('events')
+        .values({
+          name: input.name,
+          session_id: input.session_id ?? null,
+          run_id: input.run_id ?? null,
+          created_at_ms: tx.now,
+          data: JSON.stringify(input.data),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const rowId = Number(inserted.id);
+      rows.push({
+        id: sseIdOf(rowId),
+        rowId,
+        name: input.name,
+        session_id: input.session_id ?? null,
+        run_id: input.run_id ?? null,
+        data: input.data,
+      });
+    }
+    tx.afterCommit(() => {
+      for (const ev of rows) this.deliver(ev);
+      this.counters.appended += rows.length;
+      this.maybePrune(rows.length);
+    });
+  }
+
+  /** Live-only frame (e.g. a text delta): never stored, never replayed. */
+  publishLive(input: EventInput): void {
+    if (this.sub >= SUB_LIMIT) return;
+    this.sub += 1n;
+    this.counters.live_only += 1;
+    this.emit({
+      id: sseIdOf(this.lastRowId) + this.sub,
+      name: input.name,
+      session_id: input.session_id ?? null,
+      run_id: input.run_id ?? null,
+      data: input.data,
+    });
+  }
+
+  private deliver(ev: BusEvent): void {
+    this.lastRowId = ev.rowId!;
+    this.sub = 0n;
+    this.emit(ev);
+  }
+
+  private emit(ev: BusEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch {
+        // A broken subscriber must not stop the others.
+      }
+    }
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  get newestRowId(): number {
+    return this.lastRowId;
+  }
+
+  async oldestRowId(db: Executor = this.store.db): Promise<number> {
+    const row = await db
+      .selectFrom('events')
+      .select((eb) => eb.fn.min('id').as('min'))
+      .executeTakeFirst();
+    return Number(row?.min ?? this.lastRowId + 1);
+  }
+
+  async countRetained(): Promise<number> {
+    const row = await this.store.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Durable events with row id in (afterRowId, uptoRowId], matching the filter, ascending. */
+  async readRange(
+    afterRowId: number,
+    uptoRowId: number,
+    filter: EventFilter,
+    limit = 500,
+  ): Promise<{ events: BusEvent[]; lastScanned: number | null }> {
+    let q = this.store.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '>', afterRowId)
+      .where('id', '<=', uptoRowId)
+      .orderBy('id', 'asc')
+      .limit(limit);
+    if (filter.session_id !== undefined) q = q.where('session_id', '=', filter.session_id);
+    if (filter.run_id !== undefined) q = q.where('run_id', '=', filter.run_id);
+    const rows = await q.execute();
+    const events = rows
+      .map((r) => ({
+        id: sseIdOf(Number(r.id)),
+        rowId: Number(r.id),
+        name: r.name as EventName,
+        session_id: r.session_id,
+        run_id: r.run_id,
+        data: JSON.parse(r.data) as Record<string, unknown>,
+      }))
+      .filter((ev) => matchesFilter(ev, filter));
+    return { events, lastScanned: rows.length === 0 ? null : Number(rows[rows.length - 1]!.id) };
+  }
+
+  private maybePrune(added: number): void {
+    this.appendsSincePrune += added;
+    if (this.appendsSincePrune < Math.max(16, Math.floor(this.capacity / 8))) return;
+    this.appendsSincePrune = 0;
+    const cutoff = this.lastRowId - this.capacity;
+    if (cutoff <= 0) return;
+    void this.store
+      .write(async (tx) => {
+        await tx.db.deleteFrom('events').where('id', '<=', cutoff).execute();
+      })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,111 @@
+// Migrations are plain Kysely schema-builder code so they run on every dialect.
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import { sql } from 'kysely';
+
+const m0001core: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('sessions')
+      .addColumn('session_id', 'text', (c) => c.primaryKey())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('thread_id', 'text')
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('ended_at_ms', 'bigint')
+      .addColumn('end_reason', 'text')
+      .addColumn('route_policy', 'text')
+      .addColumn('capability_scope', 'text')
+      .addColumn('credential_scope', 'text')
+      .addColumn('reply_targets', 'text')
+      .addColumn('persona', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('runs')
+      .addColumn('run_id', 'text', (c) => c.primaryKey())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('queue_seq', 'bigint', (c) => c.notNull())
+      .addColumn('submitted_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('started_at_ms', 'bigint')
+      .addColumn('finished_at_ms', 'bigint')
+      .addColumn('request', 'text', (c) => c.notNull())
+      .addColumn('summary', 'text', (c) => c.notNull())
+      .addColumn('route_id', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('idempotency_key_hash', 'text')
+      .addColumn('idempotency_fingerprint', 'text')
+      .execute();
+    await db.schema.createIndex('runs_session_seq').on('runs').columns(['session_id', 'queue_seq']).execute();
+    await db.schema.createIndex('runs_status').on('runs').columns(['status', 'queue_seq']).execute();
+    await db.schema
+      .createIndex('runs_idempotency')
+      .unique()
+      .on('runs')
+      .columns(['session_id', 'idempotency_key_hash'])
+      .where(sql.ref('idempotency_key_hash'), 'is not', null)
+      .execute();
+
+    await db.schema
+      .createTable('run_events')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('run_id', 'text', (c) => c.notNull())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('timestamp_ms', 'bigint', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('run_events_run').on('run_events').columns(['run_id', 'id']).execute();
+    await db.schema.createIndex('run_events_session').on('run_events').columns(['session_id', 'id']).execute();
+
+    await db.schema
+      .createTable('events')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('session_id', 'text')
+      .addColumn('run_id', 'text')
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('outputs')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('record', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('outputs_run').on('outputs').columns(['run_id', 'id']).execute();
+    await db.schema.createIndex('outputs_session').on('outputs').columns(['session_id', 'id']).execute();
+
+    await db.schema
+      .createTable('journal')
+      .addColumn('session_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('run_id', 'text')
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('journal_pk', ['session_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('journal_run').on('journal').columns(['run_id', 'seq']).execute();
+
+    await db.schema
+      .createTable('daemon_meta')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return { '0001_core': m0001core };
+  },
+};

@@ -1,0 +1,139 @@
+// Run rows: the only SQL about runs. Status changes go through engine/run-states.ts.
+import type { Executor, RunsTable } from '../schema.ts';
+
+export type RunRow = RunsTable;
+
+export const LIVE_STATUSES = ['queued', 'running', 'waiting_for_approval', 'waiting_for_user_question'] as const;
+export const ACTIVE_STATUSES = ['running', 'waiting_for_approval', 'waiting_for_user_question'] as const;
+export const TERMINAL_STATUSES = ['completed', 'failed', 'interrupted', 'cancelled'] as const;
+export const ALL_STATUSES = [...LIVE_STATUSES, ...TERMINAL_STATUSES] as const;
+
+const normalize = (r: RunRow): RunRow => ({
+  ...r,
+  queue_seq: Number(r.queue_seq),
+  submitted_at_ms: Number(r.submitted_at_ms),
+  updated_at_ms: Number(r.updated_at_ms),
+  started_at_ms: r.started_at_ms === null ? null : Number(r.started_at_ms),
+  finished_at_ms: r.finished_at_ms === null ? null : Number(r.finished_at_ms),
+});
+
+export async function insertRun(db: Executor, row: RunRow): Promise<void> {
+  await db.insertInto('runs').values(row).execute();
+}
+
+export async function getRun(db: Executor, runId: string): Promise<RunRow | undefined> {
+  const r = await db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+  return r && normalize(r);
+}
+
+export async function updateRun(db: Executor, runId: string, patch: Partial<RunRow>): Promise<void> {
+  await db.updateTable('runs').set(patch).where('run_id', '=', runId).execute();
+}
+
+export async function nextQueueSeq(db: Executor): Promise<number> {
+  const r = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.max('queue_seq').as('max'))
+    .executeTakeFirst();
+  return Number(r?.max ?? 0) + 1;
+}
+
+export async function liveRunsOfSession(db: Executor, sessionId: string): Promise<RunRow[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('status', 'in', [...LIVE_STATUSES])
+    .orderBy('queue_seq', 'asc')
+    .execute();
+  return rows.map(normalize);
+}
+
+export async function allLiveRuns(db: Executor): Promise<RunRow[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('status', 'in', [...LIVE_STATUSES])
+    .orderBy('queue_seq', 'asc')
+    .execute();
+  return rows.map(normalize);
+}
+
+export async function findByIdempotency(
+  db: Executor,
+  sessionId: string,
+  keyHash: string,
+): Promise<RunRow | undefined> {
+  const r = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('idempotency_key_hash', '=', keyHash)
+    .executeTakeFirst();
+  return r && normalize(r);
+}
+
+export async function lastFinishedRun(db: Executor, sessionId: string): Promise<RunRow | undefined> {
+  const r = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('status', 'in', [...TERMINAL_STATUSES])
+    .orderBy('queue_seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return r && normalize(r);
+}
+
+export interface RunListQuery {
+  session_id?: string;
+  order: 'asc' | 'desc';
+  /** Keyset cursor: the queue_seq of the last item of the previous page. */
+  after_seq?: number;
+  limit: number;
+  priority_active?: boolean;
+}
+
+export async function listRuns(db: Executor, q: RunListQuery): Promise<{ rows: RunRow[]; total: number }> {
+  let base = db.selectFrom('runs');
+  if (q.session_id !== undefined) base = base.where('session_id', '=', q.session_id);
+  const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  let sel = base.selectAll();
+  if (q.after_seq !== undefined) sel = sel.where('queue_seq', q.order === 'asc' ? '>' : '<', q.after_seq);
+  if (q.priority_active) {
+    const rows = await sel.execute();
+    const sorted = rows.map(normalize).sort((a, b) => {
+      const la = isLive(a.status) ? 0 : 1;
+      const lb = isLive(b.status) ? 0 : 1;
+      return la - lb || b.updated_at_ms - a.updated_at_ms || b.queue_seq - a.queue_seq;
+    });
+    return { rows: sorted.slice(0, q.limit), total: Number(totalRow?.n ?? 0) };
+  }
+  const rows = await sel.orderBy('queue_seq', q.order).limit(q.limit).execute();
+  return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };
+}
+
+export async function countRunsByStatus(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('runs')
+    .select(['status', (eb) => eb.fn.countAll().as('n')])
+    .groupBy('status')
+    .execute();
+  const out: Record<string, number> = {};
+  for (const s of ALL_STATUSES) out[s] = 0;
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
+}
+
+export async function oldestQueuedSubmittedAt(db: Executor): Promise<number | null> {
+  const r = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.min('submitted_at_ms').as('min'))
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return r?.min === null || r?.min === undefined ? null : Number(r.min);
+}
+
+export const isLive = (status: string): boolean => (LIVE_STATUSES as readonly string[]).includes(status);
+export const isActive = (status: string): boolean => (ACTIVE_STATUSES as readonly string[]).includes(status);
+export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);

@@ -1,0 +1,46 @@
+// Session rows.
+import type { Executor, SessionsTable } from '../schema.ts';
+
+export type SessionRow = SessionsTable;
+
+const normalize = (r: SessionRow): SessionRow => ({
+  ...r,
+  created_at_ms: Number(r.created_at_ms),
+  updated_at_ms: Number(r.updated_at_ms),
+  ended_at_ms: r.ended_at_ms === null ? null : Number(r.ended_at_ms),
+});
+
+export async function getSession(db: Executor, id: string): Promise<SessionRow | undefined> {
+  const r = await db.selectFrom('sessions').selectAll().where('session_id', '=', id).executeTakeFirst();
+  return r && normalize(r);
+}
+
+export async function insertSession(db: Executor, row: SessionRow): Promise<void> {
+  await db.insertInto('sessions').values(row).execute();
+}
+
+export async function updateSession(db: Executor, id: string, patch: Partial<SessionRow>): Promise<void> {
+  await db.updateTable('sessions').set(patch).where('session_id', '=', id).execute();
+}
+
+export async function listSessions(
+  db: Executor,
+  q: { after_id?: string; limit: number },
+): Promise<{ rows: SessionRow[]; total: number }> {
+  const totalRow = await db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
+  let sel = db.selectFrom('sessions').selectAll();
+  if (q.after_id !== undefined) sel = sel.where('session_id', '>', q.after_id);
+  const rows = await sel.orderBy('session_id', 'asc').limit(q.limit).execute();
+  return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };
+}
+
+export async function countSessions(db: Executor): Promise<{ total: number; ended: number }> {
+  const r = await db
+    .selectFrom('sessions')
+    .select([(eb) => eb.fn.countAll().as('n'), (eb) => eb.fn.count('ended_at_ms').as('ended')])
+    .executeTakeFirst();
+  return { total: Number(r?.n ?? 0), ended: Number(r?.ended ?? 0) };
+}

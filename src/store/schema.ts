@@ -1,0 +1,95 @@
+// Kysely table types: the durable shape of daemon state. JSON columns are TEXT holding JSON.
+import type { Generated, Kysely, Transaction } from 'kysely';
+
+export interface SessionsTable {
+  session_id: string;
+  agent_id: string;
+  thread_id: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+  ended_at_ms: number | null;
+  end_reason: string | null;
+  route_policy: string | null;
+  capability_scope: string | null;
+  credential_scope: string | null;
+  reply_targets: string | null;
+  persona: string | null;
+}
+
+export interface RunsTable {
+  run_id: string;
+  session_id: string;
+  agent_id: string;
+  kind: string;
+  status: string;
+  /** Global submission order; FIFO position within a session derives from it. */
+  queue_seq: number;
+  submitted_at_ms: number;
+  updated_at_ms: number;
+  started_at_ms: number | null;
+  finished_at_ms: number | null;
+  /** The full replayable request (JSON). */
+  request: string;
+  /** RunRequestSummary (JSON). */
+  summary: string;
+  route_id: string;
+  model: string;
+  error: string | null;
+  idempotency_key_hash: string | null;
+  idempotency_fingerprint: string | null;
+}
+
+export interface RunEventsTable {
+  id: Generated<number>;
+  run_id: string;
+  session_id: string;
+  agent_id: string;
+  timestamp_ms: number;
+  event: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  name: string;
+  session_id: string | null;
+  run_id: string | null;
+  created_at_ms: number;
+  data: string;
+}
+
+export interface OutputsTable {
+  id: Generated<number>;
+  session_id: string;
+  run_id: string;
+  created_at_ms: number;
+  record: string;
+}
+
+export interface JournalTable {
+  session_id: string;
+  seq: number;
+  run_id: string | null;
+  kind: string;
+  created_at_ms: number;
+  payload: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  sessions: SessionsTable;
+  runs: RunsTable;
+  run_events: RunEventsTable;
+  events: EventsTable;
+  outputs: OutputsTable;
+  journal: JournalTable;
+  daemon_meta: MetaTable;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,58 @@
+// Tool registry: the tool surface a run can call. Built-in tools register here (later issues);
+// tests may register their own. The engine asks the registry; it never imports tools directly.
+import type { ToolCall } from '../models/driver.ts';
+
+export interface ToolResult {
+  content: string;
+  is_error: boolean;
+}
+
+export interface ToolContext {
+  run_id: string;
+  session_id: string;
+  workspace_root: string | null;
+  signal: AbortSignal;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  /** True when running it twice could change the world twice (never re-run blindly). */
+  side_effects: boolean;
+  execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  register(tool: ToolDefinition): void {
+    this.tools.set(tool.name, tool);
+  }
+
+  get(name: string): ToolDefinition | undefined {
+    return this.tools.get(name);
+  }
+
+  list(): ToolDefinition[] {
+    return [...this.tools.values()];
+  }
+
+  /** Runs one call; an unknown tool or a thrown error becomes an error result the model can read. */
+  async execute(call: ToolCall, ctx: ToolContext): Promise<ToolResult> {
+    const tool = this.tools.get(call.name);
+    if (!tool) {
+      const known = [...this.tools.keys()];
+      return {
+        content: `unknown tool \`${call.name}\`${known.length ? `; available: ${known.join(', ')}` : '; no tools are available'}`,
+        is_error: true,
+      };
+    }
+    try {
+      return await tool.execute(call.arguments, ctx);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return { content: `tool ${call.name} failed: ${(err as Error).message}`, is_error: true };
+    }
+  }
+}
