@@ -20,11 +20,19 @@ export class StartupError extends Error {}
 
 export function makeLogger(config: Pick<ServeConfig, 'logFormat' | 'logLevel'>): Logger {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stderr.isTTY);
-  return pino({
-    level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', '*.authorization', '*.api_key', '*.token'], censor: '[redacted]' },
-    transport: pretty ? { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss' } } : undefined,
-  }, pretty ? undefined : pino.destination(2));
+  return pino(
+    {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', '*.authorization', '*.api_key', '*.token'],
+        censor: '[redacted]',
+      },
+      transport: pretty
+        ? { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss' } }
+        : undefined,
+    },
+    pretty ? undefined : pino.destination(2),
+  );
 }
 
 export interface RunningDaemon {
@@ -33,9 +41,15 @@ export interface RunningDaemon {
   shutdown(reason: string): Promise<void>;
 }
 
-export async function startDaemon(config: ServeConfig, log: Logger, tools = new ToolRegistry()): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: ServeConfig,
+  log: Logger,
+  tools = new ToolRegistry(),
+): Promise<RunningDaemon> {
   if (config.databaseUrl) {
-    throw new StartupError('--database-url (PostgreSQL) is not supported by this build yet; omit it to use the embedded SQLite store');
+    throw new StartupError(
+      '--database-url (PostgreSQL) is not supported by this build yet; omit it to use the embedded SQLite store',
+    );
   }
   if (config.authMode === 'bearer' && !config.adminToken) {
     throw new StartupError('--http-auth-mode bearer needs --http-admin-token or --http-admin-token-file');
@@ -45,14 +59,24 @@ export async function startDaemon(config: ServeConfig, log: Logger, tools = new 
       `binding to ${config.host} exposes the daemon beyond this machine: set --http-admin-token-file (or --http-auth-mode none to accept the risk)`,
     );
   }
-  const routesConfig = config.routesFile ? loadRoutesFile(config.routesFile, config.defaultRoute ?? undefined) : builtinDemoRoutes();
+  const routesConfig = config.routesFile
+    ? loadRoutesFile(config.routesFile, config.defaultRoute ?? undefined)
+    : builtinDemoRoutes();
   if (config.workspaceRoot) mkdirSync(config.workspaceRoot, { recursive: true });
   const lock = acquireStateRootLock(config.stateRoot);
   const store = await Store.open({ stateRoot: config.stateRoot, sync: config.sqliteSync });
   const events = new EventLog(store, config.eventHistoryCapacity);
   await events.init();
   const routes = new RouteInventory(routesConfig);
-  const engine = new Engine({ store, events, routes, tools, workspaceRoot: config.workspaceRoot, maxTurns: config.maxTurns, log });
+  const engine = new Engine({
+    store,
+    events,
+    routes,
+    tools,
+    workspaceRoot: config.workspaceRoot,
+    maxTurns: config.maxTurns,
+    log,
+  });
   const auth = new AuthGuard(config);
   const runtime = new RuntimeService(engine, {
     stateRoot: config.stateRoot,
@@ -80,10 +104,15 @@ export async function startDaemon(config: ServeConfig, log: Logger, tools = new 
         { route: r.config.route_id },
         'no routes file given: using the built-in demo route `scripted` (echoes your input). Add a real provider with --routes-file routes.toml',
       );
-    else if (r.readiness === 'error') log.warn({ route: r.config.route_id, reason: r.reason }, 'route not ready');
+    else if (r.readiness === 'error')
+      log.warn({ route: r.config.route_id, reason: r.reason }, 'route not ready');
   }
-  if (auth.enabled === false && !isLoopbackHost(config.host)) log.warn('HTTP auth is disabled on a non-loopback bind');
-  log.info({ url: address, state_root: config.stateRoot, default_route: routes.defaultRoute }, 'kheish-daemon ready');
+  if (auth.enabled === false && !isLoopbackHost(config.host))
+    log.warn('HTTP auth is disabled on a non-loopback bind');
+  log.info(
+    { url: address, state_root: config.stateRoot, default_route: routes.defaultRoute },
+    'kheish-daemon ready',
+  );
 
   let stopping: Promise<void> | null = null;
   const shutdown = (reason: string) => {

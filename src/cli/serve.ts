@@ -11,7 +11,9 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .alias('start')
-    .description('run the daemon in the foreground (SQLite state root; built-in demo route when no routes file)')
+    .description(
+      'run the daemon in the foreground (SQLite state root; built-in demo route when no routes file)',
+    )
     .option('--bind <addr>', 'listen address [env KHEISH_BIND]', undefined)
     .option('--state-root <dir>', 'durable state directory [env KHEISH_STATE_ROOT] (default .kheish-daemon)')
     .option('--workspace-root <dir>', 'tool filesystem root [env KHEISH_WORKSPACE_ROOT]')
@@ -19,7 +21,10 @@ export function registerServe(program: Command): void {
     .option('--default-route <id>', 'override the file default_route [env KHEISH_DEFAULT_ROUTE]')
     .option('--log-format <fmt>', 'auto | pretty | json [env KHEISH_LOG_FORMAT]')
     .option('--log-level <lvl>', 'error | warn | info | debug | trace [env KHEISH_LOG_LEVEL]')
-    .option('--event-history-capacity <n>', 'SSE replay window in events, 1..262144 [env KHEISH_EVENT_HISTORY_CAPACITY]')
+    .option(
+      '--event-history-capacity <n>',
+      'SSE replay window in events, 1..262144 [env KHEISH_EVENT_HISTORY_CAPACITY]',
+    )
     .option('--http-auth-mode <mode>', 'auto | bearer | none [env KHEISH_HTTP_AUTH_MODE]')
     .option('--http-admin-token <token>', 'admin bearer token [env KHEISH_DAEMON_ADMIN_TOKEN]')
     .option('--http-admin-token-file <file>', 'file holding the admin token, re-read on change')
@@ -56,7 +61,9 @@ export function registerServe(program: Command): void {
         const message = known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`;
         process.stderr.write(`kheish-daemon: ${message}\n`);
         if ((err as { code?: string }).code === 'EADDRINUSE')
-          process.stderr.write('hint: another process listens on that address; pass --bind 127.0.0.1:<free port>\n');
+          process.stderr.write(
+            'hint: another process listens on that address; pass --bind 127.0.0.1:<free port>\n',
+          );
         process.exit(2);
       }
     });

@@ -78,7 +78,10 @@ export function builtinDemoRoutes(): RoutesConfig {
     default_route: 'scripted',
     path: null,
     routes: new Map([
-      ['scripted', { route_id: 'scripted', driver: 'scripted', default_model: 'echo', capabilities: {}, extra: {} }],
+      [
+        'scripted',
+        { route_id: 'scripted', driver: 'scripted', default_model: 'echo', capabilities: {}, extra: {} },
+      ],
     ]),
   };
 }
@@ -102,20 +105,24 @@ export function loadRoutesFile(path: string, defaultRouteOverride?: string): Rou
 export function validateRoutes(doc: Record<string, unknown>, path: string, override?: string): RoutesConfig {
   const problems: string[] = [];
   for (const key of Object.keys(doc)) {
-    if (!['version', 'default_route', 'routes'].includes(key)) problems.push(`unknown top-level field \`${key}\``);
+    if (!['version', 'default_route', 'routes'].includes(key))
+      problems.push(`unknown top-level field \`${key}\``);
   }
   if (doc.version !== 1) problems.push('`version` must be 1');
   const routes = new Map<string, RouteConfig>();
   const table = (doc.routes ?? {}) as Record<string, Record<string, unknown>>;
-  if (typeof table !== 'object' || Array.isArray(table)) problems.push('`routes` must be a table of [routes.<id>]');
+  if (typeof table !== 'object' || Array.isArray(table))
+    problems.push('`routes` must be a table of [routes.<id>]');
   for (const [id, raw] of Object.entries(table)) {
     const where = `[routes.${id}]`;
-    if (id.length === 0 || /[/\s]/.test(id)) problems.push(`${where}: route id must be non-empty, without "/" or spaces`);
+    if (id.length === 0 || /[/\s]/.test(id))
+      problems.push(`${where}: route id must be non-empty, without "/" or spaces`);
     if (typeof raw !== 'object' || raw === null) {
       problems.push(`${where} must be a table`);
       continue;
     }
-    for (const key of Object.keys(raw)) if (!ROUTE_KEYS.has(key)) problems.push(`${where}: unknown field \`${key}\``);
+    for (const key of Object.keys(raw))
+      if (!ROUTE_KEYS.has(key)) problems.push(`${where}: unknown field \`${key}\``);
     const driver = raw.driver as string;
     if (typeof driver !== 'string') problems.push(`${where}: \`driver\` is required`);
     else if (!(DRIVERS as readonly string[]).includes(driver))
@@ -168,7 +175,8 @@ export function validateRoutes(doc: Record<string, unknown>, path: string, overr
     if (!routes.has(override)) problems.push(`--default-route \`${override}\` names no route in the file`);
     else if (defaultRoute !== undefined) defaultRoute = override;
   }
-  if (problems.length > 0) throw new RoutesFileError(`invalid routes file ${path}:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new RoutesFileError(`invalid routes file ${path}:\n  - ${problems.join('\n  - ')}`);
   return { version: 1, default_route: defaultRoute!, routes, path };
 }
 

@@ -64,7 +64,8 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 }
 
 function token(inline: string | undefined, file: string | undefined, name: string): TokenSource | null {
-  if (inline && file) throw new ConfigError(`give either --http-${name}-token or --http-${name}-token-file, not both`);
+  if (inline && file)
+    throw new ConfigError(`give either --http-${name}-token or --http-${name}-token-file, not both`);
   if (inline) return { kind: 'inline', value: inline.trim() };
   if (file) return { kind: 'file', path: resolve(file) };
   return null;
@@ -74,8 +75,12 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
   const { host, port } = parseBind(pick(flags.bind, env.KHEISH_BIND) ?? '127.0.0.1:4000');
   const capRaw = pick(flags.eventHistoryCapacity, env.KHEISH_EVENT_HISTORY_CAPACITY) ?? '2048';
   const cap = Number(capRaw);
-  if (!Number.isInteger(cap)) throw new ConfigError(`--event-history-capacity must be an integer (got "${capRaw}")`);
-  const corsEnv = env.KHEISH_HTTP_CORS_ALLOW_ORIGINS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  if (!Number.isInteger(cap))
+    throw new ConfigError(`--event-history-capacity must be an integer (got "${capRaw}")`);
+  const corsEnv =
+    env.KHEISH_HTTP_CORS_ALLOW_ORIGINS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
   const maxTurnsRaw = env.KHEISH_AGENT_MAX_TURNS ?? '500';
   const maxTurns = Number(maxTurnsRaw);
   if (!Number.isInteger(maxTurns) || maxTurns < 0)

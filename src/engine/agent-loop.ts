@@ -2,7 +2,13 @@
 // turn without tool calls. Each step is one durable transaction (a turn boundary); the loop's
 // position is always re-derived from the journal, so a resumed run continues where it stopped.
 import { type ChatMessage, ModelCallError, type ToolCall } from '../models/driver.ts';
-import { appendJournal, insertOutput, runJournal, sessionJournal, type JournalEntry } from '../store/repos/journal.ts';
+import {
+  appendJournal,
+  insertOutput,
+  type JournalEntry,
+  runJournal,
+  sessionJournal,
+} from '../store/repos/journal.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { Engine } from './engine.ts';
@@ -62,7 +68,11 @@ export function conversation(entries: JournalEntry[]): ChatMessage[] {
 }
 
 /** Runs `fn` in a transaction only while the run is still `running` (cancel/interrupt win). */
-async function whileRunning<T>(engine: Engine, runId: string, fn: (tx: WriteTx, run: RunRow) => Promise<T>): Promise<T> {
+async function whileRunning<T>(
+  engine: Engine,
+  runId: string,
+  fn: (tx: WriteTx, run: RunRow) => Promise<T>,
+): Promise<T> {
   return engine.store.write(async (tx) => {
     const run = await getRun(tx.db, runId);
     if (!run || run.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
@@ -100,11 +110,16 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
     }
     if (pos.finished) {
       // Crash after the final message but before completion: finish without a new model call.
-      await whileRunning(engine, startRun.run_id, (tx) => engine.transition(tx, startRun.run_id, 'completed'));
+      await whileRunning(engine, startRun.run_id, (tx) =>
+        engine.transition(tx, startRun.run_id, 'completed'),
+      );
       return;
     }
     if (maxTurns > 0 && pos.calls >= maxTurns) {
-      await engine.failRun(startRun.run_id, `budget_exhausted: turns (the run reached its limit of ${maxTurns} model calls)`);
+      await engine.failRun(
+        startRun.run_id,
+        `budget_exhausted: turns (the run reached its limit of ${maxTurns} model calls)`,
+      );
       return;
     }
 
@@ -116,7 +131,9 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
         messages,
         input_text: text,
         call_index: pos.calls,
-        tools: engine.tools.list().map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
+        tools: engine.tools
+          .list()
+          .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
         signal,
         onTextDelta: (delta) =>
           engine.events.publishLive({
@@ -124,7 +141,12 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
             session_id: startRun.session_id,
             run_id: startRun.run_id,
             data: {
-              trace: { kind: 'assistant_text_delta', session_id: startRun.session_id, run_id: startRun.run_id, delta },
+              trace: {
+                kind: 'assistant_text_delta',
+                session_id: startRun.session_id,
+                run_id: startRun.run_id,
+                delta,
+              },
             },
           }),
       });
@@ -133,7 +155,12 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
         await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
           {
             kind: 'assistant_message',
-            payload: { text: response.text, tool_calls: response.tool_calls, usage: response.usage, call_index: pos.calls },
+            payload: {
+              text: response.text,
+              tool_calls: response.tool_calls,
+              usage: response.usage,
+              call_index: pos.calls,
+            },
           },
         ]);
         if (response.text.length > 0) await recordOutput(engine, tx, run, response.text);
@@ -145,7 +172,10 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
       if (!(err instanceof ModelCallError)) throw err;
       await whileRunning(engine, startRun.run_id, async (tx, run) => {
         await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
-          { kind: 'model_call_failed', payload: { status: err.status, message: err.message, call_index: pos.calls } },
+          {
+            kind: 'model_call_failed',
+            payload: { status: err.status, message: err.message, call_index: pos.calls },
+          },
         ]);
         await engine.events.append(tx, [
           {
@@ -198,16 +228,31 @@ async function recordOutput(engine: Engine, tx: WriteTx, run: RunRow, text: stri
  * Runs the pending tool calls of the last assistant message. Read-only tools run in parallel;
  * side-effecting ones one at a time, each with a durable "started" record before it runs.
  */
-async function executeToolCalls(engine: Engine, run: RunRow, calls: ToolCall[], signal: AbortSignal): Promise<void> {
-  const ctx = { run_id: run.run_id, session_id: run.session_id, workspace_root: engine.opts.workspaceRoot, signal };
+async function executeToolCalls(
+  engine: Engine,
+  run: RunRow,
+  calls: ToolCall[],
+  signal: AbortSignal,
+): Promise<void> {
+  const ctx = {
+    run_id: run.run_id,
+    session_id: run.session_id,
+    workspace_root: engine.opts.workspaceRoot,
+    signal,
+  };
   const readOnly = calls.filter((c) => !engine.tools.get(c.name)?.side_effects);
   const mutating = calls.filter((c) => engine.tools.get(c.name)?.side_effects);
-  const results = await Promise.all(readOnly.map(async (c) => ({ call: c, result: await engine.tools.execute(c, ctx) })));
+  const results = await Promise.all(
+    readOnly.map(async (c) => ({ call: c, result: await engine.tools.execute(c, ctx) })),
+  );
   await writeToolResults(engine, run, results);
   for (const call of mutating) {
     await whileRunning(engine, run.run_id, (tx) =>
       appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
-        { kind: 'tool_call_started', payload: { tool_call_id: call.id, name: call.name, arguments: call.arguments } },
+        {
+          kind: 'tool_call_started',
+          payload: { tool_call_id: call.id, name: call.name, arguments: call.arguments },
+        },
       ]),
     );
     const result = await engine.tools.execute(call, ctx);
@@ -229,7 +274,12 @@ async function writeToolResults(
       tx.now,
       results.map(({ call, result }) => ({
         kind: 'tool_result',
-        payload: { tool_call_id: call.id, name: call.name, content: result.content, is_error: result.is_error },
+        payload: {
+          tool_call_id: call.id,
+          name: call.name,
+          content: result.content,
+          is_error: result.is_error,
+        },
       })),
     ),
   );

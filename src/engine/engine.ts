@@ -35,7 +35,11 @@ export interface EngineOptions {
   tools: ToolRegistry;
   workspaceRoot: string | null;
   maxTurns: number;
-  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log: {
+    info(o: object, m?: string): void;
+    warn(o: object, m?: string): void;
+    error(o: object, m?: string): void;
+  };
 }
 
 export interface SubmitOptions {
@@ -203,7 +207,9 @@ export class Engine {
   }
 
   private resolveRoute(request: StoredRunRequest, policyJson: string | null) {
-    const policy = policyJson ? (JSON.parse(policyJson) as { provider?: string; generation?: { model?: string } }) : null;
+    const policy = policyJson
+      ? (JSON.parse(policyJson) as { provider?: string; generation?: { model?: string } })
+      : null;
     try {
       return this.routes.resolve(
         { provider: request.provider, model: request.generation?.model as string | undefined },
@@ -241,8 +247,11 @@ export class Engine {
         await runAgentLoop(this, run, controller.signal);
       } catch (err) {
         if (controller.signal.aborted || err instanceof RunStopped) return;
-        this.opts.log.error({ run_id: run.run_id, err: String((err as Error).stack ?? err) }, 'run failed');
-        await this.failRun(run.run_id, `internal error: ${(err as Error).message}`).catch(() => undefined);
+        const known = err instanceof RouteResolutionError;
+        if (!known)
+          this.opts.log.error({ run_id: run.run_id, err: String((err as Error).stack ?? err) }, 'run failed');
+        const message = known ? (err as Error).message : `internal error: ${(err as Error).message}`;
+        await this.failRun(run.run_id, message).catch(() => undefined);
       }
     })().finally(() => {
       this.executors.delete(run.run_id);
@@ -267,7 +276,9 @@ export class Engine {
       if (!current) throw errors.runNotFound(runId);
       if (current.status === 'cancelled') return current;
       if (isTerminal(current.status))
-        throw errors.runStateConflict(`run ${runId} already finished as ${current.status}; it cannot be cancelled`);
+        throw errors.runStateConflict(
+          `run ${runId} already finished as ${current.status}; it cannot be cancelled`,
+        );
       return this.transition(tx, runId, 'cancelled');
     });
     this.executors.get(runId)?.controller.abort(new RunStopped('cancelled'));
@@ -286,7 +297,11 @@ export class Engine {
         stopped = active.run_id;
       }
       await this.events.append(tx, [
-        { name: 'interrupted', session_id: sessionId, data: { session_id: sessionId, agent_id: session.agent_id } },
+        {
+          name: 'interrupted',
+          session_id: sessionId,
+          data: { session_id: sessionId, agent_id: session.agent_id },
+        },
       ]);
     });
     if (stopped) this.executors.get(stopped)?.controller.abort(new RunStopped('interrupted'));
@@ -309,7 +324,11 @@ export class Engine {
         .set({ ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason, updated_at_ms: tx.now })
         .where('session_id', '=', sessionId)
         .execute();
-      const snapshot = await buildSnapshot(tx.db, { ...session, ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason });
+      const snapshot = await buildSnapshot(tx.db, {
+        ...session,
+        ended_at_ms: session.ended_at_ms ?? tx.now,
+        end_reason: reason,
+      });
       await this.events.append(tx, [
         { name: 'session_snapshot', session_id: sessionId, data: { session_id: sessionId, snapshot } },
       ]);
@@ -383,7 +402,9 @@ export class Engine {
               name: 'trace',
               session_id: sessionId,
               run_id: keeper.run_id,
-              data: { trace: { kind: 'run_resumed_after_restart', session_id: sessionId, run_id: keeper.run_id } },
+              data: {
+                trace: { kind: 'run_resumed_after_restart', session_id: sessionId, run_id: keeper.run_id },
+              },
             },
           ]);
           resume.push(keeper);

@@ -15,7 +15,14 @@ export type RunStatus =
 
 const LEGAL: Record<RunStatus, readonly RunStatus[]> = {
   queued: ['running', 'failed', 'cancelled'],
-  running: ['waiting_for_approval', 'waiting_for_user_question', 'completed', 'failed', 'interrupted', 'cancelled'],
+  running: [
+    'waiting_for_approval',
+    'waiting_for_user_question',
+    'completed',
+    'failed',
+    'interrupted',
+    'cancelled',
+  ],
   waiting_for_approval: ['running', 'failed', 'interrupted', 'cancelled'],
   waiting_for_user_question: ['running', 'completed', 'failed', 'interrupted', 'cancelled'],
   completed: [],
@@ -24,7 +31,11 @@ const LEGAL: Record<RunStatus, readonly RunStatus[]> = {
   cancelled: [],
 };
 
-export function isLegalTransition(from: RunStatus, to: RunStatus, opts: { recovery?: boolean } = {}): boolean {
+export function isLegalTransition(
+  from: RunStatus,
+  to: RunStatus,
+  opts: { recovery?: boolean } = {},
+): boolean {
   if (from === to) return true;
   if (opts.recovery && from === 'running' && to === 'queued') return true;
   return LEGAL[from].includes(to);

@@ -1,15 +1,22 @@
 // Wire projections of engine state: RunView, SessionView, ManagedAgentSnapshot.
 // Empty arrays and null optionals are omitted, as the reference does.
-import type { Executor } from '../store/schema.ts';
+
 import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
 import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
+import type { Executor } from '../store/schema.ts';
 
 /** Views are validated against the zod wire schemas in src/features; typed loosely here. */
 // biome-ignore lint/suspicious/noExplicitAny: wire projections
 export type WireView = any;
 
-export type AgentStatus = 'idle' | 'running' | 'waiting_for_approval' | 'waiting_for_user_input' | 'failed' | 'completed';
+export type AgentStatus =
+  | 'idle'
+  | 'running'
+  | 'waiting_for_approval'
+  | 'waiting_for_user_input'
+  | 'failed'
+  | 'completed';
 
 const parseJson = (s: string | null): unknown => (s === null ? undefined : JSON.parse(s));
 
@@ -54,7 +61,10 @@ export async function buildRunView(db: Executor, run: RunRow): Promise<WireView>
   });
 }
 
-export async function sessionStatus(db: Executor, session: SessionRow): Promise<{ status: AgentStatus; active?: RunRow; queued: number }> {
+export async function sessionStatus(
+  db: Executor,
+  session: SessionRow,
+): Promise<{ status: AgentStatus; active?: RunRow; queued: number }> {
   const live = await liveRunsOfSession(db, session.session_id);
   const active = live.find((r) => isActive(r.status));
   const queued = live.filter((r) => r.status === 'queued').length;

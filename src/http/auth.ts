@@ -50,7 +50,9 @@ export class AuthGuard {
   constructor(config: ServeConfig) {
     this.admin = config.adminToken ? new TokenReader(config.adminToken) : null;
     this.readonly = config.readonlyToken ? new TokenReader(config.readonlyToken) : null;
-    this.enabled = config.authMode !== 'none' && (this.admin !== null || this.readonly !== null || config.authMode === 'bearer');
+    this.enabled =
+      config.authMode !== 'none' &&
+      (this.admin !== null || this.readonly !== null || config.authMode === 'bearer');
   }
 
   private fail(req: FastifyRequest, err: DaemonError): DaemonError {
@@ -62,9 +64,15 @@ export class AuthGuard {
     req.log.warn({ audit: 'auth_failure', reason: err.code, remote: req.ip }, 'auth failure');
     if (recent.length > RATE_MAX) {
       req.log.warn({ audit: 'auth_rate_limited', reason: err.code, remote: req.ip }, 'auth rate limited');
-      return new DaemonError(429, 'auth', 'rate_limited', 'too many failed authentication attempts; retry in 60 s', {
-        'retry-after': '60',
-      });
+      return new DaemonError(
+        429,
+        'auth',
+        'rate_limited',
+        'too many failed authentication attempts; retry in 60 s',
+        {
+          'retry-after': '60',
+        },
+      );
     }
     return err;
   }
@@ -74,10 +82,18 @@ export class AuthGuard {
     const path = req.url.split('?')[0]!;
     if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
     const header = req.headers.authorization;
-    if (header === undefined) throw this.fail(req, unauthorized('missing_token', 'this daemon requires Authorization: Bearer <token>'));
+    if (header === undefined)
+      throw this.fail(
+        req,
+        unauthorized('missing_token', 'this daemon requires Authorization: Bearer <token>'),
+      );
     const m = /^bearer\s+(.*)$/i.exec(header.trim());
     const presented = m?.[1]?.trim();
-    if (!presented) throw this.fail(req, unauthorized('malformed_token', 'the Authorization header must be "Bearer <token>"'));
+    if (!presented)
+      throw this.fail(
+        req,
+        unauthorized('malformed_token', 'the Authorization header must be "Bearer <token>"'),
+      );
     const admin = this.admin?.read() ?? null;
     const ro = this.readonly?.read() ?? null;
     // Equal admin and read-only tokens would make the boundary meaningless: refuse both.
@@ -86,7 +102,12 @@ export class AuthGuard {
     if (usable.ro !== null && safeEqual(presented, usable.ro)) {
       const readMethod = req.method === 'GET' || req.method === 'HEAD';
       if (readMethod && !ADMIN_ONLY_READ.some((re) => re.test(path))) return;
-      throw new DaemonError(403, 'auth', 'insufficient_access', 'the read-only token cannot perform this request; use the admin token');
+      throw new DaemonError(
+        403,
+        'auth',
+        'insufficient_access',
+        'the read-only token cannot perform this request; use the admin token',
+      );
     }
     throw this.fail(req, unauthorized('invalid_token', 'the bearer token is not recognised'));
   }
@@ -114,7 +135,12 @@ export class CorsPolicy {
     const origin = req.headers.origin;
     if (origin === undefined) return false;
     if (!this.allows(origin)) {
-      throw new DaemonError(403, 'cors', 'origin_not_allowed', `origin ${origin} is not allowed by the CORS policy`);
+      throw new DaemonError(
+        403,
+        'cors',
+        'origin_not_allowed',
+        `origin ${origin} is not allowed by the CORS policy`,
+      );
     }
     reply.header('access-control-allow-origin', origin);
     reply.header('vary', 'origin, access-control-request-method, access-control-request-headers');
@@ -122,7 +148,10 @@ export class CorsPolicy {
       reply
         .code(204)
         .header('access-control-allow-methods', 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS')
-        .header('access-control-allow-headers', 'authorization,content-type,x-kheish-daemon-token,x-kheish-daemon-url,last-event-id,idempotency-key')
+        .header(
+          'access-control-allow-headers',
+          'authorization,content-type,x-kheish-daemon-token,x-kheish-daemon-url,last-event-id,idempotency-key',
+        )
         .header('access-control-max-age', '600')
         .send();
       return true;

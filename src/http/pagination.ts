@@ -23,7 +23,12 @@ export function parsePage(q: PageQuery): PageParams {
   if (q.limit !== undefined) {
     const n = Number(q.limit);
     if (!Number.isInteger(n) || n <= 0)
-      throw new DaemonError(400, 'pagination', 'invalid_limit', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+      throw new DaemonError(
+        400,
+        'pagination',
+        'invalid_limit',
+        `limit must be a whole number from 1 to ${MAX_LIMIT}`,
+      );
     limit = Math.min(n, MAX_LIMIT);
   } else if (paginated) limit = DEFAULT_LIMIT;
   return { paginated, limit, after: q.cursor === undefined ? undefined : decodeCursor(q.cursor) };
@@ -40,7 +45,12 @@ export function decodeCursor(cursor: string): string {
     if (typeof parsed.k !== 'string') throw new Error('shape');
     return parsed.k;
   } catch {
-    throw new DaemonError(400, 'pagination', 'invalid_cursor', 'cursor is not one this daemon issued; start again without it');
+    throw new DaemonError(
+      400,
+      'pagination',
+      'invalid_cursor',
+      'cursor is not one this daemon issued; start again without it',
+    );
   }
 }
 

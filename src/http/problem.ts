@@ -26,7 +26,10 @@ export function problemBody(err: DaemonError): ProblemBody {
 
 export function sendProblem(reply: FastifyReply, err: DaemonError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  return reply.code(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err)));
+  return reply
+    .code(err.status)
+    .header('content-type', 'application/problem+json')
+    .send(Buffer.from(JSON.stringify(problemBody(err))));
 }
 
 /** Maps framework and unexpected errors onto the spec's problem documents. Never leaks a stack. */
@@ -34,9 +37,16 @@ export function toDaemonError(err: unknown): DaemonError {
   if (isDaemonError(err)) return err;
   const fe = err as FastifyError & { validation?: unknown };
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const issues = (fe.validation as Array<{ instancePath?: string; message?: string; params?: { issue?: { path?: unknown[]; message?: string } } }>)
+    const issues = (
+      fe.validation as Array<{
+        instancePath?: string;
+        message?: string;
+        params?: { issue?: { path?: unknown[]; message?: string } };
+      }>
+    )
       .map((v) => {
-        const path = v.params?.issue?.path?.join('.') || v.instancePath?.replace(/^\//, '').replaceAll('/', '.') || '';
+        const path =
+          v.params?.issue?.path?.join('.') || v.instancePath?.replace(/^\//, '').replaceAll('/', '.') || '';
         return `${fe.validationContext ?? 'body'}${path ? `.${path}` : ''}: ${v.params?.issue?.message ?? v.message}`;
       })
       .join('; ');
@@ -45,9 +55,19 @@ export function toDaemonError(err: unknown): DaemonError {
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new DaemonError(400, undefined, 'bad_request', `the request body is not valid JSON: ${fe.message}`);
+      return new DaemonError(
+        400,
+        undefined,
+        'bad_request',
+        `the request body is not valid JSON: ${fe.message}`,
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new DaemonError(413, undefined, 'payload_too_large', 'the request body is larger than the 24 MiB limit');
+      return new DaemonError(
+        413,
+        undefined,
+        'payload_too_large',
+        'the request body is larger than the 24 MiB limit',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new DaemonError(
         415,
@@ -56,12 +76,22 @@ export function toDaemonError(err: unknown): DaemonError {
         'send JSON bodies with the header Content-Type: application/json',
       );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new DaemonError(400, undefined, 'bad_request', 'the Content-Length header does not match the body');
+      return new DaemonError(
+        400,
+        undefined,
+        'bad_request',
+        'the Content-Length header does not match the body',
+      );
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new DaemonError(fe.statusCode, undefined, defaultCodeForStatus(fe.statusCode), fe.message);
   }
-  return new DaemonError(500, undefined, 'internal_error', 'the daemon hit an internal error; see its log for details');
+  return new DaemonError(
+    500,
+    undefined,
+    'internal_error',
+    'the daemon hit an internal error; see its log for details',
+  );
 }
 
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -73,6 +103,11 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendProblem(
     reply,
-    new DaemonError(404, 'api', 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}; see GET /v1/openapi.json`),
+    new DaemonError(
+      404,
+      'api',
+      'route_not_found',
+      `no route ${req.method} ${req.url.split('?')[0]}; see GET /v1/openapi.json`,
+    ),
   );
 }

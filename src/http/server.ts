@@ -1,15 +1,15 @@
 // Server assembly: framework settings, auth + CORS hooks, problem+json, OpenAPI, feature routes.
 import fastifySwagger from '@fastify/swagger';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerRunRoutes } from '../features/runs/routes.ts';
-import { DAEMON_VERSION } from '../features/runtime/service.ts';
 import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
+import { DAEMON_VERSION } from '../features/runtime/service.ts';
 import { registerSessionRoutes } from '../features/sessions/routes.ts';
 import type { AuthGuard, CorsPolicy } from './auth.ts';
 import type { AppContext, HttpApp } from './context.ts';
-import { errorHandler, notFoundHandler, toDaemonError, sendProblem } from './problem.ts';
+import { errorHandler, notFoundHandler, sendProblem, toDaemonError } from './problem.ts';
 
 export const BODY_LIMIT_BYTES = 24 * 1024 * 1024;
 
@@ -33,7 +33,7 @@ export async function buildServer(
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    logController: { disableRequestLogging: true } as never,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
@@ -53,7 +53,15 @@ export async function buildServer(
     }
   });
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.debug(
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
 
   await app.register(fastifySwagger, {

@@ -2,7 +2,14 @@
 // duplicates, heartbeats without ids, and stream_gap frames when history is gone.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DaemonError } from '../errors/daemon-error.ts';
-import { type BusEvent, type EventFilter, type EventLog, matchesFilter, rowIdOf, sseIdOf } from '../store/event-log.ts';
+import {
+  type BusEvent,
+  type EventFilter,
+  type EventLog,
+  matchesFilter,
+  rowIdOf,
+  sseIdOf,
+} from '../store/event-log.ts';
 
 const HEARTBEAT_MS = Number(process.env.KHEISH_SSE_HEARTBEAT_MS ?? 10_000);
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -10,7 +17,12 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 function parseCursorValue(raw: string | undefined, source: string): bigint | null {
   if (raw === undefined || raw === '') return null;
   if (!/^\d{1,20}$/.test(raw.trim()) || BigInt(raw.trim()) > 0xffffffffffffffffn) {
-    throw new DaemonError(400, 'events', 'invalid_event_cursor', `${source} must be a decimal event id (got "${raw}")`);
+    throw new DaemonError(
+      400,
+      'events',
+      'invalid_event_cursor',
+      `${source} must be a decimal event id (got "${raw}")`,
+    );
   }
   return BigInt(raw.trim());
 }
@@ -58,7 +70,15 @@ export async function serveStream(
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       // A consumer this slow would make us buffer without bound: tell it, and let it reconnect.
       log.counters.lagged++;
-      res.end(frame('stream_gap', { skipped: 0, reason: 'live_lag', scope, skipped_is_estimate: true, resume_after_id: String(lastSent) }));
+      res.end(
+        frame('stream_gap', {
+          skipped: 0,
+          reason: 'live_lag',
+          scope,
+          skipped_is_estimate: true,
+          resume_after_id: String(lastSent),
+        }),
+      );
       cleanup();
     }
   };

@@ -43,7 +43,10 @@ export class ModelCallError extends Error {
   readonly status: number | null;
   readonly retryable: boolean;
   readonly retryAfterMs: number | null;
-  constructor(message: string, opts: { status: number | null; retryable: boolean; retryAfterMs?: number | null }) {
+  constructor(
+    message: string,
+    opts: { status: number | null; retryable: boolean; retryAfterMs?: number | null },
+  ) {
     super(message);
     this.name = 'ModelCallError';
     this.status = opts.status;

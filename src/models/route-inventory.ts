@@ -36,7 +36,8 @@ export class RouteInventory {
   constructor(config: RoutesConfig) {
     this.defaultRoute = config.default_route;
     this.routesFile = config.path;
-    for (const route of config.routes.values()) this.routes.set(route.route_id, buildState(route, config.path === null));
+    for (const route of config.routes.values())
+      this.routes.set(route.route_id, buildState(route, config.path === null));
   }
 
   get isBuiltinDemo(): boolean {
@@ -73,7 +74,10 @@ export class RouteInventory {
         routeId = prefix;
         model = model.slice(slash + 1);
         if (model.length === 0)
-          throw new RouteResolutionError('invalid_model_selector', `model selector \`${prefix}/\` has an empty model`);
+          throw new RouteResolutionError(
+            'invalid_model_selector',
+            `model selector \`${prefix}/\` has an empty model`,
+          );
       }
     }
     const state = this.routes.get(routeId);
@@ -92,7 +96,8 @@ export class RouteInventory {
 
   driverFor(routeId: string): ModelDriver {
     const state = this.routes.get(routeId);
-    if (!state?.driver) throw new RouteResolutionError('route_not_ready', `route \`${routeId}\` has no usable driver`);
+    if (!state?.driver)
+      throw new RouteResolutionError('route_not_ready', `route \`${routeId}\` has no usable driver`);
     return state.driver;
   }
 }
@@ -101,7 +106,14 @@ function buildState(route: RouteConfig, builtin: boolean): RouteState {
   if (route.driver === 'scripted') {
     try {
       const script = route.script_file ? loadScript(route.script_file) : null;
-      return { config: route, readiness: 'ok', reason: null, action: null, driver: new ScriptedDriver(script), builtin_demo: builtin };
+      return {
+        config: route,
+        readiness: 'ok',
+        reason: null,
+        action: null,
+        driver: new ScriptedDriver(script),
+        builtin_demo: builtin,
+      };
     } catch (err) {
       return {
         config: route,

@@ -51,9 +51,9 @@ export class Store {
       const callbacks: Array<() => void> = [];
       let result: T;
       try {
-        result = await this.db.transaction().execute((trx) =>
-          fn({ db: trx, now: Date.now(), afterCommit: (cb) => callbacks.push(cb) }),
-        );
+        result = await this.db
+          .transaction()
+          .execute((trx) => fn({ db: trx, now: Date.now(), afterCommit: (cb) => callbacks.push(cb) }));
       } catch (err) {
         this.writeErrors += isDomainError(err) ? 0 : 1;
         throw err;

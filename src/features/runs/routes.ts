@@ -5,7 +5,14 @@ import type { AppContext, HttpApp } from '../../http/context.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
 import { SessionView } from '../sessions/schema.ts';
-import { ListRunsQuery, RunParams, RunView, SessionRunParams, SubmitInputRequest, SubmitRunRequest } from './schema.ts';
+import {
+  ListRunsQuery,
+  RunParams,
+  RunView,
+  SessionRunParams,
+  SubmitInputRequest,
+  SubmitRunRequest,
+} from './schema.ts';
 
 export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -16,7 +23,9 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
     '/v1/sessions/:session_id/runs',
     { schema: { tags, params: SessionRunParams, body: SubmitRunRequest, response: { 202: RunView } } },
     async (req, reply) =>
-      reply.code(202).send(await runs.submitDetached(req.params.session_id, req.body, req.headers['idempotency-key'])),
+      reply
+        .code(202)
+        .send(await runs.submitDetached(req.params.session_id, req.body, req.headers['idempotency-key'])),
   );
 
   r.post(
@@ -39,7 +48,12 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
     if (page.after !== undefined) {
       after = Number(page.after);
       if (!Number.isInteger(after))
-        throw new DaemonError(400, 'pagination', 'invalid_cursor', 'cursor is not one this daemon issued; start again without it');
+        throw new DaemonError(
+          400,
+          'pagination',
+          'invalid_cursor',
+          'cursor is not one this daemon issued; start again without it',
+        );
     }
     const limit = page.limit ?? 1_000_000;
     const result = await runs.list({
@@ -60,12 +74,18 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
     });
   });
 
-  r.get('/v1/runs/:run_id', { schema: { tags, params: RunParams, response: { 200: RunView } } }, async (req) =>
-    runs.get(req.params.run_id),
+  r.get(
+    '/v1/runs/:run_id',
+    { schema: { tags, params: RunParams, response: { 200: RunView } } },
+    async (req) => runs.get(req.params.run_id),
   );
-  r.get('/v1/runs/:run_id/events', { schema: { tags, params: RunParams } }, async (req) => runs.events(req.params.run_id));
-  r.post('/v1/runs/:run_id/cancel', { schema: { tags, params: RunParams, response: { 200: RunView } } }, async (req) =>
-    runs.cancel(req.params.run_id),
+  r.get('/v1/runs/:run_id/events', { schema: { tags, params: RunParams } }, async (req) =>
+    runs.events(req.params.run_id),
+  );
+  r.post(
+    '/v1/runs/:run_id/cancel',
+    { schema: { tags, params: RunParams, response: { 200: RunView } } },
+    async (req) => runs.cancel(req.params.run_id),
   );
   r.get('/v1/runs/:run_id/stream', { schema: { tags, params: RunParams } }, async (req, reply) => {
     await runs.get(req.params.run_id);

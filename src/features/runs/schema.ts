@@ -7,7 +7,9 @@ const nonEmpty = z.string().min(1);
 export const InputItem = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }).strict(),
   z.object({ type: z.literal('asset_reference'), asset_id: nonEmpty }).strict(),
-  z.object({ type: z.literal('board_reference'), board_id: nonEmpty, revision_id: z.string().optional() }).strict(),
+  z
+    .object({ type: z.literal('board_reference'), board_id: nonEmpty, revision_id: z.string().optional() })
+    .strict(),
   z
     .object({
       type: z.literal('inline_asset'),
@@ -52,7 +54,9 @@ export const SubmitInputRequest = z
   })
   .strict();
 
-export const SubmitRunRequest = SubmitInputRequest.extend({ idempotency_key: z.string().optional() }).strict();
+export const SubmitRunRequest = SubmitInputRequest.extend({
+  idempotency_key: z.string().optional(),
+}).strict();
 
 export const RunParams = z.object({ run_id: z.string().min(1) });
 export const SessionRunParams = z.object({ session_id: z.string().min(1) });

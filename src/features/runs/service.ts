@@ -16,7 +16,9 @@ const invalidKey = (detail: string) => new DaemonError(400, 'idempotency', 'inva
 export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
   const content = body.content ?? '';
   if (body.input_items !== undefined && (content !== '' || body.attachments?.length)) {
-    throw invalidInput('input_items cannot be combined with content or attachments; send one shape or the other');
+    throw invalidInput(
+      'input_items cannot be combined with content or attachments; send one shape or the other',
+    );
   }
   const hasItems = (body.input_items ?? []).some((i) => i.type !== 'text' || i.text.trim() !== '');
   if (content.trim() === '' && !body.attachments?.length && !hasItems) {
@@ -45,7 +47,8 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
   if (body.input_items !== undefined) stored.input_items = body.input_items;
   if (body.attachments?.length) stored.attachments = body.attachments;
   if (body.generation !== undefined) stored.generation = body.generation;
-  if (body.completion_requirements !== undefined) stored.completion_requirements = body.completion_requirements;
+  if (body.completion_requirements !== undefined)
+    stored.completion_requirements = body.completion_requirements;
   if (body.metadata !== undefined) stored.metadata = body.metadata;
   if (body.binding_keys !== undefined) stored.binding_keys = body.binding_keys;
   if (body.reply_targets !== undefined) stored.reply_targets = body.reply_targets;
@@ -53,10 +56,15 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
 }
 
 /** Header and body keys must agree; empty or non-ASCII keys are refused. */
-export function idempotencyKey(header: string | string[] | undefined, bodyKey: string | undefined): string | null {
+export function idempotencyKey(
+  header: string | string[] | undefined,
+  bodyKey: string | undefined,
+): string | null {
   const h = Array.isArray(header) ? header[0] : header;
-  if (h !== undefined && !/^[\x20-\x7e]*$/.test(h)) throw invalidKey('the Idempotency-Key header must be ASCII');
-  for (const k of [h, bodyKey]) if (k !== undefined && k.trim() === '') throw invalidKey('the idempotency key is empty');
+  if (h !== undefined && !/^[\x20-\x7e]*$/.test(h))
+    throw invalidKey('the Idempotency-Key header must be ASCII');
+  for (const k of [h, bodyKey])
+    if (k !== undefined && k.trim() === '') throw invalidKey('the idempotency key is empty');
   if (h !== undefined && bodyKey !== undefined && h.trim() !== bodyKey.trim())
     throw invalidKey('the Idempotency-Key header and the idempotency_key field differ');
   const key = (h ?? bodyKey)?.trim();
@@ -74,7 +82,9 @@ function canonical(value: unknown): string {
 }
 
 export const fingerprint = (req: StoredRunRequest): string =>
-  createHash('sha256').update(`kheish-run-request-v1\n${canonical(req)}`).digest('hex');
+  createHash('sha256')
+    .update(`kheish-run-request-v1\n${canonical(req)}`)
+    .digest('hex');
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -122,7 +132,14 @@ export class RunsService {
     return buildRunView(this.db, (await getRun(this.db, runId)) ?? run);
   }
 
-  async list(q: { session_id?: string; order: 'asc' | 'desc'; after?: number; limit: number; priority_active: boolean; lastN: boolean }) {
+  async list(q: {
+    session_id?: string;
+    order: 'asc' | 'desc';
+    after?: number;
+    limit: number;
+    priority_active: boolean;
+    lastN: boolean;
+  }) {
     const { rows, total } = await listRuns(this.db, {
       session_id: q.session_id,
       // The legacy array with a limit holds the *last* N runs, in submission order.

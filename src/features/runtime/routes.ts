@@ -20,9 +20,21 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
   r.get('/v1/runtime/routes', { schema: { tags: ['runtime'] } }, async () => runtime.routes());
   r.get(
     '/v1/events/stream',
-    { schema: { tags: ['events'], querystring: z.object({ session_id: z.string().optional(), run_id: z.string().optional(), cursor: z.string().optional() }) } },
+    {
+      schema: {
+        tags: ['events'],
+        querystring: z.object({
+          session_id: z.string().optional(),
+          run_id: z.string().optional(),
+          cursor: z.string().optional(),
+        }),
+      },
+    },
     async (req, reply) => {
-      await serveStream(req, reply, ctx.engine.events, { session_id: req.query.session_id, run_id: req.query.run_id });
+      await serveStream(req, reply, ctx.engine.events, {
+        session_id: req.query.session_id,
+        run_id: req.query.run_id,
+      });
     },
   );
 }

@@ -1,22 +1,71 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
 import { statSync } from 'node:fs';
+import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { sseIdOf } from '../../store/event-log.ts';
 import { countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
 import { countSessions } from '../../store/repos/sessions.ts';
-import { sseIdOf } from '../../store/event-log.ts';
-import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 
 export const DAEMON_VERSION = '0.1.0';
 const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
 
 const DRIVER_CAPABILITIES: Record<string, Record<string, boolean>> = {
-  scripted: { multimodal_input: false, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
-  anthropic: { multimodal_input: true, native_web_search: true, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
-  google: { multimodal_input: true, native_web_search: false, image_generation: true, image_edit: true, audio_generation: false, transcription: false },
-  openai: { multimodal_input: true, native_web_search: true, image_generation: true, image_edit: true, audio_generation: true, transcription: true },
-  openrouter: { multimodal_input: true, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
-  xai: { multimodal_input: true, native_web_search: true, image_generation: true, image_edit: true, audio_generation: false, transcription: false },
-  openai_compatible: { multimodal_input: false, native_web_search: false, image_generation: false, image_edit: false, audio_generation: false, transcription: false },
+  scripted: {
+    multimodal_input: false,
+    native_web_search: false,
+    image_generation: false,
+    image_edit: false,
+    audio_generation: false,
+    transcription: false,
+  },
+  anthropic: {
+    multimodal_input: true,
+    native_web_search: true,
+    image_generation: false,
+    image_edit: false,
+    audio_generation: false,
+    transcription: false,
+  },
+  google: {
+    multimodal_input: true,
+    native_web_search: false,
+    image_generation: true,
+    image_edit: true,
+    audio_generation: false,
+    transcription: false,
+  },
+  openai: {
+    multimodal_input: true,
+    native_web_search: true,
+    image_generation: true,
+    image_edit: true,
+    audio_generation: true,
+    transcription: true,
+  },
+  openrouter: {
+    multimodal_input: true,
+    native_web_search: false,
+    image_generation: false,
+    image_edit: false,
+    audio_generation: false,
+    transcription: false,
+  },
+  xai: {
+    multimodal_input: true,
+    native_web_search: true,
+    image_generation: true,
+    image_edit: true,
+    audio_generation: false,
+    transcription: false,
+  },
+  openai_compatible: {
+    multimodal_input: false,
+    native_web_search: false,
+    image_generation: false,
+    image_edit: false,
+    audio_generation: false,
+    transcription: false,
+  },
 };
 
 export interface DaemonInfo {
@@ -77,7 +126,8 @@ export class RuntimeService {
         matrix_version: 2,
         ...DRIVER_CAPABILITIES[r.config.driver],
       };
-      for (const flag of CAPABILITY_FLAGS) if (r.config.capabilities[flag] !== undefined) entry[flag] = r.config.capabilities[flag];
+      for (const flag of CAPABILITY_FLAGS)
+        if (r.config.capabilities[flag] !== undefined) entry[flag] = r.config.capabilities[flag];
       if (r.config.auth_ref) entry.auth_ref = r.config.auth_ref;
       if (r.reason) entry.reason = r.reason;
       if (r.action) entry.action = r.action;
@@ -111,11 +161,21 @@ export class RuntimeService {
     const warnings: Array<Record<string, unknown>> = [];
     const lag = oldestQueued === null ? 0 : now - oldestQueued;
     if (lag > LAG_THRESHOLD_MS)
-      warnings.push({ severity: 'warning', code: 'queued_run_lag', message: `the oldest queued run has waited ${Math.round(lag / 1000)} s` });
+      warnings.push({
+        severity: 'warning',
+        code: 'queued_run_lag',
+        message: `the oldest queued run has waited ${Math.round(lag / 1000)} s`,
+      });
     const routes = this.routes();
     for (const r of routes) {
       if (r.readiness === 'error' && r.is_default)
-        warnings.push({ severity: 'error', code: 'provider_active_route_not_ready', message: String(r.reason), related_id: r.route_id, action: r.action });
+        warnings.push({
+          severity: 'error',
+          code: 'provider_active_route_not_ready',
+          message: String(r.reason),
+          related_id: r.route_id,
+          action: r.action,
+        });
     }
     if (this.engine.routes.isBuiltinDemo) {
       warnings.push({
@@ -140,7 +200,10 @@ export class RuntimeService {
       version: DAEMON_VERSION,
       uptime_ms: now - this.info.startedAtMs,
       capabilities: this.capabilities(),
-      runtime: { default_route: this.engine.routes.defaultRoute, builtin_demo_route: this.engine.routes.isBuiltinDemo },
+      runtime: {
+        default_route: this.engine.routes.defaultRoute,
+        builtin_demo_route: this.engine.routes.isBuiltinDemo,
+      },
       sessions: { total: sessions.total, ended: sessions.ended },
       runs: {
         ...runs,
@@ -159,7 +222,9 @@ export class RuntimeService {
         state_root_lock: { held: true, owner: this.info.lockOwner },
         probes: [{ name: 'database_file', ok: storageOk }],
       },
-      provider_readiness: { routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })) },
+      provider_readiness: {
+        routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })),
+      },
       control_plane: { auth_enabled: this.info.authEnabled },
       events: {
         capacity: ev.capacity,

@@ -19,8 +19,10 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
   const { sessions } = ctx;
   const tags = ['sessions'];
 
-  r.post('/v1/sessions', { schema: { tags, body: CreateSessionRequest.optional(), response: { 201: SessionView } } }, async (req, reply) =>
-    reply.code(201).send(await sessions.create(req.body ?? {})),
+  r.post(
+    '/v1/sessions',
+    { schema: { tags, body: CreateSessionRequest.optional(), response: { 201: SessionView } } },
+    async (req, reply) => reply.code(201).send(await sessions.create(req.body ?? {})),
   );
 
   r.get('/v1/sessions', { schema: { tags, querystring: ListSessionsQuery } }, async (req) => {
@@ -42,21 +44,29 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
     });
   });
 
-  r.get('/v1/sessions/:session_id', { schema: { tags, params: SessionParams, response: { 200: SessionView } } }, async (req) =>
-    sessions.view(req.params.session_id),
+  r.get(
+    '/v1/sessions/:session_id',
+    { schema: { tags, params: SessionParams, response: { 200: SessionView } } },
+    async (req) => sessions.view(req.params.session_id),
   );
 
   r.get('/v1/sessions/:session_id/events', { schema: { tags, params: SessionParams } }, async (req) =>
     sessions.eventLog(req.params.session_id),
   );
 
-  r.get('/v1/sessions/:session_id/stream', { schema: { tags, params: SessionParams } }, async (req, reply) => {
-    await sessions.require(req.params.session_id);
-    await serveStream(req, reply, ctx.engine.events, { session_id: req.params.session_id });
-  });
+  r.get(
+    '/v1/sessions/:session_id/stream',
+    { schema: { tags, params: SessionParams } },
+    async (req, reply) => {
+      await sessions.require(req.params.session_id);
+      await serveStream(req, reply, ctx.engine.events, { session_id: req.params.session_id });
+    },
+  );
 
-  r.post('/v1/sessions/:session_id/end', { schema: { tags, params: SessionParams, body: EndSessionBody } }, async (req) =>
-    sessions.end(req.params.session_id, req.body?.reason ?? null),
+  r.post(
+    '/v1/sessions/:session_id/end',
+    { schema: { tags, params: SessionParams, body: EndSessionBody } },
+    async (req) => sessions.end(req.params.session_id, req.body?.reason ?? null),
   );
 
   r.post('/v1/sessions/:session_id/interrupt', { schema: { tags, params: SessionParams } }, async (req) =>
@@ -74,22 +84,30 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
       method,
       url: '/v1/sessions/:session_id/capability-scope',
       schema: { tags, params: SessionParams, body: CapabilityScopeBody },
-      handler: async (req: any) => sessions.setCapabilityScope(req.params.session_id, req.body.capability_scope),
+      handler: async (req: any) =>
+        sessions.setCapabilityScope(req.params.session_id, req.body.capability_scope),
     });
     r.route({
       method,
       url: '/v1/sessions/:session_id/credential-scope',
       schema: { tags, params: SessionParams, body: CredentialScopeBody },
-      handler: async (req: any) => sessions.setCredentialScope(req.params.session_id, req.body.credential_scope),
+      handler: async (req: any) =>
+        sessions.setCredentialScope(req.params.session_id, req.body.credential_scope),
     });
   }
-  r.delete('/v1/sessions/:session_id/route-policy', { schema: { tags, params: SessionParams } }, async (req) =>
-    sessions.setRoutePolicy(req.params.session_id, null),
+  r.delete(
+    '/v1/sessions/:session_id/route-policy',
+    { schema: { tags, params: SessionParams } },
+    async (req) => sessions.setRoutePolicy(req.params.session_id, null),
   );
-  r.delete('/v1/sessions/:session_id/capability-scope', { schema: { tags, params: SessionParams } }, async (req) =>
-    sessions.setCapabilityScope(req.params.session_id, null),
+  r.delete(
+    '/v1/sessions/:session_id/capability-scope',
+    { schema: { tags, params: SessionParams } },
+    async (req) => sessions.setCapabilityScope(req.params.session_id, null),
   );
-  r.delete('/v1/sessions/:session_id/credential-scope', { schema: { tags, params: SessionParams } }, async (req) =>
-    sessions.setCredentialScope(req.params.session_id, null),
+  r.delete(
+    '/v1/sessions/:session_id/credential-scope',
+    { schema: { tags, params: SessionParams } },
+    async (req) => sessions.setCredentialScope(req.params.session_id, null),
   );
 }

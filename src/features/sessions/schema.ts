@@ -46,7 +46,9 @@ export const GenerationConfig = z
   })
   .strict();
 
-export const RoutePolicy = z.object({ provider: z.string().min(1).optional(), generation: GenerationConfig.optional() }).strict();
+export const RoutePolicy = z
+  .object({ provider: z.string().min(1).optional(), generation: GenerationConfig.optional() })
+  .strict();
 
 export const CreateSessionRequest = z
   .object({
@@ -61,7 +63,10 @@ export const CreateSessionRequest = z
 export const RoutePolicyBody = z.object({ route_policy: RoutePolicy.nullable() }).strict();
 export const CapabilityScopeBody = z.object({ capability_scope: CapabilityScope.nullable() }).strict();
 export const CredentialScopeBody = z.object({ credential_scope: CredentialScope.nullable() }).strict();
-export const EndSessionBody = z.object({ reason: z.string().max(2000).optional() }).strict().optional();
+export const EndSessionBody = z
+  .object({ reason: z.string().max(2000).optional() })
+  .strict()
+  .optional();
 
 export const SessionParams = z.object({ session_id: z.string().min(1) });
 export const ListSessionsQuery = z.object({

@@ -1,17 +1,30 @@
 // Session rules: create-or-reuse, scopes and route policy, end/interrupt, event log view.
 import { monotonicFactory } from 'ulid';
 import type { Engine } from '../../engine/engine.ts';
-import { buildSessionSummary, buildSessionView, buildSnapshot, SESSION_OUTPUTS_LIMIT } from '../../engine/views.ts';
+import {
+  buildSessionSummary,
+  buildSessionView,
+  buildSnapshot,
+  SESSION_OUTPUTS_LIMIT,
+} from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { outputsOfSession, sessionRunEvents } from '../../store/repos/journal.ts';
 import { liveRunsOfSession } from '../../store/repos/runs.ts';
-import { getSession, insertSession, listSessions, type SessionRow, updateSession } from '../../store/repos/sessions.ts';
+import {
+  getSession,
+  insertSession,
+  listSessions,
+  type SessionRow,
+  updateSession,
+} from '../../store/repos/sessions.ts';
 import type { CapabilityScope, CreateSessionRequest, CredentialScope, RoutePolicy } from './schema.ts';
 
 const ulid = monotonicFactory();
 
 /** Trim, sort, dedupe; `*` collapses a list to just ["*"]. Empty lists are dropped. */
-export function normalizeScope<T extends Record<string, string[] | undefined>>(scope: T | null | undefined): T | null {
+export function normalizeScope<T extends Record<string, string[] | undefined>>(
+  scope: T | null | undefined,
+): T | null {
   if (!scope) return null;
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(scope)) {
@@ -22,6 +35,10 @@ export function normalizeScope<T extends Record<string, string[] | undefined>>(s
   }
   return Object.keys(out).length ? (out as T) : null;
 }
+
+/** Slashes would break URL paths; control characters break logs and headers. */
+const hasForbiddenChars = (id: string) =>
+  [...id].some((c) => c === '/' || c === '\\' || c.charCodeAt(0) < 0x20);
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -47,7 +64,7 @@ export class SessionsService {
 
   async create(body: CreateSessionRequest) {
     const id = body.session_id ?? `session-${ulid().toLowerCase()}`;
-    if (id.trim() === '' || /^\.+$/.test(id) || /[\u0000-\u001f/\\]/.test(id)) {
+    if (id.trim() === '' || /^\.+$/.test(id) || hasForbiddenChars(id)) {
       throw new DaemonError(
         400,
         'sessions',
@@ -111,10 +128,17 @@ export class SessionsService {
         400,
         'routes',
         'unknown_route',
-        `route \`${policy.provider}\` is not configured; known routes: ${this.engine.routes.list().map((r) => r.config.route_id).join(', ')}`,
+        `route \`${policy.provider}\` is not configured; known routes: ${this.engine.routes
+          .list()
+          .map((r) => r.config.route_id)
+          .join(', ')}`,
       );
     }
-    return this.patch(id, { route_policy: json(policy && Object.keys(policy).length ? policy : null) }, false);
+    return this.patch(
+      id,
+      { route_policy: json(policy && Object.keys(policy).length ? policy : null) },
+      false,
+    );
   }
 
   async setCapabilityScope(id: string, scope: CapabilityScope | null) {
@@ -131,7 +155,12 @@ export class SessionsService {
       const s = await getSession(tx.db, id);
       if (!s) throw errors.sessionNotFound(id);
       if (requireIdle && (await liveRunsOfSession(tx.db, id)).length > 0)
-        throw new DaemonError(409, 'sessions', 'session_not_idle', `session ${id} has active or queued runs; retry when it is idle`);
+        throw new DaemonError(
+          409,
+          'sessions',
+          'session_not_idle',
+          `session ${id} has active or queued runs; retry when it is idle`,
+        );
       await updateSession(tx.db, id, { ...fields, updated_at_ms: tx.now });
       return { ...s, ...fields, updated_at_ms: tx.now };
     });

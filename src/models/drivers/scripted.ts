@@ -2,7 +2,13 @@
 // The position in the script is the run's model-call count, read from its journal by the engine,
 // so a run resumed after a restart continues where it stopped.
 import { readFileSync } from 'node:fs';
-import { ModelCallError, type ModelDriver, type ModelRequest, type ModelResponse, type ToolCall } from '../driver.ts';
+import {
+  ModelCallError,
+  type ModelDriver,
+  type ModelRequest,
+  type ModelResponse,
+  type ToolCall,
+} from '../driver.ts';
 
 export interface ScriptTurn {
   text?: string;
@@ -33,14 +39,17 @@ export function loadScript(path: string): Script {
     throw new ScriptError(`cannot load script ${path}: ${(err as Error).message}`);
   }
   const script = doc as Script;
-  if (typeof script !== 'object' || script === null) throw new ScriptError(`script ${path} must be a JSON object`);
+  if (typeof script !== 'object' || script === null)
+    throw new ScriptError(`script ${path} must be a JSON object`);
   for (const [i, rule] of (script.rules ?? []).entries()) {
     if (typeof rule.match !== 'string' || !Array.isArray(rule.turns))
       throw new ScriptError(`script ${path}: rules[${i}] needs a string "match" and a "turns" array`);
     try {
       new RegExp(rule.match);
     } catch (err) {
-      throw new ScriptError(`script ${path}: rules[${i}].match is not a valid regular expression: ${(err as Error).message}`);
+      throw new ScriptError(
+        `script ${path}: rules[${i}].match is not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   }
   return script;
@@ -114,7 +123,8 @@ export class ScriptedDriver implements ModelDriver {
       text,
       tool_calls,
       usage: {
-        input_tokens: turn.usage?.input_tokens ?? estimateTokens(req.messages.map((m) => m.content).join(' ')),
+        input_tokens:
+          turn.usage?.input_tokens ?? estimateTokens(req.messages.map((m) => m.content).join(' ')),
         output_tokens: turn.usage?.output_tokens ?? estimateTokens(text),
       },
       stop_reason: tool_calls.length > 0 ? 'tool_use' : 'end_turn',

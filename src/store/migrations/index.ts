@@ -1,7 +1,7 @@
 // Migrations are plain Kysely schema-builder code so they run on every dialect.
 import type { Kysely } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
 import { sql } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -61,7 +61,11 @@ const m0001core: Migration = {
       .addColumn('event', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('run_events_run').on('run_events').columns(['run_id', 'id']).execute();
-    await db.schema.createIndex('run_events_session').on('run_events').columns(['session_id', 'id']).execute();
+    await db.schema
+      .createIndex('run_events_session')
+      .on('run_events')
+      .columns(['session_id', 'id'])
+      .execute();
 
     await db.schema
       .createTable('events')

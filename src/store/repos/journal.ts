@@ -113,7 +113,13 @@ export async function outputsOfSession(
 
 export async function appendRunEvent(
   db: Executor,
-  row: { run_id: string; session_id: string; agent_id: string; timestamp_ms: number; event: Record<string, unknown> },
+  row: {
+    run_id: string;
+    session_id: string;
+    agent_id: string;
+    timestamp_ms: number;
+    event: Record<string, unknown>;
+  },
 ): Promise<void> {
   await db
     .insertInto('run_events')
@@ -137,7 +143,10 @@ export async function runEvents(db: Executor, runId: string): Promise<Array<Reco
   }));
 }
 
-export async function sessionRunEvents(db: Executor, sessionId: string): Promise<Array<Record<string, unknown>>> {
+export async function sessionRunEvents(
+  db: Executor,
+  sessionId: string,
+): Promise<Array<Record<string, unknown>>> {
   const rows = await db
     .selectFrom('run_events')
     .selectAll()

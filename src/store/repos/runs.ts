@@ -3,7 +3,12 @@ import type { Executor, RunsTable } from '../schema.ts';
 
 export type RunRow = RunsTable;
 
-export const LIVE_STATUSES = ['queued', 'running', 'waiting_for_approval', 'waiting_for_user_question'] as const;
+export const LIVE_STATUSES = [
+  'queued',
+  'running',
+  'waiting_for_approval',
+  'waiting_for_user_question',
+] as const;
 export const ACTIVE_STATUSES = ['running', 'waiting_for_approval', 'waiting_for_user_question'] as const;
 export const TERMINAL_STATUSES = ['completed', 'failed', 'interrupted', 'cancelled'] as const;
 export const ALL_STATUSES = [...LIVE_STATUSES, ...TERMINAL_STATUSES] as const;
@@ -136,4 +141,5 @@ export async function oldestQueuedSubmittedAt(db: Executor): Promise<number | nu
 
 export const isLive = (status: string): boolean => (LIVE_STATUSES as readonly string[]).includes(status);
 export const isActive = (status: string): boolean => (ACTIVE_STATUSES as readonly string[]).includes(status);
-export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
+export const isTerminal = (status: string): boolean =>
+  (TERMINAL_STATUSES as readonly string[]).includes(status);

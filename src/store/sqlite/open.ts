@@ -51,7 +51,10 @@ export function acquireStateRootLock(stateRoot: string): { release(): void; owne
     lock.exec('COMMIT');
   } catch (err) {
     lock.close();
-    if (String((err as Error).message).includes('locked') || (err as { code?: string }).code === 'SQLITE_BUSY') {
+    if (
+      String((err as Error).message).includes('locked') ||
+      (err as { code?: string }).code === 'SQLITE_BUSY'
+    ) {
       throw new StateRootLockedError(
         `state root ${stateRoot} is already in use by another kheish-daemon process; stop it first or pass a different --state-root`,
       );

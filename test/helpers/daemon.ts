@@ -1,0 +1,234 @@
+// Test harness: starts real daemon processes (bin/kheish-daemon serve) on a free loopback port
+// with a temporary state root, and kills or restarts them like an operator (or a crash) would.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin', 'kheish-daemon');
+
+export interface DaemonOptions {
+  /** Reuse a state root (for restarts); a fresh temp dir otherwise. */
+  stateRoot?: string;
+  /** A scripted-driver script: written next to a generated routes file. */
+  script?: unknown;
+  /** Raw routes TOML (takes precedence over `script`). */
+  routesToml?: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface TestDaemon {
+  url: string;
+  stateRoot: string;
+  proc: ChildProcess;
+  logs(): string;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Starts a new process on the same state root and routes. */
+  restart(extra?: Partial<DaemonOptions>): Promise<TestDaemon>;
+  /** Removes the state root (after the process is gone). */
+  cleanup(): void;
+}
+
+export function tempDir(prefix = 'kheish-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeRoutes(dir: string, script: unknown): string {
+  writeFileSync(join(dir, 'script.json'), JSON.stringify(script));
+  const toml = `version = 1\ndefault_route = "local"\n\n[routes.local]\ndriver = "scripted"\ndefault_model = "scripted"\nscript_file = "script.json"\n`;
+  const path = join(dir, 'routes.toml');
+  writeFileSync(path, toml);
+  return path;
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
+  const stateRoot = opts.stateRoot ?? tempDir();
+  const args = [
+    'serve',
+    '--bind',
+    '127.0.0.1:0',
+    '--state-root',
+    stateRoot,
+    '--log-format',
+    'json',
+    ...(opts.args ?? []),
+  ];
+  if (opts.routesToml !== undefined) {
+    const path = join(stateRoot, '..', `${stateRoot.split('/').pop()}-routes.toml`);
+    writeFileSync(path, opts.routesToml);
+    args.push('--routes-file', path);
+  } else if (opts.script !== undefined) {
+    const dir = tempDir('kheish-routes-');
+    args.push('--routes-file', writeRoutes(dir, opts.script));
+  }
+  const proc = spawn(BIN, args, {
+    env: { ...process.env, KHEISH_SSE_HEARTBEAT_MS: '500', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout!.on('data', (d) => {
+    output += d;
+  });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`daemon did not become ready in 20 s:\n${output}`)),
+      20_000,
+    );
+    proc.stderr!.on('data', (d) => {
+      output += d;
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"kheish-daemon ready"/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  const exited = new Promise<number | null>((r) => {
+    if (proc.exitCode !== null) r(proc.exitCode);
+    proc.on('exit', (code) => r(code));
+  });
+  const daemon: TestDaemon = {
+    url,
+    stateRoot,
+    proc,
+    logs: () => output,
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    restart: (extra = {}) =>
+      startDaemon({
+        ...opts,
+        ...extra,
+        stateRoot,
+        script: undefined,
+        routesToml: undefined,
+        args: [...restartArgs(args), ...(extra.args ?? [])],
+      }),
+    cleanup: () => rmSync(stateRoot, { recursive: true, force: true }),
+  };
+  return daemon;
+}
+
+/** Keeps the routes file of the first start; drops bind/state-root/log flags startDaemon adds again. */
+function restartArgs(args: string[]): string[] {
+  const i = args.indexOf('--routes-file');
+  return i >= 0 ? ['--routes-file', args[i + 1]!] : [];
+}
+
+// ------------------------------------------------------------------ tiny HTTP helpers for tests
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json')) parsed = text ? JSON.parse(text) : null;
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+/** Polls a run until `done(run)` holds (default: terminal), failing after `timeoutMs`. */
+export async function waitForRun(
+  base: string,
+  runId: string,
+  done: (run: any) => boolean = (r) => ['completed', 'failed', 'interrupted', 'cancelled'].includes(r.status),
+  timeoutMs = 15_000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await http(base, 'GET', `/v1/runs/${runId}`);
+    if (done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not settle: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface SseFrame {
+  id?: string;
+  event: string;
+  data: any;
+}
+
+/** Reads SSE frames until `until(frames)` is true or the timeout passes; then closes. */
+export async function collectSse(
+  url: string,
+  opts: {
+    headers?: Record<string, string>;
+    until?: (frames: SseFrame[]) => boolean;
+    timeoutMs?: number;
+  } = {},
+): Promise<{ status: number; contentType: string | null; frames: SseFrame[]; raw: string }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), opts.timeoutMs ?? 5000);
+  const res = await fetch(url, { headers: opts.headers, signal: ac.signal });
+  const frames: SseFrame[] = [];
+  let raw = '';
+  if (res.status !== 200 || !res.body) {
+    clearTimeout(timer);
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      frames,
+      raw: await res.text(),
+    };
+  }
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of res.body) {
+      const text = decoder.decode(chunk as Uint8Array, { stream: true });
+      raw += text;
+      buf += text;
+      for (let idx = buf.indexOf('\n\n'); idx >= 0; idx = buf.indexOf('\n\n')) {
+        const block = buf.slice(0, idx);
+        buf = buf.slice(idx + 2);
+        const f: SseFrame = { event: 'message', data: '' };
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) f.id = line.slice(4);
+          else if (line.startsWith('event: ')) f.event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        f.data = JSON.parse(data.join('\n'));
+        frames.push(f);
+      }
+      if (opts.until?.(frames)) break;
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), frames, raw };
+}
