@@ -94,8 +94,20 @@ export function toDaemonError(err: unknown): DaemonError {
   );
 }
 
-export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+const DRAIN_UNREAD_BODY_MS = 10_000;
+/** A client that stops sending (it announced a body and waits) gets its answer after this. */
+const DRAIN_IDLE_MS = 250;
+const DRAIN_UNREAD_BODY_MAX = 256 * 1024 * 1024;
+
+export async function errorHandler(
+  err: unknown,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const de = toDaemonError(err);
+  // Answering while the client is still uploading makes Node close the socket under it, and the
+  // client sees a reset instead of our problem: read the rest (bounded) first.
+  if (de.status === 413 || de.status === 415) await drainUnreadBody(req);
   if (de.status >= 500) req.log.error({ err }, 'request failed');
   return sendProblem(reply, de);
 }
@@ -110,4 +122,33 @@ export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): Fasti
       `no route ${req.method} ${req.url.split('?')[0]}; see GET /v1/openapi.json`,
     ),
   );
+}
+
+function drainUnreadBody(req: FastifyRequest): Promise<void> {
+  const raw = req.raw;
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      clearTimeout(idle);
+      resolve();
+    };
+    const timer = setTimeout(done, DRAIN_UNREAD_BODY_MS);
+    let idle = setTimeout(done, DRAIN_IDLE_MS);
+    raw.removeAllListeners('data');
+    raw.on('data', (chunk: Buffer) => {
+      clearTimeout(idle);
+      idle = setTimeout(done, DRAIN_IDLE_MS);
+      seen += chunk.length;
+      if (seen > DRAIN_UNREAD_BODY_MAX) {
+        raw.destroy();
+        done();
+      }
+    });
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.once('error', done);
+    raw.resume();
+  });
 }

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { DaemonError } from '../errors/daemon-error.ts';
 import { registerRunRoutes } from '../features/runs/routes.ts';
 import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
 import { DAEMON_VERSION } from '../features/runtime/service.ts';
@@ -42,6 +43,28 @@ export async function buildServer(
   // Responses are our own views; serialize them as they are (schemas only document them).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
+  // JSON only: a text/plain body gets 415 with a hint instead of a confusing schema error.
+  app.removeContentTypeParser('text/plain');
+  // An empty JSON body means "no body" (POST …/end, POST /v1/sessions): clients often send the
+  // content type anyway.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        new DaemonError(
+          400,
+          undefined,
+          'bad_request',
+          `the request body is not valid JSON: ${(err as Error).message}`,
+        ),
+        undefined,
+      );
+    }
+  });
   app.setNotFoundHandler(notFoundHandler);
 
   app.addHook('onRequest', async (req, reply) => {

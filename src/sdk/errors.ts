@@ -102,7 +102,8 @@ export async function problemFromResponse(res: Response): Promise<DaemonProblemE
       // A broken error body still has a status worth reporting.
     }
   }
-  if (body.detail === undefined && text && !type.includes('json')) body = { ...body, detail: text.trim().slice(0, 500) };
+  if (body.detail === undefined && text && !type.includes('json'))
+    body = { ...body, detail: text.trim().slice(0, 500) };
   const retry = Number(res.headers.get('retry-after') ?? Number.NaN);
   return new DaemonProblemError(res.status, body, Number.isFinite(retry) ? retry : undefined);
 }

@@ -3,7 +3,11 @@
 import { z } from 'zod';
 import { DaemonSchemaError } from './errors.ts';
 
-const pageInfo = z.looseObject({ limit: z.number(), has_more: z.boolean(), next_cursor: z.string().optional() });
+const pageInfo = z.looseObject({
+  limit: z.number(),
+  has_more: z.boolean(),
+  next_cursor: z.string().optional(),
+});
 
 const listOf = <T extends z.ZodType>(item: T) =>
   z.union([z.array(item), z.looseObject({ items: z.array(item), pagination: pageInfo })]);

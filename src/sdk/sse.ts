@@ -187,6 +187,8 @@ export interface StreamEventsOptions {
    */
   idleTimeoutMs?: number;
   headers?: Record<string, string>;
+  /** Called once the daemon answered 200 and before the first frame is read. */
+  onOpen?: () => void | Promise<void>;
 }
 
 /**
@@ -238,12 +240,18 @@ export async function* streamEvents(
     const type = res.headers.get('content-type') ?? '';
     if (!type.includes('text/event-stream') || !res.body) {
       await res.body?.cancel().catch(() => {});
-      throw new DaemonSchemaError(target.pathname, `expected text/event-stream, got "${type || 'no content type'}"`);
+      throw new DaemonSchemaError(
+        target.pathname,
+        `expected text/event-stream, got "${type || 'no content type'}"`,
+      );
     }
+    // Callers use this to close the gap between "fetched a snapshot" and "subscribed".
+    await opts.onOpen?.();
+    if (opts.signal?.aborted) return;
     const parser = new SseParser({ maxFrameBytes: opts.maxFrameBytes });
     const reader = res.body.getReader();
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch (err) {

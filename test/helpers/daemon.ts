@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'kheish-daemon');
@@ -66,6 +66,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     const dir = tempDir('kheish-routes-');
     args.push('--routes-file', writeRoutes(dir, opts.script));
   }
+  const scratch: string[] = [];
+  const routesAt = args.indexOf('--routes-file');
+  if (routesAt >= 0 && opts.stateRoot === undefined) scratch.push(args[routesAt + 1]!);
   const proc = spawn(BIN, args, {
     env: { ...process.env, KHEISH_SSE_HEARTBEAT_MS: '500', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,7 +121,13 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         routesToml: undefined,
         args: [...restartArgs(args), ...(extra.args ?? [])],
       }),
-    cleanup: () => rmSync(stateRoot, { recursive: true, force: true }),
+    cleanup: () => {
+      rmSync(stateRoot, { recursive: true, force: true });
+      for (const file of scratch) {
+        rmSync(file, { force: true });
+        if (dirname(file).includes('kheish-routes-')) rmSync(dirname(file), { recursive: true, force: true });
+      }
+    },
   };
   return daemon;
 }

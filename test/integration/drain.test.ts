@@ -7,7 +7,7 @@ import { resolveServeConfig } from '../../src/config/serve-options.ts';
 import { startDaemon } from '../../src/daemon.ts';
 import { http, tempDir, waitForRun, writeRoutes } from '../helpers/daemon.ts';
 
-test('draining: /readyz answers 503 readiness/daemon_draining and submits are refused', async () => {
+test('api-core #4: while draining, /readyz answers 503 readiness/daemon_draining and submits are refused', async () => {
   const stateRoot = tempDir();
   const routesFile = writeRoutes(tempDir(), { default: { turns: [{ delay_ms: 5000, text: 'late' }] } });
   const config = resolveServeConfig({ bind: '127.0.0.1:0', stateRoot, routesFile }, {});

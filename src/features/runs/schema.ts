@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { GenerationConfig } from '../sessions/schema.ts';
 
-const nonEmpty = z.string().min(1);
+// Emptiness of these fields is checked by the service, to answer with sessions/invalid_input.
+const nonEmpty = z.string();
 
 export const InputItem = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }).strict(),

@@ -25,6 +25,14 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
     throw invalidInput('the submission carries no input: give content, attachments or input_items');
   }
   for (const item of [...(body.input_items ?? []), ...(body.attachments ?? [])]) {
+    if (item.type === 'inline_asset' && (item.file_name.trim() === '' || item.content_base64 === ''))
+      throw invalidInput('inline assets need a non-empty file_name and content_base64');
+    if (item.type === 'asset_reference' && item.asset_id.trim() === '')
+      throw invalidInput('asset_id must not be empty');
+    if (item.type === 'board_reference' && item.board_id.trim() === '')
+      throw invalidInput('board_id must not be empty');
+  }
+  for (const item of [...(body.input_items ?? []), ...(body.attachments ?? [])]) {
     if (item.type === 'asset_reference' || item.type === 'board_reference' || item.type === 'inline_asset') {
       throw new DaemonError(
         400,

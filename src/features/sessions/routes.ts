@@ -21,7 +21,7 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
 
   r.post(
     '/v1/sessions',
-    { schema: { tags, body: CreateSessionRequest.optional(), response: { 201: SessionView } } },
+    { schema: { tags, body: CreateSessionRequest.nullish(), response: { 201: SessionView } } },
     async (req, reply) => reply.code(201).send(await sessions.create(req.body ?? {})),
   );
 

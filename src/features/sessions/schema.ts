@@ -66,7 +66,7 @@ export const CredentialScopeBody = z.object({ credential_scope: CredentialScope.
 export const EndSessionBody = z
   .object({ reason: z.string().max(2000).optional() })
   .strict()
-  .optional();
+  .nullish();
 
 export const SessionParams = z.object({ session_id: z.string().min(1) });
 export const ListSessionsQuery = z.object({
