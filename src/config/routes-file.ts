@@ -25,6 +25,15 @@ export interface RouteConfig {
   model_support?: 'family' | 'any';
   /** scripted only: absolute path of the JSON script; absent = echo. */
   script_file?: string;
+  /** Per model call; a call running longer fails as a retryable timeout. */
+  timeout_ms?: number;
+  /** Consecutive retryable failures tolerated on this route before falling back (default 3). */
+  max_retries: number;
+  /** Routes tried in order when this one keeps failing. */
+  fallback_routes: string[];
+  /** Compaction triggers at 80 % of this many estimated tokens; 0 = never. */
+  context_window_tokens: number;
+  pricing?: { input_usd_per_mtok: number; output_usd_per_mtok: number; cached_input_usd_per_mtok?: number };
   capabilities: Partial<Record<CapabilityFlag, boolean>>;
   extra: Record<string, unknown>;
 }
@@ -66,10 +75,62 @@ const ROUTE_KEYS = new Set([
   'anthropic_version',
   'anthropic_beta_headers',
   'script_file',
+  'timeout_ms',
+  'max_retries',
+  'fallback_routes',
+  'context_window_tokens',
+  'pricing',
   ...CAPABILITY_FLAGS,
 ]);
 
 export class RoutesFileError extends Error {}
+
+export const DEFAULT_MAX_RETRIES = 3;
+
+/** Context windows assumed when a route does not say (tokens); scripted routes never compact unless told. */
+const DEFAULT_CONTEXT_WINDOW: Record<DriverName, number> = {
+  scripted: 0,
+  anthropic: 200_000,
+  openai: 400_000,
+  google: 1_000_000,
+  xai: 256_000,
+  openrouter: 128_000,
+  openai_compatible: 32_000,
+};
+
+const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+function checkRouteNumbers(where: string, raw: Record<string, unknown>, problems: string[]): void {
+  for (const key of ['timeout_ms', 'context_window_tokens'])
+    if (
+      raw[key] !== undefined &&
+      !positiveInt(raw[key]) &&
+      !(key === 'context_window_tokens' && raw[key] === 0)
+    )
+      problems.push(`${where}: ${key} must be a positive whole number`);
+  if (
+    raw.max_retries !== undefined &&
+    !(Number.isInteger(raw.max_retries) && (raw.max_retries as number) >= 0)
+  )
+    problems.push(`${where}: max_retries must be a whole number >= 0`);
+  if (
+    raw.fallback_routes !== undefined &&
+    !(Array.isArray(raw.fallback_routes) && raw.fallback_routes.every((r) => typeof r === 'string'))
+  )
+    problems.push(`${where}: fallback_routes must be a list of route ids`);
+  if (raw.pricing !== undefined) {
+    const p = raw.pricing as Record<string, unknown>;
+    const keys = ['input_usd_per_mtok', 'output_usd_per_mtok', 'cached_input_usd_per_mtok'];
+    if (typeof p !== 'object' || p === null) problems.push(`${where}: pricing must be a table`);
+    else {
+      for (const k of Object.keys(p))
+        if (!keys.includes(k)) problems.push(`${where}.pricing: unknown field \`${k}\``);
+      for (const k of keys.slice(0, 2))
+        if (typeof p[k] !== 'number' || (p[k] as number) < 0)
+          problems.push(`${where}.pricing: ${k} must be a number >= 0`);
+    }
+  }
+}
 
 /** The route a fresh daemon boots with when no routes file is given. */
 export function builtinDemoRoutes(): RoutesConfig {
@@ -77,10 +138,19 @@ export function builtinDemoRoutes(): RoutesConfig {
     version: 1,
     default_route: 'scripted',
     path: null,
-    routes: new Map([
+    routes: new Map<string, RouteConfig>([
       [
         'scripted',
-        { route_id: 'scripted', driver: 'scripted', default_model: 'echo', capabilities: {}, extra: {} },
+        {
+          route_id: 'scripted',
+          driver: 'scripted',
+          default_model: 'echo',
+          capabilities: {},
+          extra: {},
+          max_retries: DEFAULT_MAX_RETRIES,
+          fallback_routes: [],
+          context_window_tokens: 0,
+        },
       ],
     ]),
   };
@@ -137,6 +207,7 @@ export function validateRoutes(doc: Record<string, unknown>, path: string, overr
       problems.push(`${where}: model_support must be "family" or "any"`);
     if (raw.script_file !== undefined && driver !== 'scripted')
       problems.push(`${where}: script_file is only valid with driver = "scripted"`);
+    checkRouteNumbers(where, raw, problems);
     const capabilities: Partial<Record<CapabilityFlag, boolean>> = {};
     for (const flag of CAPABILITY_FLAGS) {
       if (raw[flag] === undefined) continue;
@@ -162,7 +233,23 @@ export function validateRoutes(doc: Record<string, unknown>, path: string, overr
           : undefined,
       capabilities,
       extra,
+      timeout_ms: raw.timeout_ms as number | undefined,
+      max_retries: (raw.max_retries as number | undefined) ?? DEFAULT_MAX_RETRIES,
+      fallback_routes: (raw.fallback_routes as string[] | undefined) ?? [],
+      context_window_tokens:
+        (raw.context_window_tokens as number | undefined) ??
+        DEFAULT_CONTEXT_WINDOW[driver as DriverName] ??
+        0,
+      pricing: raw.pricing as RouteConfig['pricing'],
     });
+  }
+  for (const route of routes.values()) {
+    for (const fb of route.fallback_routes) {
+      if (fb === route.route_id)
+        problems.push(`[routes.${route.route_id}]: fallback_routes must not name the route itself`);
+      else if (!routes.has(fb))
+        problems.push(`[routes.${route.route_id}]: fallback route \`${fb}\` names no route`);
+    }
   }
   if (routes.size === 0) problems.push('the routes file defines no [routes.<id>] table');
   let defaultRoute = typeof doc.default_route === 'string' ? doc.default_route : undefined;

@@ -1,227 +1,177 @@
-// The agent loop for one run: model call → tool calls → results → next model call, until a
-// turn without tool calls. Each step is one durable transaction (a turn boundary); the loop's
-// position is always re-derived from the journal, so a resumed run continues where it stopped.
-import { type ChatMessage, ModelCallError, type ToolCall } from '../models/driver.ts';
-import {
-  appendJournal,
-  insertOutput,
-  type JournalEntry,
-  runJournal,
-  sessionJournal,
-} from '../store/repos/journal.ts';
+// The agent loop for one run: model call → tool calls → results → next model call, until the
+// completion boundary accepts a final answer. Each step is one durable transaction (a turn
+// boundary); the position is always re-derived from the journal, so a resumed run continues
+// exactly where it stopped and nothing already journaled is done again.
+import type { GenerationOptions, ToolCall } from '../models/driver.ts';
+import { costUsd, priceFor } from '../models/pricing.ts';
+import { appendJournal, runJournal, sessionJournal } from '../store/repos/journal.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
-import type { WriteTx } from '../store/store.ts';
+import { getSession } from '../store/repos/sessions.ts';
+import { type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
+import { maybeCompact } from './compaction.ts';
 import type { Engine } from './engine.ts';
-import { RunStopped } from './engine.ts';
+import { finalize } from './finalize.ts';
+import { conversation, positionOf } from './journal-view.ts';
+import { modelStep } from './model-step.ts';
+import { whileRunning } from './run-guard.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
-
-const MAX_RETRIES = 3;
-
-interface RunPosition {
-  calls: number;
-  consecutiveFailures: number;
-  pendingToolCalls: ToolCall[];
-  finished: boolean;
-}
-
-export function positionOf(entries: JournalEntry[]): RunPosition {
-  let calls = 0;
-  let consecutiveFailures = 0;
-  let pending: ToolCall[] = [];
-  let finished = false;
-  for (const e of entries) {
-    if (e.kind === 'assistant_message') {
-      calls++;
-      consecutiveFailures = 0;
-      pending = (e.payload.tool_calls as ToolCall[]) ?? [];
-      finished = pending.length === 0;
-    } else if (e.kind === 'model_call_failed') {
-      calls++;
-      consecutiveFailures++;
-    } else if (e.kind === 'tool_result') {
-      pending = pending.filter((c) => c.id !== e.payload.tool_call_id);
-    }
-  }
-  return { calls, consecutiveFailures, pendingToolCalls: pending, finished };
-}
-
-export function conversation(entries: JournalEntry[]): ChatMessage[] {
-  const out: ChatMessage[] = [];
-  for (const e of entries) {
-    if (e.kind === 'input_received') out.push({ role: 'user', content: String(e.payload.text ?? '') });
-    else if (e.kind === 'assistant_message')
-      out.push({
-        role: 'assistant',
-        content: String(e.payload.text ?? ''),
-        tool_calls: (e.payload.tool_calls as ToolCall[]) ?? [],
-      });
-    else if (e.kind === 'tool_result')
-      out.push({
-        role: 'tool',
-        tool_call_id: String(e.payload.tool_call_id),
-        name: String(e.payload.name),
-        content: String(e.payload.content),
-        is_error: Boolean(e.payload.is_error),
-      });
-  }
-  return out;
-}
-
-/** Runs `fn` in a transaction only while the run is still `running` (cancel/interrupt win). */
-async function whileRunning<T>(
-  engine: Engine,
-  runId: string,
-  fn: (tx: WriteTx, run: RunRow) => Promise<T>,
-): Promise<T> {
-  return engine.store.write(async (tx) => {
-    const run = await getRun(tx.db, runId);
-    if (!run || run.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
-    return fn(tx, run);
-  });
-}
-
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
   const request = JSON.parse(startRun.request) as StoredRunRequest;
   const text = inputText(request);
-  const driver = engine.routes.driverFor(startRun.route_id);
-  const { maxTurns } = engine.opts;
 
   for (;;) {
     if (signal.aborted) throw signal.reason;
-    const pos = positionOf(await runJournal(engine.store.db, startRun.run_id));
+    const entries = await runJournal(engine.store.db, startRun.run_id);
+    const pos = positionOf(entries);
 
     if (pos.pendingToolCalls.length > 0) {
       await executeToolCalls(engine, startRun, pos.pendingToolCalls, signal);
       continue;
     }
     if (pos.finished) {
-      // Crash after the final message but before completion: finish without a new model call.
-      await whileRunning(engine, startRun.run_id, (tx) =>
-        engine.transition(tx, startRun.run_id, 'completed'),
-      );
-      return;
-    }
-    if (maxTurns > 0 && pos.calls >= maxTurns) {
-      await engine.failRun(
-        startRun.run_id,
-        `budget_exhausted: turns (the run reached its limit of ${maxTurns} model calls)`,
-      );
+      // A final answer whose verdict was not committed cannot exist (they share a transaction);
+      // re-judging is idempotent and covers a run that was re-queued by recovery.
+      await whileRunning(engine, startRun.run_id, (tx, run) => finalize(engine, tx, run, pos, pos.finalText));
       return;
     }
 
-    const messages = conversation(await sessionJournal(engine.store.db, startRun.session_id));
-    try {
-      const response = await driver.call({
-        run_id: startRun.run_id,
-        model: startRun.model,
-        messages,
+    const run = (await getRun(engine.store.db, startRun.run_id))!;
+    const breach = await checkBudgets(engine, run, request, pos.calls - pos.repairCalls);
+    if (breach) {
+      await engine.failRun(run.run_id, breach, 'budget_exhausted');
+      return;
+    }
+
+    const routeId = pos.route?.route_id ?? run.route_id;
+    const sessionEntries = await sessionJournal(engine.store.db, run.session_id);
+    if (await maybeCompact(engine, run, routeId, sessionEntries, engine.routes.driverFor(routeId), signal))
+      continue;
+
+    const generation = await generationFor(engine, run, request, pos.repairDue);
+    const elapsed = Date.now() - (run.started_at_ms ?? Date.now());
+    const outcome = await modelStep(
+      engine,
+      run,
+      pos,
+      {
+        messages: conversation(sessionEntries),
         input_text: text,
-        call_index: pos.calls,
-        tools: engine.tools
-          .list()
-          .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
-        signal,
+        tools: pos.repairDue
+          ? []
+          : engine.tools
+              .list()
+              .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
+        generation,
+        purpose: pos.repairDue ? 'repair' : 'turn',
         onTextDelta: (delta) =>
           engine.events.publishLive({
-            name: 'trace',
-            session_id: startRun.session_id,
-            run_id: startRun.run_id,
-            data: {
-              trace: {
-                kind: 'assistant_text_delta',
-                session_id: startRun.session_id,
-                run_id: startRun.run_id,
-                delta,
-              },
-            },
-          }),
-      });
-      if (signal.aborted) throw signal.reason;
-      await whileRunning(engine, startRun.run_id, async (tx, run) => {
-        await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
-          {
-            kind: 'assistant_message',
-            payload: {
-              text: response.text,
-              tool_calls: response.tool_calls,
-              usage: response.usage,
-              call_index: pos.calls,
-            },
-          },
-        ]);
-        if (response.text.length > 0) await recordOutput(engine, tx, run, response.text);
-        if (response.tool_calls.length === 0) await engine.transition(tx, run.run_id, 'completed');
-      });
-      if (response.tool_calls.length === 0) return;
-    } catch (err) {
-      if (signal.aborted || err instanceof RunStopped) throw err;
-      if (!(err instanceof ModelCallError)) throw err;
-      await whileRunning(engine, startRun.run_id, async (tx, run) => {
-        await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
-          {
-            kind: 'model_call_failed',
-            payload: { status: err.status, message: err.message, call_index: pos.calls },
-          },
-        ]);
-        await engine.events.append(tx, [
-          {
             name: 'trace',
             session_id: run.session_id,
             run_id: run.run_id,
             data: {
-              trace: {
-                kind: err.retryable && pos.consecutiveFailures < MAX_RETRIES ? 'model_retry' : 'model_error',
-                session_id: run.session_id,
-                run_id: run.run_id,
-                status: err.status,
-                message: err.message,
-                attempt: pos.consecutiveFailures + 1,
-              },
+              trace: { kind: 'assistant_text_delta', session_id: run.session_id, run_id: run.run_id, delta },
             },
-          },
-        ]);
-      });
-      if (!err.retryable || pos.consecutiveFailures >= MAX_RETRIES) {
-        await engine.failRun(startRun.run_id, `model call failed: ${err.message}`);
-        return;
-      }
-      const backoff = err.retryAfterMs ?? Math.min(5000, 200 * 2 ** pos.consecutiveFailures);
-      await abortableSleep(backoff + Math.floor(Math.random() * 50), signal);
+          }),
+      },
+      signal,
+      wallTimeLeft(request.budget ?? null, elapsed),
+    );
+    if (outcome.kind === 'retry') continue;
+    if (outcome.kind === 'failed') {
+      await engine.failRun(run.run_id, outcome.message, outcome.code);
+      return;
     }
+
+    const { response } = outcome;
+    const route = engine.routes.get(outcome.route_id)?.config;
+    const price = priceFor(outcome.model, route?.pricing);
+    const verdict = await whileRunning(engine, run.run_id, async (tx, current) => {
+      await appendJournal(tx.db, current.session_id, current.run_id, tx.now, [
+        {
+          kind: 'assistant_message',
+          payload: {
+            text: response.text,
+            tool_calls: response.tool_calls,
+            usage: response.usage,
+            call_index: pos.calls,
+            route_id: outcome.route_id,
+            model: outcome.model,
+            purpose: pos.repairDue ? 'repair' : 'turn',
+          },
+        },
+      ]);
+      await engine.addRunUsage(tx, current.run_id, {
+        model_calls: 1,
+        input_tokens: response.usage.input_tokens,
+        output_tokens: response.usage.output_tokens,
+        cached_input_tokens: response.usage.cached_input_tokens ?? 0,
+        total_tokens: response.usage.input_tokens + response.usage.output_tokens,
+        cost_usd: costUsd(price, response.usage),
+        unpriced_calls: price || route?.driver === 'scripted' ? 0 : 1,
+      });
+      if (response.tool_calls.length > 0) {
+        // Text said alongside tool calls is still something the assistant told the user.
+        if (response.text.length > 0) await engine.recordOutput(tx, current, response.text);
+        return 'continue';
+      }
+      return finalize(engine, tx, current, pos, response.text);
+    });
+    if (verdict !== 'continue') return;
   }
 }
 
-async function recordOutput(engine: Engine, tx: WriteTx, run: RunRow, text: string): Promise<void> {
-  const request = JSON.parse(run.request) as StoredRunRequest;
-  const record = {
-    session_id: run.session_id,
-    run_id: run.run_id,
-    plugin: request.source_plugin,
-    address: request.actor_id,
-    content: text,
-    parts: [{ type: 'text', text }],
-    artifacts: [],
-    source_kind: 'assistant_text',
-  };
-  await insertOutput(tx.db, run.session_id, run.run_id, tx.now, record);
-  await engine.recordRunChange(tx, run, { type: 'output', output: record });
-  await engine.events.append(tx, [
-    { name: 'output', session_id: run.session_id, run_id: run.run_id, data: { output: record } },
-  ]);
+/** Run budget (from the request, turns also from KHEISH_AGENT_MAX_TURNS) and session budget. */
+async function checkBudgets(
+  engine: Engine,
+  run: RunRow,
+  request: StoredRunRequest,
+  turns: number,
+): Promise<string | null> {
+  const { maxTurns } = engine.opts;
+  const runBudget: Budget = { ...request.budget };
+  if (maxTurns > 0 && (runBudget.max_turns === undefined || runBudget.max_turns > maxTurns))
+    runBudget.max_turns = maxTurns;
+  const usage = engine.usageOf(run);
+  const elapsed = Date.now() - (run.started_at_ms ?? Date.now());
+  const runBreach = firstBreach('run', runBudget, { ...usage, model_calls: turns }, elapsed);
+  if (runBreach) return runBreach.message;
+  const session = await getSession(engine.store.db, run.session_id);
+  const sessionBudget = session?.budget ? (JSON.parse(session.budget) as Budget) : null;
+  if (!sessionBudget) return null;
+  const totals = await engine.sessionTotals(run.session_id);
+  return firstBreach('session', sessionBudget, totals.usage, totals.elapsedMs)?.message ?? null;
+}
+
+/** Session route-policy generation settings, overridden field by field by the run's own. */
+async function generationFor(
+  engine: Engine,
+  run: RunRow,
+  request: StoredRunRequest,
+  repair: boolean,
+): Promise<GenerationOptions> {
+  const session = await getSession(engine.store.db, run.session_id);
+  const policy = session?.route_policy
+    ? (JSON.parse(session.route_policy) as { generation?: Record<string, unknown> })
+    : {};
+  const merged: Record<string, unknown> = { ...policy.generation, ...request.generation };
+  const out: GenerationOptions = {};
+  if (typeof merged.temperature === 'number') out.temperature = merged.temperature;
+  if (typeof merged.max_output_tokens === 'number') out.max_output_tokens = merged.max_output_tokens;
+  if (typeof merged.reasoning_effort === 'string')
+    out.reasoning_effort = merged.reasoning_effort as GenerationOptions['reasoning_effort'];
+  if (typeof merged.allow_parallel_tool_calls === 'boolean')
+    out.allow_parallel_tool_calls = merged.allow_parallel_tool_calls;
+  const choice = merged.tool_choice as string | { type: string; name?: string } | undefined;
+  if (typeof choice === 'string') out.tool_choice = choice as GenerationOptions['tool_choice'];
+  else if (choice?.type === 'specific' && choice.name)
+    out.tool_choice = { type: 'specific', name: choice.name };
+  else if (choice) out.tool_choice = choice.type as GenerationOptions['tool_choice'];
+  if (repair) {
+    out.tool_choice = 'none';
+    out.allow_parallel_tool_calls = false;
+  }
+  return out;
 }
 
 /**

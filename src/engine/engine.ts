@@ -17,11 +17,15 @@ import {
   liveRunsOfSession,
   nextQueueSeq,
   type RunRow,
+  usageRowsOfSession,
 } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { runAgentLoop } from './agent-loop.ts';
+import { addUsage, emptyUsage, type RunUsage } from './budgets.ts';
+import { recordOutput } from './finalize.ts';
+import { RunStopped } from './run-guard.ts';
 import { type RunStatus, transitionRun } from './run-states.ts';
 import { DAEMON_OWNED_REPLAYABLE, inputText, type RunKind, type StoredRunRequest } from './types.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
@@ -53,8 +57,6 @@ interface Executor {
   controller: AbortController;
   done: Promise<void>;
 }
-
-export class RunStopped extends Error {}
 
 export class Engine {
   readonly store: Store;
@@ -135,10 +137,11 @@ export class Engine {
 
   async submit(
     sessionId: string,
-    request: StoredRunRequest,
+    submitted: StoredRunRequest,
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
+    let request = submitted;
     const result = await this.store.write(async (tx) => {
       const session = await getSession(tx.db, sessionId);
       if (!session) throw errors.sessionNotFound(sessionId);
@@ -160,6 +163,8 @@ export class Engine {
       const live = await liveRunsOfSession(tx.db, sessionId);
       if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
       const route = this.resolveRoute(request, session.route_policy);
+      if (request.output_contract === undefined && session.output_contract !== null)
+        request = { ...request, output_contract: JSON.parse(session.output_contract) };
       const runId = `run-${ulid().toLowerCase()}`;
       const text = inputText(request);
       const row: RunRow = {
@@ -187,6 +192,8 @@ export class Engine {
         error: null,
         idempotency_key_hash: opts.idempotency?.keyHash ?? null,
         idempotency_fingerprint: opts.idempotency?.fingerprint ?? null,
+        usage: null,
+        error_code: null,
       };
       await insertRun(tx.db, row);
       await appendJournal(tx.db, sessionId, runId, tx.now, [
@@ -260,12 +267,48 @@ export class Engine {
     this.executors.set(run.run_id, { controller, done });
   }
 
-  async failRun(runId: string, message: string): Promise<void> {
-    await this.store.write(async (tx) => {
-      const run = await getRun(tx.db, runId);
-      if (!run || isTerminal(run.status)) return;
-      await this.transition(tx, runId, 'failed', { error: message });
-    });
+  async failRun(runId: string, message: string, code?: string): Promise<void> {
+    await this.store.write((tx) => this.failRunInTx(tx, runId, message, code));
+  }
+
+  async failRunInTx(tx: WriteTx, runId: string, message: string, code?: string): Promise<void> {
+    const run = await getRun(tx.db, runId);
+    if (!run || isTerminal(run.status)) return;
+    if (code) await tx.db.updateTable('runs').set({ error_code: code }).where('run_id', '=', runId).execute();
+    await this.transition(tx, runId, 'failed', { error: message });
+  }
+
+  // ---------------------------------------------------------------- usage accounting
+
+  usageOf(run: RunRow): RunUsage {
+    return run.usage ? (JSON.parse(run.usage) as RunUsage) : emptyUsage();
+  }
+
+  async addRunUsage(tx: WriteTx, runId: string, delta: Partial<RunUsage>): Promise<void> {
+    const run = await getRun(tx.db, runId);
+    if (!run) return;
+    const usage = addUsage(this.usageOf(run), delta);
+    await tx.db
+      .updateTable('runs')
+      .set({ usage: JSON.stringify(usage) })
+      .where('run_id', '=', runId)
+      .execute();
+  }
+
+  /** Usage summed over every run of a session, and the wall time those runs have spent. */
+  async sessionTotals(sessionId: string): Promise<{ usage: RunUsage; elapsedMs: number }> {
+    let usage = emptyUsage();
+    let elapsedMs = 0;
+    const now = Date.now();
+    for (const r of await usageRowsOfSession(this.store.db, sessionId)) {
+      if (r.usage) usage = addUsage(usage, JSON.parse(r.usage) as RunUsage);
+      if (r.started_at_ms !== null) elapsedMs += (r.finished_at_ms ?? now) - r.started_at_ms;
+    }
+    return { usage, elapsedMs };
+  }
+
+  recordOutput(tx: WriteTx, run: RunRow, text: string): Promise<void> {
+    return recordOutput(this, tx, run, text);
   }
 
   // ---------------------------------------------------------------- cancel / interrupt / end

@@ -19,6 +19,10 @@ export interface StoredRunRequest {
   metadata?: unknown;
   binding_keys?: string[];
   reply_targets?: unknown[];
+  /** Run budget (our extension); the session budget applies on top. */
+  budget?: import('./budgets.ts').Budget;
+  /** The output contract in force for this run: the run's own, else the session's at submit time. */
+  output_contract?: import('./output-contract.ts').OutputContract;
 }
 
 export function inputText(req: StoredRunRequest): string {

@@ -58,6 +58,8 @@ export async function buildRunView(db: Executor, run: RunRow): Promise<WireView>
     outputs: await outputsOfRun(db, run.run_id),
     deliveries: [],
     error: run.error,
+    error_code: run.error_code,
+    usage: run.usage === null ? undefined : JSON.parse(run.usage),
   });
 }
 
@@ -118,6 +120,8 @@ function scopes(session: SessionRow): Record<string, unknown> {
     effective_credential_scope: credential,
     persona: parseJson(session.persona),
     reply_targets: parseJson(session.reply_targets),
+    budget: parseJson(session.budget),
+    output_contract: parseJson(session.output_contract),
   };
 }
 

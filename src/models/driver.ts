@@ -13,6 +13,15 @@ export type ChatMessage =
   | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; name: string; content: string; is_error?: boolean };
 
+/** Per-call generation settings: session route policy merged with the run's overrides. */
+export interface GenerationOptions {
+  temperature?: number;
+  max_output_tokens?: number;
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+  tool_choice?: 'auto' | 'none' | 'required' | { type: 'specific'; name: string };
+  allow_parallel_tool_calls?: boolean;
+}
+
 export interface ModelRequest {
   run_id: string;
   model: string;
@@ -24,11 +33,15 @@ export interface ModelRequest {
   tools: Array<{ name: string; description: string; input_schema: Record<string, unknown> }>;
   signal: AbortSignal;
   onTextDelta: (delta: string) => void;
+  generation?: GenerationOptions;
+  /** Why the engine calls: a normal turn, a tool-free contract repair, or context compaction. */
+  purpose?: 'turn' | 'repair' | 'compaction';
 }
 
 export interface ModelUsage {
   input_tokens: number;
   output_tokens: number;
+  cached_input_tokens?: number;
 }
 
 export interface ModelResponse {

@@ -14,6 +14,10 @@ export interface SessionsTable {
   credential_scope: string | null;
   reply_targets: string | null;
   persona: string | null;
+  /** Budget limits (JSON) applying to the sum of all runs of the session. */
+  budget: string | null;
+  /** Output contract (JSON: the normalized schema and max_repair_attempts). */
+  output_contract: string | null;
 }
 
 export interface RunsTable {
@@ -37,6 +41,10 @@ export interface RunsTable {
   error: string | null;
   idempotency_key_hash: string | null;
   idempotency_fingerprint: string | null;
+  /** RunUsage (JSON): tokens, cost and model calls so far. */
+  usage: string | null;
+  /** Typed failure reason (e.g. budget_exhausted), next to the human `error`. */
+  error_code: string | null;
 }
 
 export interface RunEventsTable {

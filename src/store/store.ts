@@ -40,7 +40,11 @@ export class Store {
   }
 
   private async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+    });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;
   }

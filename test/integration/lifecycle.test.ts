@@ -64,7 +64,8 @@ test('a non-retryable provider error fails the run with the error', async () => 
 test('the turn budget ends a looping run as failed with budget_exhausted', async () => {
   const run = await waitForRun(d.url, await submit('loop', 'loop'));
   assert.equal(run.status, 'failed');
-  assert.match(run.error, /budget_exhausted: turns/);
+  assert.match(run.error, /budget_exhausted: run turns \(used 4 of 4/);
+  assert.equal(run.error_code, 'budget_exhausted');
 });
 
 test('cancel aborts a hung model call and the next queued run starts', async () => {

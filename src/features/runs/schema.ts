@@ -1,6 +1,7 @@
 // Wire types of submissions and runs.
 import { z } from 'zod';
-import { GenerationConfig } from '../sessions/schema.ts';
+import { BudgetSchema } from '../../engine/budgets.ts';
+import { GenerationConfig, OutputContractInput } from '../sessions/schema.ts';
 
 // Emptiness of these fields is checked by the service, to answer with sessions/invalid_input.
 const nonEmpty = z.string();
@@ -52,6 +53,10 @@ export const SubmitInputRequest = z
     reply_targets: z.array(z.record(z.string(), z.unknown())).optional(),
     reply_plugin: z.string().optional(),
     reply_address: z.string().optional(),
+    /** Extension: hard limits for this run (turns, tokens, cost, wall time). */
+    budget: BudgetSchema.optional(),
+    /** Extension: an output contract for this run only (else the session's applies). */
+    output_contract: OutputContractInput.optional(),
   })
   .strict();
 

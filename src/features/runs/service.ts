@@ -1,12 +1,14 @@
 // Submission rules (input shape, idempotency, inline vs detached) and run reads.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../../engine/engine.ts';
+import { canonicalJson } from '../../engine/output-contract.ts';
 import type { StoredRunRequest } from '../../engine/types.ts';
 import { buildRunView, buildSessionView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { runEvents } from '../../store/repos/journal.ts';
 import { getRun, listRuns } from '../../store/repos/runs.ts';
 import { getSession } from '../../store/repos/sessions.ts';
+import { normalizeContract } from '../sessions/service.ts';
 import type { SubmitRunRequest } from './schema.ts';
 
 const invalidInput = (detail: string) => new DaemonError(400, 'sessions', 'invalid_input', detail);
@@ -60,6 +62,9 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
   if (body.metadata !== undefined) stored.metadata = body.metadata;
   if (body.binding_keys !== undefined) stored.binding_keys = body.binding_keys;
   if (body.reply_targets !== undefined) stored.reply_targets = body.reply_targets;
+  if (body.budget !== undefined) stored.budget = body.budget;
+  const contract = normalizeContract(body.output_contract);
+  if (contract) stored.output_contract = contract;
   return stored;
 }
 
@@ -79,19 +84,9 @@ export function idempotencyKey(
   return key === undefined ? null : key;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
 export const fingerprint = (req: StoredRunRequest): string =>
   createHash('sha256')
-    .update(`kheish-run-request-v1\n${canonical(req)}`)
+    .update(`kheish-run-request-v1\n${canonicalJson(req)}`)
     .digest('hex');
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');

@@ -1,9 +1,10 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
 import { statSync } from 'node:fs';
 import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
+import { addUsage, emptyUsage, type RunUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { sseIdOf } from '../../store/event-log.ts';
-import { countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
+import { allUsageRows, countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
 import { countSessions } from '../../store/repos/sessions.ts';
 
 export const DAEMON_VERSION = '0.1.0';
@@ -211,6 +212,10 @@ export class RuntimeService {
         pending_approval_count: 0,
         pending_question_count: 0,
         oldest_queued_run_lag_ms: lag,
+        usage: (await allUsageRows(db)).reduce<RunUsage>(
+          (sum, u) => (u ? addUsage(sum, JSON.parse(u)) : sum),
+          emptyUsage(),
+        ),
         queued_run_lag_threshold_ms: LAG_THRESHOLD_MS,
       },
       storage: {

@@ -4,11 +4,13 @@ import type { AppContext, HttpApp } from '../../http/context.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
 import {
+  BudgetBody,
   CapabilityScopeBody,
   CreateSessionRequest,
   CredentialScopeBody,
   EndSessionBody,
   ListSessionsQuery,
+  OutputContractBody,
   RoutePolicyBody,
   SessionParams,
   SessionView,
@@ -79,6 +81,19 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
       url: '/v1/sessions/:session_id/route-policy',
       schema: { tags, params: SessionParams, body: RoutePolicyBody },
       handler: async (req: any) => sessions.setRoutePolicy(req.params.session_id, req.body.route_policy),
+    });
+    r.route({
+      method,
+      url: '/v1/sessions/:session_id/budget',
+      schema: { tags, params: SessionParams, body: BudgetBody },
+      handler: async (req: any) => sessions.setBudget(req.params.session_id, req.body.budget),
+    });
+    r.route({
+      method,
+      url: '/v1/sessions/:session_id/output-contract',
+      schema: { tags, params: SessionParams, body: OutputContractBody },
+      handler: async (req: any) =>
+        sessions.setOutputContract(req.params.session_id, req.body.output_contract),
     });
     r.route({
       method,

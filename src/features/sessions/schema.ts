@@ -1,5 +1,6 @@
 // Wire types of the sessions API (the contract; also feeds /v1/openapi.json).
 import { z } from 'zod';
+import { BudgetSchema } from '../../engine/budgets.ts';
 
 const scopeList = z.array(z.string()).optional();
 
@@ -60,9 +61,18 @@ export const CreateSessionRequest = z
   })
   .strict();
 
+export const OutputContractInput = z
+  .object({
+    schema: z.record(z.string(), z.unknown()),
+    max_repair_attempts: z.number().int().min(0).optional(),
+  })
+  .strict();
+
 export const RoutePolicyBody = z.object({ route_policy: RoutePolicy.nullable() }).strict();
 export const CapabilityScopeBody = z.object({ capability_scope: CapabilityScope.nullable() }).strict();
 export const CredentialScopeBody = z.object({ credential_scope: CredentialScope.nullable() }).strict();
+export const BudgetBody = z.object({ budget: BudgetSchema.nullable() }).strict();
+export const OutputContractBody = z.object({ output_contract: OutputContractInput.nullable() }).strict();
 export const EndSessionBody = z
   .object({ reason: z.string().max(2000).optional() })
   .strict()
@@ -91,3 +101,4 @@ export type CreateSessionRequest = z.infer<typeof CreateSessionRequest>;
 export type CapabilityScope = z.infer<typeof CapabilityScope>;
 export type CredentialScope = z.infer<typeof CredentialScope>;
 export type RoutePolicy = z.infer<typeof RoutePolicy>;
+export type OutputContractInput = z.infer<typeof OutputContractInput>;

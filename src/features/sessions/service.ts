@@ -1,6 +1,8 @@
 // Session rules: create-or-reuse, scopes and route policy, end/interrupt, event log view.
 import { monotonicFactory } from 'ulid';
+import type { Budget } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { clampRepairs, compileSchema, type OutputContract } from '../../engine/output-contract.ts';
 import {
   buildSessionSummary,
   buildSessionView,
@@ -17,7 +19,13 @@ import {
   type SessionRow,
   updateSession,
 } from '../../store/repos/sessions.ts';
-import type { CapabilityScope, CreateSessionRequest, CredentialScope, RoutePolicy } from './schema.ts';
+import type {
+  CapabilityScope,
+  CreateSessionRequest,
+  CredentialScope,
+  OutputContractInput,
+  RoutePolicy,
+} from './schema.ts';
 
 const ulid = monotonicFactory();
 
@@ -39,6 +47,17 @@ export function normalizeScope<T extends Record<string, string[] | undefined>>(
 /** Slashes would break URL paths; control characters break logs and headers. */
 const hasForbiddenChars = (id: string) =>
   [...id].some((c) => c === '/' || c === '\\' || c.charCodeAt(0) < 0x20);
+
+/** Checks the schema subset and clamps the repair budget (default 3, at most 5). */
+export function normalizeContract(input: OutputContractInput | null | undefined): OutputContract | null {
+  if (!input) return null;
+  try {
+    compileSchema(input.schema);
+  } catch (err) {
+    throw new DaemonError(400, 'sessions', 'output_contract_schema_unsupported', (err as Error).message);
+  }
+  return { schema: input.schema, max_repair_attempts: clampRepairs(input.max_repair_attempts) };
+}
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -109,6 +128,8 @@ export class SessionsService {
         credential_scope: json(credential),
         reply_targets: null,
         persona: null,
+        budget: null,
+        output_contract: null,
       };
       await insertSession(tx.db, created);
       return created;
@@ -139,6 +160,15 @@ export class SessionsService {
       { route_policy: json(policy && Object.keys(policy).length ? policy : null) },
       false,
     );
+  }
+
+  async setBudget(id: string, budget: Budget | null) {
+    return this.patch(id, { budget: json(budget && Object.keys(budget).length ? budget : null) }, false);
+  }
+
+  /** Prospective: queued and running runs keep the contract they were submitted with. */
+  async setOutputContract(id: string, contract: OutputContractInput | null) {
+    return this.patch(id, { output_contract: json(normalizeContract(contract)) }, false);
   }
 
   async setCapabilityScope(id: string, scope: CapabilityScope | null) {

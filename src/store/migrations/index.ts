@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { m0003usageBudgets } from './0003-usage-budgets.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -110,6 +111,6 @@ const m0001core: Migration = {
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_core': m0001core };
+    return { '0001_core': m0001core, '0003_usage_budgets': m0003usageBudgets };
   },
 };

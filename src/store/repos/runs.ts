@@ -143,3 +143,24 @@ export const isLive = (status: string): boolean => (LIVE_STATUSES as readonly st
 export const isActive = (status: string): boolean => (ACTIVE_STATUSES as readonly string[]).includes(status);
 export const isTerminal = (status: string): boolean =>
   (TERMINAL_STATUSES as readonly string[]).includes(status);
+
+export async function usageRowsOfSession(
+  db: Executor,
+  sessionId: string,
+): Promise<Array<{ usage: string | null; started_at_ms: number | null; finished_at_ms: number | null }>> {
+  const rows = await db
+    .selectFrom('runs')
+    .select(['usage', 'started_at_ms', 'finished_at_ms'])
+    .where('session_id', '=', sessionId)
+    .execute();
+  return rows.map((r) => ({
+    usage: r.usage,
+    started_at_ms: r.started_at_ms === null ? null : Number(r.started_at_ms),
+    finished_at_ms: r.finished_at_ms === null ? null : Number(r.finished_at_ms),
+  }));
+}
+
+export async function allUsageRows(db: Executor): Promise<Array<string | null>> {
+  const rows = await db.selectFrom('runs').select('usage').where('usage', 'is not', null).execute();
+  return rows.map((r) => r.usage);
+}

@@ -1,0 +1,88 @@
+// Context compaction: when the conversation nears the route's context window, older entries are
+// summarised by the model into a `compaction_boundary` journal entry. Only entries the summary
+// covers are replaced in later prompts; nothing unsummarised is ever dropped.
+import type { ChatMessage, ModelDriver } from '../models/driver.ts';
+import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
+import type { RunRow } from '../store/repos/runs.ts';
+import type { Engine } from './engine.ts';
+import { conversation, latestBoundary, toMessage } from './journal-view.ts';
+import { whileRunning } from './run-guard.ts';
+
+export const COMPACTION_THRESHOLD = 0.8;
+/** Entries kept verbatim at the end of the conversation. */
+const KEEP_RECENT = 4;
+
+export const estimateTokens = (messages: ChatMessage[]): number =>
+  Math.ceil(messages.reduce((n, m) => n + m.content.length + 16, 0) / 4);
+
+/** Index of the first entry kept verbatim, never splitting a tool call from its results. */
+export function compactionCut(entries: JournalEntry[]): number {
+  const conversational = entries.map((e, i) => ({ e, i })).filter(({ e }) => toMessage(e) !== null);
+  if (conversational.length <= KEEP_RECENT) return -1;
+  let cut = conversational[conversational.length - KEEP_RECENT]!.i;
+  while (cut > 0 && entries[cut]!.kind === 'tool_result') cut--;
+  return cut;
+}
+
+export async function maybeCompact(
+  engine: Engine,
+  run: RunRow,
+  routeId: string,
+  sessionEntries: JournalEntry[],
+  driver: ModelDriver,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const window = engine.routes.get(routeId)?.config.context_window_tokens ?? 0;
+  if (window <= 0) return false;
+  const messages = conversation(sessionEntries);
+  if (estimateTokens(messages) < window * COMPACTION_THRESHOLD) return false;
+  const covered = latestBoundary(sessionEntries)?.upto_seq ?? 0;
+  const cut = compactionCut(sessionEntries);
+  // Nothing new to summarise: the entries before the cut are already covered.
+  if (cut <= 0 || sessionEntries[cut - 1]!.seq <= covered) return false;
+  const older = conversation(sessionEntries.slice(0, cut));
+  const response = await driver.call({
+    run_id: run.run_id,
+    model: run.model,
+    messages: [
+      ...older,
+      {
+        role: 'user',
+        content:
+          'Summarise the conversation so far for your own later use: decisions, facts, open tasks, file names and identifiers. Be complete but brief.',
+      },
+    ],
+    input_text: '',
+    call_index: -1,
+    tools: [],
+    signal,
+    onTextDelta: () => undefined,
+    generation: { tool_choice: 'none' },
+    purpose: 'compaction',
+  });
+  const uptoSeq = sessionEntries[cut - 1]!.seq;
+  await whileRunning(engine, run.run_id, async (tx) => {
+    await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+      {
+        kind: 'compaction_boundary',
+        payload: { summary: response.text, upto_seq: uptoSeq, usage: response.usage },
+      },
+    ]);
+    await engine.events.append(tx, [
+      {
+        name: 'trace',
+        session_id: run.session_id,
+        run_id: run.run_id,
+        data: {
+          trace: {
+            kind: 'context_compacted',
+            session_id: run.session_id,
+            run_id: run.run_id,
+            upto_seq: uptoSeq,
+          },
+        },
+      },
+    ]);
+  });
+  return true;
+}

@@ -1,0 +1,155 @@
+// One model call with the route's resilience rules: per-call timeout, retries with exponential
+// backoff and jitter (honouring Retry-After), then the route's fallback_routes in order. Every
+// failed attempt, retry and fallback is journaled and published as a durable `trace` event.
+import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
+import { appendJournal } from '../store/repos/journal.ts';
+import type { RunRow } from '../store/repos/runs.ts';
+import { addUsage, emptyUsage } from './budgets.ts';
+import type { Engine } from './engine.ts';
+import type { RunPosition } from './journal-view.ts';
+import { RunStopped, whileRunning } from './run-guard.ts';
+
+export type StepOutcome =
+  | { kind: 'response'; response: ModelResponse; route_id: string; model: string }
+  | { kind: 'retry' }
+  | { kind: 'failed'; code: string; message: string };
+
+const MAX_BACKOFF_MS = 8_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export function backoffMs(failures: number, retryAfterMs: number | null): number {
+  if (retryAfterMs !== null) return Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
+  const base = Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+export const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+
+class CallDeadline extends Error {}
+
+export async function modelStep(
+  engine: Engine,
+  run: RunRow,
+  pos: RunPosition,
+  req: Omit<ModelRequest, 'model' | 'signal' | 'call_index' | 'run_id'>,
+  signal: AbortSignal,
+  wallTimeLeftMs: number | null,
+): Promise<StepOutcome> {
+  const current = pos.route ?? { route_id: run.route_id, model: run.model };
+  const state = engine.routes.get(current.route_id);
+  const driver = engine.routes.driverFor(current.route_id);
+  const deadlines: Array<{ signal: AbortSignal; clear(): void }> = [];
+  if (state?.config.timeout_ms) deadlines.push(deadline(state.config.timeout_ms, 'route timeout'));
+  if (wallTimeLeftMs !== null) deadlines.push(deadline(wallTimeLeftMs, 'wall time'));
+  const callSignal =
+    deadlines.length === 0 ? signal : AbortSignal.any([signal, ...deadlines.map((d) => d.signal)]);
+  let error: ModelCallError;
+  try {
+    const response = await driver.call({
+      ...req,
+      run_id: run.run_id,
+      model: current.model,
+      call_index: pos.routeCalls,
+      signal: callSignal,
+    });
+    if (signal.aborted) throw signal.reason;
+    return { kind: 'response', response, ...current };
+  } catch (err) {
+    if (signal.aborted || err instanceof RunStopped) throw err;
+    const reason = callSignal.aborted ? callSignal.reason : null;
+    if (reason instanceof CallDeadline && reason.message === 'wall time') {
+      return {
+        kind: 'failed',
+        code: 'budget_exhausted',
+        message: 'budget_exhausted: run wall_time (the model call outlived the run wall-time limit)',
+      };
+    }
+    if (reason instanceof CallDeadline) {
+      error = new ModelCallError(`model call timed out after ${state?.config.timeout_ms} ms`, {
+        status: null,
+        retryable: true,
+      });
+    } else if (err instanceof ModelCallError) error = err;
+    else throw err;
+  } finally {
+    for (const d of deadlines) d.clear();
+  }
+
+  const failures = pos.consecutiveFailures + 1;
+  const maxRetries = state?.config.max_retries ?? 3;
+  const chain = [run.route_id, ...(engine.routes.get(run.route_id)?.config.fallback_routes ?? [])];
+  const next = chain[chain.indexOf(current.route_id) + 1];
+  const decision =
+    error.retryable && failures <= maxRetries ? 'retry' : next !== undefined ? 'fallback' : 'fail';
+  await whileRunning(engine, run.run_id, async (tx) => {
+    await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+      {
+        kind: 'model_call_failed',
+        payload: {
+          status: error.status,
+          message: error.message,
+          call_index: pos.calls,
+          route_id: current.route_id,
+        },
+      },
+    ]);
+    const traces: Array<Record<string, unknown>> = [
+      {
+        kind: decision === 'retry' ? 'model_retry' : 'model_error',
+        route_id: current.route_id,
+        status: error.status,
+        message: error.message,
+        attempt: failures,
+        retryable: error.retryable,
+      },
+    ];
+    if (decision === 'fallback') {
+      const model = engine.routes.get(next!)?.config.default_model ?? current.model;
+      await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+        {
+          kind: 'route_switched',
+          payload: { route_id: next, model, from_route_id: current.route_id, reason: error.message },
+        },
+      ]);
+      traces.push({ kind: 'route_fallback', from_route_id: current.route_id, route_id: next, model });
+    }
+    await engine.addRunUsage(tx, run.run_id, addUsage(emptyUsage(), { model_calls: 1 }));
+    await engine.events.append(
+      tx,
+      traces.map((trace) => ({
+        name: 'trace' as const,
+        session_id: run.session_id,
+        run_id: run.run_id,
+        data: { trace: { ...trace, session_id: run.session_id, run_id: run.run_id } },
+      })),
+    );
+  });
+  if (decision === 'fail') {
+    const why = error.retryable ? `after ${failures} attempts` : '(not retryable)';
+    return {
+      kind: 'failed',
+      code: 'model_call_failed',
+      message: `model call failed ${why}: ${error.message}`,
+    };
+  }
+  if (decision === 'retry') await sleep(backoffMs(pos.consecutiveFailures, error.retryAfterMs), signal);
+  return { kind: 'retry' };
+}
+
+function deadline(ms: number, what: string): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(new CallDeadline(what)), ms);
+  return { signal: ac.signal, clear: () => clearTimeout(t) };
+}

@@ -1,0 +1,20 @@
+// Writes made on behalf of a running run happen only while it is still `running`: a cancel,
+// interrupt or end that committed first wins, and the executor stops quietly.
+import { getRun, type RunRow } from '../store/repos/runs.ts';
+import type { WriteTx } from '../store/store.ts';
+import type { Engine } from './engine.ts';
+
+/** Thrown to stop an executor quietly: its run was cancelled, interrupted or is draining. */
+export class RunStopped extends Error {}
+
+export async function whileRunning<T>(
+  engine: Engine,
+  runId: string,
+  fn: (tx: WriteTx, run: RunRow) => Promise<T>,
+): Promise<T> {
+  return engine.store.write(async (tx) => {
+    const run = await getRun(tx.db, runId);
+    if (!run || run.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
+    return fn(tx, run);
+  });
+}
