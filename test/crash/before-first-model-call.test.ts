@@ -3,8 +3,8 @@
 // exist after the restart and complete exactly once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { http } from '../helpers/daemon.ts';
 import {
+  api,
   assertCleanRun,
   assertQuiescent,
   createSession,
@@ -38,7 +38,7 @@ test(`crash: SIGKILL before the first model call keeps every accepted run and co
     // kill while some submissions are still in flight (those may or may not exist afterwards).
     const inFlight = sessions.flatMap((sid) =>
       Array.from({ length: RUNS_PER_SESSION }, (_, k) =>
-        http(rig.url, 'POST', `/v1/sessions/${sid}/runs`, { content: `run ${k}` }).then(
+        api(rig.url, 'POST', `/v1/sessions/${sid}/runs`, { content: `run ${k}` }).then(
           (res) => ({ sid, k, res }),
           () => null,
         ),

@@ -3,8 +3,8 @@
 // output, no extra model call that would run past the script into "(script exhausted)").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { http } from '../helpers/daemon.ts';
 import {
+  api,
   assertCleanRun,
   assertQuiescent,
   createSession,
@@ -37,7 +37,7 @@ const SCRIPT = {
   ],
 };
 
-test(`crash: SIGKILL between turns resumes at the second turn without replaying the first (${ITERATIONS} iterations)`, async () => {
+test(`crash: SIGKILL between turns resumes at the second turn without replaying the first (${ITERATIONS} iterations)`, async (t) => {
   const aim = new KillAim();
   await runIterations({ script: SCRIPT }, async (rig, index) => {
     const visible = index % 2 === 0;
@@ -69,7 +69,7 @@ test(`crash: SIGKILL between turns resumes at the second turn without replaying 
     assertCleanRun(run, await runEvents(rig.url, run.run_id), expected);
 
     // The session's own record agrees: daemon outputs and run events hold each output once.
-    const log = await http(rig.url, 'GET', `/v1/sessions/${sid}/events`);
+    const log = await api(rig.url, 'GET', `/v1/sessions/${sid}/events`);
     assert.equal(log.status, 200, log.text);
     const outputs = (log.body.daemon_outputs as any[])
       .filter((o) => o.run_id === run.run_id)
@@ -83,5 +83,5 @@ test(`crash: SIGKILL between turns resumes at the second turn without replaying 
     assert.equal(log.body.session.snapshot.last_assistant_message, 'second', 'last assistant message');
     await assertQuiescent(rig.url, 'after restart:');
   });
-  aim.assertMostlyHit('the second model call');
+  t.diagnostic(aim.assertMostlyHit('the second model call'));
 });

@@ -125,10 +125,10 @@ test('completion requirements: follow-up turns, then a clear failure when the fi
     completion_requirements: [{ type: 'workspace_file', path: 'present.md' }],
   });
   assert.equal(ok.status, 'completed');
-  const escape = await submit('needs file', {
+  const outside = await submit('needs file', {
     completion_requirements: [{ type: 'workspace_file', path: '../outside.md' }],
   });
-  assert.equal(escape.status, 'failed', 'a path outside the workspace never satisfies a requirement');
+  assert.equal(outside.status, 'failed', 'a path outside the workspace never satisfies a requirement');
 });
 
 test('compaction: a long session is summarised into a checkpoint; recent entries stay verbatim', async () => {
