@@ -67,7 +67,7 @@ export async function startDaemon(
   const store = await Store.open({ stateRoot: config.stateRoot, sync: config.sqliteSync });
   const events = new EventLog(store, config.eventHistoryCapacity);
   await events.init();
-  const routes = new RouteInventory(routesConfig);
+  const routes = new RouteInventory(routesConfig, { recordCassetteDir: config.recordCassetteDir });
   const engine = new Engine({
     store,
     events,

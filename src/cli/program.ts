@@ -2,6 +2,7 @@
 // function per command group, and the error → exit code translation (§2.2).
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_BASE_URL } from '../sdk/client.ts';
+import { registerDoctor, registerRuntime } from './doctor.ts';
 import { errorLines, exitCodeFor } from './errors.ts';
 import { registerEvents } from './events.ts';
 import { registerRuns } from './runs.ts';
@@ -57,6 +58,8 @@ export function createCli(opts: CliOptions = {}): Cli {
   registerSessions(program, rt);
   registerRuns(program, rt);
   registerEvents(program, rt);
+  registerRuntime(program, rt);
+  registerDoctor(program, rt);
 
   const run = async (argv: string[]): Promise<number> => {
     try {

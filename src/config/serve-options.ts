@@ -22,6 +22,7 @@ export interface ServeConfig {
   databaseUrl: string | null;
   maxTurns: number;
   sqliteSync: 'FULL' | 'NORMAL';
+  recordCassetteDir: string | null;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -42,6 +43,7 @@ export interface RawServeFlags {
   httpReadonlyTokenFile?: string;
   httpCorsAllowOrigin?: string[];
   databaseUrl?: string;
+  recordCassette?: string;
 }
 
 export class ConfigError extends Error {}
@@ -126,6 +128,7 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     databaseUrl: pick(flags.databaseUrl, env.KHEISH_DATABASE_URL) ?? null,
     maxTurns,
     sqliteSync: env.KHEISH_SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
+    recordCassetteDir: flags.recordCassette ? resolve(flags.recordCassette) : null,
   };
 }
 

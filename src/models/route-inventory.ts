@@ -1,6 +1,7 @@
 // Route inventory: which routes exist, whether each is ready, and which driver serves it.
 // Route resolution for a submit (precedence + selector grammar) also lives here.
 import type { RouteConfig, RoutesConfig } from '../config/routes-file.ts';
+import { recordingDriver } from './cassette.ts';
 import type { ModelDriver } from './driver.ts';
 import { loadScript, ScriptedDriver } from './drivers/scripted.ts';
 
@@ -33,11 +34,15 @@ export class RouteInventory {
   readonly routesFile: string | null;
   private readonly routes = new Map<string, RouteState>();
 
-  constructor(config: RoutesConfig) {
+  constructor(config: RoutesConfig, opts: { recordCassetteDir?: string | null } = {}) {
     this.defaultRoute = config.default_route;
     this.routesFile = config.path;
-    for (const route of config.routes.values())
-      this.routes.set(route.route_id, buildState(route, config.path === null));
+    for (const route of config.routes.values()) {
+      const state = buildState(route, config.path === null);
+      if (state.driver && opts.recordCassetteDir)
+        state.driver = recordingDriver(state.driver, route.route_id, opts.recordCassetteDir);
+      this.routes.set(route.route_id, state);
+    }
   }
 
   get isBuiltinDemo(): boolean {
