@@ -1,5 +1,6 @@
 // Boots a daemon from a ServeConfig: lock, store, routes, engine, HTTP; and drains on SIGTERM.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { builtinDemoRoutes, loadRoutesFile } from './config/routes-file.ts';
 import type { ServeConfig } from './config/serve-options.ts';
@@ -59,6 +60,18 @@ export async function startDaemon(
       `binding to ${config.host} exposes the daemon beyond this machine: set --http-admin-token-file (or --http-auth-mode none to accept the risk)`,
     );
   }
+  const a = config.adminToken;
+  const r = config.readonlyToken;
+  if (
+    a &&
+    r &&
+    a.kind === r.kind &&
+    (a.kind === 'inline' ? a.value === (r as typeof a).value : a.path === (r as { path: string }).path)
+  ) {
+    throw new StartupError(
+      'the admin and read-only tokens must differ; give the read-only token its own value or file',
+    );
+  }
   const routesConfig = config.routesFile
     ? loadRoutesFile(config.routesFile, config.defaultRoute ?? undefined)
     : builtinDemoRoutes();
@@ -77,7 +90,7 @@ export async function startDaemon(
     maxTurns: config.maxTurns,
     log,
   });
-  const auth = new AuthGuard(config);
+  const auth = new AuthGuard(config, join(config.stateRoot, 'control-plane-auth', 'audit.jsonl'));
   const runtime = new RuntimeService(engine, {
     stateRoot: config.stateRoot,
     workspaceRoot: config.workspaceRoot,
@@ -85,6 +98,7 @@ export async function startDaemon(
     startedAtMs: Date.now(),
     authEnabled: auth.enabled,
   });
+  await runtime.settings.load();
   const app = await buildServer(
     { engine, sessions: new SessionsService(engine), runs: new RunsService(engine), runtime },
     { logger: log, auth, cors: new CorsPolicy(config.corsAllowOrigins) },

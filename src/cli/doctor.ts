@@ -106,6 +106,24 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
       ]);
     });
   runtime
+    .command('set-model <selector>')
+    .description('change the default model (and route, with <route>/<model> or --provider) for future runs')
+    .option('--provider <route>', 'route id to make the default')
+    .option('--expected-revision <n>', 'fail with 409 unless the runtime is at this revision', (v) =>
+      Number(v),
+    )
+    .action(async (selector: string, opts: { provider?: string; expectedRevision?: number }) => {
+      const body: Record<string, unknown> = { model: selector };
+      if (opts.provider) body.provider = opts.provider;
+      if (opts.expectedRevision !== undefined) body.expected_revision = opts.expectedRevision;
+      const view = (await rt.client().request('POST', '/v1/runtime/model', { body })) as JsonObject;
+      rt.emit(view, (v) => [
+        `default route: ${v.default_route}`,
+        `default model: ${v.model}`,
+        `revision: ${(v.config as JsonObject)?.revision}`,
+      ]);
+    });
+  runtime
     .command('routes')
     .description('configured routes and their readiness (GET /v1/runtime/routes)')
     .action(async () => {

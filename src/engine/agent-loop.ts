@@ -2,6 +2,7 @@
 // completion boundary accepts a final answer. Each step is one durable transaction (a turn
 // boundary); the position is always re-derived from the journal, so a resumed run continues
 // exactly where it stopped and nothing already journaled is done again.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GenerationOptions, ToolCall } from '../models/driver.ts';
 import { costUsd, priceFor } from '../models/pricing.ts';
 import { appendJournal, runJournal, sessionJournal } from '../store/repos/journal.ts';
@@ -21,6 +22,8 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
   const text = inputText(request);
 
   for (;;) {
+    // SQLite calls are synchronous: yield once per step so a fast loop never starves HTTP and SSE.
+    await yieldToEventLoop();
     if (signal.aborted) throw signal.reason;
     const entries = await runJournal(engine.store.db, startRun.run_id);
     const pos = positionOf(entries);

@@ -1,5 +1,6 @@
 // Control-plane bearer auth (admin vs read-only), failure rate limiting, and CORS.
-import { readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServeConfig, TokenSource } from '../config/serve-options.ts';
 import { DaemonError } from '../errors/daemon-error.ts';
@@ -24,15 +25,17 @@ class TokenReader {
   }
 }
 
-/** GET paths a read-only token may not read. */
-const ADMIN_ONLY_READ = [
-  /^\/v1\/assets\/[^/]+\/raw/,
-  /^\/v1\/runs\/[^/]+\/debug/,
-  /^\/v1\/runtime\/auth\/(subjects|leases|accounts)/,
-  /^\/v1\/runtime\/secrets/,
-  /^\/v1\/runtime\/hooks/,
-  /^\/v1\/runtime\/revisions/,
-  /^\/v1\/stacks(\/[^/]+\/ledger)?$/,
+/**
+ * GET paths a read-only token may read (an allow-list: any other GET is admin-only). Raw assets,
+ * run debug bundles, secrets, auth, hooks and revisions are deliberately absent.
+ */
+const READ_ONLY_ALLOWED = [
+  /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|skills(\/[^/]+)?)$/,
+  /^\/v1\/events\/stream$/,
+  /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|tasks(\/[^/]+(\/output)?)?))?)?$/,
+  /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
+  /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
+  /^\/v1\/assets(\/[^/]+)?$/,
 ];
 
 const RATE_WINDOW_MS = 60_000;
@@ -45,9 +48,13 @@ export class AuthGuard {
   private readonly admin: TokenReader | null;
   private readonly readonly: TokenReader | null;
   private readonly failures = new Map<string, number[]>();
+  private readonly limited = new Set<string>();
+  private readonly auditPath: string | null;
   readonly enabled: boolean;
 
-  constructor(config: ServeConfig) {
+  /** `auditPath`: JSON lines of auth failures (never token bytes), owner-only. */
+  constructor(config: ServeConfig, auditPath: string | null = null) {
+    this.auditPath = auditPath;
     this.admin = config.adminToken ? new TokenReader(config.adminToken) : null;
     this.readonly = config.readonlyToken ? new TokenReader(config.readonlyToken) : null;
     this.enabled =
@@ -61,9 +68,17 @@ export class AuthGuard {
     const recent = (this.failures.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
     recent.push(now);
     this.failures.set(key, recent);
-    req.log.warn({ audit: 'auth_failure', reason: err.code, remote: req.ip }, 'auth failure');
+    const record = { reason: err.code, remote_addr: req.ip, method: req.method, path: req.url.split('?')[0] };
+    req.log.warn({ audit: 'auth_failure', ...record }, 'auth failure');
+    this.audit({ event: 'auth_failure', ...record });
+    if (recent.length <= RATE_MAX) this.limited.delete(key);
     if (recent.length > RATE_MAX) {
-      req.log.warn({ audit: 'auth_rate_limited', reason: err.code, remote: req.ip }, 'auth rate limited');
+      // One transition record per flood, not one per refused request.
+      if (!this.limited.has(key)) {
+        this.limited.add(key);
+        req.log.warn({ audit: 'auth_rate_limited', ...record }, 'auth rate limited');
+        this.audit({ event: 'auth_rate_limited', ...record });
+      }
       return new DaemonError(
         429,
         'auth',
@@ -75,6 +90,18 @@ export class AuthGuard {
       );
     }
     return err;
+  }
+
+  private audit(entry: Record<string, unknown>): void {
+    if (!this.auditPath) return;
+    try {
+      mkdirSync(dirname(this.auditPath), { recursive: true, mode: 0o700 });
+      appendFileSync(this.auditPath, `${JSON.stringify({ timestamp_ms: Date.now(), ...entry })}\n`, {
+        mode: 0o600,
+      });
+    } catch {
+      // Auditing must never turn an auth refusal into a 500.
+    }
   }
 
   check(req: FastifyRequest): void {
@@ -101,7 +128,7 @@ export class AuthGuard {
     if (usable.admin !== null && safeEqual(presented, usable.admin)) return;
     if (usable.ro !== null && safeEqual(presented, usable.ro)) {
       const readMethod = req.method === 'GET' || req.method === 'HEAD';
-      if (readMethod && !ADMIN_ONLY_READ.some((re) => re.test(path))) return;
+      if (readMethod && READ_ONLY_ALLOWED.some((re) => re.test(path))) return;
       throw new DaemonError(
         403,
         'auth',

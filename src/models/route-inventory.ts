@@ -30,7 +30,9 @@ export class RouteResolutionError extends Error {
 }
 
 export class RouteInventory {
-  readonly defaultRoute: string;
+  defaultRoute: string;
+  /** Model chosen with POST /v1/runtime/model for the default route (else its default_model). */
+  defaultModel: string | null = null;
   readonly routesFile: string | null;
   private readonly routes = new Map<string, RouteState>();
 
@@ -43,6 +45,17 @@ export class RouteInventory {
         state.driver = recordingDriver(state.driver, route.route_id, opts.recordCassetteDir);
       this.routes.set(route.route_id, state);
     }
+  }
+
+  /** Changes the daemon default for future runs; pinned runs and session policies are untouched. */
+  setDefault(routeId: string, model: string | null): void {
+    if (!this.routes.has(routeId))
+      throw new RouteResolutionError(
+        'unknown_route',
+        `route \`${routeId}\` is not configured; known routes: ${[...this.routes.keys()].join(', ')}`,
+      );
+    this.defaultRoute = routeId;
+    this.defaultModel = model;
   }
 
   get isBuiltinDemo(): boolean {
@@ -65,8 +78,12 @@ export class RouteInventory {
     override: { provider?: string; model?: string },
     policy: { provider?: string; model?: string } | null,
   ): ResolvedRoute {
+    const usesDefault = override.provider === undefined && policy?.provider === undefined;
     let routeId = override.provider ?? policy?.provider ?? this.defaultRoute;
-    let model = override.model ?? (override.provider === undefined ? policy?.model : undefined);
+    let model =
+      override.model ??
+      (override.provider === undefined ? policy?.model : undefined) ??
+      (usesDefault ? (this.defaultModel ?? undefined) : undefined);
     if (model !== undefined) {
       const slash = model.indexOf('/');
       if (slash > 0 && this.routes.has(model.slice(0, slash))) {

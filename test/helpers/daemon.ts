@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'kheish-daemon');
@@ -58,17 +58,18 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     'json',
     ...(opts.args ?? []),
   ];
+  // Files the harness itself writes; cleanup() removes them (never a caller's own files).
+  const scratch: string[] = [];
   if (opts.routesToml !== undefined) {
     const path = join(stateRoot, '..', `${stateRoot.split('/').pop()}-routes.toml`);
     writeFileSync(path, opts.routesToml);
     args.push('--routes-file', path);
+    scratch.push(path);
   } else if (opts.script !== undefined) {
     const dir = tempDir('kheish-routes-');
     args.push('--routes-file', writeRoutes(dir, opts.script));
+    scratch.push(dir);
   }
-  const scratch: string[] = [];
-  const routesAt = args.indexOf('--routes-file');
-  if (routesAt >= 0 && opts.stateRoot === undefined) scratch.push(args[routesAt + 1]!);
   const proc = spawn(BIN, args, {
     env: { ...process.env, KHEISH_SSE_HEARTBEAT_MS: '500', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,10 +124,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
       }),
     cleanup: () => {
       rmSync(stateRoot, { recursive: true, force: true });
-      for (const file of scratch) {
-        rmSync(file, { force: true });
-        if (dirname(file).includes('kheish-routes-')) rmSync(dirname(file), { recursive: true, force: true });
-      }
+      for (const path of scratch) rmSync(path, { recursive: true, force: true });
     },
   };
   return daemon;

@@ -17,6 +17,22 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
   r.get('/v1/status', { schema: { tags: ['runtime'] } }, async () => runtime.status());
   r.get('/v1/capabilities', { schema: { tags: ['runtime'] } }, async () => runtime.capabilities());
   r.get('/v1/runtime', { schema: { tags: ['runtime'] } }, async () => runtime.runtime());
+  r.post(
+    '/v1/runtime/model',
+    {
+      schema: {
+        tags: ['runtime'],
+        body: z
+          .object({
+            provider: z.string().min(1).optional(),
+            model: z.string().min(1),
+            expected_revision: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      },
+    },
+    async (req) => runtime.settings.setModel(req.body, () => runtime.runtime()),
+  );
   r.get('/v1/runtime/routes', { schema: { tags: ['runtime'] } }, async () => runtime.routes());
   r.get(
     '/v1/events/stream',

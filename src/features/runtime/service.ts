@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { allUsageRows, countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
 import { countSessions } from '../../store/repos/sessions.ts';
+import { RuntimeSettings } from './settings.ts';
 
 export const DAEMON_VERSION = '0.1.0';
 const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
@@ -83,6 +84,7 @@ export class RuntimeService {
   constructor(engine: Engine, info: DaemonInfo) {
     this.engine = engine;
     this.info = info;
+    this.settings = new RuntimeSettings(engine);
   }
 
   get ready(): boolean {
@@ -115,6 +117,8 @@ export class RuntimeService {
     };
   }
 
+  readonly settings: RuntimeSettings;
+
   routes() {
     return this.engine.routes.list().map((r) => {
       const entry: Record<string, unknown> = {
@@ -142,14 +146,21 @@ export class RuntimeService {
       default_route: this.engine.routes.defaultRoute,
       route_id: this.engine.routes.defaultRoute,
       provider: def?.config.driver,
-      model: def?.config.default_model,
+      model: this.engine.routes.defaultModel ?? def?.config.default_model,
       routes: this.routes(),
       routes_file: this.engine.routes.routesFile,
+      default_model: this.engine.routes.defaultModel ?? def?.config.default_model,
       builtin_demo_route: this.engine.routes.isBuiltinDemo,
       permission_mode: 'default',
       workspace_root: this.info.workspaceRoot,
       state_root: this.info.stateRoot,
-      config: { revision: 0, persisted: false, history_len: 0 },
+      config: {
+        revision: this.settings.record.revision,
+        updated_at_ms: this.settings.record.updated_at_ms,
+        persisted: true,
+        history_len: this.settings.record.history.length,
+        history_limit: 20,
+      },
     };
   }
 
