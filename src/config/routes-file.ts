@@ -75,6 +75,7 @@ const ROUTE_KEYS = new Set([
   'anthropic_version',
   'anthropic_beta_headers',
   'script_file',
+  'openai_api',
   'timeout_ms',
   'max_retries',
   'fallback_routes',

@@ -39,9 +39,17 @@ export interface ModelRequest {
 }
 
 export interface ModelUsage {
+  /** All prompt tokens, cached ones included. */
   input_tokens: number;
   output_tokens: number;
+  /** The part of input_tokens read from the provider's prompt cache. */
   cached_input_tokens?: number;
+  /** Prompt tokens written to the provider's cache (Anthropic bills them at a premium). */
+  cache_write_input_tokens?: number;
+  /** The part of output_tokens spent on hidden reasoning. */
+  reasoning_tokens?: number;
+  /** True when the provider reported no usage and the driver estimated it from text length. */
+  estimated?: boolean;
 }
 
 export interface ModelResponse {
@@ -49,6 +57,10 @@ export interface ModelResponse {
   tool_calls: ToolCall[];
   usage: ModelUsage;
   stop_reason: 'end_turn' | 'tool_use' | 'max_tokens';
+  /** The provider's own finish reason (`stop`, `end_turn`, `STOP`, ...), for diagnostics. */
+  provider_stop_reason?: string;
+  /** Settings the provider ignored or rejected softly (e.g. temperature on a reasoning model). */
+  warnings?: string[];
 }
 
 /** A provider failure, classified so the engine can decide to retry. */

@@ -1,8 +1,16 @@
 // Route inventory: which routes exist, whether each is ready, and which driver serves it.
 // Route resolution for a submit (precedence + selector grammar) also lives here.
+
+import { createHash } from 'node:crypto';
 import type { RouteConfig, RoutesConfig } from '../config/routes-file.ts';
 import { recordingDriver } from './cassette.ts';
 import type { ModelDriver } from './driver.ts';
+import {
+  createProviderDriver,
+  ProviderConfigError,
+  resolveCredentials,
+  type SecretValue,
+} from './drivers/index.ts';
 import { loadScript, ScriptedDriver } from './drivers/scripted.ts';
 
 export type Readiness = 'ok' | 'warning' | 'error';
@@ -14,6 +22,8 @@ export interface RouteState {
   action: string | null;
   driver: ModelDriver | null;
   builtin_demo: boolean;
+  /** Digest of the credentials the driver holds; null for routes without credentials. */
+  credentialKey: string | null;
 }
 
 export interface ResolvedRoute {
@@ -36,15 +46,41 @@ export class RouteInventory {
   readonly routesFile: string | null;
   private readonly routes = new Map<string, RouteState>();
 
-  constructor(config: RoutesConfig, opts: { recordCassetteDir?: string | null } = {}) {
+  private readonly sources: CredentialSources;
+  private readonly recordCassetteDir: string | null;
+  private readonly builtin: boolean;
+
+  constructor(
+    config: RoutesConfig,
+    opts: { recordCassetteDir?: string | null; credentials?: CredentialSources } = {},
+  ) {
     this.defaultRoute = config.default_route;
     this.routesFile = config.path;
-    for (const route of config.routes.values()) {
-      const state = buildState(route, config.path === null);
-      if (state.driver && opts.recordCassetteDir)
-        state.driver = recordingDriver(state.driver, route.route_id, opts.recordCassetteDir);
-      this.routes.set(route.route_id, state);
-    }
+    this.builtin = config.path === null;
+    this.sources = opts.credentials ?? { env: process.env };
+    this.recordCassetteDir = opts.recordCassetteDir ?? null;
+    for (const route of config.routes.values()) this.routes.set(route.route_id, this.build(route));
+  }
+
+  private build(route: RouteConfig): RouteState {
+    const state = buildState(route, this.builtin, this.sources);
+    if (state.driver && this.recordCassetteDir)
+      state.driver = recordingDriver(state.driver, route.route_id, this.recordCassetteDir);
+    return state;
+  }
+
+  /**
+   * Re-reads a provider route's credentials (a secret slot may have been set, rotated or
+   * deleted since boot) and rebuilds its driver when they changed.
+   */
+  refresh(routeId: string): RouteState | undefined {
+    const state = this.routes.get(routeId);
+    if (!state || state.config.driver === 'scripted') return state;
+    const next = buildState(state.config, this.builtin, this.sources);
+    if (next.readiness === state.readiness && next.credentialKey === state.credentialKey) return state;
+    const rebuilt = this.build(state.config);
+    this.routes.set(routeId, rebuilt);
+    return rebuilt;
   }
 
   /** Changes the daemon default for future runs; pinned runs and session policies are untouched. */
@@ -102,7 +138,7 @@ export class RouteInventory {
           );
       }
     }
-    const state = this.routes.get(routeId);
+    const state = this.refresh(routeId);
     if (!state)
       throw new RouteResolutionError(
         'unknown_route',
@@ -124,7 +160,31 @@ export class RouteInventory {
   }
 }
 
-function buildState(route: RouteConfig, builtin: boolean): RouteState {
+export interface CredentialSources {
+  env: NodeJS.ProcessEnv;
+  /** Reads an `auth_ref` slot from the secret store (undefined when absent). */
+  secretLookup?: (ref: string) => SecretValue | undefined;
+}
+
+const notReady = (route: RouteConfig, reason: string, action: string, builtin = false): RouteState => ({
+  config: route,
+  readiness: 'error',
+  reason,
+  action,
+  driver: null,
+  builtin_demo: builtin,
+  credentialKey: null,
+});
+
+/** What to tell the operator for each way a key can be missing. */
+function credentialAction(route: RouteConfig): string {
+  if (route.auth_ref)
+    return `store the key with \`kheish-daemon secrets set ${route.auth_ref} --provider ${route.driver}\` (see docs/providers.md)`;
+  if (route.api_key_env) return `export ${route.api_key_env}=<key> before starting the daemon`;
+  return 'add auth_ref (recommended) or api_key_env to the route';
+}
+
+function buildState(route: RouteConfig, builtin: boolean, sources: CredentialSources): RouteState {
   if (route.driver === 'scripted') {
     try {
       const script = route.script_file ? loadScript(route.script_file) : null;
@@ -135,24 +195,35 @@ function buildState(route: RouteConfig, builtin: boolean): RouteState {
         action: null,
         driver: new ScriptedDriver(script),
         builtin_demo: builtin,
+        credentialKey: null,
       };
     } catch (err) {
-      return {
-        config: route,
-        readiness: 'error',
-        reason: (err as Error).message,
-        action: 'fix the script file and restart the daemon',
-        driver: null,
-        builtin_demo: builtin,
-      };
+      return notReady(route, (err as Error).message, 'fix the script file and restart the daemon', builtin);
     }
   }
-  return {
-    config: route,
-    readiness: 'error',
-    reason: `driver \`${route.driver}\` is not available in this build yet`,
-    action: 'use a scripted route for now; provider drivers are being added',
-    driver: null,
-    builtin_demo: false,
-  };
+  const creds = resolveCredentials(route, sources.env, sources.secretLookup);
+  if (creds.missing) return notReady(route, creds.missing, credentialAction(route));
+  try {
+    const { missing: _m, source: _s, ...providerCreds } = creds;
+    return {
+      config: route,
+      readiness: 'ok',
+      reason: null,
+      action: null,
+      driver: createProviderDriver(route, providerCreds),
+      builtin_demo: false,
+      credentialKey: credentialKey(providerCreds),
+    };
+  } catch (err) {
+    if (err instanceof ProviderConfigError)
+      return notReady(route, err.message, 'fix the route in the routes file and restart');
+    throw err;
+  }
+}
+
+/** A digest of the credentials a driver was built with, to notice rotation without keeping keys around twice. */
+function credentialKey(c: { apiKey?: string; organization?: string; project?: string }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([c.apiKey ?? '', c.organization ?? '', c.project ?? '']))
+    .digest('hex');
 }

@@ -1,0 +1,47 @@
+// OpenAI: the Responses API by default (`POST {base}/responses`), Chat Completions
+// (`POST {base}/chat/completions`) when the route sets `openai_api = "chat"`.
+import { createOpenAI } from '@ai-sdk/openai';
+import type { RouteConfig } from '../../config/routes-file.ts';
+import type { ModelDriver } from '../driver.ts';
+import { createAiSdkDriver } from './ai-sdk.ts';
+import {
+  apiRoot,
+  extraString,
+  ProviderConfigError,
+  type ProviderCredentials,
+  requireApiKey,
+} from './route-options.ts';
+
+/** RouteConfig.extra key choosing the wire API; the routes-file validator must accept it. */
+export const OPENAI_API_EXTRA_KEY = 'openai_api';
+export const OPENAI_APIS = ['responses', 'chat'] as const;
+export type OpenAiApi = (typeof OPENAI_APIS)[number];
+
+/** RouteConfig.extra keys this driver reads (organization/project arrive via credentials). */
+export const OPENAI_EXTRA_KEYS = [OPENAI_API_EXTRA_KEY] as const;
+
+export function openAiApiOf(route: RouteConfig): OpenAiApi {
+  const raw = route.extra[OPENAI_API_EXTRA_KEY];
+  if (raw === undefined) return 'responses';
+  if (typeof raw === 'string' && (OPENAI_APIS as readonly string[]).includes(raw)) return raw as OpenAiApi;
+  throw new ProviderConfigError(route, `${OPENAI_API_EXTRA_KEY} must be "responses" or "chat"`);
+}
+
+export function createOpenAiDriver(route: RouteConfig, creds: ProviderCredentials): ModelDriver {
+  const api = openAiApiOf(route);
+  const provider = createOpenAI({
+    baseURL: apiRoot(route.base_url, '/v1'),
+    apiKey: requireApiKey(route, creds),
+    organization: creds.organization ?? extraString(route, 'organization'),
+    project: creds.project ?? extraString(route, 'project'),
+  });
+  return createAiSdkDriver({
+    name: 'openai',
+    languageModel: (id) => (api === 'chat' ? provider.chat(id) : provider.responses(id)),
+    providerOptions: (gen) =>
+      gen.allow_parallel_tool_calls === undefined
+        ? undefined
+        : { openai: { parallelToolCalls: gen.allow_parallel_tool_calls } },
+    systemAnywhere: true,
+  });
+}
