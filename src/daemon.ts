@@ -8,10 +8,14 @@ import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
 import { RunsService } from './features/runs/service.ts';
 import { RuntimeService } from './features/runtime/service.ts';
+import { SecretsService } from './features/secrets/service.ts';
 import { SessionsService } from './features/sessions/service.ts';
 import { AuthGuard, CorsPolicy } from './http/auth.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
+import { SlotCache } from './models/slot-cache.ts';
+import { isSecretStoreStartupError } from './secrets/errors.ts';
+import { SecretStore } from './secrets/secret-store.ts';
 import { EventLog } from './store/event-log.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
@@ -78,9 +82,27 @@ export async function startDaemon(
   if (config.workspaceRoot) mkdirSync(config.workspaceRoot, { recursive: true });
   const lock = acquireStateRootLock(config.stateRoot);
   const store = await Store.open({ stateRoot: config.stateRoot, sync: config.sqliteSync });
+  const secretStore = await SecretStore.boot(store).catch((err) => {
+    throw isSecretStoreStartupError(err) ? new StartupError(err.message) : err;
+  });
+  for (const warning of secretStore.warnings) log.warn(warning);
+  const slots = new SlotCache(
+    secretStore,
+    [...routesConfig.routes.values()].flatMap((r) => (r.auth_ref ? [r.auth_ref] : [])),
+  );
+  const missingSlots = await slots.missing();
+  if (missingSlots.length > 0) {
+    throw new StartupError(
+      `routes name secret slots that do not exist: ${missingSlots.join(', ')}. Create each with \`kheish-daemon secrets set <slot> --provider <driver> --value-file <file> --offline --state-root ${config.stateRoot}\` (needs KHEISH_AUTH_STORE_MASTER_KEY), then start again`,
+    );
+  }
+  await slots.reload();
   const events = new EventLog(store, config.eventHistoryCapacity);
   await events.init();
-  const routes = new RouteInventory(routesConfig, { recordCassetteDir: config.recordCassetteDir });
+  const routes = new RouteInventory(routesConfig, {
+    recordCassetteDir: config.recordCassetteDir,
+    credentials: { env: process.env, secretLookup: slots.lookup },
+  });
   const engine = new Engine({
     store,
     events,
@@ -99,8 +121,10 @@ export async function startDaemon(
     authEnabled: auth.enabled,
   });
   await runtime.settings.load();
+  const secrets = new SecretsService(secretStore);
+  secrets.onChange(() => slots.reload());
   const app = await buildServer(
-    { engine, sessions: new SessionsService(engine), runs: new RunsService(engine), runtime },
+    { engine, sessions: new SessionsService(engine), runs: new RunsService(engine), runtime, secrets },
     { logger: log, auth, cors: new CorsPolicy(config.corsAllowOrigins) },
   );
 

@@ -7,6 +7,7 @@ import { errorLines, exitCodeFor } from './errors.ts';
 import { registerEvents } from './events.ts';
 import { registerRuns } from './runs.ts';
 import { type CliIo, CliRuntime, processIo } from './runtime.ts';
+import { registerSecrets } from './secrets.ts';
 import { registerSessions } from './sessions.ts';
 import { registerStatus } from './status.ts';
 
@@ -58,6 +59,7 @@ export function createCli(opts: CliOptions = {}): Cli {
   registerSessions(program, rt);
   registerRuns(program, rt);
   registerEvents(program, rt);
+  registerSecrets(program, rt);
   registerRuntime(program, rt);
   registerDoctor(program, rt);
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import type { RunsService } from '../features/runs/service.ts';
 import type { RuntimeService } from '../features/runtime/service.ts';
+import type { SecretsService } from '../features/secrets/service.ts';
 import type { SessionsService } from '../features/sessions/service.ts';
 
 export interface AppContext {
@@ -10,6 +11,7 @@ export interface AppContext {
   sessions: SessionsService;
   runs: RunsService;
   runtime: RuntimeService;
+  secrets: SecretsService;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: accepts the server whatever its logger type

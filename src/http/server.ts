@@ -7,10 +7,19 @@ import { DaemonError } from '../errors/daemon-error.ts';
 import { registerRunRoutes } from '../features/runs/routes.ts';
 import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
 import { DAEMON_VERSION } from '../features/runtime/service.ts';
+import { registerSecretRoutes } from '../features/secrets/routes.ts';
 import { registerSessionRoutes } from '../features/sessions/routes.ts';
 import type { AuthGuard, CorsPolicy } from './auth.ts';
 import type { AppContext, HttpApp } from './context.ts';
 import { errorHandler, notFoundHandler, sendProblem, toDaemonError } from './problem.ts';
+
+/**
+ * Node's JSON errors quote part of the input, which may be a secret: keep only where it failed.
+ */
+function jsonErrorWithoutInput(err: unknown): string {
+  const at = /position (\d+)/.exec((err as Error).message);
+  return at ? `syntax error at character ${at[1]}` : 'syntax error';
+}
 
 export const BODY_LIMIT_BYTES = 24 * 1024 * 1024;
 
@@ -59,7 +68,7 @@ export async function buildServer(
           400,
           undefined,
           'bad_request',
-          `the request body is not valid JSON: ${(err as Error).message}`,
+          `the request body is not valid JSON (${jsonErrorWithoutInput(err)})`,
         ),
         undefined,
       );
@@ -100,6 +109,7 @@ export async function buildServer(
   registerRuntimeRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
+  registerSecretRoutes(app, ctx);
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

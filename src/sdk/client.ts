@@ -9,6 +9,8 @@ import {
 import * as shape from './schemas.ts';
 import { streamEvents } from './sse.ts';
 import type {
+  AuthSlotRecord,
+  AuthSlotStatus,
   CreateSessionRequest,
   GlobalStreamQuery,
   InterruptResponse,
@@ -181,6 +183,25 @@ export class DaemonClient {
     } catch (err) {
       throw this.transportError(err, this.timeoutMs || DEFAULT_TIMEOUT_MS);
     }
+  }
+
+  // --- secrets (admin; reads are redacted, values are write-only) -------------------------
+
+  listSecrets(): Promise<AuthSlotStatus[]> {
+    return this.json(shape.authSlotList, 'GET', '/v1/runtime/secrets');
+  }
+
+  getSecret(slotId: string): Promise<AuthSlotStatus> {
+    return this.json(shape.authSlotStatus, 'GET', `/v1/runtime/secrets/${enc(slotId)}`);
+  }
+
+  /** Creates or rotates a slot. */
+  putSecret(record: AuthSlotRecord): Promise<AuthSlotStatus> {
+    return this.json(shape.authSlotStatus, 'POST', '/v1/runtime/secrets', { body: record });
+  }
+
+  deleteSecret(slotId: string): Promise<{ accepted: boolean }> {
+    return this.json(shape.acceptedResponse, 'DELETE', `/v1/runtime/secrets/${enc(slotId)}`);
   }
 
   // --- sessions --------------------------------------------------------------------------

@@ -22,6 +22,14 @@ export const sessionList = listOf(sessionSummary);
 export const runEvents = z.array(z.looseObject({ event: z.looseObject({ type: z.string() }) }));
 export const sessionEventLog = z.looseObject({ run_events: z.array(z.unknown()).optional() });
 export const interruptResponse = z.looseObject({ interrupted: z.boolean() });
+export const authSlotStatus = z.looseObject({
+  slot_id: z.string(),
+  provider: z.string(),
+  mode: z.string(),
+  summary: z.string(),
+});
+export const authSlotList = z.array(authSlotStatus);
+export const acceptedResponse = z.looseObject({ accepted: z.boolean() });
 
 /** Checks `body` against `schema`; returns it unchanged (typed as T) or throws DaemonSchemaError. */
 export function expectShape<T>(schema: z.ZodType, body: unknown, where: string): T {

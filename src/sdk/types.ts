@@ -160,3 +160,25 @@ export interface GlobalStreamQuery extends StreamQuery {
   session_id?: string;
   run_id?: string;
 }
+
+/** A secret slot as every read returns it: metadata and a redacted summary, never the value. */
+export interface AuthSlotStatus {
+  slot_id: string;
+  provider: string;
+  mode: string;
+  summary: string;
+  updated_at_ms: number;
+  details: JsonObject;
+  [key: string]: unknown;
+}
+
+/** The full, write-only record `POST /v1/runtime/secrets` takes. */
+export interface AuthSlotRecord {
+  slot_id: string;
+  /** `generic`, `anthropic`, `google`, `open_ai` (or `openai`), `openrouter`, `xai`. */
+  provider: string;
+  mode: 'opaque_secret' | 'api_key' | 'oauth_account';
+  /** `{"value": …}` for opaque secrets, `{"kind": "api_key", "api_key": …}` for API keys. */
+  state: JsonObject;
+  updated_at_ms?: number;
+}

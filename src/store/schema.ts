@@ -87,6 +87,28 @@ export interface MetaTable {
   value: string;
 }
 
+/** One auth slot of the secret store; `envelope` is the sealed state (src/secrets/crypto.ts). */
+export interface AuthSlotsTable {
+  slot_id: string;
+  provider: string;
+  mode: string;
+  summary: string;
+  details: string;
+  envelope: string;
+  key_id: string;
+  source: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** A known value sealed with the master key: proves at start-up that the configured key is right. */
+export interface AuthKeyCheckTable {
+  id: string;
+  key_id: string;
+  envelope: string;
+  created_at_ms: number;
+}
+
 export interface Database {
   sessions: SessionsTable;
   runs: RunsTable;
@@ -95,6 +117,8 @@ export interface Database {
   outputs: OutputsTable;
   journal: JournalTable;
   daemon_meta: MetaTable;
+  auth_slots: AuthSlotsTable;
+  auth_key_check: AuthKeyCheckTable;
 }
 
 export type Db = Kysely<Database>;

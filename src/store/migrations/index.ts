@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { m0002secrets } from './0002-secrets.ts';
 import { m0003usageBudgets } from './0003-usage-budgets.ts';
 
 const m0001core: Migration = {
@@ -111,6 +112,6 @@ const m0001core: Migration = {
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_core': m0001core, '0003_usage_budgets': m0003usageBudgets };
+    return { '0001_core': m0001core, '0002_secrets': m0002secrets, '0003_usage_budgets': m0003usageBudgets };
   },
 };

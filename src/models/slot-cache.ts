@@ -1,0 +1,43 @@
+// Decrypted credentials of the secret slots that routes name in `auth_ref`, kept in memory so
+// route resolution stays synchronous. Reloaded at boot and after every secret write or delete.
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { SecretValue } from './drivers/index.ts';
+
+export class SlotCache {
+  private readonly secrets: SecretStore;
+  private readonly refs: string[];
+  private values = new Map<string, SecretValue>();
+
+  constructor(secrets: SecretStore, refs: string[]) {
+    this.secrets = secrets;
+    this.refs = [...new Set(refs)];
+  }
+
+  readonly lookup = (ref: string): SecretValue | undefined => this.values.get(ref);
+
+  async reload(): Promise<void> {
+    const next = new Map<string, SecretValue>();
+    for (const ref of this.refs) {
+      try {
+        const state = await this.secrets.getSecretState(ref);
+        // API-key states carry organization/project for OpenAI; opaque secrets are a bare value.
+        next.set(
+          ref,
+          typeof state.api_key === 'string'
+            ? (state as SecretValue)
+            : String(state.value ?? state.access_token ?? ''),
+        );
+      } catch {
+        // Missing or unreadable: the route reports itself not ready.
+      }
+    }
+    this.values = next;
+  }
+
+  /** Slots named by routes that do not exist in the store (startup refuses them). */
+  async missing(): Promise<string[]> {
+    const out: string[] = [];
+    for (const ref of this.refs) if (!(await this.secrets.status(ref))) out.push(ref);
+    return out;
+  }
+}
