@@ -1,5 +1,6 @@
 // HTTP binding of the sessions API: parse, call the service, render.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import type { AppContext, HttpApp } from '../../http/context.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
@@ -75,54 +76,50 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
     sessions.interrupt(req.params.session_id),
   );
 
-  for (const method of ['POST', 'PUT'] as const) {
-    r.route({
-      method,
-      url: '/v1/sessions/:session_id/route-policy',
-      schema: { tags, params: SessionParams, body: RoutePolicyBody },
-      handler: async (req: any) => sessions.setRoutePolicy(req.params.session_id, req.body.route_policy),
-    });
-    r.route({
-      method,
-      url: '/v1/sessions/:session_id/budget',
-      schema: { tags, params: SessionParams, body: BudgetBody },
-      handler: async (req: any) => sessions.setBudget(req.params.session_id, req.body.budget),
-    });
-    r.route({
-      method,
-      url: '/v1/sessions/:session_id/output-contract',
-      schema: { tags, params: SessionParams, body: OutputContractBody },
-      handler: async (req: any) =>
-        sessions.setOutputContract(req.params.session_id, req.body.output_contract),
-    });
-    r.route({
-      method,
-      url: '/v1/sessions/:session_id/capability-scope',
-      schema: { tags, params: SessionParams, body: CapabilityScopeBody },
-      handler: async (req: any) =>
-        sessions.setCapabilityScope(req.params.session_id, req.body.capability_scope),
-    });
-    r.route({
-      method,
-      url: '/v1/sessions/:session_id/credential-scope',
-      schema: { tags, params: SessionParams, body: CredentialScopeBody },
-      handler: async (req: any) =>
-        sessions.setCredentialScope(req.params.session_id, req.body.credential_scope),
-    });
+  // Session-scoped settings: POST and PUT replace, DELETE clears (same as a null body).
+  const settings: Array<{
+    path: string;
+    body: z.ZodTypeAny;
+    field: string;
+    set: (id: string, value: any) => Promise<unknown>;
+  }> = [
+    {
+      path: 'route-policy',
+      body: RoutePolicyBody,
+      field: 'route_policy',
+      set: (id, v) => sessions.setRoutePolicy(id, v),
+    },
+    { path: 'budget', body: BudgetBody, field: 'budget', set: (id, v) => sessions.setBudget(id, v) },
+    {
+      path: 'output-contract',
+      body: OutputContractBody,
+      field: 'output_contract',
+      set: (id, v) => sessions.setOutputContract(id, v),
+    },
+    {
+      path: 'capability-scope',
+      body: CapabilityScopeBody,
+      field: 'capability_scope',
+      set: (id, v) => sessions.setCapabilityScope(id, v),
+    },
+    {
+      path: 'credential-scope',
+      body: CredentialScopeBody,
+      field: 'credential_scope',
+      set: (id, v) => sessions.setCredentialScope(id, v),
+    },
+  ];
+  for (const setting of settings) {
+    const url = `/v1/sessions/:session_id/${setting.path}`;
+    for (const method of ['POST', 'PUT'] as const)
+      r.route({
+        method,
+        url,
+        schema: { tags, params: SessionParams, body: setting.body },
+        handler: async (req: any) => setting.set(req.params.session_id, req.body[setting.field]),
+      });
+    r.delete(url, { schema: { tags, params: SessionParams } }, async (req) =>
+      setting.set(req.params.session_id, null),
+    );
   }
-  r.delete(
-    '/v1/sessions/:session_id/route-policy',
-    { schema: { tags, params: SessionParams } },
-    async (req) => sessions.setRoutePolicy(req.params.session_id, null),
-  );
-  r.delete(
-    '/v1/sessions/:session_id/capability-scope',
-    { schema: { tags, params: SessionParams } },
-    async (req) => sessions.setCapabilityScope(req.params.session_id, null),
-  );
-  r.delete(
-    '/v1/sessions/:session_id/credential-scope',
-    { schema: { tags, params: SessionParams } },
-    async (req) => sessions.setCredentialScope(req.params.session_id, null),
-  );
 }

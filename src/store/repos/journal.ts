@@ -127,30 +127,27 @@ export async function appendRunEvent(
     .execute();
 }
 
+/** Persisted run events (RunEventEntry) of one run or of all runs of a session, oldest first. */
 export async function runEvents(db: Executor, runId: string): Promise<Array<Record<string, unknown>>> {
-  const rows = await db
-    .selectFrom('run_events')
-    .selectAll()
-    .where('run_id', '=', runId)
-    .orderBy('id', 'asc')
-    .execute();
-  return rows.map((r) => ({
-    timestamp_ms: Number(r.timestamp_ms),
-    run_id: r.run_id,
-    session_id: r.session_id,
-    agent_id: r.agent_id,
-    event: JSON.parse(r.event),
-  }));
+  return readRunEvents(db, 'run_id', runId);
 }
 
 export async function sessionRunEvents(
   db: Executor,
   sessionId: string,
 ): Promise<Array<Record<string, unknown>>> {
+  return readRunEvents(db, 'session_id', sessionId);
+}
+
+async function readRunEvents(
+  db: Executor,
+  column: 'run_id' | 'session_id',
+  id: string,
+): Promise<Array<Record<string, unknown>>> {
   const rows = await db
     .selectFrom('run_events')
     .selectAll()
-    .where('session_id', '=', sessionId)
+    .where(column, '=', id)
     .orderBy('id', 'asc')
     .execute();
   return rows.map((r) => ({
