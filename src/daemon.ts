@@ -6,6 +6,8 @@ import { builtinDemoRoutes, loadRoutesFile } from './config/routes-file.ts';
 import type { ServeConfig } from './config/serve-options.ts';
 import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
+import { ApprovalsService } from './features/approvals/service.ts';
+import { QuestionsService } from './features/questions/service.ts';
 import { RunsService } from './features/runs/service.ts';
 import { RuntimeService } from './features/runtime/service.ts';
 import { SecretsService } from './features/secrets/service.ts';
@@ -124,7 +126,15 @@ export async function startDaemon(
   const secrets = new SecretsService(secretStore);
   secrets.onChange(() => slots.reload());
   const app = await buildServer(
-    { engine, sessions: new SessionsService(engine), runs: new RunsService(engine), runtime, secrets },
+    {
+      engine,
+      sessions: new SessionsService(engine),
+      runs: new RunsService(engine),
+      runtime,
+      secrets,
+      approvals: new ApprovalsService(engine),
+      questions: new QuestionsService(engine),
+    },
     { logger: log, auth, cors: new CorsPolicy(config.corsAllowOrigins) },
   );
 

@@ -8,6 +8,7 @@ import { costUsd, priceFor } from '../models/pricing.ts';
 import { appendJournal, runJournal, sessionJournal } from '../store/repos/journal.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
+import { questionToolDefinition } from '../tools/control/question.ts';
 import { type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
 import { maybeCompact } from './compaction.ts';
 import type { Engine } from './engine.ts';
@@ -15,6 +16,7 @@ import { finalize } from './finalize.ts';
 import { conversation, positionOf } from './journal-view.ts';
 import { modelStep } from './model-step.ts';
 import { whileRunning } from './run-guard.ts';
+import { runToolCalls } from './tool-calls.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 
 export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
@@ -29,7 +31,8 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
     const pos = positionOf(entries);
 
     if (pos.pendingToolCalls.length > 0) {
-      await executeToolCalls(engine, startRun, pos.pendingToolCalls, signal);
+      const run = (await getRun(engine.store.db, startRun.run_id))!;
+      if ((await runToolCalls(engine, run, pos.pendingToolCalls, entries, signal)) === 'parked') return;
       continue;
     }
     if (pos.finished) {
@@ -60,11 +63,7 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
       {
         messages: conversation(sessionEntries),
         input_text: text,
-        tools: pos.repairDue
-          ? []
-          : engine.tools
-              .list()
-              .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
+        tools: pos.repairDue ? [] : toolSurface(engine),
         generation,
         purpose: pos.repairDue ? 'repair' : 'turn',
         onTextDelta: (delta) =>
@@ -177,63 +176,12 @@ async function generationFor(
   return out;
 }
 
-/**
- * Runs the pending tool calls of the last assistant message. Read-only tools run in parallel;
- * side-effecting ones one at a time, each with a durable "started" record before it runs.
- */
-async function executeToolCalls(
-  engine: Engine,
-  run: RunRow,
-  calls: ToolCall[],
-  signal: AbortSignal,
-): Promise<void> {
-  const ctx = {
-    run_id: run.run_id,
-    session_id: run.session_id,
-    workspace_root: engine.opts.workspaceRoot,
-    signal,
-  };
-  const readOnly = calls.filter((c) => !engine.tools.get(c.name)?.side_effects);
-  const mutating = calls.filter((c) => engine.tools.get(c.name)?.side_effects);
-  const results = await Promise.all(
-    readOnly.map(async (c) => ({ call: c, result: await engine.tools.execute(c, ctx) })),
-  );
-  await writeToolResults(engine, run, results);
-  for (const call of mutating) {
-    await whileRunning(engine, run.run_id, (tx) =>
-      appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
-        {
-          kind: 'tool_call_started',
-          payload: { tool_call_id: call.id, name: call.name, arguments: call.arguments },
-        },
-      ]),
-    );
-    const result = await engine.tools.execute(call, ctx);
-    await writeToolResults(engine, run, [{ call, result }]);
-  }
-}
-
-async function writeToolResults(
-  engine: Engine,
-  run: RunRow,
-  results: Array<{ call: ToolCall; result: { content: string; is_error: boolean } }>,
-): Promise<void> {
-  if (results.length === 0) return;
-  await whileRunning(engine, run.run_id, (tx) =>
-    appendJournal(
-      tx.db,
-      run.session_id,
-      run.run_id,
-      tx.now,
-      results.map(({ call, result }) => ({
-        kind: 'tool_result',
-        payload: {
-          tool_call_id: call.id,
-          name: call.name,
-          content: result.content,
-          is_error: result.is_error,
-        },
-      })),
-    ),
-  );
+/** What the model may call: the registry's tools plus the daemon's own control tools. */
+function toolSurface(engine: Engine) {
+  return [
+    ...engine.tools
+      .list()
+      .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
+    questionToolDefinition,
+  ];
 }

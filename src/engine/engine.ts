@@ -6,6 +6,7 @@ import { DaemonError, errors } from '../errors/daemon-error.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
 import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
+import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
 import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
 import {
   allLiveRuns,
@@ -21,6 +22,7 @@ import {
 } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';
+import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import { addUsage, emptyUsage, type RunUsage } from './budgets.ts';
@@ -67,6 +69,8 @@ export class Engine {
   private readonly executors = new Map<string, Executor>();
   private readonly settleWaiters = new Map<string, Set<() => void>>();
   private draining = false;
+  /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
+  permissionMode: PermissionMode = 'default';
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -107,8 +111,8 @@ export class Engine {
           session_id: run.session_id,
           agent_id: run.agent_id,
           status: state.status,
-          pending_approvals: 0,
-          pending_questions: 0,
+          pending_approvals: await countPendingApprovals(tx.db, run.session_id),
+          pending_questions: await countPendingQuestions(tx.db, run.session_id),
         },
       },
     ]);
@@ -121,11 +125,13 @@ export class Engine {
     tx: WriteTx,
     runId: string,
     to: RunStatus,
-    opts: { error?: string; recovery?: boolean } = {},
+    opts: { error?: string; recovery?: boolean; eventExtra?: Record<string, unknown> } = {},
   ): Promise<RunRow> {
     const result = await transitionRun(tx, runId, to, opts);
     if (result.changed) {
-      const ev: Record<string, unknown> | null = result.eventType ? { type: result.eventType } : null;
+      const ev: Record<string, unknown> | null = result.eventType
+        ? { type: result.eventType, ...opts.eventExtra }
+        : null;
       if (ev && to === 'failed') ev.error = opts.error ?? 'run failed';
       if (ev && to === 'queued') ev.position = 0;
       await this.recordRunChange(tx, result.run, ev);
@@ -244,6 +250,11 @@ export class Engine {
       return this.transition(tx, head.run_id, 'running');
     });
     if (promoted) this.startExecutor(promoted);
+  }
+
+  /** Starts (or restarts after a human decision) the executor of a run that is `running`. */
+  resume(run: RunRow): void {
+    this.startExecutor(run);
   }
 
   private startExecutor(run: RunRow): void {

@@ -49,6 +49,8 @@ const EVENT_FOR: Partial<Record<RunStatus, string>> = {
   interrupted: 'interrupted',
   cancelled: 'cancelled',
   queued: 'queued',
+  waiting_for_approval: 'waiting_for_approval',
+  waiting_for_user_question: 'waiting_for_user_question',
 };
 
 export interface TransitionResult {

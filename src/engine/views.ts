@@ -1,6 +1,15 @@
 // Wire projections of engine state: RunView, SessionView, ManagedAgentSnapshot.
 // Empty arrays and null optionals are omitted, as the reference does.
 
+import {
+  type ApprovalRow,
+  approvalsOfRun,
+  countPendingApprovals,
+  countPendingQuestions,
+  pendingApprovals,
+  pendingQuestions,
+  questionsOfRun,
+} from '../store/repos/approvals.ts';
 import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
 import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
@@ -35,6 +44,30 @@ export async function queuedPosition(db: Executor, run: RunRow): Promise<number 
   return idx < 0 ? undefined : idx;
 }
 
+/** Pending human decisions of a run, in RunView field names. */
+async function pendingOfRun(db: Executor, run: RunRow): Promise<Record<string, unknown>> {
+  if (!run.status.startsWith('waiting_')) return {};
+  const approvals = (await approvalsOfRun(db, run.run_id)).filter((a) => a.status === 'pending');
+  const questions = (await questionsOfRun(db, run.run_id)).filter((q) => q.status === 'pending');
+  return {
+    pending_approval_ids: approvals.map((a) => a.request_id),
+    pending_approvals: approvals.map(approvalRequestView),
+    pending_question_ids: questions.map((q) => q.request_id),
+    pending_questions: questions.map((q) => JSON.parse(q.request)),
+  };
+}
+
+export function approvalRequestView(a: ApprovalRow): Record<string, unknown> {
+  return {
+    id: a.request_id,
+    tool_call_id: a.tool_call_id,
+    tool_name: a.tool_name,
+    input: JSON.parse(a.input),
+    scope: a.scope,
+    reason: a.reason,
+  };
+}
+
 export async function buildRunView(db: Executor, run: RunRow): Promise<WireView> {
   const request = JSON.parse(run.request) as Record<string, unknown>;
   return compact({
@@ -51,10 +84,7 @@ export async function buildRunView(db: Executor, run: RunRow): Promise<WireView>
     request: JSON.parse(run.summary),
     input_attachments: (request.attachments as unknown[]) ?? [],
     input_metadata: request.metadata,
-    pending_approval_ids: [],
-    pending_approvals: [],
-    pending_question_ids: [],
-    pending_questions: [],
+    ...(await pendingOfRun(db, run)),
     outputs: await outputsOfRun(db, run.run_id),
     deliveries: [],
     error: run.error,
@@ -100,8 +130,12 @@ export async function buildSnapshot(db: Executor, session: SessionRow): Promise<
     updated_at_ms: session.updated_at_ms,
     active_run_id: active?.run_id,
     queued_run_count: queued,
-    pending_approvals: [],
-    pending_questions: [],
+    pending_approvals: (await pendingApprovals(db, { session_id: session.session_id })).map(
+      approvalRequestView,
+    ),
+    pending_questions: (await pendingQuestions(db, { session_id: session.session_id })).map((q) =>
+      JSON.parse(q.request),
+    ),
     last_assistant_message: lastText,
     last_runtime_error: last?.status === 'failed' ? last.error : undefined,
     ended_at_ms: session.ended_at_ms,
@@ -144,8 +178,8 @@ export async function buildSessionSummary(db: Executor, session: SessionRow): Pr
     session_id: session.session_id,
     agent_id: session.agent_id,
     status,
-    pending_approvals: 0,
-    pending_questions: 0,
+    pending_approvals: await countPendingApprovals(db, session.session_id),
+    pending_questions: await countPendingQuestions(db, session.session_id),
     ...scopes(session),
   });
 }

@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { DaemonError } from '../errors/daemon-error.ts';
+import { registerApprovalRoutes } from '../features/approvals/routes.ts';
 import { registerRunRoutes } from '../features/runs/routes.ts';
 import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
 import { DAEMON_VERSION } from '../features/runtime/service.ts';
@@ -110,6 +111,7 @@ export async function buildServer(
   registerSessionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerSecretRoutes(app, ctx);
+  registerApprovalRoutes(app, ctx);
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

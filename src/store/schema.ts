@@ -18,6 +18,38 @@ export interface SessionsTable {
   budget: string | null;
   /** Output contract (JSON: the normalized schema and max_repair_attempts). */
   output_contract: string | null;
+  /** Session-scope permission rules (JSON array), checked before the defaults. */
+  permission_rules: string | null;
+}
+
+export interface ApprovalsTable {
+  request_id: string;
+  run_id: string;
+  session_id: string;
+  tool_call_id: string;
+  tool_name: string;
+  /** The exact tool arguments awaiting review (JSON). */
+  input: string;
+  scope: string;
+  reason: string;
+  status: 'pending' | 'allowed' | 'denied';
+  resolution: string | null;
+  created_at_ms: number;
+  resolved_at_ms: number | null;
+}
+
+export interface QuestionsTable {
+  request_id: string;
+  run_id: string;
+  session_id: string;
+  tool_call_id: string;
+  /** UserQuestionRequest (JSON). */
+  request: string;
+  status: 'pending' | 'answered' | 'declined' | 'cancelled' | 'expired';
+  resolution: string | null;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  resolved_at_ms: number | null;
 }
 
 export interface RunsTable {
@@ -117,6 +149,8 @@ export interface Database {
   outputs: OutputsTable;
   journal: JournalTable;
   daemon_meta: MetaTable;
+  approvals: ApprovalsTable;
+  questions: QuestionsTable;
   auth_slots: AuthSlotsTable;
   auth_key_check: AuthKeyCheckTable;
 }

@@ -79,7 +79,11 @@ test('tool loop through a real driver; the recorded cassette replays the same ru
     );
     assert.deepEqual(effects, ['three'], 'the side-effecting tool ran exactly once');
     const declared = fixture.requests[0]!.body.tools.map((t: { name: string }) => t.name).sort();
-    assert.deepEqual(declared, ['add', 'record'], 'the registry is the tool surface the model sees');
+    assert.deepEqual(
+      declared,
+      ['add', 'ask_user_question', 'record'],
+      'the registry plus the control tools is what the model sees',
+    );
     const results = fixture.requests.slice(1).map((r) =>
       r.body.messages
         .flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []))

@@ -84,7 +84,7 @@ export function idempotencyKey(
   return key === undefined ? null : key;
 }
 
-export const fingerprint = (req: StoredRunRequest): string =>
+export const fingerprint = (req: unknown): string =>
   createHash('sha256')
     .update(`kheish-run-request-v1\n${canonicalJson(req)}`)
     .digest('hex');

@@ -5,6 +5,7 @@ import { errors } from '../../errors/daemon-error.ts';
 import type { AppContext, HttpApp } from '../../http/context.ts';
 import { sendProblem } from '../../http/problem.ts';
 import { serveStream } from '../../http/sse.ts';
+import { PERMISSION_MODES } from '../../tools/permissions.ts';
 
 export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -32,6 +33,43 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
       },
     },
     async (req) => runtime.settings.setModel(req.body, () => runtime.runtime()),
+  );
+  r.post(
+    '/v1/runtime/permission-mode',
+    {
+      schema: {
+        tags: ['runtime'],
+        body: z
+          .object({ mode: z.enum(PERMISSION_MODES), expected_revision: z.number().int().min(0).optional() })
+          .strict(),
+      },
+    },
+    async (req) => runtime.settings.setPermissionMode(req.body, () => runtime.runtime()),
+  );
+  r.post(
+    '/v1/runtime/permissions/check',
+    {
+      schema: {
+        tags: ['runtime'],
+        body: z
+          .object({
+            tool_name: z.string().min(1),
+            tool_call_id: z.string().optional(),
+            session_id: z.string().optional(),
+            input: z.unknown().optional(),
+            mode_override: z.enum(PERMISSION_MODES).optional(),
+          })
+          .strict(),
+      },
+    },
+    async (req) => runtime.checkPermission(req.body),
+  );
+  r.post(
+    '/v1/runtime/permissions/matrix',
+    {
+      schema: { tags: ['runtime'], body: z.object({ session_id: z.string().optional() }).strict().nullish() },
+    },
+    async (req) => runtime.permissionMatrix(req.body?.session_id),
   );
   r.get('/v1/runtime/routes', { schema: { tags: ['runtime'] } }, async () => runtime.routes());
   r.get(

@@ -3,9 +3,17 @@ import { statSync } from 'node:fs';
 import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import { addUsage, emptyUsage, type RunUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
+import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
 import { allUsageRows, countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
-import { countSessions } from '../../store/repos/sessions.ts';
+import { countSessions, getSession } from '../../store/repos/sessions.ts';
+import {
+  evaluate,
+  PERMISSION_MODES,
+  type PermissionMode,
+  type PermissionRule,
+} from '../../tools/permissions.ts';
 import { RuntimeSettings } from './settings.ts';
 
 export const DAEMON_VERSION = '0.1.0';
@@ -151,7 +159,7 @@ export class RuntimeService {
       routes_file: this.engine.routes.routesFile,
       default_model: this.engine.routes.defaultModel ?? def?.config.default_model,
       builtin_demo_route: this.engine.routes.isBuiltinDemo,
-      permission_mode: 'default',
+      permission_mode: this.engine.permissionMode,
       workspace_root: this.info.workspaceRoot,
       state_root: this.info.stateRoot,
       config: {
@@ -161,6 +169,51 @@ export class RuntimeService {
         history_len: this.settings.record.history.length,
         history_limit: 20,
       },
+    };
+  }
+
+  private async sessionRules(sessionId: string | undefined): Promise<PermissionRule[]> {
+    if (sessionId === undefined) return [];
+    const session = await getSession(this.engine.store.db, sessionId);
+    if (!session) throw errors.sessionNotFound(sessionId);
+    return session.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
+  }
+
+  /** Dry run: no hooks, approvals, execution or audit. */
+  async checkPermission(body: {
+    tool_name: string;
+    tool_call_id?: string;
+    session_id?: string;
+    input?: unknown;
+    mode_override?: PermissionMode;
+  }) {
+    const rules = await this.sessionRules(body.session_id);
+    const e = evaluate(body.tool_name, body.mode_override ?? this.engine.permissionMode, rules);
+    return {
+      ...e,
+      effective_mode: e.mode,
+      scope: e.matched_rule_scope ?? 'session',
+      audit_preview: {
+        tool_name: body.tool_name,
+        tool_call_id: body.tool_call_id,
+        decision: e.decision,
+        base_decision: e.base_decision,
+      },
+      hooks_evaluated: false,
+      hook_policy: 'not_executed_in_dry_run',
+    };
+  }
+
+  /** Every registered tool under every mode. */
+  async permissionMatrix(sessionId?: string) {
+    const rules = await this.sessionRules(sessionId);
+    const tools = [...this.engine.tools.list().map((t) => t.name), 'ask_user_question'];
+    return {
+      modes: PERMISSION_MODES,
+      tools: tools.map((tool) => ({
+        tool_name: tool,
+        decisions: Object.fromEntries(PERMISSION_MODES.map((m) => [m, evaluate(tool, m, rules).decision])),
+      })),
     };
   }
 
@@ -220,8 +273,8 @@ export class RuntimeService {
       runs: {
         ...runs,
         active_executors: this.engine.activeExecutors,
-        pending_approval_count: 0,
-        pending_question_count: 0,
+        pending_approval_count: await countPendingApprovals(db),
+        pending_question_count: await countPendingQuestions(db),
         oldest_queued_run_lag_ms: lag,
         usage: (await allUsageRows(db)).reduce<RunUsage>(
           (sum, u) => (u ? addUsage(sum, JSON.parse(u)) : sum),

@@ -5,6 +5,7 @@
 import type { Engine } from '../../engine/engine.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { RouteResolutionError } from '../../models/route-inventory.ts';
+import type { PermissionMode } from '../../tools/permissions.ts';
 
 const KEY = 'runtime_config';
 const HISTORY_LIMIT = 20;
@@ -14,6 +15,7 @@ export interface RuntimeConfigRecord {
   updated_at_ms: number;
   default_route: string | null;
   default_model: string | null;
+  permission_mode?: PermissionMode;
   history: Array<{ revision: number; setting: string; updated_at_ms: number; value: unknown }>;
 }
 
@@ -43,45 +45,80 @@ export class RuntimeSettings {
     this.record = JSON.parse(row.value) as RuntimeConfigRecord;
     if (this.record.default_route && this.engine.routes.get(this.record.default_route))
       this.engine.routes.setDefault(this.record.default_route, this.record.default_model);
+    if (this.record.permission_mode) this.engine.permissionMode = this.record.permission_mode;
+  }
+
+  async setPermissionMode(
+    body: { mode: PermissionMode; expected_revision?: number },
+    view: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return this.commit(
+      body.expected_revision,
+      'permission_mode',
+      { mode: body.mode },
+      (next) => {
+        this.engine.permissionMode = body.mode;
+        next.permission_mode = body.mode;
+      },
+      view,
+    );
   }
 
   async setModel(
     body: { provider?: string; model: string; expected_revision?: number },
     view: () => Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
+    const value = { provider: body.provider ?? this.engine.routes.defaultRoute, model: body.model };
+    return this.commit(
+      body.expected_revision,
+      'model',
+      value,
+      (next) => {
+        try {
+          // Selector grammar: `<route>/<model>` names the route too.
+          const resolved = this.engine.routes.resolve({ provider: body.provider, model: body.model }, null);
+          this.engine.routes.setDefault(resolved.route_id, resolved.model);
+        } catch (err) {
+          if (err instanceof RouteResolutionError)
+            throw new DaemonError(400, 'routes', err.code, err.message);
+          throw err;
+        }
+        next.default_route = this.engine.routes.defaultRoute;
+        next.default_model = this.engine.routes.defaultModel;
+      },
+      view,
+    );
+  }
+
+  /**
+   * One revision: checks `expected_revision`, applies the change, persists the record, publishes
+   * `runtime_updated` — all in one transaction, so new runs see the old or the new setting only.
+   */
+  private commit(
+    expected: number | undefined,
+    setting: string,
+    value: unknown,
+    apply: (next: RuntimeConfigRecord) => void,
+    view: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     return this.engine.store.write(async (tx) => {
-      if (body.expected_revision !== undefined && body.expected_revision !== this.record.revision)
+      if (expected !== undefined && expected !== this.record.revision)
         throw new DaemonError(
           409,
           'runtime',
           'runtime_revision_conflict',
-          `expected revision ${body.expected_revision} but the runtime is at ${this.record.revision}; re-read it and retry`,
+          `expected revision ${expected} but the runtime is at ${this.record.revision}; re-read it and retry`,
         );
-      const routeId = body.provider ?? this.engine.routes.defaultRoute;
-      try {
-        // Selector grammar: `<route>/<model>` names the route too.
-        const resolved = this.engine.routes.resolve({ provider: body.provider, model: body.model }, null);
-        this.engine.routes.setDefault(resolved.route_id, resolved.model);
-      } catch (err) {
-        if (err instanceof RouteResolutionError) throw new DaemonError(400, 'routes', err.code, err.message);
-        throw err;
-      }
       const revision = this.record.revision + 1;
       const next: RuntimeConfigRecord = {
+        ...this.record,
         revision,
         updated_at_ms: tx.now,
-        default_route: this.engine.routes.defaultRoute,
-        default_model: this.engine.routes.defaultModel,
-        history: [
-          ...this.record.history,
-          {
-            revision,
-            setting: 'model',
-            updated_at_ms: tx.now,
-            value: { provider: routeId, model: body.model },
-          },
-        ].slice(-HISTORY_LIMIT),
+        history: [...this.record.history, { revision, setting, updated_at_ms: tx.now, value }].slice(
+          -HISTORY_LIMIT,
+        ),
       };
+      apply(next);
       await tx.db
         .insertInto('daemon_meta')
         .values({ key: KEY, value: JSON.stringify(next) })

@@ -130,6 +130,7 @@ export class SessionsService {
         persona: null,
         budget: null,
         output_contract: null,
+        permission_rules: null,
       };
       await insertSession(tx.db, created);
       return created;

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { m0002secrets } from './0002-secrets.ts';
 import { m0003usageBudgets } from './0003-usage-budgets.ts';
+import { m0004approvalsQuestions } from './0004-approvals-questions.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -112,6 +113,11 @@ const m0001core: Migration = {
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return { '0001_core': m0001core, '0002_secrets': m0002secrets, '0003_usage_budgets': m0003usageBudgets };
+    return {
+      '0001_core': m0001core,
+      '0002_secrets': m0002secrets,
+      '0003_usage_budgets': m0003usageBudgets,
+      '0004_approvals_questions': m0004approvalsQuestions,
+    };
   },
 };

@@ -1,0 +1,257 @@
+// Executing one batch of tool calls under the permission policy. Nothing runs until every call of
+// the batch is decided: `ask` parks the run in waiting_for_approval, the question tool parks it in
+// waiting_for_user_question, and a side-effecting call that started before a crash without a
+// recorded result is never re-run blindly (it asks the operator: outcome_unknown_after_restart).
+import { monotonicFactory } from 'ulid';
+import type { ToolCall } from '../models/driver.ts';
+import {
+  type ApprovalRow,
+  approvalsOfRun,
+  insertApprovals,
+  insertQuestion,
+  questionsOfRun,
+} from '../store/repos/approvals.ts';
+import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
+import type { RunRow } from '../store/repos/runs.ts';
+import { getSession } from '../store/repos/sessions.ts';
+import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
+import { evaluate, type PermissionRule } from '../tools/permissions.ts';
+import type { ToolResult } from '../tools/registry.ts';
+import type { Engine } from './engine.ts';
+import { whileRunning } from './run-guard.ts';
+import { approvalRequestView } from './views.ts';
+
+const ulid = monotonicFactory();
+
+type Plan =
+  | { kind: 'run'; call: ToolCall; args: Record<string, unknown>; sideEffects: boolean }
+  | { kind: 'result'; call: ToolCall; result: ToolResult }
+  | { kind: 'ask'; call: ToolCall; reason: string }
+  | { kind: 'question'; call: ToolCall; input: QuestionToolInput };
+
+export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
+
+/** Returns 'parked' when the run now waits for a human, 'continue' when every call has a result. */
+export async function runToolCalls(
+  engine: Engine,
+  run: RunRow,
+  calls: ToolCall[],
+  entries: JournalEntry[],
+  signal: AbortSignal,
+): Promise<'continue' | 'parked'> {
+  const approvals = new Map<string, ApprovalRow>();
+  for (const a of await approvalsOfRun(engine.store.db, run.run_id)) approvals.set(a.tool_call_id, a);
+  const questions = new Map(
+    (await questionsOfRun(engine.store.db, run.run_id)).map((q) => [q.tool_call_id, q]),
+  );
+  const started = new Set(
+    entries.filter((e) => e.kind === 'tool_call_started').map((e) => String(e.payload.tool_call_id)),
+  );
+  const session = await getSession(engine.store.db, run.session_id);
+  const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
+
+  const plans: Plan[] = calls.map((call) => {
+    const approval = approvals.get(call.id);
+    if (approval && approval.status !== 'pending') {
+      const res = JSON.parse(approval.resolution ?? '{}') as {
+        behavior?: string;
+        updated_input?: Record<string, unknown>;
+        reason?: string;
+        result?: string;
+      };
+      if (approval.status === 'denied') {
+        if (typeof res.result === 'string')
+          return { kind: 'result', call, result: { content: res.result, is_error: false } };
+        return {
+          kind: 'result',
+          call,
+          result: {
+            content: `the operator denied this call${res.reason ? `: ${res.reason}` : ''}`,
+            is_error: true,
+          },
+        };
+      }
+      return {
+        kind: 'run',
+        call,
+        args: res.updated_input ?? call.arguments,
+        sideEffects: Boolean(engine.tools.get(call.name)?.side_effects),
+      };
+    }
+    if (call.name === QUESTION_TOOL) {
+      const q = questions.get(call.id);
+      if (q && q.status !== 'pending')
+        return {
+          kind: 'result',
+          call,
+          result: { content: q.resolution ?? '{}', is_error: q.status !== 'answered' },
+        };
+      const parsed = QuestionToolInput.safeParse(call.arguments);
+      if (!parsed.success)
+        return {
+          kind: 'result',
+          call,
+          result: { content: `invalid question: ${parsed.error.message}`, is_error: true },
+        };
+      return { kind: 'question', call, input: parsed.data };
+    }
+    const tool = engine.tools.get(call.name);
+    if (tool?.side_effects && started.has(call.id)) return { kind: 'ask', call, reason: OUTCOME_UNKNOWN };
+    const decision = evaluate(call.name, engine.permissionMode, rules);
+    if (decision.decision === 'deny')
+      return {
+        kind: 'result',
+        call,
+        result: { content: `permission denied: ${decision.reason}`, is_error: true },
+      };
+    if (decision.decision === 'ask')
+      return {
+        kind: 'ask',
+        call,
+        reason: `rule \`${decision.matched_rule}\` requires approval in ${decision.mode} mode`,
+      };
+    return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
+  });
+
+  const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
+  const pendingApproval = asks.some((a) => approvals.get(a.call.id)?.status === 'pending');
+  if (asks.length > 0 || pendingApproval) {
+    await park(engine, run, asks);
+    return 'parked';
+  }
+  const question = plans.find((p): p is Extract<Plan, { kind: 'question' }> => p.kind === 'question');
+  if (question) {
+    await parkForQuestion(engine, run, question.call, question.input);
+    return 'parked';
+  }
+
+  const ready = plans.filter((p): p is Extract<Plan, { kind: 'result' }> => p.kind === 'result');
+  await writeResults(
+    engine,
+    run,
+    ready.map((p) => ({ call: p.call, result: p.result })),
+  );
+  const ctx = {
+    run_id: run.run_id,
+    session_id: run.session_id,
+    workspace_root: engine.opts.workspaceRoot,
+    signal,
+  };
+  const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
+  const parallel = runs.filter((p) => !p.sideEffects);
+  const results = await Promise.all(
+    parallel.map(async (p) => ({
+      call: p.call,
+      result: await engine.tools.execute({ ...p.call, arguments: p.args }, ctx),
+    })),
+  );
+  await writeResults(engine, run, results);
+  for (const p of runs.filter((x) => x.sideEffects)) {
+    // Durable before it runs: after a crash this call is never repeated without asking.
+    await whileRunning(engine, run.run_id, (tx) =>
+      appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+        {
+          kind: 'tool_call_started',
+          payload: { tool_call_id: p.call.id, name: p.call.name, arguments: p.args },
+        },
+      ]),
+    );
+    const result = await engine.tools.execute({ ...p.call, arguments: p.args }, ctx);
+    await writeResults(engine, run, [{ call: p.call, result }]);
+  }
+  return 'continue';
+}
+
+async function park(
+  engine: Engine,
+  run: RunRow,
+  asks: Array<{ call: ToolCall; reason: string }>,
+): Promise<void> {
+  await whileRunning(engine, run.run_id, async (tx) => {
+    const existing = new Set((await approvalsOfRun(tx.db, run.run_id)).map((a) => a.tool_call_id));
+    const rows: ApprovalRow[] = asks
+      .filter((a) => !existing.has(a.call.id))
+      .map((a) => ({
+        request_id: `approval-${ulid().toLowerCase()}`,
+        run_id: run.run_id,
+        session_id: run.session_id,
+        tool_call_id: a.call.id,
+        tool_name: a.call.name,
+        input: JSON.stringify(a.call.arguments),
+        scope: 'session',
+        reason: a.reason,
+        status: 'pending',
+        resolution: null,
+        created_at_ms: tx.now,
+        resolved_at_ms: null,
+      }));
+    await insertApprovals(tx.db, rows);
+    const pending = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
+    await engine.transition(tx, run.run_id, 'waiting_for_approval', {
+      eventExtra: {
+        request_ids: pending.map((a) => a.request_id),
+        requests: pending.map(approvalRequestView),
+      },
+    });
+  });
+}
+
+async function parkForQuestion(
+  engine: Engine,
+  run: RunRow,
+  call: ToolCall,
+  input: QuestionToolInput,
+): Promise<void> {
+  await whileRunning(engine, run.run_id, async (tx) => {
+    const id = `question-${ulid().toLowerCase()}`;
+    const expires =
+      input.expires_at_ms ?? (input.expires_after_ms ? tx.now + input.expires_after_ms : undefined);
+    const request: UserQuestionRequest = {
+      id,
+      tool_call_id: call.id,
+      questions: input.questions,
+      created_at_ms: tx.now,
+    };
+    if (expires !== undefined) request.expires_at_ms = expires;
+    await insertQuestion(tx.db, {
+      request_id: id,
+      run_id: run.run_id,
+      session_id: run.session_id,
+      tool_call_id: call.id,
+      request: JSON.stringify(request),
+      status: 'pending',
+      resolution: null,
+      created_at_ms: tx.now,
+      expires_at_ms: expires ?? null,
+      resolved_at_ms: null,
+    });
+    await engine.transition(tx, run.run_id, 'waiting_for_user_question', {
+      eventExtra: { request_ids: [id], requests: [request] },
+    });
+  });
+}
+
+async function writeResults(
+  engine: Engine,
+  run: RunRow,
+  results: Array<{ call: ToolCall; result: ToolResult }>,
+): Promise<void> {
+  if (results.length === 0) return;
+  await whileRunning(engine, run.run_id, (tx) =>
+    appendJournal(
+      tx.db,
+      run.session_id,
+      run.run_id,
+      tx.now,
+      results.map(({ call, result }) => ({
+        kind: 'tool_result',
+        payload: {
+          tool_call_id: call.id,
+          name: call.name,
+          content: result.content,
+          is_error: result.is_error,
+        },
+      })),
+    ),
+  );
+}
