@@ -3,7 +3,7 @@
 // boundary); the position is always re-derived from the journal, so a resumed run continues
 // exactly where it stopped and nothing already journaled is done again.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { GenerationOptions, ToolCall } from '../models/driver.ts';
+import type { GenerationOptions } from '../models/driver.ts';
 import { costUsd, priceFor } from '../models/pricing.ts';
 import { appendJournal, runJournal, sessionJournal } from '../store/repos/journal.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';

@@ -35,6 +35,7 @@ export function streamCursor(req: FastifyRequest): bigint | null {
   const b = parseCursorValue(q.cursor, 'cursor');
   if (a === null) return b;
   if (b === null) return a;
+  // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max would throw
   return a > b ? a : b;
 }
 

@@ -17,9 +17,8 @@ const matrix: Record<string, string[]> = {
 
 test('ops-runtime #30: the decision matrix of the five modes (ops-runtime §6.1)', () => {
   for (const [tool, expected] of Object.entries(matrix))
-    modes.forEach((mode, i) =>
-      assert.equal(evaluate(tool, mode).decision, expected[i], `${tool} in ${mode}`),
-    );
+    for (const [i, mode] of modes.entries())
+      assert.equal(evaluate(tool, mode).decision, expected[i], `${tool} in ${mode}`);
   const deny: PermissionRule[] = [{ pattern: 'bash', decision: 'deny', scope: 'session' }];
   for (const mode of modes)
     assert.equal(evaluate('bash', mode, deny).decision, 'deny', `explicit deny in ${mode}`);
