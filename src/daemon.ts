@@ -21,6 +21,7 @@ import { SecretStore } from './secrets/secret-store.ts';
 import { EventLog } from './store/event-log.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
+import { registerBuiltinFileTools } from './tools/builtin/index.ts';
 import { ToolRegistry } from './tools/registry.ts';
 
 export class StartupError extends Error {}
@@ -105,6 +106,7 @@ export async function startDaemon(
     recordCassetteDir: config.recordCassetteDir,
     credentials: { env: process.env, secretLookup: slots.lookup },
   });
+  registerBuiltinFileTools(tools);
   const engine = new Engine({
     store,
     events,

@@ -78,12 +78,9 @@ test('tool loop through a real driver; the recorded cassette replays the same ru
       ['Saving it.', '1 + 2 = 3'],
     );
     assert.deepEqual(effects, ['three'], 'the side-effecting tool ran exactly once');
-    const declared = fixture.requests[0]!.body.tools.map((t: { name: string }) => t.name).sort();
-    assert.deepEqual(
-      declared,
-      ['add', 'ask_user_question', 'record'],
-      'the registry plus the control tools is what the model sees',
-    );
+    const declared: string[] = fixture.requests[0]!.body.tools.map((t: { name: string }) => t.name);
+    for (const name of ['add', 'record', 'ask_user_question', 'read_file', 'write_file'])
+      assert.ok(declared.includes(name), `the model sees ${name}`);
     const results = fixture.requests.slice(1).map((r) =>
       r.body.messages
         .flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []))
