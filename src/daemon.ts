@@ -23,6 +23,8 @@ import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
 import { ToolRegistry } from './tools/registry.ts';
+import { registerShellTool } from './tools/shell/index.ts';
+import { registerWebTools } from './tools/web/index.ts';
 
 export class StartupError extends Error {}
 
@@ -107,6 +109,8 @@ export async function startDaemon(
     credentials: { env: process.env, secretLookup: slots.lookup },
   });
   registerBuiltinFileTools(tools);
+  registerShellTool(tools, { hiddenPaths: [config.stateRoot] });
+  registerWebTools(tools, { search: { endpoint: config.webSearchEndpoint ?? undefined } });
   const engine = new Engine({
     store,
     events,

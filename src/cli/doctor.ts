@@ -1,11 +1,17 @@
 // `doctor routes`: explains each route's state. With --routes-file it lints the file offline
 // (no daemon needed); without, it asks the running daemon (GET /v1/runtime/routes).
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadRoutesFile, RoutesFileError } from '../config/routes-file.ts';
 import { RouteInventory } from '../models/route-inventory.ts';
-import type { JsonObject } from '../sdk/types.ts';
+import {
+  type JsonObject,
+  PERMISSION_MODES,
+  type PermissionCheckRequest,
+  type PermissionMode,
+} from '../sdk/types.ts';
+import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
-import { table } from './format.ts';
+import { keyValues, str, table } from './format.ts';
 import type { CliRuntime } from './runtime.ts';
 
 interface RouteCheck {
@@ -97,6 +103,18 @@ export function registerDoctor(program: Command, rt: CliRuntime): void {
 
 export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
+  /** acceptEdits → accept-edits: the CLI spelling of a wire mode (ops-runtime §6.1). */
+  const kebab = (mode: string): string => mode.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  /** Accepts the CLI (kebab-case) or the wire (camelCase) spelling. */
+  const permissionMode = (value: string): PermissionMode => {
+    const mode = PERMISSION_MODES.find((m) => m === value || kebab(m) === value);
+    if (!mode) throw new InvalidArgumentError(`expected one of ${PERMISSION_MODES.map(kebab).join(', ')}`);
+    return mode;
+  };
+  const revision = (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a revision number');
+    return Number(value);
+  };
   runtime
     .command('get')
     .description('runtime snapshot (GET /v1/runtime)')
@@ -131,6 +149,68 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
       rt.emit(
         { routes: routes.map((r) => ({ ...r, warnings: [] })) } as unknown as JsonObject,
         renderRouteChecks,
+      );
+    });
+  runtime
+    .command('set-permission-mode')
+    .description('permission mode for future tool calls')
+    .argument('<mode>', PERMISSION_MODES.map(kebab).join(' | '), permissionMode)
+    .option('--expected-revision <n>', 'fail with 409 unless the runtime is at this revision', revision)
+    .action(async (mode: PermissionMode, opts: { expectedRevision?: number }) => {
+      const view = await rt.client().setPermissionMode(mode, opts.expectedRevision);
+      rt.emit(view, (v) => [
+        `permission mode: ${kebab(String(v.permission_mode))}`,
+        `revision: ${(v.config as JsonObject)?.revision}`,
+      ]);
+    });
+  const permissions = runtime.command('permissions').description('explain permission decisions (dry run)');
+  permissions
+    .command('check <tool_name>')
+    .description('what would happen if a run called this tool now (no hooks, approvals or audit)')
+    .option('--session-id <id>', "include this session's rules")
+    .option('--input-json <json>', 'the tool arguments')
+    .option('--tool-call-id <id>', 'tool call id for the audit preview')
+    .option('--mode <mode>', 'evaluate under this mode instead of the current one', permissionMode)
+    .action(
+      async (
+        toolName: string,
+        opts: { sessionId?: string; inputJson?: string; toolCallId?: string; mode?: PermissionMode },
+      ) => {
+        const body: PermissionCheckRequest = { tool_name: toolName };
+        if (opts.sessionId) body.session_id = opts.sessionId;
+        if (opts.toolCallId) body.tool_call_id = opts.toolCallId;
+        if (opts.mode) body.mode_override = opts.mode;
+        const input = await jsonInput(rt, opts.inputJson, undefined, 'input');
+        if (input !== undefined) body.input = input;
+        rt.emit(await rt.client().checkPermission(body), (e) =>
+          keyValues([
+            ['tool', toolName],
+            ['decision', e.decision],
+            ['base decision', str(e.base_decision)],
+            ['mode', e.effective_mode ? kebab(e.effective_mode) : undefined],
+            ['mode effect', str(e.mode_effect)],
+            [
+              'matched rule',
+              e.matched_rule
+                ? `${e.matched_rule} (${[e.matched_rule_scope, e.matched_rule_origin].filter(Boolean).join(', ')})`
+                : undefined,
+            ],
+            ['approval', e.approval_required ? 'required' : 'not required'],
+            ['reason', str(e.reason)],
+          ]),
+        );
+      },
+    );
+  permissions
+    .command('matrix')
+    .description('every registered tool under every permission mode')
+    .option('--session-id <id>', "include this session's rules")
+    .action(async (opts: { sessionId?: string }) => {
+      rt.emit(await rt.client().permissionMatrix(opts.sessionId), (m) =>
+        table(
+          ['TOOL', ...m.modes.map((x) => kebab(x).toUpperCase())],
+          m.tools.map((t) => [t.tool_name, ...m.modes.map((x) => t.decisions[x] ?? '-')]),
+        ),
       );
     });
 }

@@ -2,9 +2,11 @@
 // function per command group, and the error → exit code translation (§2.2).
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_BASE_URL } from '../sdk/client.ts';
+import { registerApprovals } from './approvals.ts';
 import { registerDoctor, registerRuntime } from './doctor.ts';
 import { errorLines, exitCodeFor } from './errors.ts';
 import { registerEvents } from './events.ts';
+import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
 import { type CliIo, CliRuntime, processIo } from './runtime.ts';
 import { registerSecrets } from './secrets.ts';
@@ -58,6 +60,8 @@ export function createCli(opts: CliOptions = {}): Cli {
   registerStatus(program, rt);
   registerSessions(program, rt);
   registerRuns(program, rt);
+  registerApprovals(program, rt);
+  registerQuestions(program, rt);
   registerEvents(program, rt);
   registerSecrets(program, rt);
   registerRuntime(program, rt);

@@ -32,6 +32,10 @@ export function registerServe(program: Command): void {
     .option('--http-readonly-token-file <file>', 'file holding the read-only token, re-read on change')
     .option('--http-cors-allow-origin <origin>', 'exact allowed browser origin (repeatable)', collect)
     .option('--database-url <url>', 'PostgreSQL URL [env KHEISH_DATABASE_URL] (SQLite when absent)')
+    .option(
+      '--web-search-endpoint <url>',
+      'web_search backend returning JSON results [env KHEISH_WEB_SEARCH_ENDPOINT]',
+    )
     .option('--record-cassette <dir>', 'record every model call as a replayable scripted script in DIR')
     .action(async (flags: RawServeFlags) => {
       let log: ReturnType<typeof makeLogger> | undefined;

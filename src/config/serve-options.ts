@@ -23,6 +23,7 @@ export interface ServeConfig {
   maxTurns: number;
   sqliteSync: 'FULL' | 'NORMAL';
   recordCassetteDir: string | null;
+  webSearchEndpoint: string | null;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -44,6 +45,7 @@ export interface RawServeFlags {
   httpCorsAllowOrigin?: string[];
   databaseUrl?: string;
   recordCassette?: string;
+  webSearchEndpoint?: string;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +131,7 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     maxTurns,
     sqliteSync: env.KHEISH_SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
     recordCassetteDir: flags.recordCassette ? resolve(flags.recordCassette) : null,
+    webSearchEndpoint: pick(flags.webSearchEndpoint, env.KHEISH_WEB_SEARCH_ENDPOINT) ?? null,
   };
 }
 

@@ -39,18 +39,25 @@ export async function runToolCalls(
   entries: JournalEntry[],
   signal: AbortSignal,
 ): Promise<'continue' | 'parked'> {
+  const allApprovals = await approvalsOfRun(engine.store.db, run.run_id);
+  // The operator's verdict on the call itself (not on an unknown outcome after a crash).
   const approvals = new Map<string, ApprovalRow>();
-  for (const a of await approvalsOfRun(engine.store.db, run.run_id)) approvals.set(a.tool_call_id, a);
+  for (const a of allApprovals) if (a.reason !== OUTCOME_UNKNOWN) approvals.set(a.tool_call_id, a);
   const questions = new Map(
     (await questionsOfRun(engine.store.db, run.run_id)).map((q) => [q.tool_call_id, q]),
   );
-  const started = new Set(
-    entries.filter((e) => e.kind === 'tool_call_started').map((e) => String(e.payload.tool_call_id)),
-  );
+  const starts = new Map<string, number>();
+  for (const e of entries) {
+    if (e.kind !== 'tool_call_started') continue;
+    const id = String(e.payload.tool_call_id);
+    starts.set(id, (starts.get(id) ?? 0) + 1);
+  }
   const session = await getSession(engine.store.db, run.session_id);
   const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
 
   const plans: Plan[] = calls.map((call) => {
+    const unknown = outcomeVerdict(call, starts.get(call.id) ?? 0, allApprovals);
+    if (unknown) return unknown;
     const approval = approvals.get(call.id);
     if (approval && approval.status !== 'pending') {
       const res = JSON.parse(approval.resolution ?? '{}') as {
@@ -96,7 +103,6 @@ export async function runToolCalls(
       return { kind: 'question', call, input: parsed.data };
     }
     const tool = engine.tools.get(call.name);
-    if (tool?.side_effects && started.has(call.id)) return { kind: 'ask', call, reason: OUTCOME_UNKNOWN };
     const decision = evaluate(call.name, engine.permissionMode, rules);
     if (decision.decision === 'deny')
       return {
@@ -114,8 +120,7 @@ export async function runToolCalls(
   });
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
-  const pendingApproval = asks.some((a) => approvals.get(a.call.id)?.status === 'pending');
-  if (asks.length > 0 || pendingApproval) {
+  if (asks.length > 0) {
     await park(engine, run, asks);
     return 'parked';
   }
@@ -162,15 +167,39 @@ export async function runToolCalls(
   return 'continue';
 }
 
+/**
+ * A side-effecting call that started (durably) without a recorded result may or may not have
+ * happened. Each such start needs its own operator verdict: re-run (allow) or skip / supply the
+ * result (deny). Returns null when the call has no unanswered start.
+ */
+function outcomeVerdict(call: ToolCall, starts: number, approvals: ApprovalRow[]): Plan | null {
+  if (starts === 0) return null;
+  const rows = approvals.filter((a) => a.tool_call_id === call.id && a.reason === OUTCOME_UNKNOWN);
+  const denied = rows.find((a) => a.status === 'denied');
+  if (denied) {
+    const res = JSON.parse(denied.resolution ?? '{}') as { result?: string; reason?: string };
+    if (typeof res.result === 'string')
+      return { kind: 'result', call, result: { content: res.result, is_error: false } };
+    const why = res.reason ? `: ${res.reason}` : '';
+    return {
+      kind: 'result',
+      call,
+      result: { content: `skipped by the operator after a restart${why}`, is_error: true },
+    };
+  }
+  const rerunsAllowed = rows.filter((a) => a.status === 'allowed').length;
+  return starts > rerunsAllowed ? { kind: 'ask', call, reason: OUTCOME_UNKNOWN } : null;
+}
+
 async function park(
   engine: Engine,
   run: RunRow,
   asks: Array<{ call: ToolCall; reason: string }>,
 ): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx) => {
-    const existing = new Set((await approvalsOfRun(tx.db, run.run_id)).map((a) => a.tool_call_id));
+    const pendingNow = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
     const rows: ApprovalRow[] = asks
-      .filter((a) => !existing.has(a.call.id))
+      .filter((a) => !pendingNow.some((p) => p.tool_call_id === a.call.id && p.reason === a.reason))
       .map((a) => ({
         request_id: `approval-${ulid().toLowerCase()}`,
         run_id: run.run_id,

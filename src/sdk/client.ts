@@ -11,13 +11,23 @@ import { streamEvents } from './sse.ts';
 import type {
   AuthSlotRecord,
   AuthSlotStatus,
+  CancelQuestionRequest,
   CreateSessionRequest,
   GlobalStreamQuery,
   InterruptResponse,
   JsonObject,
   ListResult,
   PageQuery,
+  PendingApprovalView,
+  PendingQuestionView,
+  PermissionCheckRequest,
+  PermissionExplanation,
+  PermissionMatrix,
+  PermissionMode,
   ProbeResult,
+  QuestionListQuery,
+  ResolveApprovalsRequest,
+  ResolveUserQuestionRequest,
   RunEventEntry,
   RunListQuery,
   RunView,
@@ -279,6 +289,83 @@ export class DaemonClient {
 
   cancelRun(id: string): Promise<RunView> {
     return this.json(shape.runView, 'POST', `/v1/runs/${enc(id)}/cancel`);
+  }
+
+  // --- approvals and questions (api-core §4) ---------------------------------------------
+
+  /** Pending approvals, oldest first (always the plain array). */
+  async listApprovals(query: { session_id?: string } = {}): Promise<PendingApprovalView[]> {
+    const where = 'GET /v1/approvals';
+    const body = await this.request('GET', '/v1/approvals', { query: { ...query } });
+    return this.pendingItems(body, where, false) as PendingApprovalView[];
+  }
+
+  /** Resolves approvals of one exact run; the batch is atomic. 202 with the run. */
+  resolveRunApprovals(runId: string, body: ResolveApprovalsRequest): Promise<RunView> {
+    return this.json(shape.runView, 'POST', `/v1/runs/${enc(runId)}/approvals`, { body });
+  }
+
+  /** Resolves approvals of the session's waiting run; answers with the session. */
+  resolveSessionApprovals(sessionId: string, body: ResolveApprovalsRequest): Promise<SessionView> {
+    return this.json(shape.sessionView, 'POST', `/v1/sessions/${enc(sessionId)}/approvals`, { body });
+  }
+
+  async listQuestions(query: QuestionListQuery = {}): Promise<ListResult<PendingQuestionView>> {
+    const where = 'GET /v1/questions';
+    const body = await this.request('GET', '/v1/questions', { query: { ...query } });
+    return this.pendingItems(body, where, true) as ListResult<PendingQuestionView>;
+  }
+
+  resolveRunQuestion(runId: string, body: ResolveUserQuestionRequest): Promise<RunView> {
+    return this.json(shape.runView, 'POST', `/v1/runs/${enc(runId)}/questions`, { body });
+  }
+
+  resolveSessionQuestion(sessionId: string, body: ResolveUserQuestionRequest): Promise<SessionView> {
+    return this.json(shape.sessionView, 'POST', `/v1/sessions/${enc(sessionId)}/questions`, { body });
+  }
+
+  cancelQuestion(runId: string, requestId: string, body: CancelQuestionRequest = {}): Promise<RunView> {
+    const path = `/v1/runs/${enc(runId)}/questions/${enc(requestId)}/cancel`;
+    return this.json(shape.runView, 'POST', path, { body });
+  }
+
+  /** Array (or, when allowed, page envelope) of pending items that each carry `request.id`. */
+  private pendingItems(body: unknown, where: string, envelope: boolean): unknown {
+    const items =
+      Array.isArray(body) || !envelope ? body : (body as { items?: unknown } | null | undefined)?.items;
+    if (!Array.isArray(items)) throw new DaemonSchemaError(where, '(body): expected a list');
+    items.forEach((item, i) => {
+      const request = (item as { request?: { id?: unknown } } | null)?.request;
+      if (typeof request?.id !== 'string' || typeof (item as { run_id?: unknown }).run_id !== 'string')
+        throw new DaemonSchemaError(where, `${i}.request.id: expected a pending request`);
+    });
+    return body;
+  }
+
+  // --- permissions (ops-runtime §6) -------------------------------------------------------
+
+  /** Returns the runtime snapshot after the change (`config.revision` is the new revision). */
+  async setPermissionMode(mode: PermissionMode, expectedRevision?: number): Promise<JsonObject> {
+    const body = expectedRevision === undefined ? { mode } : { mode, expected_revision: expectedRevision };
+    return (await this.request('POST', '/v1/runtime/permission-mode', { body })) as JsonObject;
+  }
+
+  /** Dry run: no hooks, no approval, no audit. */
+  async checkPermission(body: PermissionCheckRequest): Promise<PermissionExplanation> {
+    const res = await this.request('POST', '/v1/runtime/permissions/check', { body });
+    if (typeof (res as { decision?: unknown } | undefined)?.decision !== 'string')
+      throw new DaemonSchemaError('POST /v1/runtime/permissions/check', 'decision: expected a string');
+    return res as PermissionExplanation;
+  }
+
+  async permissionMatrix(sessionId?: string): Promise<PermissionMatrix> {
+    const body = sessionId === undefined ? {} : { session_id: sessionId };
+    const res = (await this.request('POST', '/v1/runtime/permissions/matrix', { body })) as
+      | PermissionMatrix
+      | undefined;
+    if (!Array.isArray(res?.modes) || !Array.isArray(res?.tools))
+      throw new DaemonSchemaError('POST /v1/runtime/permissions/matrix', 'modes/tools: expected lists');
+    return res;
   }
 
   // --- streams ---------------------------------------------------------------------------

@@ -182,3 +182,138 @@ export interface AuthSlotRecord {
   state: JsonObject;
   updated_at_ms?: number;
 }
+
+// --- approvals and questions (api-core §4) ------------------------------------------------
+
+/** A tool call waiting for an operator decision (`pending_approvals[]`, `GET /v1/approvals`). */
+export interface ApprovalRequest {
+  id: string;
+  tool_call_id?: string;
+  tool_name: string;
+  input?: unknown;
+  scope?: string;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+export interface PendingApprovalView {
+  session_id: string;
+  run_id: string;
+  request: ApprovalRequest;
+  created_at_ms?: number;
+  [key: string]: unknown;
+}
+
+export interface ApprovalResolution {
+  request_id: string;
+  behavior: 'allow' | 'deny';
+  updated_input?: JsonObject;
+  justification?: string;
+  reason?: string;
+  /** Extension: `session` also adds an allow rule for this tool to the session. */
+  remember?: 'session';
+  /** Extension: record this as the tool's result instead of running it (outcome unknown after restart). */
+  result?: string;
+}
+
+export interface ResolveApprovalsRequest {
+  idempotency_key?: string;
+  resolutions: ApprovalResolution[];
+}
+
+export interface QuestionOption {
+  id: string;
+  label: string;
+  description?: string;
+  preview?: string;
+  [key: string]: unknown;
+}
+
+export interface UserQuestion {
+  id: string;
+  header?: string;
+  question: string;
+  options: QuestionOption[];
+  multi_select?: boolean;
+  [key: string]: unknown;
+}
+
+export interface UserQuestionRequest {
+  id: string;
+  tool_call_id?: string;
+  questions: UserQuestion[];
+  created_at_ms?: number;
+  expires_at_ms?: number;
+  [key: string]: unknown;
+}
+
+export interface PendingQuestionView {
+  session_id: string;
+  agent_id?: string;
+  run_id: string;
+  run_kind?: string;
+  request: UserQuestionRequest;
+  [key: string]: unknown;
+}
+
+export interface QuestionListQuery extends PageQuery {
+  session_id?: string;
+}
+
+export interface QuestionAnswer {
+  question_id: string;
+  selected_option_ids: string[];
+  freeform_answer?: string;
+}
+
+export interface UserQuestionResolution {
+  request_id: string;
+  answers: QuestionAnswer[];
+  declined: boolean;
+  justification?: string;
+}
+
+export interface ResolveUserQuestionRequest {
+  idempotency_key?: string;
+  resolution: UserQuestionResolution;
+}
+
+export interface CancelQuestionRequest {
+  idempotency_key?: string;
+  justification?: string;
+}
+
+// --- permissions (ops-runtime §6) -----------------------------------------------------------
+
+/** Wire (camelCase) permission modes; the CLI spells them in kebab-case. */
+export const PERMISSION_MODES = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+
+export interface PermissionCheckRequest {
+  tool_name: string;
+  tool_call_id?: string;
+  session_id?: string;
+  input?: unknown;
+  mode_override?: PermissionMode;
+}
+
+export interface PermissionExplanation {
+  effective_mode?: string;
+  decision: 'allow' | 'ask' | 'deny';
+  base_decision?: string;
+  mode_applied?: boolean;
+  mode_effect?: string;
+  matched_rule?: string;
+  matched_rule_scope?: string;
+  matched_rule_origin?: string;
+  approval_required?: boolean;
+  scope?: string;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+export interface PermissionMatrix {
+  modes: string[];
+  tools: Array<{ tool_name: string; decisions: Record<string, string>; [key: string]: unknown }>;
+  [key: string]: unknown;
+}

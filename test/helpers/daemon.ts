@@ -120,7 +120,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
         stateRoot,
         script: undefined,
         routesToml: undefined,
-        args: [...restartArgs(args), ...(extra.args ?? [])],
+        args: [...restartArgs(args, opts.args ?? []), ...(extra.args ?? [])],
       }),
     cleanup: () => {
       rmSync(stateRoot, { recursive: true, force: true });
@@ -130,10 +130,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
   return daemon;
 }
 
-/** Keeps the routes file of the first start; drops bind/state-root/log flags startDaemon adds again. */
-function restartArgs(args: string[]): string[] {
+/** The caller's own flags plus the routes file the harness wrote (bind/state-root/log are added again). */
+function restartArgs(args: string[], userArgs: string[]): string[] {
+  if (userArgs.includes('--routes-file')) return userArgs;
   const i = args.indexOf('--routes-file');
-  return i >= 0 ? ['--routes-file', args[i + 1]!] : [];
+  return i >= 0 ? ['--routes-file', args[i + 1]!, ...userArgs] : userArgs;
 }
 
 // ------------------------------------------------------------------ tiny HTTP helpers for tests

@@ -14,6 +14,7 @@ import {
   type PermissionMode,
   type PermissionRule,
 } from '../../tools/permissions.ts';
+import { sandboxStatus } from '../../tools/shell/index.ts';
 import { RuntimeSettings } from './settings.ts';
 
 export const DAEMON_VERSION = '0.1.0';
@@ -250,6 +251,14 @@ export class RuntimeService {
         action: 'add a real provider with --routes-file routes.toml (see docs/configuration.md)',
       });
     }
+    const sandbox = sandboxStatus();
+    if (!sandbox.available)
+      warnings.push({
+        severity: 'warning',
+        code: 'bash_unsandboxed',
+        message: `the bash tool runs without a sandbox: ${sandbox.reason}`,
+        action: 'install bubblewrap (apt-get install bubblewrap)',
+      });
     let storageOk = true;
     try {
       statSync(this.engine.store.location);
@@ -295,6 +304,11 @@ export class RuntimeService {
         routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })),
       },
       control_plane: { auth_enabled: this.info.authEnabled },
+      tools: {
+        count: this.engine.tools.list().length,
+        permission_mode: this.engine.permissionMode,
+        bash_sandbox: sandbox,
+      },
       events: {
         capacity: ev.capacity,
         retained: retained,
