@@ -149,6 +149,7 @@ export async function startDaemon(
     events.append(tx, [{ name: 'trace', data: { trace: { kind: 'daemon_started', pid: process.pid } } }]),
   );
   const recovered = await engine.recover();
+  engine.startQuestionExpiry();
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
   const address = await app.listen({ host: config.host, port: config.port });

@@ -6,7 +6,12 @@ import { DaemonError, errors } from '../errors/daemon-error.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
 import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
-import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
+import {
+  countPendingApprovals,
+  countPendingQuestions,
+  expiredQuestions,
+  setQuestionStatus,
+} from '../store/repos/approvals.ts';
 import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
 import {
   allLiveRuns,
@@ -473,8 +478,34 @@ export class Engine {
     return stats;
   }
 
+  // ---------------------------------------------------------------- question expiry
+
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  /** Expired questions cancel their waiting run (api-core §4.5); checked every `everyMs`. */
+  startQuestionExpiry(everyMs = 1000): void {
+    this.expiryTimer = setInterval(() => void this.expireQuestions().catch(() => undefined), everyMs);
+    this.expiryTimer.unref();
+  }
+
+  async expireQuestions(): Promise<number> {
+    const due = await expiredQuestions(this.store.db, Date.now());
+    for (const q of due) {
+      await this.store.write(async (tx) => {
+        const run = await getRun(tx.db, q.run_id);
+        await setQuestionStatus(tx.db, q.request_id, 'expired', null, tx.now);
+        if (run?.status === 'waiting_for_user_question')
+          await this.transition(tx, q.run_id, 'cancelled', {
+            error: `question ${q.request_id} expired before it was answered`,
+          });
+      });
+    }
+    return due.length;
+  }
+
   /** Stops all executors without changing run status: they resume from their last turn boundary on restart. */
   async drain(): Promise<number> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.draining = true;
     const pending = [...this.executors.values()];
     for (const e of pending) e.controller.abort(new RunStopped('draining'));

@@ -35,6 +35,15 @@ const script = {
         { text: 'done' },
       ],
     },
+    {
+      match: 'expire',
+      turns: [
+        {
+          tool_calls: [{ ...questionCall, arguments: { ...questionCall.arguments, expires_after_ms: 300 } }],
+        },
+        { text: 'never' },
+      ],
+    },
     { match: 'ask', turns: [{ tool_calls: [questionCall] }, { text: 'thanks' }] },
   ],
   default: { turns: [{ text: 'ok' }] },
@@ -284,4 +293,18 @@ test('permission mode and dry-run check', async () => {
   const { run } = await parked('approve', 'completed');
   assert.equal(run.status, 'completed', 'bypassPermissions allows bash without asking');
   await http(d.url, 'POST', '/v1/runtime/permission-mode', { mode: 'default' });
+});
+
+test('api-core §4.5: an expired question cancels its waiting run and answering it is refused', async () => {
+  const { run } = await parked('expire soon', 'waiting_for_user_question');
+  assert.ok(run.pending_questions[0].expires_at_ms > run.pending_questions[0].created_at_ms);
+  const done = await waitForRun(d.url, run.run_id);
+  assert.equal(done.status, 'cancelled');
+  assert.match(done.error, /expired/);
+  const late = await http(d.url, 'POST', `/v1/runs/${run.run_id}/questions`, {
+    resolution: { request_id: run.pending_question_ids[0], declined: true, answers: [] },
+  });
+  assert.equal(late.status, 409);
+  const listed = await http(d.url, 'GET', `/v1/questions`);
+  assert.ok(!listed.body.some((q: { run_id: string }) => q.run_id === run.run_id), 'no longer pending');
 });
