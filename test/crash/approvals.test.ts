@@ -3,7 +3,7 @@
 // "nn" in the workspace), so running it twice would show as "nnn". No approval may be lost or
 // applied twice, and a call whose outcome is unknown after the crash is never re-run blindly.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/daemon.ts';
@@ -34,6 +34,15 @@ const script = {
     ],
   })),
 };
+script.rules.push(
+  ...Array.from({ length: COUNT }, (_, k) => ({
+    match: `^shell s${k}$`,
+    turns: [
+      { tool_calls: [{ name: 'bash', arguments: { command: `sleep 0.3; echo x >> s${k}.log` } }] },
+      { text: `ran s${k}` },
+    ] as never,
+  })),
+);
 const opts = { script, args: ['--workspace-root', workspace] };
 
 async function parkedRun(url: string, k: number) {
@@ -56,7 +65,12 @@ const approve = (
   });
 
 /** After a crash the run may ask about a call whose outcome is unknown: answer from the file. */
-async function settle(url: string, runId: string, file: string): Promise<any> {
+async function settle(
+  url: string,
+  runId: string,
+  file: string,
+  isApplied = (text: string) => text === 'nn',
+): Promise<any> {
   for (let round = 0; round < 3; round++) {
     const run = await waitFor('the run to settle', async () => {
       const r = await getRun(url, runId);
@@ -72,7 +86,7 @@ async function settle(url: string, runId: string, file: string): Promise<any> {
       unknown,
       `after the approval only outcome-unknown questions may remain: ${JSON.stringify(run.pending_approvals)}`,
     );
-    const applied = readFileSync(file, 'utf8') === 'nn';
+    const applied = isApplied(existsSync(file) ? readFileSync(file, 'utf8') : '');
     await api(url, 'POST', `/v1/runs/${runId}/approvals`, {
       resolutions: run.pending_approval_ids.map((id: string) =>
         applied
@@ -126,4 +140,29 @@ test(`crash: SIGKILL between approval and resume: the approval is applied once a
       [`bumped c${k}`],
     );
   });
+});
+
+test(`crash: SIGKILL during a bash call: the command is never re-run without an operator verdict, and runs once in the end (${ITERATIONS} iterations)`, async (t) => {
+  let unknownAsked = 0;
+  await runIterations(opts, async (rig, k) => {
+    // Commands run without asking in this mode (persisted as a runtime revision, so it survives restarts).
+    await api(rig.url, 'POST', '/v1/runtime/permission-mode', { mode: 'bypassPermissions' });
+    const sid = await createSession(rig.url);
+    const run = await submitRun(rig.url, sid, `shell s${k}`);
+    const running = await waitFor('the run to be running', async () => {
+      const r = await getRun(rig.url, run.run_id);
+      return r.status === 'running' ? r : undefined;
+    });
+    await sleep(Math.max(0, running.started_at_ms + randomInt(60, 250) - Date.now()));
+    await rig.crashAndRestart();
+    // A command the dead daemon started may still finish on its own: let it, then look.
+    await sleep(500);
+    const after = await getRun(rig.url, run.run_id);
+    if (after.status === 'waiting_for_approval') unknownAsked++;
+    const file = join(workspace, `s${k}.log`);
+    const done = await settle(rig.url, run.run_id, file, (text) => text.includes('x'));
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    assert.equal(readFileSync(file, 'utf8'), 'x\n', 'the command took effect exactly once');
+  });
+  t.diagnostic(`${unknownAsked}/${ITERATIONS} kills landed inside the bash call and asked the operator`);
 });
