@@ -6,6 +6,7 @@ import { builtinDemoRoutes, loadRoutesFile } from './config/routes-file.ts';
 import type { ServeConfig } from './config/serve-options.ts';
 import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
+import { ActionSigner } from './engine/external-actions.ts';
 import { ApprovalsService } from './features/approvals/service.ts';
 import { QuestionsService } from './features/questions/service.ts';
 import { RunsService } from './features/runs/service.ts';
@@ -111,7 +112,9 @@ export async function startDaemon(
   registerBuiltinFileTools(tools);
   registerShellTool(tools, { hiddenPaths: [config.stateRoot] });
   registerWebTools(tools, { search: { endpoint: config.webSearchEndpoint ?? undefined } });
+  const signer = ActionSigner.load(config.stateRoot);
   const engine = new Engine({
+    signer,
     store,
     events,
     routes,

@@ -31,6 +31,7 @@ import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import { addUsage, emptyUsage, type RunUsage } from './budgets.ts';
+import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, transitionRun } from './run-states.ts';
@@ -46,6 +47,8 @@ export interface EngineOptions {
   tools: ToolRegistry;
   workspaceRoot: string | null;
   maxTurns: number;
+  /** Signs the external-action audit records. */
+  signer: ActionSigner;
   log: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;

@@ -14,10 +14,12 @@ import {
 import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
+import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolResult } from '../tools/registry.ts';
 import type { Engine } from './engine.ts';
+import { appendExternalAction } from './external-actions.ts';
 import { whileRunning } from './run-guard.ts';
 import { approvalRequestView } from './views.ts';
 
@@ -153,16 +155,43 @@ export async function runToolCalls(
   await writeResults(engine, run, results);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
-    await whileRunning(engine, run.run_id, (tx) =>
-      appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+    const action = {
+      run_id: run.run_id,
+      session_id: run.session_id,
+      agent_id: run.agent_id,
+      tool_call_id: p.call.id,
+      kind: 'tool',
+      target: p.call.name,
+      request: p.args,
+    };
+    await whileRunning(engine, run.run_id, async (tx) => {
+      await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
         {
           kind: 'tool_call_started',
           payload: { tool_call_id: p.call.id, name: p.call.name, arguments: p.args },
         },
-      ]),
-    );
+      ]);
+      await appendExternalAction(
+        tx.db,
+        engine.opts.signer,
+        { ...action, phase: 'started', outcome: 'pending' },
+        tx.now,
+      );
+    });
     const result = await engine.tools.execute({ ...p.call, arguments: p.args }, ctx);
-    await writeResults(engine, run, [{ call: p.call, result }]);
+    await writeResults(engine, run, [{ call: p.call, result }], async (tx) =>
+      appendExternalAction(
+        tx.db,
+        engine.opts.signer,
+        {
+          ...action,
+          phase: 'completed',
+          response: result,
+          outcome: result.is_error ? 'failed' : 'succeeded',
+        },
+        tx.now,
+      ),
+    );
   }
   return 'continue';
 }
@@ -264,10 +293,12 @@ async function writeResults(
   engine: Engine,
   run: RunRow,
   results: Array<{ call: ToolCall; result: ToolResult }>,
+  also?: (tx: WriteTx) => Promise<void>,
 ): Promise<void> {
   if (results.length === 0) return;
-  await whileRunning(engine, run.run_id, (tx) =>
-    appendJournal(
+  await whileRunning(engine, run.run_id, async (tx) => {
+    await also?.(tx);
+    await appendJournal(
       tx.db,
       run.session_id,
       run.run_id,
@@ -281,6 +312,6 @@ async function writeResults(
           is_error: result.is_error,
         },
       })),
-    ),
-  );
+    );
+  });
 }

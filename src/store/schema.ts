@@ -141,6 +141,14 @@ export interface AuthKeyCheckTable {
   created_at_ms: number;
 }
 
+export interface ExternalActionsTable {
+  action_id: string;
+  run_id: string;
+  seq: number;
+  /** The signed ExternalActionRecord (JSON). */
+  record: string;
+}
+
 export interface Database {
   sessions: SessionsTable;
   runs: RunsTable;
@@ -151,6 +159,7 @@ export interface Database {
   daemon_meta: MetaTable;
   approvals: ApprovalsTable;
   questions: QuestionsTable;
+  external_actions: ExternalActionsTable;
   auth_slots: AuthSlotsTable;
   auth_key_check: AuthKeyCheckTable;
 }

@@ -69,7 +69,7 @@ async function settle(
   url: string,
   runId: string,
   file: string,
-  isApplied = (text: string) => text === 'nn',
+  isApplied: (text: string) => boolean = (text) => text === 'nn',
 ): Promise<any> {
   for (let round = 0; round < 3; round++) {
     const run = await waitFor('the run to settle', async () => {

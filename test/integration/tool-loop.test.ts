@@ -2,12 +2,14 @@
 // driver against the Anthropic wire-format fixture, and a cassette recorded from that real route
 // and replayed offline by the scripted driver.
 import assert from 'node:assert/strict';
+import { createHash, createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { resolveServeConfig } from '../../src/config/serve-options.ts';
 import { startDaemon } from '../../src/daemon.ts';
+import { canonicalJson } from '../../src/engine/output-contract.ts';
 import { ToolRegistry } from '../../src/tools/registry.ts';
 import { startAnthropicServer } from '../fixtures/providers/anthropic-server.ts';
 import { http, tempDir, waitForRun } from '../helpers/daemon.ts';
@@ -47,11 +49,12 @@ test('tool loop through a real driver; the recorded cassette replays the same ru
     `version = 1\n[routes.claude]\ndriver = "anthropic"\ndefault_model = "claude-sonnet-4-6"\napi_key = "test-key"\nbase_url = "${fixture.origin}"\n`,
   );
   const effects: unknown[] = [];
+  const liveRoot = tempDir();
   const live = await startDaemon(
     resolveServeConfig(
       {
         bind: '127.0.0.1:0',
-        stateRoot: tempDir(),
+        stateRoot: liveRoot,
         routesFile: join(work, 'routes.toml'),
         recordCassette: cassettes,
       },
@@ -91,6 +94,27 @@ test('tool loop through a real driver; the recorded cassette replays the same ru
     assert.equal(results[0]![0]![0], 'toolu_add');
     assert.match(results[0]![0]![1], /3/);
     assert.equal(results[1]!.length, 2, 'the second follow-up carries both results');
+    // The side effect left a signed, hash-chained audit: started, then completed.
+    const actions = (await http(live.url, 'GET', `/v1/runs/${id}/external-actions`)).body;
+    assert.deepEqual(
+      actions.map((a: { phase: string; target: string }) => [a.phase, a.target]),
+      [
+        ['started', 'record'],
+        ['completed', 'record'],
+      ],
+    );
+    assert.equal(actions[0].prev_hash, '0'.repeat(64));
+    assert.equal(actions[1].prev_hash, actions[0].record_hash);
+    assert.equal(actions[1].outcome, 'succeeded');
+    const publicKey = createPublicKey(createPrivateKey(readFileSync(join(liveRoot, 'audit-signing.key'))));
+    for (const a of actions) {
+      const { record_hash, signature_alg: _alg, key_id: _kid, signature, ...body } = a;
+      assert.equal(createHash('sha256').update(canonicalJson(body)).digest('hex'), record_hash);
+      assert.ok(
+        verify(null, Buffer.from(record_hash, 'hex'), publicKey, Buffer.from(signature, 'base64')),
+        'signature verifies',
+      );
+    }
   } finally {
     await live.shutdown('test');
     await fixture.close();

@@ -79,6 +79,9 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
     { schema: { tags, params: RunParams, response: { 200: RunView } } },
     async (req) => runs.get(req.params.run_id),
   );
+  r.get('/v1/runs/:run_id/external-actions', { schema: { tags, params: RunParams } }, async (req) =>
+    runs.externalActions(req.params.run_id),
+  );
   r.get('/v1/runs/:run_id/events', { schema: { tags, params: RunParams } }, async (req) =>
     runs.events(req.params.run_id),
   );

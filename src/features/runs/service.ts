@@ -1,6 +1,7 @@
 // Submission rules (input shape, idempotency, inline vs detached) and run reads.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../../engine/engine.ts';
+import { externalActionsOfRun } from '../../engine/external-actions.ts';
 import { canonicalJson } from '../../engine/output-contract.ts';
 import type { StoredRunRequest } from '../../engine/types.ts';
 import { buildRunView, buildSessionView } from '../../engine/views.ts';
@@ -128,6 +129,11 @@ export class RunsService {
   async events(runId: string) {
     await this.get(runId);
     return runEvents(this.db, runId);
+  }
+
+  async externalActions(runId: string) {
+    await this.get(runId);
+    return externalActionsOfRun(this.db, runId);
   }
 
   async cancel(runId: string) {

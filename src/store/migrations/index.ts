@@ -5,6 +5,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { m0002secrets } from './0002-secrets.ts';
 import { m0003usageBudgets } from './0003-usage-budgets.ts';
 import { m0004approvalsQuestions } from './0004-approvals-questions.ts';
+import { m0005externalActions } from './0005-external-actions.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -118,6 +119,7 @@ export const migrationProvider: MigrationProvider = {
       '0002_secrets': m0002secrets,
       '0003_usage_budgets': m0003usageBudgets,
       '0004_approvals_questions': m0004approvalsQuestions,
+      '0005_external_actions': m0005externalActions,
     };
   },
 };
