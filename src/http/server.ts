@@ -47,7 +47,12 @@ export async function buildServer(
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     forceCloseConnections: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Session ids may be up to 256 characters (the create schema's limit), so path params too.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // Errors raised before routing (e.g. a malformed %-escape in the path) are problems too.
+    frameworkErrors: (err, req, reply) => {
+      void errorHandler(err, req, reply);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   // Responses are our own views; serialize them as they are (schemas only document them).

@@ -13,6 +13,7 @@ import {
 
 const HEARTBEAT_MS = Number(process.env.KHEISH_SSE_HEARTBEAT_MS ?? 10_000);
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const REPLAY_HIGH_WATER_BYTES = 1024 * 1024;
 
 function parseCursorValue(raw: string | undefined, source: string): bigint | null {
   if (raw === undefined || raw === '') return null;
@@ -29,10 +30,17 @@ function parseCursorValue(raw: string | undefined, source: string): bigint | nul
 
 /** The larger of Last-Event-ID and ?cursor wins, so a stale query string cannot rewind a reconnect. */
 export function streamCursor(req: FastifyRequest): bigint | null {
-  const q = (req.query ?? {}) as { cursor?: string };
+  const q = (req.query ?? {}) as { cursor?: string | string[] };
+  if (Array.isArray(q.cursor))
+    throw new DaemonError(
+      400,
+      'events',
+      'invalid_event_cursor',
+      'give one cursor query parameter, not several',
+    );
   const header = req.headers['last-event-id'];
   const a = parseCursorValue(Array.isArray(header) ? header[0] : header, 'Last-Event-ID');
-  const b = parseCursorValue(q.cursor, 'cursor');
+  const b = parseCursorValue(q.cursor as string | undefined, 'cursor');
   if (a === null) return b;
   if (b === null) return a;
   // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max would throw
@@ -129,6 +137,13 @@ export async function serveStream(
         const batch = await log.readRange(after, upto, filter);
         for (const ev of batch.events) send(ev);
         log.counters.replayed += batch.events.length;
+        // Replay goes at the reader's pace: wait for the socket to drain instead of piling up
+        // (a reader that keeps up must never be cut off with a live_lag gap).
+        if (res.writableLength > REPLAY_HIGH_WATER_BYTES && !closed)
+          await new Promise<void>((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
         if (batch.lastScanned === null) break;
         after = batch.lastScanned;
       }
