@@ -1,0 +1,157 @@
+// `npm run bench` — every benchmark in one run, side by side: the SQLite floor, LangGraph.js and
+// the daemon's durable step; HTTP throughput; SSE latency and replay; scale. Writes
+// bench/results/<date>-<commit>.json and prints a markdown table. Flags:
+//   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
+//   --only a,b         floor, langgraph, step, throughput, stream, scale, profile
+//   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
+//   --out <dir>        where the JSON goes (default bench/results)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FloorResult } from './floor.ts';
+import type { LangGraphResult } from './langgraph.ts';
+import { runInChild } from './lib/child.ts';
+import { ROOT } from './lib/daemon.ts';
+import { commitId, machine } from './lib/report.ts';
+import { round } from './lib/stats.ts';
+import { runProfile } from './profile-run.ts';
+import { runScale } from './scale.ts';
+import { runStep } from './step.ts';
+import { runStream } from './stream.ts';
+import { renderTable } from './table.ts';
+import { runThroughput } from './throughput.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const quick = flags.quick!;
+const only = flags.only?.split(',').map((s) => s.trim());
+const wanted = (name: string) => (only ? only.includes(name) : name !== 'profile' || flags.profile);
+
+const SIZES = quick
+  ? {
+      floor: { commits: 300, budgetMs: 300 },
+      floorNormal: { commits: 1000, budgetMs: 150 },
+      lg: { steps: 3, runs: 10, warmup: 2, budgetMs: 400 },
+      step: { steps: 3, runs: 10, warmup: 2, budgetMs: 500 },
+      tput: { levels: [1, 10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
+      tputNormal: { levels: [10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
+      stream: {
+        subscribers: [1, 10],
+        windowMs: 300,
+        maxRuns: 20,
+        replayEvents: 2000,
+        replayTimeoutMs: 10_000,
+      },
+      scale: {
+        sessions: 100,
+        runsPerSession: 5,
+        stepsPerRun: 2,
+        restarts: 1,
+        touchSessions: 20,
+        createSessions: 20,
+      },
+      profile: { steps: 3, runs: 10, warmup: 2, budgetMs: 500, countRuns: 3 },
+    }
+  : {
+      floor: { commits: 3000, budgetMs: 5000 },
+      floorNormal: { commits: 20_000, budgetMs: 3000 },
+      lg: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
+      step: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
+      tput: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
+      tputNormal: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
+      stream: {
+        subscribers: [1, 100, 1000],
+        windowMs: 5000,
+        maxRuns: 2000,
+        replayEvents: 100_000,
+        replayTimeoutMs: 120_000,
+      },
+      scale: {
+        sessions: 10_000,
+        runsPerSession: 10,
+        stepsPerRun: 4,
+        restarts: 3,
+        touchSessions: 2000,
+        createSessions: 1000,
+      },
+      profile: { steps: 9, runs: 300, warmup: 30, budgetMs: 60_000, countRuns: 20 },
+    };
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const meta = {
+    date: started.toISOString(),
+    commit: commitId(),
+    mode: quick ? 'quick' : 'full',
+    machine: machine(),
+  };
+  const results: Record<string, unknown> = {};
+  const seconds: Record<string, number> = {};
+  const failed: string[] = [];
+  // A benchmark that throws is recorded as such; the others still run and the file is written.
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    if (!wanted(name)) return;
+    process.stderr.write(`[bench] ${name} …\n`);
+    const t0 = performance.now();
+    try {
+      results[name] = await fn();
+    } catch (err) {
+      failed.push(name);
+      results[name] = { error: String((err as Error).stack ?? err) };
+      process.stderr.write(`[bench] ${name} failed: ${(err as Error).stack ?? err}\n`);
+    }
+    seconds[name] = round((performance.now() - t0) / 1000, 2);
+  };
+
+  // The three step-cost figures are taken back to back, FULL first, so they see the same machine.
+  await step('floor', async () => ({
+    full: await runInChild<FloorResult>('floor', { sync: 'FULL', ...SIZES.floor }),
+    normal: await runInChild<FloorResult>('floor', { sync: 'NORMAL', ...SIZES.floorNormal }),
+  }));
+  await step('langgraph', async () => ({
+    full: await runInChild<LangGraphResult>('langgraph', { sync: 'FULL', ...SIZES.lg }),
+    ...(quick
+      ? {}
+      : { normal: await runInChild<LangGraphResult>('langgraph', { sync: 'NORMAL', ...SIZES.lg }) }),
+  }));
+  await step('step', async () => ({
+    full: await runStep({ sync: 'FULL', ...SIZES.step }),
+    ...(quick ? {} : { normal: await runStep({ sync: 'NORMAL', ...SIZES.step }) }),
+  }));
+  await step('throughput', async () => ({
+    full: await runThroughput({ sync: 'FULL', ...SIZES.tput }),
+    normal: await runThroughput({ sync: 'NORMAL', ...SIZES.tputNormal }),
+  }));
+  await step('stream', () => runStream(SIZES.stream));
+  await step('scale', () => runScale(SIZES.scale));
+  await step('profile', () => runProfile(SIZES.profile));
+
+  const doc = {
+    ...meta,
+    load_avg_1m_at_end: Number(loadavg()[0]!.toFixed(2)),
+    seconds,
+    results,
+  };
+  const dir = flags.out ?? join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${started.toISOString().slice(0, 10)}-${meta.commit}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  process.stdout.write(`${renderTable(doc)}\n\nresults: ${file}\n`);
+  if (failed.length) {
+    process.stderr.write(`[bench] failed: ${failed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

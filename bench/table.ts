@@ -1,0 +1,136 @@
+// Turns a result document into the markdown table printed at the end of `npm run bench` (and
+// pasted into docs/performance.md). Ratios: our figure divided by the SQLite FULL single-row
+// commit (the physical floor) and by LangGraph.js measured the same way in the same run.
+import type { FloorResult } from './floor.ts';
+import type { LangGraphResult } from './langgraph.ts';
+import { fmt, markdownTable, type Row, ratio } from './lib/report.ts';
+import type { ProfileResult } from './profile-run.ts';
+import type { ScaleResult } from './scale.ts';
+import type { StepResult } from './step.ts';
+import type { StreamResult } from './stream.ts';
+import type { ThroughputResult } from './throughput.ts';
+
+interface Doc {
+  date: string;
+  commit: string;
+  mode: string;
+  machine: object;
+  results: Record<string, any>;
+}
+
+export function renderTable(doc: Doc): string {
+  // A benchmark that failed left { error } behind: it simply has no rows.
+  const r = Object.fromEntries(
+    Object.entries(doc.results).filter(([, v]) => !(v as { error?: string })?.error),
+  );
+  const floor = r.floor as { full: FloorResult; normal: FloorResult } | undefined;
+  const lg = r.langgraph as { full: LangGraphResult; normal?: LangGraphResult } | undefined;
+  const step = r.step as { full: StepResult; normal?: StepResult } | undefined;
+  const rows: Row[] = [];
+  const f = floor?.full.commit_ms;
+  if (floor) {
+    rows.push({
+      benchmark: 'SQLite floor',
+      metric: 'FULL commit p50 / p99 ms',
+      value: `${fmt(f?.p50, 3)} / ${fmt(f?.p99, 3)}`,
+    });
+    rows.push({
+      benchmark: 'SQLite floor',
+      metric: 'NORMAL commit p50 / p99 ms',
+      value: `${fmt(floor.normal.commit_ms.p50, 3)} / ${fmt(floor.normal.commit_ms.p99, 3)}`,
+    });
+  }
+  const stepRows = (
+    label: string,
+    s: StepResult | LangGraphResult,
+    fl: FloorResult['commit_ms'] | undefined,
+    peer?: LangGraphResult,
+  ) => {
+    rows.push({
+      benchmark: label,
+      metric: 'ms per step, p50',
+      value: fmt(s.step_ms.p50, 3),
+      vsFloor: ratio(s.step_ms.p50, fl?.p50),
+      vsPeer: peer ? ratio(s.step_ms.p50, peer.step_ms.p50) : '',
+    });
+    rows.push({
+      benchmark: label,
+      metric: 'ms per step, p99',
+      value: fmt(s.step_ms.p99, 3),
+      vsFloor: ratio(s.step_ms.p99, fl?.p99),
+      vsPeer: peer ? ratio(s.step_ms.p99, peer.step_ms.p99) : '',
+    });
+  };
+  const n = floor?.normal.commit_ms;
+  if (lg) stepRows('LangGraph.js + SqliteSaver, FULL', lg.full, f);
+  if (step) stepRows('kheish step, FULL', step.full, f, lg?.full);
+  if (lg?.normal) stepRows('LangGraph.js + SqliteSaver, NORMAL', lg.normal, n);
+  if (step?.normal) stepRows('kheish step, NORMAL', step.normal, n, lg?.normal);
+  if (step)
+    rows.push({
+      benchmark: 'kheish step, FULL',
+      metric: 'single steps from the journal, p50 / p99 ms (1 ms clock)',
+      value: `${fmt(step.full.step_interval_ms_journal.p50)} / ${fmt(step.full.step_interval_ms_journal.p99)}`,
+    });
+
+  const tput = r.throughput as { full: ThroughputResult; normal: ThroughputResult } | undefined;
+  for (const t of tput ? [tput.full, tput.normal] : [])
+    for (const l of t.levels)
+      rows.push({
+        benchmark: `throughput, ${t.sync}`,
+        metric: `runs/s with ${l.concurrency} sessions (submit→completed p50 / p99 ms)`,
+        value: `${fmt(l.runs_per_s, 1)} (${fmt(l.submit_to_completed_ms.p50, 1)} / ${fmt(l.submit_to_completed_ms.p99, 1)})`,
+      });
+
+  const stream = r.stream as StreamResult | undefined;
+  for (const l of stream?.latency ?? [])
+    rows.push({
+      benchmark: 'SSE latency',
+      metric: `publish→receive p50 / p99 ms, ${l.subscribers} subscribers (fan-out spread p99)`,
+      value: `${fmt(l.publish_to_receive_ms.p50)} / ${fmt(l.publish_to_receive_ms.p99)} (${fmt(l.fanout_spread_ms.p99)})`,
+    });
+  if (stream)
+    rows.push({
+      benchmark: 'SSE replay',
+      metric: `${stream.replay.events} events from a cursor, events/s (reconnects)`,
+      value: `${fmt(stream.replay.events_per_s, 0)} (${stream.replay.reconnects})`,
+    });
+
+  const scale = r.scale as ScaleResult | undefined;
+  if (scale) {
+    const label = `scale, ${scale.sessions} sessions / ${scale.journal_rows} journal rows`;
+    rows.push({
+      benchmark: label,
+      metric: 'restart → ready ms (empty state)',
+      value: `${fmt(scale.seeded.ready_ms, 0)} (${fmt(scale.empty.ready_ms, 0)})`,
+    });
+    rows.push({
+      benchmark: label,
+      metric: 'RSS at ready MiB (empty state)',
+      value: `${fmt(scale.seeded.rss_mib, 1)} (${fmt(scale.empty.rss_mib, 1)})`,
+    });
+    rows.push({
+      benchmark: label,
+      metric: 'RSS per idle session KiB: seeded / read / created',
+      value: `${fmt(scale.rss_per_seeded_session_kib)} / ${fmt(scale.rss_per_touched_session_kib)} / ${fmt(scale.rss_per_created_session_kib)}`,
+    });
+    rows.push({ benchmark: label, metric: 'GET /v1/status ms', value: fmt(scale.seeded.status_ms, 1) });
+  }
+  const profile = r.profile as ProfileResult | undefined;
+  if (profile) {
+    const sql = profile.sql_per_step;
+    rows.push({
+      benchmark: 'profile (FULL step)',
+      metric: 'per step: SQL statements; ms preparing / executing (commit)',
+      value: `${sql.statements.total}; ${fmt(sql.prepare_ms.total, 3)} / ${fmt(sql.exec_ms.total, 3)} (${fmt(sql.exec_ms.commit, 3)})`,
+    });
+    rows.push({
+      benchmark: 'profile (FULL step)',
+      metric: 'busiest area of the CPU profile',
+      value: `${profile.profile.by_area[0]?.frame} ${profile.profile.by_area[0]?.pct}%`,
+    });
+  }
+  const m = doc.machine as Record<string, unknown>;
+  const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
+  return `${head}\n\n${markdownTable(rows)}`;
+}

@@ -1,0 +1,163 @@
+// End-to-end throughput over HTTP: C concurrent sessions, each submitting a run (POST …/runs, 202)
+// and waiting until it is completed before submitting the next. Completion is observed on one
+// global SSE stream (no polling). A run is one scripted text turn (zero delay). Closed loop: every
+// session keeps one run in flight until the window ends, then finishes it; throughput is all
+// completed runs over first submit → last completion (so with 1000 sessions, whose runs advance
+// in lockstep, the drain is part of the figure rather than cut off by the window).
+import { join } from 'node:path';
+import { type BenchDaemon, removeDir, startBenchDaemon, tempDir, writeScriptedRoutes } from './lib/daemon.ts';
+import { api, mustApi, openSse, tailCursor } from './lib/http.ts';
+import { round, type Summary, sleep, summarize, wallMs } from './lib/stats.ts';
+
+export interface ThroughputOptions {
+  levels: number[];
+  windowMs: number;
+  maxRunsPerLevel: number;
+  warmupMs: number;
+  sync: 'FULL' | 'NORMAL';
+  nodeArgs?: string[];
+}
+
+export interface ThroughputLevel {
+  concurrency: number;
+  completed: number;
+  window_s: number;
+  runs_per_s: number;
+  submit_to_completed_ms: Summary;
+  submit_errors: number;
+  submit_error_samples?: string[];
+  /** Daemon CPU (user + system) per completed run over the level. */
+  daemon_cpu_ms_per_run: number;
+}
+
+export interface ThroughputResult {
+  sync: string;
+  levels: ThroughputLevel[];
+  daemon_rss_mib: number;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'interrupted', 'cancelled']);
+
+/** Terminal notifications from the global stream, keyed by run id (a 202 may arrive after them). */
+class Completions {
+  private readonly done = new Map<string, { status: string; at: number }>();
+  private readonly waiters = new Map<string, (v: { status: string; at: number }) => void>();
+
+  onFrame(event: string, data: string, at: number): void {
+    if (event !== 'run_updated') return;
+    const run = JSON.parse(data).run as { run_id: string; status: string };
+    if (!TERMINAL.has(run.status)) return;
+    const v = { status: run.status, at };
+    const w = this.waiters.get(run.run_id);
+    if (w) {
+      this.waiters.delete(run.run_id);
+      w(v);
+    } else this.done.set(run.run_id, v);
+  }
+
+  wait(runId: string, timeoutMs: number): Promise<{ status: string; at: number }> {
+    const v = this.done.get(runId);
+    if (v) {
+      this.done.delete(runId);
+      return Promise.resolve(v);
+    }
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters.delete(runId);
+        reject(new Error(`run ${runId} not terminal after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(runId, (x) => {
+        clearTimeout(t);
+        resolve(x);
+      });
+    });
+  }
+}
+
+async function createSessions(d: BenchDaemon, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, () =>
+      mustApi(d.url, 'POST', '/v1/sessions', {}).then((s) => s.session_id as string),
+    );
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
+}
+
+async function level(
+  d: BenchDaemon,
+  completions: Completions,
+  concurrency: number,
+  windowMs: number,
+  maxRuns: number,
+): Promise<ThroughputLevel> {
+  const sessions = await createSessions(d, concurrency);
+  const latencies: number[] = [];
+  let submitted = 0;
+  let errors = 0;
+  const errorSamples: string[] = [];
+  let lastAt = 0;
+  const cpu0 = d.cpuMs();
+  const startWall = wallMs();
+  const endWall = startWall + windowMs;
+  await Promise.all(
+    sessions.map(async (sid) => {
+      while (wallMs() < endWall && submitted < maxRuns) {
+        submitted++;
+        const start = wallMs();
+        const res = await api(d.url, 'POST', `/v1/sessions/${sid}/runs`, { content: 'go' }).catch(
+          (err: Error) => ({ status: 0, body: null, text: err.message }),
+        );
+        if (res.status !== 202) {
+          // Counted and reported, not fatal: the figure says how many submits did not get a 202.
+          errors++;
+          if (errorSamples.length < 3) errorSamples.push(`${res.status}: ${res.text.slice(0, 200)}`);
+          await sleep(5);
+          continue;
+        }
+        const done = await completions.wait(res.body.run_id as string, 120_000);
+        if (done.status !== 'completed') throw new Error(`throughput run ended ${done.status}`);
+        latencies.push(done.at - start);
+        lastAt = Math.max(lastAt, done.at);
+      }
+    }),
+  );
+  const elapsedS = (lastAt - startWall) / 1000;
+  return {
+    concurrency,
+    completed: latencies.length,
+    window_s: round(elapsedS, 3),
+    runs_per_s: round(latencies.length / elapsedS, 1),
+    submit_to_completed_ms: summarize(latencies),
+    submit_errors: errors,
+    ...(errorSamples.length ? { submit_error_samples: errorSamples } : {}),
+    daemon_cpu_ms_per_run: round((d.cpuMs() - cpu0) / Math.max(1, submitted - errors), 2),
+  };
+}
+
+export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
+  const dir = tempDir('kheish-bench-tput-');
+  const daemon = await startBenchDaemon({
+    stateRoot: join(dir, 'state'),
+    routesFile: writeScriptedRoutes(dir, { default: { turns: [{ text: 'ok' }] } }),
+    env: { KHEISH_SQLITE_SYNCHRONOUS: opts.sync },
+    nodeArgs: opts.nodeArgs,
+  });
+  const completions = new Completions();
+  const stream = openSse(`${daemon.url}/v1/events/stream?cursor=${await tailCursor(daemon.url)}`, (f) =>
+    completions.onFrame(f.event, f.data, f.recvMs),
+  );
+  try {
+    if ((await stream.status) !== 200) throw new Error('global event stream refused');
+    if (opts.warmupMs > 0) await level(daemon, completions, 10, opts.warmupMs, opts.maxRunsPerLevel);
+    const levels: ThroughputLevel[] = [];
+    for (const c of opts.levels)
+      levels.push(await level(daemon, completions, c, opts.windowMs, opts.maxRunsPerLevel));
+    return { sync: opts.sync, levels, daemon_rss_mib: round(daemon.rssKiB() / 1024, 1) };
+  } finally {
+    stream.close();
+    await daemon.stop();
+    removeDir(dir);
+  }
+}
