@@ -7,6 +7,7 @@ import type { ServeConfig } from './config/serve-options.ts';
 import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
 import { ActionSigner } from './engine/external-actions.ts';
+import { startQuestionExpiry } from './engine/question-expiry.ts';
 import { ApprovalsService } from './features/approvals/service.ts';
 import { QuestionsService } from './features/questions/service.ts';
 import { RunsService } from './features/runs/service.ts';
@@ -152,7 +153,7 @@ export async function startDaemon(
     events.append(tx, [{ name: 'trace', data: { trace: { kind: 'daemon_started', pid: process.pid } } }]),
   );
   const recovered = await engine.recover();
-  engine.startQuestionExpiry();
+  const stopQuestionExpiry = startQuestionExpiry(engine);
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
   const address = await app.listen({ host: config.host, port: config.port });
@@ -176,6 +177,7 @@ export async function startDaemon(
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
       log.info({ reason }, 'draining: refusing new work, checkpointing in-flight runs');
+      stopQuestionExpiry();
       const stopped = await engine.drain();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();

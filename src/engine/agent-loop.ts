@@ -18,6 +18,7 @@ import { modelStep } from './model-step.ts';
 import { whileRunning } from './run-guard.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
+import { addRunUsage, sessionTotals, usageOf } from './usage.ts';
 
 export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
   const request = JSON.parse(startRun.request) as StoredRunRequest;
@@ -103,7 +104,7 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
           },
         },
       ]);
-      await engine.addRunUsage(tx, current.run_id, {
+      await addRunUsage(tx, current.run_id, {
         model_calls: 1,
         input_tokens: response.usage.input_tokens,
         output_tokens: response.usage.output_tokens,
@@ -134,14 +135,14 @@ async function checkBudgets(
   const runBudget: Budget = { ...request.budget };
   if (maxTurns > 0 && (runBudget.max_turns === undefined || runBudget.max_turns > maxTurns))
     runBudget.max_turns = maxTurns;
-  const usage = engine.usageOf(run);
+  const usage = usageOf(run);
   const elapsed = Date.now() - (run.started_at_ms ?? Date.now());
   const runBreach = firstBreach('run', runBudget, { ...usage, model_calls: turns }, elapsed);
   if (runBreach) return runBreach.message;
   const session = await getSession(engine.store.db, run.session_id);
   const sessionBudget = session?.budget ? (JSON.parse(session.budget) as Budget) : null;
   if (!sessionBudget) return null;
-  const totals = await engine.sessionTotals(run.session_id);
+  const totals = await sessionTotals(engine.store.db, run.session_id);
   return firstBreach('session', sessionBudget, totals.usage, totals.elapsedMs)?.message ?? null;
 }
 

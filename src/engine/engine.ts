@@ -6,12 +6,7 @@ import { DaemonError, errors } from '../errors/daemon-error.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
 import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
-import {
-  countPendingApprovals,
-  countPendingQuestions,
-  expiredQuestions,
-  setQuestionStatus,
-} from '../store/repos/approvals.ts';
+import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
 import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
 import {
   allLiveRuns,
@@ -30,7 +25,6 @@ import type { Store, WriteTx } from '../store/store.ts';
 import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { runAgentLoop } from './agent-loop.ts';
-import { addUsage, emptyUsage, type RunUsage } from './budgets.ts';
 import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
 import { RunStopped } from './run-guard.ts';
@@ -297,35 +291,6 @@ export class Engine {
     await this.transition(tx, runId, 'failed', { error: message });
   }
 
-  // ---------------------------------------------------------------- usage accounting
-
-  usageOf(run: RunRow): RunUsage {
-    return run.usage ? (JSON.parse(run.usage) as RunUsage) : emptyUsage();
-  }
-
-  async addRunUsage(tx: WriteTx, runId: string, delta: Partial<RunUsage>): Promise<void> {
-    const run = await getRun(tx.db, runId);
-    if (!run) return;
-    const usage = addUsage(this.usageOf(run), delta);
-    await tx.db
-      .updateTable('runs')
-      .set({ usage: JSON.stringify(usage) })
-      .where('run_id', '=', runId)
-      .execute();
-  }
-
-  /** Usage summed over every run of a session, and the wall time those runs have spent. */
-  async sessionTotals(sessionId: string): Promise<{ usage: RunUsage; elapsedMs: number }> {
-    let usage = emptyUsage();
-    let elapsedMs = 0;
-    const now = Date.now();
-    for (const r of await usageRowsOfSession(this.store.db, sessionId)) {
-      if (r.usage) usage = addUsage(usage, JSON.parse(r.usage) as RunUsage);
-      if (r.started_at_ms !== null) elapsedMs += (r.finished_at_ms ?? now) - r.started_at_ms;
-    }
-    return { usage, elapsedMs };
-  }
-
   recordOutput(tx: WriteTx, run: RunRow, text: string): Promise<void> {
     return recordOutput(this, tx, run, text);
   }
@@ -481,34 +446,8 @@ export class Engine {
     return stats;
   }
 
-  // ---------------------------------------------------------------- question expiry
-
-  private expiryTimer: NodeJS.Timeout | null = null;
-
-  /** Expired questions cancel their waiting run (api-core §4.5); checked every `everyMs`. */
-  startQuestionExpiry(everyMs = 1000): void {
-    this.expiryTimer = setInterval(() => void this.expireQuestions().catch(() => undefined), everyMs);
-    this.expiryTimer.unref();
-  }
-
-  async expireQuestions(): Promise<number> {
-    const due = await expiredQuestions(this.store.db, Date.now());
-    for (const q of due) {
-      await this.store.write(async (tx) => {
-        const run = await getRun(tx.db, q.run_id);
-        await setQuestionStatus(tx.db, q.request_id, 'expired', null, tx.now);
-        if (run?.status === 'waiting_for_user_question')
-          await this.transition(tx, q.run_id, 'cancelled', {
-            error: `question ${q.request_id} expired before it was answered`,
-          });
-      });
-    }
-    return due.length;
-  }
-
   /** Stops all executors without changing run status: they resume from their last turn boundary on restart. */
   async drain(): Promise<number> {
-    if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.draining = true;
     const pending = [...this.executors.values()];
     for (const e of pending) e.controller.abort(new RunStopped('draining'));

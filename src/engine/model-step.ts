@@ -8,6 +8,7 @@ import { addUsage, emptyUsage } from './budgets.ts';
 import type { Engine } from './engine.ts';
 import type { RunPosition } from './journal-view.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
+import { addRunUsage } from './usage.ts';
 
 export type StepOutcome =
   | { kind: 'response'; response: ModelResponse; route_id: string; model: string }
@@ -125,7 +126,7 @@ export async function modelStep(
       ]);
       traces.push({ kind: 'route_fallback', from_route_id: current.route_id, route_id: next, model });
     }
-    await engine.addRunUsage(tx, run.run_id, addUsage(emptyUsage(), { model_calls: 1 }));
+    await addRunUsage(tx, run.run_id, addUsage(emptyUsage(), { model_calls: 1 }));
     await engine.events.append(
       tx,
       traces.map((trace) => ({

@@ -1,0 +1,26 @@
+// Expired structured questions cancel their waiting run (api-core §4.5).
+import { expiredQuestions, setQuestionStatus } from '../store/repos/approvals.ts';
+import { getRun } from '../store/repos/runs.ts';
+import type { Engine } from './engine.ts';
+
+export async function expireQuestions(engine: Engine): Promise<number> {
+  const due = await expiredQuestions(engine.store.db, Date.now());
+  for (const q of due) {
+    await engine.store.write(async (tx) => {
+      const run = await getRun(tx.db, q.run_id);
+      await setQuestionStatus(tx.db, q.request_id, 'expired', null, tx.now);
+      if (run?.status === 'waiting_for_user_question')
+        await engine.transition(tx, q.run_id, 'cancelled', {
+          error: `question ${q.request_id} expired before it was answered`,
+        });
+    });
+  }
+  return due.length;
+}
+
+/** Checks every `everyMs`; returns the function that stops the checks. */
+export function startQuestionExpiry(engine: Engine, everyMs = 1000): () => void {
+  const timer = setInterval(() => void expireQuestions(engine).catch(() => undefined), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
