@@ -54,24 +54,10 @@ export function assertProblem(
 export const TERMINAL = ['completed', 'failed', 'interrupted', 'cancelled'];
 export const ACTIVE = ['running', 'waiting_for_approval', 'waiting_for_user_question'];
 
-/** §3.8 legal transitions (self-transition is a no-op; running->queued only on restart recovery). */
-export const LEGAL: Record<string, string[]> = {
-  queued: ['running', 'failed', 'cancelled'],
-  running: [
-    'waiting_for_approval',
-    'waiting_for_user_question',
-    'completed',
-    'failed',
-    'interrupted',
-    'cancelled',
-  ],
-  waiting_for_approval: ['running', 'failed', 'interrupted', 'cancelled'],
-  waiting_for_user_question: ['running', 'completed', 'failed', 'interrupted', 'cancelled'],
-  completed: [],
-  failed: [],
-  interrupted: [],
-  cancelled: [],
-};
+import { LEGAL as ORACLE } from '../helpers/run-states-oracle.ts';
+
+/** The §3.8 oracle, indexable by any status string the API returns. */
+export const LEGAL: Record<string, string[]> = ORACLE;
 
 /** Status reached by each run-event type (events that do not move the status map to null). */
 const STATUS_OF_EVENT: Record<string, string | null> = {

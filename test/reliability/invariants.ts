@@ -20,24 +20,9 @@ export type Status =
   | 'interrupted'
   | 'cancelled';
 
-/** api-core §3.8, written out again here so the harness is an independent oracle. */
-export const LEGAL: Record<Status, readonly Status[]> = {
-  queued: ['running', 'failed', 'cancelled'],
-  running: [
-    'waiting_for_approval',
-    'waiting_for_user_question',
-    'completed',
-    'failed',
-    'interrupted',
-    'cancelled',
-  ],
-  waiting_for_approval: ['running', 'failed', 'interrupted', 'cancelled'],
-  waiting_for_user_question: ['running', 'completed', 'failed', 'interrupted', 'cancelled'],
-  completed: [],
-  failed: [],
-  interrupted: [],
-  cancelled: [],
-};
+import { LEGAL } from '../helpers/run-states-oracle.ts';
+
+export { LEGAL };
 export const TERMINAL: readonly Status[] = ['completed', 'failed', 'interrupted', 'cancelled'];
 
 /** Run-event types that mean a status was reached; other types (output, …) carry no status. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isLegalTransition, type RunStatus } from '../../src/engine/run-states.ts';
+import { LEGAL } from '../helpers/run-states-oracle.ts';
 
 const ALL: RunStatus[] = [
   'queued',
@@ -12,24 +13,6 @@ const ALL: RunStatus[] = [
   'interrupted',
   'cancelled',
 ];
-
-const LEGAL: Record<RunStatus, RunStatus[]> = {
-  queued: ['running', 'failed', 'cancelled'],
-  running: [
-    'waiting_for_approval',
-    'waiting_for_user_question',
-    'completed',
-    'failed',
-    'interrupted',
-    'cancelled',
-  ],
-  waiting_for_approval: ['running', 'failed', 'interrupted', 'cancelled'],
-  waiting_for_user_question: ['running', 'completed', 'failed', 'interrupted', 'cancelled'],
-  completed: [],
-  failed: [],
-  interrupted: [],
-  cancelled: [],
-};
 
 test('the transition table is exactly the spec table (api-core §3.8), self-moves are no-ops', () => {
   for (const from of ALL)
