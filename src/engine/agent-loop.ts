@@ -64,7 +64,7 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
       {
         messages: conversation(sessionEntries),
         input_text: text,
-        tools: pos.repairDue ? [] : toolSurface(engine),
+        tools: pos.repairDue ? [] : await toolSurface(engine, run),
         generation,
         purpose: pos.repairDue ? 'repair' : 'turn',
         onTextDelta: (delta) =>
@@ -177,11 +177,13 @@ async function generationFor(
   return out;
 }
 
-/** What the model may call: the registry's tools plus the daemon's own control tools. */
-function toolSurface(engine: Engine) {
+/** What the model may call: the registry's tools allowed for this run, plus the question tool. */
+async function toolSurface(engine: Engine, run: RunRow) {
+  const allowed = await engine.toolSurfaceFor(run);
   return [
     ...engine.tools
       .list()
+      .filter((t) => !allowed || allowed.has(t.name))
       .map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })),
     questionToolDefinition,
   ];

@@ -57,6 +57,9 @@ export interface SubmitOptions {
   requireIdle?: boolean;
 }
 
+/** Runs inside the transaction that makes a run terminal (parents, schedules learn it atomically). */
+export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
+
 interface Executor {
   controller: AbortController;
   done: Promise<void>;
@@ -71,6 +74,12 @@ export class Engine {
   private readonly executors = new Map<string, Executor>();
   private readonly settleWaiters = new Map<string, Set<() => void>>();
   private draining = false;
+  private readonly terminalHooks: RunTerminalHook[] = [];
+  /**
+   * Which registered tools a run may see and call (agent profiles, tool surfaces); null = all.
+   * Set by the feature that owns agents; the engine only asks.
+   */
+  toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 
@@ -88,6 +97,11 @@ export class Engine {
 
   get activeExecutors(): number {
     return this.executors.size;
+  }
+
+  /** Registers a hook run in the same transaction that makes any run terminal. */
+  onRunTerminal(hook: RunTerminalHook): void {
+    this.terminalHooks.push(hook);
   }
 
   /** Records a status change: run event + run_updated + session_state_changed, in `tx`. */
@@ -118,6 +132,7 @@ export class Engine {
         },
       },
     ]);
+    if (isTerminal(run.status)) for (const hook of this.terminalHooks) await hook(tx, run);
     if (isTerminal(run.status) || run.status.startsWith('waiting_')) {
       tx.afterCommit(() => this.notifySettled(run.run_id));
     }

@@ -17,7 +17,7 @@ import { getSession } from '../store/repos/sessions.ts';
 import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
-import type { ToolResult } from '../tools/registry.ts';
+import type { ToolContext, ToolResult } from '../tools/registry.ts';
 import type { Engine } from './engine.ts';
 import { appendExternalAction } from './external-actions.ts';
 import { whileRunning } from './run-guard.ts';
@@ -56,6 +56,7 @@ export async function runToolCalls(
   }
   const session = await getSession(engine.store.db, run.session_id);
   const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
+  const surface = await engine.toolSurfaceFor(run);
 
   const plans: Plan[] = calls.map((call) => {
     const unknown = outcomeVerdict(call, starts.get(call.id) ?? 0, allApprovals);
@@ -105,6 +106,12 @@ export async function runToolCalls(
       return { kind: 'question', call, input: parsed.data };
     }
     const tool = engine.tools.get(call.name);
+    if (tool && surface && !surface.has(call.name))
+      return {
+        kind: 'result',
+        call,
+        result: { content: `tool \`${call.name}\` is not in this agent's tool surface`, is_error: true },
+      };
     const decision = evaluate(call.name, engine.permissionMode, rules);
     if (decision.decision === 'deny')
       return {
@@ -138,18 +145,20 @@ export async function runToolCalls(
     run,
     ready.map((p) => ({ call: p.call, result: p.result })),
   );
-  const ctx = {
+  const ctx = (call: ToolCall): ToolContext => ({
     run_id: run.run_id,
     session_id: run.session_id,
+    agent_id: run.agent_id,
+    tool_call_id: call.id,
     workspace_root: engine.opts.workspaceRoot,
     signal,
-  };
+  });
   const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
   const parallel = runs.filter((p) => !p.sideEffects);
   const results = await Promise.all(
     parallel.map(async (p) => ({
       call: p.call,
-      result: await engine.tools.execute({ ...p.call, arguments: p.args }, ctx),
+      result: await engine.tools.execute({ ...p.call, arguments: p.args }, ctx(p.call)),
     })),
   );
   await writeResults(engine, run, results);
@@ -178,7 +187,7 @@ export async function runToolCalls(
         tx.now,
       );
     });
-    const result = await engine.tools.execute({ ...p.call, arguments: p.args }, ctx);
+    const result = await engine.tools.execute({ ...p.call, arguments: p.args }, ctx(p.call));
     await writeResults(engine, run, [{ call: p.call, result }], async (tx) =>
       appendExternalAction(
         tx.db,

@@ -10,6 +10,10 @@ export interface ToolResult {
 export interface ToolContext {
   run_id: string;
   session_id: string;
+  /** The agent the calling session belongs to (control tools act on its behalf). */
+  agent_id: string;
+  /** The model's id for this call (stable across a restart of the run). */
+  tool_call_id: string;
   workspace_root: string | null;
   signal: AbortSignal;
 }

@@ -16,7 +16,14 @@ registerBuiltinFileTools(registry);
 registerShellTool(registry, {});
 registerWebTools(registry, {});
 const workspace = tempDir('kheish-tools-');
-const ctx = { run_id: 'r', session_id: 's', workspace_root: workspace, signal: new AbortController().signal };
+const ctx = {
+  run_id: 'r',
+  session_id: 's',
+  agent_id: 'a',
+  tool_call_id: 'c',
+  workspace_root: workspace,
+  signal: new AbortController().signal,
+};
 const call = (name: string, args: Record<string, unknown>) =>
   registry.execute({ id: 'c', name, arguments: args }, ctx);
 

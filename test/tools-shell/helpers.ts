@@ -20,7 +20,14 @@ export function tempWorkspace(): TempWorkspace {
 }
 
 export function toolCtx(root: string | null, signal = new AbortController().signal): ToolContext {
-  return { run_id: 'run-test', session_id: 'ses-test', workspace_root: root, signal };
+  return {
+    run_id: 'run-test',
+    session_id: 'ses-test',
+    agent_id: 'agent-test',
+    tool_call_id: 'call-test',
+    workspace_root: root,
+    signal,
+  };
 }
 
 /** A unique `sleep` duration: it identifies our processes in /proc and sleeps for minutes. */

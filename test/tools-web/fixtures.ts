@@ -63,5 +63,12 @@ export function redirect(location: string, status = 302): Route {
 }
 
 export function ctx(signal = new AbortController().signal): ToolContext {
-  return { run_id: 'run-test', session_id: 'ses-test', workspace_root: null, signal };
+  return {
+    run_id: 'run-test',
+    session_id: 'ses-test',
+    agent_id: 'agent-test',
+    tool_call_id: 'call-test',
+    workspace_root: null,
+    signal,
+  };
 }

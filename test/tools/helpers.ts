@@ -42,6 +42,8 @@ export async function sandbox(
     registry.execute({ id: 'call-1', name, arguments: args } as never, {
       run_id: 'run-1',
       session_id: 'session-1',
+      agent_id: 'agent-1',
+      tool_call_id: 'call-1',
       workspace_root: opts.root === undefined ? ws : opts.root,
       signal: opts.signal ?? new AbortController().signal,
     });

@@ -33,7 +33,14 @@ test('a limits getter applies live changes to the next call', async () => {
   registerBuiltinFileTools(registry, () => current);
   const s = await sandbox();
   try {
-    const ctx = { run_id: 'r', session_id: 's', workspace_root: s.ws, signal: new AbortController().signal };
+    const ctx = {
+      run_id: 'r',
+      session_id: 's',
+      agent_id: 'a',
+      tool_call_id: 'c',
+      workspace_root: s.ws,
+      signal: new AbortController().signal,
+    };
     const call = {
       id: 'c',
       name: 'write_file',
