@@ -80,6 +80,8 @@ export class Engine {
    * Set by the feature that owns agents; the engine only asks.
    */
   toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
+  /** The permission mode a session's tool calls are judged under (a sidechain pins its own). */
+  permissionModeFor: (sessionId: string) => Promise<PermissionMode> = async () => this.permissionMode;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 
@@ -164,8 +166,22 @@ export class Engine {
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
+    return this.store.write((tx) => this.submitInTx(tx, sessionId, submitted, opts));
+  }
+
+  /**
+   * Creates a queued run inside the caller's transaction (a schedule claim, a mailbox dispatch, a
+   * spawn commit together with their run); the executor starts after the commit.
+   */
+  async submitInTx(
+    tx: WriteTx,
+    sessionId: string,
+    submitted: StoredRunRequest,
+    opts: SubmitOptions = {},
+  ): Promise<{ run: RunRow; reused: boolean }> {
+    if (this.draining) throw errors.draining();
     let request = submitted;
-    const result = await this.store.write(async (tx) => {
+    const result = await (async () => {
       const session = await getSession(tx.db, sessionId);
       if (!session) throw errors.sessionNotFound(sessionId);
       if (opts.idempotency) {
@@ -231,8 +247,8 @@ export class Engine {
       });
       await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
       return { run: row, reused: false };
-    });
-    if (!result.reused) void this.kick(sessionId);
+    })();
+    if (!result.reused) tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
     return result;
   }
 

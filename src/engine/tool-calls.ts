@@ -57,6 +57,7 @@ export async function runToolCalls(
   const session = await getSession(engine.store.db, run.session_id);
   const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
   const surface = await engine.toolSurfaceFor(run);
+  const mode = await engine.permissionModeFor(run.session_id);
 
   const plans: Plan[] = calls.map((call) => {
     const unknown = outcomeVerdict(call, starts.get(call.id) ?? 0, allApprovals);
@@ -112,7 +113,7 @@ export async function runToolCalls(
         call,
         result: { content: `tool \`${call.name}\` is not in this agent's tool surface`, is_error: true },
       };
-    const decision = evaluate(call.name, engine.permissionMode, rules);
+    const decision = evaluate(call.name, mode, rules);
     if (decision.decision === 'deny')
       return {
         kind: 'result',
