@@ -83,19 +83,27 @@ function seed(stateRoot: string, opts: ScaleOptions): { runs: number; journal: n
     const fill = db.transaction((from: number, to: number) => {
       for (let s = from; s < to; s++) {
         const sid = `seed-${s}`;
-        insSession.run({ ...tSession, session_id: sid, created_at_ms: now + s, updated_at_ms: now + s });
+        // Every agent has exactly one session (sessions.agent_id is unique).
+        const agentId = `agent-seed-${s}`;
+        insSession.run({
+          ...tSession,
+          session_id: sid,
+          agent_id: agentId,
+          created_at_ms: now + s,
+          updated_at_ms: now + s,
+        });
         let jseq = 0;
         for (let r = 0; r < opts.runsPerSession; r++) {
           const rid = `run-seed-${s}-${r}`;
           const base = { session_id: sid, run_id: rid };
-          insRun.run({ ...tRun, ...base, queue_seq: ++seq, idempotency_key_hash: null });
+          insRun.run({ ...tRun, ...base, agent_id: agentId, queue_seq: ++seq, idempotency_key_hash: null });
           const rows = [
             input!,
             ...Array.from({ length: opts.stepsPerRun }, () => [call, result]).flat(),
             answer,
           ];
           for (const row of rows) insJournal.run({ ...row, ...base, seq: ++jseq });
-          for (const ev of tEvents) insEvent.run({ ...ev, ...base });
+          for (const ev of tEvents) insEvent.run({ ...ev, ...base, agent_id: agentId });
           insOutput.run({ ...tOutput, ...base });
           runs++;
           journal += rows.length;

@@ -8,12 +8,19 @@ import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
 import { ActionSigner } from './engine/external-actions.ts';
 import { startQuestionExpiry } from './engine/question-expiry.ts';
+import { Scheduler } from './engine/scheduler.ts';
+import { AgentToolControl } from './features/agents/control.ts';
+import { AgentsService } from './features/agents/service.ts';
 import { ApprovalsService } from './features/approvals/service.ts';
+import { MailboxesService } from './features/mailboxes/service.ts';
 import { QuestionsService } from './features/questions/service.ts';
 import { RunsService } from './features/runs/service.ts';
 import { RuntimeService } from './features/runtime/service.ts';
+import { SchedulesService } from './features/schedules/service.ts';
 import { SecretsService } from './features/secrets/service.ts';
+import { SessionPermissionsService } from './features/sessions/permissions.ts';
 import { SessionsService } from './features/sessions/service.ts';
+import { TasksService } from './features/tasks/service.ts';
 import { AuthGuard, CorsPolicy } from './http/auth.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
@@ -24,7 +31,12 @@ import { EventLog } from './store/event-log.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
+import { registerAgentTools } from './tools/control/agents.ts';
+import { registerMailboxTools } from './tools/control/mailbox.ts';
+import { scheduleTools } from './tools/control/schedules.ts';
+import { registerTaskTools } from './tools/control/tasks.ts';
 import { ToolRegistry } from './tools/registry.ts';
+import { LiveToolLimits } from './tools/runtime-limits.ts';
 import { registerShellTool } from './tools/shell/index.ts';
 import { registerWebTools } from './tools/web/index.ts';
 
@@ -110,9 +122,27 @@ export async function startDaemon(
     recordCassetteDir: config.recordCassetteDir,
     credentials: { env: process.env, secretLookup: slots.lookup },
   });
-  registerBuiltinFileTools(tools);
-  registerShellTool(tools, { hiddenPaths: [config.stateRoot] });
-  registerWebTools(tools, { search: { endpoint: config.webSearchEndpoint ?? undefined } });
+  // One live ToolRuntimeLimits object: the tools read it at each call, the engine per batch.
+  const toolLimits = new LiveToolLimits();
+  registerBuiltinFileTools(tools, toolLimits.get);
+  const tasks = new TasksService({
+    store,
+    events,
+    stateRoot: config.stateRoot,
+    outputMaxBytes: config.shellTaskOutputMaxBytes,
+    maxRuntimeMs: config.shellTaskMaxRuntimeMs,
+    log,
+  });
+  registerShellTool(tools, {
+    hiddenPaths: [config.stateRoot],
+    limits: toolLimits.get,
+    backgroundTasks: tasks,
+  });
+  registerTaskTools(tools, tasks);
+  registerWebTools(tools, {
+    fetch: { limits: toolLimits.get },
+    search: { endpoint: config.webSearchEndpoint ?? undefined, limits: toolLimits.get },
+  });
   const signer = ActionSigner.load(config.stateRoot);
   const engine = new Engine({
     signer,
@@ -122,8 +152,21 @@ export async function startDaemon(
     tools,
     workspaceRoot: config.workspaceRoot,
     maxTurns: config.maxTurns,
+    toolLimits,
     log,
   });
+  const mailboxes = new MailboxesService(engine);
+  registerMailboxTools(tools, mailboxes);
+  // Before run recovery: child tool surfaces, pinned modes and child outcomes are engine hooks.
+  const agents = new AgentsService(engine, config.subagentPolicy);
+  agents.install();
+  // A child's request_parent_clarification asks its parent.
+  mailboxes.parentOf = async (db, id) => (await agents.resolve(db, id))?.child?.parent_agent_id ?? null;
+  registerAgentTools(tools, new AgentToolControl(agents, () => toolLimits.get().max_timeout_ms - 1000));
+  // Constructed before run recovery: it settles scheduled runs that recovery ends.
+  const scheduler = new Scheduler(engine, { policy: config.schedulerPolicy, log });
+  const schedules = new SchedulesService(engine, scheduler);
+  for (const tool of scheduleTools(schedules)) tools.register(tool);
   const auth = new AuthGuard(config, join(config.stateRoot, 'control-plane-auth', 'audit.jsonl'));
   const runtime = new RuntimeService(engine, {
     stateRoot: config.stateRoot,
@@ -131,19 +174,26 @@ export async function startDaemon(
     lockOwner: lock.owner,
     startedAtMs: Date.now(),
     authEnabled: auth.enabled,
+    scheduler,
   });
   await runtime.settings.load();
+  runtime.agents = agents;
   const secrets = new SecretsService(secretStore);
   secrets.onChange(() => slots.reload());
   const app = await buildServer(
     {
       engine,
       sessions: new SessionsService(engine),
+      sessionPermissions: new SessionPermissionsService(engine),
       runs: new RunsService(engine),
       runtime,
       secrets,
       approvals: new ApprovalsService(engine),
+      tasks,
       questions: new QuestionsService(engine),
+      mailboxes,
+      schedules,
+      agents,
     },
     { logger: log, auth, cors: new CorsPolicy(config.corsAllowOrigins) },
   );
@@ -152,8 +202,14 @@ export async function startDaemon(
   await store.write((tx) =>
     events.append(tx, [{ name: 'trace', data: { trace: { kind: 'daemon_started', pid: process.pid } } }]),
   );
+  // Shell tasks of a dead process never resume: settled failed (daemon_restarted) before anything runs.
+  await tasks.recover();
   const recovered = await engine.recover();
   const stopQuestionExpiry = startQuestionExpiry(engine);
+  // After run recovery: settles deliveries a crash left, then delivers and sweeps TTLs.
+  await mailboxes.start();
+  // After run recovery: the first pass handles occurrences missed while the daemon was down.
+  scheduler.start();
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
   const address = await app.listen({ host: config.host, port: config.port });
@@ -178,7 +234,10 @@ export async function startDaemon(
     stopping ??= (async () => {
       log.info({ reason }, 'draining: refusing new work, checkpointing in-flight runs');
       stopQuestionExpiry();
+      mailboxes.stop();
+      scheduler.stop();
       const stopped = await engine.drain();
+      await tasks.shutdown();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();
       await store.close();

@@ -1,5 +1,6 @@
 // `doctor routes`: explains each route's state. With --routes-file it lints the file offline
 // (no daemon needed); without, it asks the running daemon (GET /v1/runtime/routes).
+
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadRoutesFile, RoutesFileError } from '../config/routes-file.ts';
 import { RouteInventory } from '../models/route-inventory.ts';
@@ -12,6 +13,7 @@ import {
 import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, str, table } from './format.ts';
+import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
 
 interface RouteCheck {
@@ -103,6 +105,7 @@ export function registerDoctor(program: Command, rt: CliRuntime): void {
 
 export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
+  registerToolLimitCommands(runtime, rt);
   /** acceptEdits → accept-edits: the CLI spelling of a wire mode (ops-runtime §6.1). */
   const kebab = (mode: string): string => mode.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   /** Accepts the CLI (kebab-case) or the wire (camelCase) spelling. */

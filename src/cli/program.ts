@@ -2,16 +2,20 @@
 // function per command group, and the error → exit code translation (§2.2).
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_BASE_URL } from '../sdk/client.ts';
+import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerDoctor, registerRuntime } from './doctor.ts';
 import { errorLines, exitCodeFor } from './errors.ts';
 import { registerEvents } from './events.ts';
+import { registerMailboxes } from './mailboxes.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
 import { type CliIo, CliRuntime, processIo } from './runtime.ts';
+import { registerSchedules } from './schedules.ts';
 import { registerSecrets } from './secrets.ts';
 import { registerSessions } from './sessions.ts';
 import { registerStatus } from './status.ts';
+import { registerTasks } from './tasks.ts';
 
 export interface CliOptions {
   io?: CliIo;
@@ -60,9 +64,13 @@ export function createCli(opts: CliOptions = {}): Cli {
   registerStatus(program, rt);
   registerSessions(program, rt);
   registerRuns(program, rt);
+  registerSchedules(program, rt);
   registerApprovals(program, rt);
   registerQuestions(program, rt);
+  registerTasks(program, rt);
   registerEvents(program, rt);
+  registerAgents(program, rt);
+  registerMailboxes(program, rt);
   registerSecrets(program, rt);
   registerRuntime(program, rt);
   registerDoctor(program, rt);

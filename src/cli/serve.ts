@@ -1,15 +1,17 @@
 // `kheish-daemon serve` (alias `start`): runs the daemon in the foreground until SIGTERM/SIGINT.
 import type { Command } from 'commander';
 import { RoutesFileError } from '../config/routes-file.ts';
+import { schedulerPolicyOptions } from '../config/scheduler-policy.ts';
 import { ConfigError, type RawServeFlags, resolveServeConfig } from '../config/serve-options.ts';
+import { subagentPolicyOptions } from '../config/subagent-policy.ts';
 import { makeLogger, StartupError, startDaemon } from '../daemon.ts';
 import { StateRootLockedError } from '../store/sqlite/open.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  const serve = program.command('serve');
+  serve
     .alias('start')
     .description(
       'run the daemon in the foreground (SQLite state root; built-in demo route when no routes file)',
@@ -37,6 +39,14 @@ export function registerServe(program: Command): void {
       'web_search backend returning JSON results [env KHEISH_WEB_SEARCH_ENDPOINT]',
     )
     .option('--record-cassette <dir>', 'record every model call as a replayable scripted script in DIR')
+    .option(
+      '--shell-task-output-max-bytes <n>',
+      'retained output per background shell task before rotation [env KHEISH_SHELL_TASK_OUTPUT_MAX_BYTES] (default 8 MiB)',
+    )
+    .option(
+      '--shell-task-max-runtime-ms <ms>',
+      'watchdog of background shell tasks [env KHEISH_SHELL_TASK_MAX_RUNTIME_MS] (default 2 h)',
+    )
     .action(async (flags: RawServeFlags) => {
       let log: ReturnType<typeof makeLogger> | undefined;
       try {
@@ -72,4 +82,7 @@ export function registerServe(program: Command): void {
         process.exit(2);
       }
     });
+  // Spawn quotas (ops-runtime §2.4), listed after the core flags in --help.
+  for (const [flag, help] of subagentPolicyOptions()) serve.option(flag, help);
+  for (const [flag, help] of schedulerPolicyOptions()) serve.option(flag, help);
 }

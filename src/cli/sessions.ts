@@ -1,8 +1,10 @@
 // `sessions` (alias `session`): create, list, get, end, interrupt, events, stream.
+
 import type { Command } from 'commander';
 import type { CreateSessionRequest } from '../sdk/types.ts';
 import { followFrames } from './events.ts';
 import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
+import { registerSessionPermissionCommands } from './permissions.ts';
 import { renderSession, renderSessionEvents, renderSessionList } from './render.ts';
 import type { CliRuntime } from './runtime.ts';
 
@@ -94,4 +96,5 @@ export function registerSessions(program: Command, rt: CliRuntime): void {
         flags.cursor,
       );
     });
+  registerSessionPermissionCommands(sessions, rt);
 }

@@ -1,5 +1,7 @@
 // `serve` flags with their environment fallbacks, validated into one ServeConfig.
 import { resolve } from 'node:path';
+import { resolveSchedulerPolicy, type SchedulerRetryPolicy } from './scheduler-policy.ts';
+import { type ResolvedSubagentPolicy, resolveSubagentPolicy } from './subagent-policy.ts';
 
 export type LogFormat = 'auto' | 'pretty' | 'json';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -24,6 +26,14 @@ export interface ServeConfig {
   sqliteSync: 'FULL' | 'NORMAL';
   recordCassetteDir: string | null;
   webSearchEndpoint: string | null;
+  /** Retained output per background shell task before rotation (bytes). */
+  shellTaskOutputMaxBytes: number;
+  /** Watchdog of background shell tasks (ms); a call's timeout_ms may only lower it. */
+  shellTaskMaxRuntimeMs: number;
+  /** Spawn quotas (--max-child-depth and friends, or --subagent-policy-file). */
+  subagentPolicy: ResolvedSubagentPolicy;
+  /** Scheduler dispatch retries (--scheduler-retry-*). */
+  schedulerPolicy: SchedulerRetryPolicy;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -46,6 +56,8 @@ export interface RawServeFlags {
   databaseUrl?: string;
   recordCassette?: string;
   webSearchEndpoint?: string;
+  shellTaskOutputMaxBytes?: string;
+  shellTaskMaxRuntimeMs?: string;
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +85,14 @@ function token(inline: string | undefined, file: string | undefined, name: strin
   if (inline) return { kind: 'inline', value: inline.trim() };
   if (file) return { kind: 'file', path: resolve(file) };
   return null;
+}
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+  return n;
 }
 
 export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -132,6 +152,20 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     sqliteSync: env.KHEISH_SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
     recordCassetteDir: flags.recordCassette ? resolve(flags.recordCassette) : null,
     webSearchEndpoint: pick(flags.webSearchEndpoint, env.KHEISH_WEB_SEARCH_ENDPOINT) ?? null,
+    shellTaskOutputMaxBytes: wholeNumber(
+      '--shell-task-output-max-bytes',
+      pick(flags.shellTaskOutputMaxBytes, env.KHEISH_SHELL_TASK_OUTPUT_MAX_BYTES),
+      8 * 1024 * 1024,
+      1024,
+    ),
+    shellTaskMaxRuntimeMs: wholeNumber(
+      '--shell-task-max-runtime-ms',
+      pick(flags.shellTaskMaxRuntimeMs, env.KHEISH_SHELL_TASK_MAX_RUNTIME_MS),
+      2 * 60 * 60 * 1000,
+      1,
+    ),
+    subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
+    schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
   };
 }
 

@@ -24,6 +24,7 @@ import { getSession } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
+import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
@@ -43,6 +44,8 @@ export interface EngineOptions {
   maxTurns: number;
   /** Signs the external-action audit records. */
   signer: ActionSigner;
+  /** Live ToolRuntimeLimits shared with the tools (default: the spec's defaults). */
+  toolLimits?: LiveToolLimits;
   log: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -59,6 +62,8 @@ export interface SubmitOptions {
 
 /** Runs inside the transaction that makes a run terminal (parents, schedules learn it atomically). */
 export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
+/** Runs inside the transaction that ends a session (after its live runs were stopped). */
+export type SessionEndHook = (tx: WriteTx, sessionId: string) => Promise<void>;
 
 interface Executor {
   controller: AbortController;
@@ -70,11 +75,13 @@ export class Engine {
   readonly events: EventLog;
   readonly routes: RouteInventory;
   readonly tools: ToolRegistry;
+  readonly toolLimits: LiveToolLimits;
   readonly opts: EngineOptions;
   private readonly executors = new Map<string, Executor>();
   private readonly settleWaiters = new Map<string, Set<() => void>>();
   private draining = false;
   private readonly terminalHooks: RunTerminalHook[] = [];
+  private readonly sessionEndHooks: SessionEndHook[] = [];
   /**
    * Which registered tools a run may see and call (agent profiles, tool surfaces); null = all.
    * Set by the feature that owns agents; the engine only asks.
@@ -91,6 +98,7 @@ export class Engine {
     this.events = opts.events;
     this.routes = opts.routes;
     this.tools = opts.tools;
+    this.toolLimits = opts.toolLimits ?? new LiveToolLimits();
   }
 
   get isDraining(): boolean {
@@ -104,6 +112,11 @@ export class Engine {
   /** Registers a hook run in the same transaction that makes any run terminal. */
   onRunTerminal(hook: RunTerminalHook): void {
     this.terminalHooks.push(hook);
+  }
+
+  /** Registers a hook run in the same transaction that ends a session (e.g. orphaning its sidechains). */
+  onSessionEnd(hook: SessionEndHook): void {
+    this.sessionEndHooks.push(hook);
   }
 
   /** Records a status change: run event + run_updated + session_state_changed, in `tx`. */
@@ -382,6 +395,7 @@ export class Engine {
         .set({ ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason, updated_at_ms: tx.now })
         .where('session_id', '=', sessionId)
         .execute();
+      for (const hook of this.sessionEndHooks) await hook(tx, sessionId);
       const snapshot = await buildSnapshot(tx.db, {
         ...session,
         ended_at_ms: session.ended_at_ms ?? tx.now,

@@ -12,6 +12,7 @@ import {
   questionsOfRun,
 } from '../store/repos/approvals.ts';
 import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
+import { insertPermissionAudits, type PermissionAuditRecord } from '../store/repos/permission-audits.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
 import type { WriteTx } from '../store/store.ts';
@@ -20,7 +21,9 @@ import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolContext, ToolResult } from '../tools/registry.ts';
 import type { Engine } from './engine.ts';
 import { appendExternalAction } from './external-actions.ts';
+import { auditOf } from './permission-audit.ts';
 import { whileRunning } from './run-guard.ts';
+import { BatchLimits, mapWithLimit } from './tool-limits.ts';
 import { approvalRequestView } from './views.ts';
 
 const ulid = monotonicFactory();
@@ -58,10 +61,14 @@ export async function runToolCalls(
   const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
   const surface = await engine.toolSurfaceFor(run);
   const mode = await engine.permissionModeFor(run.session_id);
+  const limits = new BatchLimits(engine.toolLimits.get(), entries);
+  const audits: PermissionAuditRecord[] = [];
 
-  const plans: Plan[] = calls.map((call) => {
+  const plans: Plan[] = calls.map((call, index) => {
     const unknown = outcomeVerdict(call, starts.get(call.id) ?? 0, allApprovals);
     if (unknown) return unknown;
+    const refused = limits.refuse(call, index);
+    if (refused) return { kind: 'result', call, result: refused };
     const approval = approvals.get(call.id);
     if (approval && approval.status !== 'pending') {
       const res = JSON.parse(approval.resolution ?? '{}') as {
@@ -114,6 +121,7 @@ export async function runToolCalls(
         result: { content: `tool \`${call.name}\` is not in this agent's tool surface`, is_error: true },
       };
     const decision = evaluate(call.name, mode, rules);
+    audits.push(auditOf(run, call, decision));
     if (decision.decision === 'deny')
       return {
         kind: 'result',
@@ -129,14 +137,17 @@ export async function runToolCalls(
     return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
   });
 
+  // Audits commit with the batch's first write (a park, or the first results).
+  const flushAudits = (tx: WriteTx) => insertPermissionAudits(tx.db, audits.splice(0));
+
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
   if (asks.length > 0) {
-    await park(engine, run, asks);
+    await park(engine, run, asks, flushAudits);
     return 'parked';
   }
   const question = plans.find((p): p is Extract<Plan, { kind: 'question' }> => p.kind === 'question');
   if (question) {
-    await parkForQuestion(engine, run, question.call, question.input);
+    await parkForQuestion(engine, run, question.call, question.input, flushAudits);
     return 'parked';
   }
 
@@ -145,6 +156,8 @@ export async function runToolCalls(
     engine,
     run,
     ready.map((p) => ({ call: p.call, result: p.result })),
+    flushAudits,
+    audits.length > 0,
   );
   const ctx = (call: ToolCall): ToolContext => ({
     run_id: run.run_id,
@@ -153,15 +166,17 @@ export async function runToolCalls(
     tool_call_id: call.id,
     workspace_root: engine.opts.workspaceRoot,
     signal,
+    sandbox: {
+      network: limits.limits.max_sandbox === 'network_enabled' && networkGranted(rules),
+      workspace_writable: limits.limits.max_sandbox !== 'read_only',
+    },
   });
   const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
   const parallel = runs.filter((p) => !p.sideEffects);
-  const results = await Promise.all(
-    parallel.map(async (p) => ({
-      call: p.call,
-      result: await engine.tools.execute({ ...p.call, arguments: p.args }, ctx(p.call)),
-    })),
-  );
+  const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => ({
+    call: p.call,
+    result: await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call)),
+  }));
   await writeResults(engine, run, results);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
@@ -188,7 +203,7 @@ export async function runToolCalls(
         tx.now,
       );
     });
-    const result = await engine.tools.execute({ ...p.call, arguments: p.args }, ctx(p.call));
+    const result = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
     await writeResults(engine, run, [{ call: p.call, result }], async (tx) =>
       appendExternalAction(
         tx.db,
@@ -204,6 +219,11 @@ export async function runToolCalls(
     );
   }
   return 'continue';
+}
+
+/** Network for sandboxed commands needs an explicit rule: `bash:network` → allow (never a wildcard). */
+function networkGranted(rules: PermissionRule[]): boolean {
+  return rules.some((r) => r.pattern === 'bash:network' && r.decision === 'allow');
 }
 
 /**
@@ -234,8 +254,10 @@ async function park(
   engine: Engine,
   run: RunRow,
   asks: Array<{ call: ToolCall; reason: string }>,
+  also: (tx: WriteTx) => Promise<void>,
 ): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx) => {
+    await also(tx);
     const pendingNow = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
     const rows: ApprovalRow[] = asks
       .filter((a) => !pendingNow.some((p) => p.tool_call_id === a.call.id && p.reason === a.reason))
@@ -269,8 +291,10 @@ async function parkForQuestion(
   run: RunRow,
   call: ToolCall,
   input: QuestionToolInput,
+  also: (tx: WriteTx) => Promise<void>,
 ): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx) => {
+    await also(tx);
     const id = `question-${ulid().toLowerCase()}`;
     const expires =
       input.expires_at_ms ?? (input.expires_after_ms ? tx.now + input.expires_after_ms : undefined);
@@ -304,10 +328,12 @@ async function writeResults(
   run: RunRow,
   results: Array<{ call: ToolCall; result: ToolResult }>,
   also?: (tx: WriteTx) => Promise<void>,
+  writeEvenIfEmpty = false,
 ): Promise<void> {
-  if (results.length === 0) return;
+  if (results.length === 0 && !writeEvenIfEmpty) return;
   await whileRunning(engine, run.run_id, async (tx) => {
     await also?.(tx);
+    if (results.length === 0) return;
     await appendJournal(
       tx.db,
       run.session_id,

@@ -30,9 +30,9 @@ class TokenReader {
  * run debug bundles, secrets, auth, hooks and revisions are deliberately absent.
  */
 const READ_ONLY_ALLOWED = [
-  /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|skills(\/[^/]+)?)$/,
+  /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|runtime\/tool-limits|skills(\/[^/]+)?)$/,
   /^\/v1\/events\/stream$/,
-  /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|tasks(\/[^/]+(\/output)?)?))?)?$/,
+  /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|permission-rules|permission-audits|tasks(\/[^/]+(\/output)?)?))?)?$/,
   /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
   /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
   /^\/v1\/assets(\/[^/]+)?$/,

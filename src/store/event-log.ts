@@ -19,6 +19,9 @@ export const EVENT_NAMES = [
   'runtime_updated',
   'heartbeat',
   'stream_gap',
+  'task_created',
+  'task_updated',
+  'task_completed',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -16,6 +16,11 @@ export interface ToolContext {
   tool_call_id: string;
   workspace_root: string | null;
   signal: AbortSignal;
+  /**
+   * What the engine grants this call beyond the defaults: network for sandboxed commands (an
+   * explicit `bash:network` allow rule) and whether the workspace may be written (max_sandbox).
+   */
+  sandbox?: { network: boolean; workspace_writable: boolean };
 }
 
 export interface ToolDefinition {

@@ -1,9 +1,11 @@
 // Test harness: starts real daemon processes (bin/kheish-daemon serve) on a free loopback port
 // with a temporary state root, and kills or restarts them like an operator (or a crash) would.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'kheish-daemon');
@@ -239,4 +241,17 @@ export async function collectSse(
     ac.abort();
   }
   return { status: res.status, contentType: res.headers.get('content-type'), frames, raw };
+}
+
+/** Journal payloads of one run and kind, read straight from the state root's SQLite file. */
+export function readJournal(stateRoot: string, runId: string, kind: string): any[] {
+  const db = new Database(join(stateRoot, 'kheish.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare('select payload from journal where run_id = ? and kind = ? order by seq')
+      .all(runId, kind) as Array<{ payload: string }>;
+    return rows.map((r) => JSON.parse(r.payload));
+  } finally {
+    db.close();
+  }
 }

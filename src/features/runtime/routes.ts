@@ -46,6 +46,18 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
     },
     async (req) => runtime.settings.setPermissionMode(req.body, () => runtime.runtime()),
   );
+  r.get('/v1/runtime/tool-limits', { schema: { tags: ['runtime'] } }, async () => runtime.toolLimits());
+  // The body is checked by the service so every bad shape answers runtime/invalid_tool_runtime_limits.
+  r.post(
+    '/v1/runtime/tool-limits',
+    {
+      schema: {
+        tags: ['runtime'],
+        body: z.object({ limits: z.unknown(), expected_revision: z.unknown() }).partial().strict(),
+      },
+    },
+    async (req) => runtime.settings.setToolLimits(req.body, () => runtime.runtime()),
+  );
   r.post(
     '/v1/runtime/permissions/check',
     {

@@ -8,6 +8,7 @@ import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
 import { allUsageRows, countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
 import { countSessions, getSession } from '../../store/repos/sessions.ts';
+import { countTasksByStatus } from '../../store/repos/tasks.ts';
 import {
   evaluate,
   PERMISSION_MODES,
@@ -85,6 +86,8 @@ export interface DaemonInfo {
   lockOwner: string;
   startedAtMs: number;
   authEnabled: boolean;
+  /** The schedule timer (src/engine/scheduler.ts): its policy and counters. */
+  scheduler?: { policyView(): Record<string, unknown>; statusView(): Promise<Record<string, unknown>> };
 }
 
 export class RuntimeService {
@@ -127,6 +130,8 @@ export class RuntimeService {
   }
 
   readonly settings: RuntimeSettings;
+  /** The agents feature: spawn quotas for /v1/runtime and the agent counts of /v1/status. */
+  agents?: { policyView(): unknown; statusView(): Promise<unknown> };
 
   routes() {
     return this.engine.routes.list().map((r) => {
@@ -161,6 +166,9 @@ export class RuntimeService {
       default_model: this.engine.routes.defaultModel ?? def?.config.default_model,
       builtin_demo_route: this.engine.routes.isBuiltinDemo,
       permission_mode: this.engine.permissionMode,
+      tool_runtime_limits: this.toolLimits(),
+      scheduler_policy: this.info.scheduler?.policyView() ?? null,
+      subagent_policy: this.agents?.policyView() ?? null,
       workspace_root: this.info.workspaceRoot,
       state_root: this.info.stateRoot,
       config: {
@@ -171,6 +179,10 @@ export class RuntimeService {
         history_limit: 20,
       },
     };
+  }
+
+  toolLimits() {
+    return { ...this.engine.toolLimits.get() };
   }
 
   private async sessionRules(sessionId: string | undefined): Promise<PermissionRule[]> {
@@ -277,8 +289,12 @@ export class RuntimeService {
       runtime: {
         default_route: this.engine.routes.defaultRoute,
         builtin_demo_route: this.engine.routes.isBuiltinDemo,
+        scheduler_policy: this.info.scheduler?.policyView() ?? null,
       },
       sessions: { total: sessions.total, ended: sessions.ended },
+      tasks: await countTasksByStatus(db),
+      agents: (await this.agents?.statusView()) ?? null,
+      schedules: (await this.info.scheduler?.statusView()) ?? null,
       runs: {
         ...runs,
         active_executors: this.engine.activeExecutors,

@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { RouteResolutionError } from '../../models/route-inventory.ts';
 import type { PermissionMode } from '../../tools/permissions.ts';
+import { parseToolRuntimeLimits, type ToolRuntimeLimitsRecord } from '../../tools/runtime-limits.ts';
 
 const KEY = 'runtime_config';
 const HISTORY_LIMIT = 20;
@@ -16,6 +17,7 @@ export interface RuntimeConfigRecord {
   default_route: string | null;
   default_model: string | null;
   permission_mode?: PermissionMode;
+  tool_limits?: ToolRuntimeLimitsRecord;
   history: Array<{ revision: number; setting: string; updated_at_ms: number; value: unknown }>;
 }
 
@@ -46,6 +48,38 @@ export class RuntimeSettings {
     if (this.record.default_route && this.engine.routes.get(this.record.default_route))
       this.engine.routes.setDefault(this.record.default_route, this.record.default_model);
     if (this.record.permission_mode) this.engine.permissionMode = this.record.permission_mode;
+    if (this.record.tool_limits) this.engine.toolLimits.current = this.record.tool_limits;
+  }
+
+  /** Replaces the ToolRuntimeLimits as a whole; the next tool batch uses them. */
+  async setToolLimits(
+    body: { limits?: unknown; expected_revision?: unknown },
+    view: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const parsed = parseToolRuntimeLimits(body.limits);
+    if (!parsed.ok)
+      throw new DaemonError(400, 'runtime', 'invalid_tool_runtime_limits', parsed.problems.join('; '));
+    const expected = body.expected_revision;
+    if (
+      expected !== undefined &&
+      (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0)
+    )
+      throw new DaemonError(
+        400,
+        'runtime',
+        'invalid_tool_runtime_limits',
+        '`expected_revision` must be a whole number',
+      );
+    return this.commit(
+      expected as number | undefined,
+      'tool_limits',
+      parsed.limits,
+      (next) => {
+        this.engine.toolLimits.current = parsed.limits;
+        next.tool_limits = parsed.limits;
+      },
+      view,
+    );
   }
 
   async setPermissionMode(

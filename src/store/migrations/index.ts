@@ -6,6 +6,11 @@ import { m0002secrets } from './0002-secrets.ts';
 import { m0003usageBudgets } from './0003-usage-budgets.ts';
 import { m0004approvalsQuestions } from './0004-approvals-questions.ts';
 import { m0005externalActions } from './0005-external-actions.ts';
+import { m0006tasks } from './0006-tasks.ts';
+import { m0007schedules } from './0007-schedules.ts';
+import { m0008agents } from './0008-agents.ts';
+import { m0009mailboxes } from './0009-mailboxes.ts';
+import { m0010permissionAudits } from './0010-permission-audits.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -120,6 +125,11 @@ export const migrationProvider: MigrationProvider = {
       '0003_usage_budgets': m0003usageBudgets,
       '0004_approvals_questions': m0004approvalsQuestions,
       '0005_external_actions': m0005externalActions,
+      '0006_tasks': m0006tasks,
+      '0007_schedules': m0007schedules,
+      '0008_agents': m0008agents,
+      '0009_mailboxes': m0009mailboxes,
+      '0010_permission_audits': m0010permissionAudits,
     };
   },
 };

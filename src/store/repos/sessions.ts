@@ -27,11 +27,16 @@ export async function listSessions(
   db: Executor,
   q: { after_id?: string; limit: number },
 ): Promise<{ rows: SessionRow[]; total: number }> {
-  const totalRow = await db
+  // Sessions of closed child agents (close_on_settle) are hidden here, still readable by id.
+  const visible = db
     .selectFrom('sessions')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirst();
-  let sel = db.selectFrom('sessions').selectAll();
+    .where(
+      'session_id',
+      'not in',
+      db.selectFrom('agents').select('session_id').where('closed_at_ms', 'is not', null),
+    );
+  const totalRow = await visible.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  let sel = visible.selectAll();
   if (q.after_id !== undefined) sel = sel.where('session_id', '>', q.after_id);
   const rows = await sel.orderBy('session_id', 'asc').limit(q.limit).execute();
   return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };

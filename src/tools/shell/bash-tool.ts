@@ -7,6 +7,7 @@ import type { GroupRunResult } from './process-group.ts';
 import { runInProcessGroup } from './process-group.ts';
 import type { SandboxStatus } from './sandbox.ts';
 import { bwrapArgs, isWithin, sandboxStatus } from './sandbox.ts';
+import type { ShellTaskLauncher } from './task-launcher.ts';
 
 export interface ShellToolOptions {
   /** `auto` (default) sandboxes when bwrap works; `off` never; `require` refuses to run without it. */
@@ -30,6 +31,8 @@ export interface ShellToolOptions {
    * re-registering). They can only lower the caps above, never raise them.
    */
   limits?: () => RuntimeLimitsView;
+  /** Starts `run_in_background` commands as daemon tasks; without it they are refused. */
+  backgroundTasks?: ShellTaskLauncher;
 }
 
 export interface RuntimeLimitsView {
@@ -59,7 +62,14 @@ const INPUT_SCHEMA = {
     timeout_ms: {
       type: 'integer',
       minimum: 1,
-      description: 'Timeout in milliseconds (capped by the daemon).',
+      description:
+        'Timeout in milliseconds (capped by the daemon). With run_in_background: the maximum runtime of the task.',
+    },
+    run_in_background: {
+      type: 'boolean',
+      description:
+        'Start the command as a background task and return at once with its task_id; read its output with ' +
+        'task_output and stop it with task_stop. Use it for servers, watchers and long builds.',
     },
   },
   required: ['command'],
@@ -71,7 +81,8 @@ export function createBashTool(opts: ShellToolOptions = {}): ToolDefinition {
     name: 'bash',
     description:
       'Executes one shell command with `bash -c` inside the workspace root and returns exit_code, stdout ' +
-      'and stderr. Output is capped; long-running commands are killed at the timeout.',
+      'and stderr. Output is capped; long-running commands are killed at the timeout. With ' +
+      '`run_in_background: true` the command becomes a session task instead (returns task_id at once).',
     input_schema: INPUT_SCHEMA,
     side_effects: true,
     execute: (args, ctx) => executeBash(args, ctx, opts),
@@ -96,8 +107,13 @@ async function executeBash(
   }
   const dirs = resolveWorkdir(ctx.workspace_root, args['workdir']);
   if ('error' in dirs) return refuse(`bash: ${dirs.error}`);
+  const background = args['run_in_background'];
+  if (background !== undefined && typeof background !== 'boolean')
+    return refuse('bash: `run_in_background` must be a boolean');
   const limits = opts.limits?.() ?? {};
-  const timeout = effectiveTimeout(args['timeout_ms'], opts, limits);
+  const timeout = background
+    ? backgroundTimeout(args['timeout_ms'])
+    : effectiveTimeout(args['timeout_ms'], opts, limits);
   if (typeof timeout === 'string') return refuse(`bash: ${timeout}`);
 
   const mode = opts.sandbox ?? 'auto';
@@ -106,15 +122,24 @@ async function executeBash(
     return refuse(`bash: a sandbox is required but unavailable: ${status?.reason ?? 'bwrap not found'}`);
   }
   const sandboxed = status?.available === true && status.binary !== undefined;
+  // The engine grants network (a `bash:network` allow rule) and may cap the workspace to read-only
+  // (ToolRuntimeLimits.max_sandbox); without a context grant the static option decides.
+  const allowNetwork = ctx.sandbox?.network ?? opts.allowNetwork === true;
+  const readOnly = ctx.sandbox?.workspace_writable === false;
+  if (readOnly && !sandboxed)
+    return refuse(
+      'bash: the tool limits cap the sandbox at read_only, which needs bubblewrap; it is not available here',
+    );
   const shellArgs = ['-c', command];
-  const run = await runInProcessGroup({
+  const spawnPlan = {
     file: sandboxed ? status.binary! : 'bash',
     args: sandboxed
       ? [
           ...bwrapArgs({
             workspace: dirs.root,
             workdir: dirs.workdir,
-            allowNetwork: opts.allowNetwork === true,
+            allowNetwork,
+            readOnlyWorkspace: readOnly,
             hiddenPaths: opts.hiddenPaths,
           }),
           '--',
@@ -124,7 +149,34 @@ async function executeBash(
       : shellArgs,
     cwd: dirs.workdir,
     env: commandEnv(opts.env, sandboxed),
-    timeoutMs: timeout,
+  };
+  if (background) {
+    if (!opts.backgroundTasks) return refuse('bash: background tasks are not available in this daemon');
+    const task = await opts.backgroundTasks.launchShellTask({
+      session_id: ctx.session_id,
+      run_id: ctx.run_id,
+      agent_id: ctx.agent_id,
+      tool_call_id: ctx.tool_call_id,
+      command,
+      workdir: dirs.workdir,
+      sandboxed,
+      network: sandboxed ? allowNetwork : true,
+      spawn: spawnPlan,
+      timeout_ms: timeout ?? undefined,
+      kill_grace_ms: opts.killGraceMs ?? BASH_DEFAULTS.killGraceMs,
+    });
+    const out = {
+      ...task,
+      command,
+      workdir: dirs.workdir,
+      sandboxed,
+      note: 'running in the background: read its output with task_output, stop it with task_stop',
+    };
+    return { content: JSON.stringify(out), is_error: false };
+  }
+  const run = await runInProcessGroup({
+    ...spawnPlan,
+    timeoutMs: timeout!,
     killGraceMs: opts.killGraceMs ?? BASH_DEFAULTS.killGraceMs,
     maxOutputBytes: Math.min(
       opts.maxOutputBytes ?? BASH_DEFAULTS.maxOutputBytes,
@@ -135,7 +187,7 @@ async function executeBash(
   // Cancellation is not a tool failure the model should read: the registry rethrows it and the
   // engine records the run as cancelled. The whole group is already dead at this point.
   if (run.aborted && ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-  return render(command, dirs.workdir, timeout, sandboxed, opts.allowNetwork === true, run);
+  return render(command, dirs.workdir, timeout!, sandboxed, allowNetwork, run);
 }
 
 function render(
@@ -207,6 +259,14 @@ function effectiveTimeout(raw: unknown, opts: ShellToolOptions, limits: RuntimeL
     return '`timeout_ms` must be a positive number';
   }
   return Math.min(Math.floor(raw), max);
+}
+
+/** Background tasks are bounded by the task watchdog, not by the foreground cap. */
+function backgroundTimeout(raw: unknown): number | null | string {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0)
+    return '`timeout_ms` must be a positive number';
+  return Math.floor(raw);
 }
 
 function commandEnv(extra: Record<string, string> | undefined, sandboxed: boolean): NodeJS.ProcessEnv {

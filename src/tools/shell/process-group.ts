@@ -112,7 +112,7 @@ export async function killGroup(pgid: number, graceMs: number): Promise<void> {
   signalGroup(pgid, 'SIGKILL');
 }
 
-function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
+export function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, sig);
     return true;
@@ -153,14 +153,14 @@ function hasLiveMember(pgid: number): boolean {
   return false;
 }
 
-function closed(stream: NodeJS.ReadableStream): Promise<void> {
+export function closed(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve) => {
     stream.once('close', () => resolve());
     stream.once('error', () => resolve());
   });
 }
 
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+export function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
     void p.then(() => {

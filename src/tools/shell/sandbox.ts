@@ -17,6 +17,8 @@ export interface BwrapPlan {
   workspace: string;
   workdir: string;
   allowNetwork: boolean;
+  /** Mounts the workspace read-only too (ToolRuntimeLimits.max_sandbox = read_only). */
+  readOnlyWorkspace?: boolean;
   /** Paths masked with an empty tmpfs (e.g. the daemon state root holding secrets). */
   hiddenPaths?: string[];
 }
@@ -72,7 +74,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     '/proc',
     ...scratchDirs(),
     ...outside.flatMap((p) => ['--tmpfs', p]),
-    '--bind',
+    plan.readOnlyWorkspace ? '--ro-bind' : '--bind',
     workspace,
     workspace,
     ...inside.flatMap((p) => ['--tmpfs', p]),

@@ -1,0 +1,67 @@
+// HTTP binding of session tasks (api-core §6.1).
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext, HttpApp } from '../../http/context.ts';
+import { envelope, parsePage } from '../../http/pagination.ts';
+import {
+  ListTasksQuery,
+  SessionTaskParams,
+  StopTaskRequest,
+  TaskOutputQuery,
+  TaskOutputView,
+  TaskParams,
+  TaskRecord,
+} from './schema.ts';
+
+export function registerTaskRoutes(app: HttpApp, ctx: AppContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tasks } = ctx;
+  const tags = ['tasks'];
+
+  r.get(
+    '/v1/sessions/:session_id/tasks',
+    { schema: { tags, params: SessionTaskParams, querystring: ListTasksQuery } },
+    async (req) => {
+      const page = parsePage(req.query);
+      const { items, total } = await tasks.list(req.params.session_id, {
+        status: req.query.status,
+        after: page.after,
+        limit: page.limit === undefined ? undefined : page.paginated ? page.limit + 1 : page.limit,
+      });
+      if (!page.paginated) return items;
+      const limit = page.limit!;
+      const shown = items.slice(0, limit);
+      return envelope(shown, {
+        limit,
+        total,
+        hasMore: items.length > limit,
+        lastKey: shown.at(-1)?.id,
+        order: 'task_id_asc',
+      });
+    },
+  );
+
+  r.get(
+    '/v1/sessions/:session_id/tasks/:task_id',
+    { schema: { tags, params: TaskParams, response: { 200: TaskRecord } } },
+    async (req) => tasks.get(req.params.session_id, req.params.task_id),
+  );
+
+  r.get(
+    '/v1/sessions/:session_id/tasks/:task_id/output',
+    { schema: { tags, params: TaskParams, querystring: TaskOutputQuery, response: { 200: TaskOutputView } } },
+    async (req, reply) => {
+      // A waiting reader that hangs up stops waiting (and holds nothing).
+      const ac = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) ac.abort();
+      });
+      return tasks.output(req.params.session_id, req.params.task_id, req.query, ac.signal);
+    },
+  );
+
+  r.post(
+    '/v1/sessions/:session_id/tasks/:task_id/stop',
+    { schema: { tags, params: TaskParams, body: StopTaskRequest, response: { 200: TaskRecord } } },
+    async (req) => tasks.stop(req.params.session_id, req.params.task_id, req.body?.reason),
+  );
+}

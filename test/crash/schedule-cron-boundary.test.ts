@@ -1,0 +1,129 @@
+// Crash scenario: the daemon is SIGKILLed around a cron boundary, when the scheduler claims the
+// occurrence and creates its run in one transaction. After the restart no occurrence may have been
+// dispatched twice, no scheduled run may be duplicated or lost from the history, none may be stuck.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  api,
+  CrashRig,
+  createSession,
+  ITERATIONS,
+  KillAim,
+  randomInt,
+  sleep,
+  waitFor,
+  waitTerminal,
+} from './crash-kit.ts';
+
+const PERIOD_MS = 5_000;
+/** More lanes than the kit's default: each iteration waits for its own boundary. */
+const LANES = Math.max(1, Math.min(Number(process.env.KHEISH_CRASH_LANES ?? 5), ITERATIONS));
+const SCRIPT = { default: { turns: [{ text: 'ok' }] } };
+
+interface Lane {
+  rig: CrashRig;
+  session: string;
+  schedule: string;
+}
+
+async function setUp(laneNo: number): Promise<Lane> {
+  const rig = await CrashRig.start({ script: SCRIPT }, laneNo);
+  const session = await createSession(rig.url);
+  const res = await api(rig.url, 'POST', '/v1/schedules', {
+    name: `boundary-${laneNo}`,
+    target_session_id: session,
+    cadence: { type: 'cron', expression: '*/5 * * * * *' },
+    overlap_policy: 'parallel',
+    request: { content: 'tick' },
+  });
+  assert.equal(res.status, 201, res.text);
+  return { rig, session, schedule: res.body.schedule_id };
+}
+
+/**
+ * Every invariant of "each occurrence fires at most once" visible through the API. The schedule
+ * keeps firing while we read, so only occurrences before the reads started are compared.
+ */
+async function checkOnce(lane: Lane, where: string): Promise<void> {
+  const { rig, session, schedule } = lane;
+  const cutoff = Date.now() - 50;
+  const view = (await api(rig.url, 'GET', `/v1/schedules/${schedule}`)).body;
+  const runs = (await api(rig.url, 'GET', `/v1/runs?session_id=${encodeURIComponent(session)}`))
+    .body as any[];
+  const dispatched = view.recent_executions.filter((e: any) => e.run_id);
+  const fires = dispatched.map((e: any) => e.fire_at_ms);
+  assert.equal(new Set(fires).size, fires.length, `${where}: an occurrence was dispatched twice: ${fires}`);
+  const scheduled = runs.filter((r) => r.kind === 'scheduled_input');
+  const planned = scheduled.map((r) => r.input_metadata.scheduled_for_ms);
+  assert.equal(new Set(planned).size, planned.length, `${where}: two runs for one occurrence: ${planned}`);
+  assert.deepEqual(
+    scheduled
+      .filter((r) => r.input_metadata.scheduled_for_ms < cutoff)
+      .map((r) => r.run_id)
+      .sort(),
+    dispatched
+      .filter((e: any) => e.fire_at_ms < cutoff)
+      .map((e: any) => e.run_id)
+      .sort(),
+    `${where}: every scheduled run has exactly one execution record and vice versa`,
+  );
+  await waitTerminal(
+    rig.url,
+    scheduled.map((r) => r.run_id),
+  );
+}
+
+test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${ITERATIONS} iterations)`, async (t) => {
+  const aim = new KillAim();
+  const started = await Promise.allSettled(Array.from({ length: LANES }, (_, i) => setUp(i)));
+  const lanes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  let next = 0;
+  let failure: unknown = null;
+  try {
+    const bad = started.find((s) => s.status === 'rejected');
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (;;) {
+          const index = next++;
+          if (index >= ITERATIONS || failure !== null) return;
+          try {
+            // The next boundary far enough ahead to aim at, then a kill a few ms either side of it.
+            let boundary = Math.ceil(Date.now() / PERIOD_MS) * PERIOD_MS;
+            if (boundary - Date.now() < 400) boundary += PERIOD_MS;
+            const offset = randomInt(-60, 60);
+            await sleep(boundary + offset - Date.now());
+            const killedAt = Date.now();
+            await lane.rig.crash();
+            aim.record(
+              Math.abs(killedAt - boundary) <= 100,
+              `killed ${killedAt - boundary} ms from the boundary`,
+            );
+            await lane.rig.restart();
+            // The boundary's occurrence is handled (fired, or coalesced into a later fire) after the restart.
+            await waitFor(
+              'the boundary occurrence to be handled',
+              async () => {
+                const v = (await api(lane.rig.url, 'GET', `/v1/schedules/${lane.schedule}`)).body;
+                return v.recent_executions.some((e: any) => e.fire_at_ms >= boundary) || undefined;
+              },
+              15_000,
+              50,
+            );
+            await checkOnce(lane, `iteration ${index + 1}`);
+          } catch (err) {
+            if (err instanceof Error)
+              err.message = `iteration ${index + 1}/${ITERATIONS}: ${err.message}\n${lane.rig.logTail()}`;
+            failure ??= err;
+            return;
+          }
+        }
+      }),
+    );
+    if (failure !== null) throw failure;
+    for (const lane of lanes) await checkOnce(lane, 'at the end');
+    t.diagnostic(aim.assertMostlyHit('100 ms of a cron boundary'));
+  } finally {
+    await Promise.all(lanes.map((l) => l.rig.dispose()));
+  }
+});
