@@ -12,6 +12,7 @@ import { Scheduler } from './engine/scheduler.ts';
 import { AgentToolControl } from './features/agents/control.ts';
 import { AgentsService } from './features/agents/service.ts';
 import { ApprovalsService } from './features/approvals/service.ts';
+import { clarificationQuestionRuns } from './features/mailboxes/question-run.ts';
 import { MailboxesService } from './features/mailboxes/service.ts';
 import { QuestionsService } from './features/questions/service.ts';
 import { RunsService } from './features/runs/service.ts';
@@ -157,6 +158,7 @@ export async function startDaemon(
   });
   const mailboxes = new MailboxesService(engine);
   registerMailboxTools(tools, mailboxes);
+  engine.questionRuns.set('parent_clarification', clarificationQuestionRuns(engine, mailboxes.waiters));
   // Before run recovery: child tool surfaces, pinned modes and child outcomes are engine hooks.
   const agents = new AgentsService(engine, config.subagentPolicy);
   agents.install();

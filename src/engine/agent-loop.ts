@@ -15,12 +15,15 @@ import type { Engine } from './engine.ts';
 import { finalize } from './finalize.ts';
 import { conversation, positionOf } from './journal-view.ts';
 import { modelStep } from './model-step.ts';
+import { parkQuestionRun } from './question-runs.ts';
 import { whileRunning } from './run-guard.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { addRunUsage, sessionTotals, usageOf } from './usage.ts';
 
 export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
+  const asks = engine.questionRuns.get(startRun.kind);
+  if (asks) return parkQuestionRun(engine, startRun, asks);
   const request = JSON.parse(startRun.request) as StoredRunRequest;
   const text = inputText(request);
 

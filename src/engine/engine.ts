@@ -28,6 +28,7 @@ import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
+import type { QuestionRunHandler } from './question-runs.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, transitionRun } from './run-states.ts';
 import { DAEMON_OWNED_REPLAYABLE, inputText, type RunKind, type StoredRunRequest } from './types.ts';
@@ -81,6 +82,8 @@ export class Engine {
   private readonly settleWaiters = new Map<string, Set<() => void>>();
   private draining = false;
   private readonly terminalHooks: RunTerminalHook[] = [];
+  /** Run kinds that ask a question instead of calling a model (parent clarifications). */
+  readonly questionRuns = new Map<string, QuestionRunHandler>();
   private readonly sessionEndHooks: SessionEndHook[] = [];
   /**
    * Which registered tools a run may see and call (agent profiles, tool surfaces); null = all.

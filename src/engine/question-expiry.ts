@@ -9,7 +9,12 @@ export async function expireQuestions(engine: Engine): Promise<number> {
     await engine.store.write(async (tx) => {
       const run = await getRun(tx.db, q.run_id);
       await setQuestionStatus(tx.db, q.request_id, 'expired', null, tx.now);
-      if (run?.status === 'waiting_for_user_question')
+      const asks = run ? engine.questionRuns.get(run.kind) : undefined;
+      if (run?.status === 'waiting_for_user_question' && asks) {
+        // An expired parent clarification reaches the child as declined; the parent run completes.
+        await asks.resolve(tx, run, { declined: true, answers: [], source: 'expired' });
+        await engine.transition(tx, q.run_id, 'completed');
+      } else if (run?.status === 'waiting_for_user_question')
         await engine.transition(tx, q.run_id, 'cancelled', {
           error: `question ${q.request_id} expired before it was answered`,
         });

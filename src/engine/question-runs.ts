@@ -2,7 +2,12 @@
 // in `waiting_for_user_question` with its child's question, is answered through the questions API
 // like any question, and then completes (`waiting_for_user_question → completed` is legal for this
 // kind only). The feature that owns the kind supplies the question and applies the answer.
-import { insertQuestion, type QuestionRow, questionsOfRun, setQuestionStatus } from '../store/repos/approvals.ts';
+import {
+  insertQuestion,
+  type QuestionRow,
+  questionsOfRun,
+  setQuestionStatus,
+} from '../store/repos/approvals.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import type { Executor } from '../store/schema.ts';
 import type { WriteTx } from '../store/store.ts';
@@ -29,7 +34,11 @@ export interface QuestionRunHandler {
 }
 
 /** The executor of a question run: park on the handler's question, or complete when there is none. */
-export async function parkQuestionRun(engine: Engine, run: RunRow, handler: QuestionRunHandler): Promise<void> {
+export async function parkQuestionRun(
+  engine: Engine,
+  run: RunRow,
+  handler: QuestionRunHandler,
+): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx, current) => {
     const request = await handler.question(tx, current);
     if (!request) {

@@ -73,7 +73,8 @@ export async function transitionRun(
   if (!run) throw errors.runNotFound(runId);
   const from = run.status as RunStatus;
   if (from === to) return { run, changed: false, eventType: null };
-  if (!isLegalTransition(from, to, opts)) {
+  const questionRunOnly = from === 'waiting_for_user_question' && to === 'completed';
+  if (!isLegalTransition(from, to, opts) || (questionRunOnly && run.kind !== 'parent_clarification')) {
     throw errors.runStateConflict(`run ${runId} cannot move from ${from} to ${to}`);
   }
   const patch: Partial<RunRow> = { status: to, updated_at_ms: tx.now };

@@ -1,7 +1,7 @@
 // Mailbox delivery end to end through real daemon processes and the scripted driver: in-order,
 // one-at-a-time mailbox_delivery runs; TTL → dead letter; message_agent between two sessions; and
-// parent clarifications (answered by the parent's final message, and by message_agent reply_to
-// after a crash while the child waits). Agent ids are only known once sessions exist, so the test
+// parent clarifications (a question on the parent's session answered through the questions API,
+// and a message_agent reply_to after a crash while the child waits). Agent ids are only known once sessions exist, so the test
 // creates the sessions first, then writes the script and restarts the daemon on the same state root.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -48,7 +48,6 @@ function script(extra: unknown[] = []) {
           { text: 'child tier done' },
         ],
       },
-      { match: 'question: Which tier\\?', turns: [{ text: 'gold' }] },
       { match: 'subject: flaky', turns: [{ error: { status: 400, message: 'scripted rejection' } }] },
       { match: 'subject: step-', turns: [{ delay_ms: 60, text: 'handled' }] },
       {
@@ -70,6 +69,20 @@ function script(extra: unknown[] = []) {
         ],
       },
       {
+        match: '^ask parent briefly',
+        turns: [
+          {
+            tool_calls: [
+              {
+                name: 'request_parent_clarification',
+                arguments: { question: 'Quick?', expires_after_ms: 1500, parent_agent_id: p!.agent_id },
+              },
+            ],
+          },
+          { text: 'child brief done' },
+        ],
+      },
+      {
         match: '^ask parent two',
         turns: [
           {
@@ -83,7 +96,6 @@ function script(extra: unknown[] = []) {
           { text: 'child two done' },
         ],
       },
-      { match: `from child agent ${c!.agent_id}`, turns: [{ text: 'blue' }] },
     ],
     default: { turns: [{ text: 'ok' }] },
   };
@@ -230,9 +242,32 @@ test('message_agent: a run of one session posts to another agent, delivered ther
   );
 });
 
-test('parent clarification: the parent answers in its final message; the child gets it and goes on', async () => {
+test('parent clarification: a question on the parent session (with its requester); the answer reaches the child', async () => {
   const { p, c } = agents;
   const child = await submit(c!, 'ask parent one');
+  const pending = await until('the question on the parent session', async () => {
+    const list = (await http(d.url, 'GET', `/v1/questions?session_id=${p!.session_id}`)).body as any[];
+    return list[0];
+  });
+  assert.equal(pending.run_kind, 'parent_clarification');
+  assert.equal(pending.requester_agent_id, c!.agent_id);
+  assert.equal(pending.requester_session_id, c!.session_id);
+  assert.equal(pending.requester_run_id, child);
+  assert.ok(pending.requester_tool_call_id);
+  assert.deepEqual(pending.requester_project_ids, []);
+  assert.equal(pending.request.questions[0].question, 'Which colour?');
+  assert.deepEqual(
+    pending.request.questions[0].options.map((o: any) => o.id),
+    ['blue'],
+  );
+  const res = await http(d.url, 'POST', `/v1/runs/${pending.run_id}/questions`, {
+    resolution: {
+      request_id: pending.request.id,
+      answers: [{ question_id: pending.request.questions[0].id, selected_option_ids: ['blue'] }],
+    },
+  });
+  assert.equal(res.status, 202, res.text);
+  assert.equal(res.body.status, 'completed', 'a parent clarification run completes when answered');
   const done = await waitForRun(d.url, child);
   assert.equal(done.status, 'completed', JSON.stringify(done));
   assert.deepEqual(
@@ -243,12 +278,59 @@ test('parent clarification: the parent answers in its final message; the child g
   assert.equal(result.name, 'request_parent_clarification');
   const answer = JSON.parse(result.content);
   assert.equal(answer.status, 'answered');
-  assert.equal(answer.answer, 'blue');
-  assert.equal(answer.source, 'final_message');
-  assert.equal(answer.answered_by_agent_id, p!.agent_id);
-  const [asked] = await runsOf(p!, 'parent_clarification');
-  assert.equal(asked.status, 'completed');
+  assert.deepEqual(answer.answer, { selected_option_ids: ['blue'], selected_labels: ['Blue'] });
+  assert.equal(answer.source, 'operator');
+  const events = (await http(d.url, 'GET', `/v1/runs/${pending.run_id}/events`)).body as any[];
+  assert.deepEqual(
+    events.map((e) => e.event.type),
+    [
+      'accepted',
+      'queued',
+      'started',
+      'waiting_for_user_question',
+      'parent_clarification_resolved',
+      'completed',
+    ],
+  );
+  assert.equal(events[4].event.requester_agent_id, c!.agent_id);
   assert.equal((await runsOf(p!, 'mailbox_delivery')).length, 0, 'a clarification is not a mailbox_delivery');
+});
+
+test('parent clarification: cancelling the question declines it, and so does its expiry; the parent run completes', async () => {
+  const { p, c } = agents;
+  const question = async () =>
+    until('the question on the parent session', async () => {
+      const list = (await http(d.url, 'GET', `/v1/questions?session_id=${p!.session_id}`)).body as any[];
+      return list[0];
+    });
+  const resultOf = async (run: string) => {
+    assert.equal((await waitForRun(d.url, run)).status, 'completed');
+    return JSON.parse(readJournal(d.stateRoot, run, 'tool_result')[0].content);
+  };
+
+  const first = await submit(c!, 'ask parent one');
+  const pending = await question();
+  const cancel = await http(
+    d.url,
+    'POST',
+    `/v1/runs/${pending.run_id}/questions/${pending.request.id}/cancel`,
+    {},
+  );
+  assert.equal(cancel.status, 200, cancel.text);
+  assert.equal(cancel.body.status, 'completed', 'declined for parent clarifications, not cancelled');
+  const declined = await resultOf(first);
+  assert.deepEqual(
+    [declined.status, declined.declined, declined.source],
+    ['declined', true, 'operator_cancel'],
+  );
+
+  const second = await submit(c!, 'ask parent briefly');
+  const short = await question();
+  assert.ok(short.request.expires_at_ms, 'the question carries the clarification deadline');
+  const expired = await resultOf(second);
+  assert.equal(expired.declined, true);
+  assert.equal(expired.status, 'expired');
+  assert.equal((await http(d.url, 'GET', `/v1/runs/${short.run_id}`)).body.status, 'completed');
 });
 
 test('parent clarification: the child keeps waiting across a crash; the parent replies with message_agent reply_to', async () => {
@@ -269,7 +351,7 @@ test('parent clarification: the child keeps waiting across a crash; the parent r
   await restartWith(
     script([
       {
-        match: `Parent clarification request ${requestId}`,
+        match: '^reply to the child',
         turns: [
           { tool_calls: [{ name: 'message_agent', arguments: { reply_to: requestId, text: 'a square' } }] },
           { text: 'replied' },
@@ -284,7 +366,11 @@ test('parent clarification: the child keeps waiting across a crash; the parent r
     [request.id],
     'the re-run tool call asked nothing new',
   );
+  // The reply run queues behind the hold; the parent session never goes idle in between, so the
+  // request is answered before it could become a question there.
+  const reply = await submit(p2!, 'reply to the child');
   await http(d.url, 'POST', `/v1/runs/${hold}/cancel`);
+  assert.equal((await waitForRun(d.url, reply)).status, 'completed');
 
   const done = await waitForRun(d.url, child);
   assert.equal(done.status, 'completed', JSON.stringify(done));
@@ -299,16 +385,7 @@ test('parent clarification: the child keeps waiting across a crash; the parent r
     { status: answer.status, answer: answer.answer, source: answer.source, by: answer.answered_by_agent_id },
     { status: 'answered', answer: 'a square', source: 'reply', by: p2!.agent_id },
   );
-
-  const [asked] = await runsOf(p2!, 'parent_clarification');
-  const parentRun = await waitForRun(d.url, asked.run_id);
-  assert.equal(parentRun.status, 'completed');
-  const events = (await http(d.url, 'GET', `/v1/runs/${asked.run_id}/events`)).body as any[];
-  const resolved = events.filter((e) => e.event.type === 'parent_clarification_resolved');
-  assert.equal(resolved.length, 1);
-  assert.equal(resolved[0].event.request_id, requestId);
-  assert.equal(resolved[0].event.requester_agent_id, c2!.agent_id);
-  assert.equal(resolved[0].event.declined, false);
+  assert.equal((await runsOf(p2!, 'parent_clarification')).length, 0, 'answered before it became a run');
   assert.deepEqual((await http(d.url, 'GET', `/v1/agents/${p2!.agent_id}/mailbox`)).body, []);
 
   // A second, different answer to a settled clarification is refused (api-core §4.6).
@@ -414,7 +491,7 @@ test('parent clarification: answered through POST /v1/mailboxes reply_to, or dec
   // Neither request reached the parent as a run; its mailbox is empty once both are settled.
   assert.deepEqual((await http(d.url, 'GET', `/v1/agents/${p2!.agent_id}/mailbox`)).body, []);
   await http(d.url, 'POST', `/v1/runs/${hold}/cancel`);
-  assert.equal((await runsOf(p2!, 'parent_clarification')).length, 1, 'only the earlier clarification ran');
+  assert.equal((await runsOf(p2!, 'parent_clarification')).length, 0, 'neither became a run');
 });
 
 test('a delivery run that fails is retried up to 3 runs, then dead-lettered; a message to an ended session is dead-lettered', async () => {
@@ -466,14 +543,26 @@ test('parent clarification from a real sidechain child: it asks its own parent a
   assert.equal(summary.pending_parent_clarification_count, 1);
 
   await http(d.url, 'POST', `/v1/runs/${hold}/cancel`);
+  // Once the boss session is free the request becomes a question there; its operator answers.
+  const pending = await until('the question on the boss session', async () => {
+    const list = (await http(d.url, 'GET', `/v1/questions?session_id=${boss!.session_id}`)).body as any[];
+    return list[0];
+  });
+  assert.equal(pending.requester_agent_id, child);
+  const res = await http(d.url, 'POST', `/v1/sessions/${boss!.session_id}/questions`, {
+    resolution: {
+      request_id: pending.request.id,
+      answers: [
+        { question_id: pending.request.questions[0].id, selected_option_ids: [], freeform_answer: 'gold' },
+      ],
+    },
+  });
+  assert.equal(res.status, 200, res.text);
   const launch = spawned.body.launch_run_id as string;
   const done = await waitForRun(d.url, launch);
   assert.equal(done.status, 'completed', JSON.stringify(done));
   const answer = JSON.parse(readJournal(d.stateRoot, launch, 'tool_result')[0].content);
-  assert.deepEqual(
-    [answer.status, answer.answer, answer.answered_by_agent_id],
-    ['answered', 'gold', boss!.agent_id],
-  );
+  assert.deepEqual([answer.status, answer.answer, answer.source], ['answered', 'gold', 'operator']);
   const [after] = (await http(d.url, 'GET', `/v1/agents/summaries?session_id=${boss!.session_id}`)).body;
   assert.equal(after.pending_parent_clarification_count, 0);
 });

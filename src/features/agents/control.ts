@@ -114,9 +114,18 @@ export class AgentToolControl implements AgentToolHost {
     const deadline = Date.now() + timeoutMs;
     const db = this.agents.engine.store.db;
     const sessions = new Set(targets.map((t) => t.session.session_id));
-    const read = () => Promise.all(targets.map((t) => agentState(db, t)));
+    // A child blocked on a clarification from this very caller cannot settle while the caller
+    // waits (the question is delivered to the caller's session once it is free): stop waiting.
+    const read = () =>
+      Promise.all(
+        targets.map(async (t) => ({
+          ...(await agentState(db, t)),
+          asking: (await parentClarificationOverlay(db, t.agent_id)).awaiting_parent_clarification,
+        })),
+      );
     let states: Awaited<ReturnType<typeof read>> = [];
-    const done = () => (mode === 'all' ? states.every((s) => s.settled) : states.some((s) => s.settled));
+    const stops = (s: (typeof states)[number]) => s.settled || s.asking;
+    const done = () => (mode === 'all' ? states.every(stops) : states.some(stops));
     // Subscribed for the whole wait; the wake-up is re-armed before every read, so an update that
     // lands between a read and the next sleep is never missed.
     let wake = new AbortController();
@@ -153,10 +162,8 @@ export class AgentToolControl implements AgentToolHost {
           name: t.child?.name,
           nickname: t.child?.nickname ?? undefined,
           session_id: t.session.session_id,
-          status: blockedOnParent(
-            s.status,
-            (await parentClarificationOverlay(db, t.agent_id)).awaiting_parent_clarification,
-          ),
+          status: blockedOnParent(s.status, s.asking),
+          ...(s.asking ? { awaiting_parent_clarification: true } : {}),
           settled: s.settled,
           last_run_id: s.last?.run_id,
           last_run_status: s.last?.status,
@@ -166,7 +173,18 @@ export class AgentToolControl implements AgentToolHost {
         };
       }),
     );
-    return { mode, timed_out: !done(), settled_count: states.filter((s) => s.settled).length, agents };
+    const asking = states.filter((s) => s.asking && !s.settled).length;
+    return {
+      mode,
+      timed_out: !done(),
+      settled_count: states.filter((s) => s.settled).length,
+      agents,
+      ...(asking > 0
+        ? {
+            note: `${asking} child agent(s) wait for a clarification from you; it reaches this session's questions once this run ends`,
+          }
+        : {}),
+    };
   }
 
   async listAgents(ctx: ToolContext) {

@@ -4,6 +4,7 @@
 // answer or its end, expiry, an ack, the child's run ending) goes through `settleClarification`,
 // a compare-and-set on `pending`, so the child gets exactly one answer.
 import type { Engine } from '../../engine/engine.ts';
+import { completeQuestionRun } from '../../engine/question-runs.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { appendRunEvent } from '../../store/repos/journal.ts';
 import {
@@ -111,6 +112,17 @@ export async function settleClarification(
       timestamp_ms: tx.now,
       event,
     });
+  // Settled another way (a reply, an ack, the child gone) while the parent run waits on it as a
+  // question: that question is closed and the run completes.
+  if (parentRun)
+    await completeQuestionRun(
+      engine,
+      tx,
+      parentRun,
+      row.request_id,
+      resolution.status === 'answered' ? 'answered' : resolution.status,
+      resolution,
+    );
   if (request)
     await mailboxTrace(engine, tx, 'parent_clarification_resolved', request, {
       request_id: row.request_id,

@@ -2,13 +2,14 @@
 // parks in `waiting_for_user_question` with the child's question, so the parent session's operator
 // sees it in GET /v1/questions (with the requester fields) and answers it like any question; the
 // answer (or a decline, a cancel, an expiry) goes to the child and the run completes.
+
+import type { Engine } from '../../engine/engine.ts';
 import type { QuestionRunAnswer, QuestionRunHandler } from '../../engine/question-runs.ts';
 import { getClarification, messageOfDeliveryRun } from '../../store/repos/mailboxes.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { UserQuestionRequest } from '../../tools/control/question.ts';
-import type { Engine } from '../../engine/engine.ts';
 import { type ClarificationWaiters, settleClarification } from './clarifications.ts';
 import type { ClarificationPayload } from './render.ts';
 
@@ -43,7 +44,9 @@ export function clarificationQuestionRuns(engine: Engine, waiters: Clarification
       const found = await clarificationOf(tx.db, run);
       if (!found || found.row.status !== 'pending') return null;
       const { row, payload } = found;
-      const question = payload.context ? `${payload.question}\n\nContext: ${payload.context}` : payload.question;
+      const question = payload.context
+        ? `${payload.question}\n\nContext: ${payload.context}`
+        : payload.question;
       const request: UserQuestionRequest = {
         id: row.request_id,
         tool_call_id: row.child_tool_call_id,

@@ -73,11 +73,13 @@ export class QuestionsService {
 
   private async view(q: QuestionRow) {
     const run = await getRun(this.db, q.run_id);
+    const asks = run ? this.engine.questionRuns.get(run.kind) : undefined;
     return {
       session_id: q.session_id,
       agent_id: run?.agent_id,
       run_id: q.run_id,
       run_kind: run?.kind,
+      ...(run && asks ? await asks.requester(this.db, run) : {}),
       request: JSON.parse(q.request),
     };
   }
@@ -128,6 +130,12 @@ export class QuestionsService {
         stored,
         tx.now,
       );
+      const asks = this.engine.questionRuns.get(current.kind);
+      if (asks) {
+        // A parent clarification: the answer goes to the child and this run completes.
+        await asks.resolve(tx, current, { ...body.resolution, source: 'operator' });
+        return this.engine.transition(tx, runId, 'completed');
+      }
       await this.engine.recordRunChange(tx, current, {
         type: 'user_question_resolved',
         resolution: body.resolution,
@@ -181,6 +189,13 @@ export class QuestionsService {
       if (!q || q.status !== 'pending')
         throw bad('question_request_mismatch', `question ${requestId} is not pending on run ${runId}`);
       await setQuestionStatus(tx.db, requestId, 'cancelled', null, tx.now);
+      const asks = this.engine.questionRuns.get(run.kind);
+      if (asks) {
+        // Cancelling a parent clarification declines it; the run completes (api-core §4.1).
+        await asks.resolve(tx, run, { declined: true, answers: [], source: 'operator_cancel' });
+        await this.engine.transition(tx, runId, 'completed');
+        return;
+      }
       await this.engine.transition(tx, runId, 'cancelled', {
         error: `question ${requestId} was cancelled by the operator`,
       });
