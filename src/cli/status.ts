@@ -30,6 +30,18 @@ function routesText(readiness: unknown): string | undefined {
     .join('\n');
 }
 
+/** `total N (a 1, b 2)` listing only the non-zero counts; undefined when the section is absent. */
+function countsText(section: JsonObject | undefined, keys: string[]): string | undefined {
+  if (!section) return undefined;
+  const parts = keys.filter((k) => (num(section[k]) ?? 0) > 0).map((k) => `${k} ${section[k]}`);
+  return `${scalar(section.total ?? 0)}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+function agentsText(a: JsonObject | undefined): string | undefined {
+  if (!a) return undefined;
+  return `${scalar(a.primary_count ?? 0)} primary, ${scalar(a.sidechain_count ?? 0)} sidechains (${scalar(a.live_sidechain_count ?? 0)} live)`;
+}
+
 export function renderStatus(view: JsonObject): string[] {
   const caps = obj(view.capabilities);
   const runs = obj(view.runs);
@@ -62,6 +74,12 @@ export function renderStatus(view: JsonObject): string[] {
         ? undefined
         : `${approvals ?? 0} approvals, ${questions ?? 0} questions`,
     ],
+    ['agents', agentsText(obj(view.agents))],
+    [
+      'tasks',
+      countsText(obj(view.tasks), ['pending', 'in_progress', 'blocked', 'completed', 'failed', 'cancelled']),
+    ],
+    ['schedules', countsText(obj(view.schedules), ['active', 'paused', 'completed', 'canceled'])],
     ['routes', routesText(view.provider_readiness)],
     ['storage', storage ? (storage.ok === false ? 'error' : 'ok') : undefined],
     ['health', health ? (health.ok === false ? 'degraded' : 'ok') : undefined],

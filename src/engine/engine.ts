@@ -18,7 +18,6 @@ import {
   liveRunsOfSession,
   nextQueueSeq,
   type RunRow,
-  usageRowsOfSession,
 } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';

@@ -14,7 +14,7 @@ export async function whileRunning<T>(
 ): Promise<T> {
   return engine.store.write(async (tx) => {
     const run = await getRun(tx.db, runId);
-    if (!run || run.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
+    if (run?.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
     return fn(tx, run);
   });
 }

@@ -21,7 +21,7 @@ const agents: Record<string, Agent> = {};
 const NAMES = ['a', 'b', 'p', 'c', 'p2', 'c2', 'order', 'ttl', 'sender', 'flaky', 'ended', 'boss'];
 
 function script(extra: unknown[] = []) {
-  const { b, p, c, p2 } = agents;
+  const { b, p, p2 } = agents;
   return {
     rules: [
       ...extra,

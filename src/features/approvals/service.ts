@@ -79,7 +79,7 @@ export class ApprovalsService {
         );
       for (const r of body.resolutions) {
         const a = byId.get(r.request_id);
-        if (!a || a.status !== 'pending')
+        if (a?.status !== 'pending')
           throw bad(
             'approval_request_not_pending',
             `approval ${r.request_id} is not pending on run ${runId}; nothing was applied`,

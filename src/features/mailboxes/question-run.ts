@@ -42,7 +42,7 @@ export function clarificationQuestionRuns(engine: Engine, waiters: Clarification
   return {
     async question(tx: WriteTx, run: RunRow): Promise<UserQuestionRequest | null> {
       const found = await clarificationOf(tx.db, run);
-      if (!found || found.row.status !== 'pending') return null;
+      if (found?.row.status !== 'pending') return null;
       const { row, payload } = found;
       const question = payload.context
         ? `${payload.question}\n\nContext: ${payload.context}`
@@ -67,7 +67,7 @@ export function clarificationQuestionRuns(engine: Engine, waiters: Clarification
 
     async resolve(tx: WriteTx, run: RunRow, a: QuestionRunAnswer): Promise<void> {
       const found = await clarificationOf(tx.db, run);
-      if (!found || found.row.status !== 'pending') return;
+      if (found?.row.status !== 'pending') return;
       const { row, payload } = found;
       const declined = a.declined;
       await settleClarification(engine, waiters, tx, row, {

@@ -186,7 +186,7 @@ export class QuestionsService {
       if (!run) throw errors.runNotFound(runId);
       const q = (await questionsOfRun(tx.db, runId)).find((x) => x.request_id === requestId);
       if (q && q.status === 'cancelled') return;
-      if (!q || q.status !== 'pending')
+      if (q?.status !== 'pending')
         throw bad('question_request_mismatch', `question ${requestId} is not pending on run ${runId}`);
       await setQuestionStatus(tx.db, requestId, 'cancelled', null, tx.now);
       const asks = this.engine.questionRuns.get(run.kind);

@@ -3,7 +3,8 @@
 // definitions validate arguments and render results (message_agent lives with the mailboxes).
 import { z } from 'zod';
 import { PERMISSION_MODES } from '../permissions.ts';
-import type { ToolContext, ToolDefinition, ToolRegistry, ToolResult } from '../registry.ts';
+import type { ToolContext, ToolDefinition, ToolRegistry } from '../registry.ts';
+import { defineControlTool } from './define-control-tool.ts';
 
 const scopeList = z.array(z.string()).optional();
 
@@ -61,40 +62,9 @@ export interface AgentToolHost {
   getAgent(ctx: ToolContext, agentId: string): Promise<unknown>;
 }
 
-function define<S extends z.ZodType>(
-  name: string,
-  description: string,
-  schema: S,
-  sideEffects: boolean,
-  run: (input: z.infer<S>, ctx: ToolContext) => Promise<unknown>,
-): ToolDefinition {
-  return {
-    name,
-    description,
-    input_schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>,
-    side_effects: sideEffects,
-    async execute(args, ctx): Promise<ToolResult> {
-      const parsed = schema.safeParse(args ?? {});
-      if (!parsed.success) {
-        const issues = parsed.error.issues
-          .map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`)
-          .join('; ');
-        return { content: `${name}: invalid arguments (${issues})`, is_error: true };
-      }
-      try {
-        return { content: JSON.stringify(await run(parsed.data, ctx)), is_error: false };
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        const e = err as { code?: string; message: string };
-        return { content: `${name}: ${e.code ? `${e.code}: ` : ''}${e.message}`, is_error: true };
-      }
-    },
-  };
-}
-
 export function createAgentTools(host: AgentToolHost): ToolDefinition[] {
   return [
-    define(
+    defineControlTool(
       'spawn_agent',
       'Start a child agent (a sidechain with its own session) on a subtask: `name`, `prompt` (its ' +
         'input), optional `description`. It runs in the background while you continue; use ' +
@@ -107,7 +77,7 @@ export function createAgentTools(host: AgentToolHost): ToolDefinition[] {
       true,
       (input, ctx) => host.spawnAgent(ctx, input),
     ),
-    define(
+    defineControlTool(
       'wait_agent',
       'Wait until child agents settle (no queued, running or waiting work) and get each status and ' +
         'last output. `agent_ids` (ids, nicknames or names of your descendants) or `agent_id`; none ' +
@@ -117,7 +87,7 @@ export function createAgentTools(host: AgentToolHost): ToolDefinition[] {
       false,
       (input, ctx) => host.waitAgents(ctx, input),
     ),
-    define(
+    defineControlTool(
       'list_agents',
       'Full snapshots of the agents in your tree (your root and every descendant): status, pending ' +
         'requests, last message. Prefer list_agent_summaries for routine checks.',
@@ -125,7 +95,7 @@ export function createAgentTools(host: AgentToolHost): ToolDefinition[] {
       false,
       (_input, ctx) => host.listAgents(ctx),
     ),
-    define(
+    defineControlTool(
       'list_agent_summaries',
       'Lightweight rows for the agents in your tree: status, active run, queued work, pending ' +
         'approvals/questions, last output preview. Optional `status` and `has_runtime` filters.',
@@ -133,7 +103,7 @@ export function createAgentTools(host: AgentToolHost): ToolDefinition[] {
       false,
       (input, ctx) => host.listAgentSummaries(ctx, input),
     ),
-    define(
+    defineControlTool(
       'get_agent',
       'The full snapshot of one agent of your tree, by id.',
       GetAgentInput,

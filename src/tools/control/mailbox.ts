@@ -3,7 +3,8 @@
 // child's parent and waits for the answer. The mailboxes feature implements `MailboxToolHost`;
 // these definitions only validate arguments and render results.
 import { z } from 'zod';
-import type { ToolContext, ToolDefinition, ToolRegistry, ToolResult } from '../registry.ts';
+import type { ToolContext, ToolDefinition, ToolRegistry } from '../registry.ts';
+import { defineControlTool } from './define-control-tool.ts';
 
 export const MESSAGE_AGENT_TOOL = 'message_agent';
 export const REQUEST_PARENT_CLARIFICATION_TOOL = 'request_parent_clarification';
@@ -57,39 +58,9 @@ export interface MailboxToolHost {
   requestParentClarification(ctx: ToolContext, input: ClarificationInput): Promise<unknown>;
 }
 
-function define<S extends z.ZodType>(
-  name: string,
-  description: string,
-  schema: S,
-  sideEffects: boolean,
-  run: (input: z.infer<S>, ctx: ToolContext) => Promise<unknown>,
-): ToolDefinition {
-  return {
-    name,
-    description,
-    input_schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>,
-    side_effects: sideEffects,
-    async execute(args, ctx): Promise<ToolResult> {
-      const parsed = schema.safeParse(args);
-      if (!parsed.success) {
-        const issues = parsed.error.issues
-          .map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`)
-          .join('; ');
-        return { content: `${name}: invalid arguments (${issues})`, is_error: true };
-      }
-      try {
-        return { content: JSON.stringify(await run(parsed.data, ctx)), is_error: false };
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        return { content: `${name}: ${(err as Error).message}`, is_error: true };
-      }
-    },
-  };
-}
-
 export function createMailboxTools(host: MailboxToolHost): ToolDefinition[] {
   return [
-    define(
+    defineControlTool(
       MESSAGE_AGENT_TOOL,
       'Send a private message to another agent (by agent id): `text`, or any JSON `payload`, with a ' +
         '`subject`. It is delivered to that agent as a new run once it is idle, in order, exactly once; ' +
@@ -99,7 +70,7 @@ export function createMailboxTools(host: MailboxToolHost): ToolDefinition[] {
       true,
       (input, ctx) => host.messageAgent(ctx, input),
     ),
-    define(
+    defineControlTool(
       REQUEST_PARENT_CLARIFICATION_TOOL,
       'Ask your parent agent a question you cannot resolve yourself, and wait for its answer (or a ' +
         'decline). Optional `options` to choose from, `context`, and `expires_after_ms` after which ' +

@@ -1,7 +1,8 @@
 // Schedule control tools: a run creates and manages schedules of its own session. The tools only
 // know the ScheduleControl interface; the schedules feature implements it and daemon.ts wires it.
 import { z } from 'zod';
-import type { ToolContext, ToolDefinition, ToolResult } from '../registry.ts';
+import type { ToolContext, ToolDefinition } from '../registry.ts';
+import { defineControlTool } from './define-control-tool.ts';
 
 /** Who is calling: schedules made by a tool belong to (and target) the calling session. */
 export interface ScheduleCaller {
@@ -50,14 +51,6 @@ const CreateInput = z
 
 const IdInput = z.object({ schedule_id: z.string().min(1) }).strict();
 
-const ok = (value: unknown): ToolResult => ({ content: JSON.stringify(value), is_error: false });
-const fail = (message: string): ToolResult => ({ content: message, is_error: true });
-
-function problemText(err: unknown): string {
-  const e = err as { code?: string; domain?: string; detail?: string; message?: string };
-  return e.code && e.detail ? `${e.domain ?? 'daemon'}/${e.code}: ${e.detail}` : String(e.message ?? err);
-}
-
 function caller(ctx: ToolContext): ScheduleCaller {
   return {
     session_id: ctx.session_id,
@@ -98,40 +91,12 @@ export function toolCreateBody(input: z.infer<typeof CreateInput>): Record<strin
   return body;
 }
 
-function define(
-  name: string,
-  description: string,
-  schema: z.ZodType,
-  sideEffects: boolean,
-  run: (args: any, ctx: ToolContext) => Promise<unknown>,
-): ToolDefinition {
-  return {
-    name,
-    description,
-    input_schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>,
-    side_effects: sideEffects,
-    async execute(raw, ctx) {
-      const parsed = schema.safeParse(raw ?? {});
-      if (!parsed.success)
-        return fail(
-          `${name}: invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
-        );
-      try {
-        return ok(await run(parsed.data, ctx));
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        return fail(`${name}: ${problemText(err)}`);
-      }
-    },
-  };
-}
-
 /** The seven schedule tools over one control. */
 export function scheduleTools(control: ScheduleControl): ToolDefinition[] {
   const act = (action: ScheduleAction) => (a: { schedule_id: string }, ctx: ToolContext) =>
     control.actForTool(caller(ctx), a.schedule_id, action);
   return [
-    define(
+    defineControlTool(
       'schedule_create',
       'Schedule future input to this session: once (at), every N seconds, or on a cron pattern. Each fire starts a new run with `content` as its input.',
       CreateInput,
@@ -142,32 +107,36 @@ export function scheduleTools(control: ScheduleControl): ToolDefinition[] {
         return control.createForTool(caller(ctx), body);
       },
     ),
-    define('schedule_list', 'List the schedules of this session.', z.object({}).strict(), false, (_a, ctx) =>
-      control.listForTool(caller(ctx)),
+    defineControlTool(
+      'schedule_list',
+      'List the schedules of this session.',
+      z.object({}).strict(),
+      false,
+      (_a, ctx) => control.listForTool(caller(ctx)),
     ),
-    define(
+    defineControlTool(
       'schedule_get',
       'Show one schedule of this session, with its recent fires.',
       IdInput,
       false,
       (a, ctx) => control.getForTool(caller(ctx), a.schedule_id),
     ),
-    define(
+    defineControlTool(
       'schedule_cancel',
       'Cancel a schedule for good (its running fire is not stopped).',
       IdInput,
       true,
       act('cancel'),
     ),
-    define(
+    defineControlTool(
       'schedule_pause',
       'Pause a schedule; resume keeps the remaining time of once/interval cadences.',
       IdInput,
       true,
       act('pause'),
     ),
-    define('schedule_resume', 'Resume a paused schedule.', IdInput, true, act('resume')),
-    define(
+    defineControlTool('schedule_resume', 'Resume a paused schedule.', IdInput, true, act('resume')),
+    defineControlTool(
       'schedule_trigger_now',
       'Fire a schedule once now (its overlap policy still applies).',
       IdInput,

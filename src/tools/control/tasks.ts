@@ -2,18 +2,11 @@
 // with blocked-by dependencies, plus inspection and stop of background shell tasks. The tasks
 // feature implements `SessionTaskHost`; these definitions only validate arguments and render.
 import { z } from 'zod';
-import type { ToolContext, ToolDefinition, ToolRegistry, ToolResult } from '../registry.ts';
+import { TASK_STATUSES } from '../../store/repos/tasks.ts';
+import type { ToolContext, ToolDefinition, ToolRegistry } from '../registry.ts';
+import { defineControlTool } from './define-control-tool.ts';
 
-export const TASK_TOOL_STATUSES = [
-  'pending',
-  'in_progress',
-  'blocked',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
-
-const Status = z.enum(TASK_TOOL_STATUSES);
+const Status = z.enum(TASK_STATUSES);
 const TaskId = z.string().min(1);
 const Metadata = z.record(z.string(), z.unknown());
 
@@ -96,39 +89,9 @@ const caller = (ctx: ToolContext): TaskCaller => ({
   tool_call_id: ctx.tool_call_id,
 });
 
-function define<S extends z.ZodType>(
-  name: string,
-  description: string,
-  schema: S,
-  sideEffects: boolean,
-  run: (input: z.infer<S>, ctx: ToolContext) => Promise<unknown>,
-): ToolDefinition {
-  return {
-    name,
-    description,
-    input_schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>,
-    side_effects: sideEffects,
-    async execute(args, ctx): Promise<ToolResult> {
-      const parsed = schema.safeParse(args);
-      if (!parsed.success) {
-        const issues = parsed.error.issues
-          .map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`)
-          .join('; ');
-        return { content: `${name}: invalid arguments (${issues})`, is_error: true };
-      }
-      try {
-        return { content: JSON.stringify(await run(parsed.data, ctx)), is_error: false };
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        return { content: `${name}: ${(err as Error).message}`, is_error: true };
-      }
-    },
-  };
-}
-
 export function createTaskTools(host: SessionTaskHost): ToolDefinition[] {
   return [
-    define(
+    defineControlTool(
       'task_create',
       'Create a task in this session to track a unit of work (title, description, owner, blocked_by ' +
         'dependencies on other task ids). The owner defaults to you. Returns the task record.',
@@ -136,7 +99,7 @@ export function createTaskTools(host: SessionTaskHost): ToolDefinition[] {
       true,
       (input, ctx) => host.createTask(caller(ctx), input),
     ),
-    define(
+    defineControlTool(
       'task_update',
       'Update a task of this session: status (pending, in_progress, blocked, completed, failed, cancelled), ' +
         'title, description, owner, output, metadata, or its blocked_by dependencies (blocked_by replaces, ' +
@@ -145,21 +108,21 @@ export function createTaskTools(host: SessionTaskHost): ToolDefinition[] {
       true,
       (input, ctx) => host.updateTask(caller(ctx), input),
     ),
-    define(
+    defineControlTool(
       'task_get',
       'Read one task of this session (work or background shell task).',
       TaskGetInput,
       false,
       (input, ctx) => host.getTask(caller(ctx), input.task_id),
     ),
-    define(
+    defineControlTool(
       'task_list',
       'List the tasks of this session in creation order, optionally filtered by status.',
       TaskListInput,
       false,
       (input, ctx) => host.listTasks(caller(ctx), input),
     ),
-    define(
+    defineControlTool(
       'task_output',
       'Read the output of a task (a background shell command, or a work task output). wait=true blocks ' +
         'until the task ends or timeout_ms passes. retrieval_status "success" only means the output was ' +
@@ -176,7 +139,7 @@ export function createTaskTools(host: SessionTaskHost): ToolDefinition[] {
           ctx.signal,
         ),
     ),
-    define(
+    defineControlTool(
       'task_stop',
       'Stop a task of this session: a background shell command is terminated with its whole process ' +
         'tree; a work task is marked cancelled. The record may still say in_progress with ' +
@@ -185,7 +148,7 @@ export function createTaskTools(host: SessionTaskHost): ToolDefinition[] {
       true,
       (input, ctx) => host.stopTask(caller(ctx), input.task_id, input.reason),
     ),
-    define(
+    defineControlTool(
       'task_delete',
       'Delete (archive) a task of this session: it leaves task_list and every dependency list; reading ' +
         'it by id still works. A running shell task must be stopped first.',
