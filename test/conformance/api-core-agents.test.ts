@@ -76,7 +76,7 @@ const setMode = (mode: string) => http(d.url, 'POST', '/v1/runtime/permission-mo
 const agent = async (id: string) => (await http(d.url, 'GET', `/v1/agents/${id}`)).body;
 const session = async (id: string) => (await http(d.url, 'GET', `/v1/sessions/${id}`)).body;
 
-test('api-core #79: POST /v1/agents/{id}/sidechains requesting bypassPermissions from a session in default mode is rejected with 400', async () => {
+test('api-core #79 / ops-runtime #29: POST /v1/agents/{id}/sidechains requesting bypassPermissions from a session in default mode is rejected with 400', async () => {
   const p = await primary();
   const res = await spawn(p.agent, {
     permission_mode: 'bypassPermissions',

@@ -53,7 +53,7 @@ function taskProcesses(taskId: string): number[] {
   return found;
 }
 
-test(`crash: SIGKILL during a background shell task → failed (daemon_restarted), output kept, never re-run, tree killed (${ITERATIONS} iterations)`, {
+test(`ops-runtime #42 (shell tasks; the approval half is in approvals.test.ts): crash: SIGKILL during a background shell task → failed (daemon_restarted), output kept, never re-run, tree killed (${ITERATIONS} iterations)`, {
   skip: process.platform !== 'linux',
 }, async () => {
   await runIterations(
