@@ -48,3 +48,22 @@ test('explanations name the rule and the mode effect', () => {
   assert.equal(evaluate('bash', 'default').approval_required, true);
   assert.equal(evaluate('x', 'plan').mode_effect, 'plan_mode_denied_non_whitelisted_tool');
 });
+
+test('plan mode keeps inspection and coordination tools: schedules, tasks, agents, clarifications', () => {
+  for (const tool of [
+    'schedule_list',
+    'schedule_get',
+    'task_list',
+    'task_get',
+    'task_output',
+    'get_agent',
+    'list_agents',
+    'spawn_agent',
+    'wait_agent',
+    'message_agent',
+    'request_parent_clarification',
+  ])
+    assert.equal(evaluate(tool, 'plan').decision, 'allow', tool);
+  for (const tool of ['schedule_create', 'task_create', 'task_stop', 'schedule_cancel'])
+    assert.equal(evaluate(tool, 'plan').decision, 'deny', tool);
+});
