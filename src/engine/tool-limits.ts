@@ -41,6 +41,7 @@ export class BatchLimits {
 
   /** Runs one call under the timeout cap, then bounds its result (per call and per run). */
   async execute(registry: ToolRegistry, call: ToolCall, ctx: ToolContext): Promise<ToolResult> {
+    if (registry.get(call.name)?.waits_for_answer) return this.bound(await registry.execute(call, ctx));
     const timeoutMs = this.limits.max_timeout_ms;
     const timer = new AbortController();
     const signal = AbortSignal.any([ctx.signal, timer.signal]);

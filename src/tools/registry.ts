@@ -29,6 +29,11 @@ export interface ToolDefinition {
   input_schema: Record<string, unknown>;
   /** True when running it twice could change the world twice (never re-run blindly). */
   side_effects: boolean;
+  /**
+   * The call waits for a person or another agent (a parent's answer), not for work: it is not
+   * stopped at ToolRuntimeLimits.max_timeout_ms, only by cancellation or its own expiry.
+   */
+  waits_for_answer?: boolean;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }
 

@@ -70,17 +70,21 @@ export function createMailboxTools(host: MailboxToolHost): ToolDefinition[] {
       true,
       (input, ctx) => host.messageAgent(ctx, input),
     ),
-    defineControlTool(
-      REQUEST_PARENT_CLARIFICATION_TOOL,
-      'Ask your parent agent a question you cannot resolve yourself, and wait for its answer (or a ' +
-        'decline). Optional `options` to choose from, `context`, and `expires_after_ms` after which ' +
-        'the request counts as declined.',
-      ClarificationInput,
-      // Idempotent per tool call (the request id derives from it): after a restart the call is
-      // simply run again and waits on the same request, instead of asking the operator.
-      false,
-      (input, ctx) => host.requestParentClarification(ctx, input),
-    ),
+    {
+      ...defineControlTool(
+        REQUEST_PARENT_CLARIFICATION_TOOL,
+        'Ask your parent agent a question you cannot resolve yourself, and wait for its answer (or a ' +
+          'decline). Optional `options` to choose from, `context`, and `expires_after_ms` after which ' +
+          'the request counts as declined.',
+        ClarificationInput,
+        // Idempotent per tool call (the request id derives from it): after a restart the call is
+        // simply run again and waits on the same request, instead of asking the operator.
+        false,
+        (input, ctx) => host.requestParentClarification(ctx, input),
+      ),
+      // An operator may take hours to answer; only cancellation or expires_after_ms end the wait.
+      waits_for_answer: true,
+    },
   ];
 }
 
