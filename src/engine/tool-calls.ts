@@ -137,7 +137,8 @@ export async function runToolCalls(
     return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
   });
 
-  // Audits commit with the batch's first write (a park, or the first results).
+  // Audits commit with the batch's first write (a park, results, or a side effect's start): no
+  // transaction of their own. Every batch writes at least one of those.
   const flushAudits = (tx: WriteTx) => insertPermissionAudits(tx.db, audits.splice(0));
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
@@ -157,7 +158,6 @@ export async function runToolCalls(
     run,
     ready.map((p) => ({ call: p.call, result: p.result })),
     flushAudits,
-    audits.length > 0,
   );
   const ctx = (call: ToolCall): ToolContext => ({
     run_id: run.run_id,
@@ -177,7 +177,7 @@ export async function runToolCalls(
     call: p.call,
     result: await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call)),
   }));
-  await writeResults(engine, run, results);
+  await writeResults(engine, run, results, flushAudits);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
     const action = {
@@ -190,6 +190,7 @@ export async function runToolCalls(
       request: p.args,
     };
     await whileRunning(engine, run.run_id, async (tx) => {
+      await flushAudits(tx);
       await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
         {
           kind: 'tool_call_started',
@@ -328,12 +329,10 @@ async function writeResults(
   run: RunRow,
   results: Array<{ call: ToolCall; result: ToolResult }>,
   also?: (tx: WriteTx) => Promise<void>,
-  writeEvenIfEmpty = false,
 ): Promise<void> {
-  if (results.length === 0 && !writeEvenIfEmpty) return;
+  if (results.length === 0) return;
   await whileRunning(engine, run.run_id, async (tx) => {
     await also?.(tx);
-    if (results.length === 0) return;
     await appendJournal(
       tx.db,
       run.session_id,
