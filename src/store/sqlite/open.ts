@@ -21,7 +21,7 @@ export function openSqlite(stateRoot: string, sync: SqliteSync = 'FULL'): Sqlite
   raw.pragma(`synchronous = ${sync}`);
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     db,
     path,
@@ -29,6 +29,35 @@ export function openSqlite(stateRoot: string, sync: SqliteSync = 'FULL'): Sqlite
       await db.destroy();
     },
   };
+}
+
+/** Distinct SQL texts kept compiled; the daemon issues a few hundred shapes, so this never churns. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely calls `prepare()` for every query, and compiling the statement was the largest single
+ * cost of a durable step in the profile (docs/performance.md). A compiled statement is reusable
+ * (parameters are bound per call; SQLite re-prepares it by itself after a schema change), and
+ * nothing here iterates a statement lazily, so the same SQL text gets the same statement back.
+ */
+function withStatementCache(raw: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = raw.prepare.bind(raw);
+  const cachedPrepare = (sql: string): BetterSqlite3.Statement => {
+    const hit = cache.get(sql);
+    if (hit) return hit;
+    const stmt = prepare(sql);
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(sql, stmt);
+    return stmt;
+  };
+  return new Proxy(raw, {
+    get(target, prop) {
+      if (prop === 'prepare') return cachedPrepare;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 export class StateRootLockedError extends Error {}
