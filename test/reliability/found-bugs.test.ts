@@ -127,3 +127,20 @@ test('bench: replaying a 30k-event backlog from cursor 0 to a reader that keeps 
     first.cleanup();
   }
 });
+
+test('review: inline /input waits for a run longer than a second (the request close event is not a disconnect)', async () => {
+  const d = await startDaemon({ script: { default: { turns: [{ delay_ms: 1500, text: 'slow answer' }] } } });
+  try {
+    await http(d.url, 'POST', '/v1/sessions', { session_id: 'inline-slow' });
+    const res = await http(d.url, 'POST', '/v1/sessions/inline-slow/input', { content: 'take your time' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.snapshot.status, 'idle', 'the answer came after the run ended');
+    assert.ok(
+      res.body.outputs.some((o: { content: string }) => o.content === 'slow answer'),
+      'the inline reply is among the outputs',
+    );
+  } finally {
+    await d.kill();
+    d.cleanup();
+  }
+});

@@ -1,7 +1,9 @@
 // HTTP binding of submissions and the runs API.
+
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { AppContext, HttpApp } from '../../http/context.ts';
+import { clientGone } from '../../http/disconnect.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
 import { SessionView } from '../sessions/schema.ts';
@@ -31,11 +33,7 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
   r.post(
     '/v1/sessions/:session_id/input',
     { schema: { tags, params: SessionRunParams, body: SubmitInputRequest, response: { 200: SessionView } } },
-    async (req) => {
-      const ac = new AbortController();
-      req.raw.on('close', () => ac.abort());
-      return runs.submitInline(req.params.session_id, req.body, ac.signal);
-    },
+    async (req, reply) => runs.submitInline(req.params.session_id, req.body, clientGone(reply)),
   );
 
   r.get('/v1/runs', { schema: { tags, querystring: ListRunsQuery } }, async (req) => {
