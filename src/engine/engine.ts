@@ -9,7 +9,6 @@ import type { EventLog } from '../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
 import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
 import {
-  allLiveRuns,
   findByIdempotency,
   getRun,
   insertRun,
@@ -27,10 +26,12 @@ import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
+import { KeyedWaiters } from './keyed-waiters.ts';
 import type { QuestionRunHandler } from './question-runs.ts';
+import { type RecoveryStats, recoverRuns } from './recovery.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, transitionRun } from './run-states.ts';
-import { DAEMON_OWNED_REPLAYABLE, inputText, type RunKind, type StoredRunRequest } from './types.ts';
+import { inputText, type RunKind, type StoredRunRequest } from './types.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
 
 const ulid = monotonicFactory();
@@ -78,7 +79,7 @@ export class Engine {
   readonly toolLimits: LiveToolLimits;
   readonly opts: EngineOptions;
   private readonly executors = new Map<string, Executor>();
-  private readonly settleWaiters = new Map<string, Set<() => void>>();
+  private readonly settleWaiters = new KeyedWaiters();
   private draining = false;
   private readonly terminalHooks: RunTerminalHook[] = [];
   /** Run kinds that ask a question instead of calling a model (parent clarifications). */
@@ -151,7 +152,7 @@ export class Engine {
     ]);
     if (isTerminal(run.status)) for (const hook of this.terminalHooks) await hook(tx, run);
     if (isTerminal(run.status) || run.status.startsWith('waiting_')) {
-      tx.afterCommit(() => this.notifySettled(run.run_id));
+      tx.afterCommit(() => this.settleWaiters.notify(run.run_id));
     }
   }
 
@@ -196,75 +197,72 @@ export class Engine {
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
     let request = submitted;
-    const result = await (async () => {
-      const session = await getSession(tx.db, sessionId);
-      if (!session) throw errors.sessionNotFound(sessionId);
-      if (opts.idempotency) {
-        const existing = await findByIdempotency(tx.db, sessionId, opts.idempotency.keyHash);
-        if (existing) {
-          if (existing.idempotency_fingerprint !== opts.idempotency.fingerprint) {
-            throw new DaemonError(
-              409,
-              'idempotency',
-              'idempotency_conflict',
-              `idempotency key was already used for run ${existing.run_id} with a different request`,
-            );
-          }
-          return { run: existing, reused: true };
+    const session = await getSession(tx.db, sessionId);
+    if (!session) throw errors.sessionNotFound(sessionId);
+    if (opts.idempotency) {
+      const existing = await findByIdempotency(tx.db, sessionId, opts.idempotency.keyHash);
+      if (existing) {
+        if (existing.idempotency_fingerprint !== opts.idempotency.fingerprint) {
+          throw new DaemonError(
+            409,
+            'idempotency',
+            'idempotency_conflict',
+            `idempotency key was already used for run ${existing.run_id} with a different request`,
+          );
         }
+        return { run: existing, reused: true };
       }
-      if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
-      const live = await liveRunsOfSession(tx.db, sessionId);
-      if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
-      const route = this.resolveRoute(request, session.route_policy);
-      if (request.output_contract === undefined && session.output_contract !== null)
-        request = { ...request, output_contract: JSON.parse(session.output_contract) };
-      const runId = `run-${ulid().toLowerCase()}`;
-      const text = inputText(request);
-      const row: RunRow = {
-        run_id: runId,
-        session_id: sessionId,
-        agent_id: session.agent_id,
-        kind: opts.kind ?? 'input',
-        status: 'queued',
-        queue_seq: await nextQueueSeq(tx.db),
-        submitted_at_ms: tx.now,
-        updated_at_ms: tx.now,
-        started_at_ms: null,
-        finished_at_ms: null,
-        request: JSON.stringify(request),
-        summary: JSON.stringify({
-          source_plugin: request.source_plugin,
-          source_kind: request.source_kind,
-          actor_id: request.actor_id,
-          text_preview: text.length > 200 ? `${text.slice(0, 197)}...` : text,
-          provider: route.route_id,
-          model: route.model,
-        }),
-        route_id: route.route_id,
+    }
+    if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
+    const live = await liveRunsOfSession(tx.db, sessionId);
+    if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
+    const route = this.resolveRoute(request, session.route_policy);
+    if (request.output_contract === undefined && session.output_contract !== null)
+      request = { ...request, output_contract: JSON.parse(session.output_contract) };
+    const runId = `run-${ulid().toLowerCase()}`;
+    const text = inputText(request);
+    const row: RunRow = {
+      run_id: runId,
+      session_id: sessionId,
+      agent_id: session.agent_id,
+      kind: opts.kind ?? 'input',
+      status: 'queued',
+      queue_seq: await nextQueueSeq(tx.db),
+      submitted_at_ms: tx.now,
+      updated_at_ms: tx.now,
+      started_at_ms: null,
+      finished_at_ms: null,
+      request: JSON.stringify(request),
+      summary: JSON.stringify({
+        source_plugin: request.source_plugin,
+        source_kind: request.source_kind,
+        actor_id: request.actor_id,
+        text_preview: text.length > 200 ? `${text.slice(0, 197)}...` : text,
+        provider: route.route_id,
         model: route.model,
-        error: null,
-        idempotency_key_hash: opts.idempotency?.keyHash ?? null,
-        idempotency_fingerprint: opts.idempotency?.fingerprint ?? null,
-        usage: null,
-        error_code: null,
-      };
-      await insertRun(tx.db, row);
-      await appendJournal(tx.db, sessionId, runId, tx.now, [
-        { kind: 'input_received', payload: { text, request } },
-      ]);
-      await appendRunEvent(tx.db, {
-        run_id: runId,
-        session_id: sessionId,
-        agent_id: row.agent_id,
-        timestamp_ms: tx.now,
-        event: { type: 'accepted' },
-      });
-      await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
-      return { run: row, reused: false };
-    })();
-    if (!result.reused) tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
-    return result;
+      }),
+      route_id: route.route_id,
+      model: route.model,
+      error: null,
+      idempotency_key_hash: opts.idempotency?.keyHash ?? null,
+      idempotency_fingerprint: opts.idempotency?.fingerprint ?? null,
+      usage: null,
+      error_code: null,
+    };
+    await insertRun(tx.db, row);
+    await appendJournal(tx.db, sessionId, runId, tx.now, [
+      { kind: 'input_received', payload: { text, request } },
+    ]);
+    await appendRunEvent(tx.db, {
+      run_id: runId,
+      session_id: sessionId,
+      agent_id: row.agent_id,
+      timestamp_ms: tx.now,
+      event: { type: 'accepted' },
+    });
+    await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
+    tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
+    return { run: row, reused: false };
   }
 
   private resolveRoute(request: StoredRunRequest, policyJson: string | null) {
@@ -412,13 +410,6 @@ export class Engine {
 
   // ---------------------------------------------------------------- waiting for a run
 
-  private notifySettled(runId: string): void {
-    const waiters = this.settleWaiters.get(runId);
-    if (!waiters) return;
-    this.settleWaiters.delete(runId);
-    for (const w of waiters) w();
-  }
-
   /** Resolves when the run is terminal or waiting for a human. */
   async waitSettled(runId: string, signal?: AbortSignal): Promise<RunRow> {
     for (;;) {
@@ -426,71 +417,16 @@ export class Engine {
       if (!run) throw errors.runNotFound(runId);
       if (isTerminal(run.status) || run.status.startsWith('waiting_')) return run;
       if (this.draining) return run;
-      await new Promise<void>((resolve) => {
-        const set = this.settleWaiters.get(runId) ?? new Set();
-        const done = () => {
-          clearTimeout(t);
-          set.delete(done);
-          resolve();
-        };
-        // Re-check periodically too, so a missed notification can never hang a caller.
-        const t = setTimeout(done, 1000);
-        set.add(done);
-        this.settleWaiters.set(runId, set);
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await this.settleWaiters.wait(runId, { signal });
       if (signal?.aborted) return (await getRun(this.store.db, runId))!;
     }
   }
 
   // ---------------------------------------------------------------- restart recovery and drain
 
-  /**
-   * Startup repair: per session the first durable active run keeps the slot and resumes;
-   * extra active runs are re-queued when daemon-owned and replayable, else interrupted;
-   * queued runs keep their order and the head is promoted when the slot is free.
-   */
-  async recover(): Promise<{ resumed: number; requeued: number; interrupted: number; sessions: number }> {
-    const live = await allLiveRuns(this.store.db);
-    const bySession = new Map<string, RunRow[]>();
-    for (const r of live) bySession.set(r.session_id, [...(bySession.get(r.session_id) ?? []), r]);
-    const stats = { resumed: 0, requeued: 0, interrupted: 0, sessions: bySession.size };
-    for (const [sessionId, runs] of bySession) {
-      const active = runs.filter((r) => isActive(r.status));
-      const keeper = active.find((r) => r.status.startsWith('waiting_')) ?? active[0];
-      const resume: RunRow[] = [];
-      await this.store.write(async (tx) => {
-        for (const r of active) {
-          if (r === keeper) continue;
-          if (r.status === 'running' && DAEMON_OWNED_REPLAYABLE.has(r.kind)) {
-            await this.transition(tx, r.run_id, 'queued', { recovery: true });
-            stats.requeued++;
-          } else {
-            await this.transition(tx, r.run_id, 'interrupted');
-            stats.interrupted++;
-          }
-        }
-        if (keeper?.status === 'running') {
-          await this.events.append(tx, [
-            {
-              name: 'trace',
-              session_id: sessionId,
-              run_id: keeper.run_id,
-              data: {
-                trace: { kind: 'run_resumed_after_restart', session_id: sessionId, run_id: keeper.run_id },
-              },
-            },
-          ]);
-          resume.push(keeper);
-        }
-      });
-      for (const r of resume) {
-        this.startExecutor(r);
-        stats.resumed++;
-      }
-      if (!keeper) await this.kick(sessionId);
-    }
-    return stats;
+  /** Startup repair (recovery.ts): resumes, re-queues or interrupts what the last process left live. */
+  recover(): Promise<RecoveryStats> {
+    return recoverRuns(this);
   }
 
   /** Stops all executors without changing run status: they resume from their last turn boundary on restart. */
@@ -499,7 +435,7 @@ export class Engine {
     const pending = [...this.executors.values()];
     for (const e of pending) e.controller.abort(new RunStopped('draining'));
     await Promise.allSettled(pending.map((e) => e.done));
-    for (const waiters of this.settleWaiters.values()) for (const w of waiters) w();
+    this.settleWaiters.notifyAll();
     return pending.length;
   }
 }

@@ -67,3 +67,31 @@ export function envelope<T>(
   if (opts.hasMore && opts.lastKey !== undefined) pagination.next_cursor = encodeCursor(opts.lastKey);
   return { items, pagination };
 }
+
+/** How many rows a list service should fetch: one extra when paginated, to know `has_more`. */
+export function fetchLimit(page: PageParams): number | undefined {
+  if (page.limit === undefined) return undefined;
+  return page.paginated ? page.limit + 1 : page.limit;
+}
+
+/**
+ * Renders what a list service returned for `fetchLimit(page)` rows: the legacy array, or the
+ * envelope with `has_more` and the cursor of the last row shown.
+ */
+export function renderPage<T>(
+  page: PageParams,
+  items: T[],
+  opts: { total: number; keyOf: (item: T) => string | undefined; order: string },
+): T[] | Record<string, unknown> {
+  if (!page.paginated) return items;
+  const limit = page.limit!;
+  const shown = items.slice(0, limit);
+  const last = shown.at(-1);
+  return envelope(shown, {
+    limit,
+    total: opts.total,
+    hasMore: items.length > limit,
+    lastKey: last === undefined ? undefined : opts.keyOf(last),
+    order: opts.order,
+  });
+}

@@ -4,6 +4,7 @@
 // answer or its end, expiry, an ack, the child's run ending) goes through `settleClarification`,
 // a compare-and-set on `pending`, so the child gets exactly one answer.
 import type { Engine } from '../../engine/engine.ts';
+import type { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { completeQuestionRun } from '../../engine/question-runs.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { appendRunEvent } from '../../store/repos/journal.ts';
@@ -35,34 +36,6 @@ export interface ClarificationResolution {
   message_id?: string;
 }
 
-/** Wakes the tool calls waiting on a clarification; a timer re-checks too, so none can hang. */
-export class ClarificationWaiters {
-  private readonly waiters = new Map<string, Set<() => void>>();
-
-  notify(requestId: string): void {
-    const set = this.waiters.get(requestId);
-    if (!set) return;
-    this.waiters.delete(requestId);
-    for (const w of set) w();
-  }
-
-  wait(requestId: string, signal: AbortSignal, recheckMs = 1000): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const set = this.waiters.get(requestId) ?? new Set();
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, recheckMs);
-      set.add(done);
-      this.waiters.set(requestId, set);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
-
 /** An answer's identity for idempotent re-answers (a retried reply is not a conflict). */
 const answerPrint = (r: Pick<ClarificationResolution, 'declined' | 'answer'>) =>
   sha256Hex(stableJson({ declined: r.declined, answer: r.answer ?? null }));
@@ -85,7 +58,7 @@ export function answerOf(payload: unknown): unknown {
  */
 export async function settleClarification(
   engine: Engine,
-  waiters: ClarificationWaiters,
+  waiters: KeyedWaiters,
   tx: WriteTx,
   row: ClarificationRow,
   resolution: ClarificationResolution,
@@ -155,7 +128,7 @@ const conflict = (code: string, detail: string) => new DaemonError(409, 'questio
  */
 export async function applyReply(
   engine: Engine,
-  waiters: ClarificationWaiters,
+  waiters: KeyedWaiters,
   tx: WriteTx,
   msg: MailboxMessageRow,
 ): Promise<void> {

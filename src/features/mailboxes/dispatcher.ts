@@ -6,7 +6,9 @@
 // transaction that ends it (engine.onRunTerminal), and only then can the next message go. A
 // dispatched message is never dispatched again while its run lives; the engine's recovery resumes
 // or re-queues that same run after a crash. See docs/mailboxes.md for the whole argument.
+
 import type { Engine } from '../../engine/engine.ts';
+import type { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { outputsOfRun, runJournal } from '../../store/repos/journal.ts';
 import {
@@ -29,7 +31,7 @@ import {
 } from '../../store/repos/mailboxes.ts';
 import { getRun, isTerminal, liveRunsOfSession, type RunRow } from '../../store/repos/runs.ts';
 import type { WriteTx } from '../../store/store.ts';
-import { applyReply, type ClarificationWaiters, settleClarification } from './clarifications.ts';
+import { applyReply, settleClarification } from './clarifications.ts';
 import { mailboxTrace } from './events.ts';
 import { deliveryRequest } from './render.ts';
 
@@ -44,14 +46,14 @@ const sideEffected = async (tx: WriteTx, run: RunRow) =>
 
 export class MailboxDispatcher {
   private readonly engine: Engine;
-  private readonly waiters: ClarificationWaiters;
+  private readonly waiters: KeyedWaiters;
   private started = false;
   private stopped = false;
   private pumping = false;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(engine: Engine, waiters: ClarificationWaiters) {
+  constructor(engine: Engine, waiters: KeyedWaiters) {
     this.engine = engine;
     this.waiters = waiters;
     engine.onRunTerminal((tx, run) => this.onRunTerminal(tx, run));

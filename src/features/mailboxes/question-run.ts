@@ -4,13 +4,14 @@
 // answer (or a decline, a cancel, an expiry) goes to the child and the run completes.
 
 import type { Engine } from '../../engine/engine.ts';
+import type { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import type { QuestionRunAnswer, QuestionRunHandler } from '../../engine/question-runs.ts';
 import { getClarification, messageOfDeliveryRun } from '../../store/repos/mailboxes.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { UserQuestionRequest } from '../../tools/control/question.ts';
-import { type ClarificationWaiters, settleClarification } from './clarifications.ts';
+import { settleClarification } from './clarifications.ts';
 import type { ClarificationPayload } from './render.ts';
 
 /** The one question id a clarification request carries. */
@@ -38,7 +39,7 @@ function answerFor(payload: ClarificationPayload, a: QuestionRunAnswer): unknown
   };
 }
 
-export function clarificationQuestionRuns(engine: Engine, waiters: ClarificationWaiters): QuestionRunHandler {
+export function clarificationQuestionRuns(engine: Engine, waiters: KeyedWaiters): QuestionRunHandler {
   return {
     async question(tx: WriteTx, run: RunRow): Promise<UserQuestionRequest | null> {
       const found = await clarificationOf(tx.db, run);

@@ -1,7 +1,9 @@
 // Mailbox rules: posting (API and the message_agent tool), the non-draining peek, dead letters,
 // acks, and parent clarifications asked by the request_parent_clarification tool. Delivery lives
 // in dispatcher.ts.
+
 import type { Engine } from '../../engine/engine.ts';
+import { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import {
   type EnqueueMailboxMessage,
@@ -19,7 +21,7 @@ import {
 import type { Executor } from '../../store/schema.ts';
 import type { ClarificationInput, MailboxToolHost, MessageAgentInput } from '../../tools/control/mailbox.ts';
 import type { ToolContext } from '../../tools/registry.ts';
-import { applyReply, ClarificationWaiters, settleClarification } from './clarifications.ts';
+import { applyReply, settleClarification } from './clarifications.ts';
 import { MailboxDispatcher } from './dispatcher.ts';
 import { mailboxTrace } from './events.ts';
 import { type ClarificationPayload, messageView } from './render.ts';
@@ -51,7 +53,7 @@ const derivedId = (prefix: string, purpose: string, ctx: ToolContext) =>
 
 export class MailboxesService implements MailboxToolHost {
   private readonly engine: Engine;
-  readonly waiters = new ClarificationWaiters();
+  readonly waiters = new KeyedWaiters();
   readonly dispatcher: MailboxDispatcher;
   /**
    * The parent of an agent, null for a primary agent. The agents feature sets it at wiring; until
@@ -297,7 +299,7 @@ export class MailboxesService implements MailboxToolHost {
     for (;;) {
       const row = await getClarification(this.db, requestId);
       if (row && row.status !== 'pending') return JSON.parse(row.resolution ?? '{}') as unknown;
-      await this.waiters.wait(requestId, ctx.signal);
+      await this.waiters.wait(requestId, { signal: ctx.signal });
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
     }
   }

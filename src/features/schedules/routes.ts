@@ -2,7 +2,7 @@
 // schedules-domain problems (the service validates the body it is given).
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext, HttpApp } from '../../http/context.ts';
-import { envelope, parsePage } from '../../http/pagination.ts';
+import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import {
   ListSchedulesQuery,
   ScheduleCreateRequest,
@@ -31,16 +31,11 @@ export function registerScheduleRoutes(app: HttpApp, ctx: AppContext): void {
     const { items, total } = await schedules.list({
       session_id: req.query.session_id,
       after: page.after,
-      limit: page.limit === undefined ? undefined : page.paginated ? page.limit + 1 : page.limit,
+      limit: fetchLimit(page),
     });
-    if (!page.paginated) return items;
-    const limit = page.limit!;
-    const shown = items.slice(0, limit);
-    return envelope(shown, {
-      limit,
+    return renderPage(page, items, {
       total,
-      hasMore: items.length > limit,
-      lastKey: shown.at(-1)?.schedule_id as string | undefined,
+      keyOf: (s) => s.schedule_id as string | undefined,
       order: 'schedule_id_asc',
     });
   });

@@ -2,7 +2,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext, HttpApp } from '../../http/context.ts';
-import { envelope, parsePage } from '../../http/pagination.ts';
+import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import { SessionParams } from './schema.ts';
 
 const Rule = z
@@ -46,19 +46,11 @@ export function registerSessionPermissionRoutes(app: HttpApp, ctx: AppContext): 
     { schema: { tags, params: SessionParams, querystring: PageQuery } },
     async (req) => {
       const page = parsePage(req.query);
-      const fetch = page.limit === undefined ? undefined : page.paginated ? page.limit + 1 : page.limit;
-      const { items, total } = await svc.audits(req.params.session_id, { after: page.after, limit: fetch });
-      if (!page.paginated) return items;
-      const limit = page.limit!;
-      const hasMore = items.length > limit;
-      const shown = items.slice(0, limit);
-      return envelope(shown, {
-        limit,
-        total,
-        hasMore,
-        lastKey: String(shown.at(-1)?.audit_id ?? ''),
-        order: 'audit_id_asc',
+      const { items, total } = await svc.audits(req.params.session_id, {
+        after: page.after,
+        limit: fetchLimit(page),
       });
+      return renderPage(page, items, { total, keyOf: (a) => String(a.audit_id), order: 'audit_id_asc' });
     },
   );
 }

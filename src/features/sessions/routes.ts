@@ -2,7 +2,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { AppContext, HttpApp } from '../../http/context.ts';
-import { envelope, parsePage } from '../../http/pagination.ts';
+import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
 import {
   BudgetBody,
@@ -30,19 +30,10 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
 
   r.get('/v1/sessions', { schema: { tags, querystring: ListSessionsQuery } }, async (req) => {
     const page = parsePage(req.query);
-    const { items, total, lastKey } = await sessions.list({
-      after: page.after,
-      limit: page.limit === undefined ? undefined : page.paginated ? page.limit + 1 : page.limit,
-    });
-    if (!page.paginated) return items;
-    const limit = page.limit!;
-    const hasMore = items.length > limit;
-    const shown = items.slice(0, limit);
-    return envelope(shown, {
-      limit,
+    const { items, total } = await sessions.list({ after: page.after, limit: fetchLimit(page) });
+    return renderPage(page, items, {
       total,
-      hasMore,
-      lastKey: hasMore ? (shown.at(-1)?.session_id as string) : lastKey,
+      keyOf: (s) => s.session_id as string,
       order: 'session_id_asc',
     });
   });

@@ -1,7 +1,9 @@
 // HTTP binding of session tasks (api-core §6.1).
+
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext, HttpApp } from '../../http/context.ts';
-import { envelope, parsePage } from '../../http/pagination.ts';
+import { clientGone } from '../../http/disconnect.ts';
+import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import {
   ListTasksQuery,
   SessionTaskParams,
@@ -25,18 +27,9 @@ export function registerTaskRoutes(app: HttpApp, ctx: AppContext): void {
       const { items, total } = await tasks.list(req.params.session_id, {
         status: req.query.status,
         after: page.after,
-        limit: page.limit === undefined ? undefined : page.paginated ? page.limit + 1 : page.limit,
+        limit: fetchLimit(page),
       });
-      if (!page.paginated) return items;
-      const limit = page.limit!;
-      const shown = items.slice(0, limit);
-      return envelope(shown, {
-        limit,
-        total,
-        hasMore: items.length > limit,
-        lastKey: shown.at(-1)?.id,
-        order: 'task_id_asc',
-      });
+      return renderPage(page, items, { total, keyOf: (t) => t.id, order: 'task_id_asc' });
     },
   );
 
@@ -49,14 +42,9 @@ export function registerTaskRoutes(app: HttpApp, ctx: AppContext): void {
   r.get(
     '/v1/sessions/:session_id/tasks/:task_id/output',
     { schema: { tags, params: TaskParams, querystring: TaskOutputQuery, response: { 200: TaskOutputView } } },
-    async (req, reply) => {
-      // A waiting reader that hangs up stops waiting (and holds nothing).
-      const ac = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) ac.abort();
-      });
-      return tasks.output(req.params.session_id, req.params.task_id, req.query, ac.signal);
-    },
+    // A waiting reader that hangs up stops waiting (and holds nothing).
+    async (req, reply) =>
+      tasks.output(req.params.session_id, req.params.task_id, req.query, clientGone(reply)),
   );
 
   r.post(

@@ -1,8 +1,10 @@
 // Session tasks (api-core §6.2): listing, reading, output retrieval and stop over HTTP, and the
 // task tools' host (create/update/delete with blocked-by tracking). Background shell tasks are run
 // by ShellTasks; this service is what the daemon wires into the `bash` tool and the routes.
+
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
+import { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import { getSession } from '../../store/repos/sessions.ts';
@@ -67,7 +69,7 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
   private readonly store: Store;
   private readonly events: EventLog;
   readonly shell: ShellTasks;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new KeyedWaiters();
 
   constructor(o: TasksServiceOptions) {
     this.store = o.store;
@@ -139,19 +141,10 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
     const deadline = Date.now() + timeoutMs;
     let current = row;
     while (!isTerminalTask(current.status) && Date.now() < deadline && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const set = this.waiters.get(row.task_id) ?? new Set();
-        const done = () => {
-          clearTimeout(t);
-          set.delete(done);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        // Re-read every second too: a missed wake-up can never stretch a wait past its deadline.
-        const t = setTimeout(done, Math.max(0, Math.min(1000, deadline - Date.now())));
-        set.add(done);
-        this.waiters.set(row.task_id, set);
-        signal?.addEventListener('abort', done, { once: true });
+      // Re-read every second too: a missed wake-up can never stretch a wait past its deadline.
+      await this.waiters.wait(row.task_id, {
+        signal,
+        recheckMs: Math.min(1000, deadline - Date.now()),
       });
       current = (await getTask(this.store.db, row.task_id)) ?? current;
     }
@@ -159,10 +152,7 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
   }
 
   private wake(taskId: string): void {
-    const set = this.waiters.get(taskId);
-    if (!set) return;
-    this.waiters.delete(taskId);
-    for (const w of set) w();
+    this.waiters.notify(taskId);
   }
 
   // ---------------------------------------------------------------- stop
