@@ -1,8 +1,9 @@
 // `npm run bench` — every benchmark in one run, side by side: the SQLite floor, LangGraph.js and
-// the daemon's durable step; HTTP throughput; SSE latency and replay; scale. Writes
+// the daemon's durable step; the step in an old session (history); HTTP throughput beside a bare
+// node:http + SQLite floor; SSE latency and replay; scale. Writes
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
-//   --only a,b         floor, langgraph, step, throughput, stream, scale, profile
+//   --only a,b         floor, langgraph, step, history, throughput, stream, scale, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FloorResult } from './floor.ts';
+import { runHistory } from './history.ts';
+import { runHttpFloor } from './http-floor.ts';
 import type { LangGraphResult } from './langgraph.ts';
 import { runInChild } from './lib/child.ts';
 import { ROOT } from './lib/daemon.ts';
@@ -41,7 +44,9 @@ const SIZES = quick
       floorNormal: { commits: 1000, budgetMs: 150 },
       lg: { steps: 3, runs: 10, warmup: 2, budgetMs: 400 },
       step: { steps: 3, runs: 10, warmup: 2, budgetMs: 500 },
+      history: { steps: 20, historyRuns: 100, reps: 3, warmup: 1, budgetMs: 3000 },
       tput: { levels: [1, 10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
+      httpFloor: { levels: [10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
       tputNormal: { levels: [10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
       stream: {
         subscribers: [1, 10],
@@ -65,7 +70,9 @@ const SIZES = quick
       floorNormal: { commits: 20_000, budgetMs: 3000 },
       lg: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
       step: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
+      history: { steps: 20, historyRuns: 1500, reps: 30, warmup: 3, budgetMs: 120_000 },
       tput: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
+      httpFloor: { levels: [100], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
       tputNormal: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
       stream: {
         subscribers: [1, 100, 1000],
@@ -126,7 +133,10 @@ async function main(): Promise<void> {
     full: await runStep({ sync: 'FULL', ...SIZES.step }),
     ...(quick ? {} : { normal: await runStep({ sync: 'NORMAL', ...SIZES.step }) }),
   }));
+  await step('history', () => runHistory({ sync: 'FULL', ...SIZES.history }));
+  // The HTTP floor first, then the daemon at the same concurrency, so the ratio sees one machine.
   await step('throughput', async () => ({
+    http_floor: await runHttpFloor({ sync: 'FULL', ...SIZES.httpFloor }),
     full: await runThroughput({ sync: 'FULL', ...SIZES.tput }),
     normal: await runThroughput({ sync: 'NORMAL', ...SIZES.tputNormal }),
   }));

@@ -47,11 +47,17 @@ export function stepScript(steps: number): unknown {
   };
 }
 
-export async function timedInput(d: BenchDaemon, content: string): Promise<{ ms: number; session: string }> {
-  const session = (await mustApi(d.url, 'POST', '/v1/sessions', {})).session_id as string;
+/** Client wall of one inline POST /input in an existing session (submit → completed), ms. */
+export async function inputMs(d: BenchDaemon, session: string, content: string): Promise<number> {
   const t0 = performance.now();
   await mustApi(d.url, 'POST', `/v1/sessions/${session}/input`, { content }, [200]);
-  return { ms: performance.now() - t0, session };
+  return performance.now() - t0;
+}
+
+/** One run in a fresh session (created before the clock starts). */
+export async function timedInput(d: BenchDaemon, content: string): Promise<{ ms: number; session: string }> {
+  const session = (await mustApi(d.url, 'POST', '/v1/sessions', {})).session_id as string;
+  return { ms: await inputMs(d, session, content), session };
 }
 
 export async function runStep(opts: StepOptions): Promise<StepResult> {

@@ -2,6 +2,8 @@
 // pasted into docs/performance.md). Ratios: our figure divided by the SQLite FULL single-row
 // commit (the physical floor) and by LangGraph.js measured the same way in the same run.
 import type { FloorResult } from './floor.ts';
+import type { HistoryResult } from './history.ts';
+import type { HttpFloorResult } from './http-floor.ts';
 import type { LangGraphResult } from './langgraph.ts';
 import { fmt, markdownTable, type Row, ratio } from './lib/report.ts';
 import type { ProfileResult } from './profile-run.ts';
@@ -73,14 +75,53 @@ export function renderTable(doc: Doc): string {
       value: `${fmt(step.full.step_interval_ms_journal.p50)} / ${fmt(step.full.step_interval_ms_journal.p99)}`,
     });
 
-  const tput = r.throughput as { full: ThroughputResult; normal: ThroughputResult } | undefined;
-  for (const t of tput ? [tput.full, tput.normal] : [])
+  const history = r.history as HistoryResult | undefined;
+  if (history) {
+    const label = `history, ${history.sync}`;
+    rows.push({
+      benchmark: label,
+      metric: `${history.steps_per_run}-step run p50 ms: fresh session / session holding ${history.history_runs} runs`,
+      value: `${fmt(history.fresh_run_ms.p50, 1)} / ${fmt(history.history_run_ms.p50, 1)}`,
+    });
+    rows.push({
+      benchmark: label,
+      metric: 'old ÷ fresh, p50 (target ≤ 1.2×)',
+      value: ratio(history.history_run_ms.p50, history.fresh_run_ms.p50, 2),
+    });
+  }
+
+  const tput = r.throughput as
+    | { full: ThroughputResult; normal: ThroughputResult; http_floor?: HttpFloorResult }
+    | undefined;
+  const httpFloor = tput?.http_floor;
+  for (const l of httpFloor?.levels ?? [])
+    rows.push({
+      benchmark: `HTTP floor: node:http + 1 SQLite ${httpFloor!.sync} commit per request`,
+      metric: `requests/s with ${l.concurrency} clients (request p50 / p99 ms; server CPU ms per request)`,
+      value: `${fmt(l.requests_per_s, 1)} (${fmt(l.request_ms.p50)} / ${fmt(l.request_ms.p99)}; ${fmt(l.server_cpu_ms_per_request, 3)})`,
+    });
+  for (const t of tput ? [tput.full, tput.normal] : []) {
     for (const l of t.levels)
       rows.push({
         benchmark: `throughput, ${t.sync}`,
         metric: `runs/s with ${l.concurrency} sessions (submit→completed p50 / p99 ms)`,
         value: `${fmt(l.runs_per_s, 1)} (${fmt(l.submit_to_completed_ms.p50, 1)} / ${fmt(l.submit_to_completed_ms.p99, 1)})`,
       });
+    for (const f of httpFloor?.sync === t.sync ? httpFloor.levels : []) {
+      const same = t.levels.find((l) => l.concurrency === f.concurrency);
+      if (same)
+        rows.push({
+          benchmark: `throughput, ${t.sync}`,
+          metric: `runs/s ÷ HTTP floor requests/s, ${f.concurrency} sessions`,
+          value: ratio(same.runs_per_s, f.requests_per_s, 2),
+        });
+    }
+    rows.push({
+      benchmark: `throughput, ${t.sync}`,
+      metric: `daemon CPU ms per run with ${t.levels.map((l) => l.concurrency).join(' / ')} sessions (target ≤ 1.5)`,
+      value: t.levels.map((l) => fmt(l.daemon_cpu_ms_per_run)).join(' / '),
+    });
+  }
 
   const stream = r.stream as StreamResult | undefined;
   for (const l of stream?.latency ?? [])
@@ -114,7 +155,11 @@ export function renderTable(doc: Doc): string {
       metric: 'RSS per idle session KiB: seeded / read / created',
       value: `${fmt(scale.rss_per_seeded_session_kib)} / ${fmt(scale.rss_per_touched_session_kib)} / ${fmt(scale.rss_per_created_session_kib)}`,
     });
-    rows.push({ benchmark: label, metric: 'GET /v1/status ms', value: fmt(scale.seeded.status_ms, 1) });
+    rows.push({
+      benchmark: label,
+      metric: `GET /v1/status ms at ${scale.runs} runs, median of ${scale.seeded.status_ms_samples?.length ?? 1} (target < 5)`,
+      value: fmt(scale.seeded.status_ms, 1),
+    });
   }
   const profile = r.profile as ProfileResult | undefined;
   if (profile) {

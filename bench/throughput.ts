@@ -5,9 +5,10 @@
 // completed runs over first submit → last completion (so with 1000 sessions, whose runs advance
 // in lockstep, the drain is part of the figure rather than cut off by the window).
 import { join } from 'node:path';
+import { closedLoop } from './lib/closed-loop.ts';
 import { type BenchDaemon, removeDir, startBenchDaemon, tempDir, writeScriptedRoutes } from './lib/daemon.ts';
 import { api, mustApi, openSse, tailCursor } from './lib/http.ts';
-import { round, type Summary, sleep, summarize, wallMs } from './lib/stats.ts';
+import { round, type Summary } from './lib/stats.ts';
 
 export interface ThroughputOptions {
   levels: number[];
@@ -93,46 +94,25 @@ async function level(
   maxRuns: number,
 ): Promise<ThroughputLevel> {
   const sessions = await createSessions(d, concurrency);
-  const latencies: number[] = [];
-  let submitted = 0;
-  let errors = 0;
-  const errorSamples: string[] = [];
-  let lastAt = 0;
   const cpu0 = d.cpuMs();
-  const startWall = wallMs();
-  const endWall = startWall + windowMs;
-  await Promise.all(
-    sessions.map(async (sid) => {
-      while (wallMs() < endWall && submitted < maxRuns) {
-        submitted++;
-        const start = wallMs();
-        const res = await api(d.url, 'POST', `/v1/sessions/${sid}/runs`, { content: 'go' }).catch(
-          (err: Error) => ({ status: 0, body: null, text: err.message }),
-        );
-        if (res.status !== 202) {
-          // Counted and reported, not fatal: the figure says how many submits did not get a 202.
-          errors++;
-          if (errorSamples.length < 3) errorSamples.push(`${res.status}: ${res.text.slice(0, 200)}`);
-          await sleep(5);
-          continue;
-        }
-        const done = await completions.wait(res.body.run_id as string, 120_000);
-        if (done.status !== 'completed') throw new Error(`throughput run ended ${done.status}`);
-        latencies.push(done.at - start);
-        lastAt = Math.max(lastAt, done.at);
-      }
-    }),
-  );
-  const elapsedS = (lastAt - startWall) / 1000;
+  const loop = await closedLoop(concurrency, windowMs, maxRuns, async (worker) => {
+    const res = await api(d.url, 'POST', `/v1/sessions/${sessions[worker]}/runs`, { content: 'go' }).catch(
+      (err: Error) => ({ status: 0, body: null, text: err.message }),
+    );
+    if (res.status !== 202) return { error: `${res.status}: ${res.text}` };
+    const done = await completions.wait(res.body.run_id as string, 120_000);
+    if (done.status !== 'completed') throw new Error(`throughput run ended ${done.status}`);
+    return { at: done.at };
+  });
   return {
     concurrency,
-    completed: latencies.length,
-    window_s: round(elapsedS, 3),
-    runs_per_s: round(latencies.length / elapsedS, 1),
-    submit_to_completed_ms: summarize(latencies),
-    submit_errors: errors,
-    ...(errorSamples.length ? { submit_error_samples: errorSamples } : {}),
-    daemon_cpu_ms_per_run: round((d.cpuMs() - cpu0) / Math.max(1, submitted - errors), 2),
+    completed: loop.completed,
+    window_s: loop.window_s,
+    runs_per_s: loop.per_s,
+    submit_to_completed_ms: loop.latency_ms,
+    submit_errors: loop.errors,
+    ...(loop.error_samples ? { submit_error_samples: loop.error_samples } : {}),
+    daemon_cpu_ms_per_run: round((d.cpuMs() - cpu0) / Math.max(1, loop.started - loop.errors), 2),
   };
 }
 

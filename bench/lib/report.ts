@@ -65,5 +65,5 @@ export function markdownTable(rows: Row[]): string {
 export const fmt = (x: number | undefined, digits = 2): string =>
   x === undefined || !Number.isFinite(x) ? 'n/a' : x >= 100 ? x.toFixed(0) : x.toFixed(digits);
 
-export const ratio = (a: number | undefined, b: number | undefined): string =>
-  a === undefined || b === undefined || !Number.isFinite(a / b) ? '' : `${(a / b).toFixed(1)}×`;
+export const ratio = (a: number | undefined, b: number | undefined, digits = 1): string =>
+  a === undefined || b === undefined || !Number.isFinite(a / b) ? '' : `${(a / b).toFixed(digits)}×`;

@@ -12,6 +12,14 @@ export const SOAK = soak;
 export const CRASH_ITERATIONS = num('KHEISH_RELIABILITY_CRASH_ITERATIONS', 30, 500);
 /** Independent daemons sharing the crash iterations (each keeps its state root across them). */
 export const CRASH_LANES = num('KHEISH_RELIABILITY_CRASH_LANES', 2, 2);
+/**
+ * The crash loop's own timeout, sized from its length (a fixed 600 s cut the 500-iteration soak
+ * short): a start-up allowance plus 24 s per iteration of a lane, about 4× what one took on the
+ * loaded 2-core machine (95 s for 30 iterations over 2 lanes at load 4.6, i.e. 6.3 s each, with
+ * the periodic full-history checks). 30 iterations over 2 lanes keep 600 s; the soak gets 1 h 44.
+ */
+const crashTimeout = 240_000 + Math.ceil(CRASH_ITERATIONS / Math.max(1, CRASH_LANES)) * 24_000;
+export const CRASH_TIMEOUT_MS = num('KHEISH_RELIABILITY_CRASH_TIMEOUT_MS', crashTimeout, crashTimeout);
 /** API fuzzing: requests in total. */
 export const FUZZ_REQUESTS = num('KHEISH_RELIABILITY_FUZZ_REQUESTS', 5000, 50_000);
 /** API fuzzing: wall-clock cap (the budget ends at whichever comes first). */

@@ -63,14 +63,25 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['step p50', r.step.full.step_ms.p50],
       ['step p99', r.step.full.step_ms.p99],
       ['replay events/s', r.stream.replay.events_per_s],
+      ['history fresh p50', r.history.fresh_run_ms.p50],
+      ['history old session p50', r.history.history_run_ms.p50],
+      ['history ratio', r.history.ratio_p50],
       ['scale ready ms', r.scale.seeded.ready_ms],
       ['scale rss', r.scale.seeded.rss_mib],
+      ['scale status ms', r.scale.seeded.status_ms],
       ['profile busy ms', r.profile.profile.busy_ms],
       ['profile sql per step', r.profile.sql_per_step.statements.total],
       ['profile sql exec ms per step', r.profile.sql_per_step.exec_ms.total],
     ];
-    for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels])
+    for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);
+      numbers.push([`daemon cpu per run ${level.concurrency}`, level.daemon_cpu_ms_per_run]);
+    }
+    for (const level of r.throughput.http_floor.levels)
+      numbers.push([`http floor ${level.concurrency}`, level.requests_per_s]);
+    // The rows the issue's targets are read from are in the printed table.
+    for (const row of ['| history, FULL |', '| HTTP floor:', 'daemon CPU ms per run', 'GET /v1/status ms at'])
+      assert.ok(stdout.includes(row), `table row ${row}`);
     for (const level of r.stream.latency)
       numbers.push([`sse ${level.subscribers}`, level.publish_to_receive_ms.p50]);
     for (const [name, value] of numbers) assert.ok(isNumber(value), `${name}: ${value}`);
