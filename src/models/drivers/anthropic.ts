@@ -1,8 +1,7 @@
 // Anthropic Messages API (`POST {base}/messages`, SSE).
-import { createAnthropic } from '@ai-sdk/anthropic';
 import type { RouteConfig } from '../../config/routes-file.ts';
 import { ModelCallError, type ModelDriver, type ModelRequest } from '../driver.ts';
-import { createAiSdkDriver } from './ai-sdk.ts';
+import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import { apiRoot, extraString, type ProviderCredentials, requireApiKey } from './route-options.ts';
 
 /** RouteConfig.extra keys this driver reads. */
@@ -36,14 +35,11 @@ export function createAnthropicDriver(route: RouteConfig, creds: ProviderCredent
   if (version) headers['anthropic-version'] = version;
   const beta = betaHeader(route.extra.anthropic_beta_headers);
   if (beta) headers['anthropic-beta'] = beta;
-  const provider = createAnthropic({
-    baseURL: apiRoot(route.base_url, '/v1'),
-    apiKey: requireApiKey(route, creds),
-    headers,
-  });
+  const settings = { baseURL: apiRoot(route.base_url, '/v1'), apiKey: requireApiKey(route, creds), headers };
+  const provider = lazy(async () => (await import('@ai-sdk/anthropic')).createAnthropic(settings));
   return createAiSdkDriver({
     name: 'anthropic',
-    languageModel: (id) => provider.messages(id),
+    languageModel: async (id) => (await provider()).messages(id),
     providerOptions: (gen) =>
       gen.allow_parallel_tool_calls === false ? { anthropic: { disableParallelToolUse: true } } : undefined,
     validate: rejectThinkingWithForcedTool,

@@ -11,7 +11,6 @@ import { createXaiDriver } from './xai.ts';
 
 export { ANTHROPIC_EXTRA_KEYS } from './anthropic.ts';
 export { type ResolvedCredentials, resolveCredentials, type SecretValue } from './credentials.ts';
-export { isRetryableStatus, parseRetryAfterMs, toModelCallError } from './errors.ts';
 export { OPENAI_API_EXTRA_KEY, OPENAI_APIS, type OpenAiApi, openAiApiOf } from './openai.ts';
 export { apiRoot, ProviderConfigError, type ProviderCredentials } from './route-options.ts';
 

@@ -1,9 +1,8 @@
 // Any server speaking OpenAI Chat Completions (`POST {base}/chat/completions`): Ollama, vLLM,
 // llama.cpp server, LM Studio... `base_url` is required; the API key is optional.
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { RouteConfig } from '../../config/routes-file.ts';
 import type { ModelDriver } from '../driver.ts';
-import { createAiSdkDriver } from './ai-sdk.ts';
+import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import { apiRoot, ProviderConfigError, type ProviderCredentials } from './route-options.ts';
 
 const NAME = 'openai_compatible';
@@ -11,16 +10,19 @@ const NAME = 'openai_compatible';
 export function createOpenAiCompatibleDriver(route: RouteConfig, creds: ProviderCredentials): ModelDriver {
   const baseURL = apiRoot(route.base_url, '/v1');
   if (!baseURL) throw new ProviderConfigError(route, 'base_url is required (e.g. http://127.0.0.1:11434/v1)');
-  const provider = createOpenAICompatible({
+  const settings = {
     name: NAME,
     baseURL,
     apiKey: creds.apiKey,
     // Without it most servers send no usage at all on streams.
     includeUsage: true,
-  });
+  };
+  const provider = lazy(async () =>
+    (await import('@ai-sdk/openai-compatible')).createOpenAICompatible(settings),
+  );
   return createAiSdkDriver({
     name: NAME,
-    languageModel: (id) => provider.chatModel(id),
+    languageModel: async (id) => (await provider()).chatModel(id),
     // The provider copies `providerOptions[name]` into the body as raw Chat Completions fields.
     providerOptions: (gen) =>
       gen.allow_parallel_tool_calls === undefined

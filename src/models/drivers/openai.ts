@@ -1,9 +1,8 @@
 // OpenAI: the Responses API by default (`POST {base}/responses`), Chat Completions
 // (`POST {base}/chat/completions`) when the route sets `openai_api = "chat"`.
-import { createOpenAI } from '@ai-sdk/openai';
 import type { RouteConfig } from '../../config/routes-file.ts';
 import type { ModelDriver } from '../driver.ts';
-import { createAiSdkDriver } from './ai-sdk.ts';
+import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import {
   apiRoot,
   extraString,
@@ -29,15 +28,19 @@ export function openAiApiOf(route: RouteConfig): OpenAiApi {
 
 export function createOpenAiDriver(route: RouteConfig, creds: ProviderCredentials): ModelDriver {
   const api = openAiApiOf(route);
-  const provider = createOpenAI({
+  const settings = {
     baseURL: apiRoot(route.base_url, '/v1'),
     apiKey: requireApiKey(route, creds),
     organization: creds.organization ?? extraString(route, 'organization'),
     project: creds.project ?? extraString(route, 'project'),
-  });
+  };
+  const provider = lazy(async () => (await import('@ai-sdk/openai')).createOpenAI(settings));
   return createAiSdkDriver({
     name: 'openai',
-    languageModel: (id) => (api === 'chat' ? provider.chat(id) : provider.responses(id)),
+    languageModel: async (id) => {
+      const p = await provider();
+      return api === 'chat' ? p.chat(id) : p.responses(id);
+    },
     providerOptions: (gen) =>
       gen.allow_parallel_tool_calls === undefined
         ? undefined

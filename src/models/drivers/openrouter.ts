@@ -1,8 +1,7 @@
 // OpenRouter (`POST {base}/chat/completions`, OpenAI chat wire format plus OpenRouter fields).
-import { createOpenRouter } from '@openrouter/ai-sdk-provider';
 import type { RouteConfig } from '../../config/routes-file.ts';
 import type { GenerationOptions, ModelDriver } from '../driver.ts';
-import { createAiSdkDriver, type ProviderOptions } from './ai-sdk.ts';
+import { createAiSdkDriver, lazy, type ProviderOptions } from './ai-sdk.ts';
 import { apiRoot, type ProviderCredentials, requireApiKey } from './route-options.ts';
 
 /**
@@ -18,15 +17,16 @@ function openRouterOptions(gen: GenerationOptions): ProviderOptions | undefined 
 }
 
 export function createOpenRouterDriver(route: RouteConfig, creds: ProviderCredentials): ModelDriver {
-  const provider = createOpenRouter({
+  const settings = {
     baseURL: apiRoot(route.base_url, '/api/v1'),
     apiKey: requireApiKey(route, creds),
     // "strict" asks for `stream_options.include_usage`, which cost accounting depends on.
-    compatibility: 'strict',
-  });
+    compatibility: 'strict' as const,
+  };
+  const provider = lazy(async () => (await import('@openrouter/ai-sdk-provider')).createOpenRouter(settings));
   return createAiSdkDriver({
     name: 'openrouter',
-    languageModel: (id) => provider.chat(id, { usage: { include: true } }),
+    languageModel: async (id) => (await provider()).chat(id, { usage: { include: true } }),
     providerOptions: openRouterOptions,
     systemAnywhere: true,
     nativeReasoning: false,

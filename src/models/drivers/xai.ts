@@ -1,18 +1,15 @@
 // xAI (Grok) through its OpenAI-style Responses API (`POST {base}/responses`).
-import { createXai } from '@ai-sdk/xai';
 import type { RouteConfig } from '../../config/routes-file.ts';
 import type { ModelDriver } from '../driver.ts';
-import { createAiSdkDriver } from './ai-sdk.ts';
+import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import { apiRoot, type ProviderCredentials, requireApiKey } from './route-options.ts';
 
 export function createXaiDriver(route: RouteConfig, creds: ProviderCredentials): ModelDriver {
-  const provider = createXai({
-    baseURL: apiRoot(route.base_url, '/v1'),
-    apiKey: requireApiKey(route, creds),
-  });
+  const settings = { baseURL: apiRoot(route.base_url, '/v1'), apiKey: requireApiKey(route, creds) };
+  const provider = lazy(async () => (await import('@ai-sdk/xai')).createXai(settings));
   return createAiSdkDriver({
     name: 'xai',
-    languageModel: (id) => provider.responses(id),
+    languageModel: async (id) => (await provider()).responses(id),
     providerOptions: (gen) =>
       gen.allow_parallel_tool_calls === undefined
         ? undefined
