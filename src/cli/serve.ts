@@ -1,4 +1,5 @@
 // `kheish-daemon serve` (alias `start`): runs the daemon in the foreground until SIGTERM/SIGINT.
+import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import { RoutesFileError } from '../config/routes-file.ts';
 import { schedulerPolicyOptions } from '../config/scheduler-policy.ts';
@@ -53,6 +54,9 @@ export function registerServe(program: Command): void {
         const config = resolveServeConfig(flags);
         log = makeLogger(config);
         const daemon = await startDaemon(config, log);
+        // The compile cache (src/main.ts) is otherwise written at exit, which a daemon that is
+        // killed or crashes never reaches: write what the boot compiled now, once it is ready.
+        flushCompileCache();
         let signals = 0;
         const onSignal = (sig: string) => {
           signals++;

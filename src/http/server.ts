@@ -1,5 +1,5 @@
 // Server assembly: framework settings, auth + CORS hooks, problem+json, OpenAPI, feature routes.
-import fastifySwagger from '@fastify/swagger';
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import { registerSessionRoutes } from '../features/sessions/routes.ts';
 import { registerTaskRoutes } from '../features/tasks/routes.ts';
 import type { AuthGuard, CorsPolicy } from './auth.ts';
 import type { AppContext, HttpApp } from './context.ts';
+import { compilersFactory, openApiDocument, recordRoutes } from './openapi.ts';
 import { errorHandler, notFoundHandler, sendProblem, toDaemonError } from './problem.ts';
 
 /**
@@ -42,6 +43,16 @@ const PROBLEM_SCHEMA = {
   },
 };
 
+const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
+  openapi: {
+    openapi: '3.1.0',
+    info: { title: 'Kheish daemon control plane', version: DAEMON_VERSION, 'x-api-revision': 3 } as never,
+    components: { schemas: { ProblemDetails: PROBLEM_SCHEMA } as never },
+  },
+  transform: jsonSchemaTransform,
+  transformObject: jsonSchemaTransformObject,
+};
+
 export async function buildServer(
   ctx: AppContext,
   opts: { logger: Logger; auth: AuthGuard; cors: CorsPolicy },
@@ -58,10 +69,12 @@ export async function buildServer(
     frameworkErrors: (err, req, reply) => {
       void errorHandler(err, req, reply);
     },
+    // Zod validates requests; responses are serialized as they are. Given as factories, Fastify
+    // does not load the Ajv and fast-json-stringify compilers it would otherwise default to.
+    schemaController: {
+      compilersFactory: compilersFactory(validatorCompiler),
+    },
   });
-  app.setValidatorCompiler(validatorCompiler);
-  // Responses are our own views; serialize them as they are (schemas only document them).
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   // JSON only: a text/plain body gets 415 with a hint instead of a confusing schema error.
   app.removeContentTypeParser('text/plain');
@@ -107,15 +120,8 @@ export async function buildServer(
     );
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Kheish daemon control plane', version: DAEMON_VERSION, 'x-api-revision': 3 } as never,
-      components: { schemas: { ProblemDetails: PROBLEM_SCHEMA } as never },
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
+  // Collected as @fastify/swagger would, the document itself is built on first request.
+  const documented = recordRoutes(app);
 
   registerRuntimeRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
@@ -127,7 +133,8 @@ export async function buildServer(
   registerTaskRoutes(app, ctx);
   registerScheduleRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
-  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const openapi = openApiDocument(documented, OPENAPI_OPTIONS);
+  app.get('/v1/openapi.json', { schema: { hide: true } }, () => openapi());
   await app.ready();
   return app;
 }
