@@ -214,7 +214,7 @@ export async function startDaemon(
   scheduler.start();
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
-  const address = await app.listen({ host: config.host, port: config.port });
+  const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
   for (const r of routes.list()) {
     if (r.builtin_demo)
       log.info(

@@ -34,6 +34,10 @@ export function registerServe(program: Command): void {
     .option('--http-readonly-token <token>', 'read-only bearer token [env KHEISH_DAEMON_READONLY_TOKEN]')
     .option('--http-readonly-token-file <file>', 'file holding the read-only token, re-read on change')
     .option('--http-cors-allow-origin <origin>', 'exact allowed browser origin (repeatable)', collect)
+    .option(
+      '--http-listen-backlog <n>',
+      'connections queued before accept, 1..65535, capped by net.core.somaxconn [env KHEISH_HTTP_LISTEN_BACKLOG] (default 4096)',
+    )
     .option('--database-url <url>', 'PostgreSQL URL [env KHEISH_DATABASE_URL] (SQLite when absent)')
     .option(
       '--web-search-endpoint <url>',

@@ -10,6 +10,8 @@ export type AuthMode = 'auto' | 'bearer' | 'none';
 export interface ServeConfig {
   host: string;
   port: number;
+  /** Connections the kernel queues before accept() (listen backlog; capped by net.core.somaxconn). */
+  listenBacklog: number;
   stateRoot: string;
   workspaceRoot: string | null;
   routesFile: string | null;
@@ -53,6 +55,7 @@ export interface RawServeFlags {
   httpReadonlyToken?: string;
   httpReadonlyTokenFile?: string;
   httpCorsAllowOrigin?: string[];
+  httpListenBacklog?: string;
   databaseUrl?: string;
   recordCassette?: string;
   webSearchEndpoint?: string;
@@ -87,13 +90,30 @@ function token(inline: string | undefined, file: string | undefined, name: strin
   return null;
 }
 
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number): number {
+function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new ConfigError(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(
+      max === Number.MAX_SAFE_INTEGER
+        ? `${name} must be a whole number ≥ ${min} (got "${raw}")`
+        : `${name} must be a whole number from ${min} to ${max} (got "${raw}")`,
+    );
   return n;
 }
+
+/**
+ * Node's default listen backlog (511) overflows when a thousand clients connect at once to a busy
+ * daemon: the kernel drops their SYNs and they retry after a second or time out. The kernel
+ * silently caps the value at net.core.somaxconn (4096 on current Linux).
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
 
 export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const { host, port } = parseBind(pick(flags.bind, env.KHEISH_BIND) ?? '127.0.0.1:4000');
@@ -114,6 +134,13 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
   return {
     host,
     port,
+    listenBacklog: wholeNumber(
+      '--http-listen-backlog',
+      pick(flags.httpListenBacklog, env.KHEISH_HTTP_LISTEN_BACKLOG),
+      DEFAULT_LISTEN_BACKLOG,
+      1,
+      65535,
+    ),
     stateRoot: resolve(pick(flags.stateRoot, env.KHEISH_STATE_ROOT) ?? '.kheish-daemon'),
     workspaceRoot: workspace ? resolve(workspace) : null,
     routesFile: routesFile ? resolve(routesFile) : null,
