@@ -2,18 +2,18 @@
 // duplicates, heartbeats without ids, and stream_gap frames when history is gone.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DaemonError } from '../errors/daemon-error.ts';
-import {
-  type BusEvent,
-  type EventFilter,
-  type EventLog,
-  matchesFilter,
-  rowIdOf,
-  sseIdOf,
-} from '../store/event-log.ts';
+import { type EventFilter, type EventLog, matchesFilter, rowIdOf, sseIdOf } from '../store/event-log.ts';
+import { SseConnection, type StreamScope } from './sse-connection.ts';
+import { frame, storedFrame } from './sse-frame.ts';
 
-const HEARTBEAT_MS = Number(process.env.KHEISH_SSE_HEARTBEAT_MS ?? 10_000);
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export { frame } from './sse-frame.ts';
+
+/** Replay waits for the socket to drain past this, so a reader that keeps up is never cut. */
 const REPLAY_HIGH_WATER_BYTES = 1024 * 1024;
+/** Rows per replay query: big enough that query overhead vanishes, small enough not to stall the loop. */
+const REPLAY_BATCH_ROWS = 2000;
+/** Replay writes frames in chunks of about this size (one socket write each). */
+const REPLAY_CHUNK_CHARS = 256 * 1024;
 
 function parseCursorValue(raw: string | undefined, source: string): bigint | null {
   if (raw === undefined || raw === '') return null;
@@ -47,9 +47,6 @@ export function streamCursor(req: FastifyRequest): bigint | null {
   return a > b ? a : b;
 }
 
-export const frame = (name: string, data: Record<string, unknown>, id?: bigint): string =>
-  `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
-
 export async function serveStream(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -57,7 +54,8 @@ export async function serveStream(
   filter: EventFilter,
 ): Promise<void> {
   const cursor = streamCursor(req);
-  const scope = filter.run_id !== undefined ? 'run' : filter.session_id !== undefined ? 'session' : 'global';
+  const scope: StreamScope =
+    filter.run_id !== undefined ? 'run' : filter.session_id !== undefined ? 'session' : 'global';
   const headers: Record<string, string> = {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -70,87 +68,80 @@ export async function serveStream(
   res.writeHead(200, headers);
   res.flushHeaders?.();
 
-  let closed = false;
-  let lastSent = cursor ?? -1n;
-  let pending: BusEvent[] | null = [];
-  const write = (chunk: string) => {
-    if (closed) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED_BYTES) {
-      // A consumer this slow would make us buffer without bound: tell it, and let it reconnect.
-      log.counters.lagged++;
-      res.end(
-        frame('stream_gap', {
-          skipped: 0,
-          reason: 'live_lag',
-          scope,
-          skipped_is_estimate: true,
-          resume_after_id: String(lastSent),
-        }),
-      );
-      cleanup();
-    }
-  };
-  const send = (ev: BusEvent) => {
-    if (ev.id <= lastSent) return;
-    lastSent = ev.id;
-    write(frame(ev.name, ev.data, ev.id));
-  };
-  const unsubscribe = log.subscribe((ev) => {
-    if (!matchesFilter(ev, filter)) return;
-    if (pending) pending.push(ev);
-    else send(ev);
-  });
-  const heartbeat = setInterval(() => write(frame('heartbeat', {})), HEARTBEAT_MS);
-  const cleanup = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(heartbeat);
-    unsubscribe();
-  };
-  req.raw.on('close', cleanup);
-  res.on('close', cleanup);
+  const conn = new SseConnection(res, log, scope, cursor ?? -1n);
+  // Subscribed before the replay's upper bound is read: every event is either replayed or held.
+  conn.onClose(
+    log.subscribe((ev) => {
+      if (matchesFilter(ev, filter)) conn.live(ev);
+    }),
+  );
+  const close = () => conn.close();
+  req.raw.on('close', close);
+  res.on('close', close);
 
   try {
-    if (cursor !== null) {
-      const upto = log.newestRowId;
-      let after = Math.min(rowIdOf(cursor), upto);
-      if (rowIdOf(cursor) > upto) lastSent = sseIdOf(upto);
-      const oldest = await log.oldestRowId();
-      if (after < oldest - 1) {
-        const skipped = oldest - 1 - after;
-        log.counters.replay_gaps++;
-        const resume = sseIdOf(oldest - 1);
-        const data = {
-          skipped,
-          reason: 'replay_window',
-          scope,
-          skipped_is_estimate: scope !== 'global',
-          resume_after_id: String(resume),
-        };
-        write(frame('stream_gap', data, resume > lastSent ? resume : undefined));
-        if (resume > lastSent) lastSent = resume;
-        after = oldest - 1;
-      }
-      for (;;) {
-        if (closed) break;
-        const batch = await log.readRange(after, upto, filter);
-        for (const ev of batch.events) send(ev);
-        log.counters.replayed += batch.events.length;
-        // Replay goes at the reader's pace: wait for the socket to drain instead of piling up
-        // (a reader that keeps up must never be cut off with a live_lag gap).
-        if (res.writableLength > REPLAY_HIGH_WATER_BYTES && !closed)
-          await new Promise<void>((resolve) => {
-            res.once('drain', resolve);
-            res.once('close', resolve);
-          });
-        if (batch.lastScanned === null) break;
-        after = batch.lastScanned;
+    if (cursor !== null) await replay(conn, log, filter, cursor, scope);
+  } finally {
+    conn.endReplay();
+  }
+}
+
+/** Durable events after the cursor up to the newest one delivered live when the stream opened. */
+async function replay(
+  conn: SseConnection,
+  log: EventLog,
+  filter: EventFilter,
+  cursor: bigint,
+  scope: StreamScope,
+): Promise<void> {
+  const upto = log.newestRowId;
+  let after = Math.min(rowIdOf(cursor), upto);
+  if (rowIdOf(cursor) > upto) conn.lastSent = sseIdOf(upto);
+  const oldest = await log.oldestRowId();
+  if (after < oldest - 1) {
+    const skipped = oldest - 1 - after;
+    log.counters.replay_gaps++;
+    const resume = sseIdOf(oldest - 1);
+    const data = {
+      skipped,
+      reason: 'replay_window',
+      scope,
+      skipped_is_estimate: scope !== 'global',
+      resume_after_id: String(resume),
+    };
+    conn.enqueue(frame('stream_gap', data, resume > conn.lastSent ? resume : undefined));
+    if (resume > conn.lastSent) conn.lastSent = resume;
+    after = oldest - 1;
+  }
+  while (!conn.isClosed) {
+    const rows = await log.readStored(after, upto, filter, REPLAY_BATCH_ROWS);
+    // Rows at or below rowIdOf(lastSent) were already sent; lastSent (a BigInt) is brought up to
+    // date before each write rather than per row.
+    let lastRow = rowIdOf(conn.lastSent);
+    const firstRow = lastRow;
+    for (const row of rows) {
+      if (row.rowId <= lastRow) continue;
+      conn.enqueue(storedFrame(row));
+      lastRow = row.rowId;
+      log.counters.replayed++;
+      if (conn.queuedChars >= REPLAY_CHUNK_CHARS) {
+        conn.lastSent = sseIdOf(lastRow);
+        await writeChunk(conn);
+        if (conn.isClosed) return;
       }
     }
-  } finally {
-    const buffered = pending ?? [];
-    pending = null;
-    for (const ev of buffered) send(ev);
+    if (lastRow !== firstRow) conn.lastSent = sseIdOf(lastRow);
+    await writeChunk(conn);
+    if (rows.length < REPLAY_BATCH_ROWS) break;
+    after = rows[rows.length - 1]!.rowId;
   }
+}
+
+/**
+ * Writes the queued frames now. Replay goes at the reader's pace: it waits for the socket to drain
+ * instead of piling up (a reader that keeps up must never be cut off with a live_lag gap).
+ */
+async function writeChunk(conn: SseConnection): Promise<void> {
+  conn.flush();
+  if (conn.buffered > REPLAY_HIGH_WATER_BYTES && !conn.isClosed) await conn.drained();
 }

@@ -42,6 +42,17 @@ export interface BusEvent {
   session_id: string | null;
   run_id: string | null;
   data: Record<string, unknown>;
+  /** `data` as stored (JSON text), for durable events: the SSE frame is built from this text. */
+  json?: string;
+  /** The rendered SSE frame, filled on first render (src/http/sse-frame.ts) and then shared. */
+  frame?: string;
+}
+
+/** A durable event as replay needs it: no parsed payload, only its stored JSON text. */
+export interface StoredEvent {
+  rowId: number;
+  name: EventName;
+  json: string;
 }
 
 export interface EventFilter {
@@ -49,7 +60,8 @@ export interface EventFilter {
   run_id?: string;
 }
 
-const RUN_SCOPED: ReadonlySet<EventName> = new Set(['trace', 'output', 'run_updated']);
+const RUN_SCOPED_NAMES = ['trace', 'output', 'run_updated'] as const satisfies readonly EventName[];
+const RUN_SCOPED: ReadonlySet<EventName> = new Set(RUN_SCOPED_NAMES);
 
 export function matchesFilter(ev: Pick<BusEvent, 'name' | 'session_id' | 'run_id'>, f: EventFilter): boolean {
   if (f.run_id !== undefined) {
@@ -58,6 +70,21 @@ export function matchesFilter(ev: Pick<BusEvent, 'name' | 'session_id' | 'run_id
   if (f.session_id !== undefined && ev.session_id !== f.session_id) return false;
   if ((f.run_id !== undefined || f.session_id !== undefined) && ev.name === 'runtime_updated') return false;
   return true;
+}
+
+/**
+ * The stored text of an event payload: its JSON, except that a payload's own `type` (which wins
+ * over the event name in the frame, see src/http/sse-frame.ts) is written as the first key, so a
+ * frame can be spliced from the text without parsing it. (A `type` that JSON cannot represent,
+ * e.g. undefined, is left out and the frame's type is the event name.)
+ */
+export function payloadJson(data: Record<string, unknown>): string {
+  if (!Object.hasOwn(data, 'type')) return JSON.stringify(data);
+  const { type, ...rest } = data;
+  const typeJson = JSON.stringify(type) as string | undefined;
+  const restJson = JSON.stringify(rest);
+  if (typeJson === undefined) return restJson;
+  return restJson.length <= 2 ? `{"type":${typeJson}}` : `{"type":${typeJson},${restJson.slice(1)}`;
 }
 
 export const rowIdOf = (sseId: bigint): number => Number(sseId >> SUB_BITS);
@@ -91,6 +118,8 @@ export class EventLog {
   async append(tx: WriteTx, inputs: EventInput[]): Promise<void> {
     const rows: BusEvent[] = [];
     for (const input of inputs) {
+      // Serialized once: the stored text is also what live subscribers and replay render from.
+      const json = payloadJson(input.data);
       const inserted = await tx.db
         .insertInto('events')
         .values({
@@ -98,7 +127,7 @@ export class EventLog {
           session_id: input.session_id ?? null,
           run_id: input.run_id ?? null,
           created_at_ms: tx.now,
-          data: JSON.stringify(input.data),
+          data: json,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -110,6 +139,7 @@ export class EventLog {
         session_id: input.session_id ?? null,
         run_id: input.run_id ?? null,
         data: input.data,
+        json,
       });
     }
     tx.afterCommit(() => {
@@ -178,34 +208,36 @@ export class EventLog {
     return Number(row?.n ?? 0);
   }
 
-  /** Durable events with row id in (afterRowId, uptoRowId], matching the filter, ascending. */
-  async readRange(
+  /**
+   * Durable events with row id in (afterRowId, uptoRowId] that match the filter, ascending, at most
+   * `limit`; fewer than `limit` means the range is exhausted. The filter is applied in SQL so that
+   * session and run streams read through the `(session_id, id)` / `(run_id, id)` indexes instead of
+   * scanning the global log, and the payload stays unparsed text.
+   */
+  async readStored(
     afterRowId: number,
     uptoRowId: number,
     filter: EventFilter,
     limit = 500,
-  ): Promise<{ events: BusEvent[]; lastScanned: number | null }> {
+  ): Promise<StoredEvent[]> {
     let q = this.store.db
       .selectFrom('events')
-      .selectAll()
+      .select(['id', 'name', 'data'])
       .where('id', '>', afterRowId)
-      .where('id', '<=', uptoRowId)
-      .orderBy('id', 'asc')
-      .limit(limit);
+      .where('id', '<=', uptoRowId);
+    // Same rules as matchesFilter.
+    if (filter.run_id !== undefined)
+      q = q.where('run_id', '=', filter.run_id).where('name', 'in', RUN_SCOPED_NAMES);
     if (filter.session_id !== undefined) q = q.where('session_id', '=', filter.session_id);
-    if (filter.run_id !== undefined) q = q.where('run_id', '=', filter.run_id);
-    const rows = await q.execute();
-    const events = rows
-      .map((r) => ({
-        id: sseIdOf(Number(r.id)),
-        rowId: Number(r.id),
-        name: r.name as EventName,
-        session_id: r.session_id,
-        run_id: r.run_id,
-        data: JSON.parse(r.data) as Record<string, unknown>,
-      }))
-      .filter((ev) => matchesFilter(ev, filter));
-    return { events, lastScanned: rows.length === 0 ? null : Number(rows[rows.length - 1]!.id) };
+    if (filter.session_id !== undefined && filter.run_id === undefined)
+      q = q.where('name', '<>', 'runtime_updated');
+    const rows = await q.orderBy('id', 'asc').limit(limit).execute();
+    const out: StoredEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = { rowId: Number(r.id), name: r.name as EventName, json: r.data };
+    }
+    return out;
   }
 
   private maybePrune(added: number): void {
