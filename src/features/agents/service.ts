@@ -7,19 +7,19 @@ import { buildRunView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import {
   agentCounts,
+  countLiveChildAgents,
   findSpawn,
   getAgent,
   getAgentBySession,
   insertAgent,
   listChildAgents,
-  liveChildAgents,
   primarySessions,
   sessionOfAgent,
   updateAgent,
 } from '../../store/repos/agents.ts';
 import { countMailboxMessages, parentClarificationOverlay } from '../../store/repos/mailboxes.ts';
 import { getRun, type RunRow } from '../../store/repos/runs.ts';
-import { getSession, insertSession } from '../../store/repos/sessions.ts';
+import { countSessions, getSession, insertSession } from '../../store/repos/sessions.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { PermissionMode } from '../../tools/permissions.ts';
 import { AgentLifecycle } from './lifecycle.ts';
@@ -369,13 +369,14 @@ export class AgentsService {
   }
 
   async statusView() {
-    const primaries = (await primarySessions(this.db)).length;
+    // Counters and live rows only (migration 0011): nothing here reads the whole history.
+    const primaries = (await countSessions(this.db)).primary;
     const c = await agentCounts(this.db);
     return {
       total: primaries + c.children,
       primary_count: primaries,
       sidechain_count: c.children,
-      live_sidechain_count: (await liveChildAgents(this.db)).length,
+      live_sidechain_count: await countLiveChildAgents(this.db),
       closed_count: c.closed,
       orphaned_count: c.orphaned,
     };

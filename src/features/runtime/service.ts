@@ -1,12 +1,12 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
 import { statSync } from 'node:fs';
 import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
-import { addUsage, emptyUsage, type RunUsage } from '../../engine/budgets.ts';
+import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
-import { allUsageRows, countRunsByStatus, oldestQueuedSubmittedAt } from '../../store/repos/runs.ts';
+import { countRunsByStatus, oldestQueuedSubmittedAt, runUsageTotals } from '../../store/repos/runs.ts';
 import { countSessions, getSession } from '../../store/repos/sessions.ts';
 import { countTasksByStatus } from '../../store/repos/tasks.ts';
 import {
@@ -230,6 +230,10 @@ export class RuntimeService {
     };
   }
 
+  /**
+   * Every count here is a counter kept by triggers (migration 0011) or a query over live rows only
+   * (queued runs, live child agents): the cost does not grow with the history.
+   */
   async status() {
     const db = this.engine.store.db;
     const runs = await countRunsByStatus(db);
@@ -301,10 +305,7 @@ export class RuntimeService {
         pending_approval_count: await countPendingApprovals(db),
         pending_question_count: await countPendingQuestions(db),
         oldest_queued_run_lag_ms: lag,
-        usage: (await allUsageRows(db)).reduce<RunUsage>(
-          (sum, u) => (u ? addUsage(sum, JSON.parse(u)) : sum),
-          emptyUsage(),
-        ),
+        usage: { ...emptyUsage(), ...(await runUsageTotals(db)) },
         queued_run_lag_threshold_ms: LAG_THRESHOLD_MS,
       },
       storage: {

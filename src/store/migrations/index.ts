@@ -11,6 +11,7 @@ import { m0007schedules } from './0007-schedules.ts';
 import { m0008agents } from './0008-agents.ts';
 import { m0009mailboxes } from './0009-mailboxes.ts';
 import { m0010permissionAudits } from './0010-permission-audits.ts';
+import { m0011counters } from './0011-counters.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -130,6 +131,7 @@ export const migrationProvider: MigrationProvider = {
       '0008_agents': m0008agents,
       '0009_mailboxes': m0009mailboxes,
       '0010_permission_audits': m0010permissionAudits,
+      '0011_counters': m0011counters,
     };
   },
 };

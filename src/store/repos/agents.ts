@@ -1,6 +1,7 @@
 // Child-agent rows (sidechains) and the agent-tree queries behind /v1/agents and spawn quotas.
 // Primary agents are not stored here: a session row is its primary agent (sessions.agent_id).
 import type { AgentsTable, Executor, SessionsTable } from '../schema.ts';
+import { readCounters } from './counters.ts';
 import { LIVE_STATUSES } from './runs.ts';
 
 export type AgentRow = AgentsTable;
@@ -181,16 +182,31 @@ export async function journalCounts(
   return { entries: Number(r?.n ?? 0), checkpoints: Number(r?.c ?? 0) };
 }
 
+/** Child agents, closed ones and orphaned ones, from the counters (migration 0011). */
 export async function agentCounts(
   db: Executor,
 ): Promise<{ children: number; closed: number; orphaned: number }> {
+  const c = await readCounters(db, 'agents:');
+  return { children: c.get('total') ?? 0, closed: c.get('closed') ?? 0, orphaned: c.get('orphaned') ?? 0 };
+}
+
+/**
+ * How many `liveChildAgents(db)` would return, found from the live runs (the runs_status index)
+ * rather than from every agent ever spawned: O(live runs), whatever the history.
+ */
+export async function countLiveChildAgents(db: Executor): Promise<number> {
   const r = await db
-    .selectFrom('agents')
-    .select([
-      (eb) => eb.fn.countAll().as('n'),
-      (eb) => eb.fn.count('closed_at_ms').as('closed'),
-      (eb) => eb.fn.count('orphaned_at_ms').as('orphaned'),
-    ])
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('runs')
+        .select('runs.session_id')
+        .distinct()
+        .where('runs.status', 'in', [...LIVE_STATUSES])
+        .as('live'),
+    )
+    .innerJoin('agents', 'agents.session_id', 'live.session_id')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('agents.closed_at_ms', 'is', null)
     .executeTakeFirst();
-  return { children: Number(r?.n ?? 0), closed: Number(r?.closed ?? 0), orphaned: Number(r?.orphaned ?? 0) };
+  return Number(r?.n ?? 0);
 }

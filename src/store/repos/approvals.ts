@@ -1,5 +1,6 @@
 // Pending human decisions: approval requests and structured questions.
 import type { ApprovalsTable, Executor, QuestionsTable } from '../schema.ts';
+import { readCounter } from './counters.ts';
 
 export type ApprovalRow = ApprovalsTable;
 export type QuestionRow = QuestionsTable;
@@ -84,21 +85,25 @@ export async function pendingQuestions(
   return (await q.execute()).map(question);
 }
 
+/** Pending questions of a session (indexed), or of the whole daemon (a counter, migration 0011). */
 export async function countPendingQuestions(db: Executor, sessionId?: string): Promise<number> {
+  if (sessionId === undefined) return readCounter(db, 'questions:pending');
   let q = db
     .selectFrom('questions')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('status', '=', 'pending');
-  if (sessionId) q = q.where('session_id', '=', sessionId);
+  q = q.where('session_id', '=', sessionId);
   return Number((await q.executeTakeFirst())?.n ?? 0);
 }
 
+/** Pending approvals of a session (indexed), or of the whole daemon (a counter, migration 0011). */
 export async function countPendingApprovals(db: Executor, sessionId?: string): Promise<number> {
+  if (sessionId === undefined) return readCounter(db, 'approvals:pending');
   let q = db
     .selectFrom('approvals')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('status', '=', 'pending');
-  if (sessionId) q = q.where('session_id', '=', sessionId);
+  q = q.where('session_id', '=', sessionId);
   return Number((await q.executeTakeFirst())?.n ?? 0);
 }
 

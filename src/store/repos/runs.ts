@@ -1,5 +1,7 @@
 // Run rows: the only SQL about runs. Status changes go through engine/run-states.ts.
+import { USAGE_INT_FIELDS } from '../migrations/0011-counters.ts';
 import type { Executor, RunsTable } from '../schema.ts';
+import { countsOf, readCounters } from './counters.ts';
 
 export type RunRow = RunsTable;
 
@@ -118,16 +120,9 @@ export async function listRuns(db: Executor, q: RunListQuery): Promise<{ rows: R
   return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };
 }
 
+/** Runs by status, from the counters (migration 0011): every known status, then any other present. */
 export async function countRunsByStatus(db: Executor): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('runs')
-    .select(['status', (eb) => eb.fn.countAll().as('n')])
-    .groupBy('status')
-    .execute();
-  const out: Record<string, number> = {};
-  for (const s of ALL_STATUSES) out[s] = 0;
-  for (const r of rows) out[r.status] = Number(r.n);
-  return out;
+  return countsOf(await readCounters(db, 'runs:status:'), ALL_STATUSES);
 }
 
 export async function oldestQueuedSubmittedAt(db: Executor): Promise<number | null> {
@@ -160,7 +155,14 @@ export async function usageRowsOfSession(
   }));
 }
 
-export async function allUsageRows(db: Executor): Promise<Array<string | null>> {
-  const rows = await db.selectFrom('runs').select('usage').where('usage', 'is not', null).execute();
-  return rows.map((r) => r.usage);
+/**
+ * The usage of every run summed (fields of engine/budgets.ts RunUsage), from the counters. Cost is
+ * counted in integer nano-USD, so the sum is exact and equals adding the runs' costs rounded to 1e-9.
+ */
+export async function runUsageTotals(db: Executor): Promise<Record<string, number>> {
+  const c = await readCounters(db, 'runs:usage:');
+  const out: Record<string, number> = {};
+  for (const f of USAGE_INT_FIELDS) out[f] = c.get(f) ?? 0;
+  out.cost_usd = (c.get('cost_nanousd') ?? 0) / 1e9;
+  return out;
 }

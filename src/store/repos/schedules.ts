@@ -1,5 +1,6 @@
 // Schedule rows and their execution history: the only SQL about schedules.
 import type { Executor, ScheduleExecutionsTable, SchedulesTable } from '../schema.ts';
+import { countsOf, readCounters } from './counters.ts';
 
 export type ScheduleRow = SchedulesTable;
 export type ScheduleStatus = ScheduleRow['status'];
@@ -115,16 +116,9 @@ export async function activeSchedules(db: Executor): Promise<ScheduleRow[]> {
   return rows.map(normalize);
 }
 
+/** Schedules by status, from the counters (migration 0011). */
 export async function countSchedulesByStatus(db: Executor): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('schedules')
-    .select(['status', (eb) => eb.fn.countAll().as('n')])
-    .groupBy('status')
-    .execute();
-  const out: Record<string, number> = {};
-  for (const s of SCHEDULE_STATUSES) out[s] = 0;
-  for (const r of rows) out[r.status] = Number(r.n);
-  return out;
+  return countsOf(await readCounters(db, 'schedules:status:'), SCHEDULE_STATUSES);
 }
 
 export async function countActiveOwned(db: Executor, ownerSessionId: string): Promise<number> {
@@ -242,23 +236,17 @@ export async function pruneExecutions(db: Executor, scheduleId: string, keep: nu
 export async function scheduleActivityCounts(
   db: Executor,
 ): Promise<{ in_flight: number; queued_fires: number; retrying: number; next_fire_at_ms: number | null }> {
-  const r = await db
-    .selectFrom('schedules')
-    .select((eb) => [
-      eb.fn.count('in_flight_run_id').as('in_flight'),
-      eb.fn.count('queued_fire_at_ms').as('queued'),
-      eb.fn.count('scheduler_retry_after_ms').as('retrying'),
-    ])
-    .executeTakeFirst();
+  // The counts are counters (migration 0011); the next fire is one seek in schedules_status_next.
+  const c = await readCounters(db, 'schedules:');
   const next = await db
     .selectFrom('schedules')
     .select((eb) => eb.fn.min('next_fire_at_ms').as('next'))
     .where('status', '=', 'active')
     .executeTakeFirst();
   return {
-    in_flight: Number(r?.in_flight ?? 0),
-    queued_fires: Number(r?.queued ?? 0),
-    retrying: Number(r?.retrying ?? 0),
+    in_flight: c.get('in_flight') ?? 0,
+    queued_fires: c.get('queued_fires') ?? 0,
+    retrying: c.get('retrying') ?? 0,
     next_fire_at_ms: next?.next === null || next?.next === undefined ? null : Number(next.next),
   };
 }

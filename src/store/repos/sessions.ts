@@ -1,5 +1,6 @@
 // Session rows.
 import type { Executor, SessionsTable } from '../schema.ts';
+import { readCounters } from './counters.ts';
 
 export type SessionRow = SessionsTable;
 
@@ -42,10 +43,10 @@ export async function listSessions(
   return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };
 }
 
-export async function countSessions(db: Executor): Promise<{ total: number; ended: number }> {
-  const r = await db
-    .selectFrom('sessions')
-    .select([(eb) => eb.fn.countAll().as('n'), (eb) => eb.fn.count('ended_at_ms').as('ended')])
-    .executeTakeFirst();
-  return { total: Number(r?.n ?? 0), ended: Number(r?.ended ?? 0) };
+/** All sessions, ended ones, and primary ones (no child agent's), from the counters (migration 0011). */
+export async function countSessions(
+  db: Executor,
+): Promise<{ total: number; ended: number; primary: number }> {
+  const c = await readCounters(db, 'sessions:');
+  return { total: c.get('total') ?? 0, ended: c.get('ended') ?? 0, primary: c.get('primary') ?? 0 };
 }

@@ -1,5 +1,6 @@
 // Session tasks and their dependency edges (migration 0006).
 import type { Executor, TasksTable } from '../schema.ts';
+import { readCounters } from './counters.ts';
 
 export type TaskRow = TasksTable;
 
@@ -86,20 +87,20 @@ export async function liveShellTasks(db: Executor): Promise<TaskRow[]> {
   return rows.map(row);
 }
 
+/** Tasks by status (all kinds), their total and the live shell tasks, from the counters (migration 0011). */
 export async function countTasksByStatus(db: Executor): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('tasks')
-    .select(['kind', 'status', (eb) => eb.fn.countAll().as('n')])
-    .groupBy(['kind', 'status'])
-    .execute();
   const counts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
   let liveShell = 0;
   let total = 0;
-  for (const r of rows) {
-    counts[r.status] = (counts[r.status] ?? 0) + Number(r.n);
-    total += Number(r.n);
-    if (r.kind === 'shell' && (r.status === 'pending' || r.status === 'in_progress'))
-      liveShell += Number(r.n);
+  // Counter names are `tasks:<kind>:<status>`; statuses never contain ':'.
+  for (const [key, n] of await readCounters(db, 'tasks:')) {
+    if (n === 0) continue;
+    const cut = key.lastIndexOf(':');
+    const kind = key.slice(0, cut);
+    const status = key.slice(cut + 1);
+    counts[status] = (counts[status] ?? 0) + n;
+    total += n;
+    if (kind === 'shell' && (status === 'pending' || status === 'in_progress')) liveShell += n;
   }
   return { total, ...counts, live_shell_tasks: liveShell };
 }
