@@ -5,67 +5,70 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GenerationOptions } from '../models/driver.ts';
 import { costUsd, priceFor } from '../models/pricing.ts';
-import { appendJournal, runJournal, sessionJournal } from '../store/repos/journal.ts';
-import { getRun, type RunRow } from '../store/repos/runs.ts';
-import { getSession } from '../store/repos/sessions.ts';
+import type { RunRow } from '../store/repos/runs.ts';
+import { getSession, type SessionRow } from '../store/repos/sessions.ts';
+import type { WriteTx } from '../store/store.ts';
 import { questionToolDefinition } from '../tools/control/question.ts';
-import { type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
+import { addUsage, type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
 import { maybeCompact } from './compaction.ts';
 import type { Engine } from './engine.ts';
 import { finalize } from './finalize.ts';
-import { conversation, positionOf } from './journal-view.ts';
+import { conversation } from './journal-view.ts';
 import { modelStep } from './model-step.ts';
 import { parkQuestionRun } from './question-runs.ts';
 import { whileRunning } from './run-guard.ts';
+import { RunState } from './run-state.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
-import { addRunUsage, sessionTotals, usageOf } from './usage.ts';
+import { addRunUsage, usageOf } from './usage.ts';
 
 export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
   const asks = engine.questionRuns.get(startRun.kind);
   if (asks) return parkQuestionRun(engine, startRun, asks);
   const request = JSON.parse(startRun.request) as StoredRunRequest;
   const text = inputText(request);
+  const state = await RunState.load(engine, startRun);
+  const pos = state.pos;
 
   for (;;) {
     // SQLite calls are synchronous: yield once per step so a fast loop never starves HTTP and SSE.
     await yieldToEventLoop();
     if (signal.aborted) throw signal.reason;
-    const entries = await runJournal(engine.store.db, startRun.run_id);
-    const pos = positionOf(entries);
+    // The session row is read once per step: its policy, rules and budget may change between steps.
+    const session = await getSession(engine.store.db, state.run.session_id);
 
     if (pos.pendingToolCalls.length > 0) {
-      const run = (await getRun(engine.store.db, startRun.run_id))!;
-      if ((await runToolCalls(engine, run, pos.pendingToolCalls, entries, signal)) === 'parked') return;
+      if ((await runToolCalls(engine, state, session, pos.pendingToolCalls, signal)) === 'parked') return;
       continue;
     }
     if (pos.finished) {
       // A final answer whose verdict was not committed cannot exist (they share a transaction);
       // re-judging is idempotent and covers a run that was re-queued by recovery.
-      await whileRunning(engine, startRun.run_id, (tx, run) => finalize(engine, tx, run, pos, pos.finalText));
+      await whileRunning(engine, state.run.run_id, (tx, run) =>
+        finalize(engine, tx, run, state, pos.finalText),
+      );
       return;
     }
 
-    const run = (await getRun(engine.store.db, startRun.run_id))!;
-    const breach = await checkBudgets(engine, run, request, pos.calls - pos.repairCalls);
+    const run = state.run;
+    const breach = await checkBudgets(engine, state, session, request, pos.calls - pos.repairCalls);
     if (breach) {
       await engine.failRun(run.run_id, breach, 'budget_exhausted');
       return;
     }
 
     const routeId = pos.route?.route_id ?? run.route_id;
-    const sessionEntries = await sessionJournal(engine.store.db, run.session_id);
-    if (await maybeCompact(engine, run, routeId, sessionEntries, engine.routes.driverFor(routeId), signal))
+    const context = await engine.store.journal.window(run.session_id);
+    if (await maybeCompact(engine, state, routeId, context, engine.routes.driverFor(routeId), signal))
       continue;
 
-    const generation = await generationFor(engine, run, request, pos.repairDue);
+    const generation = generationFor(session, request, pos.repairDue);
     const elapsed = Date.now() - (run.started_at_ms ?? Date.now());
     const outcome = await modelStep(
       engine,
-      run,
-      pos,
+      state,
       {
-        messages: conversation(sessionEntries),
+        messages: conversation(context),
         input_text: text,
         tools: pos.repairDue ? [] : await toolSurface(engine, run),
         generation,
@@ -92,8 +95,10 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
     const { response } = outcome;
     const route = engine.routes.get(outcome.route_id)?.config;
     const price = priceFor(outcome.model, route?.pricing);
-    const verdict = await whileRunning(engine, run.run_id, async (tx, current) => {
-      await appendJournal(tx.db, current.session_id, current.run_id, tx.now, [
+    // The assistant turn and its usage are not committed on their own: they ride on the step's
+    // one transaction (with the tool results, the park for a human, or the completion verdict).
+    const turn = async (tx: WriteTx, current: RunRow): Promise<RunRow> => {
+      await state.journal(tx, [
         {
           kind: 'assistant_message',
           payload: {
@@ -107,7 +112,7 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
           },
         },
       ]);
-      await addRunUsage(tx, current.run_id, {
+      const updated = await addRunUsage(tx, current, {
         model_calls: 1,
         input_tokens: response.usage.input_tokens,
         output_tokens: response.usage.output_tokens,
@@ -116,13 +121,20 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
         cost_usd: costUsd(price, response.usage),
         unpriced_calls: price || route?.driver === 'scripted' ? 0 : 1,
       });
-      if (response.tool_calls.length > 0) {
-        // Text said alongside tool calls is still something the assistant told the user.
-        if (response.text.length > 0) await engine.recordOutput(tx, current, response.text);
-        return 'continue';
-      }
-      return finalize(engine, tx, current, pos, response.text);
-    });
+      state.committed(tx, updated);
+      // Text said alongside tool calls is still something the assistant told the user.
+      if (response.tool_calls.length > 0 && response.text.length > 0)
+        await engine.recordOutput(tx, updated, response.text);
+      return updated;
+    };
+    if (response.tool_calls.length > 0) {
+      const batch = await runToolCalls(engine, state, session, response.tool_calls, signal, turn);
+      if (batch === 'parked') return;
+      continue;
+    }
+    const verdict = await whileRunning(engine, run.run_id, async (tx, current) =>
+      finalize(engine, tx, await turn(tx, current), state, response.text),
+    );
     if (verdict !== 'continue') return;
   }
 }
@@ -130,7 +142,8 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
 /** Run budget (from the request, turns also from KHEISH_AGENT_MAX_TURNS) and session budget. */
 async function checkBudgets(
   engine: Engine,
-  run: RunRow,
+  state: RunState,
+  session: SessionRow | undefined,
   request: StoredRunRequest,
   turns: number,
 ): Promise<string | null> {
@@ -138,25 +151,23 @@ async function checkBudgets(
   const runBudget: Budget = { ...request.budget };
   if (maxTurns > 0 && (runBudget.max_turns === undefined || runBudget.max_turns > maxTurns))
     runBudget.max_turns = maxTurns;
-  const usage = usageOf(run);
-  const elapsed = Date.now() - (run.started_at_ms ?? Date.now());
+  const usage = usageOf(state.run);
+  const elapsed = Date.now() - (state.run.started_at_ms ?? Date.now());
   const runBreach = firstBreach('run', runBudget, { ...usage, model_calls: turns }, elapsed);
   if (runBreach) return runBreach.message;
-  const session = await getSession(engine.store.db, run.session_id);
   const sessionBudget = session?.budget ? (JSON.parse(session.budget) as Budget) : null;
   if (!sessionBudget) return null;
-  const totals = await sessionTotals(engine.store.db, run.session_id);
-  return firstBreach('session', sessionBudget, totals.usage, totals.elapsedMs)?.message ?? null;
+  const others = await state.otherRunsOfSession();
+  const total = addUsage(others.usage, usage);
+  return firstBreach('session', sessionBudget, total, others.elapsedMs + elapsed)?.message ?? null;
 }
 
 /** Session route-policy generation settings, overridden field by field by the run's own. */
-async function generationFor(
-  engine: Engine,
-  run: RunRow,
+function generationFor(
+  session: SessionRow | undefined,
   request: StoredRunRequest,
   repair: boolean,
-): Promise<GenerationOptions> {
-  const session = await getSession(engine.store.db, run.session_id);
+): GenerationOptions {
   const policy = session?.route_policy
     ? (JSON.parse(session.route_policy) as { generation?: Record<string, unknown> })
     : {};

@@ -2,11 +2,11 @@
 // summarised by the model into a `compaction_boundary` journal entry. Only entries the summary
 // covers are replaced in later prompts; nothing unsummarised is ever dropped.
 import type { ChatMessage, ModelDriver } from '../models/driver.ts';
-import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
-import type { RunRow } from '../store/repos/runs.ts';
+import type { JournalEntry } from '../store/repos/journal.ts';
 import type { Engine } from './engine.ts';
 import { conversation, latestBoundary, toMessage } from './journal-view.ts';
 import { whileRunning } from './run-guard.ts';
+import type { RunState } from './run-state.ts';
 
 export const COMPACTION_THRESHOLD = 0.8;
 /** Entries kept verbatim at the end of the conversation. */
@@ -16,7 +16,7 @@ export const estimateTokens = (messages: ChatMessage[]): number =>
   Math.ceil(messages.reduce((n, m) => n + m.content.length + 16, 0) / 4);
 
 /** Index of the first entry kept verbatim, never splitting a tool call from its results. */
-export function compactionCut(entries: JournalEntry[]): number {
+export function compactionCut(entries: readonly JournalEntry[]): number {
   const conversational = entries.map((e, i) => ({ e, i })).filter(({ e }) => toMessage(e) !== null);
   if (conversational.length <= KEEP_RECENT) return -1;
   let cut = conversational[conversational.length - KEEP_RECENT]!.i;
@@ -26,12 +26,13 @@ export function compactionCut(entries: JournalEntry[]): number {
 
 export async function maybeCompact(
   engine: Engine,
-  run: RunRow,
+  state: RunState,
   routeId: string,
-  sessionEntries: JournalEntry[],
+  sessionEntries: readonly JournalEntry[],
   driver: ModelDriver,
   signal: AbortSignal,
 ): Promise<boolean> {
+  const { run } = state;
   const window = engine.routes.get(routeId)?.config.context_window_tokens ?? 0;
   if (window <= 0) return false;
   const messages = conversation(sessionEntries);
@@ -62,7 +63,7 @@ export async function maybeCompact(
   });
   const uptoSeq = sessionEntries[cut - 1]!.seq;
   await whileRunning(engine, run.run_id, async (tx) => {
-    await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+    await state.journal(tx, [
       {
         kind: 'compaction_boundary',
         payload: { summary: response.text, upto_seq: uptoSeq, usage: response.usage },

@@ -7,7 +7,7 @@ import type { RouteInventory } from '../models/route-inventory.ts';
 import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
-import { appendJournal, appendRunEvent } from '../store/repos/journal.ts';
+import { appendRunEvent } from '../store/repos/journal.ts';
 import {
   findByIdempotency,
   getRun,
@@ -30,7 +30,7 @@ import { KeyedWaiters } from './keyed-waiters.ts';
 import type { QuestionRunHandler } from './question-runs.ts';
 import { type RecoveryStats, recoverRuns } from './recovery.ts';
 import { RunStopped } from './run-guard.ts';
-import { type RunStatus, transitionRun } from './run-states.ts';
+import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
 import { inputText, type RunKind, type StoredRunRequest } from './types.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
 
@@ -156,12 +156,7 @@ export class Engine {
     }
   }
 
-  async transition(
-    tx: WriteTx,
-    runId: string,
-    to: RunStatus,
-    opts: { error?: string; recovery?: boolean; eventExtra?: Record<string, unknown> } = {},
-  ): Promise<RunRow> {
+  async transition(tx: WriteTx, runId: string, to: RunStatus, opts: TransitionOptions = {}): Promise<RunRow> {
     const result = await transitionRun(tx, runId, to, opts);
     if (result.changed) {
       const ev: Record<string, unknown> | null = result.eventType
@@ -182,7 +177,8 @@ export class Engine {
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
-    return this.store.write((tx) => this.submitInTx(tx, sessionId, submitted, opts));
+    // An acknowledgement: it goes ahead of queued executor steps (store.ts, group commit).
+    return this.store.write((tx) => this.submitInTx(tx, sessionId, submitted, opts), 'ack');
   }
 
   /**
@@ -250,7 +246,7 @@ export class Engine {
       error_code: null,
     };
     await insertRun(tx.db, row);
-    await appendJournal(tx.db, sessionId, runId, tx.now, [
+    await this.store.journal.append(tx, sessionId, runId, [
       { kind: 'input_received', payload: { text, request } },
     ]);
     await appendRunEvent(tx.db, {

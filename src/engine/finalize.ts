@@ -3,11 +3,10 @@
 // journals the final assistant message, so the decision is durable with the message itself.
 import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { appendJournal, insertOutput } from '../store/repos/journal.ts';
+import { insertOutput } from '../store/repos/journal.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { Engine } from './engine.ts';
-import type { RunPosition } from './journal-view.ts';
 import {
   canonicalJson,
   compileSchema,
@@ -16,6 +15,7 @@ import {
   repairMessage,
   validate,
 } from './output-contract.ts';
+import type { RunState } from './run-state.ts';
 import type { StoredRunRequest } from './types.ts';
 
 /** Follow-up turns allowed to satisfy completion requirements before the run fails. */
@@ -27,9 +27,10 @@ export async function finalize(
   engine: Engine,
   tx: WriteTx,
   run: RunRow,
-  pos: RunPosition,
+  state: RunState,
   text: string,
 ): Promise<FinalizeResult> {
+  const { pos } = state;
   const request = JSON.parse(run.request) as StoredRunRequest;
 
   const missing = await missingWorkspaceFiles(
@@ -38,7 +39,7 @@ export async function finalize(
   );
   if (missing.length > 0) {
     if (pos.followups < MAX_COMPLETION_FOLLOWUPS) {
-      await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+      await state.journal(tx, [
         {
           kind: 'completion_followup',
           payload: {
@@ -66,7 +67,7 @@ export async function finalize(
     const error = 'error' in parsed ? parsed.error : validate(compileSchema(contract.schema), parsed.value);
     if (error) {
       if (pos.repairs < contract.max_repair_attempts) {
-        await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+        await state.journal(tx, [
           {
             kind: 'contract_repair',
             payload: { attempt: pos.repairs + 1, error, text: repairMessage(error, contract.schema) },
@@ -87,7 +88,7 @@ export async function finalize(
     metadata = { output_kind: 'structured_output', structured_output: value };
   }
   if (content.length > 0) await recordOutput(engine, tx, run, content, metadata);
-  await engine.transition(tx, run.run_id, 'completed');
+  await engine.transition(tx, run.run_id, 'completed', { current: run });
   return 'completed';
 }
 

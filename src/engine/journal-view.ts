@@ -23,8 +23,8 @@ export interface RunPosition {
   followups: number;
 }
 
-export function positionOf(entries: JournalEntry[]): RunPosition {
-  const pos: RunPosition = {
+export function emptyPosition(): RunPosition {
+  return {
     calls: 0,
     routeCalls: 0,
     repairCalls: 0,
@@ -37,47 +37,55 @@ export function positionOf(entries: JournalEntry[]): RunPosition {
     repairs: 0,
     followups: 0,
   };
-  for (const e of entries) {
-    switch (e.kind) {
-      case 'assistant_message':
-        pos.calls++;
-        pos.routeCalls++;
-        if (e.payload.purpose === 'repair') pos.repairCalls++;
-        pos.consecutiveFailures = 0;
-        pos.pendingToolCalls = (e.payload.tool_calls as ToolCall[]) ?? [];
-        pos.finished = pos.pendingToolCalls.length === 0;
-        pos.finalText = String(e.payload.text ?? '');
-        pos.repairDue = false;
-        break;
-      case 'model_call_failed':
-        pos.calls++;
-        pos.routeCalls++;
-        pos.consecutiveFailures++;
-        break;
-      case 'route_switched':
-        pos.route = { route_id: String(e.payload.route_id), model: String(e.payload.model) };
-        pos.consecutiveFailures = 0;
-        pos.routeCalls = 0;
-        break;
-      case 'tool_result':
-        pos.pendingToolCalls = pos.pendingToolCalls.filter((c) => c.id !== e.payload.tool_call_id);
-        break;
-      case 'contract_repair':
-        pos.repairs++;
-        pos.finished = false;
-        pos.repairDue = true;
-        break;
-      case 'completion_followup':
-        pos.followups++;
-        pos.finished = false;
-        break;
-    }
-  }
+}
+
+/** Where a run stands after all of `entries`: a fold of `advance`. */
+export function positionOf(entries: JournalEntry[]): RunPosition {
+  const pos = emptyPosition();
+  for (const e of entries) advance(pos, e);
   return pos;
 }
 
+/** Moves the position past one journal entry of the run (the executor's incremental form). */
+export function advance(pos: RunPosition, e: JournalEntry): void {
+  switch (e.kind) {
+    case 'assistant_message':
+      pos.calls++;
+      pos.routeCalls++;
+      if (e.payload.purpose === 'repair') pos.repairCalls++;
+      pos.consecutiveFailures = 0;
+      pos.pendingToolCalls = (e.payload.tool_calls as ToolCall[]) ?? [];
+      pos.finished = pos.pendingToolCalls.length === 0;
+      pos.finalText = String(e.payload.text ?? '');
+      pos.repairDue = false;
+      break;
+    case 'model_call_failed':
+      pos.calls++;
+      pos.routeCalls++;
+      pos.consecutiveFailures++;
+      break;
+    case 'route_switched':
+      pos.route = { route_id: String(e.payload.route_id), model: String(e.payload.model) };
+      pos.consecutiveFailures = 0;
+      pos.routeCalls = 0;
+      break;
+    case 'tool_result':
+      pos.pendingToolCalls = pos.pendingToolCalls.filter((c) => c.id !== e.payload.tool_call_id);
+      break;
+    case 'contract_repair':
+      pos.repairs++;
+      pos.finished = false;
+      pos.repairDue = true;
+      break;
+    case 'completion_followup':
+      pos.followups++;
+      pos.finished = false;
+      break;
+  }
+}
+
 /** Messages for the next model call: the latest compaction summary, then everything after it. */
-export function conversation(entries: JournalEntry[]): ChatMessage[] {
+export function conversation(entries: readonly JournalEntry[]): ChatMessage[] {
   const boundary = latestBoundary(entries);
   const out: ChatMessage[] = [];
   if (boundary)
@@ -116,7 +124,9 @@ export function toMessage(e: JournalEntry): ChatMessage | null {
 }
 
 /** The newest compaction summary and the last journal seq it covers. */
-export function latestBoundary(entries: JournalEntry[]): { summary: string; upto_seq: number } | null {
+export function latestBoundary(
+  entries: readonly JournalEntry[],
+): { summary: string; upto_seq: number } | null {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!;
     if (e.kind === 'compaction_boundary')

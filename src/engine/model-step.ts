@@ -2,12 +2,10 @@
 // backoff and jitter (honouring Retry-After), then the route's fallback_routes in order. Every
 // failed attempt, retry and fallback is journaled and published as a durable `trace` event.
 import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
-import { appendJournal } from '../store/repos/journal.ts';
-import type { RunRow } from '../store/repos/runs.ts';
 import { addUsage, emptyUsage } from './budgets.ts';
 import type { Engine } from './engine.ts';
-import type { RunPosition } from './journal-view.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
+import type { RunState } from './run-state.ts';
 import { addRunUsage } from './usage.ts';
 
 export type StepOutcome =
@@ -42,17 +40,17 @@ class CallDeadline extends Error {}
 
 export async function modelStep(
   engine: Engine,
-  run: RunRow,
-  pos: RunPosition,
+  state: RunState,
   req: Omit<ModelRequest, 'model' | 'signal' | 'call_index' | 'run_id'>,
   signal: AbortSignal,
   wallTimeLeftMs: number | null,
 ): Promise<StepOutcome> {
+  const { run, pos } = state;
   const current = pos.route ?? { route_id: run.route_id, model: run.model };
-  const state = engine.routes.get(current.route_id);
+  const route = engine.routes.get(current.route_id);
   const driver = engine.routes.driverFor(current.route_id);
   const deadlines: Array<{ signal: AbortSignal; clear(): void }> = [];
-  if (state?.config.timeout_ms) deadlines.push(deadline(state.config.timeout_ms, 'route timeout'));
+  if (route?.config.timeout_ms) deadlines.push(deadline(route.config.timeout_ms, 'route timeout'));
   if (wallTimeLeftMs !== null) deadlines.push(deadline(wallTimeLeftMs, 'wall time'));
   const callSignal =
     deadlines.length === 0 ? signal : AbortSignal.any([signal, ...deadlines.map((d) => d.signal)]);
@@ -78,7 +76,7 @@ export async function modelStep(
       };
     }
     if (reason instanceof CallDeadline) {
-      error = new ModelCallError(`model call timed out after ${state?.config.timeout_ms} ms`, {
+      error = new ModelCallError(`model call timed out after ${route?.config.timeout_ms} ms`, {
         status: null,
         retryable: true,
       });
@@ -89,13 +87,13 @@ export async function modelStep(
   }
 
   const failures = pos.consecutiveFailures + 1;
-  const maxRetries = state?.config.max_retries ?? 3;
+  const maxRetries = route?.config.max_retries ?? 3;
   const chain = [run.route_id, ...(engine.routes.get(run.route_id)?.config.fallback_routes ?? [])];
   const next = chain[chain.indexOf(current.route_id) + 1];
   const decision =
     error.retryable && failures <= maxRetries ? 'retry' : next !== undefined ? 'fallback' : 'fail';
-  await whileRunning(engine, run.run_id, async (tx) => {
-    await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+  await whileRunning(engine, run.run_id, async (tx, row) => {
+    await state.journal(tx, [
       {
         kind: 'model_call_failed',
         payload: {
@@ -118,7 +116,7 @@ export async function modelStep(
     ];
     if (decision === 'fallback') {
       const model = engine.routes.get(next!)?.config.default_model ?? current.model;
-      await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+      await state.journal(tx, [
         {
           kind: 'route_switched',
           payload: { route_id: next, model, from_route_id: current.route_id, reason: error.message },
@@ -126,7 +124,7 @@ export async function modelStep(
       ]);
       traces.push({ kind: 'route_fallback', from_route_id: current.route_id, route_id: next, model });
     }
-    await addRunUsage(tx, run.run_id, addUsage(emptyUsage(), { model_calls: 1 }));
+    state.committed(tx, await addRunUsage(tx, row, addUsage(emptyUsage(), { model_calls: 1 })));
     await engine.events.append(
       tx,
       traces.map((trace) => ({

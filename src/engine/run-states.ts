@@ -59,17 +59,25 @@ export interface TransitionResult {
   eventType: string | null;
 }
 
+export interface TransitionOptions {
+  error?: string;
+  recovery?: boolean;
+  eventExtra?: Record<string, unknown>;
+  /** The row as already read (and possibly updated) in this same transaction: saves a re-read. */
+  current?: RunRow;
+}
+
 /**
- * Moves a run to `to` inside the caller's transaction. Re-reads the row so the check is
- * compare-and-set against what is committed. A self-transition is a no-op.
+ * Moves a run to `to` inside the caller's transaction. Checks against the row as it stands in
+ * this transaction (compare-and-set against what is committed). A self-transition is a no-op.
  */
 export async function transitionRun(
   tx: WriteTx,
   runId: string,
   to: RunStatus,
-  opts: { error?: string; recovery?: boolean; eventExtra?: Record<string, unknown> } = {},
+  opts: TransitionOptions = {},
 ): Promise<TransitionResult> {
-  const run = await getRun(tx.db, runId);
+  const run = opts.current ?? (await getRun(tx.db, runId));
   if (!run) throw errors.runNotFound(runId);
   const from = run.status as RunStatus;
   if (from === to) return { run, changed: false, eventType: null };

@@ -11,10 +11,9 @@ import {
   insertQuestion,
   questionsOfRun,
 } from '../store/repos/approvals.ts';
-import { appendJournal, type JournalEntry } from '../store/repos/journal.ts';
 import { insertPermissionAudits, type PermissionAuditRecord } from '../store/repos/permission-audits.ts';
 import type { RunRow } from '../store/repos/runs.ts';
-import { getSession } from '../store/repos/sessions.ts';
+import type { SessionRow } from '../store/repos/sessions.ts';
 import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
@@ -23,6 +22,7 @@ import type { Engine } from './engine.ts';
 import { appendExternalAction } from './external-actions.ts';
 import { auditOf } from './permission-audit.ts';
 import { whileRunning } from './run-guard.ts';
+import type { RunState } from './run-state.ts';
 import { BatchLimits, mapWithLimit } from './tool-limits.ts';
 import { approvalRequestView } from './views.ts';
 
@@ -36,32 +36,36 @@ type Plan =
 
 export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
 
-/** Returns 'parked' when the run now waits for a human, 'continue' when every call has a result. */
+/** A write that must ride on the batch's first transaction; gets the run row as read there. */
+export type StepWrite = (tx: WriteTx, run: RunRow) => Promise<unknown>;
+
+/**
+ * Returns 'parked' when the run now waits for a human, 'continue' when every call has a result.
+ * `turn` is the uncommitted assistant turn that asked for these calls: it commits in the batch's
+ * first transaction, which is also its only one when every call only reads (then results,
+ * assistant turn and usage are one step, one commit). A batch with a call that acts on the world
+ * or on durable state commits the turn before running anything, so the call ids it runs under
+ * are durable first.
+ */
 export async function runToolCalls(
   engine: Engine,
-  run: RunRow,
+  state: RunState,
+  session: SessionRow | undefined,
   calls: ToolCall[],
-  entries: JournalEntry[],
   signal: AbortSignal,
+  turn?: StepWrite,
 ): Promise<'continue' | 'parked'> {
-  const allApprovals = await approvalsOfRun(engine.store.db, run.run_id);
+  const run = state.run;
+  const allApprovals = state.approvals;
   // The operator's verdict on the call itself (not on an unknown outcome after a crash).
   const approvals = new Map<string, ApprovalRow>();
   for (const a of allApprovals) if (a.reason !== OUTCOME_UNKNOWN) approvals.set(a.tool_call_id, a);
-  const questions = new Map(
-    (await questionsOfRun(engine.store.db, run.run_id)).map((q) => [q.tool_call_id, q]),
-  );
-  const starts = new Map<string, number>();
-  for (const e of entries) {
-    if (e.kind !== 'tool_call_started') continue;
-    const id = String(e.payload.tool_call_id);
-    starts.set(id, (starts.get(id) ?? 0) + 1);
-  }
-  const session = await getSession(engine.store.db, run.session_id);
+  const questions = new Map(state.questions.map((q) => [q.tool_call_id, q]));
+  const starts = state.starts;
   const rules = session?.permission_rules ? (JSON.parse(session.permission_rules) as PermissionRule[]) : [];
   const surface = await engine.toolSurfaceFor(run);
   const mode = await engine.permissionModeFor(run.session_id);
-  const limits = new BatchLimits(engine.toolLimits.get(), entries);
+  const limits = new BatchLimits(engine.toolLimits.get(), state.resultBytes);
   const audits: PermissionAuditRecord[] = [];
 
   const plans: Plan[] = calls.map((call, index) => {
@@ -137,28 +141,33 @@ export async function runToolCalls(
     return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
   });
 
-  // Audits commit with the batch's first write (a park, results, or a side effect's start): no
-  // transaction of their own. Every batch writes at least one of those.
-  const flushAudits = (tx: WriteTx) => insertPermissionAudits(tx.db, audits.splice(0));
+  // The turn and the audits commit with the batch's first write (a park, results, or a side
+  // effect's start): no transaction of their own. Every batch writes at least one of those.
+  let firstPending = true;
+  const first: StepWrite = async (tx, current) => {
+    if (!firstPending) return;
+    firstPending = false;
+    await turn?.(tx, current);
+    await insertPermissionAudits(tx.db, audits.splice(0));
+  };
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
   if (asks.length > 0) {
-    await park(engine, run, asks, flushAudits);
+    await park(engine, run, asks, first);
     return 'parked';
   }
   const question = plans.find((p): p is Extract<Plan, { kind: 'question' }> => p.kind === 'question');
   if (question) {
-    await parkForQuestion(engine, run, question.call, question.input, flushAudits);
+    await parkForQuestion(engine, run, question.call, question.input, first);
     return 'parked';
   }
 
-  const ready = plans.filter((p): p is Extract<Plan, { kind: 'result' }> => p.kind === 'result');
-  await writeResults(
-    engine,
-    run,
-    ready.map((p) => ({ call: p.call, result: p.result })),
-    flushAudits,
-  );
+  const ready = plans
+    .filter((p): p is Extract<Plan, { kind: 'result' }> => p.kind === 'result')
+    .map((p) => ({ call: p.call, result: p.result }));
+  const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
+  const onlyReads = runs.every((p) => readsOnly(engine, p.call.name));
+  if (turn && !onlyReads) await writeResults(engine, state, ready.splice(0), first);
   const ctx = (call: ToolCall): ToolContext => ({
     run_id: run.run_id,
     session_id: run.session_id,
@@ -171,13 +180,12 @@ export async function runToolCalls(
       workspace_writable: limits.limits.max_sandbox !== 'read_only',
     },
   });
-  const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
   const parallel = runs.filter((p) => !p.sideEffects);
   const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => ({
     call: p.call,
     result: await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call)),
   }));
-  await writeResults(engine, run, results, flushAudits);
+  await writeResults(engine, state, [...ready, ...results], firstPending ? first : undefined);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
     const action = {
@@ -189,9 +197,9 @@ export async function runToolCalls(
       target: p.call.name,
       request: p.args,
     };
-    await whileRunning(engine, run.run_id, async (tx) => {
-      await flushAudits(tx);
-      await appendJournal(tx.db, run.session_id, run.run_id, tx.now, [
+    await whileRunning(engine, run.run_id, async (tx, current) => {
+      await first(tx, current);
+      await state.journal(tx, [
         {
           kind: 'tool_call_started',
           payload: { tool_call_id: p.call.id, name: p.call.name, arguments: p.args },
@@ -205,7 +213,7 @@ export async function runToolCalls(
       );
     });
     const result = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
-    await writeResults(engine, run, [{ call: p.call, result }], async (tx) =>
+    await writeResults(engine, state, [{ call: p.call, result }], async (tx) =>
       appendExternalAction(
         tx.db,
         engine.opts.signer,
@@ -220,6 +228,16 @@ export async function runToolCalls(
     );
   }
   return 'continue';
+}
+
+/**
+ * A call that may run before the turn that asked for it is durable: its tool only reads, so
+ * running it again after a crash (even under another call id, from a new model call) changes
+ * nothing. An unknown tool never runs at all.
+ */
+function readsOnly(engine: Engine, name: string): boolean {
+  const tool = engine.tools.get(name);
+  return tool === undefined || tool.read_only === true;
 }
 
 /** Network for sandboxed commands needs an explicit rule: `bash:network` → allow (never a wildcard). */
@@ -255,10 +273,10 @@ async function park(
   engine: Engine,
   run: RunRow,
   asks: Array<{ call: ToolCall; reason: string }>,
-  also: (tx: WriteTx) => Promise<void>,
+  also: StepWrite,
 ): Promise<void> {
-  await whileRunning(engine, run.run_id, async (tx) => {
-    await also(tx);
+  await whileRunning(engine, run.run_id, async (tx, current) => {
+    await also(tx, current);
     const pendingNow = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
     const rows: ApprovalRow[] = asks
       .filter((a) => !pendingNow.some((p) => p.tool_call_id === a.call.id && p.reason === a.reason))
@@ -292,10 +310,10 @@ async function parkForQuestion(
   run: RunRow,
   call: ToolCall,
   input: QuestionToolInput,
-  also: (tx: WriteTx) => Promise<void>,
+  also: StepWrite,
 ): Promise<void> {
-  await whileRunning(engine, run.run_id, async (tx) => {
-    await also(tx);
+  await whileRunning(engine, run.run_id, async (tx, current) => {
+    await also(tx, current);
     const id = `question-${ulid().toLowerCase()}`;
     const expires =
       input.expires_at_ms ?? (input.expires_after_ms ? tx.now + input.expires_after_ms : undefined);
@@ -324,20 +342,19 @@ async function parkForQuestion(
   });
 }
 
+/** Journals results (with `also` in the same transaction); with no results, only `also`, if any. */
 async function writeResults(
   engine: Engine,
-  run: RunRow,
+  state: RunState,
   results: Array<{ call: ToolCall; result: ToolResult }>,
-  also?: (tx: WriteTx) => Promise<void>,
+  also?: StepWrite,
 ): Promise<void> {
-  if (results.length === 0) return;
-  await whileRunning(engine, run.run_id, async (tx) => {
-    await also?.(tx);
-    await appendJournal(
-      tx.db,
-      run.session_id,
-      run.run_id,
-      tx.now,
+  if (results.length === 0 && !also) return;
+  await whileRunning(engine, state.run.run_id, async (tx, current) => {
+    await also?.(tx, current);
+    if (results.length === 0) return;
+    await state.journal(
+      tx,
       results.map(({ call, result }) => ({
         kind: 'tool_result',
         payload: {

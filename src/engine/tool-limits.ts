@@ -2,7 +2,6 @@
 // the limits, so a change made while it runs applies to the next batch. Every breach becomes an
 // error result the model can read; nothing here fails the run.
 import type { ToolCall } from '../models/driver.ts';
-import type { JournalEntry } from '../store/repos/journal.ts';
 import type { ToolContext, ToolRegistry, ToolResult } from '../tools/registry.ts';
 import type { ToolRuntimeLimitsRecord } from '../tools/runtime-limits.ts';
 
@@ -15,11 +14,10 @@ export class BatchLimits {
   /** Result bytes this run has produced so far (journaled results plus this batch's). */
   private used: number;
 
-  constructor(limits: ToolRuntimeLimitsRecord, runEntries: JournalEntry[]) {
+  /** `usedBytes`: the run's journaled tool-result bytes so far (RunState keeps the sum). */
+  constructor(limits: ToolRuntimeLimitsRecord, usedBytes: number) {
     this.limits = limits;
-    this.used = 0;
-    for (const e of runEntries)
-      if (e.kind === 'tool_result') this.used += bytes(String(e.payload.content ?? ''));
+    this.used = usedBytes;
   }
 
   /** A refusal for a call before it runs (position in the turn, argument size, sandbox cap), or null. */

@@ -1,8 +1,12 @@
-// The store: one database handle plus a serialized write path.
-// Every write goes through `write()`, which commits one transaction and then runs its
-// after-commit callbacks before the next write starts. That gives one total order of commits,
-// and live subscribers see events in exactly that order (nothing is published before it is durable).
+// The store: one database handle plus a serialized write path with group commit.
+// Every write goes through `write()`. Writers that are ready together share one transaction and
+// one fsync (each inside its own savepoint, so one writer's error rolls back only its own rows);
+// each caller's promise settles only after that commit, and the after-commit callbacks run in
+// commit order before the next group starts. That gives one total order of commits, and live
+// subscribers see events in exactly that order (nothing is published before it is durable).
+import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { JournalTails } from './journal-tail.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Db, Tx } from './schema.ts';
 import { openSqlite, type SqliteSync } from './sqlite/open.ts';
@@ -11,6 +15,8 @@ export interface WriteTx {
   db: Tx;
   now: number;
   afterCommit(cb: () => void): void;
+  /** Runs if this writer's changes are rolled back (its own error, or the group's commit failing). */
+  onRollback(cb: () => void): void;
 }
 
 export interface StoreOptions {
@@ -18,18 +24,41 @@ export interface StoreOptions {
   sync?: SqliteSync;
 }
 
+/**
+ * `ack`: the write acknowledges a caller (a submit's 202): it goes first into the next group, so
+ * it never waits behind a queue of executor steps, only behind the group already committing.
+ */
+export type WritePriority = 'ack' | 'normal';
+
+interface PendingWrite {
+  fn: (tx: WriteTx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** A group stops taking writers past either bound, so the commit of the writers in it is never late. */
+const GROUP_MAX_WRITERS = 64;
+const GROUP_MAX_BUSY_MS = 8;
+
 export class Store {
   readonly db: Db;
   readonly dialect = 'sqlite' as const;
   readonly location: string;
+  /** Per-session journal sequence numbers and recent entries, kept in step with commits. */
+  readonly journal: JournalTails;
   private readonly closeHandle: () => Promise<void>;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly acks: PendingWrite[] = [];
+  private readonly others: PendingWrite[] = [];
+  private draining: Promise<void> | null = null;
   writeErrors = 0;
+  /** Group-commit figures for /v1/status and the benchmarks. */
+  readonly groupStats = { groups: 0, writers: 0, max_writers: 0 };
 
   private constructor(db: Db, location: string, close: () => Promise<void>) {
     this.db = db;
     this.location = location;
     this.closeHandle = close;
+    this.journal = new JournalTails(db);
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
@@ -49,30 +78,112 @@ export class Store {
     if (error) throw error;
   }
 
-  /** Runs `fn` in one transaction, serialized with every other write. */
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      const callbacks: Array<() => void> = [];
-      let result: T;
-      try {
-        result = await this.db
-          .transaction()
-          .execute((trx) => fn({ db: trx, now: Date.now(), afterCommit: (cb) => callbacks.push(cb) }));
-      } catch (err) {
-        this.writeErrors += isDomainError(err) ? 0 : 1;
-        throw err;
+  /** Runs `fn` in a transaction (possibly shared with other writers), serialized with every other write. */
+  write<T>(fn: (tx: WriteTx) => Promise<T>, priority: WritePriority = 'normal'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: PendingWrite = { fn, resolve: resolve as (v: unknown) => void, reject };
+      (priority === 'ack' ? this.acks : this.others).push(pending);
+      this.draining ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Let writers that became ready in the same tick join the first group.
+      await Promise.resolve();
+      while (this.acks.length > 0 || this.others.length > 0) await this.commitGroup();
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private next(): PendingWrite | undefined {
+    return this.acks.shift() ?? this.others.shift();
+  }
+
+  /** One transaction: every writer in its own savepoint, then one COMMIT; then callbacks and answers. */
+  private async commitGroup(): Promise<void> {
+    const done: Array<{ w: PendingWrite; ok: boolean; value: unknown; tx: WriterState }> = [];
+    const started = performance.now();
+    let current: PendingWrite | undefined;
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        let w = this.next();
+        while (w) {
+          current = w;
+          const state = new WriterState(trx);
+          await sql.raw('savepoint w').execute(trx);
+          try {
+            const value = await w.fn(state.tx);
+            await sql.raw('release savepoint w').execute(trx);
+            done.push({ w, ok: true, value, tx: state });
+          } catch (err) {
+            await sql.raw('rollback to savepoint w').execute(trx);
+            await sql.raw('release savepoint w').execute(trx);
+            state.rolledBack();
+            done.push({ w, ok: false, value: err, tx: state });
+          }
+          current = undefined;
+          if (done.length >= GROUP_MAX_WRITERS || performance.now() - started > GROUP_MAX_BUSY_MS) break;
+          w = this.next();
+        }
+      });
+    } catch (err) {
+      // The commit itself failed (disk full, I/O error): nobody's write is durable.
+      this.writeErrors += 1;
+      for (const d of done) {
+        if (d.ok) d.tx.rolledBack();
+        d.w.reject(err);
       }
-      for (const cb of callbacks) cb();
-      return result;
-    };
-    const next = this.tail.then(run, run);
-    this.tail = next.catch(() => undefined);
-    return next;
+      current?.reject(err);
+      return;
+    }
+    this.groupStats.groups += 1;
+    this.groupStats.writers += done.length;
+    this.groupStats.max_writers = Math.max(this.groupStats.max_writers, done.length);
+    for (const d of done) {
+      if (!d.ok) {
+        this.writeErrors += isDomainError(d.value) ? 0 : 1;
+        d.w.reject(d.value);
+        continue;
+      }
+      for (const cb of d.tx.callbacks) runCallback(cb);
+      d.w.resolve(d.value);
+    }
   }
 
   async close(): Promise<void> {
-    await this.tail.catch(() => undefined);
+    while (this.draining) await this.draining.catch(() => undefined);
     await this.closeHandle();
+  }
+}
+
+class WriterState {
+  readonly callbacks: Array<() => void> = [];
+  private readonly rollbacks: Array<() => void> = [];
+  readonly tx: WriteTx;
+
+  constructor(trx: Tx) {
+    this.tx = {
+      db: trx,
+      now: Date.now(),
+      afterCommit: (cb) => this.callbacks.push(cb),
+      onRollback: (cb) => this.rollbacks.push(cb),
+    };
+  }
+
+  rolledBack(): void {
+    this.callbacks.length = 0;
+    for (const cb of this.rollbacks) cb();
+  }
+}
+
+/** An after-commit callback that throws must not stop the others nor the write path. */
+function runCallback(cb: () => void): void {
+  try {
+    cb();
+  } catch (err) {
+    process.emitWarning(`after-commit callback failed: ${(err as Error).message}`);
   }
 }
 

@@ -30,6 +30,12 @@ export interface ToolDefinition {
   /** True when running it twice could change the world twice (never re-run blindly). */
   side_effects: boolean;
   /**
+   * It only reads (files, the web): running it again, even under another call id after a crash,
+   * changes nothing and waits for no one. A batch of such calls commits with the assistant turn
+   * that asked for them, in one transaction; any other call waits for that turn to be durable.
+   */
+  read_only?: boolean;
+  /**
    * The call waits for a person or another agent (a parent's answer), not for work: it is not
    * stopped at ToolRuntimeLimits.max_timeout_ms, only by cancellation or its own expiry.
    */

@@ -53,7 +53,7 @@ const limits = (over: Record<string, unknown>) => {
 };
 
 test('a call past max_timeout_ms is stopped with an error result; a call that waits for an answer is not', async () => {
-  const b = new BatchLimits(limits({ max_timeout_ms: 50 }), []);
+  const b = new BatchLimits(limits({ max_timeout_ms: 50 }), 0);
   const r = registry();
   const stopped = await b.execute(r, { id: '1', name: 'slow', arguments: { ms: 2000 } }, ctx());
   assert.equal(stopped.is_error, true);
@@ -63,7 +63,7 @@ test('a call past max_timeout_ms is stopped with an error result; a call that wa
 });
 
 test('cancellation of the run still rethrows (the engine records a cancel, not a tool error)', async () => {
-  const b = new BatchLimits(limits({}), []);
+  const b = new BatchLimits(limits({}), 0);
   const ac = new AbortController();
   const pending = b.execute(registry(), { id: '1', name: 'slow', arguments: { ms: 5000 } }, ctx(ac.signal));
   ac.abort(new Error('cancelled'));
@@ -73,7 +73,7 @@ test('cancellation of the run still rethrows (the engine records a cancel, not a
 test('refusals: calls past max_calls_per_turn, arguments over max_input_bytes, writes under read_only', () => {
   const b = new BatchLimits(
     limits({ max_calls_per_turn: 2, max_input_bytes: 20, max_sandbox: 'read_only' }),
-    [],
+    0,
   );
   assert.equal(b.refuse({ id: '1', name: 'slow', arguments: {} }, 1), null);
   assert.match(b.refuse({ id: '2', name: 'slow', arguments: {} }, 2)!.content, /max_calls_per_turn \(2\)/);
@@ -85,7 +85,8 @@ test('refusals: calls past max_calls_per_turn, arguments over max_input_bytes, w
 });
 
 test('results are cut at the output cap, and refused once the run passes its cumulative cap', async () => {
-  const prior = [{ kind: 'tool_result', payload: { content: 'p'.repeat(500) } }] as never[];
+  // The run already journaled 500 bytes of tool results.
+  const prior = 500;
   const b = new BatchLimits(
     limits({
       max_output_bytes: 300,

@@ -12,6 +12,7 @@ import { m0008agents } from './0008-agents.ts';
 import { m0009mailboxes } from './0009-mailboxes.ts';
 import { m0010permissionAudits } from './0010-permission-audits.ts';
 import { m0011counters } from './0011-counters.ts';
+import { m0012hotPathIndexes } from './0012-hot-path-indexes.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -132,6 +133,7 @@ export const migrationProvider: MigrationProvider = {
       '0009_mailboxes': m0009mailboxes,
       '0010_permission_audits': m0010permissionAudits,
       '0011_counters': m0011counters,
+      '0012_hot_path_indexes': m0012hotPathIndexes,
     };
   },
 };

@@ -10,29 +10,17 @@ export interface JournalEntry {
   payload: Record<string, unknown>;
 }
 
-export async function appendJournal(
-  db: Executor,
-  sessionId: string,
-  runId: string | null,
-  now: number,
-  entries: Array<{ kind: string; payload: Record<string, unknown> }>,
-): Promise<void> {
-  if (entries.length === 0) return;
-  const r = await db
-    .selectFrom('journal')
-    .select((eb) => eb.fn.max('seq').as('max'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst();
-  let seq = Number(r?.max ?? 0);
+/** Inserts entries whose seqs were handed out by the store's JournalTails (store/journal-tail.ts). */
+export async function insertJournalRows(db: Executor, entries: JournalEntry[]): Promise<void> {
   await db
     .insertInto('journal')
     .values(
       entries.map((e) => ({
-        session_id: sessionId,
-        seq: ++seq,
-        run_id: runId,
+        session_id: e.session_id,
+        seq: e.seq,
+        run_id: e.run_id,
         kind: e.kind,
-        created_at_ms: now,
+        created_at_ms: e.created_at_ms,
         payload: JSON.stringify(e.payload),
       })),
     )
@@ -53,14 +41,32 @@ const parse = (r: {
   payload: JSON.parse(r.payload),
 });
 
-export async function sessionJournal(db: Executor, sessionId: string): Promise<JournalEntry[]> {
+/**
+ * A session's context window: its latest compaction boundary and the newest `max` entries after
+ * what that boundary covers, in seq order. Two indexed reads whatever the session's age.
+ */
+export async function readWindow(db: Executor, sessionId: string, max: number): Promise<JournalEntry[]> {
+  const boundaryRow = await db
+    .selectFrom('journal')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('kind', '=', 'compaction_boundary')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const boundary = boundaryRow ? parse(boundaryRow) : null;
   const rows = await db
     .selectFrom('journal')
     .selectAll()
     .where('session_id', '=', sessionId)
-    .orderBy('seq', 'asc')
+    .where('seq', '>', boundary ? Number(boundary.payload.upto_seq) : 0)
+    .where('kind', '!=', 'compaction_boundary')
+    .orderBy('seq', 'desc')
+    .limit(max)
     .execute();
-  return rows.map(parse);
+  const entries = rows.reverse().map(parse);
+  if (boundary) entries.push(boundary);
+  return entries.sort((a, b) => a.seq - b.seq);
 }
 
 export async function runJournal(db: Executor, runId: string): Promise<JournalEntry[]> {

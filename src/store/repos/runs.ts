@@ -142,13 +142,16 @@ export const isTerminal = (status: string): boolean =>
 export async function usageRowsOfSession(
   db: Executor,
   sessionId: string,
-): Promise<Array<{ usage: string | null; started_at_ms: number | null; finished_at_ms: number | null }>> {
+): Promise<
+  Array<{ run_id: string; usage: string | null; started_at_ms: number | null; finished_at_ms: number | null }>
+> {
   const rows = await db
     .selectFrom('runs')
-    .select(['usage', 'started_at_ms', 'finished_at_ms'])
+    .select(['run_id', 'usage', 'started_at_ms', 'finished_at_ms'])
     .where('session_id', '=', sessionId)
     .execute();
   return rows.map((r) => ({
+    run_id: r.run_id,
     usage: r.usage,
     started_at_ms: r.started_at_ms === null ? null : Number(r.started_at_ms),
     finished_at_ms: r.finished_at_ms === null ? null : Number(r.finished_at_ms),

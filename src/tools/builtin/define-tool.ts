@@ -40,6 +40,7 @@ export function defineFileTool(spec: FileToolSpec, config: FileToolConfig = {}):
     description: spec.description,
     input_schema: spec.input_schema,
     side_effects: spec.side_effects,
+    read_only: !spec.side_effects,
     async execute(rawArgs, ctx) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const limits = effectiveLimits(config.limits, config.options);

@@ -41,6 +41,7 @@ export function createWebFetchTool(opts: WebFetchOptions = {}): ToolDefinition {
       'status, final URL after redirects, and headers. Private, local and binary targets are refused.',
     input_schema: INPUT_SCHEMA,
     side_effects: false,
+    read_only: true,
     execute: (args, ctx) => executeFetch(args, ctx, opts),
   };
 }

@@ -62,6 +62,7 @@ export function createWebSearchTool(opts: WebSearchOptions = {}): ToolDefinition
       'web_fetch to find current sources, and cite the URLs you rely on.',
     input_schema: INPUT_SCHEMA,
     side_effects: false,
+    read_only: true,
     execute: (args, ctx) => executeSearch(args, ctx, opts),
   };
 }
