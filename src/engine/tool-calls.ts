@@ -9,7 +9,6 @@ import {
   approvalsOfRun,
   insertApprovals,
   insertQuestion,
-  questionsOfRun,
 } from '../store/repos/approvals.ts';
 import { insertPermissionAudits, type PermissionAuditRecord } from '../store/repos/permission-audits.ts';
 import type { RunRow } from '../store/repos/runs.ts';
