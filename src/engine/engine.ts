@@ -257,8 +257,14 @@ export class Engine {
       event: { type: 'accepted' },
     });
     await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
-    tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
-    return { run: row, reused: false };
+    if (live.length > 0) {
+      tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
+      return { run: row, reused: false };
+    }
+    // An idle session starts the run in the same transaction: one commit instead of two.
+    const running = await this.transition(tx, runId, 'running', { current: row });
+    tx.afterCommit(() => this.startExecutor(running));
+    return { run: running, reused: false };
   }
 
   private resolveRoute(request: StoredRunRequest, policyJson: string | null) {
@@ -284,6 +290,9 @@ export class Engine {
   /** Promotes the head of the session queue when nothing is active, and starts it. */
   async kick(sessionId: string): Promise<void> {
     if (this.draining) return;
+    // Most kicks find nothing to promote: look without a write first (the write checks again).
+    const seen = await liveRunsOfSession(this.store.db, sessionId);
+    if (seen.some((r) => isActive(r.status)) || !seen.some((r) => r.status === 'queued')) return;
     const promoted = await this.store.write(async (tx) => {
       const live = await liveRunsOfSession(tx.db, sessionId);
       if (live.some((r) => isActive(r.status))) return null;

@@ -6,6 +6,7 @@
 // subscribers see events in exactly that order (nothing is published before it is durable).
 import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { type GroupCommitFault, groupCommitFault } from './group-commit-fault.ts';
 import { JournalTails } from './journal-tail.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Db, Tx } from './schema.ts';
@@ -50,20 +51,22 @@ export class Store {
   private readonly acks: PendingWrite[] = [];
   private readonly others: PendingWrite[] = [];
   private draining: Promise<void> | null = null;
+  private readonly fault: GroupCommitFault;
   writeErrors = 0;
   /** Group-commit figures for /v1/status and the benchmarks. */
   readonly groupStats = { groups: 0, writers: 0, max_writers: 0 };
 
-  private constructor(db: Db, location: string, close: () => Promise<void>) {
+  private constructor(db: Db, location: string, close: () => Promise<void>, fault: GroupCommitFault) {
     this.db = db;
     this.location = location;
     this.closeHandle = close;
     this.journal = new JournalTails(db);
+    this.fault = fault;
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
     const handle = openSqlite(opts.stateRoot, opts.sync ?? 'FULL');
-    const store = new Store(handle.db, handle.path, handle.close);
+    const store = new Store(handle.db, handle.path, handle.close, groupCommitFault(opts.stateRoot));
     await store.migrate();
     return store;
   }
@@ -89,9 +92,12 @@ export class Store {
 
   private async drain(): Promise<void> {
     try {
-      // Let writers that became ready in the same tick join the first group.
-      await Promise.resolve();
-      while (this.acks.length > 0 || this.others.length > 0) await this.commitGroup();
+      while (this.acks.length > 0 || this.others.length > 0) {
+        // The group's window: one turn of the event loop, so requests and executors that are
+        // ready now (SQLite calls block the loop while a group runs) add their writes to it.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.commitGroup();
+      }
     } finally {
       this.draining = null;
     }
@@ -127,7 +133,9 @@ export class Store {
           if (done.length >= GROUP_MAX_WRITERS || performance.now() - started > GROUP_MAX_BUSY_MS) break;
           w = this.next();
         }
+        this.fault.at('before', done.filter((d) => d.ok).length);
       });
+      this.fault.at('after', done.filter((d) => d.ok).length);
     } catch (err) {
       // The commit itself failed (disk full, I/O error): nobody's write is durable.
       this.writeErrors += 1;

@@ -45,15 +45,19 @@ export async function nextQueueSeq(db: Executor): Promise<number> {
   return Number(r?.max ?? 0) + 1;
 }
 
+/**
+ * A session's live runs in queue order. Sorted here, not in SQL: an ORDER BY makes SQLite walk
+ * every run of the session by queue_seq, while this uses (session_id, status) and reads only
+ * the few live rows, whatever the session's history.
+ */
 export async function liveRunsOfSession(db: Executor, sessionId: string): Promise<RunRow[]> {
   const rows = await db
     .selectFrom('runs')
     .selectAll()
     .where('session_id', '=', sessionId)
     .where('status', 'in', [...LIVE_STATUSES])
-    .orderBy('queue_seq', 'asc')
     .execute();
-  return rows.map(normalize);
+  return rows.map(normalize).sort((a, b) => a.queue_seq - b.queue_seq);
 }
 
 export async function allLiveRuns(db: Executor): Promise<RunRow[]> {
