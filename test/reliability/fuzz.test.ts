@@ -76,7 +76,8 @@ function problemIssue(status: number, type: string, text: string): string | null
 }
 
 test(`reliability fuzz: ${FUZZ_REQUESTS} random and mutated requests on every route: no 5xx, problem+json errors, daemon alive, invariants hold (seed ${SEED})`, {
-  timeout: 300_000,
+  // The request loop stops at FUZZ_MAX_MS; the rest is daemon start, the invariant check and teardown.
+  timeout: FUZZ_MAX_MS + 120_000,
 }, async (t) => {
   const daemon = await startDaemon({ script: SCRIPT, args: ['--event-history-capacity', '262144'] });
   const op = newOperator();
