@@ -165,8 +165,11 @@ export async function runToolCalls(
     .filter((p): p is Extract<Plan, { kind: 'result' }> => p.kind === 'result')
     .map((p) => ({ call: p.call, result: p.result }));
   const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
-  const onlyReads = runs.every((p) => readsOnly(engine, p.call.name));
-  if (turn && !onlyReads) await writeResults(engine, state, ready.splice(0), first);
+  const parallel = runs.filter((p) => !p.sideEffects);
+  // What runs before the turn is durable may only read (docs/decisions.md #82); side-effecting
+  // calls are safe either way, since the turn commits with the first one's start record.
+  if (turn && !parallel.every((p) => readsOnly(engine, p.call.name)))
+    await writeResults(engine, state, ready.splice(0), first);
   const ctx = (call: ToolCall): ToolContext => ({
     run_id: run.run_id,
     session_id: run.session_id,
@@ -179,12 +182,13 @@ export async function runToolCalls(
       workspace_writable: limits.limits.max_sandbox !== 'read_only',
     },
   });
-  const parallel = runs.filter((p) => !p.sideEffects);
   const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => ({
     call: p.call,
     result: await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call)),
   }));
-  await writeResults(engine, state, [...ready, ...results], firstPending ? first : undefined);
+  // With nothing to record yet, the turn waits for the first side effect's start record.
+  const recorded = [...ready, ...results];
+  if (recorded.length > 0) await writeResults(engine, state, recorded, firstPending ? first : undefined);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
     const action = {

@@ -70,12 +70,6 @@ export class JournalTails {
     return w.entries();
   }
 
-  /** Forgets what is cached about a session (e.g. after its journal was rewritten). */
-  forget(sessionId: string): void {
-    this.seqs.delete(sessionId);
-    this.windows.delete(sessionId);
-  }
-
   private remember<V>(map: Map<string, V>, key: string, value: V, cap: number): void {
     map.delete(key);
     map.set(key, value);

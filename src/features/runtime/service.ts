@@ -313,6 +313,8 @@ export class RuntimeService {
         dialect: this.engine.store.dialect,
         location: this.engine.store.location,
         write_error_count: this.engine.store.writeErrors,
+        // Group commit (store.ts): transactions committed and the writes they carried.
+        write_groups: { ...this.engine.store.groupStats },
         state_root: this.info.stateRoot,
         state_root_lock: { held: true, owner: this.info.lockOwner },
         probes: [{ name: 'database_file', ok: storageOk }],
