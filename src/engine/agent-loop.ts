@@ -1,7 +1,8 @@
 // The agent loop for one run: model call → tool calls → results → next model call, until the
 // completion boundary accepts a final answer. Each step is one durable transaction (a turn
-// boundary); the position is always re-derived from the journal, so a resumed run continues
-// exactly where it stopped and nothing already journaled is done again.
+// boundary). The position is derived from the journal when the executor starts (RunState), also
+// after a restart, and then advanced by the executor's own commits, so a resumed run continues
+// exactly where it stopped, nothing already journaled is done again, and no step re-reads history.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { GenerationOptions } from '../models/driver.ts';
 import { costUsd, priceFor } from '../models/pricing.ts';
