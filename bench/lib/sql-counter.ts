@@ -1,5 +1,5 @@
 // Preloaded into the daemon (node --import) by `bench/run.ts --profile` only: counts the SQL
-// statements better-sqlite3 prepares, by leading keyword, and times the preparation and the
+// statements better-sqlite3 executes, by leading keyword, and times the preparation and the
 // execution of each (native time, fsync included, which a CPU profile cannot split out). Writes
 // { counts, prepare_ms, exec_ms } to $KHEISH_BENCH_SQL_COUNTS on SIGUSR2 and at exit.
 import { writeFileSync } from 'node:fs';
@@ -27,7 +27,10 @@ function patchStatement(proto: Record<string, Fn>): void {
       try {
         return original.apply(this, args);
       } finally {
-        add(execMs, keyword.get(this) ?? '?', performance.now() - t0);
+        const word = keyword.get(this) ?? '?';
+        add(execMs, word, performance.now() - t0);
+        // Executions, not preparations: the daemon reuses compiled statements (store/sqlite/open.ts).
+        add(counts, word, 1);
       }
     };
   }
@@ -39,7 +42,6 @@ Database.prototype.prepare = function prepare(this: unknown, sql: unknown) {
   const t0 = performance.now();
   const stmt = originalPrepare.call(this, sql) as object;
   add(prepareMs, word, performance.now() - t0);
-  add(counts, word, 1);
   keyword.set(stmt, word);
   if (!patchedStatement) {
     patchedStatement = true;

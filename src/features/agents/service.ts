@@ -49,7 +49,7 @@ export class AgentsService {
   readonly engine: Engine;
   readonly policy: ResolvedSubagentPolicy;
   readonly lifecycle: AgentLifecycle;
-  private readonly pinned = new Map<string, { chain: SurfaceFilter[]; mode: PermissionMode }>();
+  private readonly pinned = new Map<string, { chain: SurfaceFilter[]; mode: PermissionMode } | null>();
 
   constructor(engine: Engine, policy: ResolvedSubagentPolicy) {
     this.engine = engine;
@@ -80,12 +80,19 @@ export class AgentsService {
     this.engine.onSessionEnd((tx, sessionId) => this.lifecycle.onSessionEnd(tx, sessionId));
   }
 
-  /** A child's pinned surface and mode (cached: they never change); null for a primary agent. */
+  /**
+   * A child's pinned surface and mode (cached: they never change); null for a primary agent, also
+   * cached: a child's agent row is created with its session, so a session without one never gets
+   * one (asked twice per agent step otherwise).
+   */
   private async pinnedOf(sessionId: string) {
     const cached = this.pinned.get(sessionId);
-    if (cached) return cached;
+    if (cached !== undefined) return cached;
     const row = await getAgentBySession(this.db, sessionId);
-    if (!row) return null;
+    if (!row) {
+      this.pinned.set(sessionId, null);
+      return null;
+    }
     const pinned = {
       chain: JSON.parse(row.tool_surface) as SurfaceFilter[],
       mode: row.permission_mode as PermissionMode,
