@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { addUsage, emptyUsage } from '../../src/engine/budgets.ts';
+import { ALL_STATUSES } from '../../src/store/repos/runs.ts';
 
 type Db = InstanceType<typeof Database>;
 
@@ -48,16 +49,7 @@ export const opArb: fc.Arbitrary<Op> = fc.record({
   v: fc.nat({ max: 1_000_000 }),
 });
 
-const RUN_STATUSES = [
-  'queued',
-  'running',
-  'waiting_for_approval',
-  'waiting_for_user_question',
-  'completed',
-  'failed',
-  'interrupted',
-  'cancelled',
-];
+const RUN_STATUSES = [...ALL_STATUSES];
 const TASK_STATUSES = ['pending', 'in_progress', 'blocked', 'completed', 'failed', 'cancelled'];
 const TASK_KINDS = ['work', 'shell'];
 const APPROVAL_STATUSES = ['pending', 'allowed', 'denied'];

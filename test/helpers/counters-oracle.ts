@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { addUsage, emptyUsage, type RunUsage } from '../../src/engine/budgets.ts';
+import { ALL_STATUSES } from '../../src/store/repos/runs.ts';
 
 type Db = InstanceType<typeof Database>;
 
@@ -95,17 +96,7 @@ export function legacyUsageTotal(db: Db): RunUsage {
 /** The count sections of GET /v1/status as the former queries computed them (for deepEqual). */
 export function legacyStatusCounts(db: Db) {
   const runs: Record<string, number> = {};
-  for (const s of [
-    'queued',
-    'running',
-    'waiting_for_approval',
-    'waiting_for_user_question',
-    'completed',
-    'failed',
-    'interrupted',
-    'cancelled',
-  ])
-    runs[s] = 0;
+  for (const s of ALL_STATUSES) runs[s] = 0;
   grouped(db, 'select status as k, count(*) as n from runs group by status', '', runs);
   const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
   const tasks: Record<string, number> = {};
