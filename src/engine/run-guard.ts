@@ -5,7 +5,10 @@ import type { WriteTx } from '../store/store.ts';
 import type { Engine } from './engine.ts';
 
 /** Thrown to stop an executor quietly: its run was cancelled, interrupted or is draining. */
-export class RunStopped extends Error {}
+export class RunStopped extends Error {
+  /** Not a storage fault: the store does not count it as a write error (status `storage.ok`). */
+  readonly expected = true;
+}
 
 export async function whileRunning<T>(
   engine: Engine,

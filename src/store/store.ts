@@ -151,7 +151,7 @@ export class Store {
     this.groupStats.max_writers = Math.max(this.groupStats.max_writers, done.length);
     for (const d of done) {
       if (!d.ok) {
-        this.writeErrors += isDomainError(d.value) ? 0 : 1;
+        this.writeErrors += isExpected(d.value) ? 0 : 1;
         d.w.reject(d.value);
         continue;
       }
@@ -195,4 +195,11 @@ function runCallback(cb: () => void): void {
   }
 }
 
-const isDomainError = (err: unknown) => (err as { name?: string })?.name === 'DaemonError';
+/**
+ * A writer's refusal that is not a storage fault: a domain error (409, 404, …) or a control-flow
+ * stop (`expected: true`, e.g. a run that was cancelled while its executor was writing).
+ */
+const isExpected = (err: unknown) => {
+  const e = err as { name?: string; expected?: boolean } | undefined;
+  return e?.name === 'DaemonError' || e?.expected === true;
+};
