@@ -29,6 +29,7 @@ import { SlotCache } from './models/slot-cache.ts';
 import { isSecretStoreStartupError } from './secrets/errors.ts';
 import { SecretStore } from './secrets/secret-store.ts';
 import { EventLog } from './store/event-log.ts';
+import { DatabaseUnavailableError } from './store/postgres/open.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
@@ -41,7 +42,14 @@ import { LiveToolLimits } from './tools/runtime-limits.ts';
 import { registerShellTool } from './tools/shell/index.ts';
 import { registerWebTools } from './tools/web/index.ts';
 
-export class StartupError extends Error {}
+export class StartupError extends Error {
+  /** The CLI exit code (ops-runtime §2.2): 2 for a bad request, 7 for a retryable outage. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
 
 export function makeLogger(config: Pick<ServeConfig, 'logFormat' | 'logLevel'>): Logger {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stderr.isTTY);
@@ -60,6 +68,26 @@ export function makeLogger(config: Pick<ServeConfig, 'logFormat' | 'logLevel'>):
   );
 }
 
+/** The embedded SQLite file, or the PostgreSQL database named by --database-url. */
+async function openStore(config: ServeConfig): Promise<Store> {
+  try {
+    return await Store.open({
+      stateRoot: config.stateRoot,
+      sync: config.sqliteSync,
+      databaseUrl: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+    });
+  } catch (err) {
+    if (!(err instanceof DatabaseUnavailableError)) throw err;
+    // Refused or timed out: the server may come back (7); anything else is a wrong URL (2).
+    const retryable = /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|timeout/i.test(err.message);
+    throw new StartupError(
+      `${err.message}. ${retryable ? 'Start the database server or check host and port' : 'Check the user, password and database name'} in --database-url, or omit it to use the embedded SQLite store`,
+      retryable ? 7 : 2,
+    );
+  }
+}
+
 export interface RunningDaemon {
   url: string;
   engine: Engine;
@@ -71,11 +99,6 @@ export async function startDaemon(
   log: Logger,
   tools = new ToolRegistry(),
 ): Promise<RunningDaemon> {
-  if (config.databaseUrl) {
-    throw new StartupError(
-      '--database-url (PostgreSQL) is not supported by this build yet; omit it to use the embedded SQLite store',
-    );
-  }
   if (config.authMode === 'bearer' && !config.adminToken) {
     throw new StartupError('--http-auth-mode bearer needs --http-admin-token or --http-admin-token-file');
   }
@@ -101,7 +124,10 @@ export async function startDaemon(
     : builtinDemoRoutes();
   if (config.workspaceRoot) mkdirSync(config.workspaceRoot, { recursive: true });
   const lock = acquireStateRootLock(config.stateRoot);
-  const store = await Store.open({ stateRoot: config.stateRoot, sync: config.sqliteSync });
+  const store = await openStore(config).catch((err) => {
+    lock.release();
+    throw err;
+  });
   const secretStore = await SecretStore.boot(store).catch((err) => {
     throw isSecretStoreStartupError(err) ? new StartupError(err.message) : err;
   });
@@ -242,6 +268,7 @@ export async function startDaemon(
       await tasks.shutdown();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();
+      await events.close();
       await store.close();
       lock.release();
       log.info('stopped');

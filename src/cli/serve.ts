@@ -39,6 +39,15 @@ export function registerServe(program: Command): void {
       'connections queued before accept, 1..65535, capped by net.core.somaxconn [env KHEISH_HTTP_LISTEN_BACKLOG] (default 4096)',
     )
     .option('--database-url <url>', 'PostgreSQL URL [env KHEISH_DATABASE_URL] (SQLite when absent)')
+    .option('--database-pool-size <n>', 'PostgreSQL connections [env KHEISH_DATABASE_POOL_SIZE] (default 10)')
+    .option(
+      '--replica-id <id>',
+      'name of this replica on a shared database [env KHEISH_REPLICA_ID] (default: host name + random suffix)',
+    )
+    .option(
+      '--lease-ttl-ms <ms>',
+      "run lease lifetime; a dead replica's runs move after it [env KHEISH_LEASE_TTL_MS] (default 15000)",
+    )
     .option(
       '--web-search-endpoint <url>',
       'web_search backend returning JSON results [env KHEISH_WEB_SEARCH_ENDPOINT]',
@@ -87,7 +96,7 @@ export function registerServe(program: Command): void {
           process.stderr.write(
             'hint: another process listens on that address; pass --bind 127.0.0.1:<free port>\n',
           );
-        process.exit(2);
+        process.exit(err instanceof StartupError ? err.exitCode : 2);
       }
     });
   // Spawn quotas (ops-runtime §2.4), listed after the core flags in --help.

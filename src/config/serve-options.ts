@@ -1,4 +1,6 @@
 // `serve` flags with their environment fallbacks, validated into one ServeConfig.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { resolveSchedulerPolicy, type SchedulerRetryPolicy } from './scheduler-policy.ts';
 import { type ResolvedSubagentPolicy, resolveSubagentPolicy } from './subagent-policy.ts';
@@ -24,6 +26,12 @@ export interface ServeConfig {
   readonlyToken: TokenSource | null;
   corsAllowOrigins: string[];
   databaseUrl: string | null;
+  /** PostgreSQL connections per replica. */
+  databasePoolSize: number;
+  /** This daemon's name among the replicas of one database (stable across restarts when set). */
+  replicaId: string;
+  /** How long a replica's run leases last without renewal before another replica may take them (ms). */
+  leaseTtlMs: number;
   maxTurns: number;
   sqliteSync: 'FULL' | 'NORMAL';
   recordCassetteDir: string | null;
@@ -57,6 +65,9 @@ export interface RawServeFlags {
   httpCorsAllowOrigin?: string[];
   httpListenBacklog?: string;
   databaseUrl?: string;
+  databasePoolSize?: string;
+  replicaId?: string;
+  leaseTtlMs?: string;
   recordCassette?: string;
   webSearchEndpoint?: string;
   shellTaskOutputMaxBytes?: string;
@@ -174,7 +185,15 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
       'readonly',
     ),
     corsAllowOrigins: flags.httpCorsAllowOrigin?.length ? flags.httpCorsAllowOrigin : corsEnv,
-    databaseUrl: pick(flags.databaseUrl, env.KHEISH_DATABASE_URL) ?? null,
+    databaseUrl: databaseUrl(pick(flags.databaseUrl, env.KHEISH_DATABASE_URL)),
+    databasePoolSize: wholeNumber(
+      '--database-pool-size',
+      pick(flags.databasePoolSize, env.KHEISH_DATABASE_POOL_SIZE),
+      10,
+      2,
+    ),
+    replicaId: replicaId(pick(flags.replicaId, env.KHEISH_REPLICA_ID)),
+    leaseTtlMs: wholeNumber('--lease-ttl-ms', pick(flags.leaseTtlMs, env.KHEISH_LEASE_TTL_MS), 15_000, 1000),
     maxTurns,
     sqliteSync: env.KHEISH_SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
     recordCassetteDir: flags.recordCassette ? resolve(flags.recordCassette) : null,
@@ -194,6 +213,32 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
     schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
   };
+}
+
+function databaseUrl(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let scheme: string;
+  try {
+    scheme = new URL(raw).protocol;
+  } catch {
+    throw new ConfigError('--database-url must be a URL like postgres://user@host:5432/database');
+  }
+  if (scheme !== 'postgres:' && scheme !== 'postgresql:')
+    throw new ConfigError(
+      `--database-url must be a postgres:// URL (got ${scheme}//…); omit it to use the embedded SQLite store`,
+    );
+  return raw;
+}
+
+/** Letters, digits, `.`, `_`, `-`; a fresh name per process when none is given. */
+function replicaId(raw: string | undefined): string {
+  if (raw === undefined)
+    return `${hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 40)}-${randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw))
+    throw new ConfigError('--replica-id must be 1-64 letters, digits, ".", "_" or "-"');
+  return raw;
 }
 
 export const isLoopbackHost = (host: string): boolean =>

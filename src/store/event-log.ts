@@ -2,6 +2,7 @@
 // Rows get a database sequence number; the SSE id is that number shifted left by SUB_BITS, which
 // leaves room for live-only frames (token deltas) between two durable events without ever
 // reusing or rewinding an id. Replay reads rows after a cursor; live fan-out happens after commit.
+import { EventFeed, type FeedRow } from './postgres/event-feed.ts';
 import type { Executor } from './schema.ts';
 import type { Store, WriteTx } from './store.ts';
 
@@ -99,6 +100,8 @@ export class EventLog {
   private lastRowId = 0;
   private sub = 0n;
   private appendsSincePrune = 0;
+  /** PostgreSQL: delivery goes through the shared feed, so every replica sees every commit in order. */
+  private feed: EventFeed | null = null;
   counters = { appended: 0, live_only: 0, replayed: 0, replay_gaps: 0, lagged: 0 };
 
   constructor(store: Store, capacity: number) {
@@ -112,6 +115,37 @@ export class EventLog {
       .select((eb) => eb.fn.max('id').as('max'))
       .executeTakeFirst();
     this.lastRowId = Number(row?.max ?? 0);
+    if (this.store.postgres) {
+      this.feed = new EventFeed(this.store.postgres, this.lastRowId, (rows) => this.deliverFeed(rows));
+      await this.feed.start();
+    }
+  }
+
+  /** Stops the cross-replica feed (PostgreSQL). */
+  async close(): Promise<void> {
+    await this.feed?.stop();
+  }
+
+  /** The LISTEN connection's state and read failures (PostgreSQL), for /v1/status. */
+  get feedState(): { connected: boolean; errors: number } | null {
+    return this.feed ? { connected: this.feed.connected, errors: this.feed.errors } : null;
+  }
+
+  private deliverFeed(rows: FeedRow[]): void {
+    for (const r of rows) {
+      const rowId = Number(r.id);
+      this.deliver({
+        id: sseIdOf(rowId),
+        rowId,
+        name: r.name as EventName,
+        session_id: r.session_id,
+        run_id: r.run_id,
+        data: JSON.parse(r.data),
+        json: r.data,
+      });
+    }
+    this.counters.appended += rows.length;
+    this.maybePrune(rows.length);
   }
 
   /** Inserts events inside the caller's transaction; subscribers get them after commit. */
@@ -142,7 +176,13 @@ export class EventLog {
         json,
       });
     }
+    tx.markEvents();
     tx.afterCommit(() => {
+      if (this.feed) {
+        // Delivered by the feed, in id order with what other replicas committed.
+        this.feed.poke();
+        return;
+      }
       for (const ev of rows) this.deliver(ev);
       this.counters.appended += rows.length;
       this.maybePrune(rows.length);

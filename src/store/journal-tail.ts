@@ -3,8 +3,10 @@
 // (no max(seq) query before an insert), and the context the model sees comes from a bounded
 // window (the latest compaction summary and at most `CONTEXT_MAX_ENTRIES` entries after what it
 // covers) that is read once and then extended by each commit, not re-read per turn.
-// Valid because this process is the only writer of the state root (store/sqlite/open.ts lock).
-import { insertJournalRows, type JournalEntry, readWindow } from './repos/journal.ts';
+// Valid as such when this process is the only writer (the SQLite state root lock). With replicas
+// on PostgreSQL (`shared`), another replica may append to a session too: the next seq is then read
+// under the write lock (store.ts) and a window catches up with what others appended before use.
+import { insertJournalRows, type JournalEntry, journalAfter, readWindow } from './repos/journal.ts';
 import type { Db } from './schema.ts';
 import type { WriteTx } from './store.ts';
 
@@ -25,9 +27,11 @@ export class JournalTails {
   /** Last seq handed out per session (committed, or pending in the open group). */
   private readonly seqs = new Map<string, number>();
   private readonly windows = new Map<string, SessionWindow>();
+  private readonly shared: boolean;
 
-  constructor(db: Db) {
+  constructor(db: Db, opts: { shared?: boolean } = {}) {
     this.db = db;
+    this.shared = opts.shared ?? false;
   }
 
   /** Appends entries to a session's journal in `tx`; the window follows once it commits. */
@@ -38,7 +42,7 @@ export class JournalTails {
     inputs: JournalInput[],
   ): Promise<JournalEntry[]> {
     if (inputs.length === 0) return [];
-    let last = this.seqs.get(sessionId);
+    let last = this.shared ? undefined : this.seqs.get(sessionId);
     if (last === undefined) last = await maxSeq(tx, sessionId);
     this.remember(this.seqs, sessionId, last + inputs.length, SEQ_SESSIONS);
     // A rolled-back writer leaves the counter unknown: the next append asks the database again.
@@ -66,6 +70,7 @@ export class JournalTails {
       w.load(readWindow(this.db, sessionId, CONTEXT_MAX_ENTRIES)).catch(() => this.windows.delete(sessionId));
     } else {
       this.remember(this.windows, sessionId, w, WINDOW_SESSIONS);
+      if (this.shared) await w.catchUp((after) => journalAfter(this.db, sessionId, after));
     }
     return w.entries();
   }
@@ -103,6 +108,16 @@ class SessionWindow {
       this.add([...loaded, ...late]);
     });
     return this.ready;
+  }
+
+  /** Adds what was committed after the newest entry held (by another replica). */
+  async catchUp(read: (afterSeq: number) => Promise<JournalEntry[]>): Promise<void> {
+    await this.ready;
+    const newest = this.list.reduce((m, e) => Math.max(m, e.seq), 0);
+    const missing = await read(newest);
+    // Entries this process committed meanwhile arrive through add() too: keep each seq once.
+    const held = this.list.reduce((m, e) => Math.max(m, e.seq), 0);
+    this.add(missing.filter((e) => e.seq > held));
   }
 
   async entries(): Promise<readonly JournalEntry[]> {

@@ -9,6 +9,7 @@ import { Migrator } from 'kysely/migration';
 import { type GroupCommitFault, groupCommitFault } from './group-commit-fault.ts';
 import { JournalTails } from './journal-tail.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { openPostgres, type PostgresHandle } from './postgres/open.ts';
 import type { Db, Tx } from './schema.ts';
 import { openSqlite, type SqliteSync } from './sqlite/open.ts';
 
@@ -18,12 +19,20 @@ export interface WriteTx {
   afterCommit(cb: () => void): void;
   /** Runs if this writer's changes are rolled back (its own error, or the group's commit failing). */
   onRollback(cb: () => void): void;
+  /** This writer inserted events: other replicas are told when the group commits (PostgreSQL). */
+  markEvents(): void;
 }
 
 export interface StoreOptions {
   stateRoot: string;
   sync?: SqliteSync;
+  /** A PostgreSQL URL: the shared store of several replicas instead of the state root's SQLite file. */
+  databaseUrl?: string | null;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
 }
+
+export type StoreDialect = 'sqlite' | 'postgres';
 
 /**
  * `ack`: the write acknowledges a caller (a submit's 202): it goes first into the next group, so
@@ -43,8 +52,10 @@ const GROUP_MAX_BUSY_MS = 8;
 
 export class Store {
   readonly db: Db;
-  readonly dialect = 'sqlite' as const;
+  readonly dialect: StoreDialect;
   readonly location: string;
+  /** The PostgreSQL pool, lock key and channel; null on SQLite. */
+  readonly postgres: PostgresHandle | null;
   /** Per-session journal sequence numbers and recent entries, kept in step with commits. */
   readonly journal: JournalTails;
   private readonly closeHandle: () => Promise<void>;
@@ -56,18 +67,39 @@ export class Store {
   /** Group-commit figures for /v1/status and the benchmarks. */
   readonly groupStats = { groups: 0, writers: 0, max_writers: 0 };
 
-  private constructor(db: Db, location: string, close: () => Promise<void>, fault: GroupCommitFault) {
+  private constructor(
+    db: Db,
+    location: string,
+    close: () => Promise<void>,
+    fault: GroupCommitFault,
+    postgres: PostgresHandle | null,
+  ) {
     this.db = db;
     this.location = location;
     this.closeHandle = close;
-    this.journal = new JournalTails(db);
+    this.postgres = postgres;
+    this.dialect = postgres ? 'postgres' : 'sqlite';
+    // Another replica may append to a session between two of ours: the tails re-check the database.
+    this.journal = new JournalTails(db, { shared: postgres !== null });
     this.fault = fault;
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
-    const handle = openSqlite(opts.stateRoot, opts.sync ?? 'FULL');
-    const store = new Store(handle.db, handle.path, handle.close, groupCommitFault(opts.stateRoot));
-    await store.migrate();
+    const fault = groupCommitFault(opts.stateRoot);
+    let store: Store;
+    if (opts.databaseUrl) {
+      const pg = await openPostgres({ url: opts.databaseUrl, poolSize: opts.poolSize ?? 10 });
+      store = new Store(pg.db, pg.location, pg.close, fault, pg);
+    } else {
+      const handle = openSqlite(opts.stateRoot, opts.sync ?? 'FULL');
+      store = new Store(handle.db, handle.path, handle.close, fault, null);
+    }
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.closeHandle().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -114,6 +146,11 @@ export class Store {
     let current: PendingWrite | undefined;
     try {
       await this.db.transaction().execute(async (trx) => {
+        // PostgreSQL: one writing transaction at a time across every replica of this schema, so
+        // event ids (and journal and queue sequences) are handed out in commit order: a reader
+        // that has seen id N never sees a smaller id commit later (docs/decisions.md).
+        if (this.postgres)
+          await sql`SELECT pg_advisory_xact_lock(${this.postgres.writeLockKey})`.execute(trx);
         let w = this.next();
         while (w) {
           current = w;
@@ -133,6 +170,8 @@ export class Store {
           if (done.length >= GROUP_MAX_WRITERS || performance.now() - started > GROUP_MAX_BUSY_MS) break;
           w = this.next();
         }
+        if (this.postgres && done.some((d) => d.ok && d.tx.events))
+          await sql`SELECT pg_notify(${this.postgres.eventsChannel}, '')`.execute(trx);
         this.fault.at('before', done.filter((d) => d.ok).length);
       });
       this.fault.at('after', done.filter((d) => d.ok).length);
@@ -170,6 +209,7 @@ class WriterState {
   readonly callbacks: Array<() => void> = [];
   private readonly rollbacks: Array<() => void> = [];
   readonly tx: WriteTx;
+  events = false;
 
   constructor(trx: Tx) {
     this.tx = {
@@ -177,11 +217,15 @@ class WriterState {
       now: Date.now(),
       afterCommit: (cb) => this.callbacks.push(cb),
       onRollback: (cb) => this.rollbacks.push(cb),
+      markEvents: () => {
+        this.events = true;
+      },
     };
   }
 
   rolledBack(): void {
     this.callbacks.length = 0;
+    this.events = false;
     for (const cb of this.rollbacks) cb();
   }
 }

@@ -69,6 +69,22 @@ export async function readWindow(db: Executor, sessionId: string, max: number): 
   return entries.sort((a, b) => a.seq - b.seq);
 }
 
+/** Entries of a session after `afterSeq`, in seq order (what another replica appended). */
+export async function journalAfter(
+  db: Executor,
+  sessionId: string,
+  afterSeq: number,
+): Promise<JournalEntry[]> {
+  const rows = await db
+    .selectFrom('journal')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq', 'asc')
+    .execute();
+  return rows.map(parse);
+}
+
 export async function runJournal(db: Executor, runId: string): Promise<JournalEntry[]> {
   const rows = await db
     .selectFrom('journal')
