@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { http, readJournal, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { journalPayloads } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
 const script = {
@@ -74,7 +75,7 @@ describe('tree and size quotas', () => {
   });
   after(async () => {
     await d.kill();
-    d.cleanup();
+    await d.cleanup();
   });
 
   test('GET /v1/runtime shows the effective policy (flags and environment)', async () => {
@@ -132,7 +133,7 @@ describe('tree and size quotas', () => {
     assert.equal(done.status, 'completed');
     const snap = (await http(d.url, 'GET', `/v1/agents/${root.agent}`)).body;
     assert.equal(snap.children.length, 1, 'one spawn per run');
-    const results = readJournal(d.stateRoot, run.run_id, 'tool_result');
+    const results = await journalPayloads(d, run.run_id, 'tool_result');
     assert.equal(results[0].is_error, false);
     assert.equal(results[1].is_error, true);
     assert.match(results[1].content, /spawn_policy_denied: spawn denied by max_spawns_per_run/);
@@ -181,7 +182,7 @@ describe('windowed spend and model budget quotas', () => {
   });
   after(async () => {
     await d.kill();
-    d.cleanup();
+    await d.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -34,7 +34,7 @@ before(async () => {
 });
 after(async () => {
   await d.kill();
-  d.cleanup();
+  await d.cleanup();
   rmSync(workspace, { recursive: true, force: true });
 });
 

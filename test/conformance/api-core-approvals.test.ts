@@ -56,7 +56,7 @@ before(async () => {
 });
 after(async () => {
   await d.kill();
-  d.cleanup();
+  await d.cleanup();
 });
 
 async function parked(content: string, status: string) {

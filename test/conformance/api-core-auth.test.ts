@@ -21,7 +21,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 const WWW = 'Bearer realm="kheish-daemon"';

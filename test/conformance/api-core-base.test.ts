@@ -23,7 +23,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #1: an unknown /v1 route is 404 Problem(api/route_not_found)', async () => {
@@ -217,7 +217,7 @@ test('SIGTERM drain seen from outside: readiness answers are well-formed and nev
     // test then only proves that no malformed or out-of-order answer was given.
     t.diagnostic(`readyz answers after SIGTERM: ${seen.length} total, ${draining.length} draining`);
   } finally {
-    dd.cleanup();
+    await dd.cleanup();
   }
 });
 

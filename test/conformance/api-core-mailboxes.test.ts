@@ -16,7 +16,7 @@ before(async () => {
 });
 after(async () => {
   await d.kill();
-  d.cleanup();
+  await d.cleanup();
 });
 
 async function agent(): Promise<{ session_id: string; agent_id: string }> {

@@ -23,7 +23,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #15: GET /v1/sessions is a legacy array without page/cursor and an envelope with page=true', async () => {

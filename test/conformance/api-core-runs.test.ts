@@ -41,7 +41,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #40: unknown run ids are 404 Problem(runs/run_not_found)', async () => {

@@ -10,12 +10,12 @@ import {
   BIN,
   collectSse,
   http,
-  readJournal,
   startDaemon,
   type TestDaemon,
   tempDir,
   waitForRun,
 } from '../helpers/daemon.ts';
+import { journalPayloads } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
 const workspace = tempDir('kheish-ws-');
@@ -56,7 +56,7 @@ before(async () => {
 });
 after(async () => {
   await d.kill();
-  d.cleanup();
+  await d.cleanup();
 });
 
 async function runIn(content: string, mode = 'default') {
@@ -67,11 +67,15 @@ async function runIn(content: string, mode = 'default') {
   return { session, run: await waitForRun(d.url, run.run_id) };
 }
 
-const journal = (runId: string, kind: string) => readJournal(d.stateRoot, runId, kind);
-const toolResults = (runId: string): Array<{ tool_call_id: string; content: string; is_error: boolean }> =>
+const journal = (runId: string, kind: string) => journalPayloads(d, runId, kind);
+const toolResults = (
+  runId: string,
+): Promise<Array<{ tool_call_id: string; content: string; is_error: boolean }>> =>
   journal(runId, 'tool_result');
-const callIds = (runId: string): string[] =>
-  journal(runId, 'assistant_message').flatMap((m) => (m.tool_calls ?? []).map((c: { id: string }) => c.id));
+const callIds = async (runId: string): Promise<string[]> =>
+  (await journal(runId, 'assistant_message')).flatMap((m) =>
+    (m.tool_calls ?? []).map((c: { id: string }) => c.id),
+  );
 
 const setLimits = (limits: unknown, expected_revision?: number) =>
   http(d.url, 'POST', '/v1/runtime/tool-limits', { limits, expected_revision });
@@ -165,11 +169,15 @@ test('tool limits: max_calls_per_turn refuses the calls past the cap, the run go
   await setLimits({ max_calls_per_turn: 2 });
   const { run } = await runIn('three calls');
   assert.equal(run.status, 'completed', run.error);
-  const results = toolResults(run.run_id);
+  const results = await toolResults(run.run_id);
   assert.equal(results.length, 3);
   const refused = results.filter((r) => r.is_error);
   assert.equal(refused.length, 1);
-  assert.equal(refused[0]!.tool_call_id, callIds(run.run_id)[2], 'the call past the cap is the one refused');
+  assert.equal(
+    refused[0]!.tool_call_id,
+    (await callIds(run.run_id))[2],
+    'the call past the cap is the one refused',
+  );
   assert.match(refused[0]!.content, /max_calls_per_turn \(2\)/);
   await setLimits({});
 });
@@ -179,7 +187,7 @@ test('tool limits: max_output_bytes truncates a result and says so', async () =>
   writeFileSync(join(workspace, 'big.txt'), 'y'.repeat(20_000));
   await setLimits({ max_output_bytes: 2000 });
   const { run } = await runIn('read big');
-  const [result] = toolResults(run.run_id);
+  const [result] = await toolResults(run.run_id);
   assert.ok(Buffer.byteLength(result!.content) < 2200, `bounded: ${result!.content.length}`);
   assert.match(result!.content, /truncated|bytes/);
   await setLimits({});
@@ -189,7 +197,7 @@ test('tool limits: max_sandbox read_only refuses file writes even where permissi
   await setLimits({ max_sandbox: 'read_only' });
   const { run } = await runIn('write it', 'bypassPermissions');
   assert.equal(run.status, 'completed', run.error);
-  const [result] = toolResults(run.run_id);
+  const [result] = await toolResults(run.run_id);
   assert.equal(result!.is_error, true);
   assert.match(result!.content, /read_only/);
   assert.equal(existsSync(join(workspace, 'out.txt')), false);

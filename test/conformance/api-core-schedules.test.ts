@@ -16,7 +16,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 const valid = (extra: Record<string, unknown> = {}) => ({

@@ -14,7 +14,7 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #20: POST /v1/sessions {} is 201 with session_id, agent_id, snapshot and outputs', async (t) => {

@@ -73,7 +73,7 @@ before(async () => {
 after(async () => {
   for (const c of conns) c.close();
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #49: the global stream is text/event-stream with named, id-ed, typed frames', async () => {
@@ -242,7 +242,7 @@ test('api-core #55: a cursor older than the retained window starts with a stream
     assert.ok(replayed.length <= 16 + 8, `replay is bounded by the window (${replayed.length})`);
   } finally {
     await small.stop();
-    small.cleanup();
+    await small.cleanup();
   }
 });
 

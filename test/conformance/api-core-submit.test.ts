@@ -40,7 +40,7 @@ default_model = "gpt-none"
 
 after(async () => {
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
   if (routesDir) rmSync(routesDir, { recursive: true, force: true });
 });
 

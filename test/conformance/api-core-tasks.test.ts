@@ -63,7 +63,7 @@ before(async () => {
 after(async () => {
   writeFileSync(join(workspace, 'go'), '');
   await d?.stop();
-  d?.cleanup();
+  await d?.cleanup();
 });
 
 test('api-core #77: an unknown task id is 404 Problem(tasks/task_not_found) on every task route', async () => {

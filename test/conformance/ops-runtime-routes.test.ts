@@ -92,7 +92,7 @@ test('ops-runtime #6: --default-route X makes X the default; an unknown X is rej
     assert.equal((await http(d.url, 'GET', '/v1/runtime')).body.default_route, 'other');
   } finally {
     await d.kill();
-    d.cleanup();
+    await d.cleanup();
   }
 });
 
@@ -135,7 +135,7 @@ test('ops-runtime #43: a second serve on a state root held by a running daemon r
     assert.match(r.stderr, /already in use by another kheish-daemon process/);
   } finally {
     await d.kill();
-    d.cleanup();
+    await d.cleanup();
   }
 });
 
@@ -145,7 +145,7 @@ before(async () => {
 });
 after(async () => {
   await d.kill();
-  d.cleanup();
+  await d.cleanup();
 });
 
 test('ops-runtime #9: GET /v1/runtime lists every route with its capability flags and no secret bytes', async () => {
@@ -262,7 +262,7 @@ test('ops-runtime #13: a submit against a route in readiness error is refused an
     assert.deepEqual((await http(nd.url, 'GET', '/v1/runs?session_id=nr')).body, []);
   } finally {
     await nd.kill();
-    nd.cleanup();
+    await nd.cleanup();
   }
 });
 
@@ -319,6 +319,6 @@ test('ops-runtime #14/#17/#18/#19/#20: probes without tokens, read-only limits, 
     assert.equal(statSync(audit).mode & 0o077, 0, 'owner-only');
   } finally {
     await bd.kill();
-    bd.cleanup();
+    await bd.cleanup();
   }
 });

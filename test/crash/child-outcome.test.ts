@@ -3,9 +3,8 @@
 // gets it as the tool result (the child_outcome message is consumed), a parent that already ended
 // gets it as one mailbox_delivery run. The spawn itself never happens twice.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
+import { queryState } from '../helpers/state-query.ts';
 import {
   api,
   assertCleanRun,
@@ -49,20 +48,15 @@ const SCRIPT = {
 };
 
 /** The child_outcome rows about one child run (read-only look at the store, like the invariants do). */
-function outcomeRows(rig: CrashRig, childRunId: string): Array<{ status: string; to_agent_id: string }> {
-  const db = new Database(join(rig.daemon.stateRoot, 'kheish.sqlite'), {
-    readonly: true,
-    fileMustExist: true,
-  });
-  try {
-    return db
-      .prepare(
-        "select status, to_agent_id from mailbox_messages where kind = 'child_outcome' and correlation_id = ?",
-      )
-      .all(childRunId) as Array<{ status: string; to_agent_id: string }>;
-  } finally {
-    db.close();
-  }
+function outcomeRows(
+  rig: CrashRig,
+  childRunId: string,
+): Promise<Array<{ status: string; to_agent_id: string }>> {
+  return queryState(
+    rig.daemon,
+    "select status, to_agent_id from mailbox_messages where kind = 'child_outcome' and correlation_id = ?",
+    [childRunId],
+  );
 }
 
 /** After a crash the spawn call may be asked about (outcome unknown): re-running it is idempotent. */
@@ -114,7 +108,7 @@ test(`crash: SIGKILL while a child runs — the parent always learns the child's
     );
     // Exactly one outcome for the child's run, and it was consumed or delivered.
     const settled = await waitFor('the outcome to reach the parent', async () => {
-      const rows = outcomeRows(rig, childRun.run_id);
+      const rows = await outcomeRows(rig, childRun.run_id);
       assert.ok(rows.length <= 1, `one child_outcome per child run, got ${rows.length}`);
       return rows.length === 1 && ['consumed', 'delivered'].includes(rows[0]!.status) ? rows[0] : undefined;
     });

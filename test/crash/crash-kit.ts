@@ -138,18 +138,20 @@ export class CrashRig {
 
   async dispose(): Promise<void> {
     await this.daemon.kill().catch(() => undefined);
-    this.removeFiles();
+    liveRigs.delete(this);
+    this.removeRoutes();
+    await this.daemon.cleanup();
   }
 
-  /** Synchronous teardown for process exit and signals: SIGKILL, then remove the files. */
+  /** Synchronous teardown for process exit and signals: SIGKILL, then remove the files (and schema). */
   disposeNow(): void {
     this.daemon.proc.kill('SIGKILL');
-    this.removeFiles();
+    liveRigs.delete(this);
+    this.removeRoutes();
+    this.daemon.cleanupSync();
   }
 
-  private removeFiles(): void {
-    liveRigs.delete(this);
-    this.daemon.cleanup();
+  private removeRoutes(): void {
     if (this.routesDir) rmSync(this.routesDir, { recursive: true, force: true });
   }
 }

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { jsonColumn, queryState } from '../helpers/state-query.ts';
 import {
   api,
   assertCleanRun,
@@ -38,19 +38,14 @@ const SCRIPT = {
   })),
 };
 
-/** Journal rows of one run, straight from the state root's database. */
-function journalOf(stateRoot: string, runId: string): Array<{ kind: string; payload: any }> {
-  const db = new Database(join(stateRoot, 'kheish.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return (
-      db.prepare('select kind, payload from journal where run_id = ? order by seq').all(runId) as Array<{
-        kind: string;
-        payload: string;
-      }>
-    ).map((r) => ({ kind: r.kind, payload: JSON.parse(r.payload) }));
-  } finally {
-    db.close();
-  }
+/** Journal rows of one run, straight from the daemon's database. */
+async function journalOf(daemon: TestDaemon, runId: string): Promise<Array<{ kind: string; payload: any }>> {
+  const rows = await queryState<{ kind: string; payload: unknown }>(
+    daemon,
+    'select kind, payload from journal where run_id = ? order by seq',
+    [runId],
+  );
+  return rows.map((r) => ({ kind: r.kind, payload: jsonColumn(r.payload) }));
 }
 
 /** Answers what the restarted run asks: an unknown outcome from the file itself, a plain ask with allow. */
@@ -82,8 +77,13 @@ async function settle(
   assert.fail(`run ${runId} did not settle`);
 }
 
-function assertJournal(stateRoot: string, runId: string, reruns: Map<string, number>, ctx: string): void {
-  const entries = journalOf(stateRoot, runId);
+async function assertJournal(
+  daemon: TestDaemon,
+  runId: string,
+  reruns: Map<string, number>,
+  ctx: string,
+): Promise<void> {
+  const entries = await journalOf(daemon, runId);
   const turns = entries.filter((e) => e.kind === 'assistant_message').map((e) => e.payload.call_index);
   assert.deepEqual(turns, [0, 1, 2, 3], `${ctx}: each model turn journaled once, in order`);
   const results = new Map<string, number>();
@@ -144,7 +144,7 @@ test(`crash: SIGKILL inside a group commit holding several sessions' steps; each
       for (const [k, runId] of acked) {
         const run = await getRun(daemon.url, runId);
         assertCleanRun(run, await runEvents(daemon.url, runId), [`done w${k}`], where);
-        assertJournal(daemon.stateRoot, runId, reruns, `${where} run ${runId}`);
+        await assertJournal(daemon, runId, reruns, `${where} run ${runId}`);
         assert.equal(readFileSync(join(workspace, file(k, 'a')), 'utf8'), 'a', `${where}: first write`);
         assert.equal(readFileSync(join(workspace, file(k, 'b')), 'utf8'), 'b', `${where}: second write`);
       }
@@ -155,7 +155,7 @@ test(`crash: SIGKILL inside a group commit holding several sessions' steps; each
       throw err;
     } finally {
       await daemon.kill().catch(() => undefined);
-      daemon.cleanup();
+      await daemon.cleanup();
       rmSync(workspace, { recursive: true, force: true });
     }
   }

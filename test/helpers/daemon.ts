@@ -2,10 +2,12 @@
 // with a temporary state root, and kills or restarts them like an operator (or a crash) would.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { type FreshSchema, freshSchema, testStoreIsPostgres } from './pg-schema.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'kheish-daemon');
@@ -19,11 +21,26 @@ export interface DaemonOptions {
   routesToml?: string;
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * Run on this PostgreSQL URL (a replica of another daemon's database; see startReplica). Without
+   * it, KHEISH_TEST_STORE=postgres gives each new daemon a fresh schema, dropped by cleanup().
+   */
+  databaseUrl?: string;
+}
+
+/** Harness-private state carried from a daemon to its restarts. */
+interface Carried {
+  /** The schema this daemon generation owns (dropped by its cleanup). */
+  schema: FreshSchema | null;
+  /** --database-url and --replica-id the harness added. */
+  storeArgs: string[];
 }
 
 export interface TestDaemon {
   url: string;
   stateRoot: string;
+  /** The PostgreSQL URL the daemon runs on (with its search_path), or null on SQLite. */
+  databaseUrl: string | null;
   proc: ChildProcess;
   logs(): string;
   /** SIGKILL: a crash. */
@@ -32,8 +49,10 @@ export interface TestDaemon {
   stop(): Promise<number | null>;
   /** Starts a new process on the same state root and routes. */
   restart(extra?: Partial<DaemonOptions>): Promise<TestDaemon>;
-  /** Removes the state root (after the process is gone). */
-  cleanup(): void;
+  /** Removes the state root and drops the PostgreSQL schema the harness made (after the process is gone). */
+  cleanup(): Promise<void>;
+  /** cleanup() for process-exit handlers: waits for the schema drop synchronously. */
+  cleanupSync(): void;
 }
 
 export function tempDir(prefix = 'kheish-test-'): string {
@@ -48,7 +67,54 @@ export function writeRoutes(dir: string, script: unknown): string {
   return path;
 }
 
-export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
+export function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon> {
+  return startGeneration(opts, null);
+}
+
+/**
+ * A second daemon on the same database as `primary` (PostgreSQL replicas), with a state root and
+ * replica id of its own; its cleanup() leaves the shared schema to the primary's.
+ */
+export function startReplica(
+  primary: TestDaemon,
+  opts: Omit<DaemonOptions, 'databaseUrl'> = {},
+): Promise<TestDaemon> {
+  if (!primary.databaseUrl)
+    throw new Error('startReplica needs a daemon on PostgreSQL (KHEISH_TEST_STORE=postgres)');
+  return startDaemon({ ...opts, databaseUrl: primary.databaseUrl });
+}
+
+/** --database-url and --replica-id for a new daemon (not a restart), and the schema it owns. */
+async function storeArgsFor(opts: DaemonOptions): Promise<Carried> {
+  const user = opts.args ?? [];
+  if (user.includes('--database-url')) return { schema: null, storeArgs: [] };
+  let schema: FreshSchema | null = null;
+  let url = opts.databaseUrl;
+  if (url === undefined && testStoreIsPostgres()) {
+    schema = await freshSchema();
+    url = schema.url;
+  }
+  if (url === undefined) return { schema: null, storeArgs: [] };
+  // A stable replica id: a restarted daemon takes its own run leases back at once instead of
+  // waiting for them to expire as a stranger's would.
+  const replica = user.includes('--replica-id')
+    ? []
+    : ['--replica-id', `test-${randomBytes(4).toString('hex')}`];
+  return { schema, storeArgs: ['--database-url', url, ...replica] };
+}
+
+async function startGeneration(opts: DaemonOptions, carried: Carried | null): Promise<TestDaemon> {
+  const store = carried ?? (await storeArgsFor(opts));
+  try {
+    return await spawnDaemon(opts, store);
+  } catch (err) {
+    // A first start that failed leaves nobody to drop its schema; a restart's belongs to the caller.
+    if (!carried) await store.schema?.drop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function spawnDaemon(opts: DaemonOptions, carried: Carried): Promise<TestDaemon> {
   const stateRoot = opts.stateRoot ?? tempDir();
   const args = [
     'serve',
@@ -58,6 +124,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     stateRoot,
     '--log-format',
     'json',
+    ...carried.storeArgs,
     ...(opts.args ?? []),
   ];
   // Files the harness itself writes; cleanup() removes them (never a caller's own files).
@@ -102,9 +169,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
     if (proc.exitCode !== null) r(proc.exitCode);
     proc.on('exit', (code) => r(code));
   });
+  const dbIndex = proc.spawnargs.indexOf('--database-url');
+  const removeFiles = () => {
+    rmSync(stateRoot, { recursive: true, force: true });
+    for (const path of scratch) rmSync(path, { recursive: true, force: true });
+  };
   const daemon: TestDaemon = {
     url,
     stateRoot,
+    databaseUrl: dbIndex >= 0 ? proc.spawnargs[dbIndex + 1]! : null,
     proc,
     logs: () => output,
     kill: async () => {
@@ -116,17 +189,24 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
       return exited;
     },
     restart: (extra = {}) =>
-      startDaemon({
-        ...opts,
-        ...extra,
-        stateRoot,
-        script: undefined,
-        routesToml: undefined,
-        args: [...restartArgs(args, opts.args ?? []), ...(extra.args ?? [])],
-      }),
-    cleanup: () => {
-      rmSync(stateRoot, { recursive: true, force: true });
-      for (const path of scratch) rmSync(path, { recursive: true, force: true });
+      startGeneration(
+        {
+          ...opts,
+          ...extra,
+          stateRoot,
+          script: undefined,
+          routesToml: undefined,
+          args: [...restartArgs(args, opts.args ?? []), ...(extra.args ?? [])],
+        },
+        carried,
+      ),
+    cleanup: async () => {
+      removeFiles();
+      await carried.schema?.drop();
+    },
+    cleanupSync: () => {
+      removeFiles();
+      carried.schema?.dropSync();
     },
   };
   return daemon;
@@ -243,7 +323,10 @@ export async function collectSse(
   return { status: res.status, contentType: res.headers.get('content-type'), frames, raw };
 }
 
-/** Journal payloads of one run and kind, read straight from the state root's SQLite file. */
+/**
+ * Journal payloads of one run and kind, read straight from the state root's SQLite file (SQLite-only
+ * integration tests; suites that also run on PostgreSQL use journalPayloads from state-query.ts).
+ */
 export function readJournal(stateRoot: string, runId: string, kind: string): any[] {
   const db = new Database(join(stateRoot, 'kheish.sqlite'), { readonly: true, fileMustExist: true });
   try {
