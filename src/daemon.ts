@@ -8,6 +8,7 @@ import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
 import { ActionSigner } from './engine/external-actions.ts';
 import { startQuestionExpiry } from './engine/question-expiry.ts';
+import { ReplicaRuntime } from './engine/replica.ts';
 import { Scheduler } from './engine/scheduler.ts';
 import { AgentToolControl } from './features/agents/control.ts';
 import { AgentsService } from './features/agents/service.ts';
@@ -180,8 +181,10 @@ export async function startDaemon(
     workspaceRoot: config.workspaceRoot,
     maxTurns: config.maxTurns,
     toolLimits,
+    replica: { replicaId: config.replicaId, ttlMs: config.leaseTtlMs },
     log,
   });
+  const replica = new ReplicaRuntime(engine);
   const mailboxes = new MailboxesService(engine);
   registerMailboxTools(tools, mailboxes);
   engine.questionRuns.set('parent_clarification', clarificationQuestionRuns(engine, mailboxes.waiters));
@@ -203,6 +206,7 @@ export async function startDaemon(
     startedAtMs: Date.now(),
     authEnabled: auth.enabled,
     scheduler,
+    replica,
   });
   await runtime.settings.load();
   runtime.agents = agents;
@@ -241,6 +245,8 @@ export async function startDaemon(
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
   const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
+  // After listening: the row says where this replica answers; the lease timers start here.
+  await replica.start(address);
   for (const r of routes.list()) {
     if (r.builtin_demo)
       log.info(
@@ -253,7 +259,13 @@ export async function startDaemon(
   if (auth.enabled === false && !isLoopbackHost(config.host))
     log.warn('HTTP auth is disabled on a non-loopback bind');
   log.info(
-    { url: address, state_root: config.stateRoot, default_route: routes.defaultRoute },
+    {
+      url: address,
+      state_root: config.stateRoot,
+      default_route: routes.defaultRoute,
+      store: store.dialect,
+      replica_id: replica.id,
+    },
     'kheish-daemon ready',
   );
 
@@ -265,6 +277,7 @@ export async function startDaemon(
       mailboxes.stop();
       scheduler.stop();
       const stopped = await engine.drain();
+      await replica.stop();
       await tasks.shutdown();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();

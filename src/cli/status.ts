@@ -42,6 +42,22 @@ function agentsText(a: JsonObject | undefined): string | undefined {
   return `${scalar(a.primary_count ?? 0)} primary, ${scalar(a.sidechain_count ?? 0)} sidechains (${scalar(a.live_sidechain_count ?? 0)} live)`;
 }
 
+/** One line per replica of the database: which is this one, whether it is alive, which runs it executes. */
+function replicaLines(r: JsonObject | undefined): string[] {
+  const replicas = arr(r?.replicas).map((x) => obj(x) ?? {});
+  if (replicas.length === 0) return [];
+  const lines = [`replicas (lease ttl ${scalar(r?.lease_ttl_ms)} ms):`];
+  for (const x of replicas) {
+    const runs = arr(x.live_runs).map((id) => scalar(id));
+    const state =
+      x.stopped_at_ms !== null && x.stopped_at_ms !== undefined ? 'stopped' : x.alive ? 'alive' : 'silent';
+    lines.push(
+      `  ${x.self ? '*' : ' '} ${scalar(x.replica_id)} ${state} ${scalar(x.url ?? '-')} pid ${scalar(x.pid)}: ${runs.length} live run${runs.length === 1 ? '' : 's'}${runs.length ? ` (${runs.slice(0, 5).join(', ')}${runs.length > 5 ? ', …' : ''})` : ''}`,
+    );
+  }
+  return lines;
+}
+
 export function renderStatus(view: JsonObject): string[] {
   const caps = obj(view.capabilities);
   const runs = obj(view.runs);
@@ -81,9 +97,15 @@ export function renderStatus(view: JsonObject): string[] {
     ],
     ['schedules', countsText(obj(view.schedules), ['active', 'paused', 'completed', 'canceled'])],
     ['routes', routesText(view.provider_readiness)],
-    ['storage', storage ? (storage.ok === false ? 'error' : 'ok') : undefined],
+    [
+      'storage',
+      storage
+        ? `${storage.ok === false ? 'error' : 'ok'}${str(storage.dialect) ? ` (${storage.dialect})` : ''}`
+        : undefined,
+    ],
     ['health', health ? (health.ok === false ? 'degraded' : 'ok') : undefined],
   ]);
+  lines.push(...replicaLines(obj(view.replicas)));
   const warnings = arr(health?.warnings).map((w) => obj(w) ?? {});
   if (warnings.length > 0) {
     lines.push('warnings:');

@@ -8,6 +8,7 @@ import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
 import { appendRunEvent } from '../store/repos/journal.ts';
+import { releaseLeases } from '../store/repos/leases.ts';
 import {
   findByIdempotency,
   getRun,
@@ -27,10 +28,12 @@ import { runAgentLoop } from './agent-loop.ts';
 import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
+import { type LeaseOptions, RunLeases } from './leases.ts';
 import type { QuestionRunHandler } from './question-runs.ts';
 import { type RecoveryStats, recoverRuns } from './recovery.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
+import { takeOverOrphans } from './takeover.ts';
 import { inputText, type RunKind, type StoredRunRequest } from './types.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
 
@@ -47,6 +50,8 @@ export interface EngineOptions {
   signer: ActionSigner;
   /** Live ToolRuntimeLimits shared with the tools (default: the spec's defaults). */
   toolLimits?: LiveToolLimits;
+  /** This replica's name and lease lifetime (default: a lone replica named `local`). */
+  replica?: LeaseOptions;
   log: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -78,6 +83,8 @@ export class Engine {
   readonly tools: ToolRegistry;
   readonly toolLimits: LiveToolLimits;
   readonly opts: EngineOptions;
+  /** The runs this replica executes and their fencing generations. */
+  readonly leases: RunLeases;
   private readonly executors = new Map<string, Executor>();
   private readonly settleWaiters = new KeyedWaiters();
   private draining = false;
@@ -102,6 +109,17 @@ export class Engine {
     this.routes = opts.routes;
     this.tools = opts.tools;
     this.toolLimits = opts.toolLimits ?? new LiveToolLimits();
+    this.leases = new RunLeases(opts.replica ?? { replicaId: 'local', ttlMs: 15_000 });
+    // Run changes reach this replica through the event log whichever replica committed them.
+    this.events.subscribe((ev) => {
+      if (ev.name !== 'run_updated' || !ev.run_id) return;
+      const status = (ev.data.run as { status?: string } | undefined)?.status;
+      if (!status || status === 'running' || status === 'queued') return;
+      this.settleWaiters.notify(ev.run_id);
+      // Cancelled, interrupted or ended elsewhere: stop the local executor now, not at its next write.
+      if (!status.startsWith('waiting_'))
+        this.executors.get(ev.run_id)?.controller.abort(new RunStopped(status));
+    });
   }
 
   get isDraining(): boolean {
@@ -151,13 +169,12 @@ export class Engine {
       },
     ]);
     if (isTerminal(run.status)) for (const hook of this.terminalHooks) await hook(tx, run);
-    if (isTerminal(run.status) || run.status.startsWith('waiting_')) {
-      tx.afterCommit(() => this.settleWaiters.notify(run.run_id));
-    }
   }
 
   async transition(tx: WriteTx, runId: string, to: RunStatus, opts: TransitionOptions = {}): Promise<RunRow> {
     const result = await transitionRun(tx, runId, to, opts);
+    // The replica that moves a run to `running` executes it: the lease commits with the move.
+    if (result.changed && to === 'running') await this.leases.claim(tx, runId);
     if (result.changed) {
       const ev: Record<string, unknown> | null = result.eventType
         ? { type: result.eventType, ...opts.eventExtra }
@@ -320,13 +337,29 @@ export class Engine {
         if (!known)
           this.opts.log.error({ run_id: run.run_id, err: String((err as Error).stack ?? err) }, 'run failed');
         const message = known ? (err as Error).message : `internal error: ${(err as Error).message}`;
-        await this.failRun(run.run_id, message).catch(() => undefined);
+        // Fenced like every executor write: a run another replica took over is not failed here.
+        await this.store
+          .write(async (tx) => {
+            await this.leases.fence(tx, run.run_id);
+            await this.failRunInTx(tx, run.run_id, message);
+          })
+          .catch(() => undefined);
       }
     })().finally(() => {
       this.executors.delete(run.run_id);
+      this.leases.drop(run.run_id);
       if (!this.draining) void this.kick(run.session_id).catch(() => undefined);
     });
     this.executors.set(run.run_id, { controller, done });
+  }
+
+  /** Stops this replica's executor of a run (its lease was lost); the run's status is not changed. */
+  abortExecutor(runId: string, reason: string): void {
+    this.executors.get(runId)?.controller.abort(new RunStopped(reason));
+  }
+
+  hasExecutor(runId: string): boolean {
+    return this.executors.has(runId);
   }
 
   async failRun(runId: string, message: string, code?: string): Promise<void> {
@@ -430,16 +463,23 @@ export class Engine {
   // ---------------------------------------------------------------- restart recovery and drain
 
   /** Startup repair (recovery.ts): resumes, re-queues or interrupts what the last process left live. */
-  recover(): Promise<RecoveryStats> {
-    return recoverRuns(this);
+  async recover(): Promise<RecoveryStats> {
+    if (this.store.dialect === 'sqlite') return recoverRuns(this);
+    // Shared database: other replicas may be executing; take only runs nobody holds (or this
+    // replica's previous process held) and queues nobody moves.
+    const t = await takeOverOrphans(this, true);
+    return { resumed: t.resumed, requeued: 0, interrupted: 0, sessions: t.resumed + t.kicked };
   }
 
   /** Stops all executors without changing run status: they resume from their last turn boundary on restart. */
   async drain(): Promise<number> {
     this.draining = true;
     const pending = [...this.executors.values()];
+    const held = this.leases.heldRuns().map((h) => h.runId);
     for (const e of pending) e.controller.abort(new RunStopped('draining'));
     await Promise.allSettled(pending.map((e) => e.done));
+    // Another replica (or the next start) takes these runs over at once instead of after the TTL.
+    await this.store.write((tx) => releaseLeases(tx.db, this.leases.replicaId, held)).catch(() => undefined);
     this.settleWaiters.notifyAll();
     return pending.length;
   }

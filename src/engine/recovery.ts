@@ -33,6 +33,7 @@ export async function recoverRuns(engine: Engine): Promise<RecoveryStats> {
         }
       }
       if (keeper?.status === 'running') {
+        await engine.leases.claim(tx, keeper.run_id);
         await engine.events.append(tx, [
           {
             name: 'trace',

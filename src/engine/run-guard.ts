@@ -1,5 +1,6 @@
 // Writes made on behalf of a running run happen only while it is still `running`: a cancel,
-// interrupt or end that committed first wins, and the executor stops quietly.
+// interrupt or end that committed first wins, and the executor stops quietly; and only while this
+// replica still holds the run's lease (engine/leases.ts).
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { Engine } from './engine.ts';
@@ -18,6 +19,8 @@ export async function whileRunning<T>(
   return engine.store.write(async (tx) => {
     const run = await getRun(tx.db, runId);
     if (run?.status !== 'running') throw new RunStopped(`run ${runId} is ${run?.status ?? 'gone'}`);
+    // Fencing: nothing is written once another replica took the run.
+    await engine.leases.fence(tx, runId);
     return fn(tx, run);
   });
 }

@@ -79,6 +79,26 @@ export interface RunsTable {
   error_code: string | null;
 }
 
+export interface ReplicasTable {
+  replica_id: string;
+  pid: number;
+  host: string;
+  /** The replica's control API address, once it listens. */
+  url: string | null;
+  started_at_ms: number;
+  heartbeat_at_ms: number;
+  stopped_at_ms: number | null;
+}
+
+export interface RunLeasesTable {
+  run_id: string;
+  /** The replica executing the run. */
+  replica_id: string;
+  /** Fencing token: +1 at every claim; writes of an older generation are refused. */
+  generation: number;
+  expires_at_ms: number;
+}
+
 export interface RunEventsTable {
   id: Generated<number>;
   run_id: string;
@@ -177,6 +197,8 @@ export interface TasksTable {
   updated_at_ms: number;
   /** Set by task_delete: hidden from lists, still readable by id. */
   archived_at_ms: number | null;
+  /** The replica running a background shell task (null: work tasks, or rows from before replicas). */
+  owner_replica?: string | null;
 }
 
 /** `task_id` waits for `blocked_by_task_id` (same session). */
@@ -327,6 +349,8 @@ export interface Database {
   mailbox_clarifications: MailboxClarificationsTable;
   agents: AgentsTable;
   runs: RunsTable;
+  replicas: ReplicasTable;
+  run_leases: RunLeasesTable;
   run_events: RunEventsTable;
   events: EventsTable;
   outputs: OutputsTable;

@@ -1,8 +1,10 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
+
 import { statSync } from 'node:fs';
 import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
+import type { ReplicaRuntime } from '../../engine/replica.ts';
 import { errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
@@ -84,6 +86,8 @@ export interface DaemonInfo {
   stateRoot: string;
   workspaceRoot: string | null;
   lockOwner: string;
+  /** This daemon among the replicas of its database (leases, heartbeats). */
+  replica?: ReplicaRuntime;
   startedAtMs: number;
   authEnabled: boolean;
   /** The schedule timer (src/engine/scheduler.ts): its policy and counters. */
@@ -319,6 +323,7 @@ export class RuntimeService {
         state_root_lock: { held: true, owner: this.info.lockOwner },
         probes: [{ name: 'database_file', ok: storageOk }],
       },
+      replicas: (await this.info.replica?.status()) ?? null,
       provider_readiness: {
         routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })),
       },
