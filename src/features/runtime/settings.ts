@@ -5,6 +5,7 @@
 import type { Engine } from '../../engine/engine.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { RouteResolutionError } from '../../models/route-inventory.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { PermissionMode } from '../../tools/permissions.ts';
 import { parseToolRuntimeLimits, type ToolRuntimeLimitsRecord } from '../../tools/runtime-limits.ts';
 
@@ -34,15 +35,15 @@ export class RuntimeSettings {
   record: RuntimeConfigRecord = initial();
   constructor(engine: Engine) {
     this.engine = engine;
+    // Another replica of the database changed a setting: apply it here too.
+    engine.events.subscribe((ev) => {
+      if (ev.name === 'runtime_updated') void this.load().catch(() => undefined);
+    });
   }
 
   /** Loads the persisted settings and applies them; a route that no longer exists is ignored. */
-  async load(): Promise<void> {
-    const row = await this.engine.store.db
-      .selectFrom('daemon_meta')
-      .select('value')
-      .where('key', '=', KEY)
-      .executeTakeFirst();
+  async load(db: Executor = this.engine.store.db): Promise<void> {
+    const row = await db.selectFrom('daemon_meta').select('value').where('key', '=', KEY).executeTakeFirst();
     if (!row) return;
     this.record = JSON.parse(row.value) as RuntimeConfigRecord;
     if (this.record.default_route && this.engine.routes.get(this.record.default_route))
@@ -136,6 +137,8 @@ export class RuntimeSettings {
     view: () => Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     return this.engine.store.write(async (tx) => {
+      // The revision another replica may have committed since this one last loaded.
+      await this.load(tx.db);
       if (expected !== undefined && expected !== this.record.revision)
         throw new DaemonError(
           409,
