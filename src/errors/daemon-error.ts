@@ -81,4 +81,6 @@ export const errors = {
   runStateConflict: (detail: string) => new DaemonError(409, 'runs', 'run_state_conflict', detail),
   draining: () =>
     new DaemonError(503, 'readiness', 'daemon_draining', 'the daemon is draining and accepts no new work'),
+  storageUnavailable: (cause: string) =>
+    new DaemonError(503, 'readiness', 'storage_unavailable', `the database does not answer: ${cause}`),
 };

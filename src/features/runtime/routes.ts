@@ -1,7 +1,6 @@
 // Probes, status, capabilities, runtime snapshot and the daemon-wide event stream.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errors } from '../../errors/daemon-error.ts';
 import type { AppContext, HttpApp } from '../../http/context.ts';
 import { sendProblem } from '../../http/problem.ts';
 import { serveStream } from '../../http/sse.ts';
@@ -12,9 +11,10 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
   const { runtime } = ctx;
 
   r.get('/healthz', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('ok\n'));
-  r.get('/readyz', { schema: { hide: true } }, async (_req, reply) =>
-    runtime.ready ? reply.type('text/plain').send('ready\n') : sendProblem(reply, errors.draining()),
-  );
+  r.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const problem = await runtime.notReady();
+    return problem ? sendProblem(reply, problem) : reply.type('text/plain').send('ready\n');
+  });
   r.get('/v1/status', { schema: { tags: ['runtime'] } }, async () => runtime.status());
   r.get('/v1/capabilities', { schema: { tags: ['runtime'] } }, async () => runtime.capabilities());
   r.get('/v1/runtime', { schema: { tags: ['runtime'] } }, async () => runtime.runtime());

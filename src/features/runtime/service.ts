@@ -1,11 +1,10 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
 
-import { statSync } from 'node:fs';
 import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { ReplicaRuntime } from '../../engine/replica.ts';
-import { errors } from '../../errors/daemon-error.ts';
+import { type DaemonError, errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
 import { countRunsByStatus, oldestQueuedSubmittedAt, runUsageTotals } from '../../store/repos/runs.ts';
@@ -19,6 +18,7 @@ import {
 } from '../../tools/permissions.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
 import { RuntimeSettings } from './settings.ts';
+import { StorageProbe } from './storage-probe.ts';
 
 export const DAEMON_VERSION = '0.1.0';
 const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
@@ -101,10 +101,19 @@ export class RuntimeService {
     this.engine = engine;
     this.info = info;
     this.settings = new RuntimeSettings(engine);
+    this.storage = new StorageProbe(engine.store);
   }
+
+  readonly storage: StorageProbe;
 
   get ready(): boolean {
     return !this.engine.isDraining;
+  }
+
+  /** Why /readyz answers 503 (draining, or the database does not answer), or null when ready. */
+  async notReady(): Promise<DaemonError | null> {
+    if (!this.ready) return errors.draining();
+    return this.storage.unavailable();
   }
 
   capabilities() {
@@ -238,14 +247,44 @@ export class RuntimeService {
    * Every count here is a counter kept by triggers (migration 0011) or a query over live rows only
    * (queued runs, live child agents): the cost does not grow with the history.
    */
-  async status() {
+  private async storedFigures() {
+    if (!(await this.storage.check()).ok) return null;
     const db = this.engine.store.db;
-    const runs = await countRunsByStatus(db);
-    const sessions = await countSessions(db);
-    const oldestQueued = await oldestQueuedSubmittedAt(db);
+    try {
+      return {
+        runs: await countRunsByStatus(db),
+        sessions: await countSessions(db),
+        oldestQueued: await oldestQueuedSubmittedAt(db),
+        tasks: await countTasksByStatus(db),
+        agents: (await this.agents?.statusView()) ?? null,
+        schedules: (await this.info.scheduler?.statusView()) ?? null,
+        pendingApprovals: await countPendingApprovals(db),
+        pendingQuestions: await countPendingQuestions(db),
+        usage: await runUsageTotals(db),
+        oldestEvent: await this.engine.events.oldestRowId(),
+        retained: await this.engine.events.countRetained(),
+      };
+    } catch (err) {
+      // The database went away between the probe and these reads; any other failure is a bug.
+      if ((await this.storage.recheck()).ok) throw err;
+      return null;
+    }
+  }
+
+  /** Figures read from the database are null while it does not answer; the rest is still reported. */
+  async status() {
+    const f = await this.storedFigures();
+    const probe = await this.storage.check();
     const now = Date.now();
     const warnings: Array<Record<string, unknown>> = [];
-    const lag = oldestQueued === null ? 0 : now - oldestQueued;
+    if (!probe.ok)
+      warnings.push({
+        severity: 'error',
+        code: 'storage_unavailable',
+        message: `the database does not answer: ${probe.error}`,
+        action: 'check the database server; the daemon reconnects by itself when it answers',
+      });
+    const lag = f?.oldestQueued == null ? 0 : now - f.oldestQueued;
     if (lag > LAG_THRESHOLD_MS)
       warnings.push({
         severity: 'warning',
@@ -279,18 +318,11 @@ export class RuntimeService {
         message: `the bash tool runs without a sandbox: ${sandbox.reason}`,
         action: 'install bubblewrap (apt-get install bubblewrap)',
       });
-    let storageOk = true;
-    try {
-      statSync(this.engine.store.location);
-    } catch {
-      storageOk = false;
-    }
     const ev = this.engine.events;
-    const oldest = await ev.oldestRowId();
-    const retained = await ev.countRetained();
+    const retained = f?.retained ?? null;
     return {
-      status: this.ready ? 'ready' : 'draining',
-      ready: this.ready,
+      status: !this.ready ? 'draining' : probe.ok ? 'ready' : 'not_ready',
+      ready: this.ready && probe.ok,
       version: DAEMON_VERSION,
       uptime_ms: now - this.info.startedAtMs,
       capabilities: this.capabilities(),
@@ -299,21 +331,21 @@ export class RuntimeService {
         builtin_demo_route: this.engine.routes.isBuiltinDemo,
         scheduler_policy: this.info.scheduler?.policyView() ?? null,
       },
-      sessions: { total: sessions.total, ended: sessions.ended },
-      tasks: await countTasksByStatus(db),
-      agents: (await this.agents?.statusView()) ?? null,
-      schedules: (await this.info.scheduler?.statusView()) ?? null,
-      runs: {
-        ...runs,
+      sessions: f ? { total: f.sessions.total, ended: f.sessions.ended } : null,
+      tasks: f?.tasks ?? null,
+      agents: f?.agents ?? null,
+      schedules: f?.schedules ?? null,
+      runs: f && {
+        ...f.runs,
         active_executors: this.engine.activeExecutors,
-        pending_approval_count: await countPendingApprovals(db),
-        pending_question_count: await countPendingQuestions(db),
+        pending_approval_count: f.pendingApprovals,
+        pending_question_count: f.pendingQuestions,
         oldest_queued_run_lag_ms: lag,
-        usage: { ...emptyUsage(), ...(await runUsageTotals(db)) },
+        usage: { ...emptyUsage(), ...f.usage },
         queued_run_lag_threshold_ms: LAG_THRESHOLD_MS,
       },
       storage: {
-        ok: storageOk && this.engine.store.writeErrors === 0,
+        ok: probe.ok && this.storage.writesOk,
         dialect: this.engine.store.dialect,
         location: this.engine.store.location,
         write_error_count: this.engine.store.writeErrors,
@@ -321,7 +353,16 @@ export class RuntimeService {
         write_groups: { ...this.engine.store.groupStats },
         state_root: this.info.stateRoot,
         state_root_lock: { held: true, owner: this.info.lockOwner },
-        probes: [{ name: 'database_file', ok: storageOk }],
+        probes: [
+          {
+            name: this.engine.store.dialect === 'sqlite' ? 'database_file' : 'database',
+            ok: probe.ok,
+            checked_at_ms: probe.checked_at_ms,
+            latency_ms: probe.latency_ms,
+            error: probe.error,
+          },
+        ],
+        last_error: this.storage.lastError,
       },
       replicas: (await this.info.replica?.status()) ?? null,
       provider_readiness: {
@@ -335,8 +376,8 @@ export class RuntimeService {
       },
       events: {
         capacity: ev.capacity,
-        retained: retained,
-        oldest_event_id: retained ? String(sseIdOf(oldest)) : null,
+        retained,
+        oldest_event_id: f?.retained ? String(sseIdOf(f.oldestEvent)) : null,
         newest_event_id: String(sseIdOf(ev.newestRowId)),
         next_event_id: String(sseIdOf(ev.newestRowId + 1)),
         tail_event_id_cursor: String(sseIdOf(ev.newestRowId)),
