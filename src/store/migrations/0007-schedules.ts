@@ -3,9 +3,11 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { ddlOf } from '../dialect.ts';
 
 export const m0007schedules: Migration = {
   async up(db: Kysely<any>) {
+    const ddl = ddlOf(db);
     await db.schema
       .createTable('schedules')
       .addColumn('schedule_id', 'text', (c) => c.primaryKey())
@@ -62,9 +64,8 @@ export const m0007schedules: Migration = {
       .where(sql.ref('creation_key'), 'is not', null)
       .execute();
 
-    await db.schema
-      .createTable('schedule_executions')
-      .addColumn('execution_id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await ddl
+      .addAutoIncrementId(db.schema.createTable('schedule_executions'), 'execution_id')
       .addColumn('schedule_id', 'text', (c) => c.notNull())
       .addColumn('fire_at_ms', 'bigint', (c) => c.notNull())
       .addColumn('run_id', 'text')

@@ -1,12 +1,13 @@
 // One audit row per decided tool call (ops-runtime §6.4): what was decided, under which mode and rule.
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { ddlOf } from '../dialect.ts';
 
 export const m0010permissionAudits: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema
-      .createTable('permission_audits')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    const ddl = ddlOf(db);
+    await ddl
+      .addAutoIncrementId(db.schema.createTable('permission_audits'), 'id')
       .addColumn('session_id', 'text', (c) => c.notNull())
       .addColumn('run_id', 'text', (c) => c.notNull())
       .addColumn('tool_call_id', 'text', (c) => c.notNull())

@@ -15,194 +15,194 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { type CounterSyntax, type CounterTrigger, ddlOf } from '../dialect.ts';
+import { USAGE_COUNTER_NAMES, USAGE_INT_FIELDS } from '../usage-fields.ts';
 
-/** Integer fields of the usage JSON (engine/budgets.ts RunUsage), summed as they are. */
-export const USAGE_INT_FIELDS = [
-  'model_calls',
-  'input_tokens',
-  'output_tokens',
-  'cached_input_tokens',
-  'total_tokens',
-  'unpriced_calls',
-] as const;
+export { USAGE_INT_FIELDS } from '../usage-fields.ts';
 
-/** The usage counter rows: the backfill creates them all, the usage triggers only update them. */
-const USAGE_NAMES = [...USAGE_INT_FIELDS.map((f) => `runs:usage:${f}`), 'runs:usage:cost_nanousd'];
+/** The triggers and backfill in one dialect's syntax (`d`): the same counters on SQLite and PostgreSQL. */
+function counterSql(d: CounterSyntax) {
+  const { bump, field, nano, valid, isNot } = d;
+  const isSet = (col: string) => d.int(`${col} IS NOT NULL`);
 
-/** `name += delta`, creating the row on first use; a zero delta writes nothing. */
-const bump = (name: string, delta: string) =>
-  `INSERT INTO counters (name, value) SELECT ${name}, d FROM (SELECT ${delta} AS d) WHERE d <> 0
-   ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;`;
-
-const isSet = (col: string) => `(${col} IS NOT NULL)`;
-
-/** A usage field of a valid JSON text, or NULL (no usage yet). */
-const field = (json: string, path: string) => `coalesce(${json} ->> '$.${path}', 0)`;
-const nano = (json: string) => `CAST(round(${field(json, 'cost_usd')} * 1e9) AS INTEGER)`;
-/** The text if it is JSON, else NULL: a malformed usage counts as none instead of failing a run write. */
-const valid = (text: string) => `CASE WHEN json_valid(${text}) THEN ${text} END`;
-
-/** One UPDATE over the usage rows (the backfill creates them): `+= usage(next) - usage(prev)`. */
-function usageDelta(next: string, prev: string): string {
-  const cases = [
-    ...USAGE_INT_FIELDS.map((f) => `WHEN 'runs:usage:${f}' THEN ${field('n.j', f)} - ${field('o.j', f)}`),
-    `WHEN 'runs:usage:cost_nanousd' THEN ${nano('n.j')} - ${nano('o.j')}`,
-  ];
-  return `UPDATE counters SET value = value + CASE counters.name ${cases.join(' ')} ELSE 0 END
+  /** One UPDATE over the usage rows (the backfill creates them): `+= usage(next) - usage(prev)`. */
+  function usageDelta(next: string, prev: string): string {
+    const cases = [
+      ...USAGE_INT_FIELDS.map((f) => `WHEN 'runs:usage:${f}' THEN ${field('n.j', f)} - ${field('o.j', f)}`),
+      `WHEN 'runs:usage:cost_nanousd' THEN ${nano('n.j')} - ${nano('o.j')}`,
+    ];
+    return `UPDATE counters SET value = value + CASE counters.name ${cases.join(' ')} ELSE 0 END
     FROM (SELECT ${valid(next)} AS j) AS n, (SELECT ${valid(prev)} AS j) AS o
-    WHERE counters.name IN (${USAGE_NAMES.map((n) => `'${n}'`).join(', ')});`;
-}
+    WHERE counters.name IN (${USAGE_COUNTER_NAMES.map((n) => `'${n}'`).join(', ')});`;
+  }
 
-const trigger = (name: string, when: string, body: string[]) =>
-  `CREATE TRIGGER ${name} ${when} BEGIN ${body.join('\n')} END`;
+  const trigger = (name: string, on: string, body: string[], when?: string): CounterTrigger => ({
+    name,
+    on,
+    table: /ON (\w+)$/.exec(on)![1]!,
+    body,
+    ...(when ? { when } : {}),
+  });
 
-const primaryOf = (sessionId: string) =>
-  `(NOT EXISTS (SELECT 1 FROM agents WHERE agents.session_id = ${sessionId}))`;
-const hasSession = (sessionId: string) =>
-  `(EXISTS (SELECT 1 FROM sessions WHERE sessions.session_id = ${sessionId}))`;
+  const primaryOf = (sessionId: string) =>
+    d.int(`NOT EXISTS (SELECT 1 FROM agents WHERE agents.session_id = ${sessionId})`);
+  const hasSession = (sessionId: string) =>
+    d.int(`EXISTS (SELECT 1 FROM sessions WHERE sessions.session_id = ${sessionId})`);
 
-const TRIGGERS: string[] = [
-  // runs: status and usage
-  trigger('counters_runs_insert', 'AFTER INSERT ON runs', [
-    bump(`'runs:status:' || NEW.status`, '1'),
-    usageDelta('NEW.usage', 'NULL'),
-  ]),
-  trigger('counters_runs_status', 'AFTER UPDATE OF status ON runs WHEN OLD.status IS NOT NEW.status', [
-    bump(`'runs:status:' || OLD.status`, '-1'),
-    bump(`'runs:status:' || NEW.status`, '1'),
-  ]),
-  trigger('counters_runs_usage', 'AFTER UPDATE OF usage ON runs WHEN OLD.usage IS NOT NEW.usage', [
-    usageDelta('NEW.usage', 'OLD.usage'),
-  ]),
-  trigger('counters_runs_delete', 'AFTER DELETE ON runs', [
-    bump(`'runs:status:' || OLD.status`, '-1'),
-    usageDelta('NULL', 'OLD.usage'),
-  ]),
-  // sessions: total, ended, primary (not a child agent's session)
-  trigger('counters_sessions_insert', 'AFTER INSERT ON sessions', [
-    bump(`'sessions:total'`, '1'),
-    bump(`'sessions:ended'`, isSet('NEW.ended_at_ms')),
-    bump(`'sessions:primary'`, primaryOf('NEW.session_id')),
-  ]),
-  trigger('counters_sessions_ended', 'AFTER UPDATE OF ended_at_ms ON sessions', [
-    bump(`'sessions:ended'`, `${isSet('NEW.ended_at_ms')} - ${isSet('OLD.ended_at_ms')}`),
-  ]),
-  trigger('counters_sessions_delete', 'AFTER DELETE ON sessions', [
-    bump(`'sessions:total'`, '-1'),
-    bump(`'sessions:ended'`, `-${isSet('OLD.ended_at_ms')}`),
-    bump(`'sessions:primary'`, `-${primaryOf('OLD.session_id')}`),
-  ]),
-  // tasks by kind and status
-  trigger('counters_tasks_insert', 'AFTER INSERT ON tasks', [
-    bump(`'tasks:' || NEW.kind || ':' || NEW.status`, '1'),
-  ]),
-  trigger(
-    'counters_tasks_update',
-    'AFTER UPDATE OF kind, status ON tasks WHEN OLD.status IS NOT NEW.status OR OLD.kind IS NOT NEW.kind',
-    [
-      bump(`'tasks:' || OLD.kind || ':' || OLD.status`, '-1'),
-      bump(`'tasks:' || NEW.kind || ':' || NEW.status`, '1'),
-    ],
-  ),
-  trigger('counters_tasks_delete', 'AFTER DELETE ON tasks', [
-    bump(`'tasks:' || OLD.kind || ':' || OLD.status`, '-1'),
-  ]),
-  // approvals and questions by status
-  ...['approvals', 'questions'].flatMap((t) => [
-    trigger(`counters_${t}_insert`, `AFTER INSERT ON ${t}`, [bump(`'${t}:' || NEW.status`, '1')]),
-    trigger(`counters_${t}_status`, `AFTER UPDATE OF status ON ${t} WHEN OLD.status IS NOT NEW.status`, [
-      bump(`'${t}:' || OLD.status`, '-1'),
-      bump(`'${t}:' || NEW.status`, '1'),
+  const triggers: CounterTrigger[] = [
+    // runs: status and usage
+    trigger('counters_runs_insert', 'AFTER INSERT ON runs', [
+      bump(`'runs:status:' || NEW.status`, '1'),
+      usageDelta('NEW.usage', 'NULL'),
     ]),
-    trigger(`counters_${t}_delete`, `AFTER DELETE ON ${t}`, [bump(`'${t}:' || OLD.status`, '-1')]),
-  ]),
-  // child agents; a child's session stops being primary whichever row commits first
-  trigger('counters_agents_insert', 'AFTER INSERT ON agents', [
-    bump(`'agents:total'`, '1'),
-    bump(`'agents:closed'`, isSet('NEW.closed_at_ms')),
-    bump(`'agents:orphaned'`, isSet('NEW.orphaned_at_ms')),
-    bump(`'sessions:primary'`, `-${hasSession('NEW.session_id')}`),
-  ]),
-  trigger('counters_agents_update', 'AFTER UPDATE OF closed_at_ms, orphaned_at_ms ON agents', [
-    bump(`'agents:closed'`, `${isSet('NEW.closed_at_ms')} - ${isSet('OLD.closed_at_ms')}`),
-    bump(`'agents:orphaned'`, `${isSet('NEW.orphaned_at_ms')} - ${isSet('OLD.orphaned_at_ms')}`),
-  ]),
-  trigger('counters_agents_session', 'AFTER UPDATE OF session_id ON agents', [
-    bump(`'sessions:primary'`, `${hasSession('OLD.session_id')} - ${hasSession('NEW.session_id')}`),
-  ]),
-  trigger('counters_agents_delete', 'AFTER DELETE ON agents', [
-    bump(`'agents:total'`, '-1'),
-    bump(`'agents:closed'`, `-${isSet('OLD.closed_at_ms')}`),
-    bump(`'agents:orphaned'`, `-${isSet('OLD.orphaned_at_ms')}`),
-    bump(`'sessions:primary'`, hasSession('OLD.session_id')),
-  ]),
-  // schedules: status and the activity columns
-  ...scheduleTriggers(),
-];
-
-function scheduleTriggers(): string[] {
-  const activity = [
-    ['in_flight', 'in_flight_run_id'],
-    ['queued_fires', 'queued_fire_at_ms'],
-    ['retrying', 'scheduler_retry_after_ms'],
-  ] as const;
-  const add = (row: 'NEW' | 'OLD', sign: '' | '-') => [
-    bump(`'schedules:status:' || ${row}.status`, `${sign}1`),
-    ...activity.map(([n, col]) => bump(`'schedules:${n}'`, `${sign}${isSet(`${row}.${col}`)}`)),
-  ];
-  return [
-    trigger('counters_schedules_insert', 'AFTER INSERT ON schedules', add('NEW', '')),
     trigger(
-      'counters_schedules_update',
-      `AFTER UPDATE OF status, ${activity.map(([, c]) => c).join(', ')} ON schedules`,
-      [...add('OLD', '-'), ...add('NEW', '')],
+      'counters_runs_status',
+      'AFTER UPDATE OF status ON runs',
+      [bump(`'runs:status:' || OLD.status`, '-1'), bump(`'runs:status:' || NEW.status`, '1')],
+      isNot('OLD.status', 'NEW.status'),
     ),
-    trigger('counters_schedules_delete', 'AFTER DELETE ON schedules', add('OLD', '-')),
+    trigger(
+      'counters_runs_usage',
+      'AFTER UPDATE OF usage ON runs',
+      [usageDelta('NEW.usage', 'OLD.usage')],
+      isNot('OLD.usage', 'NEW.usage'),
+    ),
+    trigger('counters_runs_delete', 'AFTER DELETE ON runs', [
+      bump(`'runs:status:' || OLD.status`, '-1'),
+      usageDelta('NULL', 'OLD.usage'),
+    ]),
+    // sessions: total, ended, primary (not a child agent's session)
+    trigger('counters_sessions_insert', 'AFTER INSERT ON sessions', [
+      bump(`'sessions:total'`, '1'),
+      bump(`'sessions:ended'`, isSet('NEW.ended_at_ms')),
+      bump(`'sessions:primary'`, primaryOf('NEW.session_id')),
+    ]),
+    trigger('counters_sessions_ended', 'AFTER UPDATE OF ended_at_ms ON sessions', [
+      bump(`'sessions:ended'`, `${isSet('NEW.ended_at_ms')} - ${isSet('OLD.ended_at_ms')}`),
+    ]),
+    trigger('counters_sessions_delete', 'AFTER DELETE ON sessions', [
+      bump(`'sessions:total'`, '-1'),
+      bump(`'sessions:ended'`, `-${isSet('OLD.ended_at_ms')}`),
+      bump(`'sessions:primary'`, `-${primaryOf('OLD.session_id')}`),
+    ]),
+    // tasks by kind and status
+    trigger('counters_tasks_insert', 'AFTER INSERT ON tasks', [
+      bump(`'tasks:' || NEW.kind || ':' || NEW.status`, '1'),
+    ]),
+    trigger(
+      'counters_tasks_update',
+      'AFTER UPDATE OF kind, status ON tasks',
+      [
+        bump(`'tasks:' || OLD.kind || ':' || OLD.status`, '-1'),
+        bump(`'tasks:' || NEW.kind || ':' || NEW.status`, '1'),
+      ],
+      `${isNot('OLD.status', 'NEW.status')} OR ${isNot('OLD.kind', 'NEW.kind')}`,
+    ),
+    trigger('counters_tasks_delete', 'AFTER DELETE ON tasks', [
+      bump(`'tasks:' || OLD.kind || ':' || OLD.status`, '-1'),
+    ]),
+    // approvals and questions by status
+    ...['approvals', 'questions'].flatMap((t) => [
+      trigger(`counters_${t}_insert`, `AFTER INSERT ON ${t}`, [bump(`'${t}:' || NEW.status`, '1')]),
+      trigger(
+        `counters_${t}_status`,
+        `AFTER UPDATE OF status ON ${t}`,
+        [bump(`'${t}:' || OLD.status`, '-1'), bump(`'${t}:' || NEW.status`, '1')],
+        isNot('OLD.status', 'NEW.status'),
+      ),
+      trigger(`counters_${t}_delete`, `AFTER DELETE ON ${t}`, [bump(`'${t}:' || OLD.status`, '-1')]),
+    ]),
+    // child agents; a child's session stops being primary whichever row commits first
+    trigger('counters_agents_insert', 'AFTER INSERT ON agents', [
+      bump(`'agents:total'`, '1'),
+      bump(`'agents:closed'`, isSet('NEW.closed_at_ms')),
+      bump(`'agents:orphaned'`, isSet('NEW.orphaned_at_ms')),
+      bump(`'sessions:primary'`, `-${hasSession('NEW.session_id')}`),
+    ]),
+    trigger('counters_agents_update', 'AFTER UPDATE OF closed_at_ms, orphaned_at_ms ON agents', [
+      bump(`'agents:closed'`, `${isSet('NEW.closed_at_ms')} - ${isSet('OLD.closed_at_ms')}`),
+      bump(`'agents:orphaned'`, `${isSet('NEW.orphaned_at_ms')} - ${isSet('OLD.orphaned_at_ms')}`),
+    ]),
+    trigger('counters_agents_session', 'AFTER UPDATE OF session_id ON agents', [
+      bump(`'sessions:primary'`, `${hasSession('OLD.session_id')} - ${hasSession('NEW.session_id')}`),
+    ]),
+    trigger('counters_agents_delete', 'AFTER DELETE ON agents', [
+      bump(`'agents:total'`, '-1'),
+      bump(`'agents:closed'`, `-${isSet('OLD.closed_at_ms')}`),
+      bump(`'agents:orphaned'`, `-${isSet('OLD.orphaned_at_ms')}`),
+      bump(`'sessions:primary'`, hasSession('OLD.session_id')),
+    ]),
+    // schedules: status and the activity columns
+    ...scheduleTriggers(),
   ];
+
+  function scheduleTriggers(): CounterTrigger[] {
+    const activity = [
+      ['in_flight', 'in_flight_run_id'],
+      ['queued_fires', 'queued_fire_at_ms'],
+      ['retrying', 'scheduler_retry_after_ms'],
+    ] as const;
+    const add = (row: 'NEW' | 'OLD', sign: '' | '-') => [
+      bump(`'schedules:status:' || ${row}.status`, `${sign}1`),
+      ...activity.map(([n, col]) => bump(`'schedules:${n}'`, `${sign}${isSet(`${row}.${col}`)}`)),
+    ];
+    return [
+      trigger('counters_schedules_insert', 'AFTER INSERT ON schedules', add('NEW', '')),
+      trigger(
+        'counters_schedules_update',
+        `AFTER UPDATE OF status, ${activity.map(([, c]) => c).join(', ')} ON schedules`,
+        [...add('OLD', '-'), ...add('NEW', '')],
+      ),
+      trigger('counters_schedules_delete', 'AFTER DELETE ON schedules', add('OLD', '-')),
+    ];
+  }
+
+  /** The counters as they should be for the rows already there (the same names the triggers use). */
+  const backfill: string[] = [
+    `INSERT INTO counters (name, value) SELECT 'runs:status:' || status, count(*) FROM runs GROUP BY status`,
+    // One pass over the runs for every usage sum.
+    `WITH s AS MATERIALIZED (SELECT ${[
+      ...USAGE_INT_FIELDS.map((f) => `coalesce(sum(${field('j', f)}), 0) AS ${f}`),
+      `coalesce(sum(${nano('j')}), 0) AS cost_nanousd`,
+    ].join(', ')} FROM (SELECT ${valid('usage')} AS j FROM runs WHERE usage IS NOT NULL) AS u)
+     INSERT INTO counters (name, value) ${[...USAGE_INT_FIELDS, 'cost_nanousd']
+       .map((f) => `SELECT 'runs:usage:${f}', ${f} FROM s`)
+       .join(' UNION ALL ')}`,
+    `INSERT INTO counters (name, value) SELECT 'sessions:total', count(*) FROM sessions`,
+    `INSERT INTO counters (name, value) SELECT 'sessions:ended', count(ended_at_ms) FROM sessions`,
+    `INSERT INTO counters (name, value) SELECT 'sessions:primary', count(*) FROM sessions
+       WHERE session_id NOT IN (SELECT session_id FROM agents)`,
+    `INSERT INTO counters (name, value) SELECT 'tasks:' || kind || ':' || status, count(*) FROM tasks GROUP BY kind, status`,
+    `INSERT INTO counters (name, value) SELECT 'approvals:' || status, count(*) FROM approvals GROUP BY status`,
+    `INSERT INTO counters (name, value) SELECT 'questions:' || status, count(*) FROM questions GROUP BY status`,
+    `INSERT INTO counters (name, value) SELECT 'agents:total', count(*) FROM agents`,
+    `INSERT INTO counters (name, value) SELECT 'agents:closed', count(closed_at_ms) FROM agents`,
+    `INSERT INTO counters (name, value) SELECT 'agents:orphaned', count(orphaned_at_ms) FROM agents`,
+    `INSERT INTO counters (name, value) SELECT 'schedules:status:' || status, count(*) FROM schedules GROUP BY status`,
+    `INSERT INTO counters (name, value) SELECT 'schedules:in_flight', count(in_flight_run_id) FROM schedules`,
+    `INSERT INTO counters (name, value) SELECT 'schedules:queued_fires', count(queued_fire_at_ms) FROM schedules`,
+    `INSERT INTO counters (name, value) SELECT 'schedules:retrying', count(scheduler_retry_after_ms) FROM schedules`,
+  ];
+
+  return { triggers, backfill };
 }
-
-/** The counters as they should be for the rows already there (the same names the triggers use). */
-const BACKFILL: string[] = [
-  `INSERT INTO counters (name, value) SELECT 'runs:status:' || status, count(*) FROM runs GROUP BY status`,
-  // One pass over the runs for every usage sum.
-  `WITH s AS MATERIALIZED (SELECT ${[
-    ...USAGE_INT_FIELDS.map((f) => `coalesce(sum(${field('j', f)}), 0) AS ${f}`),
-    `coalesce(sum(${nano('j')}), 0) AS cost_nanousd`,
-  ].join(', ')} FROM (SELECT ${valid('usage')} AS j FROM runs WHERE usage IS NOT NULL))
-   INSERT INTO counters (name, value) ${[...USAGE_INT_FIELDS, 'cost_nanousd']
-     .map((f) => `SELECT 'runs:usage:${f}', ${f} FROM s`)
-     .join(' UNION ALL ')}`,
-  `INSERT INTO counters (name, value) SELECT 'sessions:total', count(*) FROM sessions`,
-  `INSERT INTO counters (name, value) SELECT 'sessions:ended', count(ended_at_ms) FROM sessions`,
-  `INSERT INTO counters (name, value) SELECT 'sessions:primary', count(*) FROM sessions
-     WHERE session_id NOT IN (SELECT session_id FROM agents)`,
-  `INSERT INTO counters (name, value) SELECT 'tasks:' || kind || ':' || status, count(*) FROM tasks GROUP BY kind, status`,
-  `INSERT INTO counters (name, value) SELECT 'approvals:' || status, count(*) FROM approvals GROUP BY status`,
-  `INSERT INTO counters (name, value) SELECT 'questions:' || status, count(*) FROM questions GROUP BY status`,
-  `INSERT INTO counters (name, value) SELECT 'agents:total', count(*) FROM agents`,
-  `INSERT INTO counters (name, value) SELECT 'agents:closed', count(closed_at_ms) FROM agents`,
-  `INSERT INTO counters (name, value) SELECT 'agents:orphaned', count(orphaned_at_ms) FROM agents`,
-  `INSERT INTO counters (name, value) SELECT 'schedules:status:' || status, count(*) FROM schedules GROUP BY status`,
-  `INSERT INTO counters (name, value) SELECT 'schedules:in_flight', count(in_flight_run_id) FROM schedules`,
-  `INSERT INTO counters (name, value) SELECT 'schedules:queued_fires', count(queued_fire_at_ms) FROM schedules`,
-  `INSERT INTO counters (name, value) SELECT 'schedules:retrying', count(scheduler_retry_after_ms) FROM schedules`,
-];
-
-const triggerNames = () => TRIGGERS.map((t) => /^CREATE TRIGGER (\w+)/.exec(t)![1]!);
 
 async function createCounters(db: Kysely<any>): Promise<void> {
+  const ddl = ddlOf(db);
+  const { triggers, backfill } = counterSql(ddl.counterSyntax);
   // Kysely runs SQLite migrations outside a transaction and records them afterwards: a crash in
   // between leaves this migration to run again, so it starts from nothing every time.
-  for (const name of triggerNames()) await sql.raw(`DROP TRIGGER IF EXISTS ${name}`).execute(db);
+  for (const t of triggers) await sql.raw(ddl.dropTrigger(t)).execute(db);
   await db.schema.dropTable('counters').ifExists().execute();
   await db.schema
     .createTable('counters')
-    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('name', ddl.counterNameType, (c) => c.primaryKey())
     .addColumn('value', 'bigint', (c) => c.notNull().defaultTo(0))
     .execute();
+  for (const stmt of ddl.counterHelpers) await sql.raw(stmt).execute(db);
   // Backfill, then triggers, in one transaction: no write can fall between the two.
-  for (const stmt of BACKFILL) await sql.raw(stmt).execute(db);
-  for (const stmt of TRIGGERS) await sql.raw(stmt).execute(db);
+  for (const stmt of backfill) await sql.raw(stmt).execute(db);
+  for (const t of triggers) for (const stmt of ddl.createTrigger(t)) await sql.raw(stmt).execute(db);
   await db.schema
     .createIndex('events_session')
     .ifNotExists()

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { ddlOf } from '../dialect.ts';
 import { m0002secrets } from './0002-secrets.ts';
 import { m0003usageBudgets } from './0003-usage-budgets.ts';
 import { m0004approvalsQuestions } from './0004-approvals-questions.ts';
@@ -13,9 +14,11 @@ import { m0009mailboxes } from './0009-mailboxes.ts';
 import { m0010permissionAudits } from './0010-permission-audits.ts';
 import { m0011counters } from './0011-counters.ts';
 import { m0012hotPathIndexes } from './0012-hot-path-indexes.ts';
+import { m0013replicas } from './0013-replicas.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
+    const ddl = ddlOf(db);
     await db.schema
       .createTable('sessions')
       .addColumn('session_id', 'text', (c) => c.primaryKey())
@@ -62,9 +65,8 @@ const m0001core: Migration = {
       .where(sql.ref('idempotency_key_hash'), 'is not', null)
       .execute();
 
-    await db.schema
-      .createTable('run_events')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await ddl
+      .addAutoIncrementId(db.schema.createTable('run_events'), 'id')
       .addColumn('run_id', 'text', (c) => c.notNull())
       .addColumn('session_id', 'text', (c) => c.notNull())
       .addColumn('agent_id', 'text', (c) => c.notNull())
@@ -78,9 +80,8 @@ const m0001core: Migration = {
       .columns(['session_id', 'id'])
       .execute();
 
-    await db.schema
-      .createTable('events')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await ddl
+      .addAutoIncrementId(db.schema.createTable('events'), 'id')
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('session_id', 'text')
       .addColumn('run_id', 'text')
@@ -88,9 +89,8 @@ const m0001core: Migration = {
       .addColumn('data', 'text', (c) => c.notNull())
       .execute();
 
-    await db.schema
-      .createTable('outputs')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    await ddl
+      .addAutoIncrementId(db.schema.createTable('outputs'), 'id')
       .addColumn('session_id', 'text', (c) => c.notNull())
       .addColumn('run_id', 'text', (c) => c.notNull())
       .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
@@ -134,6 +134,7 @@ export const migrationProvider: MigrationProvider = {
       '0010_permission_audits': m0010permissionAudits,
       '0011_counters': m0011counters,
       '0012_hot_path_indexes': m0012hotPathIndexes,
+      '0013_replicas': m0013replicas,
     };
   },
 };

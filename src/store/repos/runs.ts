@@ -1,6 +1,7 @@
 // Run rows: the only SQL about runs. Status changes go through engine/run-states.ts.
-import { USAGE_INT_FIELDS } from '../migrations/0011-counters.ts';
+
 import type { Executor, RunsTable } from '../schema.ts';
+import { USAGE_INT_FIELDS } from '../usage-fields.ts';
 import { countsOf, readCounters } from './counters.ts';
 
 export type RunRow = RunsTable;
