@@ -263,6 +263,7 @@ export class RuntimeService {
         usage: await runUsageTotals(db),
         oldestEvent: await this.engine.events.oldestRowId(),
         retained: await this.engine.events.countRetained(),
+        replicas: (await this.info.replica?.status()) ?? null,
       };
     } catch (err) {
       // The database went away between the probe and these reads; any other failure is a bug.
@@ -364,7 +365,7 @@ export class RuntimeService {
         ],
         last_error: this.storage.lastError,
       },
-      replicas: (await this.info.replica?.status()) ?? null,
+      replicas: f?.replicas ?? null,
       provider_readiness: {
         routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })),
       },
