@@ -162,6 +162,8 @@ export async function usageOfSessions(db: Executor, sessionIds: string[]): Promi
     .select('usage')
     .where('session_id', 'in', sessionIds)
     .where('usage', 'is not', null)
+    // A fixed order: callers sum doubles, equal on every dialect only in the same order.
+    .orderBy('queue_seq', 'asc')
     .execute();
   return rows.map((r) => r.usage);
 }

@@ -68,6 +68,7 @@ export async function questionsOfRun(db: Executor, runId: string): Promise<Quest
       .selectAll()
       .where('run_id', '=', runId)
       .orderBy('created_at_ms')
+      .orderBy('request_id')
       .execute()
   ).map(question);
 }

@@ -415,6 +415,7 @@ export async function parentClarificationOverlay(
     .where('c.parent_agent_id', '=', agentId)
     .where('c.status', '=', 'pending')
     .orderBy('c.created_at_ms', 'asc')
+    .orderBy('c.request_id', 'asc')
     .execute();
   return {
     awaiting_parent_clarification: asChild.length > 0,

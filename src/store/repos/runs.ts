@@ -154,6 +154,8 @@ export async function usageRowsOfSession(
     .selectFrom('runs')
     .select(['run_id', 'usage', 'started_at_ms', 'finished_at_ms'])
     .where('session_id', '=', sessionId)
+    // A fixed order: the usage is a sum of doubles, equal on every dialect only in the same order.
+    .orderBy('queue_seq', 'asc')
     .execute();
   return rows.map((r) => ({
     run_id: r.run_id,

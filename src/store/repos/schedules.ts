@@ -134,8 +134,13 @@ export async function countActiveOwned(db: Executor, ownerSessionId: string): Pr
 // ------------------------------------------------------------------ executions
 
 export async function insertExecution(db: Executor, row: NewExecution): Promise<number> {
-  const r = await db.insertInto('schedule_executions').values(row).executeTakeFirstOrThrow();
-  return Number(r.insertId);
+  // RETURNING, not insertId: the PostgreSQL driver reports no insert id.
+  const r = await db
+    .insertInto('schedule_executions')
+    .values(row)
+    .returning('execution_id')
+    .executeTakeFirstOrThrow();
+  return Number(r.execution_id);
 }
 
 export async function updateExecution(db: Executor, id: number, patch: Partial<NewExecution>): Promise<void> {
