@@ -90,7 +90,8 @@ export function applyOp(db: Db, op: Op): void {
   }
 }
 
-function statementOf(op: Op): [string, unknown[]] {
+/** The SQL (`?` placeholders) and arguments of one op, for any dialect. */
+export function statementOf(op: Op): [string, unknown[]] {
   const { k, v } = op;
   const s = `s-${k}`;
   const run = `run-${k}`;
