@@ -77,6 +77,8 @@ async function openStore(config: ServeConfig): Promise<Store> {
       sync: config.sqliteSync,
       databaseUrl: config.databaseUrl,
       poolSize: config.databasePoolSize,
+      // A replica frozen inside a write group blocks every replica's writes: no longer than a lease.
+      idleInTransactionMs: config.leaseTtlMs,
     });
   } catch (err) {
     if (!(err instanceof DatabaseUnavailableError)) throw err;

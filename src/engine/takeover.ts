@@ -23,7 +23,7 @@ export async function takeOverOrphans(engine: Engine, includeMine: boolean): Pro
   const taken = await engine.store.write(async (tx) => {
     const found = await orphanedRunningRuns(tx.db, {
       now: tx.now,
-      mine: includeMine ? me : '\u0000none',
+      mine: includeMine ? me : null,
       limit: TAKE_PER_SWEEP,
       lock: engine.store.dialect === 'postgres',
     });

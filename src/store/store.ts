@@ -30,6 +30,8 @@ export interface StoreOptions {
   databaseUrl?: string | null;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PostgreSQL: how long a write group may sit idle in its transaction before the server ends it (default 15 s). */
+  idleInTransactionMs?: number;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -88,7 +90,11 @@ export class Store {
     const fault = groupCommitFault(opts.stateRoot);
     let store: Store;
     if (opts.databaseUrl) {
-      const pg = await openPostgres({ url: opts.databaseUrl, poolSize: opts.poolSize ?? 10 });
+      const pg = await openPostgres({
+        url: opts.databaseUrl,
+        poolSize: opts.poolSize ?? 10,
+        idleInTransactionMs: opts.idleInTransactionMs ?? 15_000,
+      });
       store = new Store(pg.db, pg.location, pg.close, fault, pg);
     } else {
       const handle = openSqlite(opts.stateRoot, opts.sync ?? 'FULL');
@@ -108,6 +114,9 @@ export class Store {
       db: this.db,
       provider: migrationProvider,
       allowUnorderedMigrations: true,
+      // Kysely looks for its bookkeeping tables by name in every schema: name ours, or another
+      // system's tables in the same database (tests, other tenants) pass for this one's.
+      ...(this.postgres ? { migrationTableSchema: this.postgres.schema } : {}),
     });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;

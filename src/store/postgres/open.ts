@@ -8,6 +8,11 @@ export interface PostgresOptions {
   url: string;
   /** Connections in the pool (writes use one at a time; reads, replay and status share the rest). */
   poolSize: number;
+  /**
+   * The server ends a session left idle inside a transaction this long. A replica frozen (or cut
+   * off) in the middle of a write group holds the write lock of every replica; this bounds how long.
+   */
+  idleInTransactionMs: number;
 }
 
 export interface PostgresHandle {
@@ -53,10 +58,13 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
     connectionTimeoutMillis: 5000,
     // A statement stuck behind a lock for this long is a fault, not a wait (fails the writer).
     statement_timeout: 60_000,
+    idle_in_transaction_session_timeout: opts.idleInTransactionMs,
     application_name: 'kheish-daemon',
   });
-  // An idle client losing its server (database restarted) must not crash the process.
+  // A client losing its server (database restarted, session ended by the server) must not crash
+  // the process: idle ones report on the pool, checked-out ones on themselves (their query fails).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let schema: string;
   try {
     const { rows } = await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema');

@@ -73,13 +73,13 @@ export async function releaseLeases(db: Executor, replicaId: string, runIds: str
 }
 
 /**
- * `running` runs nobody executes: no lease, an expired one, or (`mine`) one this replica's
+ * `running` runs nobody executes: no lease, an expired one, or (`mine`, unless null) one this replica's
  * previous process held. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so two
  * replicas sweeping together never pick the same run.
  */
 export async function orphanedRunningRuns(
   db: Executor,
-  opts: { now: number; mine: string; limit: number; lock: boolean },
+  opts: { now: number; mine: string | null; limit: number; lock: boolean },
 ): Promise<Array<{ run_id: string; session_id: string; previous_replica: string | null }>> {
   let q = db
     .selectFrom('runs')
@@ -90,7 +90,7 @@ export async function orphanedRunningRuns(
       eb.or([
         eb('run_leases.run_id', 'is', null),
         eb('run_leases.expires_at_ms', '<', opts.now),
-        eb('run_leases.replica_id', '=', opts.mine),
+        ...(opts.mine === null ? [] : [eb('run_leases.replica_id', '=', opts.mine)]),
       ]),
     )
     .orderBy('runs.queue_seq', 'asc')
@@ -187,3 +187,16 @@ const normalizeLease = (r: LeaseRow): LeaseRow => ({
   generation: Number(r.generation),
   expires_at_ms: Number(r.expires_at_ms),
 });
+
+/** The rows of these replicas (those that ever registered), for liveness checks. */
+export async function replicasByIds(db: Executor, ids: string[]): Promise<ReplicasTable[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('replicas').selectAll().where('replica_id', 'in', ids).execute();
+  return rows.map((r) => ({
+    ...r,
+    pid: Number(r.pid),
+    started_at_ms: Number(r.started_at_ms),
+    heartbeat_at_ms: Number(r.heartbeat_at_ms),
+    stopped_at_ms: r.stopped_at_ms === null ? null : Number(r.stopped_at_ms),
+  }));
+}
