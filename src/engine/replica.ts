@@ -79,9 +79,14 @@ export class ReplicaRuntime {
 
   /** Extends every lease held; executors whose lease was lost, or could not be renewed in time, stop. */
   private async renew(): Promise<void> {
-    if (this.renewing) return;
-    this.renewing = true;
     const leases = this.engine.leases;
+    if (this.renewing) {
+      // The previous renewal is still waiting (the database hangs): past the end of the leases
+      // it could not extend, stop acting on them.
+      if (Date.now() >= this.validUntil) this.stopAll('lease expired: renewal did not commit in time');
+      return;
+    }
+    this.renewing = true;
     try {
       const held = leases.heldRuns();
       const now = Date.now();
@@ -98,14 +103,17 @@ export class ReplicaRuntime {
     } catch {
       // The database is unreachable: past the lease's end another replica may run these runs,
       // so this one stops them (its writes would be refused anyway) rather than act blind.
-      if (Date.now() >= this.validUntil) {
-        for (const h of leases.heldRuns()) {
-          leases.drop(h.runId);
-          this.engine.abortExecutor(h.runId, 'lease expired: database unreachable');
-        }
-      }
+      if (Date.now() >= this.validUntil) this.stopAll('lease expired: database unreachable');
     } finally {
       this.renewing = false;
+    }
+  }
+
+  private stopAll(reason: string): void {
+    const leases = this.engine.leases;
+    for (const h of leases.heldRuns()) {
+      leases.drop(h.runId);
+      this.engine.abortExecutor(h.runId, reason);
     }
   }
 
