@@ -6,14 +6,16 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { EventLog } from '../../src/store/event-log.ts';
 import { migrationProvider } from '../../src/store/migrations/index.ts';
+import { SchemaPostgresDialect } from '../../src/store/postgres/dialect.ts';
 import { readWindow } from '../../src/store/repos/journal.ts';
 import { insertExecution, recentExecutions } from '../../src/store/repos/schedules.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/daemon.ts';
-import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { adminQuery, type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
 import { postgresShape, sqliteShape } from '../helpers/schema-shape.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -295,5 +297,53 @@ test('schedule executions get their ids back on PostgreSQL', async () => {
     );
   } finally {
     await store.close();
+  }
+});
+
+test("Kysely's introspection sees only the store's schema, even while another schema is dropped", async () => {
+  const s = await schema();
+  await (await openPg(s)).close();
+  const other = await schema();
+  await adminQuery(`CREATE TABLE ${other.schema}.kysely_migration (name text)`);
+  const pool = new pg.Pool({ connectionString: s.url, max: 1 });
+  const db = new Kysely<any>({ dialect: new SchemaPostgresDialect({ pool }) });
+  try {
+    const names = (await db.introspection.getTables({ withInternalKyselyTables: true })).map(
+      (t) => `${t.schema}.${t.name}`,
+    );
+    assert.ok(names.includes(`${s.schema}.kysely_migration`) && names.includes(`${s.schema}.runs`));
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith(`${s.schema}.`)),
+      [],
+    );
+    const plain = await db.introspection.getTables();
+    assert.ok(!plain.some((t) => t.name.startsWith('kysely_')), "Kysely's own tables only when asked for");
+    const events = plain.find((t) => t.name === 'events')!;
+    assert.deepEqual(
+      events.columns.map((c) => [c.name, c.isAutoIncrementing, c.isNullable]),
+      [
+        ['id', true, false],
+        ['name', false, false],
+        ['session_id', false, true],
+        ['run_id', false, true],
+        ['created_at_ms', false, false],
+        ['data', false, false],
+      ],
+    );
+    // A snapshot that still lists the other schema after it is gone (what a concurrent DROP SCHEMA
+    // looks like to a query already running): the stock introspector fails on it, this one not.
+    await db.connection().execute(async (conn) => {
+      await sql`BEGIN ISOLATION LEVEL REPEATABLE READ`.execute(conn);
+      try {
+        await sql`SELECT count(*) FROM pg_catalog.pg_namespace`.execute(conn);
+        await other.drop();
+        const tables = await conn.introspection.getTables();
+        assert.ok(tables.some((t) => t.name === 'runs'));
+      } finally {
+        await sql`ROLLBACK`.execute(conn);
+      }
+    });
+  } finally {
+    await db.destroy();
   }
 });
