@@ -101,7 +101,8 @@ test('api-core #31: back-to-back runs on one session: never two active; the seco
 test('api-core #32: POST /input while a run is active or queued is 409 sessions/session_busy', async () => {
   const sid = await createSession(base);
   const active = await submitRun(base, sid, { content: 'slow holder' });
-  const queued = await submitRun(base, sid, { content: 'queued behind' });
+  // Slow too: the second check below must find it still queued or running when /input arrives.
+  const queued = await submitRun(base, sid, { content: 'queued behind, slow' });
   const before = await runCount(base, sid);
   const res = await http(base, 'POST', `/v1/sessions/${sid}/input`, { content: 'inline please' });
   assertProblem(res, 409, 'sessions', 'session_busy', '/input while busy');
