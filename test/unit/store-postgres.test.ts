@@ -220,7 +220,13 @@ test('events on PostgreSQL: appended in a write, delivered after commit, read ba
   const log = new EventLog(store, 1000);
   await log.init();
   const seen: number[] = [];
-  const unsubscribe = log.subscribe((ev) => seen.push(ev.rowId!));
+  let allSeen: () => void = () => undefined;
+  const threeSeen = new Promise<void>((resolve) => {
+    allSeen = resolve;
+  });
+  const unsubscribe = log.subscribe((ev) => {
+    if (seen.push(ev.rowId!) === 3) allSeen();
+  });
   try {
     await store.write((tx) =>
       log.append(tx, [
@@ -255,7 +261,7 @@ test('events on PostgreSQL: appended in a write, delivered after commit, read ba
     );
     assert.equal(await log.countRetained(), 3);
     // The live feed delivers what committed, in id order.
-    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await threeSeen;
     assert.deepEqual(
       seen,
       all.map((e) => e.rowId),
