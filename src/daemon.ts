@@ -161,6 +161,7 @@ export async function startDaemon(
     stateRoot: config.stateRoot,
     outputMaxBytes: config.shellTaskOutputMaxBytes,
     maxRuntimeMs: config.shellTaskMaxRuntimeMs,
+    replica: { replicaId: config.replicaId, ttlMs: config.leaseTtlMs },
     log,
   });
   registerShellTool(tools, {

@@ -125,6 +125,25 @@ export interface OutputsTable {
   record: string;
 }
 
+/** A blob kept in the database (migration 0014): today the output of shell tasks on PostgreSQL. */
+export interface BlobsTable {
+  blob_id: string;
+  /** Bytes ever appended, the discarded ones included. */
+  total_bytes: number;
+  /** Bytes the rotation dropped from the front; the retained ones start at this offset. */
+  discarded_bytes: number;
+  rotation_count: number;
+  updated_at_ms: number;
+}
+
+export interface BlobChunksTable {
+  blob_id: string;
+  /** Offset of the first byte in everything ever appended to the blob. */
+  start_byte: number;
+  size_bytes: number;
+  data: Buffer;
+}
+
 export interface JournalTable {
   session_id: string;
   seq: number;
@@ -354,6 +373,8 @@ export interface Database {
   run_events: RunEventsTable;
   events: EventsTable;
   outputs: OutputsTable;
+  blobs: BlobsTable;
+  blob_chunks: BlobChunksTable;
   journal: JournalTable;
   daemon_meta: MetaTable;
   approvals: ApprovalsTable;

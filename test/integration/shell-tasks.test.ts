@@ -91,7 +91,11 @@ test('a finished background command: failed with its exit code, stdout and stder
   assert.equal(task.kind, 'shell');
   assert.equal(task.metadata.command, 'echo one; echo two >&2; exit 3');
   assert.match(task.metadata.run_id, /^run-/);
-  assert.equal(task.metadata.output_file_path, join(d.stateRoot, 'blobs', 'tasks', `${task.id}.log`));
+  // On PostgreSQL (KHEISH_TEST_STORE=postgres) the output is in the database, readable by any replica.
+  if (d.databaseUrl) {
+    assert.equal(task.metadata.output_file_path, null);
+    assert.equal(task.metadata.output_store, 'database');
+  } else assert.equal(task.metadata.output_file_path, join(d.stateRoot, 'blobs', 'tasks', `${task.id}.log`));
   const done = await output(sid, task.id, '?wait=true&timeout_ms=20000&full=true');
   assert.equal(done.retrieval_status, 'success', 'retrieval succeeded...');
   assert.equal(done.task.status, 'failed', '...the command did not');
@@ -152,12 +156,13 @@ test('output rotation under a small cap: bounded file, marker first, newest line
   for (let i = 1; i <= CHATTY_LINES; i++) expected += Buffer.byteLength(`line ${i} of the chatty task\n`);
   assert.equal(done.output_total_bytes, expected);
   assert.equal(done.output_rotated, true);
-  assert.ok(done.output_rotation_count >= 2);
+  // The file rotates at each crossing of the cap; the database at most once per flush.
+  assert.ok(done.output_rotation_count >= (d.databaseUrl ? 1 : 2));
   assert.ok(done.output_size_bytes <= 2048 + 128, `retained ${done.output_size_bytes}`);
   assert.equal(done.output_truncated, true);
   assert.match(
     done.output_text,
-    /^\[kheish-daemon: output rotated \d+ times; \d+ earlier bytes discarded\]\n/,
+    /^\[kheish-daemon: output rotated \d+ times?; \d+ earlier bytes discarded\]\n/,
   );
   assert.ok(done.output_text.endsWith(`line ${CHATTY_LINES} of the chatty task\n`));
   assert.equal(done.task.metadata.output_total_bytes, expected, 'the final counters are on the record too');

@@ -1,9 +1,10 @@
-// TaskOutputView (api-core §6.2): what a task printed, read from its output file (shell tasks) or
-// its `output` value (work tasks). `retrieval_status` describes the read, never the command.
+// TaskOutputView (api-core §6.2): what a task printed, read from its output file or database blob
+// (shell tasks) or its `output` value (work tasks). `retrieval_status` describes the read, never
+// the command.
 
 import type { TaskRow } from '../../store/repos/tasks.ts';
 import { utf8SafeStart } from '../../tools/shell/capped-output.ts';
-import { type LogState, readLogState, readRange } from '../../tools/shell/rotating-log.ts';
+import type { TaskOutputs } from './output-store.ts';
 import { isTerminalTask, metadataOf } from './records.ts';
 import type { TaskOutputView, TaskRecord } from './schema.ts';
 
@@ -19,20 +20,21 @@ export const DEFAULT_TAIL_BYTES = 4096;
 
 const tailText = (buf: Buffer): string => buf.subarray(utf8SafeStart(buf)).toString('utf8');
 
-export function buildOutputView(task: TaskRecord, row: TaskRow, q: OutputQuery): TaskOutputView {
+export async function buildOutputView(
+  task: TaskRecord,
+  row: TaskRow,
+  q: OutputQuery,
+  outputs: TaskOutputs,
+): Promise<TaskOutputView> {
   const retrieval_status = isTerminalTask(row.status) ? 'success' : q.wait ? 'timeout' : 'not_ready';
   const tail = q.tail_bytes ?? DEFAULT_TAIL_BYTES;
   if (row.kind === 'shell') {
     const meta = metadataOf(row);
     const path = typeof meta.output_file_path === 'string' ? meta.output_file_path : null;
-    const state: LogState = path
-      ? readLogState(path)
-      : { size_bytes: 0, total_bytes: 0, rotated: false, rotation_count: 0 };
-    const excerpt =
-      path && tail > 0
-        ? tailText(readRange(path, Math.max(0, state.size_bytes - tail), Math.min(tail, state.size_bytes)))
-        : '';
-    const text = q.full && path ? readRange(path, 0, state.size_bytes).toString('utf8') : null;
+    const read = await outputs.read(row, Math.max(0, tail), q.full === true);
+    const state = read.state;
+    const excerpt = tail > 0 ? tailText(read.tail) : '';
+    const text = read.full === null ? null : read.full.toString('utf8');
     const shown = text !== null ? state.size_bytes : Buffer.byteLength(excerpt);
     return {
       retrieval_status,

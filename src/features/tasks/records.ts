@@ -5,6 +5,7 @@ import type { EventLog } from '../../store/event-log.ts';
 import {
   dependenciesOfSession,
   dependenciesTouching,
+  dependentsOf,
   getTask,
   type TaskRow,
   TERMINAL_TASK_STATUSES,
@@ -12,7 +13,7 @@ import {
   updateTask,
 } from '../../store/repos/tasks.ts';
 import type { Executor } from '../../store/schema.ts';
-import type { WriteTx } from '../../store/store.ts';
+import type { Store, WriteTx } from '../../store/store.ts';
 import { indexEdges, openBlockers } from './dependencies.ts';
 import type { TaskRecord } from './schema.ts';
 
@@ -103,4 +104,43 @@ export async function reconcileDependents(
     changed.push({ taskId: id, before: t });
   }
   return changed;
+}
+
+/** Commits a task's new status and metadata, reconciles its dependents, and publishes them all. */
+export async function commitTaskChange(
+  tx: WriteTx,
+  events: EventLog,
+  row: TaskRow,
+  status: string,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  await updateTask(tx.db, row.task_id, { status, metadata: JSON.stringify(metadata), updated_at_ms: tx.now });
+  const dependents =
+    status !== row.status
+      ? await reconcileDependents(tx, row.session_id, await dependentsOf(tx.db, row.task_id))
+      : [];
+  await publishTasks(tx, events, [{ taskId: row.task_id, before: row }, ...dependents]);
+}
+
+/** One change to a task, decided from its current row inside the write (`skip`: none). */
+export type TaskChange = (
+  row: TaskRow,
+  meta: Record<string, unknown>,
+  now: number,
+) => { status?: string; metadata: Record<string, unknown>; skip?: boolean };
+
+/** Applies one change to a task row and publishes it; completion reconciles dependents. */
+export async function changeTask(
+  store: Store,
+  events: EventLog,
+  taskId: string,
+  fn: TaskChange,
+): Promise<void> {
+  await store.write(async (tx) => {
+    const row = await getTask(tx.db, taskId);
+    if (!row) return;
+    const next = fn(row, metadataOf(row), tx.now);
+    if (next.skip) return;
+    await commitTaskChange(tx, events, row, next.status ?? row.status, next.metadata);
+  });
 }

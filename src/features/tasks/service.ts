@@ -1,8 +1,10 @@
 // Session tasks (api-core §6.2): listing, reading, output retrieval and stop over HTTP, and the
 // task tools' host (create/update/delete with blocked-by tracking). Background shell tasks are run
-// by ShellTasks; this service is what the daemon wires into the `bash` tool and the routes.
+// by ShellTasks; this service is what the daemon wires into the `bash` tool and the routes. With
+// replicas on one PostgreSQL database any replica answers for any task: output is read from the
+// database, waits are woken by the shared event feed, and a stop reaches the task's owner through
+// the task row (replica-watch.ts).
 
-import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
@@ -36,6 +38,7 @@ import type {
 } from '../../tools/shell/task-launcher.ts';
 import { findCycle, indexEdges, nextBlockers, openBlockers } from './dependencies.ts';
 import { buildOutputView, type OutputQuery } from './output.ts';
+import type { TaskOutputs } from './output-store.ts';
 import {
   isTerminalTask,
   metadataOf,
@@ -44,8 +47,9 @@ import {
   recordOf,
   recordsFor,
 } from './records.ts';
+import { TaskReplicaWatch } from './replica-watch.ts';
 import type { TaskOutputView, TaskRecord } from './schema.ts';
-import { SHELL_TASK_DEFAULTS, ShellTasks } from './shell-tasks.ts';
+import { createShellTasks, SHELL_TASK_DEFAULTS, type ShellTasks } from './shell-tasks.ts';
 
 const ulid = monotonicFactory();
 
@@ -55,8 +59,13 @@ export interface TasksServiceOptions {
   stateRoot: string;
   outputMaxBytes?: number;
   maxRuntimeMs?: number;
+  /** This daemon's replica id and run lease TTL (the liveness of task owners is measured in it). */
+  replica?: { replicaId: string; ttlMs: number };
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 }
+
+/** A forwarded stop waits this much longer than a local one: the request travels through the database. */
+const FORWARDED_STOP_SLACK_MS = 1000;
 
 const taskNotFound = (id: string) =>
   new DaemonError(404, 'tasks', 'task_not_found', `task ${id} was not found`);
@@ -69,31 +78,40 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
   private readonly store: Store;
   private readonly events: EventLog;
   readonly shell: ShellTasks;
+  private readonly outputs: TaskOutputs;
+  private readonly watch: TaskReplicaWatch;
   private readonly waiters = new KeyedWaiters();
 
   constructor(o: TasksServiceOptions) {
     this.store = o.store;
     this.events = o.events;
-    this.shell = new ShellTasks({
+    const { shell, outputs, replica } = createShellTasks(o);
+    this.shell = shell;
+    this.outputs = outputs;
+    this.shell.onSettled = (id) => this.wake(id);
+    this.watch = new TaskReplicaWatch({
       store: o.store,
       events: o.events,
-      outputDir: join(o.stateRoot, 'blobs', 'tasks'),
-      outputMaxBytes: o.outputMaxBytes ?? SHELL_TASK_DEFAULTS.outputMaxBytes,
-      maxRuntimeMs: o.maxRuntimeMs ?? SHELL_TASK_DEFAULTS.maxRuntimeMs,
+      shell: this.shell,
+      replica,
       log: o.log,
     });
-    this.shell.onSettled = (id) => this.wake(id);
   }
 
   launchShellTask(req: ShellTaskLaunchRequest): Promise<ShellTaskLaunch> {
     return this.shell.launchShellTask(req);
   }
 
-  recover(): Promise<number> {
-    return this.shell.recover();
+  /** Boot: settles what dead daemon processes left, then (shared database) follows other replicas. */
+  async recover(): Promise<number> {
+    const settled = await this.shell.recover();
+    // Another replica's change to a task wakes the waits of this one (output --wait, stop).
+    this.watch.start((id) => this.wake(id));
+    return settled;
   }
 
   shutdown(): Promise<void> {
+    this.watch.stop();
     return this.shell.shutdown();
   }
 
@@ -133,7 +151,7 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
     let row = await this.requireTask(sessionId, taskId);
     if (q.wait && !isTerminalTask(row.status))
       row = await this.waitTerminal(row, q.timeout_ms ?? DEFAULT_OUTPUT_WAIT_MS, signal);
-    return buildOutputView(await recordOf(this.store.db, row), row, q);
+    return buildOutputView(await recordOf(this.store.db, row), row, q, this.outputs);
   }
 
   /** Resolves with the row once terminal, or as it is when the time is up or the caller left. */
@@ -161,9 +179,16 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
     await this.requireSession(sessionId);
     const row = await this.requireTask(sessionId, taskId);
     if (isTerminalTask(row.status)) return recordOf(this.store.db, row);
-    if (row.kind === 'shell' && (await this.shell.stop(taskId, reason)))
-      return recordOf(this.store.db, (await getTask(this.store.db, taskId))!);
-    // A work task, or a shell task without a live process here: the stop is the final word.
+    if (row.kind === 'shell') {
+      if (await this.shell.stop(taskId, reason))
+        return recordOf(this.store.db, (await getTask(this.store.db, taskId))!);
+      // Another replica runs it (or ran it and is gone): the owner stops it, or it is settled now.
+      const route = await this.watch.requestStop(row, reason);
+      if (route === 'forwarded')
+        await this.waitTerminal(row, SHELL_TASK_DEFAULTS.stopWaitMs + FORWARDED_STOP_SLACK_MS);
+      if (route !== 'local') return recordOf(this.store.db, (await getTask(this.store.db, taskId))!);
+    }
+    // A work task, or a shell task of this daemon without a live process: the stop is the final word.
     await this.store.write(async (tx) => {
       const current = await getTask(tx.db, taskId);
       if (!current || isTerminalTask(current.status)) return;

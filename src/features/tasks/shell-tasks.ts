@@ -3,52 +3,51 @@
 // final status follows the exit (completed on 0, failed otherwise, cancelled only for a stop).
 // Tasks never survive the daemon: boot recovery settles them as failed (daemon_restarted) after
 // killing any process tree that is provably still ours; nothing is ever re-run or re-attached.
+// With several replicas on one database a task belongs to the replica that started it
+// (`owner_replica`): recovery settles only tasks whose owner is this replica or dead (ownership.ts),
+// never a live replica's.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import type { EventLog } from '../../store/event-log.ts';
-import {
-  dependentsOf,
-  getTask,
-  insertTask,
-  liveShellTasks,
-  type TaskRow,
-  updateTask,
-} from '../../store/repos/tasks.ts';
-import type { Store, WriteTx } from '../../store/store.ts';
+import { getTask, insertTask, type TaskRow, updateTask } from '../../store/repos/tasks.ts';
+import type { Store } from '../../store/store.ts';
 import {
   type BackgroundExit,
   type BackgroundProcess,
-  type ShutdownEvidence,
-  shutdownMarkedProcesses,
-  shutdownRecordedGroup,
   startBackground,
 } from '../../tools/shell/background-process.ts';
 import { TASK_ENV_MARKER } from '../../tools/shell/process-identity.ts';
-import {
-  type LogState,
-  RotatingLog,
-  readLogState,
-  removeRotationLeftover,
-} from '../../tools/shell/rotating-log.ts';
+import type { LogState } from '../../tools/shell/rotating-log.ts';
 import type {
   ShellTaskLaunch,
   ShellTaskLauncher,
   ShellTaskLaunchRequest,
 } from '../../tools/shell/task-launcher.ts';
-import { isTerminalTask, metadataOf, publishTasks, reconcileDependents } from './records.ts';
+import { type TaskLog, TaskOutputs } from './output-store.ts';
+import type { TaskReplica } from './ownership.ts';
+import {
+  changeTask,
+  commitTaskChange,
+  isTerminalTask,
+  metadataOf,
+  publishTasks,
+  type TaskChange,
+} from './records.ts';
+import { outputCounters, ShellRecovery } from './shell-recovery.ts';
 
 const ulid = monotonicFactory();
 
 export interface ShellTaskOptions {
   store: Store;
   events: EventLog;
-  /** `<state_root>/blobs/tasks`. */
+  /** Where output goes: files under `<state_root>/blobs/tasks`, or the database (PostgreSQL). */
+  outputs: TaskOutputs;
+  /** `<state_root>/blobs/tasks` (created for file outputs). */
   outputDir: string;
-  /** Retained output cap per task (rotation keeps the newest half). */
-  outputMaxBytes: number;
   /** Watchdog upper bound; a call's `timeout_ms` may only lower it. */
   maxRuntimeMs: number;
+  replica: TaskReplica;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 }
 
@@ -64,28 +63,30 @@ export const SHELL_TASK_DEFAULTS = {
 
 interface LiveShell {
   proc: BackgroundProcess;
+  log: TaskLog;
   /** Resolves once the final status is committed. */
   settled: Promise<void>;
   stopRequested: boolean;
+  /** The process has ended (its final status is being written). */
+  exited: boolean;
   lastPersistMs: number;
 }
 
-const counters = (s: LogState) => ({
-  output_size_bytes: s.size_bytes,
-  output_total_bytes: s.total_bytes,
-  output_rotated: s.rotated,
-  output_rotation_count: s.rotation_count,
-});
+const EMPTY_STATE: LogState = { size_bytes: 0, total_bytes: 0, rotation_count: 0, rotated: false };
+
+const counters = outputCounters;
 
 export class ShellTasks implements ShellTaskLauncher {
   private readonly o: ShellTaskOptions;
   private readonly live = new Map<string, LiveShell>();
   private closing = false;
+  private readonly recovery: ShellRecovery;
   /** Called after a task became terminal (wakes output waiters). */
   onSettled: (taskId: string) => void = () => undefined;
 
   constructor(o: ShellTaskOptions) {
     this.o = o;
+    this.recovery = new ShellRecovery(o, (id) => this.onSettled(id));
   }
 
   get liveCount(): number {
@@ -102,11 +103,13 @@ export class ShellTasks implements ShellTaskLauncher {
       throw new Error(
         `${this.live.size} background tasks are already running (the limit); stop one with task_stop first`,
       );
-    mkdirSync(this.o.outputDir, { recursive: true, mode: 0o700 });
     const taskId = `task-${ulid().toLowerCase()}`;
-    const path = join(this.o.outputDir, `${taskId}.log`);
+    const file = this.o.outputs.storeKind === 'file';
+    if (file) mkdirSync(this.o.outputDir, { recursive: true, mode: 0o700 });
+    const path = file ? this.o.outputs.pathOf(taskId) : null;
     const maxRuntime = Math.min(req.timeout_ms ?? this.o.maxRuntimeMs, this.o.maxRuntimeMs);
     const title = req.command.length > 120 ? `${req.command.slice(0, 117)}...` : req.command;
+    const owner = this.o.replica.replicaId;
     // Durable before the process exists: a crash from here on leaves a row boot recovery settles.
     await this.o.store.write(async (tx) => {
       const row: TaskRow = {
@@ -128,17 +131,20 @@ export class ShellTasks implements ShellTaskLauncher {
           network: req.network,
           max_runtime_ms: maxRuntime,
           output_file_path: path,
+          output_store: this.o.outputs.storeKind,
+          owner_replica: owner,
           ...counters({ size_bytes: 0, total_bytes: 0, rotated: false, rotation_count: 0 }),
         }),
         created_by_run_id: req.run_id,
         created_at_ms: tx.now,
         updated_at_ms: tx.now,
         archived_at_ms: null,
+        owner_replica: owner,
       };
       await insertTask(tx.db, row);
       await publishTasks(tx, this.o.events, [{ taskId, before: null }]);
     });
-    const log = new RotatingLog(path, this.o.outputMaxBytes);
+    const { log } = this.o.outputs.open(taskId);
     const proc = startBackground({
       ...req.spawn,
       env: { ...req.spawn.env, [TASK_ENV_MARKER]: taskId },
@@ -150,10 +156,12 @@ export class ShellTasks implements ShellTaskLauncher {
     let markSettled!: () => void;
     const live: LiveShell = {
       proc,
+      log,
       settled: new Promise<void>((r) => {
         markSettled = r;
       }),
       stopRequested: false,
+      exited: false,
       lastPersistMs: 0,
     };
     this.live.set(taskId, live);
@@ -171,12 +179,15 @@ export class ShellTasks implements ShellTaskLauncher {
     }));
     // Stopped while the spawn was in flight (no live entry yet): the stop wins.
     const now = await getTask(this.o.store.db, taskId);
-    if (now && isTerminalTask(now.status)) {
+    if (now && (isTerminalTask(now.status) || metadataOf(now).stop_requested === true)) {
       live.stopRequested = true;
       void proc.stop();
     }
     void proc.exited
-      .then((exit) => (this.closing ? undefined : this.settle(taskId, exit)))
+      .then((exit) => {
+        live.exited = true;
+        return this.closing ? undefined : this.settle(taskId, exit, log);
+      })
       .catch((err) => this.o.log.warn({ task_id: taskId, err: String(err) }, 'could not settle a shell task'))
       .finally(() => {
         if (!this.closing) this.live.delete(taskId);
@@ -197,7 +208,7 @@ export class ShellTasks implements ShellTaskLauncher {
   async stop(taskId: string, reason: string | undefined): Promise<boolean> {
     const live = this.live.get(taskId);
     if (!live) return false;
-    if (!live.stopRequested) {
+    if (!live.stopRequested && !live.exited) {
       live.stopRequested = true;
       await this.change(taskId, (row, meta, now) => ({
         metadata: { ...meta, stop_requested: true, stop_requested_at_ms: now, stop_reason: reason ?? null },
@@ -212,10 +223,35 @@ export class ShellTasks implements ShellTaskLauncher {
     return true;
   }
 
-  private async settle(taskId: string, exit: BackgroundExit): Promise<void> {
+  /**
+   * Signals a running task's tree without writing: another replica already wrote why, either a stop
+   * request (`requested`) or the task's final status (`settled`: it took this replica for dead,
+   * e.g. after it was cut off from the database, and the process must not outlive its row).
+   */
+  signalStop(taskId: string, why: 'requested' | 'settled'): void {
     const live = this.live.get(taskId);
+    if (!live || live.exited || live.stopRequested) return;
+    live.stopRequested = true;
+    if (why === 'settled')
+      this.o.log.warn(
+        { task_id: taskId },
+        'another replica settled this background task: stopping its process',
+      );
+    void live.proc.stop();
+  }
+
+  /** Tasks of this process still running that no stop was sent to yet. */
+  unstopped(): string[] {
+    return [...this.live].filter(([, l]) => !l.exited && !l.stopRequested).map(([taskId]) => taskId);
+  }
+
+  private async settle(taskId: string, exit: BackgroundExit, log: TaskLog): Promise<void> {
+    const live = this.live.get(taskId);
+    // Readers that see the final status see all the output.
+    await log.flushed();
+    const before = await getTask(this.o.store.db, taskId);
+    const state = before ? await this.o.outputs.state(before) : log.state();
     await this.change(taskId, (row, meta, now) => {
-      const state = readLogState(String(meta.output_file_path));
       const stopped = exit.stopped || live?.stopRequested === true;
       const ok = exit.exit_code === 0 && !exit.timed_out && !exit.spawn_error;
       const status = stopped ? 'cancelled' : ok ? 'completed' : 'failed';
@@ -263,99 +299,43 @@ export class ShellTasks implements ShellTaskLauncher {
       .catch(() => undefined);
   }
 
-  /** Applies one change to a task row and publishes it; completion reconciles dependents. */
-  private async change(
-    taskId: string,
-    fn: (
-      row: TaskRow,
-      meta: Record<string, unknown>,
-      now: number,
-    ) => { status?: string; metadata: Record<string, unknown>; skip?: boolean },
-  ): Promise<void> {
-    await this.o.store.write(async (tx) => {
-      const row = await getTask(tx.db, taskId);
-      if (!row) return;
-      const next = fn(row, metadataOf(row), tx.now);
-      if (next.skip) return;
-      await this.apply(tx, row, next.status ?? row.status, next.metadata);
-    });
-  }
-
-  private async apply(tx: WriteTx, row: TaskRow, status: string, metadata: Record<string, unknown>) {
-    await updateTask(tx.db, row.task_id, {
-      status,
-      metadata: JSON.stringify(metadata),
-      updated_at_ms: tx.now,
-    });
-    const dependents =
-      status !== row.status
-        ? await reconcileDependents(tx, row.session_id, await dependentsOf(tx.db, row.task_id))
-        : [];
-    await publishTasks(tx, this.o.events, [{ taskId: row.task_id, before: row }, ...dependents]);
+  private change(taskId: string, fn: TaskChange): Promise<void> {
+    return changeTask(this.o.store, this.o.events, taskId, fn);
   }
 
   /**
-   * Boot: shell tasks of a dead daemon become failed (daemon_restarted, recovered_on_boot). A
-   * process tree still alive is killed first, only when it is provably ours.
+   * Boot: shell tasks of a daemon process that is gone become failed (daemon_restarted); see
+   * shell-recovery.ts for which ones (never a live replica's).
    */
-  async recover(graceMs = 2000): Promise<number> {
-    const rows = await liveShellTasks(this.o.store.db);
-    const evidence = await Promise.all(rows.map((row) => this.reapLeftover(row, graceMs)));
-    await this.o.store.write(async (tx) => {
-      for (const [i, row] of rows.entries()) {
-        const meta = metadataOf(row);
-        const path = String(meta.output_file_path ?? join(this.o.outputDir, `${row.task_id}.log`));
-        removeRotationLeftover(path);
-        await this.apply(tx, row, 'failed', {
-          ...meta,
-          ...counters(readLogState(path)),
-          exit_code: null,
-          terminal_reason: 'daemon_restarted',
-          recovered_on_boot: true,
-          recovered_at_ms: tx.now,
-          ...evidence[i],
-        });
-      }
-    });
-    for (const row of rows)
-      this.o.log.warn(
-        { task_id: row.task_id, session_id: row.session_id },
-        'a background shell task did not survive the previous daemon process: marked failed (daemon_restarted)',
-      );
-    return rows.length;
+  recover(graceMs = 2000): Promise<number> {
+    return this.recovery.recover(graceMs);
   }
 
-  private reapLeftover(row: TaskRow, graceMs: number): Promise<ShutdownEvidence> {
-    const meta = metadataOf(row);
-    const pgid = meta.process_group_id;
-    if (
-      typeof pgid === 'number' &&
-      typeof meta.process_start_ticks === 'number' &&
-      typeof meta.boot_id === 'string'
-    )
-      return shutdownRecordedGroup(
-        { pgid, start_ticks: meta.process_start_ticks, boot_id: meta.boot_id },
-        row.task_id,
-        graceMs,
-      );
-    return shutdownMarkedProcesses(row.task_id, graceMs);
+  /** Later (shared database): tasks whose owner died since (or only these) are settled the same way. */
+  settleDeadOwners(only?: string[], graceMs = 2000): Promise<number> {
+    return this.recovery.settleDeadOwners(only, graceMs);
   }
-
   /** Drain: kill every live tree and settle the tasks as failed (daemon_shutdown). */
   async shutdown(): Promise<void> {
     this.closing = true;
     const entries = [...this.live.entries()];
     const evidence = await Promise.all(entries.map(([, l]) => l.proc.stop()));
     const exits = await Promise.all(entries.map(([, l]) => l.proc.exited));
+    await Promise.all(entries.map(([, l]) => l.log.flushed()));
+    const states = new Map<string, LogState>();
+    for (const [taskId] of entries) {
+      const row = await getTask(this.o.store.db, taskId).catch(() => undefined);
+      if (row) states.set(taskId, await this.o.outputs.state(row).catch(() => EMPTY_STATE));
+    }
     await this.o.store
       .write(async (tx) => {
         for (const [i, [taskId]] of entries.entries()) {
           const row = await getTask(tx.db, taskId);
           if (!row || isTerminalTask(row.status)) continue;
           const meta = metadataOf(row);
-          await this.apply(tx, row, 'failed', {
+          await commitTaskChange(tx, this.o.events, row, 'failed', {
             ...meta,
-            ...counters(readLogState(String(meta.output_file_path))),
+            ...counters(states.get(taskId) ?? EMPTY_STATE),
             exit_code: exits[i]!.exit_code,
             signal: exits[i]!.signal,
             terminal_reason: 'daemon_shutdown',
@@ -367,4 +347,43 @@ export class ShellTasks implements ShellTaskLauncher {
       .catch((err) => this.o.log.warn({ err: String(err) }, 'could not settle shell tasks at shutdown'));
     this.live.clear();
   }
+}
+
+/**
+ * The shell tasks of a daemon and where their output goes: files under <state_root>/blobs/tasks on
+ * SQLite (ARCHITECTURE §4), the database when replicas share PostgreSQL.
+ */
+export function createShellTasks(o: {
+  store: Store;
+  events: EventLog;
+  stateRoot: string;
+  outputMaxBytes?: number;
+  maxRuntimeMs?: number;
+  replica?: { replicaId: string; ttlMs: number };
+  log: ShellTaskOptions['log'];
+}): { shell: ShellTasks; outputs: TaskOutputs; replica: TaskReplica } {
+  const shared = o.store.dialect === 'postgres';
+  const replica: TaskReplica = {
+    replicaId: o.replica?.replicaId ?? 'local',
+    ttlMs: o.replica?.ttlMs ?? 15_000,
+    shared,
+  };
+  const outputDir = join(o.stateRoot, 'blobs', 'tasks');
+  const outputs = new TaskOutputs({
+    store: o.store,
+    dir: outputDir,
+    cap: o.outputMaxBytes ?? SHELL_TASK_DEFAULTS.outputMaxBytes,
+    kind: shared ? 'database' : 'file',
+    warn: (obj, msg) => o.log.warn(obj, msg),
+  });
+  const shell = new ShellTasks({
+    store: o.store,
+    events: o.events,
+    outputs,
+    outputDir,
+    maxRuntimeMs: o.maxRuntimeMs ?? SHELL_TASK_DEFAULTS.maxRuntimeMs,
+    replica,
+    log: o.log,
+  });
+  return { shell, outputs, replica };
 }

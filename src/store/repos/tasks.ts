@@ -21,6 +21,7 @@ const row = (r: TaskRow): TaskRow => ({
   created_at_ms: Number(r.created_at_ms),
   updated_at_ms: Number(r.updated_at_ms),
   archived_at_ms: n(r.archived_at_ms),
+  owner_replica: r.owner_replica ?? null,
 });
 
 export async function insertTask(db: Executor, task: TaskRow): Promise<void> {
@@ -83,6 +84,23 @@ export async function liveShellTasks(db: Executor): Promise<TaskRow[]> {
     .where('kind', '=', 'shell')
     .where('status', 'in', ['pending', 'in_progress'])
     .orderBy('task_id')
+    .execute();
+  return rows.map(row);
+}
+
+/**
+ * Shell tasks of one replica that another replica settled while it was away, newest first (its
+ * restart reaps the processes it left on its host).
+ */
+export async function endedShellTasksOf(db: Executor, replicaId: string, limit: number): Promise<TaskRow[]> {
+  const rows = await db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('kind', '=', 'shell')
+    .where('owner_replica', '=', replicaId)
+    .where('status', 'in', ['failed', 'cancelled'])
+    .orderBy('updated_at_ms', 'desc')
+    .limit(limit)
     .execute();
   return rows.map(row);
 }

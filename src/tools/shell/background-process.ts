@@ -10,7 +10,7 @@ import {
   markedProcesses,
   type ProcessIdentity,
 } from './process-identity.ts';
-import type { LogState, RotatingLog } from './rotating-log.ts';
+import type { AppendLog, LogState } from './rotating-log.ts';
 
 export interface BackgroundSpawn {
   file: string;
@@ -20,7 +20,7 @@ export interface BackgroundSpawn {
 }
 
 export interface BackgroundOptions extends BackgroundSpawn {
-  log: RotatingLog;
+  log: AppendLog;
   /** Watchdog: the tree is killed after this long. */
   maxRuntimeMs: number;
   /** Time between SIGTERM and SIGKILL. */

@@ -79,7 +79,14 @@ export function readRange(path: string, start: number, length: number): Buffer {
   }
 }
 
-export class RotatingLog {
+/** What a background process writes its output to: a rotating file, or the database (PostgreSQL). */
+export interface AppendLog {
+  append(chunk: Buffer): void;
+  state(): LogState;
+  close(): void;
+}
+
+export class RotatingLog implements AppendLog {
   readonly path: string;
   private readonly maxBytes: number;
   private fd: number;

@@ -23,7 +23,8 @@ export interface ShellTaskLaunchRequest {
 export interface ShellTaskLaunch {
   task_id: string;
   status: string;
-  output_file_path: string;
+  /** Null when the output is kept in the database (PostgreSQL replicas): read it with task_output. */
+  output_file_path: string | null;
   /** The watchdog that applies. */
   max_runtime_ms: number;
 }
