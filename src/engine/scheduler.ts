@@ -3,10 +3,15 @@
 // that creates the `scheduled_input` run and records the execution, so a crash (or a second
 // process) either fired it or not, never twice. Runs settle back into their schedule through
 // engine.onRunTerminal, in the transaction that ends the run.
+// Replicas on one PostgreSQL database each run this timer: every dispatch re-reads the schedule
+// inside its write transaction (writes are serialized across replicas), so of two replicas firing
+// the same occurrence together one claims it and the other finds it moved and does nothing. A
+// replica also looks at least every SHARED_POLL_MS, since another replica may create, resume or
+// fire a schedule without this one hearing of it.
 import { DaemonError } from '../errors/daemon-error.ts';
 import { getRun, isTerminal, type RunRow } from '../store/repos/runs.ts';
 import {
-  activeSchedules,
+  activeScheduleTimings,
   claimOccurrence,
   countSchedulesByStatus,
   executionOfRun,
@@ -66,6 +71,8 @@ export interface SchedulerOptions {
 
 /** Longest sleep between two looks: the wall clock may jump (suspend, NTP) under a long timer. */
 const MAX_SLEEP_MS = 60_000;
+/** Longest sleep on a shared database, where other replicas change schedules unseen. */
+export const SHARED_POLL_MS = 1000;
 
 type Target = 'queued' | 'occurrence';
 
@@ -74,6 +81,7 @@ export class Scheduler {
   readonly now: () => number;
   private readonly engine: Engine;
   private readonly useTimer: boolean;
+  private readonly maxSleepMs: number;
   private readonly log: SchedulerOptions['log'];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -85,6 +93,7 @@ export class Scheduler {
     this.policy = opts.policy ?? DEFAULT_SCHEDULER_POLICY;
     this.now = opts.now ?? Date.now;
     this.useTimer = opts.timer ?? true;
+    this.maxSleepMs = engine.store.dialect === 'postgres' ? SHARED_POLL_MS : MAX_SLEEP_MS;
     this.log = opts.log;
     // Registered at construction, before restart recovery can end a scheduled run.
     engine.onRunTerminal((tx, run) => this.settle(tx, run));
@@ -138,8 +147,10 @@ export class Scheduler {
   private async arm(): Promise<void> {
     if (this.stopped || !this.useTimer || this.engine.isDraining) return;
     const wake = await this.nextWakeAt();
-    if (wake === null || this.stopped || this.timer || this.running) return;
-    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, wake - this.now()));
+    if (this.stopped || this.timer || this.running) return;
+    // With nothing to fire a lone daemon sleeps until a change wakes it; a replica keeps looking.
+    if (wake === null && this.maxSleepMs === MAX_SLEEP_MS) return;
+    const delay = Math.min(this.maxSleepMs, Math.max(0, (wake ?? Number.POSITIVE_INFINITY) - this.now()));
     this.timer = setTimeout(() => this.runTick(), delay);
     this.timer.unref();
   }
@@ -147,7 +158,7 @@ export class Scheduler {
   /** When the earliest active schedule needs a look (null: none does). */
   async nextWakeAt(): Promise<number | null> {
     let min: number | null = null;
-    for (const s of await activeSchedules(this.engine.store.db)) {
+    for (const s of await activeScheduleTimings(this.engine.store.db)) {
       const at = dueAt(s);
       if (at !== null && (min === null || at < min)) min = at;
     }
@@ -158,7 +169,7 @@ export class Scheduler {
   async tick(): Promise<void> {
     if (this.engine.isDraining) return;
     const now = this.now();
-    for (const s of await activeSchedules(this.engine.store.db)) {
+    for (const s of await activeScheduleTimings(this.engine.store.db)) {
       if (this.engine.isDraining) return;
       if (s.queued_fire_at_ms !== null && s.in_flight_run_id === null && retryDue(s, now))
         await this.attempt(s.schedule_id, 'queued', now);
@@ -398,7 +409,9 @@ export class Scheduler {
     ) {
       const fire = s.queued_fire_at_ms;
       try {
-        await this.process(tx, s, 'queued', now, null);
+        // In a savepoint: a failed dispatch leaves nothing behind and the retry below can still
+        // write (on PostgreSQL a failed statement would abort the whole transaction otherwise).
+        await tx.savepoint(() => this.process(tx, s, 'queued', now, null));
         tx.afterCommit(() => this.wake());
         return;
       } catch (err) {

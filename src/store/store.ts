@@ -21,6 +21,11 @@ export interface WriteTx {
   onRollback(cb: () => void): void;
   /** This writer inserted events: other replicas are told when the group commits (PostgreSQL). */
   markEvents(): void;
+  /**
+   * Runs `fn` so that its failure undoes only its own statements and the writer can go on: on
+   * PostgreSQL a failed statement otherwise aborts the whole transaction.
+   */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface StoreOptions {
@@ -219,6 +224,7 @@ class WriterState {
   private readonly rollbacks: Array<() => void> = [];
   readonly tx: WriteTx;
   events = false;
+  private nested = 0;
 
   constructor(trx: Tx) {
     this.tx = {
@@ -228,6 +234,19 @@ class WriterState {
       onRollback: (cb) => this.rollbacks.push(cb),
       markEvents: () => {
         this.events = true;
+      },
+      savepoint: async (fn) => {
+        const name = `n${++this.nested}`;
+        await sql.raw(`savepoint ${name}`).execute(trx);
+        try {
+          const value = await fn();
+          await sql.raw(`release savepoint ${name}`).execute(trx);
+          return value;
+        } catch (err) {
+          await sql.raw(`rollback to savepoint ${name}`).execute(trx);
+          await sql.raw(`release savepoint ${name}`).execute(trx);
+          throw err;
+        }
       },
     };
   }

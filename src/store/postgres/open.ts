@@ -1,8 +1,9 @@
 // PostgreSQL specifics live here only: the pool, value parsing, the schema a daemon works in, the
 // advisory lock that orders writers across replicas, and the notification channel of new events.
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.ts';
+import { SchemaPostgresDialect } from './dialect.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -75,7 +76,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
     await pool.end().catch(() => undefined);
     throw new DatabaseUnavailableError(`cannot use PostgreSQL at ${location}: ${describePgError(err)}`);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaPostgresDialect({ pool }) });
   const hash = fnv1a(schema);
   return {
     db,
