@@ -14,6 +14,7 @@ import type { CliRuntime } from './runtime.ts';
 interface StoreFlags {
   offline?: boolean;
   stateRoot?: string;
+  databaseUrl?: string;
 }
 
 interface SetFlags extends StoreFlags {
@@ -154,6 +155,12 @@ function storeOptions(cmd: Command): Command {
       new Option('--state-root <dir>', `state root for --offline (default ${DEFAULT_STATE_ROOT})`).env(
         'KHEISH_STATE_ROOT',
       ),
+    )
+    .addOption(
+      new Option(
+        '--database-url <url>',
+        "the daemons' PostgreSQL database for --offline (replicas running on it see the change at their next start)",
+      ).env('KHEISH_DATABASE_URL'),
     );
 }
 
@@ -165,6 +172,8 @@ function checkStoreFlags(flags: StoreFlags, cmd: Command): void {
       '--state-root only applies with --offline',
       'add --offline (with the daemon stopped)',
     );
+  if (!flags.offline && cmd.getOptionValueSource('databaseUrl') === 'cli')
+    throw new UsageError('--database-url only applies with --offline', 'add --offline');
 }
 
 async function buildRecord(rt: CliRuntime, slotId: string, flags: SetFlags): Promise<AuthSlotRecord> {
@@ -233,8 +242,10 @@ async function withOfflineStore<T>(
     import('../secrets/master-key.ts'),
     import('../secrets/errors.ts'),
   ]);
+  const pgOpen = await import('../store/postgres/open.ts');
   const root = resolve(flags.stateRoot || DEFAULT_STATE_ROOT);
-  if (!create && !existsSync(join(root, 'kheish.sqlite')))
+  const databaseUrl = flags.databaseUrl || null;
+  if (!databaseUrl && !create && !existsSync(join(root, 'kheish.sqlite')))
     throw new UsageError(
       `no daemon state at ${root}`,
       "pass the daemon's --state-root (or KHEISH_STATE_ROOT)",
@@ -259,7 +270,9 @@ async function withOfflineStore<T>(
     throw err;
   }
   try {
-    const store = await Store.open({ stateRoot: root });
+    const store = await Store.open({ stateRoot: root, databaseUrl }).catch((err) => {
+      throw err instanceof pgOpen.DatabaseUnavailableError ? new UsageError(err.message) : err;
+    });
     try {
       const secrets = await SecretStore.open(store, key).catch((err) => {
         throw asUsage(err);
