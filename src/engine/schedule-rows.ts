@@ -1,15 +1,15 @@
 // Small pure helpers about schedule rows, shared by the scheduler and the schedules feature.
 import { DaemonError } from '../errors/daemon-error.ts';
-import type { ScheduleRow } from '../store/repos/schedules.ts';
+import type { ScheduleRow, ScheduleTiming } from '../store/repos/schedules.ts';
 import type { Cadence, MisfirePolicy } from './schedule-plan.ts';
 import type { StoredRunRequest } from './types.ts';
 
-export function retryDue(s: ScheduleRow, now: number): boolean {
+export function retryDue(s: ScheduleTiming, now: number): boolean {
   return s.scheduler_retry_after_ms === null || s.scheduler_retry_after_ms <= now;
 }
 
 /** When a schedule next needs a look: its occurrence, or a queued fire left waiting, after any backoff. */
-export function dueAt(s: ScheduleRow): number | null {
+export function dueAt(s: ScheduleTiming): number | null {
   const floor = s.scheduler_retry_after_ms ?? 0;
   const candidates: number[] = [];
   if (s.next_fire_at_ms !== null) candidates.push(Math.max(s.next_fire_at_ms, floor));

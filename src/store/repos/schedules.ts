@@ -110,10 +110,30 @@ export async function schedulesOfSession(
   return rows.map(normalize);
 }
 
-/** Everything the timer needs to find the next moment to look at a schedule. */
-export async function activeSchedules(db: Executor): Promise<ScheduleRow[]> {
-  const rows = await db.selectFrom('schedules').selectAll().where('status', '=', 'active').execute();
-  return rows.map(normalize);
+/** The fields that say when an active schedule needs a look: what the timer reads at every pass. */
+export type ScheduleTiming = Pick<
+  ScheduleRow,
+  'schedule_id' | 'next_fire_at_ms' | 'queued_fire_at_ms' | 'in_flight_run_id' | 'scheduler_retry_after_ms'
+>;
+
+export async function activeScheduleTimings(db: Executor): Promise<ScheduleTiming[]> {
+  const rows = await db
+    .selectFrom('schedules')
+    .select([
+      'schedule_id',
+      'next_fire_at_ms',
+      'queued_fire_at_ms',
+      'in_flight_run_id',
+      'scheduler_retry_after_ms',
+    ])
+    .where('status', '=', 'active')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    next_fire_at_ms: num(r.next_fire_at_ms),
+    queued_fire_at_ms: num(r.queued_fire_at_ms),
+    scheduler_retry_after_ms: num(r.scheduler_retry_after_ms),
+  }));
 }
 
 /** Schedules by status, from the counters (migration 0011). */
