@@ -6,6 +6,9 @@
 // transaction that ends it (engine.onRunTerminal), and only then can the next message go. A
 // dispatched message is never dispatched again while its run lives; the engine's recovery resumes
 // or re-queues that same run after a crash. See docs/mailboxes.md for the whole argument.
+// Replicas on one PostgreSQL database each pump: the claim re-reads the queue head and the target's
+// live runs inside its write transaction (writes are serialized across replicas) and moves the
+// message with a compare-and-set, so a message goes out once whichever replicas pump together.
 
 import type { Engine } from '../../engine/engine.ts';
 import type { KeyedWaiters } from '../../engine/keyed-waiters.ts';
@@ -40,6 +43,9 @@ import { deliveryRequest } from './render.ts';
  * total, only when it started no side-effecting tool call: a retry never repeats an effect.
  */
 export const MAX_DELIVERY_ATTEMPTS = 3;
+
+/** Another writer moved the message between our read and our claim (cannot happen while writes are serialized). */
+class ClaimLost extends Error {}
 
 const sideEffected = async (tx: WriteTx, run: RunRow) =>
   (await runJournal(tx.db, run.run_id)).some((e) => e.kind === 'tool_call_started');
@@ -137,6 +143,13 @@ export class MailboxDispatcher {
       (await liveRunsOfSession(this.db, session.session_id)).length
     )
       return;
+    await this.claimHead(agentId).catch((err) => {
+      if (!(err instanceof ClaimLost)) throw err;
+    });
+  }
+
+  /** One transaction: the head of the agent's queue becomes a delivery run, or nothing happens. */
+  private async claimHead(agentId: string): Promise<void> {
     await this.engine.store.write(async (tx) => {
       if (this.engine.isDraining) return;
       if ((await messagesOfAgent(tx.db, agentId, ['dispatched'], 1)).length > 0) return;
@@ -162,7 +175,8 @@ export class MailboxDispatcher {
           if (err instanceof DaemonError) return;
           throw err;
         }
-        await claimMessage(tx.db, head.message_id, run.run_id, tx.now);
+        // Never a run without its claim: a lost compare-and-set rolls this writer back whole.
+        if (!(await claimMessage(tx.db, head.message_id, run.run_id, tx.now))) throw new ClaimLost();
         await mailboxTrace(this.engine, tx, 'mailbox_message_dispatched', head, {
           run_id: run.run_id,
           attempt,
