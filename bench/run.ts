@@ -1,9 +1,12 @@
 // `npm run bench` — every benchmark in one run, side by side: the SQLite floor, LangGraph.js and
-// the daemon's durable step; the step in an old session (history); HTTP throughput beside a bare
-// node:http + SQLite floor; SSE latency and replay; scale. Writes
+// the daemon's durable step, and the step on PostgreSQL; the step in an old session (history); HTTP
+// throughput beside a bare node:http + SQLite floor, and by store (SQLite, PostgreSQL with one and
+// with two replicas); SSE latency and replay; scale. The PostgreSQL sections use the server at
+// KHEISH_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), a fresh schema each. Writes
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
-//   --only a,b         floor, langgraph, step, history, throughput, stream, scale, profile
+//   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
+//                      scale, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,9 +24,11 @@ import { round } from './lib/stats.ts';
 import { runProfile } from './profile-run.ts';
 import { runScale } from './scale.ts';
 import { runStep } from './step.ts';
+import { runStepPg } from './step-pg.ts';
 import { runStream } from './stream.ts';
 import { renderTable } from './table.ts';
 import { runThroughput } from './throughput.ts';
+import { runThroughputPg } from './throughput-pg.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +49,16 @@ const SIZES = quick
       floorNormal: { commits: 1000, budgetMs: 150 },
       lg: { steps: 3, runs: 10, warmup: 2, budgetMs: 400 },
       step: { steps: 3, runs: 10, warmup: 2, budgetMs: 500 },
+      // Each PostgreSQL level also waits STATS_SETTLE_MS (11 s) for the server's statistics: one level.
+      stepPg: {
+        steps: 3,
+        runs: 10,
+        warmup: 2,
+        budgetMs: 500,
+        countRuns: 3,
+        floor: { commits: 300, budgetMs: 300 },
+      },
+      tputPg: { levels: [10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
       history: { steps: 20, historyRuns: 100, reps: 3, warmup: 1, budgetMs: 3000 },
       tput: { levels: [1, 10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
       httpFloor: { levels: [10], windowMs: 300, maxRunsPerLevel: 200, warmupMs: 0 },
@@ -70,6 +85,15 @@ const SIZES = quick
       floorNormal: { commits: 20_000, budgetMs: 3000 },
       lg: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
       step: { steps: 9, runs: 200, warmup: 30, budgetMs: 40_000 },
+      stepPg: {
+        steps: 9,
+        runs: 200,
+        warmup: 30,
+        budgetMs: 40_000,
+        countRuns: 10,
+        floor: { commits: 3000, budgetMs: 5000 },
+      },
+      tputPg: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
       history: { steps: 20, historyRuns: 1500, reps: 30, warmup: 3, budgetMs: 120_000 },
       tput: { levels: [1, 10, 100, 1000], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
       httpFloor: { levels: [100], windowMs: 5000, maxRunsPerLevel: 50_000, warmupMs: 1000 },
@@ -133,6 +157,7 @@ async function main(): Promise<void> {
     full: await runStep({ sync: 'FULL', ...SIZES.step }),
     ...(quick ? {} : { normal: await runStep({ sync: 'NORMAL', ...SIZES.step }) }),
   }));
+  await step('step_pg', () => runStepPg(SIZES.stepPg));
   await step('history', () => runHistory({ sync: 'FULL', ...SIZES.history }));
   // The HTTP floor first, then the daemon at the same concurrency, so the ratio sees one machine.
   await step('throughput', async () => ({
@@ -140,6 +165,8 @@ async function main(): Promise<void> {
     full: await runThroughput({ sync: 'FULL', ...SIZES.tput }),
     normal: await runThroughput({ sync: 'NORMAL', ...SIZES.tputNormal }),
   }));
+  // SQLite, then PostgreSQL with one and with two replicas, with the same client and levels.
+  await step('throughput_pg', () => runThroughputPg(SIZES.tputPg));
   await step('stream', () => runStream(SIZES.stream));
   await step('scale', () => runScale(SIZES.scale));
   await step('profile', () => runProfile(SIZES.profile));

@@ -23,16 +23,8 @@ export interface StepOptions {
   after?: (d: BenchDaemon) => Promise<unknown>;
 }
 
-export interface StepResult {
+export interface StepResult extends StepFigures {
   sync: string;
-  steps_per_run: number;
-  runs: number;
-  step_ms: Summary;
-  /** Consecutive assistant-message timestamps in the journal (integer ms, so coarse). */
-  step_interval_ms_journal: Summary;
-  run_ms: Summary;
-  zero_step_run_ms: number;
-  journal_rows_per_step: number;
   daemon_rss_mib: number;
   /** Timeline from spawn, for cutting a CPU profile to the timed part. */
   timeline_ms: { ready: number; timed_from: number; timed_to: number };
@@ -60,6 +52,79 @@ export async function timedInput(d: BenchDaemon, content: string): Promise<{ ms:
   return { ms: await inputMs(d, session, content), session };
 }
 
+/** Warm-up runs, alternating the two kinds (not timed). */
+export async function warmSteps(d: BenchDaemon, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await timedInput(d, i % 2 === 0 ? 'steps' : 'zero');
+}
+
+export interface TimedSteps {
+  /** Client walls of the `steps`-step runs and of the 0-step runs, interleaved one for one. */
+  full: number[];
+  zero: number[];
+  /** Sessions of the `steps`-step runs (their journals are checked afterwards). */
+  sessions: string[];
+  /** performance.now() at the start and at the end of the timed part. */
+  from: number;
+  to: number;
+}
+
+export async function timedSteps(d: BenchDaemon, runs: number, budgetMs: number): Promise<TimedSteps> {
+  const full: number[] = [];
+  const zero: number[] = [];
+  const sessions: string[] = [];
+  const budget = new Budget(budgetMs);
+  const from = performance.now();
+  while (full.length < runs && !budget.expired) {
+    const r = await timedInput(d, 'steps');
+    full.push(r.ms);
+    sessions.push(r.session);
+    zero.push((await timedInput(d, 'zero')).ms);
+  }
+  return { full, zero, sessions, from, to: performance.now() };
+}
+
+/** One timed run's journal, read back from whichever database the daemon used. */
+export interface SessionJournal {
+  session: string;
+  status: string | undefined;
+  entries: Array<{ kind: string; t: number }>;
+}
+
+export interface StepFigures {
+  steps_per_run: number;
+  runs: number;
+  step_ms: Summary;
+  /** Consecutive assistant-message timestamps in the journal (integer ms, so coarse). */
+  step_interval_ms_journal: Summary;
+  run_ms: Summary;
+  zero_step_run_ms: number;
+  journal_rows_per_step: number;
+}
+
+/** The step figures; throws when a timed run did not complete with one model turn per step + 1. */
+export function stepFigures(steps: number, t: TimedSteps, journals: SessionJournal[]): StepFigures {
+  const intervals: number[] = [];
+  let total = 0;
+  for (const j of journals) {
+    if (j.status !== 'completed') throw new Error(`step run in session ${j.session} ended ${j.status}`);
+    total += j.entries.length;
+    const turns = j.entries.filter((e) => e.kind === 'assistant_message').map((e) => Number(e.t));
+    if (turns.length !== steps + 1)
+      throw new Error(`session ${j.session}: ${turns.length} model turns, want ${steps + 1}`);
+    for (let i = 1; i < turns.length; i++) intervals.push(turns[i]! - turns[i - 1]!);
+  }
+  const zeroMedian = median(t.zero);
+  return {
+    steps_per_run: steps,
+    runs: t.full.length,
+    step_ms: summarize(t.full.map((ms) => (ms - zeroMedian) / steps)),
+    step_interval_ms_journal: summarize(intervals),
+    run_ms: summarize(t.full),
+    zero_step_run_ms: round(zeroMedian),
+    journal_rows_per_step: round(journals.length ? total / journals.length / steps : 0, 2),
+  };
+}
+
 export async function runStep(opts: StepOptions): Promise<StepResult> {
   const dir = tempDir('kheish-bench-step-');
   const stateRoot = join(dir, 'state');
@@ -71,37 +136,18 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   });
   const spawnedAt = performance.now() - daemon.readyMs;
   try {
-    for (let i = 0; i < opts.warmup; i++) await timedInput(daemon, i % 2 === 0 ? 'steps' : 'zero');
-    const full: number[] = [];
-    const zero: number[] = [];
-    const sessions: string[] = [];
-    const budget = new Budget(opts.budgetMs);
-    const timedFrom = performance.now() - spawnedAt;
-    while (full.length < opts.runs && !budget.expired) {
-      const r = await timedInput(daemon, 'steps');
-      full.push(r.ms);
-      sessions.push(r.session);
-      zero.push((await timedInput(daemon, 'zero')).ms);
-    }
-    const timedTo = performance.now() - spawnedAt;
+    await warmSteps(daemon, opts.warmup);
+    const timed = await timedSteps(daemon, opts.runs, opts.budgetMs);
     const rss = daemon.rssKiB() / 1024;
     const after = opts.after ? await opts.after(daemon) : undefined;
-    const journal = journalIntervals(stateRoot, sessions, opts.steps);
-    const zeroMedian = median(zero);
     return {
       sync: opts.sync ?? 'FULL',
-      steps_per_run: opts.steps,
-      runs: full.length,
-      step_ms: summarize(full.map((ms) => (ms - zeroMedian) / opts.steps)),
-      step_interval_ms_journal: summarize(journal.intervals),
-      run_ms: summarize(full),
-      zero_step_run_ms: round(zeroMedian),
-      journal_rows_per_step: round(journal.rowsPerStep, 2),
+      ...stepFigures(opts.steps, timed, sqliteJournals(stateRoot, timed.sessions)),
       daemon_rss_mib: round(rss, 1),
       timeline_ms: {
         ready: round(daemon.readyMs, 1),
-        timed_from: round(timedFrom, 1),
-        timed_to: round(timedTo, 1),
+        timed_from: round(timed.from - spawnedAt, 1),
+        timed_to: round(timed.to - spawnedAt, 1),
       },
       ...(after === undefined ? {} : { after }),
     };
@@ -113,7 +159,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
 }
 
 /** Reads the timed runs' journals (read-only, WAL readers do not block the daemon). */
-function journalIntervals(stateRoot: string, sessions: string[], steps: number) {
+function sqliteJournals(stateRoot: string, sessions: string[]): SessionJournal[] {
   const db = new Database(join(stateRoot, 'kheish.sqlite'), { readonly: true, fileMustExist: true });
   try {
     const rows = db.prepare(
@@ -123,19 +169,7 @@ function journalIntervals(stateRoot: string, sessions: string[], steps: number) 
       [string],
       { status: string }
     >;
-    const intervals: number[] = [];
-    let total = 0;
-    for (const s of sessions) {
-      const run = status.get(s);
-      if (run?.status !== 'completed') throw new Error(`step run in session ${s} ended ${run?.status}`);
-      const entries = rows.all(s);
-      total += entries.length;
-      const turns = entries.filter((e) => e.kind === 'assistant_message').map((e) => Number(e.t));
-      if (turns.length !== steps + 1)
-        throw new Error(`session ${s}: ${turns.length} model turns, want ${steps + 1}`);
-      for (let i = 1; i < turns.length; i++) intervals.push(turns[i]! - turns[i - 1]!);
-    }
-    return { intervals, rowsPerStep: sessions.length ? total / sessions.length / steps : 0 };
+    return sessions.map((s) => ({ session: s, status: status.get(s)?.status, entries: rows.all(s) }));
   } finally {
     db.close();
   }

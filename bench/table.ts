@@ -1,6 +1,7 @@
 // Turns a result document into the markdown table printed at the end of `npm run bench` (and
-// pasted into docs/performance.md). Ratios: our figure divided by the SQLite FULL single-row
-// commit (the physical floor) and by LangGraph.js measured the same way in the same run.
+// pasted into docs/performance.md). Ratios: our figure divided by the single-row commit of its
+// store (the physical floor: SQLite at the same synchronous, or PostgreSQL) and by LangGraph.js
+// measured the same way in the same run.
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
@@ -9,8 +10,11 @@ import { fmt, markdownTable, type Row, ratio } from './lib/report.ts';
 import type { ProfileResult } from './profile-run.ts';
 import type { ScaleResult } from './scale.ts';
 import type { StepResult } from './step.ts';
+import type { StepPgResult } from './step-pg.ts';
 import type { StreamResult } from './stream.ts';
+import { stepPgRows, throughputPgRows } from './table-pg.ts';
 import type { ThroughputResult } from './throughput.ts';
+import type { ThroughputPgResult } from './throughput-pg.ts';
 
 interface Doc {
   date: string;
@@ -74,6 +78,7 @@ export function renderTable(doc: Doc): string {
       metric: 'single steps from the journal, p50 / p99 ms (1 ms clock)',
       value: `${fmt(step.full.step_interval_ms_journal.p50)} / ${fmt(step.full.step_interval_ms_journal.p99)}`,
     });
+  if (r.step_pg) rows.push(...stepPgRows(r.step_pg as StepPgResult, step?.full));
 
   const history = r.history as HistoryResult | undefined;
   if (history) {
@@ -122,6 +127,8 @@ export function renderTable(doc: Doc): string {
       value: t.levels.map((l) => fmt(l.daemon_cpu_ms_per_run)).join(' / '),
     });
   }
+
+  if (r.throughput_pg) rows.push(...throughputPgRows(r.throughput_pg as ThroughputPgResult));
 
   const stream = r.stream as StreamResult | undefined;
   for (const l of stream?.latency ?? [])

@@ -39,8 +39,8 @@ export interface ThroughputResult {
 
 const TERMINAL = new Set(['completed', 'failed', 'interrupted', 'cancelled']);
 
-/** Terminal notifications from the global stream, keyed by run id (a 202 may arrive after them). */
-class Completions {
+/** Terminal notifications from a global stream, keyed by run id (a 202 may arrive after them). */
+export class Completions {
   private readonly done = new Map<string, { status: string; at: number }>();
   private readonly waiters = new Map<string, (v: { status: string; at: number }) => void>();
 
@@ -75,32 +75,60 @@ class Completions {
   }
 }
 
-async function createSessions(d: BenchDaemon, n: number): Promise<string[]> {
+/** A daemon the clients submit to, with its own global stream: a client waits where it submitted. */
+export interface Target {
+  d: BenchDaemon;
+  completions: Completions;
+  close(): void;
+}
+
+export async function openTarget(d: BenchDaemon): Promise<Target> {
+  const completions = new Completions();
+  const stream = openSse(`${d.url}/v1/events/stream?cursor=${await tailCursor(d.url)}`, (f) =>
+    completions.onFrame(f.event, f.data, f.recvMs),
+  );
+  if ((await stream.status) !== 200) {
+    stream.close();
+    throw new Error('global event stream refused');
+  }
+  return { d, completions, close: () => stream.close() };
+}
+
+/** `n` sessions; session i is created on (and later submitted to) targets[i % targets.length]. */
+export async function createSessions(targets: Target[], n: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < n; i += 50) {
-    const batch = Array.from({ length: Math.min(50, n - i) }, () =>
-      mustApi(d.url, 'POST', '/v1/sessions', {}).then((s) => s.session_id as string),
+    const batch = Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+      mustApi(targets[(i + k) % targets.length]!.d.url, 'POST', '/v1/sessions', {}).then(
+        (s) => s.session_id as string,
+      ),
     );
     out.push(...(await Promise.all(batch)));
   }
   return out;
 }
 
-async function level(
-  d: BenchDaemon,
-  completions: Completions,
+/**
+ * One concurrency level. Client `w` submits to targets[w % targets.length] in its own session and
+ * waits for the completion on that target's stream. Sessions are created here unless given.
+ */
+export async function runLevel(
+  targets: Target[],
   concurrency: number,
   windowMs: number,
   maxRuns: number,
+  given?: string[],
 ): Promise<ThroughputLevel> {
-  const sessions = await createSessions(d, concurrency);
-  const cpu0 = d.cpuMs();
+  const sessions = given ?? (await createSessions(targets, concurrency));
+  const cpu = () => targets.reduce((sum, t) => sum + t.d.cpuMs(), 0);
+  const cpu0 = cpu();
   const loop = await closedLoop(concurrency, windowMs, maxRuns, async (worker) => {
-    const res = await api(d.url, 'POST', `/v1/sessions/${sessions[worker]}/runs`, { content: 'go' }).catch(
+    const t = targets[worker % targets.length]!;
+    const res = await api(t.d.url, 'POST', `/v1/sessions/${sessions[worker]}/runs`, { content: 'go' }).catch(
       (err: Error) => ({ status: 0, body: null, text: err.message }),
     );
     if (res.status !== 202) return { error: `${res.status}: ${res.text}` };
-    const done = await completions.wait(res.body.run_id as string, 120_000);
+    const done = await t.completions.wait(res.body.run_id as string, 120_000);
     if (done.status !== 'completed') throw new Error(`throughput run ended ${done.status}`);
     return { at: done.at };
   });
@@ -112,31 +140,31 @@ async function level(
     submit_to_completed_ms: loop.latency_ms,
     submit_errors: loop.errors,
     ...(loop.error_samples ? { submit_error_samples: loop.error_samples } : {}),
-    daemon_cpu_ms_per_run: round((d.cpuMs() - cpu0) / Math.max(1, loop.started - loop.errors), 2),
+    daemon_cpu_ms_per_run: round((cpu() - cpu0) / Math.max(1, loop.started - loop.errors), 2),
   };
 }
+
+/** Every run of these benchmarks is one scripted text turn. */
+export const ONE_TURN_SCRIPT = { default: { turns: [{ text: 'ok' }] } };
 
 export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
   const dir = tempDir('kheish-bench-tput-');
   const daemon = await startBenchDaemon({
     stateRoot: join(dir, 'state'),
-    routesFile: writeScriptedRoutes(dir, { default: { turns: [{ text: 'ok' }] } }),
+    routesFile: writeScriptedRoutes(dir, ONE_TURN_SCRIPT),
     env: { KHEISH_SQLITE_SYNCHRONOUS: opts.sync },
     nodeArgs: opts.nodeArgs,
   });
-  const completions = new Completions();
-  const stream = openSse(`${daemon.url}/v1/events/stream?cursor=${await tailCursor(daemon.url)}`, (f) =>
-    completions.onFrame(f.event, f.data, f.recvMs),
-  );
+  let target: Target | undefined;
   try {
-    if ((await stream.status) !== 200) throw new Error('global event stream refused');
-    if (opts.warmupMs > 0) await level(daemon, completions, 10, opts.warmupMs, opts.maxRunsPerLevel);
+    target = await openTarget(daemon);
+    if (opts.warmupMs > 0) await runLevel([target], 10, opts.warmupMs, opts.maxRunsPerLevel);
     const levels: ThroughputLevel[] = [];
     for (const c of opts.levels)
-      levels.push(await level(daemon, completions, c, opts.windowMs, opts.maxRunsPerLevel));
+      levels.push(await runLevel([target], c, opts.windowMs, opts.maxRunsPerLevel));
     return { sync: opts.sync, levels, daemon_rss_mib: round(daemon.rssKiB() / 1024, 1) };
   } finally {
-    stream.close();
+    target?.close();
     await daemon.stop();
     removeDir(dir);
   }

@@ -54,7 +54,7 @@ export interface Row {
 
 export function markdownTable(rows: Row[]): string {
   const lines = [
-    '| benchmark | metric | value | × SQLite commit (same synchronous) | × LangGraph.js |',
+    '| benchmark | metric | value | × floor commit (same store and synchronous) | × LangGraph.js |',
     '|---|---|---:|---:|---:|',
   ];
   for (const r of rows)
