@@ -280,8 +280,10 @@ export async function startDaemon(
       mailboxes.stop();
       scheduler.stop();
       const stopped = await engine.drain();
-      await replica.stop();
+      // Tasks first: while this replica still heartbeats, no other one takes its tasks for dead
+      // and settles them under a wrong reason while their trees are being killed here.
       await tasks.shutdown();
+      await replica.stop();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();
       await events.close();
