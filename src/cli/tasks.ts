@@ -83,7 +83,16 @@ export function renderTask(t: TaskRecord): string[] {
       ['blocks', t.blocks.length ? t.blocks.join(', ') : undefined],
       ['command', shell ? scalar(m.command, 200) : undefined],
       ['workdir', shell ? scalar(m.workdir) : undefined],
-      ['output file', shell ? scalar(m.output_file_path, 200) : undefined],
+      [
+        'output file',
+        shell
+          ? m.output_store === 'database'
+            ? '(kept in the database)'
+            : scalar(m.output_file_path, 200)
+          : undefined,
+      ],
+      // With replicas: the one whose process tree runs the command.
+      ['replica', shell && typeof m.owner_replica === 'string' ? m.owner_replica : undefined],
       ['output', !shell && t.output !== null ? scalar(t.output, 200) : undefined],
       ['created', time(t.created_at_ms)],
       ['updated', time(t.updated_at_ms)],
