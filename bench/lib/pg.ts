@@ -1,10 +1,10 @@
 // PostgreSQL for the benchmarks: the machine's server (KHEISH_TEST_DATABASE_URL or the local `test`
 // database), one fresh schema per measurement (dropped afterwards), the server's own commit counter
-// and the bare commit floor. The URL helper is the one of test/helpers/pg-schema.ts, copied because
-// bench/ does not import from test/.
+// and the bare commit floor. URL and admin helpers are the tests' (test/helpers/pg-schema.ts).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { adminQuery as testAdminQuery, withSearchPath } from '../../test/helpers/pg-schema.ts';
 import { ROOT } from './daemon.ts';
 import { Budget, type Summary, sleep, summarize } from './stats.ts';
 
@@ -18,32 +18,14 @@ export const DATABASE_URL = process.env.KHEISH_TEST_DATABASE_URL ?? 'postgres://
  */
 export const STATS_SETTLE_MS = 11_000;
 
-/** Adds `-c search_path=<schema>` to the URL's `options` (keeping any options and parameters it had). */
-export function withSearchPath(base: string, schema: string): string {
-  const u = new URL(base);
-  const prior = u.searchParams.get('options');
-  u.searchParams.delete('options');
-  const rest = u.search.slice(1);
-  u.search = '';
-  const options = encodeURIComponent(`${prior ? `${prior} ` : ''}-c search_path=${schema}`);
-  return `${u.toString()}?${rest ? `${rest}&` : ''}options=${options}`;
-}
+export { withSearchPath };
 
-/** One statement on a short-lived connection (schemas, statistics). */
-export async function adminQuery<T extends pg.QueryResultRow = any>(
+/** One statement on a short-lived connection (schemas, statistics), on the bench's database. */
+export const adminQuery = <T extends pg.QueryResultRow = any>(
   sqlText: string,
   params: unknown[] = [],
   url = DATABASE_URL,
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(sqlText, params)).rows;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+) => testAdminQuery<T>(sqlText, params, url);
 
 export interface BenchSchema {
   /** DATABASE_URL with the schema as its search_path: what the daemons get. */

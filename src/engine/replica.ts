@@ -10,17 +10,11 @@ import {
   updateReplica,
   upsertReplica,
 } from '../store/repos/leases.ts';
+import type { ReplicasTable } from '../store/schema.ts';
 import type { Engine } from './engine.ts';
 import { takeOverOrphans } from './takeover.ts';
 
-export interface ReplicaView {
-  replica_id: string;
-  pid: number;
-  host: string;
-  url: string | null;
-  started_at_ms: number;
-  heartbeat_at_ms: number;
-  stopped_at_ms: number | null;
+export interface ReplicaView extends ReplicasTable {
   /** Heartbeat within one lease TTL and not stopped. */
   alive: boolean;
   /** This process. */

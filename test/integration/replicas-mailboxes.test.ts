@@ -5,8 +5,9 @@
 // PostgreSQL (a fresh schema), whatever KHEISH_TEST_STORE says.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, startReplica, type TestDaemon } from '../helpers/daemon.ts';
-import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { waitFor } from '../crash/crash-kit.ts';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
+import { type ReplicaPair, startReplicaPair } from '../helpers/replica-pair.ts';
 import { jsonColumn, queryState } from '../helpers/state-query.ts';
 
 const TARGETS = 3;
@@ -16,33 +17,19 @@ const script = {
   default: { turns: [{ text: 'ok' }] },
 };
 
-let schema: FreshSchema;
+let pair: ReplicaPair;
 let a: TestDaemon;
 let b: TestDaemon;
 
 before(async () => {
-  schema = await freshSchema();
-  a = await startDaemon({ script, databaseUrl: schema.url, args: ['--lease-ttl-ms', '1000'] });
-  b = await startReplica(a, { script, args: ['--lease-ttl-ms', '1000'] });
+  pair = await startReplicaPair({ script, args: ['--lease-ttl-ms', '1000'] });
+  ({ a, b } = pair);
 });
 
-after(async () => {
-  for (const d of [a, b]) {
-    await d?.stop().catch(() => undefined);
-    await d?.cleanup();
-  }
-  await schema?.drop();
-});
+after(() => pair?.stop());
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000) =>
+  waitFor(what, probe, ms, 100);
 
 async function agent(on: TestDaemon, sid: string): Promise<{ session_id: string; agent_id: string }> {
   const res = await http(on.url, 'POST', '/v1/sessions', { session_id: sid });

@@ -5,8 +5,9 @@
 // PostgreSQL (a fresh schema), whatever KHEISH_TEST_STORE says.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, startReplica, type TestDaemon } from '../helpers/daemon.ts';
-import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { waitFor } from '../crash/crash-kit.ts';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
+import { type ReplicaPair, startReplicaPair } from '../helpers/replica-pair.ts';
 import { jsonColumn, queryState } from '../helpers/state-query.ts';
 
 /** The shortest interval a schedule may have (schedule-plan.ts MIN_INTERVAL_SECONDS). */
@@ -14,34 +15,19 @@ const EVERY_SECONDS = 5;
 const OCCURRENCES = 3;
 const SCHEDULES = 4;
 
-let schema: FreshSchema;
+let pair: ReplicaPair;
 let a: TestDaemon;
 let b: TestDaemon;
 
 before(async () => {
-  schema = await freshSchema();
-  const args = ['--lease-ttl-ms', '1000'];
-  a = await startDaemon({ databaseUrl: schema.url, args });
-  b = await startReplica(a, { args });
+  pair = await startReplicaPair({ args: ['--lease-ttl-ms', '1000'] });
+  ({ a, b } = pair);
 });
 
-after(async () => {
-  for (const d of [a, b]) {
-    await d?.stop().catch(() => undefined);
-    await d?.cleanup();
-  }
-  await schema?.drop();
-});
+after(() => pair?.stop());
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000) =>
+  waitFor(what, probe, ms, 200);
 
 test('every occurrence of a schedule fires exactly once while both replicas run their scheduler', async () => {
   const made: Array<{ id: string; sid: string }> = [];

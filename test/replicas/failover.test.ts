@@ -23,41 +23,24 @@ import {
   waitForFrame,
   waitTerminal,
 } from '../crash/crash-kit.ts';
-import { startDaemon, startReplica, type TestDaemon, tempDir } from '../helpers/daemon.ts';
-import { freshSchema } from '../helpers/pg-schema.ts';
+import { tempDir } from '../helpers/daemon.ts';
+import { type ReplicaPair, startReplicaPair } from '../helpers/replica-pair.ts';
 import { queryState } from '../helpers/state-query.ts';
 
 /** Short leases so a dead replica's runs move within about a second. */
 const LEASE_TTL_MS = 1000;
 
-interface Pair {
-  a: TestDaemon;
-  b: TestDaemon;
+interface Pair extends ReplicaPair {
   workspace: string;
-  done(): Promise<void>;
 }
 
 async function startPair(script: unknown): Promise<Pair> {
-  const schema = await freshSchema();
   const workspace = tempDir('kheish-failover-ws-');
-  const args = ['--lease-ttl-ms', String(LEASE_TTL_MS), '--workspace-root', workspace];
-  const a = await startDaemon({ script, args, databaseUrl: schema.url });
-  const b = await startReplica(a, { script, args });
-  return {
-    a,
-    b,
-    workspace,
-    done: async () => {
-      for (const d of [a, b]) {
-        if (d.proc.exitCode === null && d.proc.signalCode === null) {
-          d.proc.kill('SIGCONT');
-          await d.stop().catch(() => undefined);
-        }
-        await d.cleanup();
-      }
-      await schema.drop();
-    },
-  };
+  const pair = await startReplicaPair({
+    script,
+    args: ['--lease-ttl-ms', String(LEASE_TTL_MS), '--workspace-root', workspace],
+  });
+  return { ...pair, workspace };
 }
 
 /** Durable frames of a stream: an id whose low 20 bits are zero (live-only deltas fill those bits). */
@@ -116,7 +99,7 @@ test('replicas: SIGKILL of the replica during a model call; the other resumes th
     held.close();
     await assertStreamExact(b.url, path, held, 'model-call failover');
   } finally {
-    await pair.done();
+    await pair.stop();
   }
 });
 
@@ -177,7 +160,7 @@ test('replicas: SIGKILL during a side-effecting tool call; the survivor never re
       .filter((l) => l === 'start').length;
     assert.equal(starts, 1, 'the side effect started exactly once');
   } finally {
-    await pair.done();
+    await pair.stop();
   }
 });
 
@@ -209,7 +192,7 @@ test('replicas: SIGKILL while the run waits for approval; approved on the surviv
     assertCleanRun(final, await runEvents(b.url, run.run_id), ['edited'], 'approved on the survivor:');
     assert.equal(readFileSync(join(workspace, 'c.txt'), 'utf8'), 'nn', 'the edit applied exactly once');
   } finally {
-    await pair.done();
+    await pair.stop();
   }
 });
 
@@ -249,6 +232,6 @@ test('replicas: a frozen replica (SIGSTOP) whose lease moved writes nothing afte
     held.close();
     await assertStreamExact(b.url, path, held, 'partition');
   } finally {
-    await pair.done();
+    await pair.stop();
   }
 });

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { api, createSession, getRun, sleep, submitRun, waitFor, waitTerminal } from '../crash/crash-kit.ts';
-import { startDaemon, startReplica, type TestDaemon } from '../helpers/daemon.ts';
-import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import type { TestDaemon } from '../helpers/daemon.ts';
+import { type ReplicaPair, startReplicaPair } from '../helpers/replica-pair.ts';
 
 const question = {
   name: 'ask_user_question',
@@ -24,23 +24,16 @@ const script = {
   default: { turns: [{ text: 'ok' }] },
 };
 
-let schema: FreshSchema;
+let pair: ReplicaPair;
 let a: TestDaemon;
 let b: TestDaemon;
 
 before(async () => {
-  schema = await freshSchema();
-  a = await startDaemon({ script, databaseUrl: schema.url, args: ['--lease-ttl-ms', '2000'] });
-  b = await startReplica(a, { script, args: ['--lease-ttl-ms', '2000'] });
+  pair = await startReplicaPair({ script, args: ['--lease-ttl-ms', '2000'] });
+  ({ a, b } = pair);
 });
 
-after(async () => {
-  for (const d of [a, b]) {
-    await d?.stop().catch(() => undefined);
-    await d?.cleanup();
-  }
-  await schema?.drop();
-});
+after(() => pair?.stop());
 
 test('replicas: one active run per session and FIFO starts, whichever replica accepted each submit', async () => {
   const sid = await createSession(a.url);

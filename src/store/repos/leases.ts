@@ -173,14 +173,16 @@ export async function listReplicas(db: Executor, sinceMs: number): Promise<Repli
     .orderBy('heartbeat_at_ms', 'desc')
     .limit(100)
     .execute();
-  return rows.map((r) => ({
-    ...r,
-    pid: Number(r.pid),
-    started_at_ms: Number(r.started_at_ms),
-    heartbeat_at_ms: Number(r.heartbeat_at_ms),
-    stopped_at_ms: r.stopped_at_ms === null ? null : Number(r.stopped_at_ms),
-  }));
+  return rows.map(normalizeReplica);
 }
+
+const normalizeReplica = (r: ReplicasTable): ReplicasTable => ({
+  ...r,
+  pid: Number(r.pid),
+  started_at_ms: Number(r.started_at_ms),
+  heartbeat_at_ms: Number(r.heartbeat_at_ms),
+  stopped_at_ms: r.stopped_at_ms === null ? null : Number(r.stopped_at_ms),
+});
 
 const normalizeLease = (r: LeaseRow): LeaseRow => ({
   ...r,
@@ -192,11 +194,5 @@ const normalizeLease = (r: LeaseRow): LeaseRow => ({
 export async function replicasByIds(db: Executor, ids: string[]): Promise<ReplicasTable[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('replicas').selectAll().where('replica_id', 'in', ids).execute();
-  return rows.map((r) => ({
-    ...r,
-    pid: Number(r.pid),
-    started_at_ms: Number(r.started_at_ms),
-    heartbeat_at_ms: Number(r.heartbeat_at_ms),
-    stopped_at_ms: r.stopped_at_ms === null ? null : Number(r.stopped_at_ms),
-  }));
+  return rows.map(normalizeReplica);
 }
