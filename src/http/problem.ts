@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DaemonError, defaultCodeForStatus, isDaemonError, titleForStatus } from '../errors/daemon-error.ts';
+import { isStorageUnavailable, storageUnavailable } from '../store/unavailable.ts';
 
 export interface ProblemBody {
   type: string;
@@ -83,6 +84,7 @@ export function toDaemonError(err: unknown): DaemonError {
         'the Content-Length header does not match the body',
       );
   }
+  if (isStorageUnavailable(err)) return storageUnavailable(err);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new DaemonError(fe.statusCode, undefined, defaultCodeForStatus(fe.statusCode), fe.message);
   }

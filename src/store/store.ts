@@ -12,6 +12,7 @@ import { migrationProvider } from './migrations/index.ts';
 import { openPostgres, type PostgresHandle } from './postgres/open.ts';
 import type { Db, Tx } from './schema.ts';
 import { openSqlite, type SqliteSync } from './sqlite/open.ts';
+import { isStorageUnavailable, storageUnavailable } from './unavailable.ts';
 
 export interface WriteTx {
   db: Tx;
@@ -56,6 +57,14 @@ interface PendingWrite {
 /** A group stops taking writers past either bound, so the commit of the writers in it is never late. */
 const GROUP_MAX_WRITERS = 64;
 const GROUP_MAX_BUSY_MS = 8;
+/**
+ * On PostgreSQL a writer's statements are network round trips (a submit is about forty, ~10 ms),
+ * and other replicas wait for the write lock anyway: with SQLite's 8 ms every group closed after
+ * its first writer and writes never batched (docs/scale-out.md). The bound is wall time, not CPU.
+ */
+const GROUP_MAX_BUSY_MS_POSTGRES = 50;
+/** Pauses between attempts while the database does not answer (doubling up to the last). */
+const OUTAGE_BACKOFF_MS = [50, 100, 250, 500, 1000, 2000];
 
 export class Store {
   readonly db: Db;
@@ -69,7 +78,10 @@ export class Store {
   private readonly acks: PendingWrite[] = [];
   private readonly others: PendingWrite[] = [];
   private draining: Promise<void> | null = null;
+  /** Consecutive groups that could not even begin (the database does not answer). */
+  private outage = 0;
   private readonly fault: GroupCommitFault;
+  private readonly groupBusyMs: number;
   writeErrors = 0;
   /** Group-commit figures for /v1/status and the benchmarks. */
   readonly groupStats = { groups: 0, writers: 0, max_writers: 0 };
@@ -86,6 +98,7 @@ export class Store {
     this.closeHandle = close;
     this.postgres = postgres;
     this.dialect = postgres ? 'postgres' : 'sqlite';
+    this.groupBusyMs = postgres ? GROUP_MAX_BUSY_MS_POSTGRES : GROUP_MAX_BUSY_MS;
     // Another replica may append to a session between two of ours: the tails re-check the database.
     this.journal = new JournalTails(db, { shared: postgres !== null });
     this.fault = fault;
@@ -143,6 +156,12 @@ export class Store {
         // ready now (SQLite calls block the loop while a group runs) add their writes to it.
         await new Promise<void>((resolve) => setImmediate(resolve));
         await this.commitGroup();
+        // The database did not answer: the waiting writers were refused (503); pause before the
+        // next attempt instead of hammering the server with connection attempts.
+        if (this.outage > 0)
+          await new Promise<void>((resolve) =>
+            setTimeout(resolve, OUTAGE_BACKOFF_MS[Math.min(this.outage, OUTAGE_BACKOFF_MS.length) - 1]),
+          );
       }
     } finally {
       this.draining = null;
@@ -158,8 +177,10 @@ export class Store {
     const done: Array<{ w: PendingWrite; ok: boolean; value: unknown; tx: WriterState }> = [];
     const started = performance.now();
     let current: PendingWrite | undefined;
+    let begun = false;
     try {
       await this.db.transaction().execute(async (trx) => {
+        begun = true;
         // PostgreSQL: one writing transaction at a time across every replica of this schema, so
         // event ids (and journal and queue sequences) are handed out in commit order: a reader
         // that has seen id N never sees a smaller id commit later (docs/decisions.md).
@@ -181,7 +202,7 @@ export class Store {
             done.push({ w, ok: false, value: err, tx: state });
           }
           current = undefined;
-          if (done.length >= GROUP_MAX_WRITERS || performance.now() - started > GROUP_MAX_BUSY_MS) break;
+          if (done.length >= GROUP_MAX_WRITERS || performance.now() - started > this.groupBusyMs) break;
           w = this.next();
         }
         if (this.postgres && done.some((d) => d.ok && d.tx.events))
@@ -190,6 +211,14 @@ export class Store {
       });
       this.fault.at('after', done.filter((d) => d.ok).length);
     } catch (err) {
+      if (!begun && isStorageUnavailable(err)) {
+        // No transaction: every writer waiting now gets a 503 at once rather than hanging; an
+        // outage counts as one write error, not one per attempt.
+        if (this.outage++ === 0) this.writeErrors += 1;
+        const refusal = storageUnavailable(err);
+        for (let w = this.next(); w; w = this.next()) w.reject(refusal);
+        return;
+      }
       // The commit itself failed (disk full, I/O error): nobody's write is durable.
       this.writeErrors += 1;
       for (const d of done) {
@@ -199,6 +228,7 @@ export class Store {
       current?.reject(err);
       return;
     }
+    this.outage = 0;
     this.groupStats.groups += 1;
     this.groupStats.writers += done.length;
     this.groupStats.max_writers = Math.max(this.groupStats.max_writers, done.length);

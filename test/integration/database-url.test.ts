@@ -161,6 +161,12 @@ test('a database that becomes unavailable makes /readyz 503 and storage not ok; 
       status.body.health.warnings.some((w: { code: string }) => w.code === 'storage_unavailable'),
       JSON.stringify(status.body.health.warnings),
     );
+    // Requests that need the database answer 503 at once, never hang nor answer 500.
+    const write = await http(daemon.url, 'POST', '/v1/sessions', { session_id: 'during' });
+    assert.equal(write.status, 503, write.text);
+    assert.deepEqual([write.body.domain, write.body.code], ['readiness', 'storage_unavailable']);
+    const read = await http(daemon.url, 'GET', '/v1/runs/run-none');
+    assert.equal(read.status, 503, read.text);
     assert.equal(daemon.proc.exitCode, null, `the daemon exited:\n${daemon.logs()}`);
 
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
@@ -171,6 +177,7 @@ test('a database that becomes unavailable makes /readyz 503 and storage not ok; 
     assert.equal(back.ready, true);
     assert.equal(back.storage.ok, true, JSON.stringify(back.storage));
     assert.notEqual(back.storage.last_error, null, 'the outage stays visible as the last error');
+    assert.ok(back.storage.write_error_count <= 1, `one outage, one write error: ${back.storage.write_error_count}`);
     // And the daemon works on the database again.
     await http(daemon.url, 'POST', '/v1/sessions', { session_id: 'after' });
     const run = (await http(daemon.url, 'POST', '/v1/sessions/after/runs', { content: 'hi' })).body;
