@@ -16,7 +16,6 @@ import type { SessionRow } from '../store/repos/sessions.ts';
 import type { Executor } from '../store/schema.ts';
 
 /** Views are validated against the zod wire schemas in src/features; typed loosely here. */
-// biome-ignore lint/suspicious/noExplicitAny: wire projections
 export type WireView = any;
 
 export type AgentStatus =

@@ -28,5 +28,4 @@ export interface AppContext {
   agents: AgentsService;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: accepts the server whatever its logger type
 export type HttpApp = FastifyInstance<any, any, any, any, any>;

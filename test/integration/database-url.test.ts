@@ -177,7 +177,10 @@ test('a database that becomes unavailable makes /readyz 503 and storage not ok; 
     assert.equal(back.ready, true);
     assert.equal(back.storage.ok, true, JSON.stringify(back.storage));
     assert.notEqual(back.storage.last_error, null, 'the outage stays visible as the last error');
-    assert.ok(back.storage.write_error_count <= 1, `one outage, one write error: ${back.storage.write_error_count}`);
+    assert.ok(
+      back.storage.write_error_count <= 1,
+      `one outage, one write error: ${back.storage.write_error_count}`,
+    );
     // And the daemon works on the database again.
     await http(daemon.url, 'POST', '/v1/sessions', { session_id: 'after' });
     const run = (await http(daemon.url, 'POST', '/v1/sessions/after/runs', { content: 'hi' })).body;
