@@ -4,24 +4,20 @@
 // The daemon runs without bubblewrap here (a PATH without bwrap): sandboxed commands die with the
 // daemon (--die-with-parent), so the unsandboxed case is the one where boot recovery must act.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { findOnPath } from '../../src/tools/shell/sandbox.ts';
 import { tempDir } from '../helpers/daemon.ts';
+import { unsandboxedPath } from '../helpers/unsandboxed-path.ts';
 import { api, createSession, ITERATIONS, runIterations, waitFor } from './crash-kit.ts';
 
 const workspace = tempDir('kheish-crash-shell-ws-');
 // Only what the launcher script and the commands need: no bwrap, so commands run unsandboxed.
-const binDir = tempDir('kheish-crash-shell-bin-');
-mkdirSync(binDir, { recursive: true });
-for (const tool of ['sh', 'bash', 'sleep', 'dirname', 'readlink', 'cat']) {
-  const real = findOnPath(tool);
-  if (real) symlinkSync(real, join(binDir, tool));
-}
+const bin = unsandboxedPath();
+const binDir = bin.dir;
 after(() => {
   rmSync(workspace, { recursive: true, force: true });
-  rmSync(binDir, { recursive: true, force: true });
+  bin.remove();
 });
 
 const COUNT = ITERATIONS + 2;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, startReplica, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { unsandboxedPath } from '../helpers/unsandboxed-path.ts';
 
 /** Short leases: a replica without a heartbeat for 3 TTLs (3 s) is dead. */
 const LEASE_TTL_MS = 1000;
@@ -38,6 +39,9 @@ const ids = new Map<TestDaemon, string>();
 let n = 0;
 
 const args = ['--lease-ttl-ms', String(LEASE_TTL_MS), '--workspace-root', workspace];
+// Unsandboxed: a sandboxed tree dies with its daemon, and the owner-death test needs it to survive.
+const bin = unsandboxedPath();
+const env = { PATH: bin.dir };
 
 async function replicaId(d: TestDaemon): Promise<string> {
   const status = await http(d.url, 'GET', '/v1/status');
@@ -46,8 +50,8 @@ async function replicaId(d: TestDaemon): Promise<string> {
 
 before(async () => {
   schema = await freshSchema();
-  a = await startDaemon({ script, args, databaseUrl: schema.url });
-  b = await startReplica(a, { script, args });
+  a = await startDaemon({ script, args, env, databaseUrl: schema.url });
+  b = await startReplica(a, { script, args, env });
   for (const d of [a, b]) ids.set(d, await replicaId(d));
   // Runtime settings are shared: every replica applies the change.
   const mode = await http(a.url, 'POST', '/v1/runtime/permission-mode', { mode: 'bypassPermissions' });
@@ -55,6 +59,7 @@ before(async () => {
 });
 
 after(async () => {
+  bin.remove();
   writeFileSync(join(workspace, 'gate'), '');
   for (const d of [a, b, ...extra]) {
     if (d && d.proc.exitCode === null && d.proc.signalCode === null) await d.stop().catch(() => undefined);
@@ -167,7 +172,7 @@ test('a stop asked on the other replica reaches the owner, which kills the tree;
 test('a replica that starts while another runs a task leaves that task running (boot recovery is per owner)', async () => {
   const { sid, task } = await launch(a, 'long');
   const { owner } = roles(task);
-  const c = await startReplica(a, { script, args });
+  const c = await startReplica(a, { script, args, env });
   extra.push(c);
   // C's boot recovery has run (it answers only after it); give its periodic check a few rounds too.
   await new Promise((r) => setTimeout(r, 3 * LEASE_TTL_MS));
