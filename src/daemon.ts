@@ -9,20 +9,8 @@ import { Engine } from './engine/engine.ts';
 import { ActionSigner } from './engine/external-actions.ts';
 import { startQuestionExpiry } from './engine/question-expiry.ts';
 import { ReplicaRuntime } from './engine/replica.ts';
-import { Scheduler } from './engine/scheduler.ts';
-import { AgentToolControl } from './features/agents/control.ts';
-import { AgentsService } from './features/agents/service.ts';
-import { ApprovalsService } from './features/approvals/service.ts';
-import { clarificationQuestionRuns } from './features/mailboxes/question-run.ts';
-import { MailboxesService } from './features/mailboxes/service.ts';
-import { QuestionsService } from './features/questions/service.ts';
-import { RunsService } from './features/runs/service.ts';
-import { RuntimeService } from './features/runtime/service.ts';
-import { SchedulesService } from './features/schedules/service.ts';
-import { SecretsService } from './features/secrets/service.ts';
-import { SessionPermissionsService } from './features/sessions/permissions.ts';
-import { SessionsService } from './features/sessions/service.ts';
-import { TasksService } from './features/tasks/service.ts';
+import { Features } from './features/feature.ts';
+import { FEATURES } from './features/index.ts';
 import { AuthGuard, CorsPolicy } from './http/auth.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
@@ -34,14 +22,10 @@ import { DatabaseUnavailableError } from './store/postgres/open.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
-import { registerAgentTools } from './tools/control/agents.ts';
-import { registerMailboxTools } from './tools/control/mailbox.ts';
-import { scheduleTools } from './tools/control/schedules.ts';
-import { registerTaskTools } from './tools/control/tasks.ts';
 import { ToolRegistry } from './tools/registry.ts';
 import { LiveToolLimits } from './tools/runtime-limits.ts';
-import { registerShellTool } from './tools/shell/index.ts';
 import { registerWebTools } from './tools/web/index.ts';
+import { DAEMON_VERSION } from './version.ts';
 
 export class StartupError extends Error {
   /** The CLI exit code (ops-runtime §2.2): 2 for a bad request, 7 for a retryable outage. */
@@ -155,21 +139,6 @@ export async function startDaemon(
   // One live ToolRuntimeLimits object: the tools read it at each call, the engine per batch.
   const toolLimits = new LiveToolLimits();
   registerBuiltinFileTools(tools, toolLimits.get);
-  const tasks = new TasksService({
-    store,
-    events,
-    stateRoot: config.stateRoot,
-    outputMaxBytes: config.shellTaskOutputMaxBytes,
-    maxRuntimeMs: config.shellTaskMaxRuntimeMs,
-    replica: { replicaId: config.replicaId, ttlMs: config.leaseTtlMs },
-    log,
-  });
-  registerShellTool(tools, {
-    hiddenPaths: [config.stateRoot],
-    limits: toolLimits.get,
-    backgroundTasks: tasks,
-  });
-  registerTaskTools(tools, tasks);
   registerWebTools(tools, {
     fetch: { limits: toolLimits.get },
     search: { endpoint: config.webSearchEndpoint ?? undefined, limits: toolLimits.get },
@@ -188,63 +157,42 @@ export async function startDaemon(
     log,
   });
   const replica = new ReplicaRuntime(engine);
-  const mailboxes = new MailboxesService(engine);
-  registerMailboxTools(tools, mailboxes);
-  engine.questionRuns.set('parent_clarification', clarificationQuestionRuns(engine, mailboxes.waiters));
-  // Before run recovery: child tool surfaces, pinned modes and child outcomes are engine hooks.
-  const agents = new AgentsService(engine, config.subagentPolicy);
-  agents.install();
-  // A child's request_parent_clarification asks its parent.
-  mailboxes.parentOf = async (db, id) => (await agents.resolve(db, id))?.child?.parent_agent_id ?? null;
-  registerAgentTools(tools, new AgentToolControl(agents, () => toolLimits.get().max_timeout_ms - 1000));
-  // Constructed before run recovery: it settles scheduled runs that recovery ends.
-  const scheduler = new Scheduler(engine, { policy: config.schedulerPolicy, log });
-  const schedules = new SchedulesService(engine, scheduler);
-  for (const tool of scheduleTools(schedules)) tools.register(tool);
   const auth = new AuthGuard(config, join(config.stateRoot, 'control-plane-auth', 'audit.jsonl'));
-  const runtime = new RuntimeService(engine, {
-    stateRoot: config.stateRoot,
-    workspaceRoot: config.workspaceRoot,
-    lockOwner: lock.owner,
-    startedAtMs: Date.now(),
-    authEnabled: auth.enabled,
-    scheduler,
+  // Every API domain, built before run recovery (their engine hooks and tools must be in place).
+  const features = new Features(FEATURES, {
+    config,
+    log,
+    store,
+    events,
+    engine,
+    tools,
+    toolLimits,
+    secretStore,
+    slots,
     replica,
+    lockOwner: lock.owner,
+    authEnabled: auth.enabled,
+    startedAtMs: Date.now(),
   });
-  await runtime.settings.load();
-  runtime.agents = agents;
-  const secrets = new SecretsService(secretStore);
-  secrets.onChange(() => slots.reload());
-  const app = await buildServer(
-    {
-      engine,
-      sessions: new SessionsService(engine),
-      sessionPermissions: new SessionPermissionsService(engine),
-      runs: new RunsService(engine),
-      runtime,
-      secrets,
-      approvals: new ApprovalsService(engine),
-      tasks,
-      questions: new QuestionsService(engine),
-      mailboxes,
-      schedules,
-      agents,
-    },
-    { logger: log, auth, cors: new CorsPolicy(config.corsAllowOrigins) },
-  );
+  const app = await buildServer({
+    logger: log,
+    auth,
+    cors: new CorsPolicy(config.corsAllowOrigins),
+    version: DAEMON_VERSION,
+    mount: (server) => features.mountRoutes(server),
+  });
 
   // A durable marker advances the event id past anything a crashed process streamed live.
   await store.write((tx) =>
     events.append(tx, [{ name: 'trace', data: { trace: { kind: 'daemon_started', pid: process.pid } } }]),
   );
-  // Shell tasks of a dead process never resume: settled failed (daemon_restarted) before anything runs.
-  await tasks.recover();
+  // Persisted settings apply, and state a dead process left that runs must not see (its shell
+  // tasks) is settled, before any run is recovered.
+  await features.prepare();
   const recovered = await engine.recover();
   const stopQuestionExpiry = startQuestionExpiry(engine);
-  // After run recovery: settles deliveries a crash left, then delivers and sweeps TTLs.
-  await mailboxes.start();
-  // After run recovery: the first pass handles occurrences missed while the daemon was down.
-  scheduler.start();
+  // After run recovery: dispatchers and timers (mailboxes, schedules).
+  await features.start();
   if (recovered.sessions > 0) log.info(recovered, 'recovered runs from the previous process');
 
   const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
@@ -277,12 +225,11 @@ export async function startDaemon(
     stopping ??= (async () => {
       log.info({ reason }, 'draining: refusing new work, checkpointing in-flight runs');
       stopQuestionExpiry();
-      mailboxes.stop();
-      scheduler.stop();
+      features.stop();
       const stopped = await engine.drain();
-      // Tasks first: while this replica still heartbeats, no other one takes its tasks for dead
-      // and settles them under a wrong reason while their trees are being killed here.
-      await tasks.shutdown();
+      // Features (shell task trees) first: while this replica still heartbeats, no other one takes
+      // its tasks for dead and settles them under a wrong reason while their trees are killed here.
+      await features.shutdown();
       await replica.stop();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();

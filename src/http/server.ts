@@ -4,19 +4,8 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { DaemonError } from '../errors/daemon-error.ts';
-import { registerAgentRoutes } from '../features/agents/routes.ts';
-import { registerApprovalRoutes } from '../features/approvals/routes.ts';
-import { registerMailboxRoutes } from '../features/mailboxes/routes.ts';
-import { registerRunRoutes } from '../features/runs/routes.ts';
-import { registerRuntimeRoutes } from '../features/runtime/routes.ts';
-import { DAEMON_VERSION } from '../features/runtime/service.ts';
-import { registerScheduleRoutes } from '../features/schedules/routes.ts';
-import { registerSecretRoutes } from '../features/secrets/routes.ts';
-import { registerSessionPermissionRoutes } from '../features/sessions/permission-routes.ts';
-import { registerSessionRoutes } from '../features/sessions/routes.ts';
-import { registerTaskRoutes } from '../features/tasks/routes.ts';
 import type { AuthGuard, CorsPolicy } from './auth.ts';
-import type { AppContext, HttpApp } from './context.ts';
+import type { HttpApp } from './context.ts';
 import { compilersFactory, openApiDocument, recordRoutes } from './openapi.ts';
 import { errorHandler, notFoundHandler, sendProblem, toDaemonError } from './problem.ts';
 
@@ -43,20 +32,27 @@ const PROBLEM_SCHEMA = {
   },
 };
 
-const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
+const openApiOptions = (version: string): FastifyDynamicSwaggerOptions => ({
   openapi: {
     openapi: '3.1.0',
-    info: { title: 'Kheish daemon control plane', version: DAEMON_VERSION, 'x-api-revision': 3 } as never,
+    info: { title: 'Kheish daemon control plane', version, 'x-api-revision': 3 } as never,
     components: { schemas: { ProblemDetails: PROBLEM_SCHEMA } as never },
   },
   transform: jsonSchemaTransform,
   transformObject: jsonSchemaTransformObject,
-};
+});
 
-export async function buildServer(
-  ctx: AppContext,
-  opts: { logger: Logger; auth: AuthGuard; cors: CorsPolicy },
-): Promise<HttpApp> {
+export interface ServerOptions {
+  logger: Logger;
+  auth: AuthGuard;
+  cors: CorsPolicy;
+  /** The daemon's version, shown in the OpenAPI document. */
+  version: string;
+  /** Registers every feature's routes (src/features/index.ts); the server knows none by name. */
+  mount(app: HttpApp): void;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -123,17 +119,8 @@ export async function buildServer(
   // Collected as @fastify/swagger would, the document itself is built on first request.
   const documented = recordRoutes(app);
 
-  registerRuntimeRoutes(app, ctx);
-  registerSessionRoutes(app, ctx);
-  registerSessionPermissionRoutes(app, ctx);
-  registerRunRoutes(app, ctx);
-  registerSecretRoutes(app, ctx);
-  registerApprovalRoutes(app, ctx);
-  registerMailboxRoutes(app, ctx);
-  registerTaskRoutes(app, ctx);
-  registerScheduleRoutes(app, ctx);
-  registerAgentRoutes(app, ctx);
-  const openapi = openApiDocument(documented, OPENAPI_OPTIONS);
+  opts.mount(app);
+  const openapi = openApiDocument(documented, openApiOptions(opts.version));
   app.get('/v1/openapi.json', { schema: { hide: true } }, () => openapi());
   await app.ready();
   return app;

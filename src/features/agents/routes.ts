@@ -2,7 +2,7 @@
 // (and its dry run), nicknames. Mailbox routes live with the mailboxes feature.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DaemonError } from '../../errors/daemon-error.ts';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import {
   AGENT_STATUSES,
@@ -11,6 +11,7 @@ import {
   SpawnSidechainRequest,
   SummariesQuery,
 } from './schema.ts';
+import type { AgentsService } from './service.ts';
 import type { AgentStatus } from './views.ts';
 
 function bool(name: string, v: string | undefined): boolean | undefined {
@@ -20,9 +21,8 @@ function bool(name: string, v: string | undefined): boolean | undefined {
   throw new DaemonError(400, undefined, 'bad_request', `${name} must be true or false`);
 }
 
-export function registerAgentRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerAgentRoutes(app: HttpApp, agents: AgentsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { agents } = ctx;
   const tags = ['agents'];
 
   r.get('/v1/agents', { schema: { tags } }, async () => agents.snapshots());

@@ -1,17 +1,24 @@
 // HTTP binding of approvals and structured questions (api-core §4).
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { CancelQuestionRequest, QuestionsQuery, ResolveUserQuestionRequest } from '../questions/schema.ts';
+import type { QuestionsService } from '../questions/service.ts';
+import type { SessionsService } from '../sessions/service.ts';
 import { ResolveApprovalsRequest } from './schema.ts';
+import type { ApprovalsService } from './service.ts';
 
 const SessionParams = z.object({ session_id: z.string().min(1) });
 const RunParams = z.object({ run_id: z.string().min(1) });
 
-export function registerApprovalRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerApprovalRoutes(
+  app: HttpApp,
+  approvals: ApprovalsService,
+  questions: QuestionsService,
+  sessions: SessionsService,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { approvals, questions } = ctx;
   const tags = ['approvals'];
   const key = (h: unknown) => h as string | string[] | undefined;
 
@@ -79,7 +86,7 @@ export function registerApprovalRoutes(app: HttpApp, ctx: AppContext): void {
     '/v1/sessions/:session_id/questions',
     { schema: { tags: qtags, params: SessionParams, querystring: QuestionsQuery } },
     async (req) => {
-      await ctx.sessions.require(req.params.session_id);
+      await sessions.require(req.params.session_id);
       return listQuestions(req.query, req.params.session_id);
     },
   );

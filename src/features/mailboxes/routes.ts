@@ -1,11 +1,11 @@
 // HTTP binding of mailboxes (api-core §6.1): post, non-draining peek, dead letters, ack.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { AckParams, AgentParams, PostMailboxRequest } from './schema.ts';
+import type { MailboxesService } from './service.ts';
 
-export function registerMailboxRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerMailboxRoutes(app: HttpApp, mailboxes: MailboxesService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { mailboxes } = ctx;
   const tags = ['mailboxes'];
 
   r.post('/v1/mailboxes', { schema: { tags, body: PostMailboxRequest } }, async (req, reply) =>

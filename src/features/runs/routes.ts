@@ -2,10 +2,11 @@
 
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DaemonError } from '../../errors/daemon-error.ts';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { clientGone } from '../../http/disconnect.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import { SessionView } from '../sessions/schema.ts';
 import {
   ListRunsQuery,
@@ -15,10 +16,10 @@ import {
   SubmitInputRequest,
   SubmitRunRequest,
 } from './schema.ts';
+import type { RunsService } from './service.ts';
 
-export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerRunRoutes(app: HttpApp, runs: RunsService, events: EventLog): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { runs } = ctx;
   const tags = ['runs'];
 
   r.post(
@@ -90,6 +91,6 @@ export function registerRunRoutes(app: HttpApp, ctx: AppContext): void {
   );
   r.get('/v1/runs/:run_id/stream', { schema: { tags, params: RunParams } }, async (req, reply) => {
     await runs.get(req.params.run_id);
-    await serveStream(req, reply, ctx.engine.events, { run_id: req.params.run_id });
+    await serveStream(req, reply, events, { run_id: req.params.run_id });
   });
 }

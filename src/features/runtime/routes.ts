@@ -1,14 +1,15 @@
 // Probes, status, capabilities, runtime snapshot and the daemon-wide event stream.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { sendProblem } from '../../http/problem.ts';
 import { serveStream } from '../../http/sse.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import { PERMISSION_MODES } from '../../tools/permissions.ts';
+import type { RuntimeService } from './service.ts';
 
-export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerRuntimeRoutes(app: HttpApp, runtime: RuntimeService, events: EventLog): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { runtime } = ctx;
 
   r.get('/healthz', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('ok\n'));
   r.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -97,7 +98,7 @@ export function registerRuntimeRoutes(app: HttpApp, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      await serveStream(req, reply, ctx.engine.events, {
+      await serveStream(req, reply, events, {
         session_id: req.query.session_id,
         run_id: req.query.run_id,
       });

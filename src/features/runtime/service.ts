@@ -17,10 +17,10 @@ import {
   type PermissionRule,
 } from '../../tools/permissions.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
+import { DAEMON_VERSION } from '../../version.ts';
 import { RuntimeSettings } from './settings.ts';
 import { StorageProbe } from './storage-probe.ts';
 
-export const DAEMON_VERSION = '0.1.0';
 const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
 
 const DRIVER_CAPABILITIES: Record<string, Record<string, boolean>> = {

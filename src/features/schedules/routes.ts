@@ -1,7 +1,7 @@
 // HTTP binding of the schedules API (api-core §6.1). Shape errors of a create body become
 // schedules-domain problems (the service validates the body it is given).
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import {
   ListSchedulesQuery,
@@ -10,10 +10,10 @@ import {
   ScheduleParams,
   ScheduleView,
 } from './schema.ts';
+import type { SchedulesService } from './service.ts';
 
-export function registerScheduleRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerScheduleRoutes(app: HttpApp, schedules: SchedulesService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { schedules } = ctx;
   const tags = ['schedules'];
 
   r.post(

@@ -5,9 +5,8 @@ import type { HttpApp } from '../../http/context.ts';
 import { AuthSlotRecord, AuthSlotStatusView, SecretDeleteResponse, SecretParams } from './schema.ts';
 import type { SecretsService } from './service.ts';
 
-export function registerSecretRoutes(app: HttpApp, ctx: { secrets: SecretsService }): void {
+export function registerSecretRoutes(app: HttpApp, secrets: SecretsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { secrets } = ctx;
   const tags = ['secrets'];
 
   r.get(

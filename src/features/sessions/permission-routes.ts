@@ -1,8 +1,9 @@
 // HTTP binding of session permission rules and the permission audit log.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
+import type { SessionPermissionsService } from './permissions.ts';
 import { SessionParams } from './schema.ts';
 
 const Rule = z
@@ -14,9 +15,8 @@ const PageQuery = z.object({
   limit: z.string().optional(),
 });
 
-export function registerSessionPermissionRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerSessionPermissionRoutes(app: HttpApp, svc: SessionPermissionsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const svc = ctx.sessionPermissions;
   const tags = ['sessions'];
   const path = '/v1/sessions/:session_id/permission-rules';
 

@@ -1,9 +1,10 @@
 // HTTP binding of the sessions API: parse, call the service, render.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import {
   BudgetBody,
   CapabilityScopeBody,
@@ -16,10 +17,10 @@ import {
   SessionParams,
   SessionView,
 } from './schema.ts';
+import type { SessionsService } from './service.ts';
 
-export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerSessionRoutes(app: HttpApp, sessions: SessionsService, events: EventLog): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { sessions } = ctx;
   const tags = ['sessions'];
 
   r.post(
@@ -53,7 +54,7 @@ export function registerSessionRoutes(app: HttpApp, ctx: AppContext): void {
     { schema: { tags, params: SessionParams } },
     async (req, reply) => {
       await sessions.require(req.params.session_id);
-      await serveStream(req, reply, ctx.engine.events, { session_id: req.params.session_id });
+      await serveStream(req, reply, events, { session_id: req.params.session_id });
     },
   );
 

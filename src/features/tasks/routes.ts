@@ -1,7 +1,7 @@
 // HTTP binding of session tasks (api-core §6.1).
 
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppContext, HttpApp } from '../../http/context.ts';
+import type { HttpApp } from '../../http/context.ts';
 import { clientGone } from '../../http/disconnect.ts';
 import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import {
@@ -13,10 +13,10 @@ import {
   TaskParams,
   TaskRecord,
 } from './schema.ts';
+import type { TasksService } from './service.ts';
 
-export function registerTaskRoutes(app: HttpApp, ctx: AppContext): void {
+export function registerTaskRoutes(app: HttpApp, tasks: TasksService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { tasks } = ctx;
   const tags = ['tasks'];
 
   r.get(

@@ -1,0 +1,28 @@
+// Every API domain of the daemon. A new domain adds its folder (with an index.ts exporting its
+// FeatureModule) and one line here. The order is the order of creation (engine hooks run in the
+// order features installed them: tasks, mailboxes, agents, then the schedule timer's), of the
+// lifecycle calls and of the routes in the OpenAPI document.
+import { agentsFeature } from './agents/index.ts';
+import { approvalsFeature } from './approvals/index.ts';
+import type { FeatureModule } from './feature.ts';
+import { mailboxesFeature } from './mailboxes/index.ts';
+import { questionsFeature } from './questions/index.ts';
+import { runsFeature } from './runs/index.ts';
+import { runtimeFeature } from './runtime/index.ts';
+import { schedulesFeature } from './schedules/index.ts';
+import { secretsFeature } from './secrets/index.ts';
+import { sessionsFeature } from './sessions/index.ts';
+import { tasksFeature } from './tasks/index.ts';
+
+export const FEATURES: FeatureModule<any>[] = [
+  tasksFeature,
+  mailboxesFeature,
+  agentsFeature,
+  schedulesFeature,
+  runtimeFeature,
+  secretsFeature,
+  sessionsFeature,
+  runsFeature,
+  questionsFeature,
+  approvalsFeature,
+];
