@@ -12,10 +12,10 @@ import type { WriteTx } from '../store/store.ts';
 import { questionToolDefinition } from '../tools/control/question.ts';
 import { addUsage, type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
 import { maybeCompact } from './compaction.ts';
-import type { Engine } from './engine.ts';
 import { finalize } from './finalize.ts';
 import { conversation } from './journal-view.ts';
 import { modelStep } from './model-step.ts';
+import type { LoopPort } from './ports.ts';
 import { parkQuestionRun } from './question-runs.ts';
 import { whileRunning } from './run-guard.ts';
 import { RunState } from './run-state.ts';
@@ -23,7 +23,7 @@ import { runToolCalls } from './tool-calls.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { addRunUsage, usageOf } from './usage.ts';
 
-export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: AbortSignal): Promise<void> {
+export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: AbortSignal): Promise<void> {
   const asks = engine.questionRuns.get(startRun.kind);
   if (asks) return parkQuestionRun(engine, startRun, asks);
   const request = JSON.parse(startRun.request) as StoredRunRequest;
@@ -142,7 +142,7 @@ export async function runAgentLoop(engine: Engine, startRun: RunRow, signal: Abo
 
 /** Run budget (from the request, turns also from KHEISH_AGENT_MAX_TURNS) and session budget. */
 async function checkBudgets(
-  engine: Engine,
+  engine: LoopPort,
   state: RunState,
   session: SessionRow | undefined,
   request: StoredRunRequest,
@@ -193,7 +193,7 @@ function generationFor(
 }
 
 /** What the model may call: the registry's tools allowed for this run, plus the question tool. */
-async function toolSurface(engine: Engine, run: RunRow) {
+async function toolSurface(engine: LoopPort, run: RunRow) {
   const allowed = await engine.toolSurfaceFor(run);
   return [
     ...engine.tools

@@ -3,8 +3,8 @@
 // covers are replaced in later prompts; nothing unsummarised is ever dropped.
 import type { ChatMessage, ModelDriver } from '../models/driver.ts';
 import type { JournalEntry } from '../store/repos/journal.ts';
-import type { Engine } from './engine.ts';
 import { conversation, latestBoundary, toMessage } from './journal-view.ts';
+import type { ModelPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 
@@ -25,7 +25,7 @@ export function compactionCut(entries: readonly JournalEntry[]): number {
 }
 
 export async function maybeCompact(
-  engine: Engine,
+  engine: ModelPort,
   state: RunState,
   routeId: string,
   sessionEntries: readonly JournalEntry[],

@@ -25,58 +25,48 @@ import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
-import type { ActionSigner } from './external-actions.ts';
 import { recordOutput } from './finalize.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
-import type { QuestionRunHandler } from './question-runs.ts';
+import type {
+  EngineSettings,
+  LoopPort,
+  QuestionRunHandler,
+  ReplicaPort,
+  RunTerminalHook,
+  SchedulerPort,
+  SessionEndHook,
+  SubmitOptions,
+} from './ports.ts';
 import { type RecoveryStats, recoverRuns } from './recovery.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
 import { takeOverOrphans } from './takeover.ts';
-import { inputText, type RunKind, type StoredRunRequest } from './types.ts';
+import { inputText, type StoredRunRequest } from './types.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
 
 const ulid = monotonicFactory();
 
-export interface EngineOptions {
+export interface EngineOptions extends EngineSettings {
   store: Store;
   events: EventLog;
   routes: RouteInventory;
   tools: ToolRegistry;
-  workspaceRoot: string | null;
-  maxTurns: number;
-  /** Signs the external-action audit records. */
-  signer: ActionSigner;
   /** Live ToolRuntimeLimits shared with the tools (default: the spec's defaults). */
   toolLimits?: LiveToolLimits;
   /** This replica's name and lease lifetime (default: a lone replica named `local`). */
   replica?: LeaseOptions;
-  log: {
-    info(o: object, m?: string): void;
-    warn(o: object, m?: string): void;
-    error(o: object, m?: string): void;
-  };
 }
 
-export interface SubmitOptions {
-  kind?: RunKind;
-  idempotency?: { keyHash: string; fingerprint: string };
-  /** Inline /input: refuse when anything is active or queued (checked in the same transaction). */
-  requireIdle?: boolean;
-}
-
-/** Runs inside the transaction that makes a run terminal (parents, schedules learn it atomically). */
-export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
-/** Runs inside the transaction that ends a session (after its live runs were stopped). */
-export type SessionEndHook = (tx: WriteTx, sessionId: string) => Promise<void>;
+// Declared with the ports (the scheduler needs them too); callers import them from here.
+export type { RunTerminalHook, SessionEndHook, SubmitOptions } from './ports.ts';
 
 interface Executor {
   controller: AbortController;
   done: Promise<void>;
 }
 
-export class Engine {
+export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   readonly store: Store;
   readonly events: EventLog;
   readonly routes: RouteInventory;

@@ -6,7 +6,6 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { insertOutput } from '../store/repos/journal.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
-import type { Engine } from './engine.ts';
 import {
   canonicalJson,
   compileSchema,
@@ -15,6 +14,7 @@ import {
   repairMessage,
   validate,
 } from './output-contract.ts';
+import type { FinalizePort } from './ports.ts';
 import type { RunState } from './run-state.ts';
 import type { StoredRunRequest } from './types.ts';
 
@@ -24,7 +24,7 @@ export const MAX_COMPLETION_FOLLOWUPS = 2;
 export type FinalizeResult = 'completed' | 'continue' | 'failed';
 
 export async function finalize(
-  engine: Engine,
+  engine: FinalizePort,
   tx: WriteTx,
   run: RunRow,
   state: RunState,
@@ -93,7 +93,7 @@ export async function finalize(
 }
 
 export async function recordOutput(
-  engine: Engine,
+  engine: FinalizePort,
   tx: WriteTx,
   run: RunRow,
   text: string,

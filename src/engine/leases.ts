@@ -5,7 +5,7 @@
 // off while its lease moved can never write over its successor (docs/decisions.md #89).
 import { leaseOf, takeLease } from '../store/repos/leases.ts';
 import type { WriteTx } from '../store/store.ts';
-import { RunStopped } from './run-guard.ts';
+import { RunStopped } from './run-stopped.ts';
 
 export interface LeaseOptions {
   replicaId: string;

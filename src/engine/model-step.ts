@@ -3,7 +3,7 @@
 // failed attempt, retry and fallback is journaled and published as a durable `trace` event.
 import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
 import { addUsage, emptyUsage } from './budgets.ts';
-import type { Engine } from './engine.ts';
+import type { ModelPort } from './ports.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 import { addRunUsage } from './usage.ts';
@@ -39,7 +39,7 @@ export const sleep = (ms: number, signal: AbortSignal) =>
 class CallDeadline extends Error {}
 
 export async function modelStep(
-  engine: Engine,
+  engine: ModelPort,
   state: RunState,
   req: Omit<ModelRequest, 'model' | 'signal' | 'call_index' | 'run_id'>,
   signal: AbortSignal,

@@ -1,9 +1,9 @@
 // Expired structured questions cancel their waiting run (api-core §4.5).
 import { expiredQuestions, setQuestionStatus } from '../store/repos/approvals.ts';
 import { getRun } from '../store/repos/runs.ts';
-import type { Engine } from './engine.ts';
+import type { QuestionPort } from './ports.ts';
 
-export async function expireQuestions(engine: Engine): Promise<number> {
+export async function expireQuestions(engine: QuestionPort): Promise<number> {
   const due = await expiredQuestions(engine.store.db, Date.now());
   for (const q of due) {
     await engine.store.write(async (tx) => {
@@ -24,7 +24,7 @@ export async function expireQuestions(engine: Engine): Promise<number> {
 }
 
 /** Checks every `everyMs`; returns the function that stops the checks. */
-export function startQuestionExpiry(engine: Engine, everyMs = 1000): () => void {
+export function startQuestionExpiry(engine: QuestionPort, everyMs = 1000): () => void {
   const timer = setInterval(() => void expireQuestions(engine).catch(() => undefined), everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -9,33 +9,17 @@ import {
   setQuestionStatus,
 } from '../store/repos/approvals.ts';
 import type { RunRow } from '../store/repos/runs.ts';
-import type { Executor } from '../store/schema.ts';
 import type { WriteTx } from '../store/store.ts';
-import type { UserQuestionRequest } from '../tools/control/question.ts';
-import type { Engine } from './engine.ts';
+import type { QuestionRunHandler, RunWritePort, TransitionPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 
-export interface QuestionRunAnswer {
-  declined: boolean;
-  /** The wire answers (`question_id`, `selected_option_ids`, `freeform_answer?`). */
-  answers: Array<{ question_id: string; selected_option_ids: string[]; freeform_answer?: string }>;
-  justification?: string;
-  /** operator, operator_cancel, expired. */
-  source: string;
-}
-
-export interface QuestionRunHandler {
-  /** The question to park on; null when nothing is left to ask (the run completes at once). */
-  question(tx: WriteTx, run: RunRow): Promise<UserQuestionRequest | null>;
-  /** Applies the answer (or the decline) inside the transaction that completes the run. */
-  resolve(tx: WriteTx, run: RunRow, answer: QuestionRunAnswer): Promise<void>;
-  /** Extra PendingQuestionView fields (the requester of a parent clarification). */
-  requester(db: Executor, run: RunRow): Promise<Record<string, unknown>>;
-}
+// The handler shapes live with the engine ports (the engine keeps a map of them); callers import
+// them from here.
+export type { QuestionRunAnswer, QuestionRunHandler } from './ports.ts';
 
 /** The executor of a question run: park on the handler's question, or complete when there is none. */
 export async function parkQuestionRun(
-  engine: Engine,
+  engine: RunWritePort & TransitionPort,
   run: RunRow,
   handler: QuestionRunHandler,
 ): Promise<void> {
@@ -70,7 +54,7 @@ export async function parkQuestionRun(
  * requester going away, expiry): marks the pending question and completes the waiting run.
  */
 export async function completeQuestionRun(
-  engine: Engine,
+  engine: TransitionPort,
   tx: WriteTx,
   run: RunRow,
   requestId: string,

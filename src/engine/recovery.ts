@@ -2,7 +2,7 @@
 // run keeps the slot and resumes; extra active runs are re-queued when daemon-owned and replayable,
 // else interrupted; queued runs keep their order and the head is promoted when the slot is free.
 import { allLiveRuns, isActive, type RunRow } from '../store/repos/runs.ts';
-import type { Engine } from './engine.ts';
+import type { RecoveryPort } from './ports.ts';
 import { DAEMON_OWNED_REPLAYABLE } from './types.ts';
 
 export interface RecoveryStats {
@@ -12,7 +12,7 @@ export interface RecoveryStats {
   sessions: number;
 }
 
-export async function recoverRuns(engine: Engine): Promise<RecoveryStats> {
+export async function recoverRuns(engine: RecoveryPort): Promise<RecoveryStats> {
   const live = await allLiveRuns(engine.store.db);
   const bySession = new Map<string, RunRow[]>();
   for (const r of live) bySession.set(r.session_id, [...(bySession.get(r.session_id) ?? []), r]);

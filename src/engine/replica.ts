@@ -11,7 +11,7 @@ import {
   upsertReplica,
 } from '../store/repos/leases.ts';
 import type { ReplicasTable } from '../store/schema.ts';
-import type { Engine } from './engine.ts';
+import type { ReplicaPort } from './ports.ts';
 import { takeOverOrphans } from './takeover.ts';
 
 export interface ReplicaView extends ReplicasTable {
@@ -31,7 +31,7 @@ export interface ReplicasStatus {
 }
 
 export class ReplicaRuntime {
-  private readonly engine: Engine;
+  private readonly engine: ReplicaPort;
   private readonly shared: boolean;
   private readonly startedAtMs = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -40,7 +40,7 @@ export class ReplicaRuntime {
   private renewing = false;
   private sweeping = false;
 
-  constructor(engine: Engine) {
+  constructor(engine: ReplicaPort) {
     this.engine = engine;
     this.shared = engine.store.dialect === 'postgres';
   }

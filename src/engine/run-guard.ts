@@ -3,16 +3,14 @@
 // replica still holds the run's lease (engine/leases.ts).
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
-import type { Engine } from './engine.ts';
+import type { RunWritePort } from './ports.ts';
+import { RunStopped } from './run-stopped.ts';
 
-/** Thrown to stop an executor quietly: its run was cancelled, interrupted or is draining. */
-export class RunStopped extends Error {
-  /** Not a storage fault: the store does not count it as a write error (status `storage.ok`). */
-  readonly expected = true;
-}
+// Re-exported: executors and tests know it as run-guard's (run-stopped.ts says why it moved).
+export { RunStopped };
 
 export async function whileRunning<T>(
-  engine: Engine,
+  engine: RunWritePort,
   runId: string,
   fn: (tx: WriteTx, run: RunRow) => Promise<T>,
 ): Promise<T> {

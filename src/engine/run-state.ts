@@ -14,12 +14,12 @@ import { type JournalEntry, runJournal } from '../store/repos/journal.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { RunUsage } from './budgets.ts';
-import type { Engine } from './engine.ts';
 import { advance, emptyPosition, type RunPosition } from './journal-view.ts';
+import type { StorePort } from './ports.ts';
 import { sessionTotals } from './usage.ts';
 
 export class RunState {
-  private readonly engine: Engine;
+  private readonly engine: StorePort;
   /** The run row as of the executor's last commit (usage included). */
   run: RunRow;
   readonly entries: JournalEntry[] = [];
@@ -32,12 +32,12 @@ export class RunState {
   questions: QuestionRow[] = [];
   private sessionBase: { usage: RunUsage; elapsedMs: number } | null = null;
 
-  private constructor(engine: Engine, run: RunRow) {
+  private constructor(engine: StorePort, run: RunRow) {
     this.engine = engine;
     this.run = run;
   }
 
-  static async load(engine: Engine, run: RunRow): Promise<RunState> {
+  static async load(engine: StorePort, run: RunRow): Promise<RunState> {
     const state = new RunState(engine, run);
     const db = engine.store.db;
     state.apply(await runJournal(db, run.run_id));

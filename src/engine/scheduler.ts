@@ -26,7 +26,7 @@ import {
   updateSchedule,
 } from '../store/repos/schedules.ts';
 import type { WriteTx } from '../store/store.ts';
-import type { Engine } from './engine.ts';
+import type { SchedulerPort } from './ports.ts';
 import {
   MIN_INTERVAL_SECONDS,
   MISFIRE_GRACE_MS,
@@ -79,7 +79,7 @@ type Target = 'queued' | 'occurrence';
 export class Scheduler {
   readonly policy: SchedulerPolicy;
   readonly now: () => number;
-  private readonly engine: Engine;
+  private readonly engine: SchedulerPort;
   private readonly useTimer: boolean;
   private readonly maxSleepMs: number;
   private readonly log: SchedulerOptions['log'];
@@ -88,7 +88,7 @@ export class Scheduler {
   private again = false;
   private stopped = true;
 
-  constructor(engine: Engine, opts: SchedulerOptions = {}) {
+  constructor(engine: SchedulerPort, opts: SchedulerOptions = {}) {
     this.engine = engine;
     this.policy = opts.policy ?? DEFAULT_SCHEDULER_POLICY;
     this.now = opts.now ?? Date.now;

@@ -4,7 +4,7 @@
 // is unknown: agent-loop.ts parks it for an operator). Queues left without a mover are kicked.
 import { orphanedRunningRuns, stalledSessions } from '../store/repos/leases.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
-import type { Engine } from './engine.ts';
+import type { RecoveryPort } from './ports.ts';
 
 /** Runs taken per sweep transaction; the next sweep takes the rest. */
 const TAKE_PER_SWEEP = 32;
@@ -18,7 +18,7 @@ export interface TakeoverStats {
  * Takes orphaned runs and resumes them here. `includeMine`: also runs whose lease names this
  * replica but that no executor of this process runs (a restart under the same --replica-id).
  */
-export async function takeOverOrphans(engine: Engine, includeMine: boolean): Promise<TakeoverStats> {
+export async function takeOverOrphans(engine: RecoveryPort, includeMine: boolean): Promise<TakeoverStats> {
   const me = engine.leases.replicaId;
   const taken = await engine.store.write(async (tx) => {
     const found = await orphanedRunningRuns(tx.db, {

@@ -17,9 +17,9 @@ import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolContext, ToolResult } from '../tools/registry.ts';
-import type { Engine } from './engine.ts';
 import { appendExternalAction } from './external-actions.ts';
 import { auditOf } from './permission-audit.ts';
+import type { ToolPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 import { BatchLimits, mapWithLimit } from './tool-limits.ts';
@@ -47,7 +47,7 @@ export type StepWrite = (tx: WriteTx, run: RunRow) => Promise<unknown>;
  * are durable first.
  */
 export async function runToolCalls(
-  engine: Engine,
+  engine: ToolPort,
   state: RunState,
   session: SessionRow | undefined,
   calls: ToolCall[],
@@ -238,7 +238,7 @@ export async function runToolCalls(
  * running it again after a crash (even under another call id, from a new model call) changes
  * nothing. An unknown tool never runs at all.
  */
-function readsOnly(engine: Engine, name: string): boolean {
+function readsOnly(engine: ToolPort, name: string): boolean {
   const tool = engine.tools.get(name);
   return tool === undefined || tool.read_only === true;
 }
@@ -273,7 +273,7 @@ function outcomeVerdict(call: ToolCall, starts: number, approvals: ApprovalRow[]
 }
 
 async function park(
-  engine: Engine,
+  engine: ToolPort,
   run: RunRow,
   asks: Array<{ call: ToolCall; reason: string }>,
   also: StepWrite,
@@ -309,7 +309,7 @@ async function park(
 }
 
 async function parkForQuestion(
-  engine: Engine,
+  engine: ToolPort,
   run: RunRow,
   call: ToolCall,
   input: QuestionToolInput,
@@ -347,7 +347,7 @@ async function parkForQuestion(
 
 /** Journals results (with `also` in the same transaction); with no results, only `also`, if any. */
 async function writeResults(
-  engine: Engine,
+  engine: ToolPort,
   state: RunState,
   results: Array<{ call: ToolCall; result: ToolResult }>,
   also?: StepWrite,

@@ -1,0 +1,139 @@
+// What the modules the engine drives may use of it. The Engine owns the executors, queues and
+// hooks; the loop modules (agent loop, steps, recovery, take-over, replica, scheduler) take one of
+// these views instead of the Engine class, so none of them imports engine.ts and engine.ts can
+// import them without a circle (ARCHITECTURE §3). Engine implements every one of them.
+import type { RouteInventory } from '../models/route-inventory.ts';
+import type { EventLog } from '../store/event-log.ts';
+import type { RunRow } from '../store/repos/runs.ts';
+import type { Executor } from '../store/schema.ts';
+import type { Store, WriteTx } from '../store/store.ts';
+import type { UserQuestionRequest } from '../tools/control/question.ts';
+import type { PermissionMode } from '../tools/permissions.ts';
+import type { ToolRegistry } from '../tools/registry.ts';
+import type { LiveToolLimits } from '../tools/runtime-limits.ts';
+import type { ActionSigner } from './external-actions.ts';
+import type { RunLeases } from './leases.ts';
+import type { RunStatus, TransitionOptions } from './run-states.ts';
+import type { RunKind, StoredRunRequest } from './types.ts';
+
+export interface EngineLog {
+  info(o: object, m?: string): void;
+  warn(o: object, m?: string): void;
+  error(o: object, m?: string): void;
+}
+
+/** The daemon settings the loop reads (a part of EngineOptions). */
+export interface EngineSettings {
+  workspaceRoot: string | null;
+  maxTurns: number;
+  /** Signs the external-action audit records. */
+  signer: ActionSigner;
+  log: EngineLog;
+}
+
+export interface SubmitOptions {
+  kind?: RunKind;
+  idempotency?: { keyHash: string; fingerprint: string };
+  /** Inline /input: refuse when anything is active or queued (checked in the same transaction). */
+  requireIdle?: boolean;
+}
+
+/** Runs inside the transaction that makes a run terminal (parents, schedules learn it atomically). */
+export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
+/** Runs inside the transaction that ends a session (after its live runs were stopped). */
+export type SessionEndHook = (tx: WriteTx, sessionId: string) => Promise<void>;
+
+export interface QuestionRunAnswer {
+  declined: boolean;
+  /** The wire answers (`question_id`, `selected_option_ids`, `freeform_answer?`). */
+  answers: Array<{ question_id: string; selected_option_ids: string[]; freeform_answer?: string }>;
+  justification?: string;
+  /** operator, operator_cancel, expired. */
+  source: string;
+}
+
+/** A run kind that asks a question instead of calling a model (question-runs.ts). */
+export interface QuestionRunHandler {
+  /** The question to park on; null when nothing is left to ask (the run completes at once). */
+  question(tx: WriteTx, run: RunRow): Promise<UserQuestionRequest | null>;
+  /** Applies the answer (or the decline) inside the transaction that completes the run. */
+  resolve(tx: WriteTx, run: RunRow, answer: QuestionRunAnswer): Promise<void>;
+  /** Extra PendingQuestionView fields (the requester of a parent clarification). */
+  requester(db: Executor, run: RunRow): Promise<Record<string, unknown>>;
+}
+
+/** Reads of the store (run-state.ts). */
+export interface StorePort {
+  readonly store: Store;
+}
+
+/** Writes on behalf of a running run, fenced by its lease (run-guard.ts). */
+export interface RunWritePort extends StorePort {
+  readonly leases: RunLeases;
+}
+
+/** Status changes, journaled with their run and bus events. */
+export interface TransitionPort {
+  transition(tx: WriteTx, runId: string, to: RunStatus, opts?: TransitionOptions): Promise<RunRow>;
+}
+
+/** A model call and a compaction (model-step.ts, compaction.ts). */
+export interface ModelPort extends RunWritePort {
+  readonly routes: RouteInventory;
+  readonly events: EventLog;
+}
+
+/** Outputs and the completion boundary (finalize.ts). */
+export interface FinalizePort extends TransitionPort {
+  readonly events: EventLog;
+  readonly opts: EngineSettings;
+  recordRunChange(tx: WriteTx, run: RunRow, runEvent: Record<string, unknown> | null): Promise<void>;
+  failRunInTx(tx: WriteTx, runId: string, message: string, code?: string): Promise<void>;
+}
+
+/** A batch of tool calls under the permission policy (tool-calls.ts). */
+export interface ToolPort extends RunWritePort, TransitionPort {
+  readonly tools: ToolRegistry;
+  readonly toolLimits: LiveToolLimits;
+  readonly opts: EngineSettings;
+  toolSurfaceFor(run: RunRow): Promise<ReadonlySet<string> | null>;
+  permissionModeFor(sessionId: string): Promise<PermissionMode>;
+}
+
+/** Question expiry (question-expiry.ts) and the agent loop's question runs. */
+export interface QuestionPort extends StorePort, TransitionPort {
+  readonly questionRuns: ReadonlyMap<string, QuestionRunHandler>;
+}
+
+/** The executor of one run (agent-loop.ts): every step above, and failing or answering the run. */
+export interface LoopPort extends ModelPort, FinalizePort, ToolPort, QuestionPort {
+  failRun(runId: string, message: string, code?: string): Promise<void>;
+  recordOutput(tx: WriteTx, run: RunRow, text: string): Promise<void>;
+}
+
+/** Restart recovery and the take-over of orphaned runs (recovery.ts, takeover.ts). */
+export interface RecoveryPort extends RunWritePort, TransitionPort {
+  readonly events: EventLog;
+  resume(run: RunRow): void;
+  kick(sessionId: string): Promise<void>;
+  hasExecutor(runId: string): boolean;
+}
+
+/** This replica's heartbeat, lease renewal and take-over sweep (replica.ts). */
+export interface ReplicaPort extends RecoveryPort {
+  readonly isDraining: boolean;
+  readonly opts: EngineSettings;
+  abortExecutor(runId: string, reason: string): void;
+}
+
+/** The schedule timer (scheduler.ts). */
+export interface SchedulerPort extends StorePort {
+  readonly isDraining: boolean;
+  submitInTx(
+    tx: WriteTx,
+    sessionId: string,
+    submitted: StoredRunRequest,
+    opts?: SubmitOptions,
+  ): Promise<{ run: RunRow; reused: boolean }>;
+  onRunTerminal(hook: RunTerminalHook): void;
+}
