@@ -18,6 +18,7 @@ import {
 import { itemsOf, type JsonObject } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, oneLine, scalar, str, table, time } from './format.ts';
+import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
 
@@ -86,7 +87,8 @@ interface SpawnFlags {
   subtaskStdin?: boolean;
 }
 
-async function spawnBody(rt: CliRuntime, f: SpawnFlags): Promise<SpawnSidechainRequest> {
+async function spawnBody(rt: CliRuntime, given: SpawnFlags): Promise<SpawnSidechainRequest> {
+  const f = await resolveModelFlags(rt.client(), given);
   const body: SpawnSidechainRequest = {};
   if (f.sessionId) body.session_id = f.sessionId;
   if (f.threadId) body.thread_id = f.threadId;

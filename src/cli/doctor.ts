@@ -13,6 +13,7 @@ import {
 import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, str, table } from './format.ts';
+import { resolveModelFlags } from './model-selector.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
 
@@ -134,8 +135,9 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
       Number(v),
     )
     .action(async (selector: string, opts: { provider?: string; expectedRevision?: number }) => {
-      const body: Record<string, unknown> = { model: selector };
-      if (opts.provider) body.provider = opts.provider;
+      const flags = await resolveModelFlags(rt.client(), { provider: opts.provider, model: selector });
+      const body: Record<string, unknown> = { model: flags.model };
+      if (flags.provider) body.provider = flags.provider;
       if (opts.expectedRevision !== undefined) body.expected_revision = opts.expectedRevision;
       const view = (await rt.client().request('POST', '/v1/runtime/model', { body })) as JsonObject;
       rt.emit(view, (v) => [

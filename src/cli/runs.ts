@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { SubmitRunRequest } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
+import { resolveModelFlags } from './model-selector.ts';
 import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
 import { renderRun, renderRunEvents, renderRunList, runRoute } from './render.ts';
 import { exitCodeForRun, pollRun, watchRun } from './run-watch.ts';
@@ -52,9 +53,10 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
     .option('--wait', 'wait until the run finishes, then print it')
     .option('--watch', 'stream the run live until it finishes (like `runs watch`)')
     .option('--poll-interval-ms <ms>', 'poll interval for --wait', positiveInt, 500)
-    .action(async (sessionId: string, content: string | undefined, flags: SubmitFlags) => {
-      const text = await messageText(rt, content, flags.stdin);
+    .action(async (sessionId: string, content: string | undefined, given: SubmitFlags) => {
+      const text = await messageText(rt, content, given.stdin);
       const client = rt.client();
+      const flags = await resolveModelFlags(client, given);
       await client.createSession({ session_id: sessionId });
       const body: SubmitRunRequest = { content: text };
       if (flags.provider) body.provider = flags.provider;

@@ -15,6 +15,7 @@ import {
 import { itemsOf, type JsonObject, type ListResult, type SubmitInputRequest } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, oneLine, table, time } from './format.ts';
+import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import { pageFooter } from './render.ts';
 import type { CliRuntime } from './runtime.ts';
@@ -253,7 +254,8 @@ export function registerSchedules(program: Command, rt: CliRuntime): void {
     )
     .option('--tool-name <name>', 'the tool of --tool-choice specific')
     .option('--serial-tools', 'no parallel tool calls')
-    .action(async (name: string, sessionId: string, arg: string | undefined, flags: CreateFlags) => {
+    .action(async (name: string, sessionId: string, arg: string | undefined, given: CreateFlags) => {
+      const flags = await resolveModelFlags(rt.client(), given);
       const request: SubmitInputRequest = { content: await content(rt, arg, flags) };
       if (flags.provider) request.provider = flags.provider;
       const gen = generation(flags);

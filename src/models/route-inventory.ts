@@ -1,5 +1,5 @@
 // Route inventory: which routes exist, whether each is ready, and which driver serves it.
-// Route resolution for a submit (precedence + selector grammar) also lives here.
+// Route resolution for a submit (precedence) also lives here.
 
 import { createHash } from 'node:crypto';
 import type { RouteConfig, RoutesConfig } from '../config/routes-file.ts';
@@ -32,7 +32,7 @@ export interface ResolvedRoute {
 }
 
 export class RouteResolutionError extends Error {
-  readonly code: 'route_not_ready' | 'unknown_route' | 'invalid_model_selector';
+  readonly code: 'route_not_ready' | 'unknown_route';
   constructor(code: RouteResolutionError['code'], message: string) {
     super(message);
     this.code = code;
@@ -107,37 +107,20 @@ export class RouteInventory {
   }
 
   /**
-   * Precedence: run override > session route policy > daemon default. A model selector
-   * `<route_id>/<model>` picks the route when its prefix names a known route.
+   * Precedence: run override > session route policy > daemon default. On the API `provider` is
+   * the route id and `model` is kept as given (`openai/gpt-5.4-mini` on route `openrouter` is an
+   * OpenRouter model name): only the CLI parses `<route>/<model>` selectors (src/cli/model-selector.ts).
    */
   resolve(
     override: { provider?: string; model?: string },
     policy: { provider?: string; model?: string } | null,
   ): ResolvedRoute {
     const usesDefault = override.provider === undefined && policy?.provider === undefined;
-    let routeId = override.provider ?? policy?.provider ?? this.defaultRoute;
-    let model =
+    const routeId = override.provider ?? policy?.provider ?? this.defaultRoute;
+    const model =
       override.model ??
       (override.provider === undefined ? policy?.model : undefined) ??
       (usesDefault ? (this.defaultModel ?? undefined) : undefined);
-    if (model !== undefined) {
-      const slash = model.indexOf('/');
-      if (slash > 0 && this.routes.has(model.slice(0, slash))) {
-        const prefix = model.slice(0, slash);
-        if (override.provider !== undefined && override.provider !== prefix)
-          throw new RouteResolutionError(
-            'invalid_model_selector',
-            `model selector names route \`${prefix}\` but provider is \`${override.provider}\``,
-          );
-        routeId = prefix;
-        model = model.slice(slash + 1);
-        if (model.length === 0)
-          throw new RouteResolutionError(
-            'invalid_model_selector',
-            `model selector \`${prefix}/\` has an empty model`,
-          );
-      }
-    }
     const state = this.refresh(routeId);
     if (!state)
       throw new RouteResolutionError(

@@ -269,6 +269,39 @@ test('api-core #39: request.provider is the override, else the session route_pol
     assert.equal(run.request.model, 'scripted');
     await waitForRun(base, run.run_id);
   });
+  await t.test(
+    'provider is the route id and model is kept as given, even when it starts with a route id',
+    async () => {
+      const sid = await createSession(base);
+      const over = await submitRun(base, sid, {
+        content: 'hi',
+        provider: 'local',
+        generation: { model: 'alt/vendor-model' },
+      });
+      assert.deepEqual([over.request.provider, over.request.model], ['local', 'alt/vendor-model']);
+      const bare = await submitRun(base, sid, { content: 'hi', generation: { model: 'alt/m' } });
+      assert.deepEqual([bare.request.provider, bare.request.model], ['local', 'alt/m']);
+      const set = await http(base, 'PUT', `/v1/sessions/${sid}/route-policy`, {
+        route_policy: { provider: 'alt', generation: { model: 'local/openai/gpt-5.4-mini' } },
+      });
+      assert.equal(set.status, 200, set.text);
+      const viaPolicy = await submitRun(base, sid, { content: 'hi' });
+      assert.deepEqual(
+        [viaPolicy.request.provider, viaPolicy.request.model],
+        ['alt', 'local/openai/gpt-5.4-mini'],
+      );
+      await waitForRun(base, viaPolicy.run_id);
+      await http(base, 'DELETE', `/v1/sessions/${sid}/route-policy`);
+      const model = await http(base, 'POST', '/v1/runtime/model', { provider: 'alt', model: 'local/x' });
+      assert.equal(model.status, 200, model.text);
+      assert.deepEqual([model.body.default_route, model.body.model], ['alt', 'local/x']);
+      const viaDefault = await submitRun(base, sid, { content: 'hi' });
+      assert.deepEqual([viaDefault.request.provider, viaDefault.request.model], ['alt', 'local/x']);
+      await waitForRun(base, viaDefault.run_id);
+      const back = await http(base, 'POST', '/v1/runtime/model', { provider: 'local', model: 'scripted' });
+      assert.equal(back.status, 200, back.text);
+    },
+  );
   await t.test('a route that is not ready is 409 routes/route_not_ready and enqueues nothing', async () => {
     const sid = await createSession(base);
     const res = await http(base, 'POST', `/v1/sessions/${sid}/runs`, { content: 'hi', provider: 'broken' });

@@ -173,24 +173,41 @@ test('ops-runtime #9: GET /v1/runtime lists every route with its capability flag
   assert.doesNotMatch(d.logs(), /sk-inline-secret-bytes/);
 });
 
-test('ops-runtime #10: the selector grammar picks routes by known prefix only', async () => {
-  await http(d.url, 'POST', '/v1/sessions', { session_id: 'sel' });
-  const a = await http(d.url, 'POST', '/v1/sessions/sel/runs', {
+test('ops-runtime #10: the CLI selector grammar picks routes by known prefix only; the API keeps model as given', async () => {
+  const cli = (args: string[]) =>
+    spawnSync(BIN, ['--base-url', d.url, '--output', 'json', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const a = cli(['runs', 'submit', 'sel', 'x', '--model', 'openrouter/openai/gpt-5.4-mini']);
+  assert.equal(a.status, 0, a.stderr);
+  const ra = JSON.parse(a.stdout);
+  assert.deepEqual([ra.request.provider, ra.request.model], ['openrouter', 'openai/gpt-5.4-mini']);
+  const b = cli(['runs', 'submit', 'sel', 'x', '--model', 'vendor/some-model']);
+  assert.equal(b.status, 0, b.stderr);
+  const rb = JSON.parse(b.stdout);
+  assert.deepEqual([rb.request.provider, rb.request.model], ['openrouter', 'vendor/some-model']);
+  const c = cli(['runs', 'submit', 'sel', 'x', '--model', 'openrouter/']);
+  assert.equal(c.status, 2);
+  assert.match(c.stderr, /names route `openrouter` but no model/);
+  const e = cli(['runs', 'submit', 'sel', 'x', '--provider', 'other', '--model', 'openrouter/m']);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /--model names route `openrouter` but --provider is `other`/);
+  const set = cli(['runtime', 'set-model', 'other/new-model']);
+  assert.equal(set.status, 0, set.stderr);
+  assert.deepEqual(
+    [JSON.parse(set.stdout).default_route, JSON.parse(set.stdout).model],
+    ['other', 'new-model'],
+  );
+  // The API itself never splits: the same string is a model name on the route it runs on.
+  const raw = await http(d.url, 'POST', '/v1/sessions/sel/runs', {
     content: 'x',
+    provider: 'other',
     generation: { model: 'openrouter/openai/gpt-5.4-mini' },
   });
-  assert.deepEqual([a.body.request.provider, a.body.request.model], ['openrouter', 'openai/gpt-5.4-mini']);
-  const b = await http(d.url, 'POST', '/v1/sessions/sel/runs', {
-    content: 'x',
-    generation: { model: 'vendor/some-model' },
-  });
-  assert.deepEqual([b.body.request.provider, b.body.request.model], ['openrouter', 'vendor/some-model']);
-  const c = await http(d.url, 'POST', '/v1/sessions/sel/runs', {
-    content: 'x',
-    generation: { model: 'openrouter/' },
-  });
-  assert.equal(c.status, 400);
-  assert.equal(c.body.code, 'invalid_model_selector');
+  assert.equal(raw.status, 202, raw.text);
+  assert.deepEqual(
+    [raw.body.request.provider, raw.body.request.model],
+    ['other', 'openrouter/openai/gpt-5.4-mini'],
+  );
+  await http(d.url, 'POST', '/v1/runtime/model', { provider: 'openrouter', model: 'openai/gpt-5.4-mini' });
 });
 
 test('ops-runtime #11: run override beats session route_policy beats the daemon default', async () => {
@@ -226,7 +243,8 @@ test('ops-runtime #12: changing the default model does not alter queued runs or 
   assert.equal(queued.body.status, 'queued');
   const before = (await http(d.url, 'GET', '/v1/runtime')).body.config.revision;
   const set = await http(d.url, 'POST', '/v1/runtime/model', {
-    model: 'other/new-model',
+    provider: 'other',
+    model: 'new-model',
     expected_revision: before,
   });
   assert.equal(set.status, 200, set.text);
@@ -243,7 +261,7 @@ test('ops-runtime #12: changing the default model does not alter queued runs or 
   });
   const fresh = await http(d.url, 'POST', '/v1/sessions/pin2/runs', { content: 'new' });
   assert.deepEqual([fresh.body.request.provider, fresh.body.request.model], ['other', 'new-model']);
-  await http(d.url, 'POST', '/v1/runtime/model', { model: 'openrouter/openai/gpt-5.4-mini' });
+  await http(d.url, 'POST', '/v1/runtime/model', { provider: 'openrouter', model: 'openai/gpt-5.4-mini' });
 });
 
 test('ops-runtime #13: a submit against a route in readiness error is refused and persists no run', async () => {

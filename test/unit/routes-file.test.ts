@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { splitModelSelector } from '../../src/cli/model-selector.ts';
 import { RoutesFileError, validateRoutes } from '../../src/config/routes-file.ts';
-import { RouteInventory, RouteResolutionError } from '../../src/models/route-inventory.ts';
+import { RouteInventory, type RouteResolutionError } from '../../src/models/route-inventory.ts';
 
 const two = {
   version: 1,
@@ -52,7 +53,7 @@ test('routes file: several routes need default_route; --default-route must name 
   assert.equal(validateRoutes(two, '/r.toml', 'b').default_route, 'b');
 });
 
-test('route precedence: run override > session policy > default; selectors pick routes', () => {
+test('route precedence: run override > session policy > default; the model is kept as given', () => {
   const inv = new RouteInventory(validateRoutes(two, '/r.toml'));
   assert.deepEqual(inv.resolve({}, null), { route_id: 'a', model: 'm1' });
   assert.deepEqual(inv.resolve({}, { provider: 'b' }), { route_id: 'b', model: 'm2' });
@@ -60,16 +61,40 @@ test('route precedence: run override > session policy > default; selectors pick 
     route_id: 'a',
     model: 'm1',
   });
+  // A prefix naming another route is part of the model name on the API (selectors are the CLI's).
   assert.deepEqual(inv.resolve({ model: 'b/vendor/model-1' }, null), {
-    route_id: 'b',
-    model: 'vendor/model-1',
+    route_id: 'a',
+    model: 'b/vendor/model-1',
   });
-  assert.deepEqual(inv.resolve({ model: 'other/model' }, null), { route_id: 'a', model: 'other/model' });
-  assert.throws(() => inv.resolve({ model: 'b/' }, null), RouteResolutionError);
-  assert.throws(() => inv.resolve({ provider: 'a', model: 'b/m' }, null), /names route `b`/);
+  assert.deepEqual(inv.resolve({ provider: 'a', model: 'b/m' }, null), { route_id: 'a', model: 'b/m' });
+  assert.deepEqual(inv.resolve({}, { provider: 'b', model: 'a/m' }), { route_id: 'b', model: 'a/m' });
   assert.throws(
     () => inv.resolve({ provider: 'nope' }, null),
     (e: RouteResolutionError) => e.code === 'unknown_route',
+  );
+});
+
+test('CLI model selector: a known route prefix names the route; unknown prefixes are raw models', () => {
+  const routes = new Set(['openrouter', 'other']);
+  assert.deepEqual(splitModelSelector({ model: 'openrouter/openai/gpt-5.4-mini' }, routes), {
+    provider: 'openrouter',
+    model: 'openai/gpt-5.4-mini',
+  });
+  assert.deepEqual(splitModelSelector({ model: 'vendor/m' }, routes), { model: 'vendor/m' });
+  assert.deepEqual(splitModelSelector({ provider: 'other', model: 'other/m' }, routes), {
+    provider: 'other',
+    model: 'm',
+  });
+  assert.throws(() => splitModelSelector({ model: 'openrouter/' }, routes), /no model/);
+  assert.throws(() => splitModelSelector({ provider: 'other', model: 'openrouter/m' }, routes), /--provider/);
+  assert.deepEqual(splitModelSelector({ model: 'other/m', fallbackModel: 'other/f' }, routes), {
+    provider: 'other',
+    model: 'm',
+    fallbackModel: 'f',
+  });
+  assert.throws(
+    () => splitModelSelector({ model: 'other/m', fallbackModel: 'openrouter/f' }, routes),
+    /--fallback-model names route/,
   );
 });
 

@@ -110,7 +110,7 @@ export class RuntimeSettings {
       value,
       (next) => {
         try {
-          // Selector grammar: `<route>/<model>` names the route too.
+          // `provider` is the route id and `model` is kept as given; selectors are the CLI's.
           const resolved = this.engine.routes.resolve({ provider: body.provider, model: body.model }, null);
           this.engine.routes.setDefault(resolved.route_id, resolved.model);
         } catch (err) {

@@ -204,7 +204,7 @@ export class SchedulesService implements ScheduleControl {
     return this.view(stored);
   }
 
-  /** An unknown route or a bad model selector can never fire: refuse it now (not-ready may heal). */
+  /** An unknown route can never fire: refuse it now (not-ready may heal). */
   private checkRoute(provider: string | undefined, model: string | undefined): void {
     if (provider === undefined && model === undefined) return;
     try {
