@@ -115,6 +115,12 @@ export function registerApprovalRoutes(
         body: CancelQuestionRequest,
       },
     },
-    async (req) => questions.cancel(req.params.run_id, req.params.request_id),
+    async (req) =>
+      questions.cancel(
+        req.params.run_id,
+        req.params.request_id,
+        req.body,
+        key(req.headers['idempotency-key']),
+      ),
   );
 }

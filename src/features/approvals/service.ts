@@ -14,6 +14,12 @@ import type { ResolveApprovalsRequest } from './schema.ts';
 
 const bad = (code: string, detail: string) => new DaemonError(400, 'approvals', code, detail);
 
+/** What a resolved approval keeps of the batch that resolved it. */
+const receipt = (
+  resolution: string | null,
+): { behavior?: string; fingerprint?: string; key_hash?: string } =>
+  resolution ? JSON.parse(resolution) : {};
+
 export class ApprovalsService {
   private readonly engine: Engine;
   constructor(engine: Engine) {
@@ -48,26 +54,25 @@ export class ApprovalsService {
       if (!current) throw errors.runNotFound(runId);
       const all = await approvalsOfRun(tx.db, runId);
       const byId = new Map(all.map((a) => [a.request_id, a]));
-      // The same batch again (a retry, or a second operator sending the same decision): same answer.
-      const replay = body.resolutions.every((r) => {
-        const a = byId.get(r.request_id);
-        if (!a || a.status === 'pending' || !a.resolution) return false;
-        const stored = JSON.parse(a.resolution) as {
-          behavior?: string;
-          fingerprint?: string;
-          key_hash?: string;
-        };
-        if (key !== null && stored.key_hash === sha256(key) && stored.fingerprint !== print)
+      // Receipts are per run (api-core §13, item 6): a key already used on this run for another batch —
+      // even one naming other approvals of the run — is a conflict; for this batch, a replay.
+      if (key !== null) {
+        const used = all.map((a) => receipt(a.resolution)).filter((r) => r.key_hash === sha256(key));
+        if (used.some((r) => r.fingerprint !== print))
           throw new DaemonError(
             409,
             'idempotency',
             'idempotency_conflict',
-            'this idempotency key was used for a different approval batch',
+            'this idempotency key was used for a different approval batch on this run; use a new key',
           );
-        return (
-          stored.behavior === r.behavior &&
-          (key === null || stored.key_hash === sha256(key) || stored.fingerprint === print)
-        );
+        if (used.length > 0) return current;
+      }
+      // The same batch again (a retry, or a second operator sending the same decision): same answer.
+      const replay = body.resolutions.every((r) => {
+        const a = byId.get(r.request_id);
+        if (!a || a.status === 'pending' || !a.resolution) return false;
+        const stored = receipt(a.resolution);
+        return stored.behavior === r.behavior && (key === null || stored.fingerprint === print);
       });
       if (replay) return current;
       if (current.status !== 'waiting_for_approval')

@@ -36,3 +36,4 @@ export const QuestionsQuery = z.object({
 
 export type UserQuestionResolution = z.infer<typeof UserQuestionResolution>;
 export type ResolveUserQuestionRequest = z.infer<typeof ResolveUserQuestionRequest>;
+export type CancelQuestionRequest = z.infer<typeof CancelQuestionRequest>;

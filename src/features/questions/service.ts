@@ -14,10 +14,31 @@ import { getRun, liveRunsOfSession, type RunRow } from '../../store/repos/runs.t
 import { getSession } from '../../store/repos/sessions.ts';
 import type { UserQuestionRequest } from '../../tools/control/question.ts';
 import { fingerprint, idempotencyKey, sha256 } from '../runs/service.ts';
-import type { ResolveUserQuestionRequest, UserQuestionResolution } from './schema.ts';
+import type { CancelQuestionRequest, ResolveUserQuestionRequest, UserQuestionResolution } from './schema.ts';
 
 const bad = (code: string, detail: string) => new DaemonError(400, 'questions', code, detail);
 const conflict = (code: string, detail: string) => new DaemonError(409, 'questions', code, detail);
+
+/** What a settled question keeps of the request that settled it (answer or cancel). */
+const receipt = (resolution: string | null): { fingerprint?: string; key_hash?: string } =>
+  resolution ? JSON.parse(resolution) : {};
+
+/**
+ * Receipts are per run (api-core §13, item 6): a key already used on this run for another answer or
+ * cancel — even of another question of the run — is a conflict. True when this is a replay.
+ */
+function replayedKey(rows: QuestionRow[], key: string | null, print: string): boolean {
+  if (key === null) return false;
+  const used = rows.map((q) => receipt(q.resolution)).filter((r) => r.key_hash === sha256(key));
+  if (used.some((r) => r.fingerprint !== print))
+    throw new DaemonError(
+      409,
+      'idempotency',
+      'idempotency_conflict',
+      'this idempotency key was used for a different answer or cancel on this run; use a new key',
+    );
+  return used.length > 0;
+}
 
 /** Checks a resolution against its request; throws the first catalogue error that applies. */
 export function validateResolution(request: UserQuestionRequest, res: UserQuestionResolution): void {
@@ -96,18 +117,11 @@ export class QuestionsService {
       const current = await getRun(tx.db, runId);
       if (!current) throw errors.runNotFound(runId);
       const rows = await questionsOfRun(tx.db, runId);
+      if (replayedKey(rows, key, print)) return current;
+      // The same answer again without a key: the same outcome.
       const target = rows.find((q) => q.request_id === body.resolution.request_id);
-      if (target && target.status !== 'pending' && target.resolution) {
-        const stored = JSON.parse(target.resolution) as { fingerprint?: string; key_hash?: string };
-        if (stored.fingerprint === print) return current;
-        if (key !== null && stored.key_hash === sha256(key))
-          throw new DaemonError(
-            409,
-            'idempotency',
-            'idempotency_conflict',
-            'this idempotency key was used for a different answer',
-          );
-      }
+      if (target && target.status !== 'pending' && receipt(target.resolution).fingerprint === print)
+        return current;
       if (current.status !== 'waiting_for_user_question')
         throw conflict(
           'question_state_conflict',
@@ -180,15 +194,25 @@ export class QuestionsService {
   }
 
   /** Cancels the waiting run after checking the request is the one pending on it. */
-  async cancel(runId: string, requestId: string) {
+  async cancel(
+    runId: string,
+    requestId: string,
+    body: CancelQuestionRequest,
+    header: string | string[] | undefined,
+  ) {
+    const key = idempotencyKey(header, body?.idempotency_key);
+    const print = fingerprint({ cancel: requestId });
     await this.engine.store.write(async (tx) => {
       const run = await getRun(tx.db, runId);
       if (!run) throw errors.runNotFound(runId);
-      const q = (await questionsOfRun(tx.db, runId)).find((x) => x.request_id === requestId);
+      const rows = await questionsOfRun(tx.db, runId);
+      if (replayedKey(rows, key, print)) return;
+      const q = rows.find((x) => x.request_id === requestId);
       if (q && q.status === 'cancelled') return;
       if (q?.status !== 'pending')
         throw bad('question_request_mismatch', `question ${requestId} is not pending on run ${runId}`);
-      await setQuestionStatus(tx.db, requestId, 'cancelled', null, tx.now);
+      const stored = { fingerprint: print, key_hash: key === null ? undefined : sha256(key) };
+      await setQuestionStatus(tx.db, requestId, 'cancelled', stored, tx.now);
       const asks = this.engine.questionRuns.get(run.kind);
       if (asks) {
         // Cancelling a parent clarification declines it; the run completes (api-core §4.1).
