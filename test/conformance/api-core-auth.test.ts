@@ -83,7 +83,10 @@ test('api-core #10: a read-only token reads GET /v1/sessions (200) but cannot PO
   assert.deepEqual(runs.body, []);
 });
 
-test('api-core #11: admin-only reads are 403 for the read-only token and non-403 for admin', async () => {
+// The read-only half holds for every path (the guard refuses before routing). The admin half can
+// only be checked where the route exists: a 404 route_not_found proves nothing about auth, so those
+// subtests are reported as skipped until their feature lands (docs/conformance.md marks #11 partial).
+test('api-core #11: admin-only reads are 403 for the read-only token and allowed for admin', async (t) => {
   for (const path of [
     '/v1/assets/asset-1/raw',
     '/v1/runs/run-1/debug',
@@ -93,12 +96,21 @@ test('api-core #11: admin-only reads are 403 for the read-only token and non-403
     '/v1/runtime/secrets',
     '/v1/runtime/revisions',
   ]) {
-    const ro = await http(base, 'GET', path, undefined, readonly);
-    assertProblem(ro, 403, 'auth', 'insufficient_access', `read-only GET ${path}`);
-    const ad = await http(base, 'GET', path, undefined, admin);
-    assert.notEqual(ad.status, 403, `admin GET ${path}: ${ad.text}`);
-    assert.notEqual(ad.status, 401, `admin GET ${path}: ${ad.text}`);
+    await t.test(`read-only GET ${path} is 403 insufficient_access`, async () => {
+      const ro = await http(base, 'GET', path, undefined, readonly);
+      assertProblem(ro, 403, 'auth', 'insufficient_access', `read-only GET ${path}`);
+    });
+    await t.test(`admin GET ${path} is allowed`, async (st) => {
+      const ad = await http(base, 'GET', path, undefined, admin);
+      if (ad.status === 404 && ad.body?.code === 'route_not_found') {
+        st.skip('the route does not exist yet');
+        return;
+      }
+      assert.ok(![401, 403].includes(ad.status), `admin GET ${path}: ${ad.status} ${ad.text.slice(0, 200)}`);
+    });
   }
+  const secrets = await http(base, 'GET', '/v1/runtime/secrets', undefined, admin);
+  assert.equal(secrets.status, 200, 'the admin reads the secret slots (their metadata)');
 });
 
 test('api-core #12: after 60 failures for one reason within 60 s the next is 429 auth/rate_limited', async () => {

@@ -66,7 +66,13 @@ function assertIncreasingIds(fs: SseFrame[], where: string): void {
 }
 
 before(async () => {
-  d = await startDaemon({ script: SCRIPT });
+  // One extra rule: a run that holds the session until it is cancelled (for #57's runtime_updated).
+  d = await startDaemon({
+    script: {
+      ...SCRIPT,
+      rules: [{ match: '^hold until cancelled$', turns: [{ hang: true }] }, ...SCRIPT.rules],
+    },
+  });
   base = d.url;
 });
 
@@ -337,6 +343,58 @@ test('api-core #57: session streams carry only their session; run streams only t
     'live run stream carries the text deltas',
   );
   assert.equal(runReplay.frames.filter(isDelta).length, 0, 'deltas are live-only: never replayed');
+});
+
+test('api-core #57: runtime_updated reaches the global stream but never a session or run stream, live or replayed', async () => {
+  const session = await createSession(base, 'sse-57c');
+  const held = await submitRun(base, session, { content: 'hold until cancelled' });
+  await waitForRun(base, held.run_id, (r) => r.status === 'running');
+  const global = await open('/v1/events/stream');
+  const sessionConn = await open(`/v1/sessions/${session}/stream`);
+  const runConn = await open(`/v1/runs/${held.run_id}/stream`);
+  const mode = (await http(base, 'GET', '/v1/runtime')).body.permission_mode;
+  const set = await http(base, 'POST', '/v1/runtime/permission-mode', { mode });
+  assert.equal(set.status, 200, set.text);
+  await global.waitFor(
+    (fs) => fs.some((f) => f.event === 'runtime_updated'),
+    'runtime_updated on the global stream',
+  );
+  const update = global.frames.find((f) => f.event === 'runtime_updated')!;
+  assert.ok(update.id !== undefined, 'runtime_updated is durable');
+  const updateId = BigInt(update.id!);
+  // Events of the session and its run after the update: a stream that would carry runtime_updated
+  // has delivered it before them (frames are in id order).
+  assert.equal((await http(base, 'POST', `/v1/runs/${held.run_id}/cancel`)).status, 200);
+  const cancelled = (fs: SseFrame[]) =>
+    fs.some(
+      (f) =>
+        f.event === 'run_updated' && f.data.run.run_id === held.run_id && f.data.run.status === 'cancelled',
+    );
+  await sessionConn.waitFor(cancelled, 'the cancel on the session stream');
+  await runConn.waitFor(cancelled, 'the cancel on the run stream');
+  const sessionReplay = await open(`/v1/sessions/${session}/stream?cursor=1`);
+  const runReplay = await open(`/v1/runs/${held.run_id}/stream`, { 'last-event-id': '1' });
+  await sessionReplay.waitFor(cancelled, 'the session replay');
+  await runReplay.waitFor(cancelled, 'the run replay');
+  for (const [name, c] of [
+    ['live session', sessionConn],
+    ['live run', runConn],
+    ['replayed session', sessionReplay],
+    ['replayed run', runReplay],
+  ] as const) {
+    c.close();
+    assert.ok(
+      c.frames.some((f) => f.id !== undefined && BigInt(f.id) > updateId),
+      `${name} stream went past the update`,
+    );
+    assert.deepEqual(
+      c.frames.filter((f) => f.event === 'runtime_updated'),
+      [],
+      `${name} stream carries no runtime_updated`,
+    );
+    assertIncreasingIds(c.frames, `#57 runtime ${name}`);
+  }
+  global.close();
 });
 
 test('api-core #58: ids increase on a connection and keep increasing across a daemon restart', async (t) => {

@@ -124,6 +124,34 @@ test('ops-runtime #16: identical admin and read-only tokens (inline or the same 
   assert.match(refusedStart(['--http-admin-token-file', f, '--http-readonly-token-file', f]), /must differ/);
 });
 
+test('ops-runtime #16: token files that come to hold the same token reject every bearer request until they differ', async () => {
+  const tokens = tempDir('kheish-same-tokens-');
+  const [adminFile, readerFile] = [join(tokens, 'admin'), join(tokens, 'reader')];
+  writeFileSync(adminFile, 'admin-16\n');
+  writeFileSync(readerFile, 'reader-16\n');
+  const td = await startDaemon({
+    args: ['--http-admin-token-file', adminFile, '--http-readonly-token-file', readerFile],
+  });
+  const get = (token: string) =>
+    http(td.url, 'GET', '/v1/sessions', undefined, { authorization: `Bearer ${token}` });
+  try {
+    assert.equal((await get('admin-16')).status, 200);
+    assert.equal((await get('reader-16')).status, 200);
+    // Replaced atomically, so the daemon never reads a half-written file.
+    writeFileSync(join(tokens, 'reader.new'), 'admin-16\n');
+    renameSync(join(tokens, 'reader.new'), readerFile);
+    assert.equal((await get('admin-16')).status, 401, 'the shared token is refused');
+    assert.equal((await get('reader-16')).status, 401, 'the old read-only token is gone');
+    writeFileSync(join(tokens, 'reader.new'), 'reader-16b\n');
+    renameSync(join(tokens, 'reader.new'), readerFile);
+    assert.equal((await get('admin-16')).status, 200, 'different again: the admin token works');
+    assert.equal((await get('reader-16b')).status, 200);
+  } finally {
+    await td.kill();
+    await td.cleanup();
+  }
+});
+
 test('ops-runtime #43: a second serve on a state root held by a running daemon refuses to proceed', async () => {
   const d = await startDaemon();
   try {
@@ -306,6 +334,14 @@ test('ops-runtime #14/#17/#18/#19/#20: probes without tokens, read-only limits, 
     // #17
     assert.equal((await http(bd.url, 'GET', '/v1/status', undefined, as('reader'))).status, 200);
     assert.equal((await http(bd.url, 'POST', '/v1/sessions', {}, as('reader'))).status, 403);
+    await http(bd.url, 'POST', '/v1/sessions', { session_id: 'ro-17' }, as('admin-1'));
+    for (const method of ['PUT', 'DELETE'])
+      assert.equal(
+        (await http(bd.url, method, '/v1/sessions/ro-17/route-policy', { route_policy: null }, as('reader')))
+          .status,
+        403,
+        `${method} with the read-only token`,
+      );
     for (const p of [
       '/v1/runtime/hooks',
       '/v1/runtime/secrets',
