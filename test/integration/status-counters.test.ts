@@ -98,6 +98,17 @@ const NOT_A_STATUS = new Set([
   'oldest_queued_run_lag_ms',
   'usage',
   'queued_run_lag_threshold_ms',
+  // Ages and idle times of live runs (status-figures.ts), not counts.
+  'max_session_queue_depth',
+  'oldest_queued_run_age_ms',
+  'oldest_queued_run_id',
+  'oldest_non_terminal_run_age_ms',
+  'oldest_non_terminal_run_id',
+  'oldest_non_terminal_run_idle_ms',
+  'oldest_idle_non_terminal_run_id',
+  'stale_non_terminal_run_count',
+  'stale_non_terminal_run_ids',
+  'stale_non_terminal_run_threshold_ms',
 ]);
 
 const statusCounts = (body: any) => ({

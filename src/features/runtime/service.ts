@@ -7,7 +7,7 @@ import type { ReplicaRuntime } from '../../engine/replica.ts';
 import { type DaemonError, errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
-import { countRunsByStatus, oldestQueuedSubmittedAt, runUsageTotals } from '../../store/repos/runs.ts';
+import { countRunsByStatus, liveRunTimings, runUsageTotals } from '../../store/repos/runs.ts';
 import { countSessions, getSession } from '../../store/repos/sessions.ts';
 import { countTasksByStatus } from '../../store/repos/tasks.ts';
 import {
@@ -18,69 +18,17 @@ import {
 } from '../../tools/permissions.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
 import { DAEMON_VERSION } from '../../version.ts';
+import { DRIVER_CAPABILITIES } from './route-capabilities.ts';
 import { RuntimeSettings } from './settings.ts';
+import {
+  type HealthWarning,
+  healthOf,
+  providerReadiness,
+  type RouteEntry,
+  runTimings,
+  runWarnings,
+} from './status-figures.ts';
 import { StorageProbe } from './storage-probe.ts';
-
-const LAG_THRESHOLD_MS = Number(process.env.KHEISH_QUEUED_RUN_LAG_WARNING_THRESHOLD_MS ?? 30 * 60_000);
-
-const DRIVER_CAPABILITIES: Record<string, Record<string, boolean>> = {
-  scripted: {
-    multimodal_input: false,
-    native_web_search: false,
-    image_generation: false,
-    image_edit: false,
-    audio_generation: false,
-    transcription: false,
-  },
-  anthropic: {
-    multimodal_input: true,
-    native_web_search: true,
-    image_generation: false,
-    image_edit: false,
-    audio_generation: false,
-    transcription: false,
-  },
-  google: {
-    multimodal_input: true,
-    native_web_search: false,
-    image_generation: true,
-    image_edit: true,
-    audio_generation: false,
-    transcription: false,
-  },
-  openai: {
-    multimodal_input: true,
-    native_web_search: true,
-    image_generation: true,
-    image_edit: true,
-    audio_generation: true,
-    transcription: true,
-  },
-  openrouter: {
-    multimodal_input: true,
-    native_web_search: false,
-    image_generation: false,
-    image_edit: false,
-    audio_generation: false,
-    transcription: false,
-  },
-  xai: {
-    multimodal_input: true,
-    native_web_search: true,
-    image_generation: true,
-    image_edit: true,
-    audio_generation: false,
-    transcription: false,
-  },
-  openai_compatible: {
-    multimodal_input: false,
-    native_web_search: false,
-    image_generation: false,
-    image_edit: false,
-    audio_generation: false,
-    transcription: false,
-  },
-};
 
 export interface DaemonInfo {
   stateRoot: string;
@@ -148,12 +96,15 @@ export class RuntimeService {
 
   routes() {
     return this.engine.routes.list().map((r) => {
-      const entry: Record<string, unknown> = {
+      const isDefault = r.config.route_id === this.engine.routes.defaultRoute;
+      const entry: RouteEntry = {
         route_id: r.config.route_id,
+        // The backend family, as in the published status; `driver` is the routes-file key.
+        provider: r.config.driver,
         driver: r.config.driver,
-        model: r.config.default_model,
+        model: (isDefault ? this.engine.routes.defaultModel : null) ?? r.config.default_model,
         readiness: r.readiness,
-        is_default: r.config.route_id === this.engine.routes.defaultRoute,
+        is_default: isDefault,
         builtin_demo: r.builtin_demo,
         matrix_version: 2,
         ...DRIVER_CAPABILITIES[r.config.driver],
@@ -190,6 +141,8 @@ export class RuntimeService {
         persisted: true,
         history_len: this.settings.record.history.length,
         history_limit: 20,
+        // The settings and their revisions live in the daemon's database.
+        store_path: this.engine.store.location,
       },
     };
   }
@@ -254,7 +207,7 @@ export class RuntimeService {
       return {
         runs: await countRunsByStatus(db),
         sessions: await countSessions(db),
-        oldestQueued: await oldestQueuedSubmittedAt(db),
+        live: await liveRunTimings(db),
         tasks: await countTasksByStatus(db),
         agents: (await this.agents?.statusView()) ?? null,
         schedules: (await this.info.scheduler?.statusView()) ?? null,
@@ -277,7 +230,7 @@ export class RuntimeService {
     const f = await this.storedFigures();
     const probe = await this.storage.check();
     const now = Date.now();
-    const warnings: Array<Record<string, unknown>> = [];
+    const warnings: HealthWarning[] = [];
     if (!probe.ok)
       warnings.push({
         severity: 'error',
@@ -285,16 +238,11 @@ export class RuntimeService {
         message: `the database does not answer: ${probe.error}`,
         action: 'check the database server; the daemon reconnects by itself when it answers',
       });
-    const lag = f?.oldestQueued == null ? 0 : now - f.oldestQueued;
-    if (lag > LAG_THRESHOLD_MS)
-      warnings.push({
-        severity: 'warning',
-        code: 'queued_run_lag',
-        message: `the oldest queued run has waited ${Math.round(lag / 1000)} s`,
-      });
-    const routes = this.routes();
-    for (const r of routes) {
-      if (r.readiness === 'error' && r.is_default)
+    const timings = f && runTimings(f.live, now);
+    if (timings) warnings.push(...runWarnings(timings));
+    const readiness = providerReadiness(this.routes(), this.engine.routes.defaultRoute);
+    for (const r of readiness.routes) {
+      if (r.readiness === 'error' && r.active)
         warnings.push({
           severity: 'error',
           code: 'provider_active_route_not_ready',
@@ -341,9 +289,8 @@ export class RuntimeService {
         active_executors: this.engine.activeExecutors,
         pending_approval_count: f.pendingApprovals,
         pending_question_count: f.pendingQuestions,
-        oldest_queued_run_lag_ms: lag,
+        ...timings,
         usage: { ...emptyUsage(), ...f.usage },
-        queued_run_lag_threshold_ms: LAG_THRESHOLD_MS,
       },
       storage: {
         ok: probe.ok && this.storage.writesOk,
@@ -366,9 +313,7 @@ export class RuntimeService {
         last_error: this.storage.lastError,
       },
       replicas: f?.replicas ?? null,
-      provider_readiness: {
-        routes: routes.map((r) => ({ route_id: r.route_id, readiness: r.readiness, reason: r.reason })),
-      },
+      provider_readiness: readiness,
       control_plane: { auth_enabled: this.info.authEnabled },
       tools: {
         count: this.engine.tools.list().length,
@@ -385,7 +330,7 @@ export class RuntimeService {
         subscribers: ev.subscriberCount,
         ...ev.counters,
       },
-      health: { warnings },
+      health: healthOf(warnings, readiness),
     };
   }
 }

@@ -130,13 +130,42 @@ export async function countRunsByStatus(db: Executor): Promise<Record<string, nu
   return countsOf(await readCounters(db, 'runs:status:'), ALL_STATUSES);
 }
 
-export async function oldestQueuedSubmittedAt(db: Executor): Promise<number | null> {
-  const r = await db
+/** What GET /v1/status needs of one live run: its age and when it last moved. */
+export interface LiveRunTiming {
+  run_id: string;
+  session_id: string;
+  status: string;
+  submitted_at_ms: number;
+  /** The later of its last status change and its last run event (a step, a tool call, …). */
+  activity_at_ms: number;
+}
+
+/**
+ * Live runs only, through the status index, each with one index seek for its last run event
+ * (`run_events(run_id, id)`): the cost follows the live work, never the history.
+ */
+export async function liveRunTimings(db: Executor): Promise<LiveRunTiming[]> {
+  const rows = await db
     .selectFrom('runs')
-    .select((eb) => eb.fn.min('submitted_at_ms').as('min'))
-    .where('status', '=', 'queued')
-    .executeTakeFirst();
-  return r?.min === null || r?.min === undefined ? null : Number(r.min);
+    .select(['runs.run_id', 'runs.session_id', 'runs.status', 'runs.submitted_at_ms', 'runs.updated_at_ms'])
+    .select((eb) =>
+      eb
+        .selectFrom('run_events')
+        .select('run_events.timestamp_ms')
+        .whereRef('run_events.run_id', '=', 'runs.run_id')
+        .orderBy('run_events.id', 'desc')
+        .limit(1)
+        .as('last_event_ms'),
+    )
+    .where('runs.status', 'in', [...LIVE_STATUSES])
+    .execute();
+  return rows.map((r) => ({
+    run_id: r.run_id,
+    session_id: r.session_id,
+    status: r.status,
+    submitted_at_ms: Number(r.submitted_at_ms),
+    activity_at_ms: Math.max(Number(r.updated_at_ms), Number(r.last_event_ms ?? 0)),
+  }));
 }
 
 export const isLive = (status: string): boolean => (LIVE_STATUSES as readonly string[]).includes(status);
