@@ -6,6 +6,7 @@ import type { HttpApp } from '../../http/context.ts';
 import { clientGone } from '../../http/disconnect.ts';
 import { envelope, parsePage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
+import { sseHeaders, sseQuerystring, sseResponse } from '../../http/sse-schema.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import { SessionView } from '../sessions/schema.ts';
 import {
@@ -89,8 +90,20 @@ export function registerRunRoutes(app: HttpApp, runs: RunsService, events: Event
     { schema: { tags, params: RunParams, response: { 200: RunView } } },
     async (req) => runs.cancel(req.params.run_id),
   );
-  r.get('/v1/runs/:run_id/stream', { schema: { tags, params: RunParams } }, async (req, reply) => {
-    await runs.get(req.params.run_id);
-    await serveStream(req, reply, events, { run_id: req.params.run_id });
-  });
+  r.get(
+    '/v1/runs/:run_id/stream',
+    {
+      schema: {
+        tags,
+        params: RunParams,
+        querystring: sseQuerystring,
+        headers: sseHeaders,
+        response: sseResponse,
+      },
+    },
+    async (req, reply) => {
+      await runs.get(req.params.run_id);
+      await serveStream(req, reply, events, { run_id: req.params.run_id });
+    },
+  );
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
 import { sendProblem } from '../../http/problem.ts';
 import { serveStream } from '../../http/sse.ts';
+import { sseHeaders, sseQuery, sseResponse } from '../../http/sse-schema.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import { PERMISSION_MODES } from '../../tools/permissions.ts';
 import type { RuntimeService } from './service.ts';
@@ -93,8 +94,10 @@ export function registerRuntimeRoutes(app: HttpApp, runtime: RuntimeService, eve
         querystring: z.object({
           session_id: z.string().optional(),
           run_id: z.string().optional(),
-          cursor: z.string().optional(),
+          ...sseQuery,
         }),
+        headers: sseHeaders,
+        response: sseResponse,
       },
     },
     async (req, reply) => {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
 import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
 import { serveStream } from '../../http/sse.ts';
+import { sseHeaders, sseQuerystring, sseResponse } from '../../http/sse-schema.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
   BudgetBody,
@@ -51,7 +52,15 @@ export function registerSessionRoutes(app: HttpApp, sessions: SessionsService, e
 
   r.get(
     '/v1/sessions/:session_id/stream',
-    { schema: { tags, params: SessionParams } },
+    {
+      schema: {
+        tags,
+        params: SessionParams,
+        querystring: sseQuerystring,
+        headers: sseHeaders,
+        response: sseResponse,
+      },
+    },
     async (req, reply) => {
       await sessions.require(req.params.session_id);
       await serveStream(req, reply, events, { session_id: req.params.session_id });
