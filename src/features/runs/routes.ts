@@ -44,6 +44,18 @@ export function registerRunRoutes(app: HttpApp, runs: RunsService, events: Event
     const order = q.order ?? 'asc';
     if (order !== 'asc' && order !== 'desc')
       throw new DaemonError(400, 'pagination', 'invalid_order', `order must be asc or desc (got "${order}")`);
+    const limit = page.limit ?? 1_000_000;
+    if (q.priority_active === 'true') {
+      const result = await runs.listByPriority({ session_id: q.session_id, limit, after: page.after });
+      if (!page.paginated) return result.items;
+      return envelope(result.items, {
+        limit,
+        total: result.total,
+        hasMore: result.hasMore,
+        lastKey: result.lastKey,
+        order: 'active_first,updated_at_ms_desc,run_id_desc',
+      });
+    }
     let after: number | undefined;
     if (page.after !== undefined) {
       after = Number(page.after);
@@ -55,13 +67,11 @@ export function registerRunRoutes(app: HttpApp, runs: RunsService, events: Event
           'cursor is not one this daemon issued; start again without it',
         );
     }
-    const limit = page.limit ?? 1_000_000;
     const result = await runs.list({
       session_id: q.session_id,
       order,
       after,
       limit,
-      priority_active: q.priority_active === 'true',
       lastN: !page.paginated && page.limit !== undefined,
     });
     if (!page.paginated) return result.items;

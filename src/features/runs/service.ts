@@ -7,7 +7,14 @@ import type { StoredRunRequest } from '../../engine/types.ts';
 import { buildRunView, buildSessionView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { runEvents } from '../../store/repos/journal.ts';
-import { getRun, listRuns } from '../../store/repos/runs.ts';
+import {
+  getRun,
+  isLive,
+  listRuns,
+  listRunsByPriority,
+  type PriorityKey,
+  type RunRow,
+} from '../../store/repos/runs.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import { normalizeContract } from '../sessions/service.ts';
 import type { SubmitRunRequest } from './schema.ts';
@@ -146,7 +153,6 @@ export class RunsService {
     order: 'asc' | 'desc';
     after?: number;
     limit: number;
-    priority_active: boolean;
     lastN: boolean;
   }) {
     const { rows, total } = await listRuns(this.db, {
@@ -155,7 +161,6 @@ export class RunsService {
       order: q.lastN ? 'desc' : q.order,
       after_seq: q.after,
       limit: q.limit + 1,
-      priority_active: q.priority_active,
     });
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
@@ -163,4 +168,36 @@ export class RunsService {
     const items = await Promise.all(page.map((r) => buildRunView(this.db, r)));
     return { items, total, hasMore, lastKey: page.at(-1)?.queue_seq };
   }
+
+  /**
+   * `priority_active=true`: live runs first, then the others, each most recently updated first; with
+   * `limit` alone (the legacy array) the first `limit` of that order, so active work is never cut.
+   */
+  async listByPriority(q: { session_id?: string; limit: number; after?: string }) {
+    const { rows, total } = await listRunsByPriority(this.db, {
+      session_id: q.session_id,
+      limit: q.limit + 1,
+      after: q.after === undefined ? undefined : parsePriorityKey(q.after),
+    });
+    const hasMore = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    const items = await Promise.all(page.map((r) => buildRunView(this.db, r)));
+    const last = page.at(-1);
+    return { items, total, hasMore, lastKey: last && priorityKeyOf(last) };
+  }
+}
+
+const priorityKeyOf = (r: RunRow): string =>
+  `p.${isLive(r.status) ? 1 : 0}.${r.updated_at_ms}.${r.queue_seq}`;
+
+function parsePriorityKey(key: string): PriorityKey {
+  const m = /^p\.([01])\.(\d+)\.(\d+)$/.exec(key);
+  if (!m)
+    throw new DaemonError(
+      400,
+      'pagination',
+      'invalid_cursor',
+      'cursor is not one this daemon issued for priority_active=true; start again without it',
+    );
+  return { live: m[1] === '1', updated_at_ms: Number(m[2]), queue_seq: Number(m[3]) };
 }

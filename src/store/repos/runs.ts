@@ -103,7 +103,6 @@ export interface RunListQuery {
   /** Keyset cursor: the queue_seq of the last item of the previous page. */
   after_seq?: number;
   limit: number;
-  priority_active?: boolean;
 }
 
 export async function listRuns(db: Executor, q: RunListQuery): Promise<{ rows: RunRow[]; total: number }> {
@@ -112,17 +111,65 @@ export async function listRuns(db: Executor, q: RunListQuery): Promise<{ rows: R
   const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
   let sel = base.selectAll();
   if (q.after_seq !== undefined) sel = sel.where('queue_seq', q.order === 'asc' ? '>' : '<', q.after_seq);
-  if (q.priority_active) {
-    const rows = await sel.execute();
-    const sorted = rows.map(normalize).sort((a, b) => {
-      const la = isLive(a.status) ? 0 : 1;
-      const lb = isLive(b.status) ? 0 : 1;
-      return la - lb || b.updated_at_ms - a.updated_at_ms || b.queue_seq - a.queue_seq;
-    });
-    return { rows: sorted.slice(0, q.limit), total: Number(totalRow?.n ?? 0) };
-  }
   const rows = await sel.orderBy('queue_seq', q.order).limit(q.limit).execute();
   return { rows: rows.map(normalize), total: Number(totalRow?.n ?? 0) };
+}
+
+/** Where a priority listing stopped: the group (live first), then updated_at_ms and queue_seq, descending. */
+export interface PriorityKey {
+  live: boolean;
+  updated_at_ms: number;
+  queue_seq: number;
+}
+
+const byPriority = (a: RunRow, b: RunRow) => b.updated_at_ms - a.updated_at_ms || b.queue_seq - a.queue_seq;
+const afterKey = (r: RunRow, k: PriorityKey) =>
+  r.updated_at_ms < k.updated_at_ms || (r.updated_at_ms === k.updated_at_ms && r.queue_seq < k.queue_seq);
+
+/**
+ * `priority_active=true`: live runs first (read through the status index; there are few), then the
+ * others, each most recently updated first, `limit` rows after `after`. The terminal part is one
+ * ordered query with a limit, so the database keeps only the top rows instead of us reading all.
+ */
+export async function listRunsByPriority(
+  db: Executor,
+  q: { session_id?: string; limit: number; after?: PriorityKey },
+): Promise<{ rows: RunRow[]; total: number }> {
+  let base = db.selectFrom('runs');
+  if (q.session_id !== undefined) base = base.where('session_id', '=', q.session_id);
+  const totalRow = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const total = Number(totalRow?.n ?? 0);
+  const rows: RunRow[] = [];
+  if (q.after === undefined || q.after.live) {
+    const live = (
+      await base
+        .selectAll()
+        .where('status', 'in', [...LIVE_STATUSES])
+        .execute()
+    )
+      .map(normalize)
+      .filter((r) => q.after === undefined || afterKey(r, q.after))
+      .sort(byPriority);
+    rows.push(...live.slice(0, q.limit));
+  }
+  if (rows.length < q.limit) {
+    let rest = base.selectAll().where('status', 'not in', [...LIVE_STATUSES]);
+    const k = q.after;
+    if (k !== undefined && !k.live)
+      rest = rest.where((eb) =>
+        eb.or([
+          eb('updated_at_ms', '<', k.updated_at_ms),
+          eb.and([eb('updated_at_ms', '=', k.updated_at_ms), eb('queue_seq', '<', k.queue_seq)]),
+        ]),
+      );
+    const more = await rest
+      .orderBy('updated_at_ms', 'desc')
+      .orderBy('queue_seq', 'desc')
+      .limit(q.limit - rows.length)
+      .execute();
+    rows.push(...more.map(normalize));
+  }
+  return { rows, total };
 }
 
 /** Runs by status, from the counters (migration 0011): every known status, then any other present. */
