@@ -9,10 +9,12 @@ import { closeSearchWorkers, sandbox } from './helpers.ts';
 after(() => closeSearchWorkers());
 
 test('limits: defaults, the spec object passes through, non-positive values fall back', () => {
+  // The daemon-wide defaults (src/tools/runtime-limits.ts): one default per limit.
   const d = effectiveLimits(undefined);
   assert.equal(d.max_input_bytes, 16 * 1024 * 1024);
-  assert.equal(d.max_output_bytes, 1024 * 1024);
+  assert.equal(d.max_output_bytes, 16 * 1024 * 1024);
   assert.equal(d.max_timeout_ms, 180_000);
+  assert.equal(d.max_read_bytes, 256 * 1024, 'one read stays small whatever the output cap');
   const spec: ToolRuntimeLimits = {
     max_input_bytes: 100,
     max_output_bytes: 1000,
@@ -23,7 +25,10 @@ test('limits: defaults, the spec object passes through, non-positive values fall
   const e = effectiveLimits(spec);
   assert.equal(e.max_input_bytes, 100);
   assert.equal(e.max_read_bytes, 500, 'reads fit in half the output cap');
-  assert.equal(effectiveLimits({ max_output_bytes: 0, max_timeout_ms: -1 }).max_output_bytes, 1024 * 1024);
+  assert.equal(
+    effectiveLimits({ max_output_bytes: 0, max_timeout_ms: -1 }).max_output_bytes,
+    16 * 1024 * 1024,
+  );
   assert.equal(effectiveLimits(() => ({ max_timeout_ms: 7 })).max_timeout_ms, 7);
 });
 

@@ -2,6 +2,8 @@
 // every call; on top of them the file tools keep smaller working sizes so that one call cannot
 // flood a model's context or hold the daemon for minutes.
 
+import { DEFAULT_TOOL_RUNTIME_LIMITS } from '../runtime-limits.ts';
+
 /** The spec's ToolRuntimeLimits object; every key optional so a partial or live object can be passed. */
 export interface ToolRuntimeLimits {
   max_input_bytes?: number;
@@ -42,12 +44,13 @@ export type LimitsSource = ToolRuntimeLimits | (() => ToolRuntimeLimits | undefi
 
 const MiB = 1024 * 1024;
 
+// One default per limit: without a limits object the file tools use the daemon-wide defaults
+// (the daemon always passes its live ToolRuntimeLimits). What keeps one answer small is
+// `max_read_bytes` and the result counts below, not a second output cap.
 export const DEFAULT_RUNTIME_LIMITS = {
-  max_input_bytes: 16 * MiB,
-  // The spec's daemon default is 16 MiB for the whole envelope; a file tool answer that large is
-  // never useful to a model, so the file tools cap themselves at 1 MiB unless told otherwise.
-  max_output_bytes: 1 * MiB,
-  max_timeout_ms: 180_000,
+  max_input_bytes: DEFAULT_TOOL_RUNTIME_LIMITS.max_input_bytes,
+  max_output_bytes: DEFAULT_TOOL_RUNTIME_LIMITS.max_output_bytes,
+  max_timeout_ms: DEFAULT_TOOL_RUNTIME_LIMITS.max_timeout_ms,
 } as const;
 
 export const DEFAULT_FILE_TOOL_OPTIONS: FileToolOptions = {
