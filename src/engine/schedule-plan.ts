@@ -150,10 +150,11 @@ export function nextAfter(cadence: Cadence, t: number): number | null {
 
 /**
  * The first occurrence of a new (or resumed cron) schedule. A `once` in the past is due at once
- * (as in the reference daemon); an interval first fires one period from now.
+ * (as in the reference daemon) and keeps its instant, so its run's `scheduled_for_ms` is the
+ * `fire_at_ms` asked for; an interval first fires one period from now.
  */
 export function firstFireAt(cadence: Cadence, now: number): number | null {
-  if (cadence.type === 'once') return Math.max(cadence.fire_at_ms, now);
+  if (cadence.type === 'once') return cadence.fire_at_ms;
   return nextAfter(cadence, now);
 }
 
@@ -211,7 +212,9 @@ export interface FirePlan {
 /**
  * What to do with occurrence `claimed` (and any later ones also due) at `now`. An occurrence more
  * than MISFIRE_GRACE_MS late was missed (the daemon was down or stalled) and the misfire policy
- * decides; `retrying` exempts `claimed` itself, whose dispatch is being retried.
+ * decides; `retrying` exempts `claimed` itself, whose dispatch is being retried. Lateness counts
+ * from `knownSince` (the schedule's creation) when that is later: a `once` created after its
+ * instant was never missed, it is simply due.
  */
 export function planDue(
   cadence: Cadence,
@@ -219,10 +222,12 @@ export function planDue(
   claimed: number,
   now: number,
   retrying = false,
+  knownSince = Number.NEGATIVE_INFINITY,
 ): FirePlan {
   const keep = Math.max(RECENT_EXECUTION_LIMIT, misfire.type === 'catch_up' ? misfire.max : 1);
   const due = dueOccurrences(cadence, claimed, now, keep);
-  const isLate = (t: number) => now - t > MISFIRE_GRACE_MS && !(retrying && t === claimed);
+  const isLate = (t: number) =>
+    now - Math.max(t, knownSince) > MISFIRE_GRACE_MS && !(retrying && t === claimed);
   // Occurrences left out of `latest` are older than those in it, so late as well.
   const lateCount = due.count - due.latest.filter((t) => !isLate(t)).length;
   if (lateCount === 0)

@@ -248,7 +248,14 @@ export class Scheduler {
     } else {
       const claimed = s.next_fire_at_ms;
       if (claimed === null || claimed > now) return;
-      const plan = planDue(cadenceOf(s), misfireOf(s), claimed, now, s.scheduler_retry_attempt > 0);
+      const plan = planDue(
+        cadenceOf(s),
+        misfireOf(s),
+        claimed,
+        now,
+        s.scheduler_retry_attempt > 0,
+        s.created_at_ms,
+      );
       if (
         !(await claimOccurrence(tx.db, s.schedule_id, claimed, {
           next_fire_at_ms: plan.next,

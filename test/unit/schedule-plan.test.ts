@@ -77,10 +77,10 @@ describe('occurrences', () => {
     assert.equal(iso(nextAfter(c, now)), '2025-01-01T00:01:00.500Z');
   });
 
-  test('once: fires at its time, a past time is due now, nothing after', () => {
+  test('once: fires at its time, a past time is due now and keeps its instant, nothing after', () => {
     const now = T('2025-06-01T00:00:00Z');
     assert.equal(firstFireAt({ type: 'once', fire_at_ms: now + 10 }, now), now + 10);
-    assert.equal(firstFireAt({ type: 'once', fire_at_ms: 5 }, now), now);
+    assert.equal(firstFireAt({ type: 'once', fire_at_ms: 5 }, now), 5);
     assert.equal(nextAfter({ type: 'once', fire_at_ms: now }, now), null);
   });
 
@@ -168,6 +168,18 @@ describe('misfire planning', () => {
     assert.deepEqual(plan.fires, []);
     assert.equal(plan.skippedTotal, 5);
     assert.equal(plan.next, t0 + 50_000);
+  });
+
+  test('a once created after its instant is due, not missed: it fires under skip_missed too', () => {
+    const once: Cadence = { type: 'once', fire_at_ms: t0 };
+    const created = t0 + 60_000;
+    const plan = planDue(once, { type: 'skip_missed' }, t0, created + 10, false, created);
+    assert.deepEqual(plan.fires, [t0]);
+    assert.equal(plan.skippedTotal, 0);
+    // Left unfired past the grace after its creation (the daemon was down), it was missed.
+    const late = planDue(once, { type: 'skip_missed' }, t0, created + MISFIRE_GRACE_MS + 1, false, created);
+    assert.deepEqual(late.fires, []);
+    assert.equal(late.skippedTotal, 1);
   });
 
   test('catch_up: the newest max occurrences fire, older ones are skipped', () => {
