@@ -156,6 +156,11 @@ export async function startDaemon(
     replica: { replicaId: config.replicaId, ttlMs: config.leaseTtlMs },
     log,
   });
+  // Step traces mask every credential the daemon holds: secret slots and provider keys (docs/events.md).
+  const routeKeys = [...routesConfig.routes.values()].flatMap((r) =>
+    r.api_key_env && process.env[r.api_key_env] ? [process.env[r.api_key_env]!] : [],
+  );
+  engine.secretValues = () => [...slots.secretValues(), ...routeKeys];
   const replica = new ReplicaRuntime(engine);
   const auth = new AuthGuard(config, join(config.stateRoot, 'control-plane-auth', 'audit.jsonl'));
   // Every API domain, built before run recovery (their engine hooks and tools must be in place).

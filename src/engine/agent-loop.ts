@@ -14,12 +14,14 @@ import { addUsage, type Budget, firstBreach, wallTimeLeft } from './budgets.ts';
 import { maybeCompact } from './compaction.ts';
 import { finalize } from './finalize.ts';
 import { conversation } from './journal-view.ts';
+import type { StepOutcome } from './model-step.ts';
 import { modelStep } from './model-step.ts';
 import type { LoopPort } from './ports.ts';
 import { parkQuestionRun } from './question-runs.ts';
 import { whileRunning } from './run-guard.ts';
 import { RunState } from './run-state.ts';
 import { runToolCalls } from './tool-calls.ts';
+import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { addRunUsage, usageOf } from './usage.ts';
 
@@ -74,15 +76,7 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
         tools: pos.repairDue ? [] : await toolSurface(engine, run),
         generation,
         purpose: pos.repairDue ? 'repair' : 'turn',
-        onTextDelta: (delta) =>
-          engine.events.publishLive({
-            name: 'trace',
-            session_id: run.session_id,
-            run_id: run.run_id,
-            data: {
-              trace: { kind: 'assistant_text_delta', session_id: run.session_id, run_id: run.run_id, delta },
-            },
-          }),
+        onTextDelta: (delta) => publishLiveTrace(engine.events, run, { kind: 'assistant_text_delta', delta }),
       },
       signal,
       wallTimeLeft(request.budget ?? null, elapsed),
@@ -96,6 +90,7 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
     const { response } = outcome;
     const route = engine.routes.get(outcome.route_id)?.config;
     const price = priceFor(outcome.model, route?.pricing);
+    const finished = turnFinished(outcome, pos.calls, pos.repairDue ? 'repair' : 'turn');
     // The assistant turn and its usage are not committed on their own: they ride on the step's
     // one transaction (with the tool results, the park for a human, or the completion verdict).
     const turn = async (tx: WriteTx, current: RunRow): Promise<RunRow> => {
@@ -123,6 +118,7 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
         unpriced_calls: price || route?.driver === 'scripted' ? 0 : 1,
       });
       state.committed(tx, updated);
+      await appendTraces(engine.events, tx, updated, [finished]);
       // Text said alongside tool calls is still something the assistant told the user.
       if (response.tool_calls.length > 0 && response.text.length > 0)
         await engine.recordOutput(tx, updated, response.text);
@@ -138,6 +134,35 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
     );
     if (verdict !== 'continue') return;
   }
+}
+
+/** The model_turn_finished trace of a call that answered (docs/events.md). */
+function turnFinished(
+  outcome: Extract<StepOutcome, { kind: 'response' }>,
+  callIndex: number,
+  purpose: string,
+): Trace {
+  const { response } = outcome;
+  const usage: Record<string, number> = {
+    input_tokens: response.usage.input_tokens,
+    output_tokens: response.usage.output_tokens,
+  };
+  if (response.usage.cached_input_tokens) usage.cached_input_tokens = response.usage.cached_input_tokens;
+  const trace: Trace = {
+    kind: 'model_turn_finished',
+    route_id: outcome.route_id,
+    model: outcome.model,
+    call_index: callIndex,
+    purpose,
+    finish_reason: response.stop_reason,
+    usage,
+    tool_calls: response.tool_calls.map((c) => c.name),
+    text_chars: response.text.length,
+    started_at_ms: outcome.started_at_ms,
+    duration_ms: outcome.duration_ms,
+  };
+  if (response.provider_stop_reason) trace.provider_finish_reason = response.provider_stop_reason;
+  return trace;
 }
 
 /** Run budget (from the request, turns also from KHEISH_AGENT_MAX_TURNS) and session budget. */

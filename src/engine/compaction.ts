@@ -7,6 +7,7 @@ import { conversation, latestBoundary, toMessage } from './journal-view.ts';
 import type { ModelPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
+import { appendTraces } from './traces.ts';
 
 export const COMPACTION_THRESHOLD = 0.8;
 /** Entries kept verbatim at the end of the conversation. */
@@ -42,6 +43,7 @@ export async function maybeCompact(
   // Nothing new to summarise: the entries before the cut are already covered.
   if (cut <= 0 || sessionEntries[cut - 1]!.seq <= covered) return false;
   const older = conversation(sessionEntries.slice(0, cut));
+  const startedAt = Date.now();
   const response = await driver.call({
     run_id: run.run_id,
     model: run.model,
@@ -69,19 +71,19 @@ export async function maybeCompact(
         payload: { summary: response.text, upto_seq: uptoSeq, usage: response.usage },
       },
     ]);
-    await engine.events.append(tx, [
+    await appendTraces(engine.events, tx, run, [
       {
-        name: 'trace',
-        session_id: run.session_id,
-        run_id: run.run_id,
-        data: {
-          trace: {
-            kind: 'context_compacted',
-            session_id: run.session_id,
-            run_id: run.run_id,
-            upto_seq: uptoSeq,
-          },
-        },
+        kind: 'context_compacted',
+        upto_seq: uptoSeq,
+        route_id: routeId,
+        model: run.model,
+        messages_summarised: older.length,
+        estimated_tokens_before: estimateTokens(messages),
+        window_tokens: window,
+        summary_chars: response.text.length,
+        usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
+        started_at_ms: startedAt,
+        duration_ms: Date.now() - startedAt,
       },
     ]);
   });

@@ -89,6 +89,11 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
   /** The permission mode a session's tool calls are judged under (a sidechain pins its own). */
   permissionModeFor: (sessionId: string) => Promise<PermissionMode> = async () => this.permissionMode;
+  /**
+   * Credential values the daemon holds (secret slots, provider keys), masked in step traces. Set by
+   * the daemon's composition; the engine only asks.
+   */
+  secretValues: () => readonly string[] = () => [];
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 

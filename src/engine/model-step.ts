@@ -1,15 +1,25 @@
 // One model call with the route's resilience rules: per-call timeout, retries with exponential
 // backoff and jitter (honouring Retry-After), then the route's fallback_routes in order. Every
-// failed attempt, retry and fallback is journaled and published as a durable `trace` event.
+// failed attempt, retry and fallback is journaled and published as a durable `trace` event; the
+// start of each call is a live-only `model_turn_started` trace (docs/events.md).
 import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
 import { addUsage, emptyUsage } from './budgets.ts';
 import type { ModelPort } from './ports.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
+import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
 import { addRunUsage } from './usage.ts';
 
 export type StepOutcome =
-  | { kind: 'response'; response: ModelResponse; route_id: string; model: string }
+  | {
+      kind: 'response';
+      response: ModelResponse;
+      route_id: string;
+      model: string;
+      /** When the call began and how long it took (the model_turn_finished trace). */
+      started_at_ms: number;
+      duration_ms: number;
+    }
   | { kind: 'retry' }
   | { kind: 'failed'; code: string; message: string };
 
@@ -55,6 +65,17 @@ export async function modelStep(
   const callSignal =
     deadlines.length === 0 ? signal : AbortSignal.any([signal, ...deadlines.map((d) => d.signal)]);
   let error: ModelCallError;
+  const startedAt = Date.now();
+  // Live only: a durable start would cost a commit before every model call (docs/decisions.md).
+  publishLiveTrace(engine.events, run, {
+    kind: 'model_turn_started',
+    route_id: current.route_id,
+    model: current.model,
+    call_index: pos.calls,
+    purpose: req.purpose ?? 'turn',
+    attempt: pos.consecutiveFailures + 1,
+    started_at_ms: startedAt,
+  });
   try {
     const response = await driver.call({
       ...req,
@@ -64,7 +85,13 @@ export async function modelStep(
       signal: callSignal,
     });
     if (signal.aborted) throw signal.reason;
-    return { kind: 'response', response, ...current };
+    return {
+      kind: 'response',
+      response,
+      ...current,
+      started_at_ms: startedAt,
+      duration_ms: Date.now() - startedAt,
+    };
   } catch (err) {
     if (signal.aborted || err instanceof RunStopped) throw err;
     const reason = callSignal.aborted ? callSignal.reason : null;
@@ -92,6 +119,7 @@ export async function modelStep(
   const next = chain[chain.indexOf(current.route_id) + 1];
   const decision =
     error.retryable && failures <= maxRetries ? 'retry' : next !== undefined ? 'fallback' : 'fail';
+  const delayMs = decision === 'retry' ? backoffMs(pos.consecutiveFailures, error.retryAfterMs) : 0;
   await whileRunning(engine, run.run_id, async (tx, row) => {
     await state.journal(tx, [
       {
@@ -104,16 +132,20 @@ export async function modelStep(
         },
       },
     ]);
-    const traces: Array<Record<string, unknown>> = [
-      {
-        kind: decision === 'retry' ? 'model_retry' : 'model_error',
-        route_id: current.route_id,
-        status: error.status,
-        message: error.message,
-        attempt: failures,
-        retryable: error.retryable,
-      },
-    ];
+    const failed: Trace = {
+      kind: decision === 'retry' ? 'model_retry' : 'model_error',
+      route_id: current.route_id,
+      model: current.model,
+      call_index: pos.calls,
+      status: error.status,
+      message: error.message,
+      attempt: failures,
+      retryable: error.retryable,
+      started_at_ms: startedAt,
+      duration_ms: Date.now() - startedAt,
+    };
+    if (decision === 'retry') failed.delay_ms = delayMs;
+    const traces: Trace[] = [failed];
     if (decision === 'fallback') {
       const model = engine.routes.get(next!)?.config.default_model ?? current.model;
       await state.journal(tx, [
@@ -122,18 +154,17 @@ export async function modelStep(
           payload: { route_id: next, model, from_route_id: current.route_id, reason: error.message },
         },
       ]);
-      traces.push({ kind: 'route_fallback', from_route_id: current.route_id, route_id: next, model });
+      traces.push({
+        kind: 'route_fallback',
+        from_route_id: current.route_id,
+        from_model: current.model,
+        route_id: next!,
+        model,
+        reason: error.message,
+      });
     }
     state.committed(tx, await addRunUsage(tx, row, addUsage(emptyUsage(), { model_calls: 1 })));
-    await engine.events.append(
-      tx,
-      traces.map((trace) => ({
-        name: 'trace' as const,
-        session_id: run.session_id,
-        run_id: run.run_id,
-        data: { trace: { ...trace, session_id: run.session_id, run_id: run.run_id } },
-      })),
-    );
+    await appendTraces(engine.events, tx, run, traces);
   });
   if (decision === 'fail') {
     const why = error.retryable ? `after ${failures} attempts` : '(not retryable)';
@@ -143,7 +174,7 @@ export async function modelStep(
       message: `model call failed ${why}: ${error.message}`,
     };
   }
-  if (decision === 'retry') await sleep(backoffMs(pos.consecutiveFailures, error.retryAfterMs), signal);
+  if (decision === 'retry') await sleep(delayMs, signal);
   return { kind: 'retry' };
 }
 

@@ -93,15 +93,19 @@ export interface FinalizePort extends TransitionPort {
 
 /** A batch of tool calls under the permission policy (tool-calls.ts). */
 export interface ToolPort extends RunWritePort, TransitionPort {
+  readonly events: EventLog;
   readonly tools: ToolRegistry;
   readonly toolLimits: LiveToolLimits;
   readonly opts: EngineSettings;
   toolSurfaceFor(run: RunRow): Promise<ReadonlySet<string> | null>;
   permissionModeFor(sessionId: string): Promise<PermissionMode>;
+  /** Credential values configured in the daemon, masked wherever a trace shows arguments or output. */
+  secretValues(): readonly string[];
 }
 
 /** Question expiry (question-expiry.ts) and the agent loop's question runs. */
 export interface QuestionPort extends StorePort, TransitionPort {
+  readonly events: EventLog;
   readonly questionRuns: ReadonlyMap<string, QuestionRunHandler>;
 }
 

@@ -2,6 +2,8 @@
 import { expiredQuestions, setQuestionStatus } from '../store/repos/approvals.ts';
 import { getRun } from '../store/repos/runs.ts';
 import type { QuestionPort } from './ports.ts';
+import { questionResolved } from './question-traces.ts';
+import { appendTraces } from './traces.ts';
 
 export async function expireQuestions(engine: QuestionPort): Promise<number> {
   const due = await expiredQuestions(engine.store.db, Date.now());
@@ -14,10 +16,12 @@ export async function expireQuestions(engine: QuestionPort): Promise<number> {
         // An expired parent clarification reaches the child as declined; the parent run completes.
         await asks.resolve(tx, run, { declined: true, answers: [], source: 'expired' });
         await engine.transition(tx, q.run_id, 'completed');
-      } else if (run?.status === 'waiting_for_user_question')
+      } else if (run?.status === 'waiting_for_user_question') {
+        await appendTraces(engine.events, tx, run, [questionResolved(q, 'expired')]);
         await engine.transition(tx, q.run_id, 'cancelled', {
           error: `question ${q.request_id} expired before it was answered`,
         });
+      }
     });
   }
   return due.length;

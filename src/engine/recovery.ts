@@ -3,6 +3,7 @@
 // else interrupted; queued runs keep their order and the head is promoted when the slot is free.
 import { allLiveRuns, isActive, type RunRow } from '../store/repos/runs.ts';
 import type { RecoveryPort } from './ports.ts';
+import { appendTraces } from './traces.ts';
 import { DAEMON_OWNED_REPLAYABLE } from './types.ts';
 
 export interface RecoveryStats {
@@ -34,15 +35,8 @@ export async function recoverRuns(engine: RecoveryPort): Promise<RecoveryStats> 
       }
       if (keeper?.status === 'running') {
         await engine.leases.claim(tx, keeper.run_id);
-        await engine.events.append(tx, [
-          {
-            name: 'trace',
-            session_id: sessionId,
-            run_id: keeper.run_id,
-            data: {
-              trace: { kind: 'run_resumed_after_restart', session_id: sessionId, run_id: keeper.run_id },
-            },
-          },
+        await appendTraces(engine.events, tx, keeper, [
+          { kind: 'run_resumed_after_restart', replica: engine.leases.replicaId },
         ]);
         resume.push(keeper);
       }

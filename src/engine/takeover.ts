@@ -5,6 +5,7 @@
 import { orphanedRunningRuns, stalledSessions } from '../store/repos/leases.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import type { RecoveryPort } from './ports.ts';
+import { appendTraces } from './traces.ts';
 
 /** Runs taken per sweep transaction; the next sweep takes the rest. */
 const TAKE_PER_SWEEP = 32;
@@ -34,29 +35,10 @@ export async function takeOverOrphans(engine: RecoveryPort, includeMine: boolean
       if (run?.status !== 'running') continue;
       await engine.leases.claim(tx, o.run_id);
       const from = o.previous_replica;
-      await engine.events.append(tx, [
-        {
-          name: 'trace',
-          session_id: run.session_id,
-          run_id: run.run_id,
-          data: {
-            trace:
-              from && from !== me
-                ? {
-                    kind: 'run_taken_over',
-                    session_id: run.session_id,
-                    run_id: run.run_id,
-                    from_replica: from,
-                    replica: me,
-                  }
-                : {
-                    kind: 'run_resumed_after_restart',
-                    session_id: run.session_id,
-                    run_id: run.run_id,
-                    replica: me,
-                  },
-          },
-        },
+      await appendTraces(engine.events, tx, run, [
+        from && from !== me
+          ? { kind: 'run_taken_over', from_replica: from, replica: me }
+          : { kind: 'run_resumed_after_restart', replica: me },
       ]);
       runs.push(run);
     }

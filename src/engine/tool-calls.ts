@@ -2,19 +2,11 @@
 // the batch is decided: `ask` parks the run in waiting_for_approval, the question tool parks it in
 // waiting_for_user_question, and a side-effecting call that started before a crash without a
 // recorded result is never re-run blindly (it asks the operator: outcome_unknown_after_restart).
-import { monotonicFactory } from 'ulid';
 import type { ToolCall } from '../models/driver.ts';
-import {
-  type ApprovalRow,
-  approvalsOfRun,
-  insertApprovals,
-  insertQuestion,
-} from '../store/repos/approvals.ts';
+import type { ApprovalRow } from '../store/repos/approvals.ts';
 import { insertPermissionAudits, type PermissionAuditRecord } from '../store/repos/permission-audits.ts';
-import type { RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
-import type { WriteTx } from '../store/store.ts';
-import { QUESTION_TOOL, QuestionToolInput, type UserQuestionRequest } from '../tools/control/question.ts';
+import { QUESTION_TOOL, QuestionToolInput } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolContext, ToolResult } from '../tools/registry.ts';
 import { appendExternalAction } from './external-actions.ts';
@@ -22,21 +14,37 @@ import { auditOf } from './permission-audit.ts';
 import type { ToolPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
+import {
+  outcomeOf,
+  permissionDecided,
+  type ToolOutcome,
+  toolCallFinished,
+  toolCallStarted,
+} from './step-traces.ts';
 import { BatchLimits, mapWithLimit } from './tool-limits.ts';
-import { approvalRequestView } from './views.ts';
+import { park, parkForQuestion, type StepWrite } from './tool-parks.ts';
+import { appendTraces, type Trace } from './traces.ts';
 
-const ulid = monotonicFactory();
+export type { StepWrite } from './tool-parks.ts';
 
 type Plan =
   | { kind: 'run'; call: ToolCall; args: Record<string, unknown>; sideEffects: boolean }
-  | { kind: 'result'; call: ToolCall; result: ToolResult }
+  | { kind: 'result'; call: ToolCall; result: ToolResult; outcome: ToolOutcome }
   | { kind: 'ask'; call: ToolCall; reason: string }
   | { kind: 'question'; call: ToolCall; input: QuestionToolInput };
 
-export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
+/** A result to journal, with what its tool_call_finished trace says (no trace for the question tool). */
+interface Recorded {
+  call: ToolCall;
+  result: ToolResult;
+  outcome: ToolOutcome;
+  /** When it ran: null for a call that never ran. */
+  timing: { started_at_ms: number; duration_ms: number } | null;
+  /** The start trace, when it commits with the result (calls that ran before anything was durable). */
+  started?: Trace;
+}
 
-/** A write that must ride on the batch's first transaction; gets the run row as read there. */
-export type StepWrite = (tx: WriteTx, run: RunRow) => Promise<unknown>;
+export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
 
 /**
  * Returns 'parked' when the run now waits for a human, 'continue' when every call has a result.
@@ -65,13 +73,23 @@ export async function runToolCalls(
   const surface = await engine.toolSurfaceFor(run);
   const mode = await engine.permissionModeFor(run.session_id);
   const limits = new BatchLimits(engine.toolLimits.get(), state.resultBytes);
+  const secrets = engine.secretValues();
   const audits: PermissionAuditRecord[] = [];
+  // Published with the turn that asked for the calls; a batch resumed from the journal (after a
+  // park or a restart) had its decisions published then.
+  const decisions: Trace[] = [];
+  const result = (call: ToolCall, res: ToolResult, outcome: ToolOutcome = outcomeOf(res)): Plan => ({
+    kind: 'result',
+    call,
+    result: res,
+    outcome,
+  });
 
   const plans: Plan[] = calls.map((call, index) => {
     const unknown = outcomeVerdict(call, starts.get(call.id) ?? 0, allApprovals);
     if (unknown) return unknown;
     const refused = limits.refuse(call, index);
-    if (refused) return { kind: 'result', call, result: refused };
+    if (refused) return result(call, refused);
     const approval = approvals.get(call.id);
     if (approval && approval.status !== 'pending') {
       const res = JSON.parse(approval.resolution ?? '{}') as {
@@ -81,16 +99,9 @@ export async function runToolCalls(
         result?: string;
       };
       if (approval.status === 'denied') {
-        if (typeof res.result === 'string')
-          return { kind: 'result', call, result: { content: res.result, is_error: false } };
-        return {
-          kind: 'result',
-          call,
-          result: {
-            content: `the operator denied this call${res.reason ? `: ${res.reason}` : ''}`,
-            is_error: true,
-          },
-        };
+        if (typeof res.result === 'string') return result(call, { content: res.result, is_error: false });
+        const why = res.reason ? `: ${res.reason}` : '';
+        return result(call, { content: `the operator denied this call${why}`, is_error: true }, 'denied');
       }
       return {
         kind: 'run',
@@ -102,35 +113,24 @@ export async function runToolCalls(
     if (call.name === QUESTION_TOOL) {
       const q = questions.get(call.id);
       if (q && q.status !== 'pending')
-        return {
-          kind: 'result',
-          call,
-          result: { content: q.resolution ?? '{}', is_error: q.status !== 'answered' },
-        };
+        return result(call, { content: q.resolution ?? '{}', is_error: q.status !== 'answered' });
       const parsed = QuestionToolInput.safeParse(call.arguments);
       if (!parsed.success)
-        return {
-          kind: 'result',
-          call,
-          result: { content: `invalid question: ${parsed.error.message}`, is_error: true },
-        };
+        return result(call, { content: `invalid question: ${parsed.error.message}`, is_error: true });
       return { kind: 'question', call, input: parsed.data };
     }
     const tool = engine.tools.get(call.name);
     if (tool && surface && !surface.has(call.name))
-      return {
-        kind: 'result',
+      return result(
         call,
-        result: { content: `tool \`${call.name}\` is not in this agent's tool surface`, is_error: true },
-      };
+        { content: `tool \`${call.name}\` is not in this agent's tool surface`, is_error: true },
+        'denied',
+      );
     const decision = evaluate(call.name, mode, rules);
     audits.push(auditOf(run, call, decision));
+    if (turn) decisions.push(permissionDecided(call, decision));
     if (decision.decision === 'deny')
-      return {
-        kind: 'result',
-        call,
-        result: { content: `permission denied: ${decision.reason}`, is_error: true },
-      };
+      return result(call, { content: `permission denied: ${decision.reason}`, is_error: true }, 'denied');
     if (decision.decision === 'ask')
       return {
         kind: 'ask',
@@ -140,14 +140,15 @@ export async function runToolCalls(
     return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
   });
 
-  // The turn and the audits commit with the batch's first write (a park, results, or a side
-  // effect's start): no transaction of their own. Every batch writes at least one of those.
+  // The turn, the audits and the decisions commit with the batch's first write (a park, results,
+  // or a side effect's start): no transaction of their own. Every batch writes one of those.
   let firstPending = true;
   const first: StepWrite = async (tx, current) => {
     if (!firstPending) return;
     firstPending = false;
     await turn?.(tx, current);
     await insertPermissionAudits(tx.db, audits.splice(0));
+    await appendTraces(engine.events, tx, run, decisions.splice(0));
   };
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
@@ -161,9 +162,9 @@ export async function runToolCalls(
     return 'parked';
   }
 
-  const ready = plans
+  const ready: Recorded[] = plans
     .filter((p): p is Extract<Plan, { kind: 'result' }> => p.kind === 'result')
-    .map((p) => ({ call: p.call, result: p.result }));
+    .map((p) => ({ call: p.call, result: p.result, outcome: p.outcome, timing: null }));
   const runs = plans.filter((p): p is Extract<Plan, { kind: 'run' }> => p.kind === 'run');
   const parallel = runs.filter((p) => !p.sideEffects);
   // What runs before the turn is durable may only read (docs/decisions.md #82); side-effecting
@@ -182,10 +183,16 @@ export async function runToolCalls(
       workspace_writable: limits.limits.max_sandbox !== 'read_only',
     },
   });
-  const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => ({
-    call: p.call,
-    result: await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call)),
-  }));
+  const execute = async (p: Extract<Plan, { kind: 'run' }>) => {
+    const startedAt = Date.now();
+    const res = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
+    return { res, timing: { started_at_ms: startedAt, duration_ms: Date.now() - startedAt } };
+  };
+  const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => {
+    const { res, timing } = await execute(p);
+    const started = toolCallStarted(p.call, p.args, false, timing.started_at_ms, secrets);
+    return { call: p.call, result: res, outcome: outcomeOf(res), timing, started } satisfies Recorded;
+  });
   // With nothing to record yet, the turn waits for the first side effect's start record.
   const recorded = [...ready, ...results];
   if (recorded.length > 0) await writeResults(engine, state, recorded, firstPending ? first : undefined);
@@ -214,17 +221,19 @@ export async function runToolCalls(
         { ...action, phase: 'started', outcome: 'pending' },
         tx.now,
       );
+      await appendTraces(engine.events, tx, run, [toolCallStarted(p.call, p.args, true, tx.now, secrets)]);
     });
-    const result = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
-    await writeResults(engine, state, [{ call: p.call, result }], async (tx) =>
+    const { res, timing } = await execute(p);
+    const done: Recorded = { call: p.call, result: res, outcome: outcomeOf(res), timing };
+    await writeResults(engine, state, [done], async (tx) =>
       appendExternalAction(
         tx.db,
         engine.opts.signer,
         {
           ...action,
           phase: 'completed',
-          response: result,
-          outcome: result.is_error ? 'failed' : 'succeeded',
+          response: res,
+          outcome: res.is_error ? 'failed' : 'succeeded',
         },
         tx.now,
       ),
@@ -260,99 +269,32 @@ function outcomeVerdict(call: ToolCall, starts: number, approvals: ApprovalRow[]
   if (denied) {
     const res = JSON.parse(denied.resolution ?? '{}') as { result?: string; reason?: string };
     if (typeof res.result === 'string')
-      return { kind: 'result', call, result: { content: res.result, is_error: false } };
+      return { kind: 'result', call, result: { content: res.result, is_error: false }, outcome: 'ok' };
     const why = res.reason ? `: ${res.reason}` : '';
     return {
       kind: 'result',
       call,
       result: { content: `skipped by the operator after a restart${why}`, is_error: true },
+      outcome: 'denied',
     };
   }
   const rerunsAllowed = rows.filter((a) => a.status === 'allowed').length;
   return starts > rerunsAllowed ? { kind: 'ask', call, reason: OUTCOME_UNKNOWN } : null;
 }
 
-async function park(
-  engine: ToolPort,
-  run: RunRow,
-  asks: Array<{ call: ToolCall; reason: string }>,
-  also: StepWrite,
-): Promise<void> {
-  await whileRunning(engine, run.run_id, async (tx, current) => {
-    await also(tx, current);
-    const pendingNow = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
-    const rows: ApprovalRow[] = asks
-      .filter((a) => !pendingNow.some((p) => p.tool_call_id === a.call.id && p.reason === a.reason))
-      .map((a) => ({
-        request_id: `approval-${ulid().toLowerCase()}`,
-        run_id: run.run_id,
-        session_id: run.session_id,
-        tool_call_id: a.call.id,
-        tool_name: a.call.name,
-        input: JSON.stringify(a.call.arguments),
-        scope: 'session',
-        reason: a.reason,
-        status: 'pending',
-        resolution: null,
-        created_at_ms: tx.now,
-        resolved_at_ms: null,
-      }));
-    await insertApprovals(tx.db, rows);
-    const pending = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
-    await engine.transition(tx, run.run_id, 'waiting_for_approval', {
-      eventExtra: {
-        request_ids: pending.map((a) => a.request_id),
-        requests: pending.map(approvalRequestView),
-      },
-    });
-  });
-}
-
-async function parkForQuestion(
-  engine: ToolPort,
-  run: RunRow,
-  call: ToolCall,
-  input: QuestionToolInput,
-  also: StepWrite,
-): Promise<void> {
-  await whileRunning(engine, run.run_id, async (tx, current) => {
-    await also(tx, current);
-    const id = `question-${ulid().toLowerCase()}`;
-    const expires =
-      input.expires_at_ms ?? (input.expires_after_ms ? tx.now + input.expires_after_ms : undefined);
-    const request: UserQuestionRequest = {
-      id,
-      tool_call_id: call.id,
-      questions: input.questions,
-      created_at_ms: tx.now,
-    };
-    if (expires !== undefined) request.expires_at_ms = expires;
-    await insertQuestion(tx.db, {
-      request_id: id,
-      run_id: run.run_id,
-      session_id: run.session_id,
-      tool_call_id: call.id,
-      request: JSON.stringify(request),
-      status: 'pending',
-      resolution: null,
-      created_at_ms: tx.now,
-      expires_at_ms: expires ?? null,
-      resolved_at_ms: null,
-    });
-    await engine.transition(tx, run.run_id, 'waiting_for_user_question', {
-      eventExtra: { request_ids: [id], requests: [request] },
-    });
-  });
-}
-
-/** Journals results (with `also` in the same transaction); with no results, only `also`, if any. */
+/**
+ * Journals results with their traces (with `also` first, in the same transaction); with no
+ * results, only `also`, if any. The question tool's answer has no tool traces: its question_asked
+ * and question_resolved traces tell that story.
+ */
 async function writeResults(
   engine: ToolPort,
   state: RunState,
-  results: Array<{ call: ToolCall; result: ToolResult }>,
+  results: Recorded[],
   also?: StepWrite,
 ): Promise<void> {
   if (results.length === 0 && !also) return;
+  const secrets = engine.secretValues();
   await whileRunning(engine, state.run.run_id, async (tx, current) => {
     await also?.(tx, current);
     if (results.length === 0) return;
@@ -368,5 +310,10 @@ async function writeResults(
         },
       })),
     );
+    const traced = results.filter((r) => r.call.name !== QUESTION_TOOL);
+    await appendTraces(engine.events, tx, state.run, [
+      ...traced.flatMap((r) => (r.started ? [r.started] : [])),
+      ...traced.map((r) => toolCallFinished(r.call, r.result, r.outcome, r.timing, secrets)),
+    ]);
   });
 }

@@ -7,6 +7,8 @@ export class SlotCache {
   private readonly secrets: SecretStore;
   private readonly refs: string[];
   private values = new Map<string, SecretValue>();
+  /** The one secret of every slot in the store, masked wherever a step trace shows tool data. */
+  private masks: string[] = [];
 
   constructor(secrets: SecretStore, refs: string[]) {
     this.secrets = secrets;
@@ -14,6 +16,9 @@ export class SlotCache {
   }
 
   readonly lookup = (ref: string): SecretValue | undefined => this.values.get(ref);
+
+  /** Every slot's secret value (not only the ones routes name), as of the last reload. */
+  readonly secretValues = (): readonly string[] => this.masks;
 
   async reload(): Promise<void> {
     const next = new Map<string, SecretValue>();
@@ -32,6 +37,16 @@ export class SlotCache {
       }
     }
     this.values = next;
+    const masks: string[] = [];
+    try {
+      for (const slot of await this.secrets.list()) {
+        const value = await this.secrets.getSecretValue(slot.slot_id).catch(() => undefined);
+        if (value) masks.push(value);
+      }
+    } catch {
+      // A locked or key-less store: nothing can be read, and no tool can have read it either.
+    }
+    this.masks = masks;
   }
 
   /** Slots named by routes that do not exist in the store (startup refuses them). */

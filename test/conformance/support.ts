@@ -70,6 +70,8 @@ const STATUS_OF_EVENT: Record<string, string | null> = {
   user_question_resolved: null,
   parent_clarification_resolved: null,
   output: null,
+  // Our extension: step traces (docs/events.md) are listed with the run's events.
+  trace: null,
   completed: 'completed',
   failed: 'failed',
   interrupted: 'interrupted',

@@ -269,6 +269,12 @@ export interface SseFrame {
   data: any;
 }
 
+/** Trace kinds streamed to live readers only, never stored or replayed (docs/events.md). */
+export const LIVE_ONLY_TRACES: ReadonlySet<string> = new Set(['assistant_text_delta', 'model_turn_started']);
+
+export const isLiveOnlyFrame = (f: SseFrame): boolean =>
+  f.event === 'trace' && LIVE_ONLY_TRACES.has(f.data?.trace?.kind);
+
 /** Reads SSE frames until `until(frames)` is true or the timeout passes; then closes. */
 export async function collectSse(
   url: string,

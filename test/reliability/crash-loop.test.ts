@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { CrashRig, daemonStatus, sleep } from '../crash/crash-kit.ts';
-import type { SseFrame } from '../helpers/daemon.ts';
+import { isLiveOnlyFrame, type SseFrame } from '../helpers/daemon.ts';
 import { CRASH_ITERATIONS, CRASH_LANES, CRASH_TIMEOUT_MS, rng, SEED, SOAK } from './config.ts';
 import { checkInvariants, snapshot, terminalRuns } from './invariants.ts';
 import { SCRIPT } from './scripts.ts';
@@ -62,10 +62,10 @@ function assertExactlyOnce(
     [],
     `${where}: ${missing.length} durable events never delivered across the crash`,
   );
-  // Frames the replay does not have may only be live-only ones (streamed text deltas).
+  // Frames the replay does not have may only be live-only ones (text deltas, model call starts).
   const durable = new Set(want);
   const extra = [...before, ...after].filter(
-    (f) => f.id !== undefined && !durable.has(f.id) && f.data?.trace?.kind !== 'assistant_text_delta',
+    (f) => f.id !== undefined && !durable.has(f.id) && !isLiveOnlyFrame(f),
   );
   assert.deepEqual(extra.slice(0, 5), [], `${where}: durable-looking frames missing from the replay`);
 }

@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep } from '../crash/crash-kit.ts';
-import { type SseFrame, startDaemon, tempDir } from '../helpers/daemon.ts';
+import { isLiveOnlyFrame, type SseFrame, startDaemon, tempDir } from '../helpers/daemon.ts';
 import { LOAD_RUNS_PER_SESSION, LOAD_SESSIONS, rng, SEED } from './config.ts';
 import { checkInvariants, snapshot } from './invariants.ts';
 import { inputFor, type KindName, SCRIPT } from './scripts.ts';
@@ -20,8 +20,7 @@ const ROUTE_TIMEOUT_MS = 3000;
 /** Waits scale with the amount of work (the soak form has 5,000 runs queued at once). */
 const PATIENCE_MS = Math.max(60_000, LOAD_SESSIONS * LOAD_RUNS_PER_SESSION * 60);
 
-const durableIds = (frames: SseFrame[]) =>
-  frames.filter((f) => f.data?.trace?.kind !== 'assistant_text_delta').map((f) => f.id!);
+const durableIds = (frames: SseFrame[]) => frames.filter((f) => !isLiveOnlyFrame(f)).map((f) => f.id!);
 
 /**
  * The session's whole durable stream, read from cursor 0: everything up to the first quiet spell

@@ -60,7 +60,7 @@ export class AgentLifecycle {
     const stillLive = (await liveRunsOfSession(tx.db, run.session_id)).length > 0;
     if (stillLive) return;
     await updateAgent(tx.db, agent.agent_id, { settled_at_ms: tx.now, updated_at_ms: tx.now });
-    await this.trace(tx, agent, 'agent_settled', { run_id: run.run_id, status: run.status });
+    await this.trace(tx, agent, 'agent_settled', { child_run_id: run.run_id, status: run.status });
     if (agent.retention === 'close_on_settle' && agent.closed_at_ms === null)
       await this.close(tx, agent, 'settled');
   }
@@ -116,11 +116,13 @@ export class AgentLifecycle {
         name: 'trace',
         session_id: agent.parent_session_id,
         data: {
+          // session_id is the stream's (the parent's); the child's is child_session_id.
           trace: {
             kind,
+            session_id: agent.parent_session_id,
             agent_id: agent.agent_id,
             parent_agent_id: agent.parent_agent_id,
-            session_id: agent.session_id,
+            child_session_id: agent.session_id,
             ...extra,
           },
         },

@@ -3,6 +3,7 @@
 // engine hooks that make a child's pinned mode, tool surface and outcome effective.
 import type { ResolvedSubagentPolicy } from '../../config/subagent-policy.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { appendTraces, type Trace } from '../../engine/traces.ts';
 import { buildRunView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import {
@@ -258,24 +259,27 @@ export class AgentsService {
           .run;
         await updateAgent(tx.db, plan.agent.agent_id, { launch_run_id: run.run_id });
       }
-      await this.engine.events.append(tx, [
-        {
-          name: 'trace',
-          session_id: parent.session.session_id,
-          run_id: plan.agent.spawned_by_run_id,
-          data: {
-            trace: {
-              kind: 'sidechain_spawned',
-              agent_id: plan.agent.agent_id,
-              parent_agent_id: parentAgentId,
-              session_id: plan.session.session_id,
-              profile: plan.agent.profile,
-              permission_mode: plan.agent.permission_mode,
-              launch_run_id: run?.run_id,
-            },
+      // session_id is the parent's (the stream it appears on); the child's is child_session_id.
+      const spawned: Trace = {
+        kind: 'sidechain_spawned',
+        agent_id: plan.agent.agent_id,
+        parent_agent_id: parentAgentId,
+        child_session_id: plan.session.session_id,
+        profile: plan.agent.profile,
+        permission_mode: plan.agent.permission_mode,
+        launch_run_id: run?.run_id ?? null,
+      };
+      const { kind: _kind, ...fields } = spawned;
+      const by = plan.agent.spawned_by_run_id ? await getRun(tx.db, plan.agent.spawned_by_run_id) : undefined;
+      if (by) await appendTraces(this.engine.events, tx, by, [spawned]);
+      else
+        await this.engine.events.append(tx, [
+          {
+            name: 'trace',
+            session_id: parent.session.session_id,
+            data: { trace: { kind: 'sidechain_spawned', session_id: parent.session.session_id, ...fields } },
           },
-        },
-      ]);
+        ]);
       return { agentId: plan.agent.agent_id, runId: run?.run_id ?? null, duplicate: false };
     });
     return this.spawnView(result.agentId, result.runId, result.duplicate);

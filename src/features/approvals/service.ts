@@ -3,6 +3,8 @@
 // executor resumes the exact suspended batch.
 
 import type { Engine } from '../../engine/engine.ts';
+import { redactArguments } from '../../engine/trace-redact.ts';
+import { appendTraces, type Trace } from '../../engine/traces.ts';
 import { approvalRequestView, buildRunView, buildSessionView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { approvalsOfRun, pendingApprovals, resolveApproval } from '../../store/repos/approvals.ts';
@@ -115,6 +117,28 @@ export class ApprovalsService {
         .set({ permission_rules: JSON.stringify(rules) })
         .where('session_id', '=', current.session_id)
         .execute();
+      const secrets = this.engine.secretValues();
+      await appendTraces(
+        this.engine.events,
+        tx,
+        current,
+        body.resolutions.map((r) => {
+          const a = byId.get(r.request_id)!;
+          const trace: Trace = {
+            kind: 'approval_resolved',
+            request_id: a.request_id,
+            tool_call_id: a.tool_call_id,
+            name: a.tool_name,
+            behavior: r.behavior,
+            reason_requested: a.reason,
+          };
+          if (r.behavior === 'allow' && r.remember) trace.remember = r.remember;
+          if (r.updated_input) trace.updated_input = redactArguments(r.updated_input, secrets);
+          if (r.reason) trace.reason = r.reason;
+          if (r.justification) trace.justification = r.justification;
+          return trace;
+        }),
+      );
       await this.engine.recordRunChange(tx, current, {
         type: 'approval_resolved',
         resolutions: body.resolutions,

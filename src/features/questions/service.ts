@@ -2,6 +2,8 @@
 // (api-core §4.6 error catalogue), resuming the exact waiting run, cancel and expiry.
 
 import type { Engine } from '../../engine/engine.ts';
+import { questionResolved } from '../../engine/question-traces.ts';
+import { appendTraces } from '../../engine/traces.ts';
 import { buildRunView, buildSessionView } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import {
@@ -150,6 +152,9 @@ export class QuestionsService {
         await asks.resolve(tx, current, { ...body.resolution, source: 'operator' });
         return this.engine.transition(tx, runId, 'completed');
       }
+      await appendTraces(this.engine.events, tx, current, [
+        questionResolved(pending, body.resolution.declined ? 'declined' : 'answered', body.resolution),
+      ]);
       await this.engine.recordRunChange(tx, current, {
         type: 'user_question_resolved',
         resolution: body.resolution,
@@ -220,6 +225,7 @@ export class QuestionsService {
         await this.engine.transition(tx, runId, 'completed');
         return;
       }
+      await appendTraces(this.engine.events, tx, run, [questionResolved(q, 'cancelled')]);
       await this.engine.transition(tx, runId, 'cancelled', {
         error: `question ${requestId} was cancelled by the operator`,
       });
