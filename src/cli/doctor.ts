@@ -107,7 +107,10 @@ export function registerDoctor(program: Command, rt: CliRuntime): void {
 export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
   registerToolLimitCommands(runtime, rt);
-  /** acceptEdits → accept-edits: the CLI spelling of a wire mode (ops-runtime §6.1). */
+  /**
+   * acceptEdits → accept-edits: the CLI spelling of a mode on input (ops-runtime §6.1). Output
+   * always shows the wire spelling, as the API and `--output json` do.
+   */
   const kebab = (mode: string): string => mode.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   /** Accepts the CLI (kebab-case) or the wire (camelCase) spelling. */
   const permissionMode = (value: string): PermissionMode => {
@@ -164,7 +167,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
     .action(async (mode: PermissionMode, opts: { expectedRevision?: number }) => {
       const view = await rt.client().setPermissionMode(mode, opts.expectedRevision);
       rt.emit(view, (v) => [
-        `permission mode: ${kebab(String(v.permission_mode))}`,
+        `permission mode: ${v.permission_mode}`,
         `revision: ${(v.config as JsonObject)?.revision}`,
       ]);
     });
@@ -192,7 +195,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
             ['tool', toolName],
             ['decision', e.decision],
             ['base decision', str(e.base_decision)],
-            ['mode', e.effective_mode ? kebab(e.effective_mode) : undefined],
+            ['mode', str(e.effective_mode)],
             ['mode effect', str(e.mode_effect)],
             [
               'matched rule',
@@ -213,7 +216,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
     .action(async (opts: { sessionId?: string }) => {
       rt.emit(await rt.client().permissionMatrix(opts.sessionId), (m) =>
         table(
-          ['TOOL', ...m.modes.map((x) => kebab(x).toUpperCase())],
+          ['TOOL', ...m.modes],
           m.tools.map((t) => [t.tool_name, ...m.modes.map((x) => t.decisions[x] ?? '-')]),
         ),
       );
