@@ -367,7 +367,8 @@ describe('approvals and questions commands against a real daemon', () => {
     assert.match(planned.out, /^decision: +deny$/m);
     assert.equal((await cli(['runtime', 'permissions', 'check', 'bash', '--mode', 'nope'])).code, 2);
     const matrix = await cli(['runtime', 'permissions', 'matrix']);
-    assert.match(matrix.out, /^TOOL +DEFAULT +ACCEPT-EDITS +BYPASS-PERMISSIONS +PLAN +DONT-ASK$/m);
+    // Modes are printed as the API spells them (one spelling everywhere); kebab-case is input only.
+    assert.match(matrix.out, /^TOOL +default +acceptEdits +bypassPermissions +plan +dontAsk$/m);
     assert.match(matrix.out, /^write_file +ask +allow +allow +deny +deny$/m);
     const bad = await cli(['runtime', 'set-permission-mode', 'yolo']);
     assert.equal(bad.code, 2);
@@ -375,7 +376,7 @@ describe('approvals and questions commands against a real daemon', () => {
     try {
       const set = await cli(['runtime', 'set-permission-mode', 'accept-edits']);
       assert.equal(set.code, 0, set.err);
-      assert.match(set.out, /^permission mode: accept-edits\nrevision: \d+$/m);
+      assert.match(set.out, /^permission mode: acceptEdits\nrevision: \d+$/m);
       const rev = Number(/revision: (\d+)/.exec(set.out)![1]);
       const stale = await cli([
         'runtime',
