@@ -82,6 +82,11 @@ test('api-core #59: GET /v1/questions lists pending requests of runs waiting for
   assert.deepEqual(run.pending_question_ids, [mine[0].request.id]);
   const page = await http(d.url, 'GET', `/v1/sessions/${session}/questions?page=true`);
   assert.equal(page.body.items.length, 1);
+  // Only runs waiting for a question contribute: not one waiting for an approval.
+  const other = await parked('approve, not ask', 'waiting_for_approval');
+  const again = (await http(d.url, 'GET', '/v1/questions')).body as Array<{ run_id: string }>;
+  assert.ok(!again.some((q) => q.run_id === other.run.run_id), 'a run waiting for approval asks nothing');
+  await http(d.url, 'POST', `/v1/runs/${other.run.run_id}/cancel`);
 });
 
 test('api-core #60/#61/#62: answer validation, state conflict, 202 RunView and 200 SessionView', async () => {
