@@ -24,6 +24,7 @@ import { Store } from './store/store.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
 import { ToolRegistry } from './tools/registry.ts';
 import { LiveToolLimits } from './tools/runtime-limits.ts';
+import { sandboxStatus } from './tools/shell/index.ts';
 import { registerWebTools } from './tools/web/index.ts';
 import { DAEMON_VERSION } from './version.ts';
 
@@ -75,6 +76,22 @@ async function openStore(config: ServeConfig): Promise<Store> {
   }
 }
 
+/** The offline `secrets set` for a missing slot, on the store this daemon was given. */
+function offlineSecretCommand(config: ServeConfig, slot: string, driver: string): string {
+  const parts = ['kheish-daemon secrets set', slot, '--provider', driver, '--offline'];
+  if (!config.databaseUrl) parts.push('--state-root', shellWord(config.stateRoot));
+  else if (config.databaseUrl !== process.env.KHEISH_DATABASE_URL) {
+    // The CLI reads KHEISH_DATABASE_URL like serve does; a URL given as a flag is repeated, never its password.
+    const url = new URL(config.databaseUrl);
+    if (url.password) url.password = '<password>';
+    parts.push('--database-url', shellWord(url.toString()));
+  }
+  return parts.join(' ');
+}
+
+const shellWord = (text: string): string =>
+  /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+
 export interface RunningDaemon {
   url: string;
   engine: Engine;
@@ -106,6 +123,12 @@ export async function startDaemon(
       'the admin and read-only tokens must differ; give the read-only token its own value or file',
     );
   }
+  // Probed before anything is opened: a refusal leaves no state behind.
+  const sandbox = sandboxStatus();
+  if (config.requireSandbox && !sandbox.available)
+    throw new StartupError(
+      `--require-sandbox: the bash tool has no sandbox (${sandbox.reason}); install bubblewrap (apt-get install bubblewrap), or start without --require-sandbox / KHEISH_REQUIRE_SANDBOX`,
+    );
   const routesConfig = config.routesFile
     ? loadRoutesFile(config.routesFile, config.defaultRoute ?? undefined)
     : builtinDemoRoutes();
@@ -125,8 +148,12 @@ export async function startDaemon(
   );
   const missingSlots = await slots.missing();
   if (missingSlots.length > 0) {
+    const commands = missingSlots.map((slot) => {
+      const driver = [...routesConfig.routes.values()].find((r) => r.auth_ref === slot)?.driver ?? 'generic';
+      return `\`${offlineSecretCommand(config, slot, driver)}\``;
+    });
     throw new StartupError(
-      `routes name secret slots that do not exist: ${missingSlots.join(', ')}. Create each with \`kheish-daemon secrets set <slot> --provider <driver> --value-file <file> --offline --state-root ${config.stateRoot}\` (needs KHEISH_AUTH_STORE_MASTER_KEY), then start again`,
+      `routes name secret slots that do not exist: ${missingSlots.join(', ')}. Create ${missingSlots.length === 1 ? 'it' : 'each'} with ${commands.join(', ')} (it asks for the value; needs the same KHEISH_AUTH_STORE_MASTER_KEY as the daemon), then start again`,
     );
   }
   await slots.reload();
@@ -214,6 +241,11 @@ export async function startDaemon(
   }
   if (auth.enabled === false && !isLoopbackHost(config.host))
     log.warn('HTTP auth is disabled on a non-loopback bind');
+  if (!sandbox.available)
+    log.warn(
+      { reason: sandbox.reason },
+      "the bash tool will run commands unsandboxed, with the daemon's access to this machine: install bubblewrap (apt-get install bubblewrap); --require-sandbox refuses to start without it",
+    );
   log.info(
     {
       url: address,

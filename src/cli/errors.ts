@@ -54,9 +54,13 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return err.exitCode;
   if (err instanceof SseFrameTooLargeError) return EXIT.failure;
   if (err instanceof CommanderError) {
-    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
-      ? EXIT.ok
-      : EXIT.invalidRequest;
+    // `help` and `help <command>` print help as asked (commander.help with exit code 0); a bare
+    // command group prints it because a sub-command is missing (exit code 1): a usage error.
+    const asked =
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      (err.code === 'commander.help' && err.exitCode === 0);
+    return asked ? EXIT.ok : EXIT.invalidRequest;
   }
   const status = problemLike(err)?.status;
   return status === undefined ? EXIT.failure : exitCodeForStatus(status);

@@ -12,6 +12,11 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin(): Promise<string>;
+  /**
+   * One secret line: typed without echo on a terminal, else the whole of standard input (trailing
+   * newline dropped). Undefined when the user gave up (Ctrl-C / Ctrl-D on an empty line).
+   */
+  readSecret?(prompt: string): Promise<string | undefined>;
   /** Registers a Ctrl-C handler; returns the function that removes it. */
   onInterrupt(handler: () => void): () => void;
 }
@@ -136,6 +141,35 @@ export function processIo(): CliIo {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
+    },
+    readSecret: async (prompt) => {
+      const stdin = process.stdin;
+      if (!stdin.isTTY) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stdin) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks)
+          .toString('utf8')
+          .replace(/[\r\n]+$/, '');
+      }
+      process.stderr.write(prompt);
+      stdin.setRawMode(true);
+      stdin.resume();
+      try {
+        let text = '';
+        for await (const chunk of stdin) {
+          for (const ch of (chunk as Buffer).toString('utf8')) {
+            if (ch === '\r' || ch === '\n') return text;
+            if (ch === '\u0003' || (ch === '\u0004' && text === '')) return undefined;
+            if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+            else if (ch >= ' ') text += ch;
+          }
+        }
+        return text;
+      } finally {
+        stdin.setRawMode(false);
+        stdin.pause();
+        process.stderr.write('\n');
+      }
     },
     onInterrupt: (handler) => {
       let count = 0;

@@ -39,7 +39,22 @@ interface SlotView {
   details?: Record<string, unknown>;
 }
 
-const CLI_PROVIDERS = ['generic', 'anthropic', 'google', 'openai', 'open_ai', 'openrouter', 'xai'];
+/**
+ * Slot providers, plus every route driver name so that `--provider <driver>` works for any route
+ * (doctor and start-up hints print the driver). `openai_compatible` servers (Ollama, vLLM, ...)
+ * take a plain bearer key: their slots are stored as generic API keys.
+ */
+const CLI_PROVIDERS = [
+  'generic',
+  'anthropic',
+  'google',
+  'openai',
+  'open_ai',
+  'openrouter',
+  'xai',
+  'openai_compatible',
+];
+const SLOT_PROVIDER: Record<string, string> = { openai: 'open_ai', openai_compatible: 'generic' };
 const DEFAULT_STATE_ROOT = '.kheish-daemon';
 
 export function registerSecrets(program: Command, rt: CliRuntime): void {
@@ -63,7 +78,7 @@ export function registerSecrets(program: Command, rt: CliRuntime): void {
       .description('create or rotate a secret slot')
       .argument('<slot_id>', 'slot id, e.g. openai.prod (letters, digits, ".", "_", "-")')
       .addOption(
-        new Option('--provider <provider>', 'who the secret is for')
+        new Option('--provider <provider>', 'who the secret is for (a slot provider or a route driver)')
           .choices(CLI_PROVIDERS)
           .default('generic'),
       )
@@ -77,7 +92,7 @@ export function registerSecrets(program: Command, rt: CliRuntime): void {
       .option('--from-env <var>', 'read the secret from this environment variable')
       .option('--from-file <file>', 'read the secret from a file (trailing newline dropped)')
       .option('--value-file <file>', 'same as --from-file')
-      .option('--stdin', 'read the secret from standard input')
+      .option('--stdin', 'read the secret from standard input (the default when no other source is given)')
       .option('--organization <org>', 'OpenAI organization stored with an api_key')
       .option('--project <project>', 'OpenAI project stored with an api_key'),
   ).action(async (slotId: string, flags: SetFlags, cmd: Command) => {
@@ -184,16 +199,16 @@ async function buildRecord(rt: CliRuntime, slotId: string, flags: SetFlags): Pro
     flags.valueFile !== undefined && '--value-file',
     flags.stdin && '--stdin',
   ].filter(Boolean);
-  if (sources.length !== 1)
+  if (sources.length > 1)
     throw new UsageError(
-      sources.length === 0
-        ? 'no secret value given'
-        : `give the secret value once, not with ${sources.join(' and ')}`,
+      `give the secret value once, not with ${sources.join(' and ')}`,
       'use one of --value V, --from-env VAR, --from-file F or --stdin',
     );
-  const value = await readValue(rt, flags);
-  const provider = flags.provider === 'openai' ? 'open_ai' : flags.provider;
-  const mode = flags.mode ?? (provider === 'generic' ? 'opaque_secret' : 'api_key');
+  // No source named: ask for it (hidden on a terminal) or read it from a pipe, like --stdin.
+  const value = sources.length === 0 ? await askValue(rt, slotId) : await readValue(rt, flags);
+  const provider = SLOT_PROVIDER[flags.provider] ?? flags.provider;
+  const keyDriver = flags.provider === 'openai_compatible';
+  const mode = flags.mode ?? (provider === 'generic' && !keyDriver ? 'opaque_secret' : 'api_key');
   if (mode === 'opaque_secret') {
     if (flags.organization !== undefined || flags.project !== undefined)
       throw new UsageError('--organization and --project only apply to --mode api_key');
@@ -225,6 +240,18 @@ async function readValue(rt: CliRuntime, flags: SetFlags): Promise<string> {
 }
 
 const dropTrailingNewline = (text: string) => text.replace(/[\r\n]+$/, '');
+
+async function askValue(rt: CliRuntime, slotId: string): Promise<string> {
+  const value = rt.io.readSecret
+    ? await rt.io.readSecret(`value of secret ${slotId} (input hidden): `)
+    : dropTrailingNewline(await rt.io.readStdin());
+  if (!value)
+    throw new UsageError(
+      'no secret value given',
+      'type it when asked, pipe it in, or use one of --value V, --from-env VAR, --from-file F or --stdin',
+    );
+  return value;
+}
 
 /** Opens the state root of a stopped daemon, holding its lock for the duration of `fn`. */
 async function withOfflineStore<T>(

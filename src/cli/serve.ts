@@ -10,6 +10,24 @@ import { StateRootLockedError } from '../store/sqlite/open.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * The one line for an address the daemon cannot listen on: the cause and the fix, no stack
+ * (the operator's mistake, not ours).
+ */
+export function listenFailure(err: unknown): string | undefined {
+  const e = err as { code?: string; address?: string; port?: number };
+  if (e?.code !== 'EADDRINUSE' && e?.code !== 'EACCES' && e?.code !== 'EADDRNOTAVAIL') return undefined;
+  const where =
+    e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : 'the --bind address';
+  const host = e.address ?? '127.0.0.1';
+  const fix = `pass --bind ${host.includes(':') ? `[${host}]` : host}:<free port> (or set KHEISH_BIND)`;
+  if (e.code === 'EADDRINUSE')
+    return `cannot listen on ${where}: the address is already in use (another kheish-daemon, or another program, listens there); stop that process or ${fix}`;
+  if (e.code === 'EACCES')
+    return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${fix}`;
+  return `cannot listen on ${where}: this machine has no such address; pass --bind with one of its addresses, e.g. 127.0.0.1:4000`;
+}
+
 export function registerServe(program: Command): void {
   const serve = program.command('serve');
   serve
@@ -52,6 +70,10 @@ export function registerServe(program: Command): void {
       '--web-search-endpoint <url>',
       'web_search backend returning JSON results [env KHEISH_WEB_SEARCH_ENDPOINT]',
     )
+    .option(
+      '--require-sandbox',
+      'refuse to start unless the bash tool can run in a bubblewrap sandbox [env KHEISH_REQUIRE_SANDBOX]',
+    )
     .option('--record-cassette <dir>', 'record every model call as a replayable scripted script in DIR')
     .option(
       '--shell-task-output-max-bytes <n>',
@@ -90,12 +112,10 @@ export function registerServe(program: Command): void {
           err instanceof RoutesFileError ||
           err instanceof StateRootLockedError ||
           err instanceof StartupError;
-        const message = known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`;
+        const listen = listenFailure(err);
+        const message =
+          listen ?? (known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`);
         process.stderr.write(`kheish-daemon: ${message}\n`);
-        if ((err as { code?: string }).code === 'EADDRINUSE')
-          process.stderr.write(
-            'hint: another process listens on that address; pass --bind 127.0.0.1:<free port>\n',
-          );
         process.exit(err instanceof StartupError ? err.exitCode : 2);
       }
     });

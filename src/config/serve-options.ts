@@ -40,6 +40,8 @@ export interface ServeConfig {
   shellTaskOutputMaxBytes: number;
   /** Watchdog of background shell tasks (ms); a call's timeout_ms may only lower it. */
   shellTaskMaxRuntimeMs: number;
+  /** Refuse to start (and bash to run) without a working bubblewrap sandbox. */
+  requireSandbox: boolean;
   /** Spawn quotas (--max-child-depth and friends, or --subagent-policy-file). */
   subagentPolicy: ResolvedSubagentPolicy;
   /** Scheduler dispatch retries (--scheduler-retry-*). */
@@ -72,6 +74,7 @@ export interface RawServeFlags {
   webSearchEndpoint?: string;
   shellTaskOutputMaxBytes?: string;
   shellTaskMaxRuntimeMs?: string;
+  requireSandbox?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +88,15 @@ export function parseBind(bind: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(`--bind port ${port} is out of range`);
   return { host: m[1] ?? m[2]!, port };
+}
+
+/** A boolean environment variable: 1/true/yes or 0/false/no (empty = unset). */
+function envFlag(name: string, raw: string | undefined): boolean {
+  const v = raw?.trim().toLowerCase();
+  if (!v) return false;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -210,6 +222,8 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
       2 * 60 * 60 * 1000,
       1,
     ),
+    requireSandbox:
+      flags.requireSandbox === true || envFlag('KHEISH_REQUIRE_SANDBOX', env.KHEISH_REQUIRE_SANDBOX),
     subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
     schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
   };

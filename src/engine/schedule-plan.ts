@@ -88,6 +88,36 @@ export function checkTimezone(timezone: string): void {
   }
 }
 
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+
+/**
+ * The six-field form of a five-field (Unix) cron expression, or null when there is none. Unix
+ * counts weekdays 0-6 from Sunday and we count 1-7 (the reference's reading), so numeric weekdays
+ * become names, which both read alike.
+ */
+export function sixFieldForm(expression: string, timezone = 'UTC'): string | null {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5) return null;
+  const dow = fields[4]!
+    .split(',')
+    .map((part) => {
+      const [range, step] = part.split('/');
+      const named = range!
+        .split('-')
+        .map((v) => (/^\d+$/.test(v) && Number(v) <= 7 ? WEEKDAYS[Number(v)]! : v))
+        .join('-');
+      return step === undefined ? named : `${named}/${step}`;
+    })
+    .join(',');
+  const six = ['0', ...fields.slice(0, 4), dow].join(' ');
+  try {
+    cronOf(six, timezone);
+    return six;
+  } catch {
+    return null;
+  }
+}
+
 /** Validates a cadence the way creation requires (the caller has checked the JSON shape). */
 export function checkCadence(cadence: Cadence, now: number): void {
   if (cadence.type === 'once') {
@@ -106,11 +136,16 @@ export function checkCadence(cadence: Cadence, now: number): void {
   }
   checkTimezone(cadence.timezone);
   const fields = cadence.expression.trim().split(/\s+/);
-  if (!SHORTHANDS[cadence.expression.trim().toLowerCase()] && fields.length !== 6 && fields.length !== 7)
+  if (!SHORTHANDS[cadence.expression.trim().toLowerCase()] && fields.length !== 6 && fields.length !== 7) {
+    const six = sixFieldForm(cadence.expression, cadence.timezone);
     throw new CadenceError(
       'invalid_cadence',
-      `cron expressions have 6 fields (seconds first) or 7 (with a year), got ${fields.length}: "0 0 9 * * MON-FRI" is 09:00 on weekdays`,
+      `cron expressions have 6 fields (seconds first) or 7 (with a year), got ${fields.length}: ` +
+        (six
+          ? `write "${six}" for "${cadence.expression.trim()}" (a seconds field first, weekdays by name)`
+          : '"0 0 9 * * MON-FRI" is 09:00 on weekdays'),
     );
+  }
   let cron: Cron;
   try {
     cron = cronOf(cadence.expression, cadence.timezone);

@@ -49,6 +49,9 @@ describe('exit codes (ops-runtime §2.2)', () => {
     assert.equal(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x')), 2);
     assert.equal(exitCodeFor(new CommanderError(0, 'commander.helpDisplayed', 'x')), 0);
     assert.equal(exitCodeFor(new CommanderError(0, 'commander.version', 'x')), 0);
+    // `help` / `help <command>` asked for help; a bare command group is missing its sub-command.
+    assert.equal(exitCodeFor(new CommanderError(0, 'commander.help', '(outputHelp)')), 0);
+    assert.equal(exitCodeFor(new CommanderError(1, 'commander.help', '(outputHelp)')), 2);
   });
 
   test("errors shaped like the daemon's own DaemonError map by status", () => {

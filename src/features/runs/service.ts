@@ -164,7 +164,8 @@ export class RunsService {
     });
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
-    if (q.lastN) page.reverse();
+    // The last N are read newest first; `order=desc` keeps them so, the default shows them oldest first.
+    if (q.lastN && q.order !== 'desc') page.reverse();
     const items = await Promise.all(page.map((r) => buildRunView(this.db, r)));
     return { items, total, hasMore, lastKey: page.at(-1)?.queue_seq };
   }

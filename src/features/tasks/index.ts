@@ -21,6 +21,7 @@ export const tasksFeature: FeatureModule<TasksService> = {
       log: k.log,
     });
     registerShellTool(k.tools, {
+      sandbox: k.config.requireSandbox ? 'require' : 'auto',
       hiddenPaths: [k.config.stateRoot],
       limits: k.toolLimits.get,
       backgroundTasks: tasks,
