@@ -29,9 +29,9 @@ const name = commandName(process.argv.slice(2));
 const serveOnly = name === 'serve' || name === 'start';
 // `serve` pulls in the whole server (fastify, SQLite, engine): a client command like `status`
 // should not pay for it, and `serve` should not pay for the client commands. Both are loaded
-// only when help is listing all commands.
+// only when help is listing all commands (or a completion script names them all).
 const extraCommands: Array<(program: Command) => void> = [];
-if (name === undefined || serveOnly || name === 'help') {
+if (name === undefined || serveOnly || name === 'help' || name === 'completion') {
   const { registerServe } = await import('./cli/serve.ts');
   extraCommands.push(registerServe);
 }

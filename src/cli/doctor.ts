@@ -1,9 +1,7 @@
-// `doctor routes`: explains each route's state. With --routes-file it lints the file offline
-// (no daemon needed); without, it asks the running daemon (GET /v1/runtime/routes).
+// `runtime`: the runtime settings of the running daemon (get, set-model, routes, permission mode,
+// permission checks, tool limits). The `doctor` commands are in doctor-checks.ts and doctor-routes.ts.
 
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadRoutesFile, RoutesFileError } from '../config/routes-file.ts';
-import { RouteInventory } from '../models/route-inventory.ts';
 import {
   type JsonObject,
   PERMISSION_MODES,
@@ -11,98 +9,12 @@ import {
   type PermissionMode,
 } from '../sdk/types.ts';
 import { jsonInput } from './approvals.ts';
-import { UsageError } from './errors.ts';
+import { type RouteCheck, renderRouteChecks } from './doctor-routes.ts';
 import { keyValues, str, table } from './format.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
-
-interface RouteCheck {
-  route_id: string;
-  driver: string;
-  model: string;
-  readiness: string;
-  is_default: boolean;
-  reason?: string;
-  action?: string;
-  warnings: string[];
-}
-
-/** Static problems of one route that do not stop the daemon but deserve a look. */
-function lintWarnings(extra: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
-  const out: string[] = [];
-  if (typeof extra.api_key === 'string')
-    out.push('inline api_key in the routes file: prefer auth_ref (encrypted secret store) or api_key_env');
-  if (typeof extra.api_key_env === 'string' && !env[extra.api_key_env])
-    out.push(`api_key_env ${extra.api_key_env} is not set in this environment`);
-  return out;
-}
-
-export function lintRoutesFile(
-  path: string,
-  defaultRoute: string | undefined,
-  env = process.env,
-): { ok: boolean; routes: RouteCheck[] } {
-  const config = loadRoutesFile(path, defaultRoute);
-  const inventory = new RouteInventory(config);
-  const routes = inventory.list().map((r) => ({
-    route_id: r.config.route_id,
-    driver: r.config.driver,
-    model: r.config.default_model,
-    readiness: r.readiness,
-    is_default: r.config.route_id === config.default_route,
-    reason: r.reason ?? undefined,
-    action: r.action ?? undefined,
-    warnings: lintWarnings(r.config.extra, env),
-  }));
-  return { ok: routes.every((r) => r.readiness !== 'error' || !r.is_default), routes };
-}
-
-export function renderRouteChecks(view: JsonObject): string[] {
-  const routes = (view.routes as RouteCheck[]) ?? [];
-  const lines = table(
-    ['ROUTE', 'DRIVER', 'MODEL', 'STATE', 'DEFAULT'],
-    routes.map((r) => [r.route_id, r.driver, r.model, r.readiness, r.is_default ? 'yes' : '']),
-  );
-  for (const r of routes) {
-    if (r.reason) lines.push(`${r.route_id}: ${r.reason}${r.action ? `\n  action: ${r.action}` : ''}`);
-    for (const w of r.warnings ?? []) lines.push(`${r.route_id}: warning: ${w}`);
-  }
-  return lines;
-}
-
-export function registerDoctor(program: Command, rt: CliRuntime): void {
-  const doctor = program.command('doctor').description('diagnose the daemon and its configuration');
-  doctor
-    .command('routes')
-    .description('explain each route: driver, model, readiness, and what to do about problems')
-    .option('--routes-file <file>', 'lint this routes file offline instead of asking the daemon')
-    .option('--default-route <id>', 'with --routes-file: the --default-route the daemon would get')
-    .action(async (opts: { routesFile?: string; defaultRoute?: string }) => {
-      let view: JsonObject;
-      if (opts.routesFile) {
-        try {
-          view = lintRoutesFile(opts.routesFile, opts.defaultRoute) as unknown as JsonObject;
-        } catch (err) {
-          if (err instanceof RoutesFileError)
-            throw new UsageError(
-              err.message,
-              'fix the file and run `kheish-daemon doctor routes --routes-file <file>` again',
-            );
-          throw err;
-        }
-      } else {
-        const routes = (await rt.client().request('GET', '/v1/runtime/routes')) as RouteCheck[];
-        view = {
-          ok: routes.every((r) => r.readiness !== 'error' || !r.is_default),
-          routes: routes.map((r) => ({ ...r, warnings: [] })),
-        } as unknown as JsonObject;
-      }
-      rt.emit(view, renderRouteChecks);
-      // Exit 1 = health errors found (ops-runtime §2.2): the default route cannot run.
-      if (view.ok === false) rt.exitCode = 1;
-    });
-}
+import { renderRuntime } from './runtime-view.ts';
 
 export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
@@ -126,9 +38,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
     .command('get')
     .description('runtime snapshot (GET /v1/runtime)')
     .action(async () => {
-      rt.emit((await rt.client().request('GET', '/v1/runtime')) as JsonObject, (v) => [
-        JSON.stringify(v, null, 2),
-      ]);
+      rt.emit((await rt.client().request('GET', '/v1/runtime')) as JsonObject, renderRuntime);
     });
   runtime
     .command('set-model <selector>')

@@ -2,7 +2,9 @@
 // program-base.ts) plus one register function per client command group.
 import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
-import { registerDoctor, registerRuntime } from './doctor.ts';
+import { registerCompletion } from './completion.ts';
+import { registerRuntime } from './doctor.ts';
+import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
@@ -31,6 +33,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerSecrets,
   registerRuntime,
   registerDoctor,
+  registerCompletion,
 ];
 
 export function createCli(opts: CliOptions = {}): Cli {

@@ -1,4 +1,5 @@
-// `sessions` (alias `session`): create, list, get, end, interrupt, events, stream.
+// `sessions` (alias `session`): create, list, get, end, interrupt, events, stream; input and the
+// session settings are in session-commands.ts.
 
 import type { Command } from 'commander';
 import type { CreateSessionRequest } from '../sdk/types.ts';
@@ -7,6 +8,7 @@ import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
 import { registerSessionPermissionCommands } from './permissions.ts';
 import { renderSession, renderSessionEvents, renderSessionList } from './render.ts';
 import type { CliRuntime } from './runtime.ts';
+import { registerSessionCommands } from './session-commands.ts';
 
 export function registerSessions(program: Command, rt: CliRuntime): void {
   const sessions = program
@@ -96,5 +98,6 @@ export function registerSessions(program: Command, rt: CliRuntime): void {
         flags.cursor,
       );
     });
+  registerSessionCommands(sessions, rt);
   registerSessionPermissionCommands(sessions, rt);
 }

@@ -51,8 +51,9 @@ for (const provider of ['anthropic', 'openai'] as const) {
         `version = 1\ndefault_route = "${route}"\n\n[routes.${route}]\ndriver = "${provider}"\ndefault_model = "${model}"\nauth_ref = "${slot}"\nbase_url = "${fixture.origin}"\n`,
       );
       // 3. doctor (offline lint)
-      const doctor = cli(['doctor', 'routes', '--routes-file', routes], env);
-      assert.equal(doctor.status, 1, 'offline, the slot cannot be read: the route shows as not ready');
+      const doctor = cli(['doctor', 'routes', '--routes-file', routes, '--state-root', R], env);
+      assert.equal(doctor.status, 0, `offline, the slot is read from R's store: ${doctor.stdout}`);
+      assert.match(doctor.stdout, new RegExp(`${route}\\s+${provider}\\s+\\S+\\s+ok\\s+yes`));
       // 4. serve and run
       const d = await startDaemon({ stateRoot: R, args: ['--routes-file', routes], env });
       try {

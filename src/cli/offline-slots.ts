@@ -1,0 +1,64 @@
+// The secret slots a routes file names, read straight from a daemon's store so that
+// `doctor routes --routes-file` judges `auth_ref` routes as `serve` would. Read only: the daemon may
+// be running (the SQLite store is in WAL mode; PostgreSQL serves many clients).
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RoutesConfig } from '../config/routes-file.ts';
+import type { SecretValue } from '../models/drivers/index.ts';
+import { UsageError } from './errors.ts';
+
+export interface OfflineStoreFlags {
+  stateRoot?: string;
+  databaseUrl?: string;
+}
+
+export interface OfflineSlots {
+  lookup?: (ref: string) => SecretValue | undefined;
+  /** What the operator should know about the store (not found, no master key, ...). */
+  notes: string[];
+}
+
+export const DEFAULT_STATE_ROOT = '.kheish-daemon';
+
+/** Loads the `auth_ref` slots of `config`; no store is opened when no route names one. */
+export async function offlineSlots(config: RoutesConfig, flags: OfflineStoreFlags): Promise<OfflineSlots> {
+  const refs = [...config.routes.values()].flatMap((r) => (r.auth_ref ? [r.auth_ref] : []));
+  if (refs.length === 0) return { notes: [] };
+  const root = resolve(flags.stateRoot || DEFAULT_STATE_ROOT);
+  const databaseUrl = flags.databaseUrl || null;
+  if (!databaseUrl && !existsSync(join(root, 'kheish.sqlite')))
+    return {
+      notes: [
+        `no daemon state at ${root}, so auth_ref slots cannot be checked: pass the daemon's --state-root (or --database-url), or set KHEISH_STATE_ROOT / KHEISH_DATABASE_URL as for serve`,
+      ],
+    };
+  const [{ Store }, { SecretStore }, keys, errs, { SlotCache }, pg] = await Promise.all([
+    import('../store/store.ts'),
+    import('../secrets/secret-store.ts'),
+    import('../secrets/master-key.ts'),
+    import('../secrets/errors.ts'),
+    import('../models/slot-cache.ts'),
+    import('../store/postgres/open.ts'),
+  ]);
+  const asUsage = (err: unknown) => (errs.isSecretStoreStartupError(err) ? new UsageError(err.message) : err);
+  let key: ReturnType<typeof keys.loadMasterKey>;
+  try {
+    key = keys.loadMasterKey(process.env);
+  } catch (err) {
+    throw asUsage(err);
+  }
+  const store = await Store.open({ stateRoot: root, databaseUrl }).catch((err) => {
+    throw err instanceof pg.DatabaseUnavailableError ? new UsageError(err.message) : err;
+  });
+  try {
+    const secrets = await SecretStore.open(store, key).catch((err) => {
+      throw asUsage(err);
+    });
+    const cache = new SlotCache(secrets, refs);
+    await cache.reload();
+    const values = new Map(refs.map((ref) => [ref, cache.lookup(ref)]));
+    return { lookup: (ref) => values.get(ref), notes: [...secrets.warnings] };
+  } finally {
+    await store.close();
+  }
+}
