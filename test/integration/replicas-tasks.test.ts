@@ -186,6 +186,39 @@ test('a replica that starts while another runs a task leaves that task running (
   await output(owner, sid, task.id, '?wait=true&timeout_ms=20000');
 });
 
+test('when the owner stops gracefully, the survivor settles its task as failed (daemon_restarted), keeping the shutdown evidence', async () => {
+  const { sid, task } = await launch(a, 'long');
+  const { owner, other } = roles(task);
+  await until('the task to print', async () =>
+    (await output(other, sid, task.id)).output_excerpt === 'sleeping\n' ? true : undefined,
+  );
+  const ownerId = ids.get(owner)!;
+  assert.equal(await owner.stop(), 0);
+  assert.deepEqual(taskProcesses(task.id), [], 'the shutdown stopped the tree');
+  const done = await until('the survivor to settle the task', async () => {
+    const r = await http(other.url, 'GET', `/v1/sessions/${sid}/tasks/${task.id}`);
+    return r.body.status === 'in_progress' ? undefined : r.body;
+  });
+  assert.equal(done.status, 'failed');
+  const m = done.metadata;
+  assert.equal(m.terminal_reason, 'daemon_restarted');
+  assert.equal(m.recovered_on_boot, false);
+  assert.equal(m.settled_by_replica, ids.get(other));
+  assert.match(m.error, new RegExp(`replica ${ownerId}, which ran this background task, is gone`));
+  assert.equal(typeof m.stopped_at_shutdown_ms, 'number');
+  assert.equal(m.process_tree_shutdown_signal_sent, true, "the shutdown's evidence is kept");
+  assert.equal(m.process_tree_shutdown_confirmed, true);
+  // The owner comes back: its boot leaves the settled task as it is.
+  const back = await owner.restart();
+  if (owner === a) a = back;
+  else b = back;
+  ids.set(back, await replicaId(back));
+  assert.equal(ids.get(back), ownerId, 'the same replica id after the restart');
+  const later = (await http(back.url, 'GET', `/v1/sessions/${sid}/tasks/${task.id}`)).body;
+  assert.equal(later.metadata.settled_by_replica, ids.get(other));
+  assert.equal(later.metadata.recovered_on_boot, false);
+});
+
 test('when the owner dies, the survivor settles its task as failed (daemon_restarted) and kills the tree', async () => {
   const { sid, task } = await launch(a, 'long');
   const { owner, other } = roles(task);

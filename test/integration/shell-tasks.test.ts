@@ -169,13 +169,18 @@ test('output rotation under a small cap: bounded file, marker first, newest line
   assert.equal(done.task.metadata.output_rotation_count, done.output_rotation_count);
 });
 
-test('a graceful stop kills live task trees and settles them as failed (daemon_shutdown); nothing restarts them', async () => {
+test('ops-runtime #42 (graceful stop): the tree of a running shell task is killed at shutdown; after the restart the task is failed, daemon_restarted, recovered_on_boot; nothing restarts it', async () => {
   const { sid, task } = await launch('long');
   await d.stop();
   d = await d.restart();
   const after = (await http(d.url, 'GET', `/v1/sessions/${sid}/tasks/${task.id}`)).body;
   assert.equal(after.status, 'failed');
-  assert.equal(after.metadata.terminal_reason, 'daemon_shutdown');
+  assert.equal(after.metadata.terminal_reason, 'daemon_restarted');
+  assert.equal(after.metadata.recovered_on_boot, true);
+  assert.equal(typeof after.metadata.stopped_at_shutdown_ms, 'number');
+  assert.ok(after.metadata.recovered_at_ms >= after.metadata.stopped_at_shutdown_ms);
+  // The shutdown's own evidence is kept: it stopped the tree and saw it go.
+  assert.equal(after.metadata.process_tree_shutdown_signal_sent, true);
   assert.equal(after.metadata.process_tree_shutdown_confirmed, true);
   assert.deepEqual(taskProcesses(task.id), []);
   const tail = await output(sid, task.id);

@@ -19,6 +19,10 @@ import type { ShellTaskOptions } from './shell-tasks.ts';
 const ownerGone = (owner: string | null, me: string): string =>
   `replica ${owner}, which ran this background task, is gone (stopped, or no heartbeat for ${DEAD_AFTER_TTLS} lease TTLs); replica ${me} settled the task`;
 
+/** The tree was stopped by a graceful shutdown of its daemon (shell-tasks.ts shutdown()). */
+const stoppedAtShutdown = (row: TaskRow): boolean =>
+  typeof metadataOf(row).stopped_at_shutdown_ms === 'number';
+
 export const outputCounters = (s: LogState) => ({
   output_size_bytes: s.size_bytes,
   output_total_bytes: s.total_bytes,
@@ -65,9 +69,12 @@ export class ShellRecovery {
     if (targets.length === 0) return 0;
     const evidence = await Promise.all(
       targets.map((row) =>
-        processesReachable(row, owners.get(row.owner_replica ?? ''), me)
-          ? this.reapLeftover(row, graceMs)
-          : unreachableEvidence(),
+        // A graceful shutdown already stopped the tree and recorded how: keep that evidence.
+        stoppedAtShutdown(row)
+          ? {}
+          : processesReachable(row, owners.get(row.owner_replica ?? ''), me)
+            ? this.reapLeftover(row, graceMs)
+            : unreachableEvidence(),
       ),
     );
     const states = await Promise.all(
@@ -91,10 +98,12 @@ export class ShellRecovery {
         if (verdict === 'alive' || (!boot && verdict === 'mine')) continue;
         const i = targets.findIndex((t) => t.task_id === current.task_id);
         const owner = current.owner_replica ?? null;
+        const meta = metadataOf(current);
         await commitTaskChange(tx, this.o.events, current, 'failed', {
-          ...metadataOf(current),
+          ...meta,
           ...outputCounters(states[i]!),
-          exit_code: null,
+          // The exit seen at a graceful shutdown; after a crash nobody saw one.
+          exit_code: stoppedAtShutdown(current) ? (meta.exit_code ?? null) : null,
           terminal_reason: 'daemon_restarted',
           recovered_on_boot: boot,
           recovered_at_ms: tx.now,

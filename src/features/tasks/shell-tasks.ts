@@ -315,7 +315,12 @@ export class ShellTasks implements ShellTaskLauncher {
   settleDeadOwners(only?: string[], graceMs = 2000): Promise<number> {
     return this.recovery.settleDeadOwners(only, graceMs);
   }
-  /** Drain: kill every live tree and settle the tasks as failed (daemon_shutdown). */
+  /**
+   * Drain: kill every live tree and record how it ended (exit, signal, tree evidence, the output
+   * counters) on the task, which stays unsettled: as after a crash, the restart settles it failed
+   * with daemon_restarted and recovered_on_boot (ops-runtime #42), keeping this evidence; on a
+   * shared database another replica may settle it first, once this one is marked stopped.
+   */
   async shutdown(): Promise<void> {
     this.closing = true;
     const entries = [...this.live.entries()];
@@ -333,18 +338,19 @@ export class ShellTasks implements ShellTaskLauncher {
           const row = await getTask(tx.db, taskId);
           if (!row || isTerminalTask(row.status)) continue;
           const meta = metadataOf(row);
-          await commitTaskChange(tx, this.o.events, row, 'failed', {
+          await commitTaskChange(tx, this.o.events, row, row.status, {
             ...meta,
             ...counters(states.get(taskId) ?? EMPTY_STATE),
             exit_code: exits[i]!.exit_code,
             signal: exits[i]!.signal,
-            terminal_reason: 'daemon_shutdown',
-            finished_at_ms: tx.now,
+            stopped_at_shutdown_ms: tx.now,
             ...evidence[i],
           });
         }
       })
-      .catch((err) => this.o.log.warn({ err: String(err) }, 'could not settle shell tasks at shutdown'));
+      .catch((err) =>
+        this.o.log.warn({ err: String(err) }, 'could not record the shell tasks stopped at shutdown'),
+      );
     this.live.clear();
   }
 }
