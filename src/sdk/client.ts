@@ -51,6 +51,8 @@ export interface DaemonClientOptions {
   timeoutMs?: number;
   /** A stream with no byte (not even a heartbeat) for this long counts as dead; 0 disables. */
   streamIdleTimeoutMs?: number;
+  /** The fetch to send requests with (a proxy, a test recorder); the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 export type QueryValue = string | number | boolean | undefined;
@@ -80,6 +82,8 @@ export class DaemonClient {
   readonly token: string | undefined;
   readonly timeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** Calls the caller's fetch, or the global one as it is at call time. */
+  readonly fetch: typeof fetch;
 
   constructor(opts: DaemonClientOptions = {}) {
     const base = opts.baseUrl ?? DEFAULT_BASE_URL;
@@ -92,6 +96,9 @@ export class DaemonClient {
     this.token = opts.token || undefined;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.streamIdleTimeoutMs = opts.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    // Never called as a method of this object: browsers reject fetch with a foreign `this`.
+    const custom = opts.fetch;
+    this.fetch = (input, init) => (custom ?? globalThis.fetch)(input, init);
   }
 
   url(path: string, query: Record<string, QueryValue> = {}): URL {
@@ -119,7 +126,7 @@ export class DaemonClient {
     if (opts.signal) signals.push(opts.signal);
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await this.fetch(url, {
         method,
         headers,
         body,
@@ -188,7 +195,9 @@ export class DaemonClient {
   private async probe(path: string): Promise<ProbeResult> {
     const url = this.url(path);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs || DEFAULT_TIMEOUT_MS) });
+      const res = await this.fetch(url, {
+        signal: AbortSignal.timeout(this.timeoutMs || DEFAULT_TIMEOUT_MS),
+      });
       return { ok: res.ok, status: res.status, body: await res.text() };
     } catch (err) {
       throw this.transportError(err, this.timeoutMs || DEFAULT_TIMEOUT_MS);
@@ -383,7 +392,8 @@ export class DaemonClient {
     return this.stream(this.url(`/v1/runs/${enc(id)}/stream`), query.cursor, opts);
   }
 
-  private stream(url: URL, cursor: string | undefined, opts: StreamCallOptions): SseStream {
+  /** Any SSE endpoint: one connection, the client's token, idle timeout and fetch. */
+  stream(url: URL, cursor: string | undefined, opts: StreamCallOptions = {}): SseStream {
     return streamEvents(url, {
       token: this.token,
       cursor,
@@ -391,6 +401,7 @@ export class DaemonClient {
       signal: opts.signal,
       onOpen: opts.onOpen,
       idleTimeoutMs: this.streamIdleTimeoutMs,
+      fetch: this.fetch,
     });
   }
 }

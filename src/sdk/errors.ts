@@ -1,5 +1,9 @@
 // Errors the SDK throws. Each kind maps to one CLI exit code, so callers branch on the class,
-// never on message text.
+// never on message text. All extend KheishError, so one `instanceof` catches any of them.
+import type { RunView } from './types.ts';
+
+/** The base of every error the SDK throws. */
+export class KheishError extends Error {}
 
 export interface ProblemDocument {
   type?: string;
@@ -12,7 +16,7 @@ export interface ProblemDocument {
 }
 
 /** A non-2xx answer from the daemon, normally an application/problem+json document. */
-export class DaemonProblemError extends Error {
+export class DaemonProblemError extends KheishError {
   readonly status: number;
   readonly code: string;
   readonly domain: string | undefined;
@@ -40,7 +44,7 @@ export class DaemonProblemError extends Error {
 }
 
 /** Connection refused, DNS failure, reset before an answer: nothing reached a daemon. */
-export class DaemonUnreachableError extends Error {
+export class DaemonUnreachableError extends KheishError {
   readonly url: string;
   /** The system error code when known (ECONNREFUSED, ENOTFOUND, ...). */
   readonly errno: string | undefined;
@@ -55,7 +59,7 @@ export class DaemonUnreachableError extends Error {
 }
 
 /** The daemon accepted the connection but did not answer (or went silent) in time. */
-export class DaemonTimeoutError extends Error {
+export class DaemonTimeoutError extends KheishError {
   readonly url: string;
   readonly timeoutMs: number;
 
@@ -68,7 +72,7 @@ export class DaemonTimeoutError extends Error {
 }
 
 /** The answer did not have the shape this client expects: usually a client/daemon version skew. */
-export class DaemonSchemaError extends Error {
+export class DaemonSchemaError extends KheishError {
   readonly url: string;
 
   constructor(url: string, detail: string) {
@@ -79,13 +83,43 @@ export class DaemonSchemaError extends Error {
 }
 
 /** One SSE frame larger than the client's limit; big payloads belong to list/get calls instead. */
-export class SseFrameTooLargeError extends Error {
+export class SseFrameTooLargeError extends KheishError {
   readonly limitBytes: number;
 
   constructor(limitBytes: number) {
     super(`an SSE frame exceeded ${limitBytes} bytes; the stream was aborted`);
     this.name = 'SseFrameTooLargeError';
     this.limitBytes = limitBytes;
+  }
+}
+
+/** A run that ended in another state than `completed`, from `wait({ raiseOnFailure: true })`. */
+export class RunFailedError extends KheishError {
+  readonly run: RunView;
+  readonly runId: string;
+  /** The run's terminal status: `failed`, `interrupted` or `cancelled`. */
+  readonly runStatus: string;
+
+  constructor(run: RunView) {
+    const why = typeof run.error === 'string' && run.error ? `: ${run.error}` : '';
+    super(`run ${run.run_id} ended ${run.status}${why}`);
+    this.name = 'RunFailedError';
+    this.run = run;
+    this.runId = run.run_id;
+    this.runStatus = run.status;
+  }
+}
+
+/** `wait`/`waitUntilBlocked` gave up before the run got there; the run itself goes on. */
+export class RunWaitTimeoutError extends KheishError {
+  readonly run: RunView;
+  readonly timeoutMs: number;
+
+  constructor(run: RunView, timeoutMs: number) {
+    super(`run ${run.run_id} is still ${run.status} after ${timeoutMs} ms`);
+    this.name = 'RunWaitTimeoutError';
+    this.run = run;
+    this.timeoutMs = timeoutMs;
   }
 }
 

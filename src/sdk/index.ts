@@ -1,4 +1,11 @@
-// Public surface of the SDK: import from here, not from the individual files.
+// Public surface of the SDK (`kheish-daemon/sdk`): import from here, not from the individual files.
+export type {
+  AgentStatus,
+  AgentSummariesQuery,
+  AgentSummaryView,
+  ManagedAgentSnapshot,
+  SpawnSidechainRequest,
+} from './agents.ts';
 export {
   DaemonClient,
   type DaemonClientOptions,
@@ -16,10 +23,64 @@ export {
   DaemonTimeoutError,
   DaemonUnreachableError,
   fallbackCode,
+  KheishError,
   type ProblemDocument,
   problemFromResponse,
+  RunFailedError,
+  RunWaitTimeoutError,
   SseFrameTooLargeError,
 } from './errors.ts';
+export { isRetryable, type ReconnectInfo, type ResumeOptions, resumeStream } from './follow.ts';
+export {
+  type AnswerOptions,
+  type Answers,
+  approvalBatch,
+  questionResolution,
+  type ResolveOptions,
+  toQuestionAnswers,
+} from './human-loop.ts';
+export { Kheish, type KheishEnv, type KheishOptions } from './kheish.ts';
+export type {
+  AckMailboxResponse,
+  MailboxMessage,
+  PostMailboxRequest,
+  PostMailboxResponse,
+} from './mailboxes.ts';
+export {
+  EventsResource,
+  type RawRequestOptions,
+  RawResource,
+  RuntimeResource,
+  SecretsResource,
+} from './resources-admin.ts';
+export { ApprovalsResource, QuestionsResource } from './resources-human.ts';
+export {
+  type CreateResponseParams,
+  ResponsesResource,
+  RunsResource,
+  SessionsResource,
+  type StreamOptions,
+} from './resources-runs.ts';
+export { AgentsResource, MailboxesResource, SchedulesResource, TasksResource } from './resources-work.ts';
+export { Route, type RouteLike, type RouteSpec, routeFields } from './route.ts';
+export {
+  type ApproveOptions,
+  BlockedRun,
+  outputText,
+  type RunAnswerOptions,
+  RunHandle,
+  type RunResult,
+  type WaitOptions,
+} from './run-handle.ts';
+export { RUN_START_CURSOR, type RunWatchOptions, type WatchOptions, watchRun } from './run-watch.ts';
+export type {
+  ScheduleCadence,
+  ScheduleCreateRequest,
+  ScheduleExecution,
+  ScheduleListQuery,
+  ScheduleStatus,
+  ScheduleView,
+} from './schedules.ts';
 export {
   MAX_SSE_FRAME_BYTES,
   parseSseStream,
@@ -28,4 +89,11 @@ export {
   type StreamEventsOptions,
   streamEvents,
 } from './sse.ts';
+export type {
+  TaskListQuery,
+  TaskOutputQuery,
+  TaskOutputView,
+  TaskRecord,
+  TaskStatus,
+} from './tasks.ts';
 export * from './types.ts';

@@ -189,6 +189,8 @@ export interface StreamEventsOptions {
   headers?: Record<string, string>;
   /** Called once the daemon answered 200 and before the first frame is read. */
   onOpen?: () => void | Promise<void>;
+  /** The fetch to connect with; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -231,7 +233,8 @@ export async function* streamEvents(
     arm();
     let res: Response;
     try {
-      res = await fetch(target, { headers, signal: ctrl.signal });
+      const send = opts.fetch ?? globalThis.fetch;
+      res = await send(target, { headers, signal: ctrl.signal });
     } catch (err) {
       if (opts.signal?.aborted) return;
       throw fail(err, 'cannot reach the daemon at');

@@ -40,6 +40,12 @@ export interface RunView {
   request?: { text_preview?: string; provider?: string; model?: string; [key: string]: unknown };
   outputs?: OutputRecord[];
   error?: unknown;
+  /** While `waiting_for_approval`. */
+  pending_approval_ids?: string[];
+  pending_approvals?: ApprovalRequest[];
+  /** While `waiting_for_user_question`. */
+  pending_question_ids?: string[];
+  pending_questions?: UserQuestionRequest[];
   [key: string]: unknown;
 }
 

@@ -1,0 +1,82 @@
+// The SDK's entry point: one client object with a resource per API domain, shaped like Kheish's
+// official TypeScript SDK (`Kheish.fromEnv()`, `client.responses.create(...)`, `run.wait(...)`).
+// Portable: it needs only fetch, AbortController/AbortSignal, TextDecoder and ReadableStream.
+import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
+import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
+import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
+import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
+import { AgentsResource, MailboxesResource, SchedulesResource, TasksResource } from './resources-work.ts';
+
+export interface KheishOptions {
+  /** The daemon's URL; `http://127.0.0.1:4000` by default. */
+  baseUrl?: string;
+  /** Bearer token, when the daemon has control-plane auth on. */
+  token?: string;
+  /** The fetch to use (a proxy, a recorder, a polyfill); the global fetch by default. */
+  fetch?: typeof fetch;
+  /** Per-request timeout in ms (30 s by default); 0 disables. Streams and waits are not bound by it. */
+  timeoutMs?: number;
+  /** A stream silent (not even a heartbeat) this long counts as dropped and is reconnected. */
+  streamIdleTimeoutMs?: number;
+}
+
+export type KheishEnv = Record<string, string | undefined>;
+
+/** `process.env` where there is one (Node, Deno, Bun); nothing in a browser. */
+function ambientEnv(): KheishEnv {
+  const proc = (globalThis as { process?: { env?: KheishEnv } }).process;
+  return proc?.env ?? {};
+}
+
+export class Kheish {
+  /** The HTTP transport and its one-method-per-endpoint calls (what the CLI uses). */
+  readonly http: DaemonClient;
+  /** Submit a prompt and get a run handle. */
+  readonly responses: ResponsesResource;
+  readonly sessions: SessionsResource;
+  readonly runs: RunsResource;
+  readonly approvals: ApprovalsResource;
+  readonly questions: QuestionsResource;
+  readonly tasks: TasksResource;
+  readonly schedules: SchedulesResource;
+  readonly agents: AgentsResource;
+  readonly mailboxes: MailboxesResource;
+  readonly runtime: RuntimeResource;
+  readonly secrets: SecretsResource;
+  readonly events: EventsResource;
+  readonly raw: RawResource;
+
+  constructor(opts: KheishOptions = {}) {
+    const http = new DaemonClient(opts);
+    this.http = http;
+    this.responses = new ResponsesResource(http);
+    this.sessions = new SessionsResource(http);
+    this.runs = new RunsResource(http);
+    this.approvals = new ApprovalsResource(http);
+    this.questions = new QuestionsResource(http);
+    this.tasks = new TasksResource(http);
+    this.schedules = new SchedulesResource(http);
+    this.agents = new AgentsResource(http);
+    this.mailboxes = new MailboxesResource(http);
+    this.runtime = new RuntimeResource(http);
+    this.secrets = new SecretsResource(http);
+    this.events = new EventsResource(http);
+    this.raw = new RawResource(http);
+  }
+
+  /**
+   * A client configured by `KHEISH_BASE_URL` (default `http://127.0.0.1:4000`) and `KHEISH_TOKEN`,
+   * read from `env` (by default `process.env` where it exists; pass your own in a browser).
+   */
+  static fromEnv(env: KheishEnv = ambientEnv(), opts: Omit<KheishOptions, 'baseUrl' | 'token'> = {}): Kheish {
+    return new Kheish({
+      ...opts,
+      baseUrl: env.KHEISH_BASE_URL || DEFAULT_BASE_URL,
+      token: env.KHEISH_TOKEN || undefined,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+}

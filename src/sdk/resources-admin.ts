@@ -1,0 +1,192 @@
+// Resource clients for operating the daemon (runtime, secrets), the daemon-wide event stream, and
+// `raw`, the escape hatch for endpoints and fields the typed surface does not wrap.
+import type { DaemonClient, QueryValue, SseStream } from './client.ts';
+import { resumeStream } from './follow.ts';
+import * as permissions from './permissions.ts';
+import type { StreamOptions } from './resources-runs.ts';
+import type { WatchOptions } from './run-watch.ts';
+import type {
+  AuthSlotRecord,
+  AuthSlotStatus,
+  GlobalStreamQuery,
+  JsonObject,
+  PermissionCheckRequest,
+  PermissionExplanation,
+  PermissionMatrix,
+  PermissionMode,
+  ProbeResult,
+  SseFrame,
+} from './types.ts';
+
+export class RuntimeResource {
+  private readonly http: DaemonClient;
+
+  constructor(http: DaemonClient) {
+    this.http = http;
+  }
+
+  /** GET /v1/status: health, readiness, routes, run and event counters. */
+  status(): Promise<JsonObject & { status: string; ready: boolean }> {
+    return this.http.status();
+  }
+
+  capabilities(): Promise<JsonObject> {
+    return this.http.capabilities();
+  }
+
+  /** GET /healthz; never throws for an HTTP status. */
+  health(): Promise<ProbeResult> {
+    return this.http.health();
+  }
+
+  /** GET /readyz; `ok: false` while the daemon starts or drains. */
+  ready(): Promise<ProbeResult> {
+    return this.http.ready();
+  }
+
+  /** GET /v1/runtime: the runtime settings (default route and model, permission mode, revision). */
+  get(): Promise<JsonObject> {
+    return this.http.request('GET', '/v1/runtime') as Promise<JsonObject>;
+  }
+
+  /** The configured routes and whether each is ready. */
+  routes(): Promise<JsonObject[]> {
+    return this.http.request('GET', '/v1/runtime/routes') as Promise<JsonObject[]>;
+  }
+
+  /** Changes the daemon's default route (`provider`, a route id) and model. */
+  setModel(body: { provider?: string; model: string; expected_revision?: number }): Promise<JsonObject> {
+    return this.http.request('POST', '/v1/runtime/model', { body }) as Promise<JsonObject>;
+  }
+
+  setPermissionMode(mode: PermissionMode, expectedRevision?: number): Promise<JsonObject> {
+    return this.http.setPermissionMode(mode, expectedRevision);
+  }
+
+  /** Dry run of a permission decision: no hooks, no approval, no audit. */
+  checkPermission(body: PermissionCheckRequest): Promise<PermissionExplanation> {
+    return this.http.checkPermission(body);
+  }
+
+  permissionMatrix(sessionId?: string): Promise<PermissionMatrix> {
+    return this.http.permissionMatrix(sessionId);
+  }
+
+  toolLimits(): Promise<JsonObject> {
+    return permissions.getToolLimits(this.http);
+  }
+
+  setToolLimits(limits: unknown, expectedRevision?: number): Promise<JsonObject> {
+    return permissions.setToolLimits(this.http, limits, expectedRevision);
+  }
+
+  /** The OpenAPI 3.1 document of this daemon's /v1 API. */
+  openapi(): Promise<JsonObject> {
+    return this.http.request('GET', '/v1/openapi.json') as Promise<JsonObject>;
+  }
+}
+
+/** Secret slots (admin): reads show metadata and a redacted summary, never the value. */
+export class SecretsResource {
+  private readonly http: DaemonClient;
+
+  constructor(http: DaemonClient) {
+    this.http = http;
+  }
+
+  list(): Promise<AuthSlotStatus[]> {
+    return this.http.listSecrets();
+  }
+
+  get(slotId: string): Promise<AuthSlotStatus> {
+    return this.http.getSecret(slotId);
+  }
+
+  /** Creates or rotates a slot. */
+  put(record: AuthSlotRecord): Promise<AuthSlotStatus> {
+    return this.http.putSecret(record);
+  }
+
+  delete(slotId: string): Promise<{ accepted: boolean }> {
+    return this.http.deleteSecret(slotId);
+  }
+}
+
+/** The daemon-wide stream (`GET /v1/events/stream`), optionally narrowed to a session or run. */
+export class EventsResource {
+  private readonly http: DaemonClient;
+
+  constructor(http: DaemonClient) {
+    this.http = http;
+  }
+
+  /** One connection (live events only unless `cursor` is given). */
+  stream(query: Omit<GlobalStreamQuery, 'cursor'> = {}, opts: StreamOptions = {}): SseStream {
+    return this.http.streamGlobal({ ...query, cursor: opts.cursor }, { signal: opts.signal });
+  }
+
+  /** The stream across reconnects, until `signal` aborts or the loop breaks. */
+  watch(
+    query: Omit<GlobalStreamQuery, 'cursor'> = {},
+    opts: WatchOptions = {},
+  ): AsyncGenerator<SseFrame, void, undefined> {
+    return resumeStream({
+      open: ({ cursor, signal, onOpen }) =>
+        this.http.streamGlobal(query, { lastEventId: cursor, signal, onOpen }),
+      cursor: opts.cursor,
+      signal: opts.signal,
+      maxRetries: opts.maxRetries,
+      onReconnect: opts.onReconnect,
+    });
+  }
+}
+
+export interface RawRequestOptions {
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Overrides the client timeout; 0 disables. */
+  timeoutMs?: number;
+}
+
+/**
+ * Any endpoint by method and path: the parsed JSON body (undefined when empty) or a
+ * DaemonProblemError carrying the problem+json fields. Same auth, timeouts and errors as the rest.
+ */
+export class RawResource {
+  private readonly http: DaemonClient;
+
+  constructor(http: DaemonClient) {
+    this.http = http;
+  }
+
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: RawRequestOptions = {},
+  ): Promise<T> {
+    return this.http.request(method, path, { ...opts, body }) as Promise<T>;
+  }
+
+  get<T = unknown>(path: string, query?: Record<string, QueryValue>): Promise<T> {
+    return this.request<T>('GET', path, undefined, { query });
+  }
+
+  post<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  put<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  delete<T = unknown>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  /** Any SSE endpoint, one connection. */
+  stream(path: string, opts: StreamOptions = {}): SseStream {
+    return this.http.stream(this.http.url(path), opts.cursor, { signal: opts.signal });
+  }
+}
