@@ -11,6 +11,7 @@ import { startQuestionExpiry } from './engine/question-expiry.ts';
 import { ReplicaRuntime } from './engine/replica.ts';
 import { Features } from './features/feature.ts';
 import { FEATURES } from './features/index.ts';
+import { attachLogRing, LogRing } from './features/logs/ring.ts';
 import { AuthGuard, CorsPolicy } from './http/auth.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
@@ -39,12 +40,20 @@ export class StartupError extends Error {
 
 export function makeLogger(config: Pick<ServeConfig, 'logFormat' | 'logLevel'>): Logger {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stderr.isTTY);
-  return pino(
+  // Every line, as written (after redaction), also lands in the ring GET /v1/logs reads.
+  const ring = new LogRing();
+  const logger = pino(
     {
       level: config.logLevel,
       redact: {
         paths: ['req.headers.authorization', '*.authorization', '*.api_key', '*.token'],
         censor: '[redacted]',
+      },
+      hooks: {
+        streamWrite: (line) => {
+          ring.push(line);
+          return line;
+        },
       },
       transport: pretty
         ? { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss' } }
@@ -52,6 +61,7 @@ export function makeLogger(config: Pick<ServeConfig, 'logFormat' | 'logLevel'>):
     },
     pretty ? undefined : pino.destination(2),
   );
+  return attachLogRing(logger, ring);
 }
 
 /** The embedded SQLite file, or the PostgreSQL database named by --database-url. */

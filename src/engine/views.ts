@@ -155,6 +155,7 @@ function scopes(session: SessionRow): Record<string, unknown> {
     reply_targets: parseJson(session.reply_targets),
     budget: parseJson(session.budget),
     output_contract: parseJson(session.output_contract),
+    input_contract: parseJson(session.input_contract),
   };
 }
 

@@ -4,7 +4,9 @@
 // lifecycle calls and of the routes in the OpenAPI document.
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
+import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
+import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
@@ -25,4 +27,6 @@ export const FEATURES: FeatureModule<any>[] = [
   runsFeature,
   questionsFeature,
   approvalsFeature,
+  logsFeature,
+  docsFeature,
 ];

@@ -27,12 +27,12 @@ class TokenReader {
 
 /**
  * GET paths a read-only token may read (an allow-list: any other GET is admin-only). Raw assets,
- * run debug bundles, secrets, auth, hooks and revisions are deliberately absent.
+ * run debug bundles, secrets, auth, hooks, revisions and the daemon's logs are deliberately absent.
  */
 const READ_ONLY_ALLOWED = [
-  /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|runtime\/tool-limits|skills(\/[^/]+)?)$/,
+  /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|runtime\/tool-limits|skills(\/[^/]+)?|docs(\/[^/]+)?)$/,
   /^\/v1\/events\/stream$/,
-  /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|permission-rules|permission-audits|tasks(\/[^/]+(\/output)?)?))?)?$/,
+  /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|approvals|output-contract|input-contract|permission-rules|permission-audits|tasks(\/[^/]+(\/output)?)?))?)?$/,
   /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
   /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
   /^\/v1\/assets(\/[^/]+)?$/,

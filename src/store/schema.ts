@@ -18,6 +18,8 @@ export interface SessionsTable {
   budget: string | null;
   /** Output contract (JSON: the normalized schema and max_repair_attempts). */
   output_contract: string | null;
+  /** Input contract (JSON: the schema every submission must match), migration 0015. */
+  input_contract: string | null;
   /** Session-scope permission rules (JSON array), checked before the defaults. */
   permission_rules: string | null;
 }

@@ -151,6 +151,7 @@ export async function planSpawn(
     persona: parent.session.persona,
     budget: null,
     output_contract: null,
+    input_contract: null,
     permission_rules: parent.session.permission_rules,
   };
   const agent: AgentRow = {

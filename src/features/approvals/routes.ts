@@ -27,6 +27,11 @@ export function registerApprovalRoutes(
     { schema: { tags, querystring: z.object({ session_id: z.string().optional() }) } },
     async (req) => approvals.list({ session_id: req.query.session_id }),
   );
+  // The pending approvals of one session (the published docs' human-loop surface, beside /questions).
+  r.get('/v1/sessions/:session_id/approvals', { schema: { tags, params: SessionParams } }, async (req) => {
+    await sessions.require(req.params.session_id);
+    return approvals.list({ session_id: req.params.session_id });
+  });
   r.post(
     '/v1/sessions/:session_id/approvals',
     { schema: { tags, params: SessionParams, body: ResolveApprovalsRequest } },

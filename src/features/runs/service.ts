@@ -16,6 +16,7 @@ import {
   type RunRow,
 } from '../../store/repos/runs.ts';
 import { getSession } from '../../store/repos/sessions.ts';
+import { applyInputContract, type InputContract } from '../sessions/contracts.ts';
 import { normalizeContract } from '../sessions/service.ts';
 import type { SubmitRunRequest } from './schema.ts';
 
@@ -110,7 +111,7 @@ export class RunsService {
 
   async submitDetached(sessionId: string, body: SubmitRunRequest, header: string | string[] | undefined) {
     const key = idempotencyKey(header, body.idempotency_key);
-    const request = normalizeSubmission(body);
+    const request = await this.checkedInput(sessionId, normalizeSubmission(body));
     const { run } = await this.engine.submit(sessionId, request, {
       idempotency: key === null ? undefined : { keyHash: sha256(key), fingerprint: fingerprint(request) },
     });
@@ -119,12 +120,18 @@ export class RunsService {
 
   /** Inline: runs to a terminal or waiting state, then answers with the session. */
   async submitInline(sessionId: string, body: SubmitRunRequest, signal: AbortSignal) {
-    const request = normalizeSubmission(body);
+    const request = await this.checkedInput(sessionId, normalizeSubmission(body));
     const { run } = await this.engine.submit(sessionId, request, { requireIdle: true });
     await this.engine.waitSettled(run.run_id, signal);
     const session = await getSession(this.db, sessionId);
     if (!session) throw errors.sessionNotFound(sessionId);
     return buildSessionView(this.db, session);
+  }
+
+  /** The session's input contract, when it has one, checks and canonicalizes the input (no run otherwise). */
+  private async checkedInput(sessionId: string, request: StoredRunRequest): Promise<StoredRunRequest> {
+    const contract = (await getSession(this.db, sessionId))?.input_contract;
+    return contract ? applyInputContract(request, JSON.parse(contract) as InputContract) : request;
   }
 
   async get(runId: string) {

@@ -1,5 +1,6 @@
 // Sessions (api-core §3): create, view, input, end, streams, and their permission rules.
 import type { FeatureModule } from '../feature.ts';
+import { registerContractRoutes } from './contracts.ts';
 import { registerSessionPermissionRoutes } from './permission-routes.ts';
 import { SessionPermissionsService } from './permissions.ts';
 import { registerSessionRoutes } from './routes.ts';
@@ -19,5 +20,6 @@ export const sessionsFeature: FeatureModule<SessionsFeature> = {
   routes: (app, f, k) => {
     registerSessionRoutes(app, f.sessions, k.events);
     registerSessionPermissionRoutes(app, f.permissions);
+    registerContractRoutes(app, f.sessions);
   },
 };

@@ -13,7 +13,6 @@ import {
   CredentialScopeBody,
   EndSessionBody,
   ListSessionsQuery,
-  OutputContractBody,
   RoutePolicyBody,
   SessionParams,
   SessionView,
@@ -91,12 +90,6 @@ export function registerSessionRoutes(app: HttpApp, sessions: SessionsService, e
       set: (id, v) => sessions.setRoutePolicy(id, v),
     },
     { path: 'budget', body: BudgetBody, field: 'budget', set: (id, v) => sessions.setBudget(id, v) },
-    {
-      path: 'output-contract',
-      body: OutputContractBody,
-      field: 'output_contract',
-      set: (id, v) => sessions.setOutputContract(id, v),
-    },
     {
       path: 'capability-scope',
       body: CapabilityScopeBody,

@@ -72,7 +72,6 @@ export const RoutePolicyBody = z.object({ route_policy: RoutePolicy.nullable() }
 export const CapabilityScopeBody = z.object({ capability_scope: CapabilityScope.nullable() }).strict();
 export const CredentialScopeBody = z.object({ credential_scope: CredentialScope.nullable() }).strict();
 export const BudgetBody = z.object({ budget: BudgetSchema.nullable() }).strict();
-export const OutputContractBody = z.object({ output_contract: OutputContractInput.nullable() }).strict();
 export const EndSessionBody = z
   .object({ reason: z.string().max(2000).optional() })
   .strict()

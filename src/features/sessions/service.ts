@@ -19,6 +19,7 @@ import {
   type SessionRow,
   updateSession,
 } from '../../store/repos/sessions.ts';
+import { type InputContract, normalizeInputContract } from './contracts.ts';
 import type {
   CapabilityScope,
   CreateSessionRequest,
@@ -130,6 +131,7 @@ export class SessionsService {
         persona: null,
         budget: null,
         output_contract: null,
+        input_contract: null,
         permission_rules: null,
       };
       await insertSession(tx.db, created);
@@ -170,6 +172,20 @@ export class SessionsService {
   /** Prospective: queued and running runs keep the contract they were submitted with. */
   async setOutputContract(id: string, contract: OutputContractInput | null) {
     return this.patch(id, { output_contract: json(normalizeContract(contract)) }, false);
+  }
+
+  /** Prospective like the output contract: runs already submitted keep their input. */
+  async setInputContract(id: string, contract: { schema: Record<string, unknown> } | null) {
+    return this.patch(id, { input_contract: json(normalizeInputContract(contract)) }, false);
+  }
+
+  /** Both contracts of a session as their endpoints show them (null when not set). */
+  async contracts(id: string): Promise<{ output: OutputContract | null; input: InputContract | null }> {
+    const s = await this.require(id);
+    return {
+      output: s.output_contract ? (JSON.parse(s.output_contract) as OutputContract) : null,
+      input: s.input_contract ? (JSON.parse(s.input_contract) as InputContract) : null,
+    };
   }
 
   async setCapabilityScope(id: string, scope: CapabilityScope | null) {
