@@ -25,6 +25,7 @@ import {
   table,
   time,
 } from './format.ts';
+import { type StepContext, traceSummary } from './step-lines.ts';
 
 function routeText(policy: unknown): string | undefined {
   const p = obj(policy);
@@ -201,12 +202,23 @@ export function runEventDetail(event: Record<string, unknown>): string {
 
 export function renderRunEvents(entries: RunEventEntry[], withRun = false): string[] {
   if (entries.length === 0) return ['no events'];
+  // Step traces (docs/events.md) read as steps; a tool's end shows the arguments of its start.
+  const contexts = new Map<string, StepContext>();
+  const contextOf = (e: RunEventEntry): StepContext => {
+    const runId = String(e.run_id ?? '');
+    let ctx = contexts.get(runId);
+    if (!ctx) {
+      ctx = { run_id: runId, session_id: String(e.session_id ?? ''), args: new Map() };
+      contexts.set(runId, ctx);
+    }
+    return ctx;
+  };
   return entries.map((e) => {
     const ev = obj(e.event) ?? { type: '?' };
     const cells = [time(e.timestamp_ms) ?? '-'];
     if (withRun) cells.push(String(e.run_id ?? '-'));
     cells.push(String(ev.type ?? '?'));
-    const detail = runEventDetail(ev);
+    const detail = ev.type === 'trace' ? traceSummary(obj(ev.trace) ?? {}, contextOf(e)) : runEventDetail(ev);
     if (detail) cells.push(detail);
     return cells.join('  ');
   });

@@ -1,218 +1,156 @@
-// `runs watch`: follow one run live until it reaches a terminal status. Pretty mode shows status
-// changes, the assistant text as it streams, tool activity and the outcome; json mode prints each
-// frame as one JSON line. Exit code 0 only when the run completed.
+// `runs watch`: replay a run from its first event, then follow it live until it reaches a
+// terminal status, across lost connections and daemon restarts (reconnect with the last event
+// id). Pretty mode is watch-pretty.ts; json mode prints each event as one JSON line. Exit code 0
+// only when the run completed.
 import { isTerminalRunStatus, type RunView, type SseFrame } from '../sdk/types.ts';
 import { EXIT } from './errors.ts';
 import { follow, sleep } from './follow.ts';
-import { arr, errorText, obj, scalar, str } from './format.ts';
-import { outputBlocks, runDuration } from './render.ts';
+import { obj, str } from './format.ts';
 import type { CliRuntime } from './runtime.ts';
+import { PrettyWatch, type WatchOutput } from './watch-pretty.ts';
 
 export const exitCodeForRun = (run: RunView): number => (run.status === 'completed' ? EXIT.ok : EXIT.failure);
 
-interface WatchOutput {
-  /** A run state learnt from GET rather than from the stream. */
-  snapshot(run: RunView, first: boolean): void;
-  frame(frame: SseFrame): void;
-  finish(run: RunView): void;
-  /** Whether finish() would print the run's outputs (nothing was shown live). */
-  wantsOutputs(): boolean;
-}
-
-/** json mode: frames verbatim; states learnt by GET appear as synthetic id-less run_updated frames. */
+/**
+ * json mode: every event of the run verbatim, one per line (heartbeats left out); a final state
+ * read by GET is an id-less run_updated.
+ */
 class JsonWatch implements WatchOutput {
   private readonly rt: CliRuntime;
   constructor(rt: CliRuntime) {
     this.rt = rt;
   }
-  snapshot(run: RunView): void {
-    this.rt.jsonLine({ event: 'run_updated', data: { type: 'run_updated', run } });
-  }
+  header(): void {}
   frame(frame: SseFrame): void {
     this.rt.jsonFrame(frame);
   }
-  finish(): void {}
-  wantsOutputs(): boolean {
-    return false;
-  }
-}
-
-class PrettyWatch implements WatchOutput {
-  private readonly rt: CliRuntime;
-  private status = '';
-  private textOpen = false;
-  /** Once any text reached the screen live, the final view's outputs would only repeat it. */
-  private textShown = false;
-  private approvalsShown = new Set<string>();
-
-  constructor(rt: CliRuntime) {
-    this.rt = rt;
-  }
-
-  snapshot(run: RunView, first: boolean): void {
-    if (first) {
-      this.status = run.status;
-      // A finished run goes straight to its result; a live one gets a header first.
-      if (!isTerminalRunStatus(run.status))
-        this.line(`run ${run.run_id} (session ${run.session_id}): ${run.status}`);
-      return;
-    }
-    this.update(run);
-  }
-
-  frame(frame: SseFrame): void {
-    const data = obj(frame.data) ?? {};
-    if (frame.event === 'run_updated') {
-      const run = obj(data.run) as RunView | undefined;
-      if (run) this.update(run);
-    } else if (frame.event === 'trace') {
-      this.trace(obj(data.trace) ?? {});
-    } else if (frame.event === 'output') {
-      this.textShown = true;
-      // When its text was streamed as deltas already, the output only ends the line.
-      if (this.textOpen) this.closeText();
-      else {
-        const content = str(obj(data.output)?.content);
-        if (content) this.line(content);
-      }
-    } else if (frame.event === 'stream_gap') {
-      this.line(`· missed ${scalar(data.skipped)} events (${scalar(data.reason)})`);
-    } else if (frame.event === 'interrupted') {
-      this.line('· session interrupted');
-    }
-  }
-
-  wantsOutputs(): boolean {
-    return !this.textShown;
-  }
-
-  finish(run: RunView): void {
-    this.closeText();
-    if (!this.textShown) {
-      const blocks = outputBlocks(run.outputs).map((b) => b.replace(/^ {2}/gm, ''));
-      if (blocks.length > 0) this.rt.print(...blocks);
-    }
-    const took = runDuration(run);
-    const error = errorText(run.error);
-    const tail = run.status === 'completed' ? (took ? ` in ${took}` : '') : error ? `: ${error}` : '';
-    this.line(`run ${run.run_id} ${run.status}${tail}`);
-  }
-
-  private update(run: RunView): void {
-    if (run.status !== this.status) {
-      this.status = run.status;
-      if (!isTerminalRunStatus(run.status)) this.line(`· ${run.status}`);
-    }
-    for (const a of arr(run.pending_approvals)) {
-      const req = obj(a);
-      const id = str(req?.id);
-      if (!id || this.approvalsShown.has(id)) continue;
-      this.approvalsShown.add(id);
-      const reason = str(req?.reason) ? ` (${req?.reason})` : '';
-      this.line(`· approval needed: ${scalar(req?.tool_name)}${reason}`);
-      this.line(`  allow with: kheish-daemon approvals allow ${run.session_id} ${id}`);
-    }
-  }
-
-  private trace(trace: Record<string, unknown>): void {
-    const kind = str(trace.kind) ?? 'trace';
-    if (kind === 'assistant_text_delta') {
-      const delta = str(trace.delta);
-      if (delta) {
-        this.rt.io.stdout(delta);
-        this.textShown = true;
-        this.textOpen = !delta.endsWith('\n');
-      }
-      return;
-    }
-    const parts = [
-      str(trace.name) ?? str(trace.tool_name),
-      trace.status === undefined ? undefined : `status ${scalar(trace.status)}`,
-    ];
-    const message = str(trace.message);
-    const detail = parts.filter(Boolean).join(', ');
-    this.line(`· ${kind}${detail ? ` ${detail}` : ''}${message ? `: ${message}` : ''}`);
-  }
-
-  private closeText(): void {
-    if (!this.textOpen) return;
-    this.textOpen = false;
-    this.rt.io.stdout('\n');
-  }
-
-  private line(text: string): void {
-    this.closeText();
-    this.rt.print(text);
+  dropped(): void {}
+  finish(run: RunView, byGet: boolean): void {
+    if (byGet) this.rt.jsonLine({ event: 'run_updated', data: { type: 'run_updated', run } });
   }
 }
 
 export interface WatchOptions {
-  /** A run view the caller already holds (e.g. the 202 of a submit), saving the first GET. */
-  initial?: RunView;
+  /** Replay after this event id instead of from the run's first event. */
   cursor?: string;
 }
 
-/** Streams the run until it ends; returns the exit code. */
-export async function watchRun(rt: CliRuntime, runId: string, opts: WatchOptions = {}): Promise<number> {
-  const client = rt.client();
-  let view = opts.initial ?? (await client.getRun(runId));
-  const out: WatchOutput = rt.json ? new JsonWatch(rt) : new PrettyWatch(rt);
-  out.snapshot(view, true);
-  if (isTerminalRunStatus(view.status)) {
-    out.finish(view);
-    return exitCodeForRun(view);
-  }
+/** What to watch: a run by id, or a run this watch submits once it listens to the session. */
+export type WatchTarget = { runId: string } | { sessionId: string; submit: () => Promise<RunView> };
 
+const runOf = (frame: SseFrame): RunView | undefined =>
+  frame.event === 'run_updated' ? (obj(obj(frame.data)?.run) as RunView | undefined) : undefined;
+
+function frameRunId(frame: SseFrame): string | undefined {
+  const data = obj(frame.data) ?? {};
+  return str(obj(data.run)?.run_id) ?? str(obj(data.trace)?.run_id) ?? str(obj(data.output)?.run_id);
+}
+
+/**
+ * Streams the run until it ends; returns the exit code. Nothing of the run is missed: a run given
+ * by id is replayed from cursor 0 (its run stream reads its own retained events by run id), and a
+ * submitted run is submitted only once the session's stream is open, so even its first model
+ * call's live frames (the start, the text deltas) arrive.
+ */
+export async function watchRun(
+  rt: CliRuntime,
+  target: WatchTarget,
+  opts: WatchOptions = {},
+): Promise<number> {
+  const client = rt.client();
+  let first: RunView | undefined = 'runId' in target ? await client.getRun(target.runId) : undefined;
+  let runId = first?.run_id ?? '';
+  let out: WatchOutput | undefined;
+  let pretty: PrettyWatch | undefined;
+  const begin = (run: RunView) => {
+    first = run;
+    runId = run.run_id;
+    pretty = rt.json ? undefined : new PrettyWatch(rt, run, opts.cursor === undefined);
+    out = pretty ?? new JsonWatch(rt);
+    out.header(run);
+  };
+  if (first) begin(first);
+
+  // A terminal state read by GET. The stream normally ends on the run's terminal run_updated;
+  // when that event is no longer kept (or lies before the cursor) nothing more comes: a whole
+  // connection, or two heartbeats, without a frame of the run say the replay is over.
+  let known: RunView | undefined = first && isTerminalRunStatus(first.status) ? first : undefined;
+  let latest = first;
   let final: RunView | undefined;
-  // Anything that happened between our GET and the subscription is only visible by GET again.
-  const refresh = async (): Promise<'stop' | undefined> => {
-    const now = await client.getRun(runId);
-    if (now.status !== view.status) out.snapshot(now, false);
-    view = now;
-    if (!isTerminalRunStatus(now.status)) return undefined;
-    final = now;
+  let byGet = false;
+  let beats = 0;
+  let knownAtOpen = false;
+  let runFrames = 0;
+  const endByGet = (): 'stop' => {
+    final = known;
+    byGet = true;
     return 'stop';
   };
   const interrupt = new AbortController();
   const off = rt.io.onInterrupt(() => interrupt.abort());
   try {
     await follow({
-      open: ({ cursor, signal, onOpen }) => client.streamRun(runId, { cursor }, { signal, onOpen }),
-      cursor: opts.cursor,
+      open: ({ cursor, signal, onOpen }) => {
+        beats = 0;
+        runFrames = 0;
+        knownAtOpen = known !== undefined;
+        if ('runId' in target) return client.streamRun(runId, { cursor }, { signal, onOpen });
+        return client.streamSession(target.sessionId, { cursor }, { signal, onOpen });
+      },
+      cursor: 'runId' in target ? (opts.cursor ?? '0') : undefined,
       signal: interrupt.signal,
-      onOpen: refresh,
-      onDrop: refresh,
+      onOpen: async () => {
+        if (!first && !('runId' in target)) begin(await target.submit());
+        return undefined;
+      },
+      onDrop: async () => {
+        out?.dropped();
+        // A whole connection with nothing of a finished run: there is nothing more to replay.
+        if (knownAtOpen && runFrames === 0) return endByGet();
+        if (!runId) return undefined;
+        const now = await client.getRun(runId);
+        if (isTerminalRunStatus(now.status)) known = now;
+        return undefined;
+      },
       onFrame: (frame) => {
-        out.frame(frame);
-        const run =
-          frame.event === 'run_updated' ? (obj(obj(frame.data)?.run) as RunView | undefined) : undefined;
-        if (!run || run.run_id !== runId) return undefined;
-        view = run;
+        if (frame.event === 'heartbeat') return known && ++beats >= 2 ? endByGet() : undefined;
+        if (frame.event !== 'stream_gap' && frameRunId(frame) !== runId) return undefined;
+        out?.frame(frame);
+        if (frame.event === 'stream_gap') return undefined;
+        beats = 0;
+        runFrames++;
+        const run = runOf(frame);
+        if (!run) return undefined;
+        latest = run;
         if (!isTerminalRunStatus(run.status)) return undefined;
         final = run;
         return 'stop';
       },
-      note: (line) => rt.note(line),
+      note: (line) => {
+        out?.dropped();
+        rt.note(line);
+      },
     });
   } finally {
     off();
   }
-  if (!final) {
+  if (!final || !out) {
+    out?.dropped();
     rt.note(
-      `stopped watching; run ${runId} is still ${view.status} in the daemon`,
+      `stopped watching; run ${runId} is still ${latest?.status ?? 'unfinished'} in the daemon`,
       `resume with: kheish-daemon runs watch ${runId}`,
     );
     return EXIT.interrupted;
   }
-  if (out.wantsOutputs() && !Array.isArray(final.outputs)) {
-    // Nothing was shown live and the frame carries no outputs: read them, keep the frame's status.
+  if (pretty?.wantsOutputs() && !Array.isArray(final.outputs)) {
+    // Nothing was shown from the stream and the frame carries no outputs: read them.
     const outputs = await client.getRun(runId).then(
       (r) => r.outputs,
       () => undefined,
     );
     final = { ...final, outputs };
   }
-  out.finish(final);
+  out.finish(final, byGet);
   return exitCodeForRun(final);
 }
 

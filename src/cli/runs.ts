@@ -51,7 +51,7 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
     .option('--idempotency-key <key>', 'retrying with the same key returns the same run', nonEmpty)
     .option('--stdin', 'read the message from standard input')
     .option('--wait', 'wait until the run finishes, then print it')
-    .option('--watch', 'stream the run live until it finishes (like `runs watch`)')
+    .option('--watch', "show every step from the run's first event until it finishes (like `runs watch`)")
     .option('--poll-interval-ms <ms>', 'poll interval for --wait', positiveInt, 500)
     .action(async (sessionId: string, content: string | undefined, given: SubmitFlags) => {
       const text = await messageText(rt, content, given.stdin);
@@ -61,11 +61,13 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
       const body: SubmitRunRequest = { content: text };
       if (flags.provider) body.provider = flags.provider;
       if (flags.model) body.generation = { model: flags.model };
-      const run = await client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey });
+      const submit = () => client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey });
       if (flags.watch) {
-        rt.exitCode = await watchRun(rt, run.run_id, { initial: run });
+        // Submitted once the session's stream listens: the run's first live frames are not missed.
+        rt.exitCode = await watchRun(rt, { sessionId, submit });
         return;
       }
+      const run = await submit();
       if (flags.wait) {
         const done = await pollRun(rt, run.run_id, flags.pollIntervalMs);
         if (!done) {
@@ -146,11 +148,13 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
   runs
     .command('watch')
     .aliases(['stream', 'follow'])
-    .description('follow a run live until it finishes (exit 0 when it completed, 1 otherwise)')
+    .description(
+      'replay a run from its first event, then follow it live until it finishes (exit 0 when it completed, 1 otherwise)',
+    )
     .argument('<run_id>')
-    .option('--cursor <n>', 'replay stream events after this event id', eventCursor)
+    .option('--cursor <n>', "start after this event id instead of at the run's first event", eventCursor)
     .action(async (runId: string, flags: { cursor?: string }) => {
-      rt.exitCode = await watchRun(rt, runId, { cursor: flags.cursor });
+      rt.exitCode = await watchRun(rt, { runId }, { cursor: flags.cursor });
     });
 
   runs

@@ -91,11 +91,37 @@ describe('kheish-daemon client commands against a fake daemon', () => {
             );
           case 'GET /v1/runs/broken':
             return json(200, run('broken', 'failed', { error: 'model call failed: boom' }));
+          case 'GET /v1/runs/done/stream':
+            // The run's retained events, replayed from its start.
+            sse();
+            res.write(frame('run_updated', { run: run('done', 'queued') }, 1));
+            res.write(frame('output', { output: { run_id: 'done', content: 'the answer is 42' } }, 2));
+            res.write(
+              frame(
+                'run_updated',
+                {
+                  run: run('done', 'completed', {
+                    started_at_ms: 1_700_000_000_000,
+                    finished_at_ms: 1_700_000_001_500,
+                  }),
+                },
+                3,
+              ),
+            );
+            return;
+          case 'GET /v1/runs/broken/stream': {
+            // A run whose events left the replay window: nothing but heartbeats.
+            sse();
+            const t = setInterval(() => res.write(frame('heartbeat', {})), 10);
+            res.on('close', () => clearInterval(t));
+            return;
+          }
           case 'GET /v1/runs/live':
             liveGets++;
             return json(200, run('live', 'running'));
           case 'GET /v1/runs/live/stream':
             sse();
+            res.write(frame('trace', { trace: { kind: 'model_turn_started', run_id: 'live' } }, 9));
             res.write(delta('Hel', 10));
             setTimeout(() => {
               res.write(delta('lo!', 11));
@@ -246,14 +272,14 @@ describe('kheish-daemon client commands against a fake daemon', () => {
     assert.match(out, /kheish-daemon runs watch new-run/);
   });
 
-  test('runs watch on a finished run prints its result without streaming (exit 0)', async () => {
+  test('runs watch on a finished run replays it from its first event (exit 0)', async () => {
     const { code, out } = await cli(['runs', 'watch', 'done']);
     assert.equal(code, 0);
-    assert.equal(out, 'the answer is 42\nrun done completed in 1.5s\n');
-    assert.ok(!seen.some((s) => s.path.includes('/stream')));
+    assert.equal(out, 'run done (session s1)\n· queued\nthe answer is 42\nrun done completed in 1.5s\n');
+    assert.ok(seen.some((s) => s.path === '/v1/runs/done/stream?cursor=0'));
   });
 
-  test('runs watch on a failed run exits 1 and shows the error', async () => {
+  test('runs watch on a failed run whose events are gone exits 1 and shows the error', async () => {
     const { code, out } = await cli(['run', 'follow', 'broken']);
     assert.equal(code, 1);
     assert.match(out, /run broken failed: model call failed: boom/);
@@ -262,23 +288,22 @@ describe('kheish-daemon client commands against a fake daemon', () => {
   test('runs watch streams assistant text live and stops at the terminal status', async () => {
     const { code, out } = await cli(['runs', 'watch', 'live']);
     assert.equal(code, 0);
-    assert.equal(out, 'run live (session s1): running\nHello!\nrun live completed\n');
-    // One GET before subscribing, one right after (to catch what happened in between).
-    assert.equal(liveGets, 2);
+    assert.equal(out, 'run live (session s1) is running\nHello!\nrun live completed\n');
+    // One GET before subscribing; the replay from cursor 0 covers what happened since.
+    assert.equal(liveGets, 1);
   });
 
-  test('runs watch in json mode prints one JSON document per frame', async () => {
+  test('runs watch in json mode prints one JSON document per event', async () => {
     const { code, out } = await cli(['--output', 'json', 'runs', 'stream', 'live']);
     assert.equal(code, 0);
     const lines = out
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    assert.equal(lines[0].event, 'run_updated'); // the GET snapshot, without id
-    assert.equal(lines[0].id, undefined);
     assert.deepEqual(
-      lines.slice(1).map((l) => [l.id, l.event]),
+      lines.map((l) => [l.id, l.event]),
       [
+        ['9', 'trace'],
         ['10', 'trace'],
         ['11', 'trace'],
         ['12', 'output'],

@@ -14,6 +14,8 @@ export interface ScriptTurn {
   text?: string;
   tool_calls?: Array<{ id?: string; name: string; arguments?: Record<string, unknown> }>;
   delay_ms?: number;
+  /** Pause between two text deltas: a slow stream (demos, restart-in-the-middle tests). */
+  delta_delay_ms?: number;
   usage?: { input_tokens?: number; output_tokens?: number };
   error?: { status?: number; retry_after_ms?: number; message?: string };
   hang?: boolean;
@@ -112,7 +114,8 @@ export class ScriptedDriver implements ModelDriver {
       });
     }
     const text = turn.text ?? '';
-    for (const delta of chunkText(text)) {
+    for (const [i, delta] of chunkText(text).entries()) {
+      if (i > 0 && turn.delta_delay_ms) await sleep(turn.delta_delay_ms, req.signal);
       if (req.signal.aborted) throw req.signal.reason;
       req.onTextDelta(delta);
     }
