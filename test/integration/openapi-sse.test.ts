@@ -23,7 +23,8 @@ test('openapi: every SSE route answers 200 with text/event-stream content, a cur
     .sort();
   assert.deepEqual(streaming, [...SSE_PATHS].sort());
   for (const path of Object.keys(doc.paths))
-    if (path.endsWith('/stream')) assert.ok(streaming.includes(path), `${path} streams but is not declared so`);
+    if (path.endsWith('/stream'))
+      assert.ok(streaming.includes(path), `${path} streams but is not declared so`);
   for (const path of SSE_PATHS) {
     const get = doc.paths[path].get;
     assert.deepEqual(Object.keys(get.responses['200'].content), ['text/event-stream'], path);
