@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { groupExists } from '../../src/tools/shell/process-group.ts';
+import { waitFor } from '../crash/crash-kit.ts';
 import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 
 const workspace = tempDir('kheish-shell-tasks-ws-');
@@ -171,6 +172,12 @@ test('output rotation under a small cap: bounded file, marker first, newest line
 
 test('ops-runtime #42 (graceful stop): the tree of a running shell task is killed at shutdown; after the restart the task is failed, daemon_restarted, recovered_on_boot; nothing restarts it', async () => {
   const { sid, task } = await launch('long');
+  // The tree must have printed before the stop (a sandboxed start takes a moment): the output
+  // kept after the restart is then known.
+  await waitFor(
+    'the task to print',
+    async () => (await output(sid, task.id)).output_excerpt === 'sleeping\n',
+  );
   await d.stop();
   d = await d.restart();
   const after = (await http(d.url, 'GET', `/v1/sessions/${sid}/tasks/${task.id}`)).body;
