@@ -20,7 +20,7 @@ import type { LoopPort } from './ports.ts';
 import { parkQuestionRun } from './question-runs.ts';
 import { whileRunning } from './run-guard.ts';
 import { RunState } from './run-state.ts';
-import { runToolCalls } from './tool-calls.ts';
+import { runToolCalls, type StepWrite } from './tool-calls.ts';
 import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { addRunUsage, usageOf } from './usage.ts';
@@ -93,7 +93,7 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
     const finished = turnFinished(outcome, pos.calls, pos.repairDue ? 'repair' : 'turn');
     // The assistant turn and its usage are not committed on their own: they ride on the step's
     // one transaction (with the tool results, the park for a human, or the completion verdict).
-    const turn = async (tx: WriteTx, current: RunRow): Promise<RunRow> => {
+    const record = async (tx: WriteTx, current: RunRow): Promise<RunRow> => {
       await state.journal(tx, [
         {
           kind: 'assistant_message',
@@ -118,20 +118,28 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
         unpriced_calls: price || route?.driver === 'scripted' ? 0 : 1,
       });
       state.committed(tx, updated);
-      await appendTraces(engine.events, tx, updated, [finished]);
-      // Text said alongside tool calls is still something the assistant told the user.
-      if (response.tool_calls.length > 0 && response.text.length > 0)
-        await engine.recordOutput(tx, updated, response.text);
       return updated;
     };
     if (response.tool_calls.length > 0) {
+      // The turn's trace goes out with the batch's own traces (one insert for the step), unless
+      // the turn also said something: that output follows its trace.
+      const turn: StepWrite = async (tx, current) => {
+        const updated = await record(tx, current);
+        if (response.text.length === 0) return [finished];
+        await appendTraces(engine.events, tx, updated, [finished]);
+        // Text said alongside tool calls is still something the assistant told the user.
+        await engine.recordOutput(tx, updated, response.text);
+        return [];
+      };
       const batch = await runToolCalls(engine, state, session, response.tool_calls, signal, turn);
       if (batch === 'parked') return;
       continue;
     }
-    const verdict = await whileRunning(engine, run.run_id, async (tx, current) =>
-      finalize(engine, tx, await turn(tx, current), state, response.text),
-    );
+    const verdict = await whileRunning(engine, run.run_id, async (tx, current) => {
+      const updated = await record(tx, current);
+      await appendTraces(engine.events, tx, updated, [finished]);
+      return finalize(engine, tx, updated, state, response.text);
+    });
     if (verdict !== 'continue') return;
   }
 }

@@ -5,7 +5,9 @@
 import type { ToolCall } from '../models/driver.ts';
 import type { ApprovalRow } from '../store/repos/approvals.ts';
 import { insertPermissionAudits, type PermissionAuditRecord } from '../store/repos/permission-audits.ts';
+import type { RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
+import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolContext, ToolResult } from '../tools/registry.ts';
@@ -143,12 +145,12 @@ export async function runToolCalls(
   // The turn, the audits and the decisions commit with the batch's first write (a park, results,
   // or a side effect's start): no transaction of their own. Every batch writes one of those.
   let firstPending = true;
-  const first: StepWrite = async (tx, current) => {
-    if (!firstPending) return;
+  const first = async (tx: WriteTx, current: RunRow): Promise<Trace[]> => {
+    if (!firstPending) return [];
     firstPending = false;
-    await turn?.(tx, current);
+    const turnTraces = (await turn?.(tx, current)) ?? [];
     await insertPermissionAudits(tx.db, audits.splice(0));
-    await appendTraces(engine.events, tx, run, decisions.splice(0));
+    return [...turnTraces, ...decisions.splice(0)];
   };
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
@@ -208,7 +210,7 @@ export async function runToolCalls(
       request: p.args,
     };
     await whileRunning(engine, run.run_id, async (tx, current) => {
-      await first(tx, current);
+      const before = await first(tx, current);
       await state.journal(tx, [
         {
           kind: 'tool_call_started',
@@ -221,23 +223,22 @@ export async function runToolCalls(
         { ...action, phase: 'started', outcome: 'pending' },
         tx.now,
       );
-      await appendTraces(engine.events, tx, run, [toolCallStarted(p.call, p.args, true, tx.now, secrets)]);
+      await appendTraces(engine.events, tx, run, [
+        ...before,
+        toolCallStarted(p.call, p.args, true, tx.now, secrets),
+      ]);
     });
     const { res, timing } = await execute(p);
     const done: Recorded = { call: p.call, result: res, outcome: outcomeOf(res), timing };
-    await writeResults(engine, state, [done], async (tx) =>
-      appendExternalAction(
+    await writeResults(engine, state, [done], async (tx) => {
+      await appendExternalAction(
         tx.db,
         engine.opts.signer,
-        {
-          ...action,
-          phase: 'completed',
-          response: res,
-          outcome: res.is_error ? 'failed' : 'succeeded',
-        },
+        { ...action, phase: 'completed', response: res, outcome: res.is_error ? 'failed' : 'succeeded' },
         tx.now,
-      ),
-    );
+      );
+      return undefined;
+    });
   }
   return 'continue';
 }
@@ -296,8 +297,11 @@ async function writeResults(
   if (results.length === 0 && !also) return;
   const secrets = engine.secretValues();
   await whileRunning(engine, state.run.run_id, async (tx, current) => {
-    await also?.(tx, current);
-    if (results.length === 0) return;
+    const before = (await also?.(tx, current)) ?? [];
+    if (results.length === 0) {
+      await appendTraces(engine.events, tx, state.run, before);
+      return;
+    }
     await state.journal(
       tx,
       results.map(({ call, result }) => ({
@@ -312,6 +316,7 @@ async function writeResults(
     );
     const traced = results.filter((r) => r.call.name !== QUESTION_TOOL);
     await appendTraces(engine.events, tx, state.run, [
+      ...before,
       ...traced.flatMap((r) => (r.started ? [r.started] : [])),
       ...traced.map((r) => toolCallFinished(r.call, r.result, r.outcome, r.timing, secrets)),
     ]);

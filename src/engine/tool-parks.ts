@@ -15,13 +15,16 @@ import type { QuestionToolInput, UserQuestionRequest } from '../tools/control/qu
 import type { ToolPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
 import { redactArguments } from './trace-redact.ts';
-import { appendTraces } from './traces.ts';
+import { appendTraces, type Trace } from './traces.ts';
 import { approvalRequestView } from './views.ts';
 
 const ulid = monotonicFactory();
 
-/** A write that must ride on the batch's first transaction; gets the run row as read there. */
-export type StepWrite = (tx: WriteTx, run: RunRow) => Promise<unknown>;
+/**
+ * A write that must ride on the batch's first transaction; gets the run row as read there. It may
+ * return traces for the caller to append with its own (one insert per step).
+ */
+export type StepWrite = (tx: WriteTx, run: RunRow) => Promise<Trace[] | undefined>;
 
 export async function park(
   engine: ToolPort,
@@ -30,7 +33,7 @@ export async function park(
   also: StepWrite,
 ): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx, current) => {
-    await also(tx, current);
+    const before = (await also(tx, current)) ?? [];
     const pendingNow = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
     const rows: ApprovalRow[] = asks
       .filter((a) => !pendingNow.some((p) => p.tool_call_id === a.call.id && p.reason === a.reason))
@@ -50,11 +53,9 @@ export async function park(
       }));
     await insertApprovals(tx.db, rows);
     const secrets = engine.secretValues();
-    await appendTraces(
-      engine.events,
-      tx,
-      run,
-      rows.map((a) => ({
+    await appendTraces(engine.events, tx, run, [
+      ...before,
+      ...rows.map((a) => ({
         kind: 'approval_requested',
         request_id: a.request_id,
         tool_call_id: a.tool_call_id,
@@ -62,7 +63,7 @@ export async function park(
         arguments: redactArguments(JSON.parse(a.input), secrets),
         reason: a.reason,
       })),
-    );
+    ]);
     const pending = (await approvalsOfRun(tx.db, run.run_id)).filter((a) => a.status === 'pending');
     await engine.transition(tx, run.run_id, 'waiting_for_approval', {
       eventExtra: {
@@ -81,7 +82,7 @@ export async function parkForQuestion(
   also: StepWrite,
 ): Promise<void> {
   await whileRunning(engine, run.run_id, async (tx, current) => {
-    await also(tx, current);
+    const before = (await also(tx, current)) ?? [];
     const id = `question-${ulid().toLowerCase()}`;
     const expires =
       input.expires_at_ms ?? (input.expires_after_ms ? tx.now + input.expires_after_ms : undefined);
@@ -105,6 +106,7 @@ export async function parkForQuestion(
       resolved_at_ms: null,
     });
     await appendTraces(engine.events, tx, run, [
+      ...before,
       {
         kind: 'question_asked',
         request_id: id,

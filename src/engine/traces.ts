@@ -3,7 +3,7 @@
 // `{type: "trace", trace}`. Durable traces are written inside a transaction the step already
 // commits (one commit per step, docs/decisions.md #82); live-only ones are never stored.
 import type { EventInput, EventLog } from '../store/event-log.ts';
-import { appendRunEvent } from '../store/repos/journal.ts';
+import { appendRunEvents } from '../store/repos/journal.ts';
 import type { WriteTx } from '../store/store.ts';
 
 /** The run a trace belongs to (a RunRow fits). */
@@ -37,14 +37,16 @@ export async function appendTraces(
   if (traces.length === 0) return;
   const inputs = traces.map((t) => frame(run, t));
   await events.append(tx, inputs);
-  for (const input of inputs)
-    await appendRunEvent(tx.db, {
+  await appendRunEvents(
+    tx.db,
+    inputs.map((input) => ({
       run_id: run.run_id,
       session_id: run.session_id,
       agent_id: run.agent_id,
       timestamp_ms: tx.now,
       event: { type: 'trace', ...input.data },
-    });
+    })),
+  );
 }
 
 /** A live-only trace: streamed to current readers, never stored or replayed. */

@@ -93,6 +93,9 @@ export const sseIdOf = (rowId: number): bigint => BigInt(rowId) << SUB_BITS;
 
 type Listener = (ev: BusEvent) => void;
 
+/** Rows per INSERT: far below SQLite's bound-parameter limit (5 per row). */
+const APPEND_CHUNK_ROWS = 500;
+
 export class EventLog {
   private readonly store: Store;
   readonly capacity: number;
@@ -150,32 +153,32 @@ export class EventLog {
 
   /** Inserts events inside the caller's transaction; subscribers get them after commit. */
   async append(tx: WriteTx, inputs: EventInput[]): Promise<void> {
-    const rows: BusEvent[] = [];
-    for (const input of inputs) {
-      // Serialized once: the stored text is also what live subscribers and replay render from.
-      const json = payloadJson(input.data);
-      const inserted = await tx.db
-        .insertInto('events')
-        .values({
-          name: input.name,
-          session_id: input.session_id ?? null,
-          run_id: input.run_id ?? null,
-          created_at_ms: tx.now,
-          data: json,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const rowId = Number(inserted.id);
-      rows.push({
-        id: sseIdOf(rowId),
-        rowId,
-        name: input.name,
-        session_id: input.session_id ?? null,
-        run_id: input.run_id ?? null,
-        data: input.data,
-        json,
-      });
+    if (inputs.length === 0) return;
+    // Serialized once: the stored text is also what live subscribers and replay render from.
+    const values = inputs.map((input) => ({
+      name: input.name,
+      session_id: input.session_id ?? null,
+      run_id: input.run_id ?? null,
+      created_at_ms: tx.now,
+      data: payloadJson(input.data),
+    }));
+    // One statement for the batch (a step's events). Rows take their ids in VALUES order on both
+    // dialects, but RETURNING need not list them in that order: sorted, they map back to inputs.
+    const ids: number[] = [];
+    for (let at = 0; at < values.length; at += APPEND_CHUNK_ROWS) {
+      const chunk = values.slice(at, at + APPEND_CHUNK_ROWS);
+      const inserted = await tx.db.insertInto('events').values(chunk).returning('id').execute();
+      ids.push(...inserted.map((r) => Number(r.id)).sort((a, b) => a - b));
     }
+    const rows: BusEvent[] = inputs.map((input, i) => ({
+      id: sseIdOf(ids[i]!),
+      rowId: ids[i]!,
+      name: input.name,
+      session_id: values[i]!.session_id,
+      run_id: values[i]!.run_id,
+      data: input.data,
+      json: values[i]!.data,
+    }));
     tx.markEvents();
     tx.afterCommit(() => {
       if (this.feed) {

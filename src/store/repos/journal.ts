@@ -149,6 +149,24 @@ export async function appendRunEvent(
     .execute();
 }
 
+/** Several run events in one statement (a step's traces), listed in this order. */
+export async function appendRunEvents(
+  db: Executor,
+  rows: Array<{
+    run_id: string;
+    session_id: string;
+    agent_id: string;
+    timestamp_ms: number;
+    event: Record<string, unknown>;
+  }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('run_events')
+    .values(rows.map((r) => ({ ...r, event: JSON.stringify(r.event) })))
+    .execute();
+}
+
 /** Persisted run events (RunEventEntry) of one run or of all runs of a session, oldest first. */
 export async function runEvents(db: Executor, runId: string): Promise<Array<Record<string, unknown>>> {
   return readRunEvents(db, 'run_id', runId);
