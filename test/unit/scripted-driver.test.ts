@@ -66,3 +66,18 @@ test('scripted: hang answers only to cancellation', async () => {
   setTimeout(() => ac.abort(new Error('cancelled')), 30);
   await assert.rejects(p, /cancelled/);
 });
+
+test('scripted: delta_delay_ms streams the text slowly and a cancel stops it between deltas', async () => {
+  const d = new ScriptedDriver({ default: { turns: [{ text: 'abcdefgh', delta_delay_ms: 60_000 }] } });
+  const ac = new AbortController();
+  const deltas: string[] = [];
+  const pending = d.call({
+    ...req('x', 0, ac.signal, deltas),
+    onTextDelta: (t) => {
+      deltas.push(t);
+      ac.abort(new Error('cancelled'));
+    },
+  });
+  await assert.rejects(pending, /cancelled/);
+  assert.deepEqual(deltas, ['ab']);
+});
