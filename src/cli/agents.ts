@@ -18,6 +18,7 @@ import {
 import { itemsOf, type JsonObject } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, oneLine, scalar, str, table, time } from './format.ts';
+import { type GenerationFlags, generationOf, generationOptions } from './generation-flags.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
@@ -55,7 +56,7 @@ function jsonArg(
   }
 }
 
-interface SpawnFlags {
+interface SpawnFlags extends GenerationFlags {
   sessionId?: string;
   threadId?: string;
   parentAssistantMessage?: string;
@@ -63,12 +64,6 @@ interface SpawnFlags {
   appendSystemPrompt?: boolean;
   inheritedToolCallId?: string[];
   worktreePath?: string;
-  provider?: string;
-  model?: string;
-  fallbackModel?: string;
-  temperature?: number;
-  maxOutputTokens?: number;
-  reasoningEffort?: string;
   permissionMode?: string;
   profile?: string;
   retention?: string;
@@ -93,13 +88,8 @@ async function spawnBody(rt: CliRuntime, given: SpawnFlags): Promise<SpawnSidech
   if (f.sessionId) body.session_id = f.sessionId;
   if (f.threadId) body.thread_id = f.threadId;
   if (f.provider) body.provider = f.provider;
-  const generation: JsonObject = {};
-  if (f.model) generation.model = f.model;
-  if (f.fallbackModel) generation.fallback_model = f.fallbackModel;
-  if (f.temperature !== undefined) generation.temperature = f.temperature;
-  if (f.maxOutputTokens !== undefined) generation.max_output_tokens = f.maxOutputTokens;
-  if (f.reasoningEffort) generation.reasoning_effort = f.reasoningEffort;
-  if (Object.keys(generation).length) body.generation = generation;
+  const generation = generationOf(f);
+  if (generation) body.generation = generation;
   if (f.permissionMode) body.permission_mode = MODES[f.permissionMode];
   if (f.profile) body.profile = f.profile;
   if (f.retention) body.retention = kebabToSnake(f.retention) as SpawnSidechainRequest['retention'];
@@ -139,7 +129,7 @@ async function spawnBody(rt: CliRuntime, given: SpawnFlags): Promise<SpawnSidech
 }
 
 function spawnOptions(cmd: Command): Command {
-  return cmd
+  return generationOptions(cmd)
     .argument('<parent_agent_id>')
     .option('--session-id <id>', 'session id for the child (generated when omitted)', nonEmpty)
     .option('--thread-id <id>', 'thread id of the child session')
@@ -171,11 +161,6 @@ function spawnOptions(cmd: Command): Command {
     .option('--credential-scope-json <json>', 'child credential scope (without it: no connector credentials)')
     .option('--credential-scope-file <file>', 'child credential scope from a file')
     .option('--provider <route>', 'route id for the child (route policy is not inherited)')
-    .option('--model <model>', 'model (or route-aware selector) for the child')
-    .option('--fallback-model <model>', 'fallback model')
-    .option('--temperature <t>', 'sampling temperature', Number)
-    .option('--max-output-tokens <n>', 'output token cap', positiveInt)
-    .option('--reasoning-effort <level>', 'none | minimal | low | medium | high | xhigh')
     .option('--parent-assistant-message <text>', 'fork context: the parent message carried into the child')
     .option('--system-prompt <text>', 'fork context: system prompt')
     .option('--append-system-prompt', 'fork context: append to the base prompt instead of replacing it')

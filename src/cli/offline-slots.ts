@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RoutesConfig } from '../config/routes-file.ts';
 import type { SecretValue } from '../models/drivers/index.ts';
-import { UsageError } from './errors.ts';
+import { openSecretsOffline } from './offline-store.ts';
 
 export interface OfflineStoreFlags {
   stateRoot?: string;
@@ -32,33 +32,14 @@ export async function offlineSlots(config: RoutesConfig, flags: OfflineStoreFlag
         `no daemon state at ${root}, so auth_ref slots cannot be checked: pass the daemon's --state-root (or --database-url), or set KHEISH_STATE_ROOT / KHEISH_DATABASE_URL as for serve`,
       ],
     };
-  const [{ Store }, { SecretStore }, keys, errs, { SlotCache }, pg] = await Promise.all([
-    import('../store/store.ts'),
-    import('../secrets/secret-store.ts'),
-    import('../secrets/master-key.ts'),
-    import('../secrets/errors.ts'),
-    import('../models/slot-cache.ts'),
-    import('../store/postgres/open.ts'),
-  ]);
-  const asUsage = (err: unknown) => (errs.isSecretStoreStartupError(err) ? new UsageError(err.message) : err);
-  let key: ReturnType<typeof keys.loadMasterKey>;
+  const { SlotCache } = await import('../models/slot-cache.ts');
+  const { secrets, close } = await openSecretsOffline(root, databaseUrl);
   try {
-    key = keys.loadMasterKey(process.env);
-  } catch (err) {
-    throw asUsage(err);
-  }
-  const store = await Store.open({ stateRoot: root, databaseUrl }).catch((err) => {
-    throw err instanceof pg.DatabaseUnavailableError ? new UsageError(err.message) : err;
-  });
-  try {
-    const secrets = await SecretStore.open(store, key).catch((err) => {
-      throw asUsage(err);
-    });
     const cache = new SlotCache(secrets, refs);
     await cache.reload();
     const values = new Map(refs.map((ref) => [ref, cache.lookup(ref)]));
     return { lookup: (ref) => values.get(ref), notes: [...secrets.warnings] };
   } finally {
-    await store.close();
+    await close();
   }
 }

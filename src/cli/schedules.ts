@@ -15,12 +15,13 @@ import {
 import { itemsOf, type JsonObject, type ListResult, type SubmitInputRequest } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, oneLine, table, time } from './format.ts';
+import { type GenerationFlags, generationOf, generationOptions } from './generation-flags.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import { pageFooter } from './render.ts';
 import type { CliRuntime } from './runtime.ts';
 
-interface CreateFlags {
+interface CreateFlags extends GenerationFlags {
   contentFile?: string;
   stdin?: boolean;
   at?: number;
@@ -31,11 +32,6 @@ interface CreateFlags {
   misfirePolicy?: MisfirePolicy;
   maxExecutions?: number;
   provider?: string;
-  model?: string;
-  fallbackModel?: string;
-  temperature?: number;
-  maxOutputTokens?: number;
-  reasoningEffort?: string;
   toolChoice?: string;
   toolName?: string;
   serialTools?: boolean;
@@ -59,12 +55,6 @@ export function parseMisfire(value: string): MisfirePolicy {
   if (m) return { type: 'catch_up', max: Number(m[1]) };
   throw new InvalidArgumentError('expected coalesce-once, skip-missed or catch-up:N');
 }
-
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
-  return n;
-};
 
 async function content(rt: CliRuntime, arg: string | undefined, flags: CreateFlags): Promise<string> {
   const sources = [arg !== undefined, flags.contentFile !== undefined, Boolean(flags.stdin)].filter(Boolean);
@@ -96,12 +86,7 @@ function cadence(flags: CreateFlags): ScheduleCadence {
 }
 
 function generation(flags: CreateFlags): JsonObject | undefined {
-  const g: JsonObject = {};
-  if (flags.model) g.model = flags.model;
-  if (flags.fallbackModel) g.fallback_model = flags.fallbackModel;
-  if (flags.temperature !== undefined) g.temperature = flags.temperature;
-  if (flags.maxOutputTokens !== undefined) g.max_output_tokens = flags.maxOutputTokens;
-  if (flags.reasoningEffort) g.reasoning_effort = flags.reasoningEffort;
+  const g: JsonObject = generationOf(flags) ?? {};
   if (flags.toolName && flags.toolChoice !== 'specific')
     throw new UsageError('--tool-name goes with --tool-choice specific');
   if (flags.toolChoice === 'specific') {
@@ -209,9 +194,11 @@ export function registerSchedules(program: Command, rt: CliRuntime): void {
     .argument('<schedule_id>')
     .action(async (id: string) => rt.emit(await getSchedule(rt.client(), id), renderSchedule));
 
-  schedules
-    .command('create')
-    .description('schedule a message into an existing session: --at, --every-seconds or --cron')
+  generationOptions(
+    schedules
+      .command('create')
+      .description('schedule a message into an existing session: --at, --every-seconds or --cron'),
+  )
     .argument('<name>', 'a label for the schedule', nonEmpty)
     .argument('<session_id>', 'the session each fire submits to')
     .argument('[content]', 'the message; or --content-file / --stdin')
@@ -235,20 +222,6 @@ export function registerSchedules(program: Command, rt: CliRuntime): void {
     )
     .option('--max-executions <n>', 'complete after n fires', positiveInt)
     .option('--provider <route>', 'route id for the scheduled runs')
-    .option('--model <model>', 'model (or route-aware selector) for the scheduled runs')
-    .option('--fallback-model <model>', 'fallback model')
-    .option('--temperature <t>', 'sampling temperature (0-2)', number)
-    .option('--max-output-tokens <n>', 'output token cap per model call', positiveInt)
-    .addOption(
-      new Option('--reasoning-effort <level>', 'reasoning effort').choices([
-        'none',
-        'minimal',
-        'low',
-        'medium',
-        'high',
-        'xhigh',
-      ]),
-    )
     .addOption(
       new Option('--tool-choice <choice>', 'tool choice').choices(['auto', 'none', 'required', 'specific']),
     )

@@ -8,6 +8,7 @@ import type { AuthSlotRecord } from '../sdk/types.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { keyValues, table, time } from './format.ts';
+import { openSecretsOffline } from './offline-store.ts';
 import { nonEmpty } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
 
@@ -260,16 +261,11 @@ async function withOfflineStore<T>(
   create: boolean,
   fn: (store: SecretStore) => Promise<T>,
 ): Promise<T> {
-  const [{ existsSync }, { join }, sqlite, { Store }, { SecretStore }, keys, errs] = await Promise.all([
+  const [{ existsSync }, { join }, sqlite] = await Promise.all([
     import('node:fs'),
     import('node:path'),
     import('../store/sqlite/open.ts'),
-    import('../store/store.ts'),
-    import('../secrets/secret-store.ts'),
-    import('../secrets/master-key.ts'),
-    import('../secrets/errors.ts'),
   ]);
-  const pgOpen = await import('../store/postgres/open.ts');
   const root = resolve(flags.stateRoot || DEFAULT_STATE_ROOT);
   const databaseUrl = flags.databaseUrl || null;
   if (!databaseUrl && !create && !existsSync(join(root, 'kheish.sqlite')))
@@ -277,13 +273,6 @@ async function withOfflineStore<T>(
       `no daemon state at ${root}`,
       "pass the daemon's --state-root (or KHEISH_STATE_ROOT)",
     );
-  const asUsage = (err: unknown) => (errs.isSecretStoreStartupError(err) ? new UsageError(err.message) : err);
-  let key: ReturnType<typeof keys.loadMasterKey>;
-  try {
-    key = keys.loadMasterKey(process.env);
-  } catch (err) {
-    throw asUsage(err);
-  }
   let lock: { release(): void };
   try {
     lock = sqlite.acquireStateRootLock(root);
@@ -297,17 +286,12 @@ async function withOfflineStore<T>(
     throw err;
   }
   try {
-    const store = await Store.open({ stateRoot: root, databaseUrl }).catch((err) => {
-      throw err instanceof pgOpen.DatabaseUnavailableError ? new UsageError(err.message) : err;
-    });
+    const { secrets, close } = await openSecretsOffline(root, databaseUrl);
     try {
-      const secrets = await SecretStore.open(store, key).catch((err) => {
-        throw asUsage(err);
-      });
       for (const warning of secrets.warnings) rt.note(`warning: ${warning}`);
       return await fn(secrets);
     } finally {
-      await store.close();
+      await close();
     }
   } finally {
     lock.release();

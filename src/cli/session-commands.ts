@@ -2,25 +2,17 @@
 // `sessions set-credential-scope` (ops-runtime §2.10): the session commands the published Kheish
 // docs use. Each is one call of the /v1 API through the SDK.
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import type { JsonObject, SessionView, SubmitRunRequest } from '../sdk/types.ts';
 import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
 import { oneLine } from './format.ts';
+import { type GenerationFlags, generationOf, generationOptions } from './generation-flags.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import { renderRun, renderSession } from './render.ts';
 import { exitCodeForRun, pollRun } from './run-watch.ts';
 import type { CliRuntime } from './runtime.ts';
-
-interface GenerationFlags {
-  provider?: string;
-  model?: string;
-  fallbackModel?: string;
-  temperature?: number;
-  maxOutputTokens?: number;
-  reasoningEffort?: string;
-}
 
 interface InputFlags extends GenerationFlags {
   contentFile?: string;
@@ -32,42 +24,6 @@ interface InputFlags extends GenerationFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function temperature(value: string): number {
-  const n = Number(value);
-  if (!value.trim() || !Number.isFinite(n) || n < 0 || n > 2)
-    throw new InvalidArgumentError('expected a number from 0 to 2');
-  return n;
-}
-
-/** The run-scoped generation flags (`+gen` in ops-runtime §2.10) shared by input and set-route. */
-function generationOptions(cmd: Command): Command {
-  return cmd
-    .option('--model <model>', 'model, or a route-aware selector <route_id>/<model>')
-    .option('--fallback-model <model>', 'model to retry with on the same route when the first fails')
-    .option('--temperature <t>', 'sampling temperature, 0 to 2', temperature)
-    .option('--max-output-tokens <n>', 'cap on the tokens of each model answer', positiveInt)
-    .addOption(
-      new Option('--reasoning-effort <effort>', 'reasoning effort of models that support it').choices([
-        'none',
-        'minimal',
-        'low',
-        'medium',
-        'high',
-        'xhigh',
-      ]),
-    );
-}
-
-function generationOf(f: GenerationFlags): JsonObject | undefined {
-  const g: JsonObject = {};
-  if (f.model) g.model = f.model;
-  if (f.fallbackModel) g.fallback_model = f.fallbackModel;
-  if (f.temperature !== undefined) g.temperature = f.temperature;
-  if (f.maxOutputTokens !== undefined) g.max_output_tokens = f.maxOutputTokens;
-  if (f.reasoningEffort) g.reasoning_effort = f.reasoningEffort;
-  return Object.keys(g).length > 0 ? g : undefined;
-}
 
 async function inputText(rt: CliRuntime, content: string | undefined, f: InputFlags): Promise<string> {
   const given = [content !== undefined, f.contentFile !== undefined, f.stdin === true].filter(Boolean);
