@@ -4,10 +4,11 @@
 // The daemon runs without bubblewrap here (a PATH without bwrap): sandboxed commands die with the
 // daemon (--die-with-parent), so the unsandboxed case is the one where boot recovery must act.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/daemon.ts';
+import { taskProcesses } from '../helpers/task-processes.ts';
 import { unsandboxedPath } from '../helpers/unsandboxed-path.ts';
 import { api, createSession, ITERATIONS, runIterations, waitFor } from './crash-kit.ts';
 
@@ -32,22 +33,6 @@ const script = {
     ],
   })),
 };
-
-function taskProcesses(taskId: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`KHEISH_TASK_ID=${taskId}`))
-        found.push(Number(entry));
-    } catch {
-      // gone, or not readable
-    }
-  }
-  return found;
-}
 
 test(`ops-runtime #42 (shell tasks; the approval half is in approvals.test.ts): crash: SIGKILL during a background shell task → failed (daemon_restarted), output kept, never re-run, tree killed (${ITERATIONS} iterations)`, {
   skip: process.platform !== 'linux',

@@ -5,11 +5,12 @@
 // daemon_restarted, the reason in metadata.error) and its process tree killed. Always on
 // PostgreSQL (a fresh schema), whatever KHEISH_TEST_STORE says.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, startReplica, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { taskProcesses } from '../helpers/task-processes.ts';
 import { unsandboxedPath } from '../helpers/unsandboxed-path.ts';
 
 /** Short leases: a replica without a heartbeat for 3 TTLs (3 s) is dead. */
@@ -100,23 +101,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Live processes carrying the task's environment marker (Linux /proc). */
-function taskProcesses(taskId: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`KHEISH_TASK_ID=${taskId}`))
-        found.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
 }
 
 test('the output of a task running on one replica is read through the other, while it runs and after', async () => {

@@ -2,12 +2,13 @@
 // goes on at once, and the task is observed over HTTP (tail, full, wait, timeout), stopped (its
 // whole process tree really gone) and rotated under a small configured output cap.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { groupExists } from '../../src/tools/shell/process-group.ts';
 import { waitFor } from '../crash/crash-kit.ts';
 import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { taskProcesses } from '../helpers/task-processes.ts';
 
 const workspace = tempDir('kheish-shell-tasks-ws-');
 const bg = (command: string) => ({
@@ -69,23 +70,6 @@ const output = (sid: string, id: string, query = '') =>
     assert.equal(r.status, 200, r.text);
     return r.body;
   });
-
-/** Live processes carrying the task's environment marker (Linux /proc). */
-function taskProcesses(taskId: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`KHEISH_TASK_ID=${taskId}`))
-        found.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return found;
-}
 
 test('a finished background command: failed with its exit code, stdout and stderr interleaved, tail and full', async () => {
   const { sid, task } = await launch('quick');

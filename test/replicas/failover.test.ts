@@ -73,31 +73,42 @@ async function takenOver(stream: LiveStream, runId: string) {
   );
 }
 
+/** A session watched from replica B, and a slow run submitted to replica A and running there. */
+async function slowRunOnA(pair: Pair) {
+  const sid = await createSession(pair.a.url);
+  const path = `/v1/sessions/${sid}/stream`;
+  const held = await openStream(`${pair.b.url}${path}`);
+  const run = await submitRun(pair.a.url, sid, 'think slowly');
+  await waitFor(
+    'the run to be running on A',
+    async () => (await getRun(pair.a.url, run.run_id)).status === 'running',
+  );
+  return { path, held, run };
+}
+
+/** Once the held stream saw the run complete: close it and check it against a replay. */
+async function closeAfterCompletion(url: string, path: string, held: LiveStream, where: string) {
+  await waitForFrame(
+    held,
+    'completed on the held stream',
+    (f) => f.event === 'run_updated' && f.data?.run?.status === 'completed',
+  );
+  held.close();
+  await assertStreamExact(url, path, held, where);
+}
+
 test('replicas: SIGKILL of the replica during a model call; the other resumes the run, one output, every event once on its stream', async () => {
   const pair = await startPair({ default: { turns: [{ delay_ms: 1500, text: 'slow answer' }] } });
   try {
     const { a, b } = pair;
-    const sid = await createSession(a.url);
-    const path = `/v1/sessions/${sid}/stream`;
-    const held = await openStream(`${b.url}${path}`);
-    const run = await submitRun(a.url, sid, 'think slowly');
-    await waitFor(
-      'the run to be running on A',
-      async () => (await getRun(a.url, run.run_id)).status === 'running',
-    );
+    const { path, held, run } = await slowRunOnA(pair);
     await sleep(300);
     await a.kill();
     const trace = await takenOver(held, run.run_id);
     assert.equal(trace.data.trace.replica !== undefined, true);
     const [final] = await waitTerminal(b.url, [run.run_id], 20_000);
     assertCleanRun(final, await runEvents(b.url, run.run_id), ['slow answer'], 'after failover:');
-    await waitForFrame(
-      held,
-      'completed on the held stream',
-      (f) => f.event === 'run_updated' && f.data?.run?.status === 'completed',
-    );
-    held.close();
-    await assertStreamExact(b.url, path, held, 'model-call failover');
+    await closeAfterCompletion(b.url, path, held, 'model-call failover');
   } finally {
     await pair.stop();
   }
@@ -200,14 +211,7 @@ test('replicas: a frozen replica (SIGSTOP) whose lease moved writes nothing afte
   const pair = await startPair({ default: { turns: [{ delay_ms: 1200, text: 'slow answer' }] } });
   try {
     const { a, b } = pair;
-    const sid = await createSession(a.url);
-    const path = `/v1/sessions/${sid}/stream`;
-    const held = await openStream(`${b.url}${path}`);
-    const run = await submitRun(a.url, sid, 'think slowly');
-    await waitFor(
-      'the run to be running on A',
-      async () => (await getRun(a.url, run.run_id)).status === 'running',
-    );
+    const { path, held, run } = await slowRunOnA(pair);
     a.proc.kill('SIGSTOP');
     await takenOver(held, run.run_id);
     // Thaw A while B is in its own model call: A's call answers first and tries to write.
@@ -224,13 +228,7 @@ test('replicas: a frozen replica (SIGSTOP) whose lease moved writes nothing afte
     const status = (await api(a.url, 'GET', '/v1/status')).body;
     const selfView = status.replicas.replicas.find((r: { self: boolean }) => r.self);
     assert.deepEqual(selfView.live_runs, [], 'the thawed replica holds no run');
-    await waitForFrame(
-      held,
-      'completed on the held stream',
-      (f) => f.event === 'run_updated' && f.data?.run?.status === 'completed',
-    );
-    held.close();
-    await assertStreamExact(b.url, path, held, 'partition');
+    await closeAfterCompletion(b.url, path, held, 'partition');
   } finally {
     await pair.stop();
   }
