@@ -28,6 +28,7 @@ import { runAgentLoop } from './agent-loop.ts';
 import { recordOutput } from './finalize.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
+import { newRunRow, pinRoute } from './new-run.ts';
 import type {
   EngineSettings,
   LoopPort,
@@ -224,39 +225,22 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
     const live = await liveRunsOfSession(tx.db, sessionId);
     if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
-    const route = this.resolveRoute(request, session.route_policy);
+    const route = pinRoute(this.routes, request, session.route_policy);
     if (request.output_contract === undefined && session.output_contract !== null)
       request = { ...request, output_contract: JSON.parse(session.output_contract) };
     const runId = `run-${ulid().toLowerCase()}`;
     const text = inputText(request);
-    const row: RunRow = {
-      run_id: runId,
-      session_id: sessionId,
-      agent_id: session.agent_id,
-      kind: opts.kind ?? 'input',
-      status: 'queued',
-      queue_seq: await nextQueueSeq(tx.db),
-      submitted_at_ms: tx.now,
-      updated_at_ms: tx.now,
-      started_at_ms: null,
-      finished_at_ms: null,
-      request: JSON.stringify(request),
-      summary: JSON.stringify({
-        source_plugin: request.source_plugin,
-        source_kind: request.source_kind,
-        actor_id: request.actor_id,
-        text_preview: text.length > 200 ? `${text.slice(0, 197)}...` : text,
-        provider: route.route_id,
-        model: route.model,
-      }),
-      route_id: route.route_id,
-      model: route.model,
-      error: null,
-      idempotency_key_hash: opts.idempotency?.keyHash ?? null,
-      idempotency_fingerprint: opts.idempotency?.fingerprint ?? null,
-      usage: null,
-      error_code: null,
-    };
+    const row = newRunRow({
+      runId,
+      sessionId,
+      agentId: session.agent_id,
+      request,
+      text,
+      route,
+      queueSeq: await nextQueueSeq(tx.db),
+      now: tx.now,
+      opts,
+    });
     await insertRun(tx.db, row);
     await this.store.journal.append(tx, sessionId, runId, [
       { kind: 'input_received', payload: { text, request } },
@@ -277,24 +261,6 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     const running = await this.transition(tx, runId, 'running', { current: row });
     tx.afterCommit(() => this.startExecutor(running));
     return { run: running, reused: false };
-  }
-
-  private resolveRoute(request: StoredRunRequest, policyJson: string | null) {
-    const policy = policyJson
-      ? (JSON.parse(policyJson) as { provider?: string; generation?: { model?: string } })
-      : null;
-    try {
-      return this.routes.resolve(
-        { provider: request.provider, model: request.generation?.model as string | undefined },
-        policy ? { provider: policy.provider, model: policy.generation?.model } : null,
-      );
-    } catch (err) {
-      if (err instanceof RouteResolutionError) {
-        const status = err.code === 'route_not_ready' ? 409 : 400;
-        throw new DaemonError(status, 'routes', err.code, err.message);
-      }
-      throw err;
-    }
   }
 
   // ---------------------------------------------------------------- promotion and execution
