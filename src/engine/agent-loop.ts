@@ -71,7 +71,10 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
       engine,
       state,
       {
-        messages: conversation(context),
+        messages: [
+          ...(await engine.systemPromptFor(run)).map((content) => ({ role: 'system' as const, content })),
+          ...conversation(context),
+        ],
         input_text: text,
         tools: pos.repairDue ? [] : await toolSurface(engine, run),
         generation,

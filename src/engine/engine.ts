@@ -88,6 +88,12 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
    * Set by the feature that owns agents; the engine only asks.
    */
   toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
+  /**
+   * The system messages a run's model calls start with (runtime prompt settings, active skills,
+   * later personas and memory). Features wrap it, each adding its part after the earlier ones';
+   * asked before every model call, so a change applies from the next turn.
+   */
+  systemPromptFor: (run: RunRow) => Promise<string[]> = async () => [];
   /** The permission mode a session's tool calls are judged under (a sidechain pins its own). */
   permissionModeFor: (sessionId: string) => Promise<PermissionMode> = async () => this.permissionMode;
   /**

@@ -111,6 +111,7 @@ export interface QuestionPort extends StorePort, TransitionPort {
 
 /** The executor of one run (agent-loop.ts): every step above, and failing or answering the run. */
 export interface LoopPort extends ModelPort, FinalizePort, ToolPort, QuestionPort {
+  systemPromptFor(run: RunRow): Promise<string[]>;
   failRun(runId: string, message: string, code?: string): Promise<void>;
   recordOutput(tx: WriteTx, run: RunRow, text: string): Promise<void>;
 }

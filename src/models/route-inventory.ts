@@ -43,6 +43,8 @@ export class RouteInventory {
   defaultRoute: string;
   /** Model chosen with POST /v1/runtime/model for the default route (else its default_model). */
   defaultModel: string | null = null;
+  /** The routes file's default_route: what the default returns to when no runtime revision sets one. */
+  readonly configuredDefault: string;
   readonly routesFile: string | null;
   private readonly routes = new Map<string, RouteState>();
 
@@ -55,6 +57,7 @@ export class RouteInventory {
     opts: { recordCassetteDir?: string | null; credentials?: CredentialSources } = {},
   ) {
     this.defaultRoute = config.default_route;
+    this.configuredDefault = config.default_route;
     this.routesFile = config.path;
     this.builtin = config.path === null;
     this.sources = opts.credentials ?? { env: process.env };

@@ -3,8 +3,10 @@
 import type { AgentsService } from '../agents/service.ts';
 import type { FeatureModule } from '../feature.ts';
 import type { SchedulesFeature } from '../schedules/index.ts';
+import { type SystemPromptSettings, systemPromptParts } from './core-settings.ts';
 import { registerRuntimeRoutes } from './routes.ts';
 import { RuntimeService } from './service.ts';
+import { registerSettingsRoutes } from './settings-routes.ts';
 
 export const runtimeFeature: FeatureModule<RuntimeService> = {
   name: 'runtime',
@@ -19,8 +21,16 @@ export const runtimeFeature: FeatureModule<RuntimeService> = {
       replica: k.replica,
     });
     runtime.agents = k.use<AgentsService>('agents');
+    const base = k.engine.systemPromptFor;
+    k.engine.systemPromptFor = async (run) => [
+      ...(await base(run)),
+      ...systemPromptParts(runtime.settings.value<SystemPromptSettings>('system_prompt')),
+    ];
     return runtime;
   },
-  routes: (app, runtime, k) => registerRuntimeRoutes(app, runtime, k.events),
+  routes: (app, runtime, k) => {
+    registerRuntimeRoutes(app, runtime, k.events);
+    registerSettingsRoutes(app, runtime);
+  },
   prepare: (runtime) => runtime.settings.load(),
 };

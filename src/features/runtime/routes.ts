@@ -1,4 +1,5 @@
-// Probes, status, capabilities, runtime snapshot and the daemon-wide event stream.
+// Probes, status, capabilities, runtime snapshot and the daemon-wide event stream. The live
+// settings and their revisions are bound in settings-routes.ts.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
@@ -20,46 +21,7 @@ export function registerRuntimeRoutes(app: HttpApp, runtime: RuntimeService, eve
   r.get('/v1/status', { schema: { tags: ['runtime'] } }, async () => runtime.status());
   r.get('/v1/capabilities', { schema: { tags: ['runtime'] } }, async () => runtime.capabilities());
   r.get('/v1/runtime', { schema: { tags: ['runtime'] } }, async () => runtime.runtime());
-  r.post(
-    '/v1/runtime/model',
-    {
-      schema: {
-        tags: ['runtime'],
-        body: z
-          .object({
-            provider: z.string().min(1).optional(),
-            model: z.string().min(1),
-            expected_revision: z.number().int().min(0).optional(),
-          })
-          .strict(),
-      },
-    },
-    async (req) => runtime.settings.setModel(req.body, () => runtime.runtime()),
-  );
-  r.post(
-    '/v1/runtime/permission-mode',
-    {
-      schema: {
-        tags: ['runtime'],
-        body: z
-          .object({ mode: z.enum(PERMISSION_MODES), expected_revision: z.number().int().min(0).optional() })
-          .strict(),
-      },
-    },
-    async (req) => runtime.settings.setPermissionMode(req.body, () => runtime.runtime()),
-  );
   r.get('/v1/runtime/tool-limits', { schema: { tags: ['runtime'] } }, async () => runtime.toolLimits());
-  // The body is checked by the service so every bad shape answers runtime/invalid_tool_runtime_limits.
-  r.post(
-    '/v1/runtime/tool-limits',
-    {
-      schema: {
-        tags: ['runtime'],
-        body: z.object({ limits: z.unknown(), expected_revision: z.unknown() }).partial().strict(),
-      },
-    },
-    async (req) => runtime.settings.setToolLimits(req.body, () => runtime.runtime()),
-  );
   r.post(
     '/v1/runtime/permissions/check',
     {

@@ -18,8 +18,9 @@ import {
 } from '../../tools/permissions.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
 import { DAEMON_VERSION } from '../../version.ts';
+import { type DebugLevel, defineCoreSettings } from './core-settings.ts';
 import { DRIVER_CAPABILITIES } from './route-capabilities.ts';
-import { RuntimeSettings } from './settings.ts';
+import { HISTORY_LIMIT, RuntimeSettings } from './settings.ts';
 import {
   type HealthWarning,
   healthOf,
@@ -42,14 +43,30 @@ export interface DaemonInfo {
   scheduler?: { policyView(): Record<string, unknown>; statusView(): Promise<Record<string, unknown>> };
 }
 
+/** A feature's part of GET /v1/runtime or GET /v1/status (mcp, hooks, skills...), under its key. */
+export type RuntimeSection = () => unknown;
+
 export class RuntimeService {
-  private readonly engine: Engine;
+  readonly engine: Engine;
   private readonly info: DaemonInfo;
+  private readonly runtimeSections = new Map<string, RuntimeSection>();
+  private readonly statusSections = new Map<string, () => Promise<unknown> | unknown>();
   constructor(engine: Engine, info: DaemonInfo) {
     this.engine = engine;
     this.info = info;
     this.settings = new RuntimeSettings(engine);
+    defineCoreSettings(this.settings, engine);
     this.storage = new StorageProbe(engine.store);
+  }
+
+  /** Adds a feature's section to GET /v1/runtime (and to every runtime_updated event). */
+  addRuntimeSection(key: string, section: RuntimeSection): void {
+    this.runtimeSections.set(key, section);
+  }
+
+  /** Adds a feature's counters to GET /v1/status. */
+  addStatusSection(key: string, section: () => Promise<unknown> | unknown): void {
+    this.statusSections.set(key, section);
   }
 
   readonly storage: StorageProbe;
@@ -130,6 +147,8 @@ export class RuntimeService {
       default_model: this.engine.routes.defaultModel ?? def?.config.default_model,
       builtin_demo_route: this.engine.routes.isBuiltinDemo,
       permission_mode: this.engine.permissionMode,
+      debug_level: this.settings.value<DebugLevel>('debug_level') ?? 'off',
+      system_prompt: this.settings.value('system_prompt') ?? {},
       tool_runtime_limits: this.toolLimits(),
       scheduler_policy: this.info.scheduler?.policyView() ?? null,
       subagent_policy: this.agents?.policyView() ?? null,
@@ -140,10 +159,11 @@ export class RuntimeService {
         updated_at_ms: this.settings.record.updated_at_ms,
         persisted: true,
         history_len: this.settings.record.history.length,
-        history_limit: 20,
+        history_limit: HISTORY_LIMIT,
         // The settings and their revisions live in the daemon's database.
         store_path: this.engine.store.location,
       },
+      ...Object.fromEntries([...this.runtimeSections].map(([key, section]) => [key, section()])),
     };
   }
 
@@ -330,6 +350,9 @@ export class RuntimeService {
         subscribers: ev.subscriberCount,
         ...ev.counters,
       },
+      ...Object.fromEntries(
+        await Promise.all([...this.statusSections].map(async ([key, section]) => [key, await section()])),
+      ),
       health: healthOf(warnings, readiness),
     };
   }

@@ -1,38 +1,93 @@
-// Durable runtime settings with revisions (api-core §5.5), starting with the default model:
-// POST /v1/runtime/model. Stored in daemon_meta; every change bumps the revision and publishes
-// `runtime_updated`. New runs pin the default in force when they are submitted.
+// Durable runtime settings with revisions (ops-runtime §11). Every live setting (default model,
+// permission mode, tool limits, debug level, system prompt, and what other features define, like
+// hooks) is one key of one record in daemon_meta. A mutation appends a revision that carries a
+// snapshot of every setting after it, so a rollback re-applies an old snapshot as a new revision.
+// Each success publishes `runtime_updated`; another replica applies it from that event.
 
 import type { Engine } from '../../engine/engine.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
-import { RouteResolutionError } from '../../models/route-inventory.ts';
 import type { Executor } from '../../store/schema.ts';
-import type { PermissionMode } from '../../tools/permissions.ts';
-import { parseToolRuntimeLimits, type ToolRuntimeLimitsRecord } from '../../tools/runtime-limits.ts';
 
 const KEY = 'runtime_config';
-const HISTORY_LIMIT = 20;
+/** Historical revisions kept besides the current one (ops-runtime §11: `config.history_limit`). */
+export const HISTORY_LIMIT = 20;
+
+/** One live setting: how its value is put in force, and what summaries may show of it. */
+export interface RuntimeSetting<T = unknown> {
+  /** Puts a value in force (a mutation, a rollback, the record at boot); undefined = the default. */
+  apply(value: T | undefined): void;
+  /** What /v1/runtime/revisions shows of a value (hooks hide their executor bodies). */
+  redact?(value: T): unknown;
+}
+
+/** Who made a revision: the API, or the API past a blocking `config_change` hook (`skip_hooks`). */
+export type RevisionSource = 'runtime_api' | 'runtime_api_force';
+
+export interface RevisionRecord {
+  revision: number;
+  /** The setting that changed, or `rollback`. */
+  setting: string;
+  source: RevisionSource;
+  updated_at_ms: number;
+  value: unknown;
+  rollback_of_revision?: number;
+  /** Every setting after this revision; absent in records written before rollback existed. */
+  settings?: Record<string, unknown>;
+}
 
 export interface RuntimeConfigRecord {
   revision: number;
   updated_at_ms: number;
-  default_route: string | null;
-  default_model: string | null;
-  permission_mode?: PermissionMode;
-  tool_limits?: ToolRuntimeLimitsRecord;
-  history: Array<{ revision: number; setting: string; updated_at_ms: number; value: unknown }>;
+  settings: Record<string, unknown>;
+  history: RevisionRecord[];
 }
 
-const initial = (): RuntimeConfigRecord => ({
-  revision: 0,
-  updated_at_ms: 0,
-  default_route: null,
-  default_model: null,
-  history: [],
-});
+/** A change about to be made, as a blocking `config_change` hook sees it. */
+export interface ConfigChange {
+  setting: string;
+  value: unknown;
+  previous: unknown;
+  /** The revision the change was asked against (the current one when it is checked). */
+  revision: number;
+  rollback_of_revision?: number;
+}
+
+/** A policy around every runtime change: a reason to refuse it, or null to let it through. */
+export type ConfigGate = (change: ConfigChange, signal: AbortSignal) => Promise<string | null>;
+
+export interface MutationOptions {
+  expected_revision?: number;
+  /** The operator's escape hatch past blocking `config_change` hooks (recorded as runtime_api_force). */
+  skip_hooks?: boolean;
+}
+
+const initial = (): RuntimeConfigRecord => ({ revision: 0, updated_at_ms: 0, settings: {}, history: [] });
+
+/** Records written before the settings map existed kept each setting at the top level. */
+function upgrade(raw: Record<string, unknown>): RuntimeConfigRecord {
+  if (raw.settings && typeof raw.settings === 'object') return raw as unknown as RuntimeConfigRecord;
+  const settings: Record<string, unknown> = {};
+  if (raw.default_route) settings.model = { provider: raw.default_route, model: raw.default_model ?? null };
+  if (raw.permission_mode) settings.permission_mode = raw.permission_mode;
+  if (raw.tool_limits) settings.tool_limits = raw.tool_limits;
+  const history = ((raw.history as RevisionRecord[] | undefined) ?? []).map((h) => ({
+    ...h,
+    source: h.source ?? 'runtime_api',
+  }));
+  return {
+    revision: Number(raw.revision ?? 0),
+    updated_at_ms: Number(raw.updated_at_ms ?? 0),
+    settings,
+    history,
+  };
+}
 
 export class RuntimeSettings {
   private readonly engine: Engine;
+  private readonly defined = new Map<string, RuntimeSetting<any>>();
+  private readonly gates: ConfigGate[] = [];
   record: RuntimeConfigRecord = initial();
+
   constructor(engine: Engine) {
     this.engine = engine;
     // Another replica of the database changed a setting: apply it here too.
@@ -41,88 +96,137 @@ export class RuntimeSettings {
     });
   }
 
-  /** Loads the persisted settings and applies them; a route that no longer exists is ignored. */
+  /** Declares a live setting; its persisted value is applied by `load` (before run recovery). */
+  define<T>(name: string, setting: RuntimeSetting<T>): void {
+    if (this.defined.has(name)) throw new Error(`runtime setting ${name} is defined twice`);
+    this.defined.set(name, setting);
+  }
+
+  /** Adds a policy consulted before every change (the `config_change` hooks). */
+  addGate(gate: ConfigGate): void {
+    this.gates.push(gate);
+  }
+
+  /** The value in force, undefined for the default. */
+  value<T>(name: string): T | undefined {
+    return this.record.settings[name] as T | undefined;
+  }
+
+  /** Loads the persisted record and applies every setting of it. */
   async load(db: Executor = this.engine.store.db): Promise<void> {
     const row = await db.selectFrom('daemon_meta').select('value').where('key', '=', KEY).executeTakeFirst();
     if (!row) return;
-    this.record = JSON.parse(row.value) as RuntimeConfigRecord;
-    if (this.record.default_route && this.engine.routes.get(this.record.default_route))
-      this.engine.routes.setDefault(this.record.default_route, this.record.default_model);
-    if (this.record.permission_mode) this.engine.permissionMode = this.record.permission_mode;
-    if (this.record.tool_limits) this.engine.toolLimits.current = this.record.tool_limits;
+    this.record = upgrade(JSON.parse(row.value) as Record<string, unknown>);
+    this.applyAll(this.record.settings);
   }
 
-  /** Replaces the ToolRuntimeLimits as a whole; the next tool batch uses them. */
-  async setToolLimits(
-    body: { limits?: unknown; expected_revision?: unknown },
-    view: () => Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    const parsed = parseToolRuntimeLimits(body.limits);
-    if (!parsed.ok)
-      throw new DaemonError(400, 'runtime', 'invalid_tool_runtime_limits', parsed.problems.join('; '));
-    const expected = body.expected_revision;
-    if (
-      expected !== undefined &&
-      (typeof expected !== 'number' || !Number.isInteger(expected) || expected < 0)
-    )
-      throw new DaemonError(
-        400,
-        'runtime',
-        'invalid_tool_runtime_limits',
-        '`expected_revision` must be a whole number',
-      );
-    return this.commit(
-      expected as number | undefined,
-      'tool_limits',
-      parsed.limits,
-      (next) => {
-        this.engine.toolLimits.current = parsed.limits;
-        next.tool_limits = parsed.limits;
-      },
-      view,
-    );
+  private applyAll(settings: Record<string, unknown>): void {
+    for (const [name, setting] of this.defined) setting.apply(settings[name]);
   }
 
-  async setPermissionMode(
-    body: { mode: PermissionMode; expected_revision?: number },
+  /** Changes one setting as a new revision; `value` must already be valid (the caller checked it). */
+  async mutate(
+    setting: string,
+    value: unknown,
+    opts: MutationOptions,
     view: () => Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
-    return this.commit(
-      body.expected_revision,
-      'permission_mode',
-      { mode: body.mode },
-      (next) => {
-        this.engine.permissionMode = body.mode;
-        next.permission_mode = body.mode;
-      },
-      view,
-    );
-  }
-
-  async setModel(
-    body: { provider?: string; model: string; expected_revision?: number },
-    view: () => Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    const value = { provider: body.provider ?? this.engine.routes.defaultRoute, model: body.model };
-    return this.commit(
-      body.expected_revision,
-      'model',
+    if (!this.defined.has(setting)) throw new Error(`runtime setting ${setting} is not defined`);
+    const change = {
+      setting,
       value,
-      (next) => {
-        try {
-          // `provider` is the route id and `model` is kept as given; selectors are the CLI's.
-          const resolved = this.engine.routes.resolve({ provider: body.provider, model: body.model }, null);
-          this.engine.routes.setDefault(resolved.route_id, resolved.model);
-        } catch (err) {
-          if (err instanceof RouteResolutionError)
-            throw new DaemonError(400, 'routes', err.code, err.message);
-          throw err;
-        }
-        next.default_route = this.engine.routes.defaultRoute;
-        next.default_model = this.engine.routes.defaultModel;
+      previous: this.record.settings[setting],
+      revision: this.record.revision,
+    };
+    const source = await this.passGates(change, opts);
+    return this.commit(opts.expected_revision, view, (current, now) => ({
+      entry: { setting, source, updated_at_ms: now, value },
+      settings: { ...current.settings, [setting]: value },
+    }));
+  }
+
+  /**
+   * Re-applies a retained revision's snapshot as a new `rollback` revision; without a target, the
+   * revision before the current one. A target no longer retained is 404.
+   */
+  async rollback(
+    target: number | undefined,
+    opts: MutationOptions,
+    view: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const snapshotOf = (record: RuntimeConfigRecord) => {
+      const wanted = target ?? record.revision - 1;
+      const found = record.history.find((h) => h.revision === wanted && h.settings);
+      if (!found)
+        throw new DaemonError(
+          404,
+          'runtime',
+          'runtime_revision_not_found',
+          `revision ${wanted} is not retained; \`runtime revisions\` lists the revisions a rollback can target`,
+        );
+      return found as RevisionRecord & { settings: Record<string, unknown> };
+    };
+    const found = snapshotOf(this.record);
+    const source = await this.passGates(
+      {
+        setting: 'rollback',
+        value: { target_revision: found.revision },
+        previous: this.record.settings,
+        revision: this.record.revision,
+        rollback_of_revision: found.revision,
       },
-      view,
+      opts,
     );
+    return this.commit(opts.expected_revision, view, (current, now) => {
+      const snapshot = snapshotOf(current);
+      return {
+        entry: {
+          setting: 'rollback',
+          source,
+          updated_at_ms: now,
+          value: { target_revision: snapshot.revision },
+          rollback_of_revision: snapshot.revision,
+        },
+        settings: structuredClone(snapshot.settings),
+      };
+    });
+  }
+
+  /** Current first, then the retained history, newest first; values as summaries may show them. */
+  revisions(): Array<Record<string, unknown>> {
+    return [...this.record.history].reverse().map((h) => ({
+      revision: h.revision,
+      setting: h.setting,
+      source: h.source,
+      updated_at_ms: h.updated_at_ms,
+      current: h.revision === this.record.revision,
+      value: this.redact(h.setting, h.value),
+      ...(h.rollback_of_revision !== undefined ? { rollback_of_revision: h.rollback_of_revision } : {}),
+      rollback_target: h.settings !== undefined,
+      settings: h.settings
+        ? Object.fromEntries(Object.entries(h.settings).map(([k, v]) => [k, this.redact(k, v)]))
+        : null,
+    }));
+  }
+
+  private redact(setting: string, value: unknown): unknown {
+    const redact = this.defined.get(setting)?.redact;
+    return redact && value !== undefined && value !== null ? redact(value) : value;
+  }
+
+  private async passGates(change: ConfigChange, opts: MutationOptions): Promise<RevisionSource> {
+    if (opts.skip_hooks) return 'runtime_api_force';
+    for (const gate of this.gates) {
+      const reason = await gate(change, AbortSignal.timeout(60_000));
+      if (reason !== null)
+        throw new DaemonError(
+          409,
+          'runtime',
+          'runtime_change_blocked',
+          `a config_change hook blocked this change: ${reason}; fix the hook or retry with skip_hooks`,
+        );
+    }
+    return 'runtime_api';
   }
 
   /**
@@ -131,40 +235,52 @@ export class RuntimeSettings {
    */
   private commit(
     expected: number | undefined,
-    setting: string,
-    value: unknown,
-    apply: (next: RuntimeConfigRecord) => void,
     view: () => Record<string, unknown>,
+    next: (
+      current: RuntimeConfigRecord,
+      now: number,
+    ) => { entry: Omit<RevisionRecord, 'revision' | 'settings'>; settings: Record<string, unknown> },
   ): Promise<Record<string, unknown>> {
-    return this.engine.store.write(async (tx) => {
-      // The revision another replica may have committed since this one last loaded.
-      await this.load(tx.db);
-      if (expected !== undefined && expected !== this.record.revision)
-        throw new DaemonError(
-          409,
-          'runtime',
-          'runtime_revision_conflict',
-          `expected revision ${expected} but the runtime is at ${this.record.revision}; re-read it and retry`,
-        );
-      const revision = this.record.revision + 1;
-      const next: RuntimeConfigRecord = {
-        ...this.record,
-        revision,
-        updated_at_ms: tx.now,
-        history: [...this.record.history, { revision, setting, updated_at_ms: tx.now, value }].slice(
-          -HISTORY_LIMIT,
-        ),
-      };
-      apply(next);
-      await tx.db
-        .insertInto('daemon_meta')
-        .values({ key: KEY, value: JSON.stringify(next) })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(next) }))
-        .execute();
-      this.record = next;
-      const runtime = view();
-      await this.engine.events.append(tx, [{ name: 'runtime_updated', data: { runtime } }]);
-      return runtime;
-    });
+    const before = this.record;
+    return this.engine.store
+      .write(async (tx) => {
+        // The revision another replica may have committed since this one last loaded.
+        await this.load(tx.db);
+        if (expected !== undefined && expected !== this.record.revision)
+          throw new DaemonError(
+            409,
+            'runtime',
+            'runtime_revision_conflict',
+            `expected revision ${expected} but the runtime is at ${this.record.revision}; re-read it and retry`,
+          );
+        const { entry, settings } = next(this.record, tx.now);
+        const revision = this.record.revision + 1;
+        const record: RuntimeConfigRecord = {
+          revision,
+          updated_at_ms: tx.now,
+          settings,
+          history: [...this.record.history, { ...entry, revision, settings }].slice(-(HISTORY_LIMIT + 1)),
+        };
+        const value = JSON.stringify(record);
+        await tx.db
+          .insertInto('daemon_meta')
+          .values({ key: KEY, value })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+          .execute();
+        this.record = record;
+        this.applyAll(settings);
+        const runtime = view();
+        await this.engine.events.append(tx, [{ name: 'runtime_updated', data: { runtime } }]);
+        return runtime;
+      })
+      .catch(async (err: unknown) => {
+        // Nothing was committed: put in force what is durable (another replica may have moved it).
+        if (this.record !== before)
+          await this.load().catch(() => {
+            this.record = before;
+            this.applyAll(before.settings);
+          });
+        throw err;
+      });
   }
 }
