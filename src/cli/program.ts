@@ -3,13 +3,13 @@
 import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerCompletion } from './completion.ts';
-import { registerRuntime } from './doctor.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
+import { registerRuntime } from './runtime-commands.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerSecrets } from './secrets.ts';
 import { registerSessions } from './sessions.ts';

@@ -47,6 +47,7 @@ export function renderRuntime(v: JsonObject): string[] {
     ['routes file', str(v.routes_file) ?? (v.builtin_demo_route ? '(none: built-in demo route)' : undefined)],
     // The wire spelling (acceptEdits), as everywhere the CLI prints a mode.
     ['permission mode', str(v.permission_mode)],
+    ['debug level', str(v.debug_level)],
     ['workspace root', str(v.workspace_root) ?? '(none)'],
     ['state root', str(v.state_root)],
     ['store path', str(obj(v.config)?.store_path) ?? str(v.store_path)],
@@ -71,7 +72,9 @@ export function renderRuntime(v: JsonObject): string[] {
         ]),
       ),
     );
+  const prompt = Object.entries(obj(v.system_prompt) ?? {}).filter(([, x]) => x !== null && x !== '');
   lines.push(
+    ...section('system prompt', prompt.length ? settingsTable(Object.fromEntries(prompt) as JsonObject) : []),
     ...section('tool limits', settingsTable(obj(v.tool_runtime_limits))),
     ...section('scheduler policy', settingsTable(obj(v.scheduler_policy))),
     ...section('subagent policy', settingsTable(subagents, ['profiles'])),

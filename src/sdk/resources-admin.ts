@@ -8,6 +8,7 @@ import type { WatchOptions } from './run-watch.ts';
 import type {
   AuthSlotRecord,
   AuthSlotStatus,
+  DebugLevel,
   GlobalStreamQuery,
   JsonObject,
   PermissionCheckRequest,
@@ -15,8 +16,13 @@ import type {
   PermissionMatrix,
   PermissionMode,
   ProbeResult,
+  RuntimeRevisions,
   SseFrame,
+  SystemPromptSettings,
 } from './types.ts';
+
+const withRevision = (body: JsonObject, expected?: number): JsonObject =>
+  expected === undefined ? body : { ...body, expected_revision: expected };
 
 export class RuntimeResource {
   private readonly http: DaemonClient;
@@ -57,6 +63,43 @@ export class RuntimeResource {
   /** Changes the daemon's default route (`provider`, a route id) and model. */
   setModel(body: { provider?: string; model: string; expected_revision?: number }): Promise<JsonObject> {
     return this.http.request('POST', '/v1/runtime/model', { body }) as Promise<JsonObject>;
+  }
+
+  /** Debug capture level for future model calls: off, on, redacted or full. */
+  setDebugLevel(level: DebugLevel, expectedRevision?: number): Promise<JsonObject> {
+    return this.http.request('POST', '/v1/runtime/debug-level', {
+      body: withRevision({ level }, expectedRevision),
+    }) as Promise<JsonObject>;
+  }
+
+  /** The system prompt settings every run starts with. */
+  systemPrompt(): Promise<{ settings: SystemPromptSettings; revision: number }> {
+    return this.http.request('GET', '/v1/runtime/system-prompt') as Promise<{
+      settings: SystemPromptSettings;
+      revision: number;
+    }>;
+  }
+
+  /** Replaces the system prompt settings as a whole (an empty object restores the default). */
+  setSystemPrompt(settings: SystemPromptSettings, expectedRevision?: number): Promise<JsonObject> {
+    return this.http.request('POST', '/v1/runtime/system-prompt', {
+      body: withRevision({ settings }, expectedRevision),
+    }) as Promise<JsonObject>;
+  }
+
+  /** The current revision and the retained history, newest first (admin). */
+  revisions(): Promise<RuntimeRevisions> {
+    return this.http.request('GET', '/v1/runtime/revisions') as Promise<RuntimeRevisions>;
+  }
+
+  /**
+   * Re-applies a retained revision (default: the one before the current) as a new `rollback`
+   * revision. `skip_hooks` passes blocking config_change hooks (recorded as runtime_api_force).
+   */
+  rollback(
+    body: { target_revision?: number; expected_revision?: number; skip_hooks?: boolean } = {},
+  ): Promise<JsonObject> {
+    return this.http.request('POST', '/v1/runtime/rollback', { body }) as Promise<JsonObject>;
   }
 
   setPermissionMode(mode: PermissionMode, expectedRevision?: number): Promise<JsonObject> {

@@ -295,6 +295,38 @@ export interface CancelQuestionRequest {
 export const PERMISSION_MODES = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk'] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
+export const DEBUG_LEVELS = ['off', 'on', 'redacted', 'full'] as const;
+export type DebugLevel = (typeof DEBUG_LEVELS)[number];
+
+/** POST /v1/runtime/system-prompt `settings`: an override replaces the whole prompt. */
+export interface SystemPromptSettings {
+  override_prompt?: string | null;
+  custom_prompt?: string | null;
+  append_prompt?: string | null;
+  language?: string | null;
+  output_style?: string | null;
+}
+
+/** One entry of GET /v1/runtime/revisions (hook executor bodies redacted). */
+export interface RuntimeRevision {
+  revision: number;
+  setting: string;
+  source: 'runtime_api' | 'runtime_api_force';
+  updated_at_ms: number;
+  current: boolean;
+  value: unknown;
+  rollback_of_revision?: number;
+  /** Whether a rollback can target it (records from before rollback existed cannot). */
+  rollback_target: boolean;
+  settings: JsonObject | null;
+}
+
+export interface RuntimeRevisions {
+  current_revision: number;
+  history_limit: number;
+  revisions: RuntimeRevision[];
+}
+
 export interface PermissionCheckRequest {
   tool_name: string;
   tool_call_id?: string;

@@ -1,5 +1,6 @@
 // `runtime`: the runtime settings of the running daemon (get, set-model, routes, permission mode,
-// permission checks, tool limits). The `doctor` commands are in doctor-checks.ts and doctor-routes.ts.
+// permission checks; tool limits in permissions.ts, the other settings and revisions in
+// runtime-settings.ts). The `doctor` commands are in doctor-checks.ts and doctor-routes.ts.
 
 import { type Command, InvalidArgumentError } from 'commander';
 import {
@@ -14,11 +15,13 @@ import { keyValues, str, table } from './format.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
+import { registerRuntimeSettingCommands } from './runtime-settings.ts';
 import { renderRuntime } from './runtime-view.ts';
 
 export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
   registerToolLimitCommands(runtime, rt);
+  registerRuntimeSettingCommands(runtime, rt);
   /**
    * acceptEdits → accept-edits: the CLI spelling of a mode on input (ops-runtime §6.1). Output
    * always shows the wire spelling, as the API and `--output json` do.
