@@ -68,7 +68,10 @@ test('ops-runtime #35 / api-core #71: rollback appends a `rollback` revision res
       'runtime_revision_not_found',
     );
   assertProblem(
-    await http(d.url, 'POST', '/v1/runtime/rollback', { target_revision: planRevision, expected_revision: 1 }),
+    await http(d.url, 'POST', '/v1/runtime/rollback', {
+      target_revision: planRevision,
+      expected_revision: 1,
+    }),
     409,
     'runtime',
     'runtime_revision_conflict',
@@ -90,7 +93,9 @@ test('ops-runtime #35: without a target, rollback restores the previous revision
     until: (fs) => fs.some((f) => f.data?.runtime?.config?.revision === res.body.config.revision),
   });
   assert.ok(
-    frames.some((f) => f.event === 'runtime_updated' && f.data.runtime.config.revision === res.body.config.revision),
+    frames.some(
+      (f) => f.event === 'runtime_updated' && f.data.runtime.config.revision === res.body.config.revision,
+    ),
     'a rollback publishes runtime_updated',
   );
   await setMode('default');
@@ -131,7 +136,9 @@ test('ops-runtime #35: the latest revision, its settings and the history survive
   assert.deepEqual(after.system_prompt, { append_prompt: 'Be brief.' });
   assert.deepEqual((await http(d.url, 'GET', '/v1/runtime/revisions')).body, history);
   // A rollback after the restart still reaches the snapshots from before it.
-  const res = await http(d.url, 'POST', '/v1/runtime/rollback', { target_revision: before.config.revision - 2 });
+  const res = await http(d.url, 'POST', '/v1/runtime/rollback', {
+    target_revision: before.config.revision - 2,
+  });
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(res.body.system_prompt, { append_prompt: 'Be brief.' });
   assert.equal(res.body.debug_level, 'off', 'the debug level set after the target is undone');

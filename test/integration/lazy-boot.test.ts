@@ -91,7 +91,12 @@ test('boot: ready without the provider SDKs, swagger, Ajv or the client commands
   assert.ok(packages.has('fastify') && packages.has('zod'), 'the hook saw the server load');
   for (const name of [...SDK, '@fastify/swagger', 'yaml', 'ajv', '@fastify/ajv-compiler'])
     assert.ok(!packages.has(name), `${name} is not loaded at boot`);
-  for (const file of ['src/cli/program.ts', 'src/cli/status.ts', 'src/cli/doctor-checks.ts', 'src/cli/runtime-commands.ts'])
+  for (const file of [
+    'src/cli/program.ts',
+    'src/cli/status.ts',
+    'src/cli/doctor-checks.ts',
+    'src/cli/runtime-commands.ts',
+  ])
     assert.ok(!files.has(file), `${file} is not loaded by serve`);
 
   const routes = (await http(d.url, 'GET', '/v1/runtime/routes')).body;
