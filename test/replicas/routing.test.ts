@@ -101,7 +101,9 @@ test('replicas: a question asked on one replica is answered on the other, and th
   );
 });
 
-test('replicas: a runtime setting changed on one replica applies on the other', async () => {
+test('replicas: a runtime setting changed or rolled back on one replica applies on the other', async () => {
+  // A revision to come back to (revision 0, the defaults, is not a rollback target).
+  assert.equal((await api(b.url, 'POST', '/v1/runtime/permission-mode', { mode: 'plan' })).status, 200);
   const before = (await api(b.url, 'GET', '/v1/runtime')).body;
   const res = await api(a.url, 'POST', '/v1/runtime/permission-mode', { mode: 'acceptEdits' });
   assert.equal(res.status, 200, res.text);
@@ -112,9 +114,19 @@ test('replicas: a runtime setting changed on one replica applies on the other', 
   // The revision check holds across replicas: B knows A's revision.
   const stale = await api(b.url, 'POST', '/v1/runtime/permission-mode', {
     mode: 'default',
-    expected_revision: 0,
+    expected_revision: before.config.revision,
   });
   assert.equal(stale.status, 409, stale.text);
+  // A rollback through B restores the snapshot before A's change, on A too.
+  const rolled = await api(b.url, 'POST', '/v1/runtime/rollback', {});
+  assert.equal(rolled.status, 200, rolled.text);
+  assert.equal(rolled.body.permission_mode, before.permission_mode);
+  await waitFor('A to apply the rollback', async () => {
+    const view = (await api(a.url, 'GET', '/v1/runtime')).body;
+    return (
+      view.config.revision === rolled.body.config.revision && view.permission_mode === before.permission_mode
+    );
+  });
 });
 
 test('replicas: /v1/status on either replica lists both and the owner of a live run', async () => {
