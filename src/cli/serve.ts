@@ -53,6 +53,11 @@ export function registerServe(program: Command): void {
     .option('--http-readonly-token-file <file>', 'file holding the read-only token, re-read on change')
     .option('--http-cors-allow-origin <origin>', 'exact allowed browser origin (repeatable)', collect)
     .option(
+      '--skill-root <dir>',
+      'explicit skill root, before repository and user roots (repeatable) [env KHEISH_SKILL_ROOTS, comma list]',
+      collect,
+    )
+    .option(
       '--http-listen-backlog <n>',
       'connections queued before accept, 1..65535, capped by net.core.somaxconn [env KHEISH_HTTP_LISTEN_BACKLOG] (default 4096)',
     )

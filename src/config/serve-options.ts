@@ -46,6 +46,8 @@ export interface ServeConfig {
   subagentPolicy: ResolvedSubagentPolicy;
   /** Scheduler dispatch retries (--scheduler-retry-*). */
   schedulerPolicy: SchedulerRetryPolicy;
+  /** Explicit skill roots (--skill-root, repeatable, or KHEISH_SKILL_ROOTS), highest precedence first. */
+  skillRoots: string[];
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -75,6 +77,7 @@ export interface RawServeFlags {
   shellTaskOutputMaxBytes?: string;
   shellTaskMaxRuntimeMs?: string;
   requireSandbox?: boolean;
+  skillRoot?: string[];
 }
 
 export class ConfigError extends Error {}
@@ -146,6 +149,10 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     throw new ConfigError(`--event-history-capacity must be an integer (got "${capRaw}")`);
   const corsEnv =
     env.KHEISH_HTTP_CORS_ALLOW_ORIGINS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  const skillRootsEnv =
+    env.KHEISH_SKILL_ROOTS?.split(',')
       .map((s) => s.trim())
       .filter(Boolean) ?? [];
   const maxTurnsRaw = env.KHEISH_AGENT_MAX_TURNS ?? '500';
@@ -226,6 +233,7 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
       flags.requireSandbox === true || envFlag('KHEISH_REQUIRE_SANDBOX', env.KHEISH_REQUIRE_SANDBOX),
     subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
     schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
+    skillRoots: (flags.skillRoot?.length ? flags.skillRoot : skillRootsEnv).map((p) => resolve(p)),
   };
 }
 

@@ -14,6 +14,7 @@ import { runtimeFeature } from './runtime/index.ts';
 import { schedulesFeature } from './schedules/index.ts';
 import { secretsFeature } from './secrets/index.ts';
 import { sessionsFeature } from './sessions/index.ts';
+import { skillsFeature } from './skills/index.ts';
 import { tasksFeature } from './tasks/index.ts';
 
 export const FEATURES: FeatureModule<any>[] = [
@@ -29,4 +30,5 @@ export const FEATURES: FeatureModule<any>[] = [
   approvalsFeature,
   logsFeature,
   docsFeature,
+  skillsFeature,
 ];

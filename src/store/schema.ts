@@ -265,6 +265,18 @@ export interface AgentsTable {
   orphaned_at_ms: number | null;
 }
 
+/** An active inline skill of a session (migration 0017); `snapshot` is the ActiveSkill JSON. */
+export interface SkillActivationsTable {
+  session_id: string;
+  name: string;
+  digest: string;
+  /** The run and tool call that activated it (the latest, when activated again). */
+  run_id: string;
+  tool_call_id: string;
+  activated_at_ms: number;
+  snapshot: string;
+}
+
 /** A mailbox message (src/store/repos/mailboxes.ts): `payload` is JSON; `seq` orders per target. */
 export interface MailboxMessagesTable {
   message_id: string;
@@ -389,6 +401,7 @@ export interface Database {
   task_dependencies: TaskDependenciesTable;
   schedules: SchedulesTable;
   schedule_executions: ScheduleExecutionsTable;
+  skill_activations: SkillActivationsTable;
 }
 
 export type Db = Kysely<Database>;
