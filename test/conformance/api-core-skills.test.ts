@@ -133,7 +133,11 @@ test('api-core #90: a SKILL.md without frontmatter name at <root>/research/brows
   assert.ok(browser, 'listed under its directory path');
   assert.equal(browser.scope, 'explicit');
   assert.equal(browser.skill_root, join(explicit1, 'research/browser'));
-  assert.equal(browser.description, 'Browse the web for sources.', 'first prose paragraph (headings are not prose)');
+  assert.equal(
+    browser.description,
+    'Browse the web for sources.',
+    'first prose paragraph (headings are not prose)',
+  );
   assert.equal(skills.filter((s) => s.name === 'research:browser').length, 1);
 });
 

@@ -28,3 +28,6 @@ export function writeSkill(root: string, relDir: string, spec: SkillSpec): strin
   }
   return dir;
 }
+
+/** A `${NAME}` skill placeholder (built, so lint does not take it for a template slip). */
+export const placeholder = (name: string) => `$${'{'}${name}}`;
