@@ -1,9 +1,11 @@
-// `sessions` (alias `session`): create, list, get, end, interrupt, events, stream; input and the
+// `sessions` (alias `session`): create, list, get, end, interrupt, skills, events, stream; input and the
 // session settings are in session-commands.ts.
 
 import type { Command } from 'commander';
+import { SkillsResource } from '../sdk/skills.ts';
 import type { CreateSessionRequest } from '../sdk/types.ts';
 import { followFrames } from './events.ts';
+import { table } from './format.ts';
 import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
 import { registerSessionPermissionCommands } from './permissions.ts';
 import { renderSession, renderSessionEvents, renderSessionList } from './render.ts';
@@ -74,6 +76,23 @@ export function registerSessions(program: Command, rt: CliRuntime): void {
           ? `session ${sessionId} interrupted`
           : `session ${sessionId} had no active work to interrupt`,
       ]);
+    });
+
+  sessions
+    .command('skills')
+    .description('the skills a session can see (after its capability scope), and which are active')
+    .argument('<session_id>')
+    .option('--query <text>', 'only skills whose name, description or when_to_use contain it')
+    .action(async (sessionId: string, flags: { query?: string }) => {
+      const skills = await new SkillsResource(rt.client()).forSession(sessionId, flags.query);
+      rt.emit(skills, (list) =>
+        list.length === 0
+          ? [`no skills visible to session ${sessionId}`]
+          : table(
+              ['NAME', 'CONTEXT', 'SCOPE', 'ACTIVE', 'DESCRIPTION'],
+              list.map((s) => [s.name, s.runtime.context, s.scope, s.active ? 'yes' : '', s.description]),
+            ),
+      );
     });
 
   sessions

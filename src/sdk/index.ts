@@ -82,6 +82,13 @@ export type {
   ScheduleView,
 } from './schedules.ts';
 export {
+  type SkillRuntime,
+  type SkillScope,
+  type SkillSummaryView,
+  SkillsResource,
+  type SkillView,
+} from './skills.ts';
+export {
   MAX_SSE_FRAME_BYTES,
   parseSseStream,
   SseParser,

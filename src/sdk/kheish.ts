@@ -6,6 +6,7 @@ import { EventsResource, RawResource, RuntimeResource, SecretsResource } from '.
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
 import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
 import { AgentsResource, MailboxesResource, SchedulesResource, TasksResource } from './resources-work.ts';
+import { SkillsResource } from './skills.ts';
 
 export interface KheishOptions {
   /** The daemon's URL; `http://127.0.0.1:4000` by default. */
@@ -43,6 +44,7 @@ export class Kheish {
   readonly mailboxes: MailboxesResource;
   readonly runtime: RuntimeResource;
   readonly secrets: SecretsResource;
+  readonly skills: SkillsResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -60,6 +62,7 @@ export class Kheish {
     this.mailboxes = new MailboxesResource(http);
     this.runtime = new RuntimeResource(http);
     this.secrets = new SecretsResource(http);
+    this.skills = new SkillsResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }
