@@ -79,13 +79,13 @@ test('docs/skills.md: the skill tree of the page loads and the CLI prints the ta
       for (const line of block) last = cli(line);
       assert.equal(last.trimEnd(), table.body.trimEnd(), `output of ${block.at(-1)}`);
     }
-    const runtime = await (await fetch(`${d.url}/v1/runtime`)).json();
+    const runtime = (await (await fetch(`${d.url}/v1/runtime`)).json()) as any;
     assert.deepEqual(runtime.skills.roots.slice(0, 2), [
       { path: join(base, 'team-skills'), scope: 'explicit' },
       { path: join(base, 'my-project/skills'), scope: 'repo' },
     ]);
     assert.deepEqual(runtime.skills.warnings, []);
-    const security = await (await fetch(`${d.url}/v1/skills/review:security`)).json();
+    const security = (await (await fetch(`${d.url}/v1/skills/review:security`)).json()) as any;
     assert.deepEqual(security.runtime, {
       allowed_tools: ['read_file', 'grep_search', 'glob_search'],
       blocked_tools: [],
