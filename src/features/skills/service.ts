@@ -7,7 +7,11 @@ import { appendTraces } from '../../engine/traces.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { getRun, type RunRow } from '../../store/repos/runs.ts';
 import { getSession, type SessionRow } from '../../store/repos/sessions.ts';
-import { skillActivationsOf, upsertSkillActivation } from '../../store/repos/skill-activations.ts';
+import {
+  getSkillActivation,
+  skillActivationsOf,
+  upsertSkillActivation,
+} from '../../store/repos/skill-activations.ts';
 import type { ListSkillsInput, SkillToolHost, UseSkillInput } from '../../tools/control/skills.ts';
 import type { ToolContext } from '../../tools/registry.ts';
 import type { AgentsService } from '../agents/service.ts';
@@ -212,7 +216,11 @@ export class SkillsService implements SkillToolHost {
       instructions: renderActivation(skill, args, 'inline', tools),
     };
     // The row and the step trace commit together: the stream shows exactly what became active.
-    await this.engine.store.write(async (tx) => {
+    // The same call run again (after a crash, before its result was recorded) finds its own row.
+    const stored = await this.engine.store.write(async (tx) => {
+      const own = await getSkillActivation(tx.db, ctx.session_id, skill.name);
+      if (own?.run_id === ctx.run_id && own.tool_call_id === ctx.tool_call_id)
+        return JSON.parse(own.snapshot) as ActiveSkill;
       active.activated_at_ms = tx.now;
       await upsertSkillActivation(tx.db, {
         session_id: ctx.session_id,
@@ -234,7 +242,8 @@ export class SkillsService implements SkillToolHost {
           ...(input.reason ? { reason: input.reason } : {}),
         },
       ]);
+      return active;
     });
-    return { action: 'activate', mode: 'inline', name: skill.name, active_skill: active };
+    return { action: 'activate', mode: 'inline', name: skill.name, active_skill: stored };
   }
 }

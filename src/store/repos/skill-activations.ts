@@ -39,3 +39,17 @@ export async function skillActivationsOf(db: Executor, sessionId: string): Promi
     .execute();
   return rows.map((r) => ({ ...r, activated_at_ms: Number(r.activated_at_ms) }));
 }
+
+export async function getSkillActivation(
+  db: Executor,
+  sessionId: string,
+  name: string,
+): Promise<SkillActivationRow | undefined> {
+  const r = await db
+    .selectFrom('skill_activations')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return r && { ...r, activated_at_ms: Number(r.activated_at_ms) };
+}
