@@ -49,6 +49,7 @@ writeSkill(repo, 'skills/mine-too', d('repo mine-too'));
 // Malformed ones: skipped with warnings.
 writeSkill(app, 'skills/broken', { raw: '---\nname: [unclosed\n---\nBody.\n' });
 writeSkill(app, 'skills/nodesc', { raw: '---\nname: nodesc\n---\n\n```\ncode only\n```\n' });
+writeSkill(app, 'skills/huge', { raw: `---\ndescription: big\n---\n${'x'.repeat(1024 * 1024)}\n` });
 writeSkill(app, 'skills/badcfg', { ...d('bad config'), runtime: 'context: sideways\n' });
 // User roots under HOME.
 writeSkill(home, 'skills/mine', d('user canonical'));
@@ -202,13 +203,14 @@ test('roots in precedence order: explicit (in order), repository nearest first (
 });
 
 test('malformed skills are skipped with warnings, never a failed start', async () => {
-  for (const name of ['broken', 'nodesc', 'badcfg']) assert.equal(byName(name), undefined, name);
+  for (const name of ['broken', 'nodesc', 'badcfg', 'huge']) assert.equal(byName(name), undefined, name);
   const runtime = await http(daemon.url, 'GET', '/v1/runtime');
   const warnings = runtime.body.skills.warnings as Array<{ path: string; message: string }>;
   const about = (file: string) => warnings.find((w) => w.path === file)?.message ?? '';
   assert.match(about(join(app, 'skills/broken/SKILL.md')), /invalid YAML/);
   assert.match(about(join(app, 'skills/nodesc/SKILL.md')), /no description/);
   assert.match(about(join(app, 'skills/badcfg/SKILL.md')), /kheish\.yaml: context/);
+  assert.match(about(join(app, 'skills/huge/SKILL.md')), /the limit is 1048576/);
   assert.match(about(missing), /does not exist/);
   assert.match(daemon.logs(), /skill loader: .*invalid YAML/);
 });

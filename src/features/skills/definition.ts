@@ -2,7 +2,7 @@
 // and an instruction body, plus optional runtime metadata in `agents/kheish.yaml`. Parsing never
 // throws past `parseSkill`: every problem becomes a SkillLoadError the loader turns into a warning.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -11,6 +11,10 @@ export const SKILL_FILE = 'SKILL.md';
 const CONFIG_FILE = join('agents', 'kheish.yaml');
 /** Files hashed into a digest, at most (a skill is a handful of files; this bounds a stray tree). */
 const MAX_DIGEST_FILES = 512;
+/** Bundled files above this size enter the digest by length only (a startup never reads a data set). */
+const MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024;
+/** Instructions are prompt text: a larger SKILL.md is a mistake, skipped with a warning. */
+const MAX_SKILL_FILE_BYTES = 1024 * 1024;
 
 /** Where a root comes from, in precedence order (the reference's wire spelling). */
 export type SkillScope = 'explicit' | 'repo' | 'user';
@@ -168,7 +172,8 @@ export function skillDigest(skillDir: string): string {
   for (const f of files) {
     hash.update(relative(skillDir, f).split(sep).join('/'));
     hash.update('\0');
-    hash.update(readFileSync(f));
+    const size = statSync(f).size;
+    hash.update(size > MAX_HASHED_FILE_BYTES ? `size:${size}` : readFileSync(f));
     hash.update('\0');
   }
   return hash.digest('hex');
@@ -182,6 +187,9 @@ export function defaultName(root: string, skillDir: string): string | undefined 
 }
 
 export function parseSkill(file: string, skillDir: string, root: string, scope: SkillScope): SkillDefinition {
+  const size = statSync(file).size;
+  if (size > MAX_SKILL_FILE_BYTES)
+    throw new SkillLoadError(`${SKILL_FILE} is ${size} bytes; the limit is ${MAX_SKILL_FILE_BYTES}`);
   const { frontmatter, body } = splitFrontmatter(readFileSync(file, 'utf8'));
   const meta = check(
     Frontmatter,
