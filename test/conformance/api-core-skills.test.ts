@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { DaemonProblemError, Kheish } from '../../src/sdk/index.ts';
 import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 import { writeSkill } from '../helpers/skill-tree.ts';
 import { assertProblem } from './support.ts';
@@ -247,5 +248,29 @@ test('GET /v1/sessions/{id}/skills: the capability scope hides skills; an unknow
     404,
     'sessions',
     'session_not_found',
+  );
+});
+
+test('SDK: client.skills lists, gets and filters per session like the HTTP API', async () => {
+  const client = new Kheish({ baseUrl: daemon.url });
+  assert.deepEqual(await client.skills.list(), skills);
+  assert.deepEqual(
+    (await client.skills.list('untidy')).map((s) => s.name),
+    ['tidy'],
+  );
+  assert.equal((await client.skills.get('research:browser')).scope, 'explicit');
+  await assert.rejects(client.skills.get('no-such-skill'), (err: unknown) => {
+    assert.ok(err instanceof DaemonProblemError);
+    assert.equal(err.code, 'skill_not_found');
+    assert.equal(err.domain, 'skills');
+    return true;
+  });
+  await http(daemon.url, 'POST', '/v1/sessions', {
+    session_id: 'sdk',
+    capability_scope: { skill_allow: ['a:b'] },
+  });
+  assert.deepEqual(
+    (await client.skills.forSession('sdk')).map((s) => [s.name, s.active]),
+    [['a:b', false]],
   );
 });
