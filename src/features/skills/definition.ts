@@ -1,10 +1,11 @@
 // One skill on disk (ops-runtime §9, api-core §12.1): `SKILL.md` with optional YAML frontmatter
 // and an instruction body, plus optional runtime metadata in `agents/kheish.yaml`. Parsing never
 // throws past `parseSkill`: every problem becomes a SkillLoadError the loader turns into a warning.
+
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export const SKILL_FILE = 'SKILL.md';
@@ -116,6 +117,13 @@ export function firstParagraph(body: string): string | undefined {
   }
   const text = out.length ? out.join(' ') : heading;
   return text ? oneLine(text) : undefined;
+}
+
+/** Loaded on the first skill with YAML: a daemon without skills never loads the parser (lazy boot). */
+let yamlParse: ((source: string) => unknown) | undefined;
+function parseYaml(source: string): unknown {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
+  return yamlParse(source);
 }
 
 function yamlObject(source: string, what: string): Record<string, unknown> {
