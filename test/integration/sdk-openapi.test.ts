@@ -118,6 +118,11 @@ const CALLS: Record<string, Call> = {
   'runtime.permissionMatrix': (k) => k.runtime.permissionMatrix('cov'),
   'runtime.toolLimits': (k) => k.runtime.toolLimits(),
   'runtime.setToolLimits': async (k) => k.runtime.setToolLimits((await k.runtime.toolLimits()).limits),
+  'runtime.setDebugLevel': (k) => k.runtime.setDebugLevel('off'),
+  'runtime.systemPrompt': (k) => k.runtime.systemPrompt(),
+  'runtime.setSystemPrompt': (k) => k.runtime.setSystemPrompt({}),
+  'runtime.revisions': (k) => k.runtime.revisions(),
+  'runtime.rollback': (k) => k.runtime.rollback(),
   'runtime.openapi': (k) => k.runtime.openapi(),
   'secrets.put': (k) =>
     k.secrets.put({ slot_id: 'cov', provider: 'generic', mode: 'opaque_secret', state: { value: 'x' } }),

@@ -76,6 +76,8 @@ export class SkillsService implements SkillToolHost {
   /** Loader warnings go to the log once, at startup (they are also in GET /v1/runtime). */
   logWarnings(log: Logger): void {
     for (const w of this.registry.warnings) log.warn({ skill_path: w.path }, `skill loader: ${w.message}`);
+    // Nothing to say on a daemon without skills (its first lines are kept for real problems).
+    if (this.registry.size === 0) return;
     log.info(
       { skills: this.registry.size, roots: this.registry.roots.map((r) => `${r.scope}:${r.path}`) },
       'skills loaded',
