@@ -43,6 +43,10 @@ export async function maybeCompact(
   // Nothing new to summarise: the entries before the cut are already covered.
   if (cut <= 0 || sessionEntries[cut - 1]!.seq <= covered) return false;
   const older = conversation(sessionEntries.slice(0, cut));
+  const uptoSeq = sessionEntries[cut - 1]!.seq;
+  const hook = compactionHook(engine, run, uptoSeq, older.length);
+  // A blocking pre_compact hook keeps the context as it is (the next step asks again).
+  if (engine.hooks.has('pre_compact') && (await hook('pre_compact', signal)).blocked) return false;
   const startedAt = Date.now();
   const response = await driver.call({
     run_id: run.run_id,
@@ -63,7 +67,6 @@ export async function maybeCompact(
     generation: { tool_choice: 'none' },
     purpose: 'compaction',
   });
-  const uptoSeq = sessionEntries[cut - 1]!.seq;
   await whileRunning(engine, run.run_id, async (tx) => {
     await state.journal(tx, [
       {
@@ -87,5 +90,21 @@ export async function maybeCompact(
       },
     ]);
   });
+  if (engine.hooks.has('post_compact')) await hook('post_compact', signal);
   return true;
+}
+
+function compactionHook(engine: ModelPort, run: RunState['run'], uptoSeq: number, messages: number) {
+  return (event: 'pre_compact' | 'post_compact', signal: AbortSignal) =>
+    engine.hooks.fire(
+      {
+        event,
+        identity: `${run.run_id}:${uptoSeq}`,
+        session_id: run.session_id,
+        run_id: run.run_id,
+        agent_id: run.agent_id,
+        payload: { upto_seq: uptoSeq, messages_summarised: messages },
+      },
+      signal,
+    );
 }

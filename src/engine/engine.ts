@@ -26,6 +26,7 @@ import type { ToolRegistry } from '../tools/registry.ts';
 import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
 import { recordOutput } from './finalize.ts';
+import { type HookPort, NO_HOOKS } from './hook-port.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
 import { newRunRow, pinRoute } from './new-run.ts';
@@ -44,6 +45,7 @@ import { RunStopped } from './run-guard.ts';
 import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
 import { takeOverOrphans } from './takeover.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
+import { userPromptSubmit } from './user-prompt-hooks.ts';
 import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
 
 const ulid = monotonicFactory();
@@ -101,6 +103,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
    * the daemon's composition; the engine only asks.
    */
   secretValues: () => readonly string[] = () => [];
+  /** Hooks (ops-runtime §7): installed by the hooks feature; none by default. */
+  hooks: HookPort = NO_HOOKS;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 
@@ -196,8 +200,11 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
+    const request = this.hooks.has('user_prompt_submit')
+      ? await userPromptSubmit(this.hooks, sessionId, submitted, opts)
+      : submitted;
     // An acknowledgement: it goes ahead of queued executor steps (store.ts, group commit).
-    return this.store.write((tx) => this.submitInTx(tx, sessionId, submitted, opts), 'ack');
+    return this.store.write((tx) => this.submitInTx(tx, sessionId, request, opts), 'ack');
   }
 
   /**
@@ -411,6 +418,13 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
       ]);
     });
     for (const id of stopped) this.executors.get(id)?.controller.abort(new RunStopped('session ended'));
+    if (this.hooks.has('session_end'))
+      await this.hooks
+        .fire(
+          { event: 'session_end', identity: sessionId, session_id: sessionId, payload: { reason } },
+          AbortSignal.timeout(60_000),
+        )
+        .catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- waiting for a run

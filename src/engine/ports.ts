@@ -12,6 +12,7 @@ import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { LiveToolLimits } from '../tools/runtime-limits.ts';
 import type { ActionSigner } from './external-actions.ts';
+import type { HookPort } from './hook-port.ts';
 import type { RunLeases } from './leases.ts';
 import type { RunStatus, TransitionOptions } from './run-states.ts';
 import type { RunKind, StoredRunRequest } from './types.ts';
@@ -81,6 +82,7 @@ export interface TransitionPort {
 export interface ModelPort extends RunWritePort {
   readonly routes: RouteInventory;
   readonly events: EventLog;
+  readonly hooks: HookPort;
 }
 
 /** Outputs and the completion boundary (finalize.ts). */
@@ -94,6 +96,7 @@ export interface FinalizePort extends TransitionPort {
 /** A batch of tool calls under the permission policy (tool-calls.ts). */
 export interface ToolPort extends RunWritePort, TransitionPort {
   readonly events: EventLog;
+  readonly hooks: HookPort;
   readonly tools: ToolRegistry;
   readonly toolLimits: LiveToolLimits;
   readonly opts: EngineSettings;

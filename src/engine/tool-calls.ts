@@ -23,6 +23,13 @@ import {
   toolCallFinished,
   toolCallStarted,
 } from './step-traces.ts';
+import {
+  applyToolHooks,
+  type HookablePlan,
+  postToolHooks,
+  type ToolHookResult,
+  toolHooksActive,
+} from './tool-hooks.ts';
 import { BatchLimits, mapWithLimit } from './tool-limits.ts';
 import { park, parkForQuestion, type StepWrite } from './tool-parks.ts';
 import { appendTraces, type Trace } from './traces.ts';
@@ -30,7 +37,7 @@ import { appendTraces, type Trace } from './traces.ts';
 export type { StepWrite } from './tool-parks.ts';
 
 type Plan =
-  | { kind: 'run'; call: ToolCall; args: Record<string, unknown>; sideEffects: boolean }
+  | { kind: 'run'; call: ToolCall; args: Record<string, unknown>; sideEffects: boolean; approved?: boolean }
   | { kind: 'result'; call: ToolCall; result: ToolResult; outcome: ToolOutcome }
   | { kind: 'ask'; call: ToolCall; reason: string }
   | { kind: 'question'; call: ToolCall; input: QuestionToolInput };
@@ -44,6 +51,8 @@ interface Recorded {
   timing: { started_at_ms: number; duration_ms: number } | null;
   /** The start trace, when it commits with the result (calls that ran before anything was durable). */
   started?: Trace;
+  /** The post_tool_use hooks' trace, when they changed the result. */
+  hook?: Trace | null;
 }
 
 export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
@@ -110,6 +119,7 @@ export async function runToolCalls(
         call,
         args: res.updated_input ?? call.arguments,
         sideEffects: Boolean(engine.tools.get(call.name)?.side_effects),
+        approved: true,
       };
     }
     if (call.name === QUESTION_TOOL) {
@@ -142,6 +152,28 @@ export async function runToolCalls(
     return { kind: 'run', call, args: call.arguments, sideEffects: Boolean(tool?.side_effects) };
   });
 
+  // Hooks (only when configured): the turn is made durable first, so a restart during a hook
+  // re-evaluates the same calls under the same invocation keys; their effects ride on `first`.
+  let hooked: ToolHookResult | null = null;
+  if (toolHooksActive(engine)) {
+    if (turn) {
+      const write = turn;
+      turn = undefined;
+      await whileRunning(engine, run.run_id, async (tx, current) =>
+        appendTraces(engine.events, tx, run, (await write(tx, current)) ?? []),
+      );
+    }
+    const byCall = new Map(audits.map((a) => [a.tool_call_id, a]));
+    hooked = await applyToolHooks(
+      engine,
+      run,
+      plans as HookablePlan[],
+      byCall,
+      { rules, mode, outcomeUnknown: OUTCOME_UNKNOWN },
+      signal,
+    );
+  }
+
   // The turn, the audits and the decisions commit with the batch's first write (a park, results,
   // or a side effect's start): no transaction of their own. Every batch writes one of those.
   let firstPending = true;
@@ -150,7 +182,8 @@ export async function runToolCalls(
     firstPending = false;
     const turnTraces = (await turn?.(tx, current)) ?? [];
     await insertPermissionAudits(tx.db, audits.splice(0));
-    return [...turnTraces, ...decisions.splice(0)];
+    await hooked?.persist(tx);
+    return [...turnTraces, ...decisions.splice(0), ...(hooked?.traces.splice(0) ?? [])];
   };
 
   const asks = plans.filter((p): p is Extract<Plan, { kind: 'ask' }> => p.kind === 'ask');
@@ -187,13 +220,17 @@ export async function runToolCalls(
   });
   const execute = async (p: Extract<Plan, { kind: 'run' }>) => {
     const startedAt = Date.now();
-    const res = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
-    return { res, timing: { started_at_ms: startedAt, duration_ms: Date.now() - startedAt } };
+    const raw = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
+    const timing = { started_at_ms: startedAt, duration_ms: Date.now() - startedAt };
+    if (!engine.hooks.has('post_tool_use') && !engine.hooks.has('post_tool_use_failure'))
+      return { res: raw, timing, hook: null };
+    const post = await postToolHooks(engine, run, p.call, p.args, raw, signal);
+    return { res: post.result, timing, hook: post.trace };
   };
   const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => {
-    const { res, timing } = await execute(p);
+    const { res, timing, hook } = await execute(p);
     const started = toolCallStarted(p.call, p.args, false, timing.started_at_ms, secrets);
-    return { call: p.call, result: res, outcome: outcomeOf(res), timing, started } satisfies Recorded;
+    return { call: p.call, result: res, outcome: outcomeOf(res), timing, started, hook } satisfies Recorded;
   });
   // With nothing to record yet, the turn waits for the first side effect's start record.
   const recorded = [...ready, ...results];
@@ -228,8 +265,8 @@ export async function runToolCalls(
         toolCallStarted(p.call, p.args, true, tx.now, secrets),
       ]);
     });
-    const { res, timing } = await execute(p);
-    const done: Recorded = { call: p.call, result: res, outcome: outcomeOf(res), timing };
+    const { res, timing, hook } = await execute(p);
+    const done: Recorded = { call: p.call, result: res, outcome: outcomeOf(res), timing, hook };
     await writeResults(engine, state, [done], async (tx) => {
       await appendExternalAction(
         tx.db,
@@ -318,6 +355,7 @@ async function writeResults(
     await appendTraces(engine.events, tx, state.run, [
       ...before,
       ...traced.flatMap((r) => (r.started ? [r.started] : [])),
+      ...traced.flatMap((r) => (r.hook ? [r.hook] : [])),
       ...traced.map((r) => toolCallFinished(r.call, r.result, r.outcome, r.timing, secrets)),
     ]);
   });

@@ -23,6 +23,8 @@ export interface StoredRunRequest {
   budget?: import('./budgets.ts').Budget;
   /** The output contract in force for this run: the run's own, else the session's at submit time. */
   output_contract?: import('./output-contract.ts').OutputContract;
+  /** Additional contexts `user_prompt_submit` hooks gave this input (added to its prompt). */
+  hook_contexts?: string[];
 }
 
 export function inputText(req: StoredRunRequest): string {

@@ -6,6 +6,7 @@ import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
+import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { questionsFeature } from './questions/index.ts';
@@ -23,6 +24,7 @@ export const FEATURES: FeatureModule<any>[] = [
   agentsFeature,
   schedulesFeature,
   runtimeFeature,
+  hooksFeature,
   secretsFeature,
   sessionsFeature,
   runsFeature,

@@ -376,6 +376,18 @@ export interface ScheduleExecutionsTable {
   error: string | null;
 }
 
+export interface HookDeadLettersTable {
+  id: string;
+  created_at_ms: number;
+  event: string;
+  hook_name: string;
+  /** Size of `record`, for pruning by total bytes. */
+  bytes: number;
+  resolved_at_ms: number | null;
+  /** The redacted HookDeadLetterRecord (JSON), resolutions included. */
+  record: string;
+}
+
 export interface Database {
   sessions: SessionsTable;
   mailbox_messages: MailboxMessagesTable;
@@ -402,6 +414,7 @@ export interface Database {
   schedules: SchedulesTable;
   schedule_executions: ScheduleExecutionsTable;
   skill_activations: SkillActivationsTable;
+  hook_dead_letters: HookDeadLettersTable;
 }
 
 export type Db = Kysely<Database>;

@@ -10,7 +10,8 @@ export interface PermissionRule {
   pattern: string;
   decision: Decision;
   scope: RuleScope;
-  origin?: 'static' | 'operator' | 'remembered';
+  /** `hook_update`: written by a permission_request hook (session scope only, evaluated first). */
+  origin?: 'static' | 'operator' | 'remembered' | 'hook_update';
 }
 
 /** The default session rule set, in order; `*` → allow must stay last. */

@@ -69,6 +69,12 @@ export class RuntimeService {
     this.statusSections.set(key, section);
   }
 
+  /** Adds a feature's health warnings to GET /v1/status (`health.warnings`). */
+  addHealthWarnings(source: () => Promise<HealthWarning[]> | HealthWarning[]): void {
+    this.warningSources.push(source);
+  }
+  private readonly warningSources: Array<() => Promise<HealthWarning[]> | HealthWarning[]> = [];
+
   readonly storage: StorageProbe;
 
   get ready(): boolean {
@@ -287,6 +293,7 @@ export class RuntimeService {
         message: `the bash tool runs without a sandbox: ${sandbox.reason}`,
         action: 'install bubblewrap (apt-get install bubblewrap)',
       });
+    for (const source of this.warningSources) warnings.push(...(await source()));
     const ev = this.engine.events;
     const retained = f?.retained ?? null;
     return {

@@ -97,6 +97,8 @@ export class SessionsService {
     }
     const capability = normalizeScope(body.capability_scope);
     const credential = normalizeScope(body.credential_scope);
+    if (this.engine.hooks.has('session_start') && !(await getSession(this.db, id)))
+      await this.sessionStart(id, body);
     const row = await this.engine.store.write(async (tx) => {
       const existing = await getSession(tx.db, id);
       if (existing) {
@@ -138,6 +140,26 @@ export class SessionsService {
       return created;
     });
     return buildSessionView(this.db, row);
+  }
+
+  /** `session_start` hooks of a new session, before it is stored: a block refuses the creation. */
+  private async sessionStart(id: string, body: CreateSessionRequest): Promise<void> {
+    const v = await this.engine.hooks.fire(
+      {
+        event: 'session_start',
+        identity: id,
+        session_id: id,
+        payload: { session_id: id, thread_id: body.thread_id ?? null },
+      },
+      AbortSignal.timeout(60_000),
+    );
+    if (v.blocked)
+      throw new DaemonError(
+        409,
+        'sessions',
+        'session_start_blocked',
+        `a session_start hook refused to start session ${id}: ${v.reason}`,
+      );
   }
 
   async list(q: { after?: string; limit?: number }) {

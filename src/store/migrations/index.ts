@@ -17,6 +17,7 @@ import { m0012hotPathIndexes } from './0012-hot-path-indexes.ts';
 import { m0013replicas } from './0013-replicas.ts';
 import { m0014blobChunks } from './0014-blob-chunks.ts';
 import { m0015inputContracts } from './0015-input-contracts.ts';
+import { m0016hookDeadLetters } from './0016-hook-dead-letters.ts';
 import { m0017skillActivations } from './0017-skill-activations.ts';
 
 const m0001core: Migration = {
@@ -140,6 +141,7 @@ export const migrationProvider: MigrationProvider = {
       '0013_replicas': m0013replicas,
       '0014_blob_chunks': m0014blobChunks,
       '0015_input_contracts': m0015inputContracts,
+      '0016_hook_dead_letters': m0016hookDeadLetters,
       '0017_skill_activations': m0017skillActivations,
     };
   },

@@ -14,6 +14,8 @@ export interface PermissionAuditRecord {
   matched_rule_origin?: string;
   matched_rule_scope?: string;
   reason?: string;
+  /** True when hooks (pre_tool_use, permission_request) were run for this call before the audit. */
+  hooks_evaluated?: boolean;
   created_at_ms: number;
 }
 

@@ -19,6 +19,13 @@ export interface SafeFetchOptions extends TargetPolicyOptions {
   maxRedirects?: number;
   userAgent?: string;
   accept?: string;
+  /** POST sends `body` (hooks); GET by default (the web tools). */
+  method?: 'GET' | 'POST';
+  body?: Buffer;
+  /** Extra request headers (never a proxy or host header: those are the client's). */
+  headers?: Record<string, string>;
+  /** `refuse`: a redirect is an error instead of a hop (hook targets are exact endpoints). */
+  redirects?: 'follow' | 'refuse';
 }
 
 export interface SafeFetchResult {
@@ -55,6 +62,8 @@ export async function safeFetch(
       const location = res.headers.location;
       if (REDIRECT_STATUSES.has(res.statusCode ?? 0) && location) {
         res.destroy();
+        if (opts.redirects === 'refuse')
+          throw new WebPolicyError('redirect_refused', `the target answered with redirect ${res.statusCode}`);
         if (redirects >= maxRedirects) {
           throw new WebPolicyError(
             'too_many_redirects',
@@ -113,7 +122,7 @@ function requestOnce(t: VettedTarget, opts: SafeFetchOptions, signal: AbortSigna
         host: t.host,
         port: t.port,
         path: `${t.url.pathname}${t.url.search}`,
-        method: 'GET',
+        method: opts.method ?? 'GET',
         // A fresh agent per hop: no pooled socket from an earlier, differently vetted hop, and
         // no proxy from the environment.
         agent: false,
@@ -124,12 +133,14 @@ function requestOnce(t: VettedTarget, opts: SafeFetchOptions, signal: AbortSigna
           accept:
             opts.accept ?? 'text/html,application/xhtml+xml,application/json;q=0.9,text/*;q=0.8,*/*;q=0.1',
           'accept-encoding': 'gzip, deflate, br',
+          ...opts.headers,
+          ...(opts.body ? { 'content-length': String(opts.body.length) } : {}),
         },
       },
       resolve,
     );
     req.once('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 

@@ -1,0 +1,30 @@
+// Hook events the hooks feature fires itself, from points other parts already expose: `stop` and
+// `stop_failure` after the transaction that ends a run (completed / failed) commits. They observe:
+// a finished run is not reopened (docs/decisions.md #134).
+import type { Engine } from '../../engine/engine.ts';
+import type { HookEvent } from '../../engine/hook-port.ts';
+import type { RunRow } from '../../store/repos/runs.ts';
+
+export function fireRunEndHooks(engine: Engine): void {
+  engine.onRunTerminal(async (tx, run: RunRow) => {
+    const event: HookEvent | null =
+      run.status === 'completed' ? 'stop' : run.status === 'failed' ? 'stop_failure' : null;
+    if (!event || !engine.hooks.has(event)) return;
+    tx.afterCommit(() => {
+      void engine.hooks
+        .fire(
+          {
+            event,
+            identity: run.run_id,
+            subject: run.kind,
+            session_id: run.session_id,
+            run_id: run.run_id,
+            agent_id: run.agent_id,
+            payload: { status: run.status, kind: run.kind, ...(run.error ? { error: run.error } : {}) },
+          },
+          AbortSignal.timeout(60_000),
+        )
+        .catch(() => undefined);
+    });
+  });
+}
