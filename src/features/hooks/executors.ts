@@ -2,8 +2,8 @@
 // own process group, the invocation on stdin, the outcome on stdout, the whole group killed when
 // the budget runs out) and `http` (POST through the web tools' SSRF-safe client: vetted and pinned
 // addresses, no proxy, no redirect, capped body, one deadline), plus in-process `callback`s.
-import { spawn } from 'node:child_process';
 import type { HookEvent } from '../../engine/hook-port.ts';
+import { runInProcessGroup } from '../../tools/shell/process-group.ts';
 import { safeFetch } from '../../tools/web/safe-fetch.ts';
 import { WebPolicyError } from '../../tools/web/target-policy.ts';
 import { HookFailure, type HookOutcome, parseOutcome } from './outcome.ts';
@@ -39,68 +39,42 @@ type Http = Extract<HookExecutor, { type: 'http' }>;
 /** Exit status 2 blocks with stderr as the reason (the convention of shell hook scripts). */
 const BLOCK_EXIT = 2;
 
-export function runCommand(ex: Command, wire: WireInvocation, signal: AbortSignal): Promise<HookOutcome> {
-  return new Promise((resolve, reject) => {
-    // Only what a shell needs: the daemon's own environment (tokens, keys) is not the hook's.
-    const env: Record<string, string> = {
-      KHEISH_HOOK_EVENT: wire.event,
-      KHEISH_HOOK_INVOCATION_KEY: wire.invocation_key,
-    };
-    for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'])
-      if (process.env[k]) env[k] = process.env[k]!;
-    const child = spawn(ex.shell ?? '/bin/sh', ['-c', ex.command], {
-      detached: true, // its own process group: the whole group can be killed
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env,
-    });
-    const killGroup = () => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    let out = '';
-    let err = '';
-    let overflow = false;
-    child.stdout!.on('data', (d: Buffer) => {
-      if (out.length + d.length > MAX_OUTCOME_BYTES) overflow = true;
-      else out += d.toString('utf8');
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      if (err.length < 4096) err += d.toString('utf8');
-    });
-    child.stdin!.on('error', () => undefined); // a hook that ignores its stdin
-    child.stdin!.end(JSON.stringify(wire));
-    let code: number | null = null;
-    const onAbort = () => killGroup();
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(new HookFailure(`the command could not start: ${e.message}`, true));
-    });
-    // Descendants never outlive their hook: the group goes when the command exits.
-    child.on('exit', (c) => {
-      code = c;
-      killGroup();
-    });
-    child.on('close', () => {
-      signal.removeEventListener('abort', onAbort);
-      if (signal.aborted) return reject(new HookFailure('the command was stopped at the hook timeout', true));
-      if (overflow)
-        return reject(new HookFailure(`the command wrote more than ${MAX_OUTCOME_BYTES} bytes`, false));
-      if (code === BLOCK_EXIT)
-        return resolve({ decision: 'block', stop_reason: err.trim().slice(0, 500) || 'blocked by hook' });
-      if (code !== 0) return reject(new HookFailure(`the command exited with status ${code}`, true));
-      try {
-        resolve(parseOutcome(out));
-      } catch (e) {
-        reject(e);
-      }
-    });
+export async function runCommand(
+  ex: Command,
+  wire: WireInvocation,
+  budgetMs: number,
+  signal: AbortSignal,
+): Promise<HookOutcome> {
+  // Only what a shell needs: the daemon's own environment (tokens, keys) is not the hook's.
+  const env: Record<string, string> = {
+    KHEISH_HOOK_EVENT: wire.event,
+    KHEISH_HOOK_INVOCATION_KEY: wire.invocation_key,
+  };
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ']) if (process.env[k]) env[k] = process.env[k]!;
+  // Its own process group: at the budget (or when the command exits) the whole group goes.
+  const r = await runInProcessGroup({
+    file: ex.shell ?? '/bin/sh',
+    args: ['-c', ex.command],
+    cwd: process.cwd(),
+    env,
+    timeoutMs: Math.max(1, budgetMs),
+    killGraceMs: KILL_GRACE_MS,
+    maxOutputBytes: MAX_OUTCOME_BYTES,
+    signal,
+    stdin: JSON.stringify(wire),
   });
+  if (r.spawn_error) throw new HookFailure(`the command could not start: ${r.spawn_error}`, true);
+  if (r.timed_out || r.aborted) throw new HookFailure(`the command was stopped at the ${budgetMs} ms budget`, true);
+  if (r.stdout.truncated) throw new HookFailure(`the command wrote more than ${MAX_OUTCOME_BYTES} bytes`, false);
+  if (r.exit_code === BLOCK_EXIT)
+    return { decision: 'block', stop_reason: r.stderr.text.trim().slice(0, 500) || 'blocked by hook' };
+  if (r.exit_code !== 0)
+    throw new HookFailure(`the command exited with ${r.exit_code ?? `signal ${r.signal}`}`, true);
+  return parseOutcome(r.stdout.text);
 }
+
+/** Between SIGTERM and SIGKILL of a command hook's group at its budget. */
+const KILL_GRACE_MS = 200;
 
 /** Test-only: exact `ip:port` sockets an http hook may reach although they are private. */
 export interface HttpHookOptions {

@@ -15,6 +15,8 @@ export interface GroupRunOptions {
   killGraceMs: number;
   maxOutputBytes: number;
   signal: AbortSignal;
+  /** Written to the command's stdin, then closed (hooks get their invocation this way); none by default. */
+  stdin?: string;
 }
 
 export interface GroupRunResult {
@@ -43,11 +45,15 @@ export function runInProcessGroup(o: GroupRunOptions): Promise<GroupRunResult> {
         cwd: o.cwd,
         env: o.env,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
     } catch (e) {
       resolve(failed(e as Error, started));
       return;
+    }
+    if (o.stdin !== undefined) {
+      child.stdin!.on('error', () => undefined); // a command that never reads its stdin
+      child.stdin!.end(o.stdin);
     }
     let timedOut = false;
     let aborted = false;
