@@ -92,7 +92,7 @@ test('api-core #94: a session_start command hook gets contract_version 1 and an 
   res = await http(d.url, 'POST', '/v1/sessions', { session_id: 'hooked-open' });
   assert.equal(res.status, 201, res.text);
   // The failure was dead-lettered (open policy: recorded, not blocking).
-  const dl = (await http(d.url, 'GET', '/v1/runtime/hooks/dead-letter')).body.items;
+  const dl = (await http(d.url, 'GET', '/v1/runtime/hooks/dead-letter')).body;
   assert.ok(dl.some((r: any) => r.hook_name === 'guard' && r.failure_mode === 'open'));
   await setHooks(d.url, {});
 });

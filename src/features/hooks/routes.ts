@@ -11,9 +11,7 @@ export function registerHookRoutes(app: HttpApp, hooks: HooksService): void {
   r.get('/v1/runtime/hooks', { schema: { tags } }, async () => hooks.raw());
   // The body is checked by the service so every bad shape answers runtime/invalid_hook_settings.
   r.post('/v1/runtime/hooks', { schema: { tags, body: z.unknown() } }, async (req) => hooks.set(req.body));
-  r.get('/v1/runtime/hooks/dead-letter', { schema: { tags } }, async () => ({
-    items: await hooks.deadLetters(),
-  }));
+  r.get('/v1/runtime/hooks/dead-letter', { schema: { tags } }, async () => hooks.deadLetters());
   r.post(
     '/v1/runtime/hooks/dead-letter/:id/resolve',
     {
