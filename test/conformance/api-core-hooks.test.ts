@@ -15,7 +15,10 @@ const runScript = {
   rules: [
     {
       match: 'shell please',
-      turns: [{ tool_calls: [{ name: 'bash', arguments: { command: 'echo original > out.txt' } }] }, { text: 'done' }],
+      turns: [
+        { tool_calls: [{ name: 'bash', arguments: { command: 'echo original > out.txt' } }] },
+        { text: 'done' },
+      ],
     },
   ],
   default: { turns: [{ text: 'ok' }] },
@@ -48,7 +51,9 @@ test('api-core #69: empty name, timeout 0 or > 30000, max_retries > 3 → 400 in
   }
   assert.equal(await revision(d.url), rev);
   // The limits themselves are fine.
-  const ok = await setHooks(d.url, { stop: [commandHook('edge', 'true', { failure_policy: { max_retries: 3 } }, 30_000)] });
+  const ok = await setHooks(d.url, {
+    stop: [commandHook('edge', 'true', { failure_policy: { max_retries: 3 } }, 30_000)],
+  });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.body.config.revision, rev + 1);
   await setHooks(d.url, {});
@@ -56,7 +61,11 @@ test('api-core #69: empty name, timeout 0 or > 30000, max_retries > 3 → 400 in
 
 test('api-core #70: a body with only expected_revision (or skip_hooks) is 400', async () => {
   const rev = await revision(d.url);
-  for (const body of [{ expected_revision: 1 }, { skip_hooks: true }, { expected_revision: 1, skip_hooks: false }]) {
+  for (const body of [
+    { expected_revision: 1 },
+    { skip_hooks: true },
+    { expected_revision: 1, skip_hooks: false },
+  ]) {
     const res = await http(d.url, 'POST', '/v1/runtime/hooks', body);
     assertProblem(res, 400, 'runtime', 'invalid_hook_settings', JSON.stringify(body));
   }
@@ -104,7 +113,11 @@ async function shellRun(session: string) {
 }
 
 test('hooks: a pre_tool_use command hook blocks bash; the call gets an error result and a hook_evaluated trace', async () => {
-  const block = script(dir, 'block.sh', `echo '{"decision":"block","stop_reason":"no shell in this daemon"}'`);
+  const block = script(
+    dir,
+    'block.sh',
+    `echo '{"decision":"block","stop_reason":"no shell in this daemon"}'`,
+  );
   await setHooks(d.url, { pre_tool_use: [commandHook('no-bash', block, { matcher: 'bash' })] });
   const out = join(workspace, 'out.txt');
   const run = await shellRun('pre-block');
@@ -114,12 +127,17 @@ test('hooks: a pre_tool_use command hook blocks bash; the call gets an error res
   assert.equal(result.is_error, true);
   assert.match(result.content, /blocked by a pre_tool_use hook: no shell in this daemon/);
   const events = (await http(d.url, 'GET', `/v1/runs/${run.run_id}/events`)).body;
-  const traces = (events.items ?? events).filter((e: any) => e.event?.type === 'trace').map((e: any) => e.event.trace);
+  const traces = (events.items ?? events)
+    .filter((e: any) => e.event?.type === 'trace')
+    .map((e: any) => e.event.trace);
   const hook = traces.find((t: any) => t.kind === 'hook_evaluated');
   assert.ok(hook, JSON.stringify(traces.map((t: any) => t.kind)));
   assert.equal(hook.event, 'pre_tool_use');
   assert.equal(hook.blocked, true);
-  assert.deepEqual(hook.hooks.map((h: any) => [h.name, h.result]), [['no-bash', 'blocked']]);
+  assert.deepEqual(
+    hook.hooks.map((h: any) => [h.name, h.result]),
+    [['no-bash', 'blocked']],
+  );
   // The audit says hooks ran and the final decision.
   const audits = (await http(d.url, 'GET', '/v1/sessions/pre-block/permission-audits')).body;
   const audit = (audits.items ?? audits)[0];
@@ -143,7 +161,9 @@ test('hooks: a pre_tool_use hook rewrites the bash input; the journal start reco
   // The assistant turn keeps what the model asked for; the start record says what ran.
   const [turn] = await journalPayloads(d, run.run_id, 'assistant_message');
   assert.equal(turn.tool_calls[0].arguments.command, 'echo original > out.txt');
-  const rows = await queryState(d, 'select count(*) as n from hook_dead_letters where hook_name = ?', ['rewrite']);
+  const rows = await queryState(d, 'select count(*) as n from hook_dead_letters where hook_name = ?', [
+    'rewrite',
+  ]);
   assert.equal(Number(rows[0].n), 0);
   await setHooks(d.url, {});
 });

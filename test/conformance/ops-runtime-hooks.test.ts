@@ -20,7 +20,10 @@ const runScript = {
   rules: [
     {
       match: 'write please',
-      turns: [{ tool_calls: [{ name: 'write_file', arguments: { path: 'w.txt', content: 'x' } }] }, { text: 'written' }],
+      turns: [
+        { tool_calls: [{ name: 'write_file', arguments: { path: 'w.txt', content: 'x' } }] },
+        { text: 'written' },
+      ],
     },
     { match: 'echo contexts', turns: [{ text: 'fine' }] },
   ],
@@ -74,7 +77,7 @@ const httpHook = (name: string, extra: Record<string, unknown> = {}, timeout_ms 
 
 test('ops-runtime #33: empty name, timeout_ms 0, or an http hook on http://127.0.0.1/ → 400 invalid_hook_settings, revision unchanged', async () => {
   const rev = await revision(d.url);
-  const cases = [
+  const cases: Array<Record<string, unknown[]>> = [
     { session_start: [commandHook('', 'true')] },
     { session_start: [commandHook('t0', 'true', {}, 0)] },
     { session_start: [{ name: 'local', executor: { type: 'http', url: 'http://127.0.0.1/' } }] },
@@ -83,12 +86,23 @@ test('ops-runtime #33: empty name, timeout_ms 0, or an http hook on http://127.0
     { session_start: [{ name: 'meta', executor: { type: 'http', url: 'http://169.254.169.254/' } }] },
     { session_start: [{ name: 'p', executor: { type: 'prompt', template: ' ' } }] },
     { session_start: [{ name: 'a', executor: { type: 'agent', template: 'x', max_turns: 0 } }] },
-    { session_start: [{ name: 'a', executor: { type: 'agent', template: 'x', tool_surface: { deny: ['bash'] } } }] },
+    {
+      session_start: [
+        { name: 'a', executor: { type: 'agent', template: 'x', tool_surface: { deny: ['bash'] } } },
+      ],
+    },
     { session_start: [{ name: 'c', executor: { type: 'callback', name: '' } }] },
     { session_start: [{ name: 'c', executor: { type: 'command', command: '' } }] },
     { not_an_event: [commandHook('x', 'true')] },
   ];
-  for (const hooks of cases) assertProblem(await setHooks(d.url, hooks), 400, 'runtime', 'invalid_hook_settings', JSON.stringify(hooks));
+  for (const hooks of cases)
+    assertProblem(
+      await setHooks(d.url, hooks),
+      400,
+      'runtime',
+      'invalid_hook_settings',
+      JSON.stringify(hooks),
+    );
   assert.equal(await revision(d.url), rev);
 });
 
@@ -132,14 +146,20 @@ test('hooks: an http hook that keeps failing (500) is retried in its budget, dea
   // /v1/status and /v1/runtime never show executor bodies.
   assert.ok(!JSON.stringify(status).includes('secret-query'));
   assert.ok(!JSON.stringify((await http(d.url, 'GET', '/v1/runtime')).body).includes('secret-query'));
-  assert.ok(!JSON.stringify((await http(d.url, 'GET', '/v1/runtime/revisions')).body).includes('secret-query'));
+  assert.ok(
+    !JSON.stringify((await http(d.url, 'GET', '/v1/runtime/revisions')).body).includes('secret-query'),
+  );
   // The raw settings (admin) do.
   assert.ok(JSON.stringify((await http(d.url, 'GET', '/v1/runtime/hooks')).body).includes('secret-query'));
 
-  const unknown = await http(d.url, 'POST', '/v1/runtime/hooks/dead-letter/hdl-nope/resolve', { reason: 'x' });
+  const unknown = await http(d.url, 'POST', '/v1/runtime/hooks/dead-letter/hdl-nope/resolve', {
+    reason: 'x',
+  });
   assertProblem(unknown, 404, 'runtime', 'unknown_hook_dead_letter');
   for (const r of (await http(d.url, 'GET', '/v1/runtime/hooks/dead-letter')).body) {
-    const done = await http(d.url, 'POST', `/v1/runtime/hooks/dead-letter/${r.id}/resolve`, { reason: 'sink fixed' });
+    const done = await http(d.url, 'POST', `/v1/runtime/hooks/dead-letter/${r.id}/resolve`, {
+      reason: 'sink fixed',
+    });
     assert.equal(done.status, 200, done.text);
     assert.equal(done.body.resolutions.at(-1).reason, 'sink fixed');
     assert.equal(done.body.error, r.error, 'the evidence is kept');
@@ -154,14 +174,18 @@ test('hooks: an http hook that keeps failing (500) is retried in its budget, dea
 test('hooks: 4xx is terminal (no retry), Retry-After on 429 is honoured inside the budget, a closed http hook blocks', async () => {
   answer = { status: 403 };
   seen.length = 0;
-  await setHooks(d.url, { session_start: [httpHook('forbidden', { failure_policy: { mode: 'closed', max_retries: 3 } })] });
+  await setHooks(d.url, {
+    session_start: [httpHook('forbidden', { failure_policy: { mode: 'closed', max_retries: 3 } })],
+  });
   const res = await http(d.url, 'POST', '/v1/sessions', { session_id: 'dl-403' });
   assertProblem(res, 409, 'sessions', 'session_start_blocked');
   assert.equal(seen.length, 1, 'a 403 is not retried');
 
   answer = { status: 429, retryAfter: '1' };
   seen.length = 0;
-  await setHooks(d.url, { session_start: [httpHook('busy', { failure_policy: { mode: 'open', max_retries: 3 } }, 1500)] });
+  await setHooks(d.url, {
+    session_start: [httpHook('busy', { failure_policy: { mode: 'open', max_retries: 3 } }, 1500)],
+  });
   const t0 = Date.now();
   assert.equal((await http(d.url, 'POST', '/v1/sessions', { session_id: 'dl-429' })).status, 201);
   // 1 s Retry-After: a second attempt fits in the 1.5 s budget, a third does not.
@@ -198,14 +222,27 @@ test('hooks: a hanging command hook is killed at its timeout with its whole proc
     if (alive) await sleep(50);
   }
   assert.equal(alive, false, `the forked child ${child} is gone`);
-  const rec = (await http(d.url, 'GET', '/v1/runtime/hooks/dead-letter')).body.find((r: any) => r.hook_name === 'hang');
+  const rec = (await http(d.url, 'GET', '/v1/runtime/hooks/dead-letter')).body.find(
+    (r: any) => r.hook_name === 'hang',
+  );
   assert.match(rec.error, /budget/);
   await setHooks(d.url, {});
 });
 
 test('hooks: a blocking config_change hook refuses a runtime change (409, no revision); skip_hooks passes it as runtime_api_force', async () => {
-  const deny = script(dir, 'deny-config.sh', `echo '{"continue_execution":false,"stop_reason":"change freeze"}'`);
-  assert.equal((await setHooks(d.url, { config_change: [commandHook('freeze', deny, { matcher: 'debug_level|hooks' })] })).status, 200);
+  const deny = script(
+    dir,
+    'deny-config.sh',
+    `echo '{"continue_execution":false,"stop_reason":"change freeze"}'`,
+  );
+  assert.equal(
+    (
+      await setHooks(d.url, {
+        config_change: [commandHook('freeze', deny, { matcher: 'debug_level|hooks' })],
+      })
+    ).status,
+    200,
+  );
   const rev = await revision(d.url);
   const blocked = await http(d.url, 'POST', '/v1/runtime/debug-level', { level: 'on' });
   assertProblem(blocked, 409, 'runtime', 'runtime_change_blocked');
@@ -256,7 +293,9 @@ test('hooks: user_prompt_submit blocks a submit (nothing stored) or adds context
   );
   await setHooks(d.url, { user_prompt_submit: [commandHook('gate', gate)] });
   await http(d.url, 'POST', '/v1/sessions', { session_id: 'prompt-1' });
-  const refused = await http(d.url, 'POST', '/v1/sessions/prompt-1/runs', { content: 'say forbidden things' });
+  const refused = await http(d.url, 'POST', '/v1/sessions/prompt-1/runs', {
+    content: 'say forbidden things',
+  });
   assertProblem(refused, 409, 'runs', 'user_prompt_blocked');
   const runs = await queryState(d, 'select count(*) as n from runs where session_id = ?', ['prompt-1']);
   assert.equal(Number(runs[0].n), 0, 'nothing persisted');
@@ -288,7 +327,10 @@ test('hooks: settings this build rejects are not activated at boot (hooks off, h
       const fixed = await http(second.url, 'POST', '/v1/runtime/hooks', { hooks: {} });
       assert.equal(fixed.status, 200, fixed.text);
       assert.equal((await http(second.url, 'GET', '/v1/status')).body.hooks.enabled, true);
-      assert.deepEqual((await http(second.url, 'GET', '/v1/runtime/hooks')).body, { schema_version: 1, hooks: {} });
+      assert.deepEqual((await http(second.url, 'GET', '/v1/runtime/hooks')).body, {
+        schema_version: 1,
+        hooks: {},
+      });
     } finally {
       await second.kill();
       await second.cleanup();

@@ -11,13 +11,22 @@ export function script(dir: string, name: string, body: string): string {
   return path;
 }
 
-export const commandHook = (name: string, command: string, extra: Record<string, unknown> = {}, timeout_ms = 5000) => ({
+export const commandHook = (
+  name: string,
+  command: string,
+  extra: Record<string, unknown> = {},
+  timeout_ms = 5000,
+) => ({
   name,
   executor: { type: 'command', command, timeout_ms },
   ...extra,
 });
 
-export async function setHooks(url: string, hooks: Record<string, unknown[]>, extra: Record<string, unknown> = {}) {
+export async function setHooks(
+  url: string,
+  hooks: Record<string, unknown[]>,
+  extra: Record<string, unknown> = {},
+) {
   return http(url, 'POST', '/v1/runtime/hooks', { settings: { hooks }, ...extra });
 }
 

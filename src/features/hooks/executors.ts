@@ -50,7 +50,8 @@ export async function runCommand(
     KHEISH_HOOK_EVENT: wire.event,
     KHEISH_HOOK_INVOCATION_KEY: wire.invocation_key,
   };
-  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ']) if (process.env[k]) env[k] = process.env[k]!;
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'])
+    if (process.env[k]) env[k] = process.env[k]!;
   // Its own process group: at the budget (or when the command exits) the whole group goes.
   const r = await runInProcessGroup({
     file: ex.shell ?? '/bin/sh',
@@ -64,8 +65,10 @@ export async function runCommand(
     stdin: JSON.stringify(wire),
   });
   if (r.spawn_error) throw new HookFailure(`the command could not start: ${r.spawn_error}`, true);
-  if (r.timed_out || r.aborted) throw new HookFailure(`the command was stopped at the ${budgetMs} ms budget`, true);
-  if (r.stdout.truncated) throw new HookFailure(`the command wrote more than ${MAX_OUTCOME_BYTES} bytes`, false);
+  if (r.timed_out || r.aborted)
+    throw new HookFailure(`the command was stopped at the ${budgetMs} ms budget`, true);
+  if (r.stdout.truncated)
+    throw new HookFailure(`the command wrote more than ${MAX_OUTCOME_BYTES} bytes`, false);
   if (r.exit_code === BLOCK_EXIT)
     return { decision: 'block', stop_reason: r.stderr.text.trim().slice(0, 500) || 'blocked by hook' };
   if (r.exit_code !== 0)
