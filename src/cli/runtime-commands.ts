@@ -15,6 +15,7 @@ import { keyValues, str, table } from './format.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
+import { registerHookCommands } from './runtime-hooks.ts';
 import { registerRuntimeSettingCommands } from './runtime-settings.ts';
 import { renderRuntime } from './runtime-view.ts';
 
@@ -22,6 +23,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
   const runtime = program.command('runtime').description('runtime settings of the running daemon');
   registerToolLimitCommands(runtime, rt);
   registerRuntimeSettingCommands(runtime, rt);
+  registerHookCommands(runtime, rt);
   /**
    * acceptEdits → accept-edits: the CLI spelling of a mode on input (ops-runtime §6.1). Output
    * always shows the wire spelling, as the API and `--output json` do.

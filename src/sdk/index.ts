@@ -31,6 +31,8 @@ export {
   SseFrameTooLargeError,
 } from './errors.ts';
 export { isRetryable, type ReconnectInfo, type ResumeOptions, resumeStream } from './follow.ts';
+export type { HookDeadLetter, HookDefinition, HookSettings, SetHooksOptions } from './hooks.ts';
+export { HooksResource } from './hooks.ts';
 export {
   type AnswerOptions,
   type Answers,

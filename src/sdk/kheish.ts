@@ -2,6 +2,7 @@
 // official TypeScript SDK (`Kheish.fromEnv()`, `client.responses.create(...)`, `run.wait(...)`).
 // Portable: it needs only fetch, AbortController/AbortSignal, TextDecoder and ReadableStream.
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
+import { HooksResource } from './hooks.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
 import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
@@ -43,6 +44,7 @@ export class Kheish {
   readonly agents: AgentsResource;
   readonly mailboxes: MailboxesResource;
   readonly runtime: RuntimeResource;
+  readonly hooks: HooksResource;
   readonly secrets: SecretsResource;
   readonly skills: SkillsResource;
   readonly events: EventsResource;
@@ -61,6 +63,7 @@ export class Kheish {
     this.agents = new AgentsResource(http);
     this.mailboxes = new MailboxesResource(http);
     this.runtime = new RuntimeResource(http);
+    this.hooks = new HooksResource(http);
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
     this.events = new EventsResource(http);

@@ -211,7 +211,7 @@ export class HookDispatcher implements HookPort {
     const ex = def.executor;
     switch (ex.type) {
       case 'command':
-        return runCommand(ex, wire, remaining, signal);
+        return runCommand(ex, wire, this.deps.workspaceRoot ?? process.cwd(), remaining, signal);
       case 'http':
         return postHttp(ex, wire, this.deps.http, remaining, signal);
       case 'prompt':

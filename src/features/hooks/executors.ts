@@ -42,6 +42,7 @@ const BLOCK_EXIT = 2;
 export async function runCommand(
   ex: Command,
   wire: WireInvocation,
+  cwd: string,
   budgetMs: number,
   signal: AbortSignal,
 ): Promise<HookOutcome> {
@@ -56,7 +57,7 @@ export async function runCommand(
   const r = await runInProcessGroup({
     file: ex.shell ?? '/bin/sh',
     args: ['-c', ex.command],
-    cwd: process.cwd(),
+    cwd,
     env,
     timeoutMs: Math.max(1, budgetMs),
     killGraceMs: KILL_GRACE_MS,
