@@ -28,6 +28,7 @@ import { AGENT_PROFILES, chainAllows, type SurfaceFilter } from './profiles.ts';
 import { quotaDenied } from './quotas.ts';
 import { AGENT_STATUSES, type SpawnSidechainRequest } from './schema.ts';
 import { planSpawn, type SpawnOrigin } from './spawn.ts';
+import { subagentStart } from './spawn-hooks.ts';
 import {
   type AgentNode,
   type AgentStatus,
@@ -218,6 +219,8 @@ export class AgentsService {
   async spawn(parentAgentId: string, req: SpawnSidechainRequest, origin: Partial<SpawnOrigin> = {}) {
     const { mode } = await this.parentMode(parentAgentId);
     const spawnRequestId = origin.spawn_request_id ?? req.spawn_request_id ?? null;
+    if (this.engine.hooks.has('subagent_start'))
+      await subagentStart(this.engine, await this.require(parentAgentId), req, spawnRequestId);
     const result = await this.engine.store.write(async (tx) => {
       const parent = await this.require(parentAgentId, tx.db);
       if (spawnRequestId !== null) {

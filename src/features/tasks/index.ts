@@ -20,6 +20,7 @@ export const tasksFeature: FeatureModule<TasksService> = {
       replica: { replicaId: k.replica.id, ttlMs: k.engine.leases.ttlMs },
       log: k.log,
     });
+    tasks.hooks = () => k.engine.hooks;
     registerShellTool(k.tools, {
       sandbox: k.config.requireSandbox ? 'require' : 'auto',
       hiddenPaths: [k.config.stateRoot],

@@ -6,6 +6,7 @@
 // the task row (replica-watch.ts).
 
 import { monotonicFactory } from 'ulid';
+import { type HookPort, NO_HOOKS } from '../../engine/hook-port.ts';
 import { KeyedWaiters } from '../../engine/keyed-waiters.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import type { EventLog } from '../../store/event-log.ts';
@@ -81,6 +82,9 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
   private readonly outputs: TaskOutputs;
   private readonly watch: TaskReplicaWatch;
   private readonly waiters = new KeyedWaiters();
+
+  /** The engine's hook port (task_created / task_completed observers); none until hooks are installed. */
+  hooks: () => HookPort = () => NO_HOOKS;
 
   constructor(o: TasksServiceOptions) {
     this.store = o.store;
@@ -242,11 +246,13 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
         ...blockers.map((b) => ({ taskId: b, before: all.get(b)! })),
       ]);
     });
+    await this.taskHook('task_created', caller, taskId, { title: input.title });
     return this.get(caller.session_id, taskId);
   }
 
   async updateTask(caller: TaskCaller, input: TaskUpdateInput): Promise<unknown> {
     const taskId = input.task_id;
+    let completed = false;
     await this.store.write(async (tx) => {
       const row = await getTask(tx.db, taskId);
       if (!row || row.session_id !== caller.session_id) throw taskNotFound(taskId);
@@ -278,6 +284,7 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
       if ((status === 'in_progress' || status === 'completed') && open.length > 0 && status !== row.status)
         throw conflict('task_blocked', `task ${taskId} cannot be ${status} yet: ${describeOpen(open, all)}`);
       if (status === 'pending' || status === 'blocked') status = open.length > 0 ? 'blocked' : 'pending';
+      completed = status === 'completed' && row.status !== 'completed';
       const meta = metadataOf(row);
       for (const [k, v] of Object.entries(input.metadata ?? {})) {
         if (v === null) delete meta[k];
@@ -302,7 +309,33 @@ export class TasksService implements SessionTaskHost, ShellTaskLauncher {
       );
     });
     this.wake(taskId);
+    if (completed) await this.taskHook('task_completed', caller, taskId, {});
     return this.get(caller.session_id, taskId);
+  }
+
+  /** Observers after the commit: their outcome never changes the task. */
+  private async taskHook(
+    event: 'task_created' | 'task_completed',
+    caller: TaskCaller,
+    taskId: string,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    const hooks = this.hooks();
+    if (!hooks.has(event)) return;
+    await hooks
+      .fire(
+        {
+          event,
+          identity: taskId,
+          subject: taskId,
+          session_id: caller.session_id,
+          run_id: caller.run_id ?? undefined,
+          agent_id: caller.agent_id,
+          payload: { task_id: taskId, ...payload },
+        },
+        AbortSignal.timeout(60_000),
+      )
+      .catch(() => undefined);
   }
 
   async getTask(caller: TaskCaller, taskId: string): Promise<unknown> {
