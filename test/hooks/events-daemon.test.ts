@@ -154,3 +154,34 @@ test('hooks: a blocking subagent_start hook refuses a spawn', async () => {
   assert.match(res.body.detail, /too many agents today/);
   await setHooks(d.url, {});
 });
+
+test('hooks: the SDK resource sets, reads, lists and resolves; session_end fires when a session ends', async () => {
+  const { Kheish } = await import('../../src/sdk/index.ts');
+  const kheish = new Kheish({ baseUrl: d.url });
+  const log = join(dir, 'ended.log');
+  const note = script(dir, 'ended.sh', `cat >> ${log}; echo >> ${log}`);
+  const fail = script(dir, 'always-fails.sh', 'exit 1');
+  const view = await kheish.hooks.set({
+    hooks: {
+      session_end: [{ name: 'note-end', executor: { type: 'command', command: note } }],
+      session_start: [{ name: 'flaky', executor: { type: 'command', command: fail, timeout_ms: 500 } }],
+    },
+  });
+  assert.equal((view.hooks as { configured_hooks: number }).configured_hooks, 2);
+  assert.deepEqual(Object.keys((await kheish.hooks.get()).hooks).sort(), ['session_end', 'session_start']);
+  await http(d.url, 'POST', '/v1/sessions', { session_id: 'sdk-1' });
+  await http(d.url, 'POST', '/v1/sessions/sdk-1/end', { reason: 'done for today' });
+  const ended = JSON.parse(readFileSync(log, 'utf8').trim().split('\n')[0]!);
+  assert.equal(ended.event, 'session_end');
+  assert.equal(ended.session_id, 'sdk-1');
+  assert.equal(ended.payload.reason, 'done for today');
+  const dead = (await kheish.hooks.deadLetters()).find((r) => r.hook_name === 'flaky');
+  assert.ok(dead);
+  const resolved = await kheish.hooks.resolveDeadLetter(dead.id, 'known flaky hook');
+  assert.deepEqual(
+    resolved.resolutions.map((r) => r.reason),
+    ['known flaky hook'],
+  );
+  await kheish.hooks.reset();
+  assert.deepEqual((await kheish.hooks.get()).hooks, {});
+});
