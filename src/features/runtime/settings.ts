@@ -112,11 +112,17 @@ export class RuntimeSettings {
     return this.record.settings[name] as T | undefined;
   }
 
-  /** Loads the persisted record and applies every setting of it. */
-  async load(db: Executor = this.engine.store.db): Promise<void> {
+  /**
+   * Loads the persisted record and applies every setting of it. A read that lost a race with a
+   * newer commit of this process (the `runtime_updated` reload of an earlier revision) is dropped
+   * unless `rewind` (a failed commit putting back what is durable).
+   */
+  async load(db: Executor = this.engine.store.db, rewind = false): Promise<void> {
     const row = await db.selectFrom('daemon_meta').select('value').where('key', '=', KEY).executeTakeFirst();
     if (!row) return;
-    this.record = upgrade(JSON.parse(row.value) as Record<string, unknown>);
+    const record = upgrade(JSON.parse(row.value) as Record<string, unknown>);
+    if (!rewind && record.revision < this.record.revision) return;
+    this.record = record;
     this.applyAll(this.record.settings);
   }
 
@@ -276,7 +282,7 @@ export class RuntimeSettings {
       .catch(async (err: unknown) => {
         // Nothing was committed: put in force what is durable (another replica may have moved it).
         if (this.record !== before)
-          await this.load().catch(() => {
+          await this.load(undefined, true).catch(() => {
             this.record = before;
             this.applyAll(before.settings);
           });
