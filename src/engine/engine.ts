@@ -418,13 +418,6 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
       ]);
     });
     for (const id of stopped) this.executors.get(id)?.controller.abort(new RunStopped('session ended'));
-    if (this.hooks.has('session_end'))
-      await this.hooks
-        .fire(
-          { event: 'session_end', identity: sessionId, session_id: sessionId, payload: { reason } },
-          AbortSignal.timeout(60_000),
-        )
-        .catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- waiting for a run

@@ -2,7 +2,7 @@
 // the dispatcher as the engine's hook port and defines the `hooks` runtime setting; the engine and
 // the other features fire events through that port (docs/hooks.md lists where).
 import type { FeatureModule } from '../feature.ts';
-import { fireRunEndHooks } from './lifecycle.ts';
+import { fireLifecycleHooks } from './lifecycle.ts';
 import { wrapPromptContexts } from './prompt-contexts.ts';
 import { registerHookRoutes } from './routes.ts';
 import { HooksService } from './service.ts';
@@ -14,7 +14,7 @@ export const hooksFeature: FeatureModule<HooksService> = {
   create: (k) => {
     const hooks = new HooksService(k);
     wrapPromptContexts(k.engine);
-    fireRunEndHooks(k.engine);
+    fireLifecycleHooks(k.engine);
     return hooks;
   },
   routes: (app, hooks) => registerHookRoutes(app, hooks),
