@@ -31,6 +31,7 @@ import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
 import { newRunRow, pinRoute } from './new-run.ts';
 import type {
+  DebugCapturePort,
   EngineSettings,
   LoopPort,
   QuestionRunHandler,
@@ -105,6 +106,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   secretValues: () => readonly string[] = () => [];
   /** Hooks (ops-runtime §7): installed by the hooks feature; none by default. */
   hooks: HookPort = NO_HOOKS;
+  /** Debug capture of model calls, installed by the debug feature; null = none. */
+  debugCapture: DebugCapturePort | null = null;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 

@@ -76,14 +76,17 @@ export async function modelStep(
     attempt: pos.consecutiveFailures + 1,
     started_at_ms: startedAt,
   });
+  // The debug level in force now applies to this call (null when capture is off: nothing more runs).
+  const debug = engine.debugCapture?.begin(run, state.entries, current) ?? null;
   try {
-    const response = await driver.call({
+    const call = {
       ...req,
       run_id: run.run_id,
       model: current.model,
       call_index: pos.routeCalls,
       signal: callSignal,
-    });
+    };
+    const response = await (debug ? debug.call(driver, call) : driver.call(call));
     if (signal.aborted) throw signal.reason;
     return {
       kind: 'response',

@@ -2,8 +2,10 @@
 // hooks; the loop modules (agent loop, steps, recovery, take-over, replica, scheduler) take one of
 // these views instead of the Engine class, so none of them imports engine.ts and engine.ts can
 // import them without a circle (ARCHITECTURE §3). Engine implements every one of them.
+import type { ModelDriver, ModelRequest, ModelResponse } from '../models/driver.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
+import type { JournalEntry } from '../store/repos/journal.ts';
 import type { RunRow } from '../store/repos/runs.ts';
 import type { Executor } from '../store/schema.ts';
 import type { Store, WriteTx } from '../store/store.ts';
@@ -78,11 +80,29 @@ export interface TransitionPort {
   transition(tx: WriteTx, runId: string, to: RunStatus, opts?: TransitionOptions): Promise<RunRow>;
 }
 
+/**
+ * Debug capture of model calls (the debug feature installs it). Asked once when a call starts:
+ * null (capture off) costs the call nothing more; a recorder runs the driver call and records
+ * what was sent and received, and never fails the call on its own account.
+ */
+export interface DebugCapturePort {
+  begin(
+    run: RunRow,
+    journal: readonly JournalEntry[],
+    route: { route_id: string; model: string },
+  ): ModelCallRecorder | null;
+}
+
+export interface ModelCallRecorder {
+  call(driver: ModelDriver, req: ModelRequest): Promise<ModelResponse>;
+}
+
 /** A model call and a compaction (model-step.ts, compaction.ts). */
 export interface ModelPort extends RunWritePort {
   readonly routes: RouteInventory;
   readonly events: EventLog;
   readonly hooks: HookPort;
+  readonly debugCapture: DebugCapturePort | null;
 }
 
 /** Outputs and the completion boundary (finalize.ts). */

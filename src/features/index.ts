@@ -4,6 +4,7 @@
 // lifecycle calls and of the routes in the OpenAPI document.
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
+import { debugFeature } from './debug/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { hooksFeature } from './hooks/index.ts';
@@ -33,4 +34,5 @@ export const FEATURES: FeatureModule<any>[] = [
   logsFeature,
   docsFeature,
   skillsFeature,
+  debugFeature,
 ];

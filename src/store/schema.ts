@@ -146,6 +146,37 @@ export interface BlobChunksTable {
   data: Buffer;
 }
 
+/** A run's debug evidence (migration 0018): one row per run that has captured artifacts. */
+export interface DebugBundlesTable {
+  run_id: string;
+  session_id: string;
+  /** The capture level of the bundle's latest artifact. */
+  level: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+  artifact_count: number;
+  /** Stored bytes (envelopes when encrypted). */
+  bytes: number;
+  plaintext_bytes: number;
+}
+
+/** One debug artifact: its summary, then its body (plaintext, or an AES-GCM envelope). */
+export interface DebugArtifactsTable {
+  run_id: string;
+  artifact_id: string;
+  format: string;
+  level: string;
+  updated_at_ms: number;
+  bytes: number;
+  plaintext_bytes: number;
+  sha256: string;
+  truncated: number;
+  original_bytes: number | null;
+  encrypted: number;
+  key_id: string | null;
+  body: Buffer;
+}
+
 export interface JournalTable {
   session_id: string;
   seq: number;
@@ -401,6 +432,8 @@ export interface Database {
   outputs: OutputsTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
+  debug_bundles: DebugBundlesTable;
+  debug_artifacts: DebugArtifactsTable;
   journal: JournalTable;
   daemon_meta: MetaTable;
   approvals: ApprovalsTable;

@@ -3,6 +3,7 @@ import type { RouteConfig } from '../../config/routes-file.ts';
 import { ModelCallError, type ModelDriver, type ModelRequest } from '../driver.ts';
 import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import { apiRoot, extraString, type ProviderCredentials, requireApiKey } from './route-options.ts';
+import { wireFetch } from './wire-capture.ts';
 
 /** RouteConfig.extra keys this driver reads. */
 export const ANTHROPIC_EXTRA_KEYS = ['anthropic_version', 'anthropic_beta_headers'] as const;
@@ -35,7 +36,12 @@ export function createAnthropicDriver(route: RouteConfig, creds: ProviderCredent
   if (version) headers['anthropic-version'] = version;
   const beta = betaHeader(route.extra.anthropic_beta_headers);
   if (beta) headers['anthropic-beta'] = beta;
-  const settings = { baseURL: apiRoot(route.base_url, '/v1'), apiKey: requireApiKey(route, creds), headers };
+  const settings = {
+    baseURL: apiRoot(route.base_url, '/v1'),
+    apiKey: requireApiKey(route, creds),
+    headers,
+    fetch: wireFetch,
+  };
   const provider = lazy(async () => (await import('@ai-sdk/anthropic')).createAnthropic(settings));
   return createAiSdkDriver({
     name: 'anthropic',

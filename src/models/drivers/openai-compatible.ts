@@ -4,6 +4,7 @@ import type { RouteConfig } from '../../config/routes-file.ts';
 import type { ModelDriver } from '../driver.ts';
 import { createAiSdkDriver, lazy } from './ai-sdk.ts';
 import { apiRoot, ProviderConfigError, type ProviderCredentials } from './route-options.ts';
+import { wireFetch } from './wire-capture.ts';
 
 const NAME = 'openai_compatible';
 
@@ -16,6 +17,7 @@ export function createOpenAiCompatibleDriver(route: RouteConfig, creds: Provider
     apiKey: creds.apiKey,
     // Without it most servers send no usage at all on streams.
     includeUsage: true,
+    fetch: wireFetch,
   };
   const provider = lazy(async () =>
     (await import('@ai-sdk/openai-compatible')).createOpenAICompatible(settings),

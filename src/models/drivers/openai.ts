@@ -10,6 +10,7 @@ import {
   type ProviderCredentials,
   requireApiKey,
 } from './route-options.ts';
+import { wireFetch } from './wire-capture.ts';
 
 /** RouteConfig.extra key choosing the wire API; the routes-file validator must accept it. */
 export const OPENAI_API_EXTRA_KEY = 'openai_api';
@@ -33,6 +34,7 @@ export function createOpenAiDriver(route: RouteConfig, creds: ProviderCredential
     apiKey: requireApiKey(route, creds),
     organization: creds.organization ?? extraString(route, 'organization'),
     project: creds.project ?? extraString(route, 'project'),
+    fetch: wireFetch,
   };
   const provider = lazy(async () => (await import('@ai-sdk/openai')).createOpenAI(settings));
   return createAiSdkDriver({

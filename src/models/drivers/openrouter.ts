@@ -3,6 +3,7 @@ import type { RouteConfig } from '../../config/routes-file.ts';
 import type { GenerationOptions, ModelDriver } from '../driver.ts';
 import { createAiSdkDriver, lazy, type ProviderOptions } from './ai-sdk.ts';
 import { apiRoot, type ProviderCredentials, requireApiKey } from './route-options.ts';
+import { wireFetch } from './wire-capture.ts';
 
 /**
  * The OpenRouter provider ignores the SDK's common `reasoning` option and copies
@@ -22,6 +23,7 @@ export function createOpenRouterDriver(route: RouteConfig, creds: ProviderCreden
     apiKey: requireApiKey(route, creds),
     // "strict" asks for `stream_options.include_usage`, which cost accounting depends on.
     compatibility: 'strict' as const,
+    fetch: wireFetch,
   };
   const provider = lazy(async () => (await import('@openrouter/ai-sdk-provider')).createOpenRouter(settings));
   return createAiSdkDriver({
