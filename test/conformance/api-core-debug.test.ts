@@ -110,13 +110,28 @@ test('api-core #48: an artifact listed by GET /v1/runs/{id}/debug is served as r
 });
 
 test('api-core #47: prune rejects non-positive older_than_ms and limit; a dry run removes nothing and leaves the run readable', async () => {
-  for (const body of [{ older_than_ms: 0 }, { older_than_ms: -5 }, { older_than_ms: 1, limit: 0 }, {}, { older_than_ms: 'x' }])
-    assertProblem(await http(d.url, 'POST', '/v1/runs/prune', body), 400, 'runs', 'run_retention_invalid_request');
+  for (const body of [
+    { older_than_ms: 0 },
+    { older_than_ms: -5 },
+    { older_than_ms: 1, limit: 0 },
+    {},
+    { older_than_ms: 'x' },
+  ])
+    assertProblem(
+      await http(d.url, 'POST', '/v1/runs/prune', body),
+      400,
+      'runs',
+      'run_retention_invalid_request',
+    );
   await setLevel('on');
   const a = await runTo('dbg-47', 'first');
   const b = await runTo('dbg-47', 'second');
   await new Promise((r) => setTimeout(r, 20));
-  const dry = await http(d.url, 'POST', '/v1/runs/prune', { older_than_ms: 1, session_id: 'dbg-47', dry_run: true });
+  const dry = await http(d.url, 'POST', '/v1/runs/prune', {
+    older_than_ms: 1,
+    session_id: 'dbg-47',
+    dry_run: true,
+  });
   assert.equal(dry.status, 200, dry.text);
   assert.equal(dry.body.dry_run, true);
   assert.equal(dry.body.matched_run_count, 2);
@@ -130,7 +145,11 @@ test('api-core #47: prune rejects non-positive older_than_ms and limit; a dry ru
   assert.equal((await http(d.url, 'GET', `/v1/runs/${a.run_id}`)).status, 200);
   assert.equal((await http(d.url, 'GET', `/v1/runs/${a.run_id}/events`)).status, 200);
 
-  const real = await http(d.url, 'POST', '/v1/runs/prune', { older_than_ms: 1, session_id: 'dbg-47', limit: 1 });
+  const real = await http(d.url, 'POST', '/v1/runs/prune', {
+    older_than_ms: 1,
+    session_id: 'dbg-47',
+    limit: 1,
+  });
   assert.equal(real.status, 200, real.text);
   assert.equal(real.body.dry_run, false);
   assert.equal(real.body.limit, 1);
@@ -144,7 +163,11 @@ test('api-core #47: prune rejects non-positive older_than_ms and limit; a dry ru
   const events = await http(d.url, 'GET', `/v1/runs/${a.run_id}/events`);
   assert.ok(events.body.length > 0);
   // A session filter keeps other sessions' bundles out.
-  const other = await http(d.url, 'POST', '/v1/runs/prune', { older_than_ms: 1, session_id: 'no-such', dry_run: true });
+  const other = await http(d.url, 'POST', '/v1/runs/prune', {
+    older_than_ms: 1,
+    session_id: 'no-such',
+    dry_run: true,
+  });
   assert.equal(other.body.matched_run_count, 0);
 });
 
@@ -187,7 +210,10 @@ test('debug: POST /v1/runtime/debug-level refuses levels the key or the token fi
         'debug_redaction_config_invalid',
         level,
       );
-    assert.equal((await http(tokensOnly.url, 'POST', '/v1/runtime/debug-level', { level: 'on' })).status, 200);
+    assert.equal(
+      (await http(tokensOnly.url, 'POST', '/v1/runtime/debug-level', { level: 'on' })).status,
+      200,
+    );
     writeFileSync(join(dir, 'missing-tokens.txt'), 'tenant-canary-1\n');
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal(

@@ -82,8 +82,10 @@ export class DebugStore {
       let room = Math.min(this.budgets.max_artifact_bytes, runRoom);
       if (this.budgets.max_store_bytes > 0) {
         const totals = await debugStoreTotals(tx.db);
-        room = Math.min(room, Math.max(0, this.budgets.max_store_bytes - totals.bytes));
-        if (room === 0) {
+        const storeRoom = Math.max(0, this.budgets.max_store_bytes - totals.bytes);
+        room = Math.min(room, storeRoom);
+        // A full store takes nothing more (the retention worker frees the oldest terminal bundles).
+        if (storeRoom === 0) {
           this.counters.dropped++;
           return { artifact_id: null };
         }
