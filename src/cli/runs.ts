@@ -6,6 +6,7 @@ import { resolveModelFlags } from './model-selector.ts';
 import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
 import { renderRun, renderRunEvents, renderRunList, runRoute } from './render.ts';
 import { exitCodeForRun, pollRun, watchRun } from './run-watch.ts';
+import { registerRunDebug } from './runs-debug.ts';
 import type { CliRuntime } from './runtime.ts';
 
 interface SubmitFlags {
@@ -171,4 +172,5 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
       rt.emit(done, renderRun);
       rt.exitCode = exitCodeForRun(done);
     });
+  registerRunDebug(runs, rt);
 }

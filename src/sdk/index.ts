@@ -66,6 +66,13 @@ export {
 export { AgentsResource, MailboxesResource, SchedulesResource, TasksResource } from './resources-work.ts';
 export { Route, type RouteLike, type RouteSpec, routeFields } from './route.ts';
 export {
+  type DebugArtifactSummary,
+  RunDebugResource,
+  type RunDebugView,
+  type RunRetentionPruneRequest,
+  type RunRetentionPruneResponse,
+} from './run-debug.ts';
+export {
   type ApproveOptions,
   BlockedRun,
   outputText,

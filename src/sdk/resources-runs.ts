@@ -2,6 +2,7 @@
 import type { DaemonClient, SseStream } from './client.ts';
 import { resumeStream } from './follow.ts';
 import { type RouteLike, routeFields } from './route.ts';
+import { RunDebugResource } from './run-debug.ts';
 import { RunHandle } from './run-handle.ts';
 import { type RunWatchOptions, type WatchOptions, watchRun } from './run-watch.ts';
 import type {
@@ -195,6 +196,11 @@ export class RunsResource {
   /** The run's lifecycle events as recorded (accepted, queued, started, waiting_for_approval, ...). */
   events(runId: string): Promise<RunEventEntry[]> {
     return this.http.runEvents(runId);
+  }
+
+  /** Debug bundles: `debug.get(runId)`, `debug.artifact(runId, id)`, `debug.prune({...})`. */
+  get debug(): RunDebugResource {
+    return new RunDebugResource(this.http);
   }
 
   externalActions(runId: string): Promise<JsonObject[]> {
