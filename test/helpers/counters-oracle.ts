@@ -72,6 +72,10 @@ export function expectedCounters(db: Db): Record<string, number> {
   one('schedules:in_flight', 'select count(in_flight_run_id) as n from schedules');
   one('schedules:queued_fires', 'select count(queued_fire_at_ms) as n from schedules');
   one('schedules:retrying', 'select count(scheduler_retry_after_ms) as n from schedules');
+  // The debug store's totals (migration 0018).
+  one('debug:bundles', 'select count(*) as n from debug_bundles');
+  one('debug:artifacts', 'select count(*) as n from debug_artifacts');
+  one('debug:bytes', 'select coalesce(sum(bytes), 0) as n from debug_artifacts');
   return out;
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Kheish } from '../../src/sdk/index.ts';
 import { assertProblem } from '../conformance/support.ts';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
 import { startOpenAiCompatibleServer } from '../fixtures/providers/openai-compatible-server.ts';
@@ -299,6 +300,82 @@ test('the TTL worker removes stale bundles of terminal runs and keeps those of l
     assert.ok(status.body.debug.retention.pruned_runs >= 1);
     assert.equal((await http(d.url, 'GET', `/v1/runs/${quick.run_id}`)).body.status, 'completed');
     await http(d.url, 'POST', `/v1/runs/${slow.run_id}/cancel`);
+  } finally {
+    await d.stop();
+    await d.cleanup();
+  }
+});
+
+test('the level in force when a model call starts covers the whole call; the SDK reads bundles and prunes', async () => {
+  const script = {
+    rules: [{ match: 'slow', turns: [{ delay_ms: 1500, text: 'slow answer' }] }],
+    default: { turns: [{ text: 'quick' }] },
+  };
+  const d = await startDaemon({ script });
+  try {
+    const k = new Kheish({ baseUrl: d.url });
+    await k.runtime.setDebugLevel('full');
+    await http(d.url, 'POST', '/v1/sessions', { session_id: 'dbg-snap' });
+    const slow = (await http(d.url, 'POST', '/v1/sessions/dbg-snap/runs', { content: 'slow please' })).body;
+    for (let i = 0; i < 60 && (await http(d.url, 'GET', `/v1/runs/${slow.run_id}/debug`)).status !== 200; i++)
+      await sleep(25);
+    // Turned off while the call is in flight: its response is still captured, at its level.
+    await k.runtime.setDebugLevel('off');
+    assert.equal((await waitForRun(d.url, slow.run_id)).status, 'completed');
+    const view = await k.runs.debug.get(slow.run_id);
+    assert.equal(view.level, 'full');
+    assert.deepEqual(
+      view.artifacts.map((a) => a.artifact_id),
+      ['turn-0001-attempt-0001-model-request', 'turn-0001-attempt-0001-model-response'],
+    );
+    const text = await k.runs.debug.artifact(slow.run_id, 'turn-0001-attempt-0001-model-response');
+    assert.equal(JSON.parse(text).text, 'slow answer');
+    // The next call starts under `off`: nothing.
+    const after = await run(d, 'dbg-snap-2', 'quick');
+    assertProblem(
+      await http(d.url, 'GET', `/v1/runs/${after.run_id}/debug`),
+      404,
+      'runs',
+      'run_debug_not_found',
+    );
+    await sleep(5);
+    const dry = await k.runs.debug.prune({ older_than_ms: 1, dry_run: true });
+    assert.deepEqual(dry.candidate_run_ids, [slow.run_id]);
+    const real = await k.runs.debug.prune({ older_than_ms: 1 });
+    assert.deepEqual(real.pruned_debug_run_ids, [slow.run_id]);
+  } finally {
+    await d.stop();
+    await d.cleanup();
+  }
+});
+
+test('a full store makes room by removing the oldest bundles of ended runs', async () => {
+  const d = await startDaemon({
+    script: { default: { turns: [{ text: 'ok' }] } },
+    env: {
+      KHEISH_DEBUG_MAX_ARTIFACT_BYTES: '2000',
+      KHEISH_DEBUG_MAX_STORE_BYTES: '6000',
+      KHEISH_DEBUG_TTL_MS: '0',
+    },
+  });
+  try {
+    assert.equal((await http(d.url, 'POST', '/v1/runtime/debug-level', { level: 'full' })).status, 200);
+    const a = await run(d, 'dbg-cap', 'first');
+    const b = await run(d, 'dbg-cap', 'second');
+    const sizeOf = async (id: string) =>
+      (await http(d.url, 'GET', `/v1/runs/${id}/debug`)).body.artifacts.reduce(
+        (n: number, x: { bytes: number }) => n + x.bytes,
+        0,
+      );
+    const perRun = await sizeOf(a.run_id);
+    assert.ok(perRun > 2000 && perRun * 2 <= 6000, `two bundles fit (${perRun} bytes each)`);
+    const c = await run(d, 'dbg-cap', 'third');
+    assertProblem(await http(d.url, 'GET', `/v1/runs/${a.run_id}/debug`), 404, 'runs', 'run_debug_not_found');
+    assert.equal((await http(d.url, 'GET', `/v1/runs/${b.run_id}/debug`)).status, 200);
+    assert.equal(await sizeOf(c.run_id), perRun, 'the newest run kept all of its evidence');
+    const status = await http(d.url, 'GET', '/v1/status');
+    assert.equal(status.body.debug.evicted_bundles, 1);
+    assert.ok(status.body.debug.bytes <= 6000);
   } finally {
     await d.stop();
     await d.cleanup();

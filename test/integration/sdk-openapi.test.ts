@@ -58,6 +58,9 @@ const CALLS: Record<string, Call> = {
   'runs.cancel': (k, c) => k.runs.cancel(c.runId),
   'runs.stream': (k, c) => drain(k.runs.stream(c.runId, { signal: quick(), cursor: '0' })),
   'runs.watch': (k, c) => drain(k.runs.watch(c.runId)),
+  'runs.debug.get': (k, c) => k.runs.debug.get(c.runId),
+  'runs.debug.artifact': (k, c) => k.runs.debug.artifact(c.runId, 'turn-0001-attempt-0001-model-request'),
+  'runs.debug.prune': (k) => k.runs.debug.prune({ older_than_ms: 1, dry_run: true }),
   'approvals.list': (k) => k.approvals.list({ session_id: 'cov' }),
   'approvals.approve': (k, c) => k.approvals.approve(c.runId, ['approval-x']),
   'approvals.deny': (k, c) => k.approvals.deny(c.runId, ['approval-x'], { reason: 'no' }),
@@ -211,6 +214,7 @@ test('sdk: every request of every resource client and run handle is an operation
         'events',
         'raw',
       ].flatMap((r) => methodsOf(r, (k as unknown as Record<string, object>)[r]!)),
+      ...methodsOf('runs.debug', k.runs.debug),
       ...methodsOf('handle', first),
       ...methodsOf('blocked', blocked(ctx)),
     ].sort();

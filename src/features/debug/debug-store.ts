@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { seal, unseal } from '../../secrets/crypto.ts';
 import {
   debugArtifactExists,
+  debugPruneCandidates,
   debugStoreTotals,
+  deleteDebugBundles,
   getDebugBundle,
   insertDebugArtifact,
 } from '../../store/repos/debug-artifacts.ts';
@@ -39,6 +41,8 @@ export interface CaptureCounters {
   truncated: number;
   /** Artifacts not stored: the bundle's artifact count or the whole store was full. */
   dropped: number;
+  /** Bundles of ended runs removed to make room under the whole-store budget. */
+  evicted_runs: number;
   errors: number;
 }
 
@@ -58,7 +62,7 @@ export class DebugStore {
   private readonly store: Store;
   readonly budgets: DebugBudgets;
   readonly key: KeyState;
-  readonly counters: CaptureCounters = { written: 0, truncated: 0, dropped: 0, errors: 0 };
+  readonly counters: CaptureCounters = { written: 0, truncated: 0, dropped: 0, evicted_runs: 0, errors: 0 };
 
   constructor(store: Store, budgets: DebugBudgets, key: KeyState) {
     this.store = store;
@@ -80,15 +84,35 @@ export class DebugStore {
       const original = Math.max(full, a.original_bytes ?? 0);
       const runRoom = Math.max(0, this.budgets.max_run_bytes - (bundle?.plaintext_bytes ?? 0));
       let room = Math.min(this.budgets.max_artifact_bytes, runRoom);
-      if (this.budgets.max_store_bytes > 0) {
-        const totals = await debugStoreTotals(tx.db);
-        const storeRoom = Math.max(0, this.budgets.max_store_bytes - totals.bytes);
-        room = Math.min(room, storeRoom);
-        // A full store takes nothing more (the retention worker frees the oldest terminal bundles).
+      const cap = this.budgets.max_store_bytes;
+      if (cap > 0) {
+        // Stored size of n plaintext bytes: the sealed envelope is base64 text.
+        const stored = (n: number) => (key ? Math.ceil((n * 4) / 3) + 64 : n);
+        const want = Math.min(room, full);
+        let total = (await debugStoreTotals(tx.db)).bytes;
+        if (total + stored(want) > cap) {
+          // Make room: the oldest bundles of ended (or deleted) runs go first, never a live run's.
+          const old = await debugPruneCandidates(tx.db, { cutoffMs: Number.MAX_SAFE_INTEGER, orphans: true });
+          const evict: string[] = [];
+          for (const c of old) {
+            if (total + stored(want) <= cap) break;
+            if (c.run_id === a.run_id) continue;
+            evict.push(c.run_id);
+            total -= c.bytes;
+          }
+          await deleteDebugBundles(tx.db, evict);
+          tx.afterCommit(() => {
+            this.counters.evicted_runs += evict.length;
+          });
+        }
+        const left = cap - total;
+        const storeRoom = Math.max(0, key ? Math.floor(((left - 64) * 3) / 4) : left);
+        // Only live runs' evidence fills the store: take nothing more until one of them ends.
         if (storeRoom === 0) {
           this.counters.dropped++;
           return { artifact_id: null };
         }
+        room = Math.min(room, storeRoom);
       }
       const kept = utf8Prefix(a.text, room);
       const plain = Buffer.from(kept, 'utf8');

@@ -256,6 +256,7 @@ export class DebugService {
       captured_artifacts: c.written,
       truncated_artifacts: c.truncated,
       dropped_artifacts: c.dropped,
+      evicted_bundles: c.evicted_runs,
       capture_errors: c.errors,
       retention: { ...this.gc },
       ...(this.blocker(level) ? { blocked: this.blocker(level) } : {}),
