@@ -372,7 +372,10 @@ test('a full store makes room by removing the oldest bundles of ended runs', asy
     const c = await run(d, 'dbg-cap', 'third');
     assertProblem(await http(d.url, 'GET', `/v1/runs/${a.run_id}/debug`), 404, 'runs', 'run_debug_not_found');
     assert.equal((await http(d.url, 'GET', `/v1/runs/${b.run_id}/debug`)).status, 200);
-    assert.equal(await sizeOf(c.run_id), perRun, 'the newest run kept all of its evidence');
+    // The newest run kept all of its evidence (sizes differ only by the digits of its timings).
+    const cView = (await http(d.url, 'GET', `/v1/runs/${c.run_id}/debug`)).body;
+    assert.equal(cView.artifacts.length, 2);
+    assert.ok(Math.abs((await sizeOf(c.run_id)) - perRun) < 16);
     const status = await http(d.url, 'GET', '/v1/status');
     assert.equal(status.body.debug.evicted_bundles, 1);
     assert.ok(status.body.debug.bytes <= 6000);
