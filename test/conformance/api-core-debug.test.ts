@@ -226,3 +226,41 @@ test('debug: POST /v1/runtime/debug-level refuses levels the key or the token fi
     await tokensOnly.cleanup();
   }
 });
+
+test('debug: a persisted level the restarted daemon cannot serve captures nothing, shows why, and cannot be rolled back to', async () => {
+  let first = await startDaemon({ script: SCRIPT });
+  try {
+    assert.equal((await http(first.url, 'POST', '/v1/runtime/debug-level', { level: 'full' })).status, 200);
+    const capturing = (await http(first.url, 'GET', '/v1/runtime')).body.config.revision;
+    assert.equal((await http(first.url, 'POST', '/v1/runtime/debug-level', { level: 'off' })).status, 200);
+    assert.equal((await http(first.url, 'POST', '/v1/runtime/debug-level', { level: 'on' })).status, 200);
+    await first.stop();
+    first = await first.restart({ env: { KHEISH_DEBUG_CAPTURE_KEY: 'short' } });
+    // The daemon starts; the persisted `on` is not served and /v1/status says why.
+    const status = await http(first.url, 'GET', '/v1/status');
+    assert.equal(status.body.debug.level, 'on');
+    assert.equal(status.body.debug.blocked.code, 'debug_capture_key_invalid');
+    assert.match(first.logs(), /no debug artifact is written/);
+    await http(first.url, 'POST', '/v1/sessions', { session_id: 'dbg-blocked' });
+    const sub = await http(first.url, 'POST', '/v1/sessions/dbg-blocked/runs', { content: 'hi' });
+    assert.equal((await waitForRun(first.url, sub.body.run_id)).status, 'completed');
+    assertProblem(
+      await http(first.url, 'GET', `/v1/runs/${sub.body.run_id}/debug`),
+      404,
+      'runs',
+      'run_debug_not_found',
+    );
+    // A rollback to the revision that enabled `full` is refused like setting it.
+    const before = (await http(first.url, 'GET', '/v1/runtime')).body.config.revision;
+    assertProblem(
+      await http(first.url, 'POST', '/v1/runtime/rollback', { target_revision: capturing }),
+      400,
+      'runtime',
+      'debug_capture_key_invalid',
+    );
+    assert.equal((await http(first.url, 'GET', '/v1/runtime')).body.config.revision, before);
+  } finally {
+    await first.stop();
+    await first.cleanup();
+  }
+});
