@@ -67,6 +67,14 @@ test('on: names and numbers only; other text becomes its size and digest', () =>
   assert.equal(out.url, 'https://p.example/v1?key=[redacted]&alt=sse');
   assert.deepEqual(out.usage, value.usage);
   assert.ok(!JSON.stringify(out).includes('example.com'));
+  // Tool call arguments are content, whatever their keys are called.
+  const call = renderValue(
+    { tool_calls: [{ id: 'c1', name: 'fetch', arguments: { url: 'https://intranet/x', name: 'Jane' } }] },
+    ctx('on'),
+  ) as { tool_calls: Array<{ id: string; name: string; arguments: Record<string, string> }> };
+  assert.equal(call.tool_calls[0]!.name, 'fetch');
+  assert.match(call.tool_calls[0]!.arguments.url!, /^\[text chars=/);
+  assert.match(call.tool_calls[0]!.arguments.name!, /^\[text chars=/);
 });
 
 test('an unreadable token file fails text closed', () => {

@@ -51,22 +51,26 @@ function summary(text: string): string {
   return `[text chars=${text.length} sha256=${digest(text)}]`;
 }
 
+/** Below these keys everything is content (tool call arguments): `on` keeps no string of it. */
+const CONTENT_KEYS = new Set(['arguments', 'input', 'args']);
+
 /** The value as the level lets it be stored (a new value; the input is not changed). */
 export function renderValue(value: unknown, ctx: RenderContext): unknown {
-  return walk(value, ctx, null);
+  return walk(value, ctx, null, false);
 }
 
-function walk(value: unknown, ctx: RenderContext, key: string | null): unknown {
+function walk(value: unknown, ctx: RenderContext, key: string | null, content: boolean): unknown {
   if (typeof value === 'string') {
     if (key !== null && isSecretKey(key) && value !== '') return REDACTED;
-    if (ctx.level === 'on')
-      return key !== null && STRUCTURAL_KEYS.has(key.toLowerCase()) ? scrub(value, ctx) : summary(value);
-    return scrub(value, ctx);
+    if (ctx.level !== 'on') return scrub(value, ctx);
+    const structural = !content && key !== null && STRUCTURAL_KEYS.has(key.toLowerCase());
+    return structural ? scrub(value, ctx) : summary(value);
   }
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => walk(v, ctx, null));
+  if (Array.isArray(value)) return value.map((v) => walk(v, ctx, null, content));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = walk(v, ctx, k);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    out[k] = walk(v, ctx, k, content || CONTENT_KEYS.has(k));
   return out;
 }
 
