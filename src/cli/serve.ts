@@ -39,6 +39,17 @@ export function registerServe(program: Command): void {
     .option('--state-root <dir>', 'durable state directory [env KHEISH_STATE_ROOT] (default .kheish-daemon)')
     .option('--workspace-root <dir>', 'tool filesystem root [env KHEISH_WORKSPACE_ROOT]')
     .option('--routes-file <file>', 'named routes TOML [env KHEISH_ROUTES_FILE]')
+    .option(
+      '--mcp-discovery <mode>',
+      'auto (import $HOME/.codex MCP config when no --mcp-config) | disabled [env KHEISH_MCP_DISCOVERY]',
+    )
+    .option('--mcp-config <file>', 'Codex-compatible MCP servers TOML [env KHEISH_MCP_CONFIG]')
+    .option('--mcp-credentials <file>', 'Codex-compatible MCP credentials JSON [env KHEISH_MCP_CREDENTIALS]')
+    .option(
+      '--mcp-profile <profile>',
+      'built-in MCP catalog profile, repeatable [env KHEISH_MCP_PROFILES, comma list]',
+      collect,
+    )
     .option('--default-route <id>', 'override the file default_route [env KHEISH_DEFAULT_ROUTE]')
     .option('--log-format <fmt>', 'auto | pretty | json [env KHEISH_LOG_FORMAT]')
     .option('--log-level <lvl>', 'error | warn | info | debug | trace [env KHEISH_LOG_LEVEL]')

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { McpDiscovery } from './mcp-config.ts';
 import { resolveSchedulerPolicy, type SchedulerRetryPolicy } from './scheduler-policy.ts';
 import { type ResolvedSubagentPolicy, resolveSubagentPolicy } from './subagent-policy.ts';
 
@@ -48,6 +49,15 @@ export interface ServeConfig {
   schedulerPolicy: SchedulerRetryPolicy;
   /** Explicit skill roots (--skill-root, repeatable, or KHEISH_SKILL_ROOTS), highest precedence first. */
   skillRoots: string[];
+  /** MCP loading (ops-runtime §8.1): ambient `$HOME/.codex` import, explicit files, catalog profiles. */
+  mcp: {
+    discovery: McpDiscovery;
+    configPath: string | null;
+    credentialsPath: string | null;
+    profiles: string[];
+    /** Upper bound of a built-in catalog entry's connect time (KHEISH_MCP_CATALOG_STARTUP_TIMEOUT_MS). */
+    catalogStartupTimeoutMs: number;
+  };
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -78,6 +88,10 @@ export interface RawServeFlags {
   shellTaskMaxRuntimeMs?: string;
   requireSandbox?: boolean;
   skillRoot?: string[];
+  mcpDiscovery?: string;
+  mcpConfig?: string;
+  mcpCredentials?: string;
+  mcpProfile?: string[];
 }
 
 export class ConfigError extends Error {}
@@ -234,8 +248,25 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
     schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
     skillRoots: (flags.skillRoot?.length ? flags.skillRoot : skillRootsEnv).map((p) => resolve(p)),
+    mcp: {
+      discovery: oneOf('--mcp-discovery', pick(flags.mcpDiscovery, env.KHEISH_MCP_DISCOVERY) ?? 'auto', [
+        'auto',
+        'disabled',
+      ] as const),
+      configPath: optionalPath(pick(flags.mcpConfig, env.KHEISH_MCP_CONFIG)),
+      credentialsPath: optionalPath(pick(flags.mcpCredentials, env.KHEISH_MCP_CREDENTIALS)),
+      profiles: flags.mcpProfile?.length ? flags.mcpProfile : (env.KHEISH_MCP_PROFILES?.split(',') ?? []),
+      catalogStartupTimeoutMs: wholeNumber(
+        'KHEISH_MCP_CATALOG_STARTUP_TIMEOUT_MS',
+        env.KHEISH_MCP_CATALOG_STARTUP_TIMEOUT_MS || undefined,
+        10_000,
+        1,
+      ),
+    },
   };
 }
+
+const optionalPath = (raw: string | undefined): string | null => (raw ? resolve(raw) : null);
 
 function databaseUrl(raw: string | undefined): string | null {
   if (raw === undefined) return null;

@@ -10,6 +10,7 @@ import type { FeatureModule } from './feature.ts';
 import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
+import { mcpFeature } from './mcp/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
 import { runtimeFeature } from './runtime/index.ts';
@@ -35,4 +36,5 @@ export const FEATURES: FeatureModule<any>[] = [
   docsFeature,
   skillsFeature,
   debugFeature,
+  mcpFeature,
 ];

@@ -1,0 +1,28 @@
+// MCP servers as daemon-global tool providers (ops-runtime §8). Built before run recovery: the
+// tools a recovered run may call must be in the registry when it resumes.
+import type { FeatureModule } from '../feature.ts';
+import type { RuntimeService } from '../runtime/service.ts';
+import { registerMcpRoutes } from './routes.ts';
+import { McpService } from './service.ts';
+
+export const mcpFeature: FeatureModule<McpService> = {
+  name: 'mcp',
+  create: (k) => {
+    const mcp = new McpService(k);
+    k.use<RuntimeService>('runtime').addRuntimeSection('mcp', () => mcp.snapshot());
+    // Hidden by the session's capability scope = neither offered to the model nor callable.
+    const baseSurface = k.engine.toolSurfaceFor;
+    k.engine.toolSurfaceFor = async (run) => mcp.filterSurface(run.session_id, await baseSurface(run));
+    const basePrompt = k.engine.systemPromptFor;
+    k.engine.systemPromptFor = async (run) => [
+      ...(await basePrompt(run)),
+      ...(await mcp.promptParts(run.session_id)),
+    ];
+    const baseSecrets = k.engine.secretValues;
+    k.engine.secretValues = () => [...baseSecrets(), ...mcp.secretValues()];
+    return mcp;
+  },
+  routes: (app, mcp) => registerMcpRoutes(app, mcp),
+  prepare: (mcp) => mcp.boot(),
+  shutdown: (mcp) => mcp.close(),
+};

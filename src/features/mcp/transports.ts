@@ -1,0 +1,78 @@
+// The two MCP transports of a configured server, with their size bounds applied before any JSON is
+// parsed: a stdio line longer than LIMITS.frameBytes closes the stream (the SDK's read buffer
+// cap), and an HTTP response body (JSON or SSE) is cut off at the same size by a counting fetch.
+import type { Readable } from 'node:stream';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { LIMITS } from './bounds.ts';
+import type { ServerPlan } from './inventory.ts';
+
+export interface OpenedTransport {
+  transport: Transport;
+  /** The last lines the server wrote on stderr (for connection errors), stdio only. */
+  stderrTail(): string;
+  pid(): number | null;
+}
+
+export function openTransport(plan: ServerPlan): OpenedTransport {
+  const c = plan.config;
+  if (c.transport === 'stdio') {
+    const env = c.inherit_env ? { ...stringEnv(process.env), ...plan.env } : plan.env;
+    const transport = new StdioClientTransport({
+      command: c.command!,
+      args: c.args,
+      env,
+      cwd: c.cwd,
+      stderr: 'pipe',
+      maxBufferSize: LIMITS.frameBytes,
+    });
+    let tail = '';
+    (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-2048);
+    });
+    return {
+      transport,
+      stderrTail: () => tail.trim().split('\n').slice(-3).join(' | '),
+      pid: () => transport.pid,
+    };
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(c.url!), {
+    requestInit: { headers: plan.headers },
+    fetch: boundedFetch(LIMITS.frameBytes),
+  });
+  return { transport, stderrTail: () => '', pid: () => null };
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** fetch whose response bodies error once they pass `max` bytes (JSON bodies and SSE streams alike). */
+export function boundedFetch(max: number): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (!res.body) return res;
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    if (declared > max) {
+      await res.body.cancel().catch(() => undefined);
+      throw new Error(`the MCP server's response is ${declared} bytes, over the ${max}-byte limit`);
+    }
+    let seen = 0;
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        seen += chunk.byteLength;
+        // One SSE stream carries many messages: the cap is per response, as for a JSON body.
+        if (seen > max) ctl.error(new Error(`the MCP server's response passed the ${max}-byte limit`));
+        else ctl.enqueue(chunk);
+      },
+    });
+    return new Response(res.body.pipeThrough(counter), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
+}
