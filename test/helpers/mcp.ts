@@ -82,7 +82,7 @@ export async function startEverythingHttp(port?: number): Promise<HttpMcpServer>
 /** The daemon's `mcp` runtime section. */
 export async function mcpSnapshot(url: string): Promise<any> {
   const res = await fetch(`${url}/v1/runtime`);
-  return (await res.json()).mcp;
+  return ((await res.json()) as { mcp: any }).mcp;
 }
 
 export async function waitForServer(

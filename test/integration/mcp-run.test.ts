@@ -146,10 +146,10 @@ test('server-filesystem stays confined to its directory; its write tool is a sid
   assert.equal(done.status, 'completed', done.error);
   assert.equal(readFileSync(join(root, 'note.txt'), 'utf8'), 'written through MCP');
   assert.equal(existsSync(join(outside, 'escape.txt')), false, 'nothing written outside the allowed root');
-  const [inside, escape] = await traces(run_id, 'tool_call_finished');
+  const [inside, escaped] = await traces(run_id, 'tool_call_finished');
   assert.equal(inside.outcome, 'ok');
-  assert.equal(escape.outcome, 'error');
-  assert.match(escape.output_preview, /outside allowed directories|Access denied/i);
+  assert.equal(escaped.outcome, 'error');
+  assert.match(escaped.output_preview, /outside allowed directories|Access denied/i);
   const [started] = await traces(run_id, 'tool_call_started');
   assert.equal(started.side_effects, true);
 });
