@@ -6,6 +6,7 @@ import { registerCompletion } from './completion.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
+import { registerMcp } from './mcp.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
@@ -31,6 +32,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerAgents,
   registerMailboxes,
   registerSecrets,
+  registerMcp,
   registerRuntime,
   registerDoctor,
   registerCompletion,

@@ -12,20 +12,15 @@ import { openSecretsOffline } from './offline-store.ts';
 import { nonEmpty } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
 
-interface StoreFlags {
+export interface StoreFlags {
   offline?: boolean;
   stateRoot?: string;
   databaseUrl?: string;
 }
 
-interface SetFlags extends StoreFlags {
+interface SetFlags extends StoreFlags, ValueFlags {
   provider: string;
   mode?: string;
-  value?: string;
-  fromEnv?: string;
-  fromFile?: string;
-  valueFile?: string;
-  stdin?: boolean;
   organization?: string;
   project?: string;
 }
@@ -164,7 +159,7 @@ export function registerSecrets(program: Command, rt: CliRuntime): void {
   });
 }
 
-function storeOptions(cmd: Command): Command {
+export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--offline', 'use the state root directly instead of the daemon (the daemon must be stopped)')
     .addOption(
@@ -180,7 +175,7 @@ function storeOptions(cmd: Command): Command {
     );
 }
 
-function checkStoreFlags(flags: StoreFlags, cmd: Command): void {
+export function checkStoreFlags(flags: StoreFlags, cmd: Command): void {
   // Without --offline the command talks to a daemon: a --state-root typed here would be ignored
   // silently, and the user would believe they wrote to that directory.
   if (!flags.offline && cmd.getOptionValueSource('stateRoot') === 'cli')
@@ -192,21 +187,17 @@ function checkStoreFlags(flags: StoreFlags, cmd: Command): void {
     throw new UsageError('--database-url only applies with --offline', 'add --offline');
 }
 
+/** Where a secret value comes from: one of --value, --from-env, --from-file (--value-file), --stdin. */
+export interface ValueFlags {
+  value?: string;
+  fromEnv?: string;
+  fromFile?: string;
+  valueFile?: string;
+  stdin?: boolean;
+}
+
 async function buildRecord(rt: CliRuntime, slotId: string, flags: SetFlags): Promise<AuthSlotRecord> {
-  const sources = [
-    flags.value !== undefined && '--value',
-    flags.fromEnv !== undefined && '--from-env',
-    flags.fromFile !== undefined && '--from-file',
-    flags.valueFile !== undefined && '--value-file',
-    flags.stdin && '--stdin',
-  ].filter(Boolean);
-  if (sources.length > 1)
-    throw new UsageError(
-      `give the secret value once, not with ${sources.join(' and ')}`,
-      'use one of --value V, --from-env VAR, --from-file F or --stdin',
-    );
-  // No source named: ask for it (hidden on a terminal) or read it from a pipe, like --stdin.
-  const value = sources.length === 0 ? await askValue(rt, slotId) : await readValue(rt, flags);
+  const value = await readSecretValue(rt, slotId, flags);
   const provider = SLOT_PROVIDER[flags.provider] ?? flags.provider;
   const keyDriver = flags.provider === 'openai_compatible';
   const mode = flags.mode ?? (provider === 'generic' && !keyDriver ? 'opaque_secret' : 'api_key');
@@ -221,7 +212,24 @@ async function buildRecord(rt: CliRuntime, slotId: string, flags: SetFlags): Pro
   return { slot_id: slotId, provider, mode: 'api_key', state };
 }
 
-async function readValue(rt: CliRuntime, flags: SetFlags): Promise<string> {
+/** The value of a secret from exactly one source; with none, asked for (hidden) or read from a pipe. */
+export async function readSecretValue(rt: CliRuntime, slotId: string, flags: ValueFlags): Promise<string> {
+  const sources = [
+    flags.value !== undefined && '--value',
+    flags.fromEnv !== undefined && '--from-env',
+    flags.fromFile !== undefined && '--from-file',
+    flags.valueFile !== undefined && '--value-file',
+    flags.stdin && '--stdin',
+  ].filter(Boolean);
+  if (sources.length > 1)
+    throw new UsageError(
+      `give the secret value once, not with ${sources.join(' and ')}`,
+      'use one of --value V, --from-env VAR, --from-file F or --stdin',
+    );
+  return sources.length === 0 ? askValue(rt, slotId) : readValue(rt, flags);
+}
+
+async function readValue(rt: CliRuntime, flags: ValueFlags): Promise<string> {
   let value: string;
   if (flags.value !== undefined) value = flags.value;
   else if (flags.fromEnv !== undefined) {
@@ -255,7 +263,7 @@ async function askValue(rt: CliRuntime, slotId: string): Promise<string> {
 }
 
 /** Opens the state root of a stopped daemon, holding its lock for the duration of `fn`. */
-async function withOfflineStore<T>(
+export async function withOfflineStore<T>(
   rt: CliRuntime,
   flags: StoreFlags,
   create: boolean,

@@ -48,6 +48,7 @@ export type {
   PostMailboxRequest,
   PostMailboxResponse,
 } from './mailboxes.ts';
+export { callMcpTool, McpResource, type McpToolCallResult, mcpInventory } from './mcp.ts';
 export {
   EventsResource,
   type RawRequestOptions,

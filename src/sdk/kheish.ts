@@ -3,6 +3,7 @@
 // Portable: it needs only fetch, AbortController/AbortSignal, TextDecoder and ReadableStream.
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { HooksResource } from './hooks.ts';
+import { McpResource } from './mcp.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
 import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
@@ -47,6 +48,8 @@ export class Kheish {
   readonly hooks: HooksResource;
   readonly secrets: SecretsResource;
   readonly skills: SkillsResource;
+  /** Loaded MCP servers and operator tool calls. */
+  readonly mcp: McpResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -66,6 +69,7 @@ export class Kheish {
     this.hooks = new HooksResource(http);
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
+    this.mcp = new McpResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }
