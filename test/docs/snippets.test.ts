@@ -11,6 +11,7 @@ import type { Command, Option } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { createCli } from '../../src/cli/program.ts';
 import { registerServe } from '../../src/cli/serve.ts';
+import { parseMcpConfigText } from '../../src/config/mcp-config.ts';
 import { validateRoutes } from '../../src/config/routes-file.ts';
 import {
   type Block,
@@ -45,6 +46,13 @@ test('docs: every TOML snippet parses; a routes file passes the routes-file vali
     } catch (err) {
       problems.push(`${b.where}: not TOML: ${(err as Error).message.split('\n')[0]}`);
       continue;
+    }
+    if ('mcp_servers' in doc) {
+      try {
+        parseMcpConfigText(b.body, b.where);
+      } catch (err) {
+        problems.push(`${b.where}: not a valid MCP config: ${(err as Error).message}`);
+      }
     }
     if ('routes' in doc || 'default_route' in doc) {
       try {

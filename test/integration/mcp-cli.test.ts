@@ -76,6 +76,13 @@ test('env_secret_refs reach the stdio child from the secret store, in a restrict
   assert.ok(!JSON.stringify(mcp).includes(SECRET), 'the snapshot never shows the value');
 });
 
+test('ops-runtime #25 (MCP): a slot a loaded MCP server reads cannot be deleted (409 secret_in_use)', async () => {
+  const res = await http(d.url, 'DELETE', '/v1/runtime/secrets/mcp.custom.everything.DEMO_TOKEN');
+  assert.equal(res.status, 409);
+  assert.equal(res.body.code, 'secret_in_use');
+  assert.match(res.body.detail, /one or more MCP servers \(everything\)/);
+});
+
 test('a missing secret ref skips its server with the error shown; the daemon starts', async () => {
   const orphan = (await mcpSnapshot(d.url)).servers.find((s: { server: string }) => s.server === 'orphan');
   assert.equal(orphan.connected, false);

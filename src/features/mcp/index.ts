@@ -2,6 +2,7 @@
 // tools a recovered run may call must be in the registry when it resumes.
 import type { FeatureModule } from '../feature.ts';
 import type { RuntimeService } from '../runtime/service.ts';
+import type { SecretsService } from '../secrets/service.ts';
 import { registerMcpRoutes } from './routes.ts';
 import { McpService } from './service.ts';
 
@@ -18,6 +19,8 @@ export const mcpFeature: FeatureModule<McpService> = {
       ...(await basePrompt(run)),
       ...(await mcp.promptParts(run.session_id)),
     ];
+    // A slot a loaded server reads cannot be deleted under it (ops-runtime #25).
+    k.use<SecretsService>('secrets').addReferenceCheck((slot) => mcp.referencesTo(slot));
     const baseSecrets = k.engine.secretValues;
     k.engine.secretValues = () => [...baseSecrets(), ...mcp.secretValues()];
     return mcp;

@@ -95,6 +95,14 @@ export class McpService implements McpCaller {
     }
   }
 
+  /** What names a secret slot, for DELETE /v1/runtime/secrets (409 while referenced). */
+  referencesTo(slot: string): string[] {
+    const servers = [...this.connections.values()]
+      .filter((c) => c.plan.credential_secret_refs.includes(slot))
+      .map((c) => c.name);
+    return servers.length ? [`one or more MCP servers (${servers.join(', ')})`] : [];
+  }
+
   secretValues(): string[] {
     return this.inventory?.secretValues ?? [];
   }
