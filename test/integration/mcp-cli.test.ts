@@ -118,6 +118,26 @@ test('secret values are masked in the traces of a run that prints them', async (
   assert.ok(!d.logs().includes(SECRET), 'and never logged');
 });
 
+test('credential scope: a session whose credential_scope denies the server cannot use its credentials', async () => {
+  await http(d.url, 'POST', '/v1/sessions', {
+    session_id: 'nocreds',
+    credential_scope: { mcp_server_deny: ['*'] },
+  });
+  await http(d.url, 'POST', '/v1/sessions/nocreds/permission-rules', {
+    pattern: 'mcp__everything__*',
+    decision: 'allow',
+  });
+  const runId = (await http(d.url, 'POST', '/v1/sessions/nocreds/runs', { content: 'env' })).body.run_id;
+  const done = await waitForRun(d.url, runId);
+  assert.equal(done.status, 'completed', done.error);
+  const events = (await http(d.url, 'GET', `/v1/runs/${runId}/events`)).body;
+  const finished = events
+    .map((e: { event: { trace?: any } }) => e.event.trace)
+    .find((t: any) => t?.kind === 'tool_call_finished');
+  assert.equal(finished.outcome, 'error');
+  assert.match(finished.output_preview, /credential_scope does not allow/);
+});
+
 test('mcp tools call: --input-json, --stdin, errors and exit codes', () => {
   const sum = cli([
     '--base-url',

@@ -114,6 +114,25 @@ export class McpService implements McpCaller {
     return hasMcpScope(scope) ? scope : null;
   }
 
+  /**
+   * Credential scope (ops-runtime §5.4): a server that uses daemon-held credentials is usable
+   * only when the session's `credential_scope` lets it (a sidechain without one gets `*` denied).
+   */
+  private async credentialRefusal(sessionId: string | null, conn: McpConnection): Promise<string | null> {
+    if (!sessionId || !conn.plan.uses_credentials) return null;
+    const row = await getSession(this.k.store.db, sessionId);
+    if (!row?.credential_scope) return null;
+    const scope = JSON.parse(row.credential_scope) as McpScope;
+    if (
+      serverVisible(
+        { mcp_server_allow: scope.mcp_server_allow, mcp_server_deny: scope.mcp_server_deny },
+        conn.name,
+      )
+    )
+      return null;
+    return `MCP server \`${conn.name}\` uses daemon-held credentials, which this session's credential_scope does not allow`;
+  }
+
   /** Whether a registry tool is visible under a scope (non-MCP tools always are). */
   visible(name: string, scope: McpScope | null): boolean {
     const ref = this.refs.get(name);
@@ -153,6 +172,8 @@ export class McpService implements McpCaller {
   async callTool(ref: McpToolRef, args: Record<string, unknown>, ctx: CallCtx): Promise<ToolResult> {
     const conn = this.connections.get(ref.server);
     if (!conn) return { content: `MCP server \`${ref.server}\` is not configured`, is_error: true };
+    const refused = await this.credentialRefusal(ctx.session_id, conn);
+    if (refused) return { content: refused, is_error: true };
     try {
       const result = await conn.callTool(ref.tool, args, ctx.signal);
       return { content: renderToolResult(ref.server, result), is_error: result.isError === true };
@@ -172,6 +193,8 @@ export class McpService implements McpCaller {
         if (!server || typeof args.uri !== 'string')
           return { content: 'read_mcp_resource needs `server` and `uri`', is_error: true };
         const conn = this.connections.get(server)!;
+        const refused = await this.credentialRefusal(ctx.session_id, conn);
+        if (refused) return { content: refused, is_error: true };
         const out = await conn.request((c, o) => c.readResource({ uri: args.uri as string }, o), ctx.signal);
         return { content: renderResourceContents(server, out.contents), is_error: false };
       }
@@ -180,7 +203,8 @@ export class McpService implements McpCaller {
       const listing: Record<string, unknown> = {};
       for (const s of targets) {
         const conn = this.connections.get(s)!;
-        const caps = conn.connected ? undefined : { error: conn.error };
+        const refused = await this.credentialRefusal(ctx.session_id, conn);
+        const caps = refused ? { error: refused } : conn.connected ? undefined : { error: conn.error };
         if (caps) {
           listing[s] = caps;
           continue;
