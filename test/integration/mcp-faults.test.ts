@@ -120,6 +120,18 @@ test('a tool that never answers hits tool_timeout_sec; the run goes on', async (
   assert.equal((await waitForServer(d.url, 'fault', (s) => s.connected)).connected, true);
 });
 
+test('a server that stops answering altogether is restarted after the call times out', async () => {
+  const res = await operatorCall('mcp__fault__pid');
+  const pid = Number(/(\d+)\s*$/.exec(res.body.content)![1]);
+  const frozen = await operatorCall('mcp__fault__freeze');
+  assert.equal(frozen.status, 502);
+  assert.match(frozen.body.detail, /timed out/);
+  await assertReady();
+  const back = await waitForServer(d.url, 'fault', (s) => s.connected);
+  assert.equal(back.error, null);
+  assert.notEqual(await serverPid('fault'), pid, 'the frozen process was replaced');
+});
+
 test('a server that dies during the call (process exit): a tool error, then a restart with backoff', async () => {
   const runId = await run('crash');
   const done = await waitForRun(d.url, runId);
