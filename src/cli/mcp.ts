@@ -1,6 +1,6 @@
 // `mcp` (ops-runtime §2.9): the built-in catalog and profiles (local, no daemon), catalog secret
 // slots (`auth slots|set`, through the daemon or --offline like `secrets set`), operator tool
-// calls through the daemon, and the status and removal of MCP OAuth account slots.
+// calls through the daemon, and MCP OAuth accounts (mcp-oauth.ts).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
@@ -15,6 +15,7 @@ import { callMcpTool } from '../sdk/mcp.ts';
 import type { JsonObject } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, table } from './format.ts';
+import { registerMcpOauth } from './mcp-oauth.ts';
 import type { CliRuntime } from './runtime.ts';
 import {
   checkStoreFlags,
@@ -155,32 +156,7 @@ export function registerMcp(program: Command, rt: CliRuntime): void {
       if (result.is_error) rt.exitCode = 1;
     });
 
-  const oauth = mcp.command('oauth').description('MCP OAuth account slots (mcp.oauth.<id>)');
-  oauth
-    .command('status')
-    .description('redacted status of an MCP OAuth account slot')
-    .argument('<id>')
-    .option('--slot <slot>', 'the slot (default mcp.oauth.<id>)')
-    .action(async (id: string, flags: { slot?: string }) => {
-      const status = await rt.client().getSecret(flags.slot ?? `mcp.oauth.${id}`);
-      rt.emit(status, (s) =>
-        keyValues([
-          ['slot', s.slot_id],
-          ['mode', s.mode],
-          ['summary', s.summary],
-        ]),
-      );
-    });
-  oauth
-    .command('logout')
-    .description('delete an MCP OAuth account slot')
-    .argument('<id>')
-    .option('--slot <slot>', 'the slot (default mcp.oauth.<id>)')
-    .action(async (id: string, flags: { slot?: string }) => {
-      const slot = flags.slot ?? `mcp.oauth.${id}`;
-      const res = await rt.client().deleteSecret(slot);
-      rt.emit(res, () => [`deleted ${slot}`]);
-    });
+  registerMcpOauth(mcp, rt);
 }
 
 function entryOrFail(id: string): CatalogEntry {

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
 import { clientGone } from '../../http/disconnect.ts';
+import { AuthSlotStatusView } from '../secrets/schema.ts';
 import type { McpService } from './service.ts';
 
 export const McpToolCallBody = z
@@ -24,11 +25,35 @@ export const McpToolCallResult = z
   })
   .strict();
 
+/** A completed MCP OAuth login (ops-runtime §5.5), written by `mcp oauth login`; never read back. */
+export const McpOauthImport = z
+  .object({
+    slot_id: z.string().regex(/^mcp\./, 'slot_id must start with `mcp.`'),
+    server_name: z.string().min(1),
+    resource: z.string().url(),
+    issuer: z.string().optional(),
+    authorization_endpoint: z.string().url().optional(),
+    token_endpoint: z.string().url().optional(),
+    client_id: z.string().min(1).optional(),
+    client_secret: z.string().min(1).optional(),
+    access_token: z.string().min(1).optional(),
+    refresh_token: z.string().min(1).optional(),
+    expires_at_ms: z.number().int().optional(),
+    scopes: z.array(z.string()).optional(),
+  })
+  .strict();
+export type McpOauthImport = z.infer<typeof McpOauthImport>;
+
 export function registerMcpRoutes(app: HttpApp, mcp: McpService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post(
     '/v1/runtime/mcp/tools/call',
     { schema: { tags: ['mcp'], body: McpToolCallBody, response: { 200: McpToolCallResult } } },
     async (req, reply) => mcp.operatorCall(req.body.name, req.body.arguments ?? {}, clientGone(reply)),
+  );
+  r.post(
+    '/v1/runtime/auth/accounts/mcp-oauth',
+    { schema: { tags: ['mcp'], body: McpOauthImport, response: { 200: AuthSlotStatusView } } },
+    async (req) => mcp.importOauthAccount(req.body),
   );
 }

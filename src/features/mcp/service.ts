@@ -6,6 +6,7 @@ import { DaemonError } from '../../errors/daemon-error.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { ToolResult } from '../../tools/registry.ts';
 import type { Kernel } from '../feature.ts';
+import type { SecretsService } from '../secrets/service.ts';
 import {
   capJson,
   renderResourceContents,
@@ -257,6 +258,14 @@ export class McpService implements McpCaller {
         ? { structured_content: capJson(result.structuredContent) }
         : {}),
     };
+  }
+
+  /** Stores a completed MCP OAuth login as an `oauth_account` slot (write-only). */
+  importOauthAccount(body: Record<string, unknown> & { slot_id: string }) {
+    const { slot_id, ...state } = body;
+    return this.k
+      .use<SecretsService>('secrets')
+      .put({ slot_id, provider: 'generic', mode: 'oauth_account', state: { kind: 'mcp_oauth', ...state } });
   }
 
   /** The `mcp` section of GET /v1/runtime (ops-runtime §8.4). */
