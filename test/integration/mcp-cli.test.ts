@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
-import { EVERYTHING, mcpSnapshot, stdioServer, writeMcpConfig } from '../helpers/mcp.ts';
+import { EVERYTHING, FAULT, mcpSnapshot, stdioServer, writeMcpConfig } from '../helpers/mcp.ts';
 import { testStoreIsPostgres } from '../helpers/pg-schema.ts';
 
 const baseEnv = { ...process.env };
@@ -26,7 +26,14 @@ const config = writeMcpConfig(
     EVERYTHING,
     ['stdio'],
     'env_secret_refs = { DEMO_TOKEN = "mcp.custom.everything.DEMO_TOKEN" }',
-  ) + stdioServer('orphan', EVERYTHING, ['stdio'], 'env_secret_refs = { T = "mcp.custom.orphan.T" }'),
+  ) +
+    stdioServer('orphan', EVERYTHING, ['stdio'], 'env_secret_refs = { T = "mcp.custom.orphan.T" }') +
+    stdioServer(
+      'leaky',
+      FAULT,
+      [],
+      'env = { FAULT_STARTUP_LEAK = "1" }\nenv_secret_refs = { LEAK_TOKEN = "mcp.custom.everything.DEMO_TOKEN" }',
+    ),
 );
 const script = {
   rules: [
@@ -80,7 +87,15 @@ test('ops-runtime #25 (MCP): a slot a loaded MCP server reads cannot be deleted 
   const res = await http(d.url, 'DELETE', '/v1/runtime/secrets/mcp.custom.everything.DEMO_TOKEN');
   assert.equal(res.status, 409);
   assert.equal(res.body.code, 'secret_in_use');
-  assert.match(res.body.detail, /one or more MCP servers \(everything\)/);
+  assert.match(res.body.detail, /one or more MCP servers \(everything, leaky\)/);
+});
+
+test('a server that prints its credential while failing: the error shown has it masked', async () => {
+  const leaky = (await mcpSnapshot(d.url)).servers.find((s: { server: string }) => s.server === 'leaky');
+  assert.equal(leaky.connected, false);
+  assert.match(leaky.error, /cannot start with token \[redacted\]/);
+  assert.ok(!JSON.stringify(leaky).includes(SECRET));
+  assert.ok(!d.logs().includes(SECRET));
 });
 
 test('a missing secret ref skips its server with the error shown; the daemon starts', async () => {

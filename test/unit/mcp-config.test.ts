@@ -2,6 +2,8 @@
 // profiles (§8.3), capability-scope visibility, qualified names and the output caps.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -14,7 +16,9 @@ import {
 import { parseMcpConfigText, resolveMcpSources } from '../../src/config/mcp-config.ts';
 import { capJson, renderToolResult, wrapInstructions } from '../../src/features/mcp/bounds.ts';
 import { serverVisible, toolVisible } from '../../src/features/mcp/scope.ts';
+import { maskSecrets } from '../../src/features/mcp/service.ts';
 import { qualifiedName } from '../../src/features/mcp/tools.ts';
+import { boundedFetch } from '../../src/features/mcp/transports.ts';
 import { tempDir } from '../helpers/daemon.ts';
 
 const parse = (toml: string) => parseMcpConfigText(toml, 'mcp.toml');
@@ -155,5 +159,35 @@ test('output caps: JSON depth/items/strings, media described, instructions wrapp
   assert.match(
     wrapInstructions('s', 'do things')!,
     /untrusted text from a third party[\s\S]*<<<\ndo things\n>>>/,
+  );
+});
+
+test('HTTP bodies are cut at the byte bound while streaming, declared or not', async () => {
+  const srv = createServer((req, res) => {
+    if (req.url === '/declared') res.writeHead(200, { 'content-length': '5000' }).end('x'.repeat(5000));
+    else if (req.url === '/small') res.end('fine');
+    else {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < 10; i++) res.write(`data: ${'y'.repeat(1000)}\n\n`);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  try {
+    const f = boundedFetch(4096);
+    assert.equal(await (await f(`${base}/small`)).text(), 'fine');
+    await assert.rejects(f(`${base}/declared`), /5000 bytes, over the 4096-byte limit/);
+    const stream = await f(`${base}/sse`);
+    await assert.rejects(stream.text(), /passed the 4096-byte limit/);
+  } finally {
+    srv.close();
+  }
+});
+
+test('secret values are masked in messages, longest first', () => {
+  assert.equal(
+    maskSecrets('token abcd1234 and abcd', ['abcd', 'abcd1234', 'x']),
+    'token [redacted] and [redacted]',
   );
 });

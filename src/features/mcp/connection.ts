@@ -46,10 +46,14 @@ export class McpConnection {
   /** Called after every successful (re)connection, with the tools it now offers. */
   onTools: (conn: McpConnection) => void = () => undefined;
 
-  constructor(plan: ServerPlan, log: Logger) {
+  /** Hides secret values in messages built from what a server said (stderr, error texts). */
+  private readonly mask: (text: string) => string;
+
+  constructor(plan: ServerPlan, log: Logger, mask: (text: string) => string = (t) => t) {
     this.plan = plan;
     this.log = log.child({ mcp_server: plan.config.name });
     this.error = plan.skip;
+    this.mask = mask;
   }
 
   get name(): string {
@@ -129,7 +133,8 @@ export class McpConnection {
     this.fail(why);
   }
 
-  private fail(why: string): void {
+  private fail(reason: string): void {
+    const why = this.mask(reason);
     this.connected = false;
     this.error = why;
     if (this.closed) return;
@@ -165,7 +170,9 @@ export class McpConnection {
     } catch (err) {
       if (signal.aborted) throw err;
       await this.checkAfterFailure(client, err);
-      throw new McpCallError(`MCP tool \`${tool}\` of server \`${this.name}\` failed: ${describe(err)}`);
+      throw new McpCallError(
+        this.mask(`MCP tool \`${tool}\` of server \`${this.name}\` failed: ${describe(err)}`),
+      );
     }
   }
 
@@ -179,7 +186,7 @@ export class McpConnection {
     } catch (err) {
       if (signal.aborted) throw err;
       await this.checkAfterFailure(client, err);
-      throw new McpCallError(`MCP server \`${this.name}\`: ${describe(err)}`);
+      throw new McpCallError(this.mask(`MCP server \`${this.name}\`: ${describe(err)}`));
     }
   }
 

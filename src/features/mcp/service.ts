@@ -27,6 +27,14 @@ import {
 } from './tools.ts';
 
 type Helper = (typeof MCP_HELPERS)[number];
+
+/** Every resolved secret value (4+ characters) replaced, longest first. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const v of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length))
+    out = out.split(v).join('[redacted]');
+  return out;
+}
 type CallCtx = { session_id: string | null; signal: AbortSignal };
 
 export class McpService implements McpCaller {
@@ -52,7 +60,7 @@ export class McpService implements McpCaller {
     );
     this.inventory = inventory;
     for (const plan of inventory.plans) {
-      const conn = new McpConnection(plan, this.k.log);
+      const conn = new McpConnection(plan, this.k.log, (text) => maskSecrets(text, inventory.secretValues));
       conn.onTools = (c) => this.registerTools(c);
       this.connections.set(plan.config.name, conn);
     }
