@@ -37,7 +37,7 @@ let d: TestDaemon;
 let n = 0;
 before(async () => {
   const toml =
-    stdioServer('fault', FAULT, [], 'tool_timeout_sec = 1') +
+    stdioServer('fault', FAULT, [], 'tool_timeout_sec = 2') +
     stdioServer('victim', FAULT) +
     stdioServer('crasher', FAULT);
   d = await startDaemon({
