@@ -7,8 +7,12 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { freePort, writeMcpConfig } from '../helpers/mcp.ts';
+
+const BEARER = join(import.meta.dirname, '../fixtures/mcp/bearer-http-server.ts');
 
 interface Issued {
   challenge: string;
@@ -238,4 +242,89 @@ test('the import endpoint refuses a slot outside mcp.*', async () => {
     access_token: 't',
   });
   assert.equal(res.status, 400);
+});
+
+test('an OAuth-backed server starts fail-closed, then a resource helper initializes it inside the session scope, re-authorizing every call', async () => {
+  const port = await freePort();
+  const acme = spawn(process.execPath, [BEARER], {
+    env: { ...process.env, PORT: String(port), EXPECTED_TOKEN: 'acme-access-1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((res) =>
+    acme.stderr!.on('data', (c) => /listening on port/.test(String(c)) && res()),
+  );
+  const resource = `http://127.0.0.1:${port}/mcp`;
+  const cfg = writeMcpConfig(
+    tempDir('kheish-mcp-oauth-cfg-'),
+    `[mcp_servers.acme]\nurl = "${resource}"\noauth_slot_ref = "mcp.oauth.acme"\noauth_scopes = ["read"]\n\n` +
+      `[mcp_servers.acmewide]\nurl = "${resource}"\noauth_slot_ref = "mcp.oauth.acme"\noauth_scopes = ["read", "admin"]\n`,
+  );
+  const read = (server: string) => ({
+    tool_calls: [{ name: 'read_mcp_resource', arguments: { server, uri: 'note://hello' } }],
+  });
+  const o = await startDaemon({
+    script: {
+      rules: [
+        { match: '^read acme$', turns: [read('acme'), { text: 'done' }] },
+        { match: '^read wide$', turns: [read('acmewide'), { text: 'done' }] },
+      ],
+    },
+    env: { KHEISH_AUTH_STORE_MASTER_KEY: key },
+    args: ['--mcp-discovery', 'disabled', '--mcp-config', cfg],
+  });
+  try {
+    const boot = (await http(o.url, 'GET', '/v1/runtime')).body.mcp.servers;
+    for (const s of boot) {
+      assert.equal(s.connected, false);
+      assert.equal(s.error, 'oauth_requires_scoped_runtime_initialization');
+    }
+    const account = {
+      slot_id: 'mcp.oauth.acme',
+      server_name: 'acme',
+      resource,
+      access_token: 'acme-access-1',
+      expires_at_ms: Date.now() + 3_600_000,
+      scopes: ['read'],
+    };
+    assert.equal((await http(o.url, 'POST', '/v1/runtime/auth/accounts/mcp-oauth', account)).status, 200);
+    const outcome = async (content: string, session: Record<string, unknown> = {}) => {
+      const session_id = `o${Math.random().toString(36).slice(2, 8)}`;
+      await http(o.url, 'POST', '/v1/sessions', { session_id, ...session });
+      await http(o.url, 'POST', `/v1/sessions/${session_id}/permission-rules`, {
+        pattern: 'read_mcp_resource',
+        decision: 'allow',
+      });
+      const runId = (await http(o.url, 'POST', `/v1/sessions/${session_id}/runs`, { content })).body.run_id;
+      const done = await waitForRun(o.url, runId);
+      assert.equal(done.status, 'completed', done.error);
+      const events = (await http(o.url, 'GET', `/v1/runs/${runId}/events`)).body;
+      return events
+        .map((e: { event: { trace?: any } }) => e.event.trace)
+        .find((t: any) => t?.kind === 'tool_call_finished');
+    };
+    const ok = await outcome('read acme');
+    assert.equal(ok.outcome, 'ok', ok.output_preview);
+    assert.match(ok.output_preview, /hello from acme/);
+    const after = (await http(o.url, 'GET', '/v1/runtime')).body.mcp.servers.find(
+      (s: any) => s.server === 'acme',
+    );
+    assert.equal(after.connected, true);
+    assert.deepEqual(after.tools, [], 'its tools are not registered: the helpers are the way in');
+    const wide = await outcome('read wide');
+    assert.equal(wide.outcome, 'error');
+    assert.match(wide.output_preview, /attempted to add unapproved scope admin/);
+    const scoped = await outcome('read acme', { credential_scope: { mcp_server_deny: ['acme'] } });
+    assert.equal(scoped.outcome, 'error');
+    assert.match(scoped.output_preview, /credential_scope does not allow/);
+    // Re-authorized before every call: a rotated (here: revoked) token is used at once.
+    await http(o.url, 'POST', '/v1/runtime/auth/accounts/mcp-oauth', { ...account, access_token: 'revoked' });
+    const revoked = await outcome('read acme');
+    assert.equal(revoked.outcome, 'error');
+    const del = await http(o.url, 'DELETE', '/v1/runtime/secrets/mcp.oauth.acme');
+    assert.equal(del.status, 409, 'still referenced by the loaded servers');
+  } finally {
+    acme.kill('SIGKILL');
+    await o.kill();
+    await o.cleanup();
+  }
 });

@@ -7,7 +7,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { DAEMON_VERSION } from '../../version.ts';
 import type { ServerPlan } from './inventory.ts';
-import { type OpenedTransport, openTransport } from './transports.ts';
+import { type Authorize, type OpenedTransport, openTransport } from './transports.ts';
 
 export interface RemoteTool {
   name: string;
@@ -43,6 +43,11 @@ export class McpConnection {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private connecting: Promise<void> | null = null;
+  /**
+   * Set for an OAuth-backed server once a session initializes it (connectScoped): every request
+   * re-reads the account, and a lost connection waits for the next scoped call instead of a timer.
+   */
+  private authorize: Authorize | undefined;
   /** Called after every successful (re)connection, with the tools it now offers. */
   onTools: (conn: McpConnection) => void = () => undefined;
 
@@ -74,9 +79,21 @@ export class McpConnection {
     return this.connecting;
   }
 
+  /** Connects an OAuth-backed server on behalf of a session (ops-runtime §8.2); throws on failure. */
+  async connectScoped(authorize: Authorize): Promise<void> {
+    if (this.connected) return;
+    this.authorize = authorize;
+    this.connecting ??= this.attempt().finally(() => {
+      this.connecting = null;
+    });
+    await this.connecting;
+    if (!this.connected)
+      throw new McpCallError(`MCP server \`${this.name}\` could not be initialized: ${this.error}`);
+  }
+
   private async attempt(): Promise<void> {
     const c = this.plan.config;
-    const opened = openTransport(this.plan);
+    const opened = openTransport(this.plan, this.authorize);
     const client = new Client({ name: 'kheish-daemon', version: DAEMON_VERSION }, { capabilities: {} });
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -137,7 +154,7 @@ export class McpConnection {
     const why = this.mask(reason);
     this.connected = false;
     this.error = why;
-    if (this.closed) return;
+    if (this.closed || this.authorize) return;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.failures);
     this.failures++;
     this.log.warn({ error: why, retry_in_ms: delay }, 'MCP server unavailable; reconnecting');

@@ -61,7 +61,8 @@ export class McpService implements McpCaller {
     this.inventory = inventory;
     for (const plan of inventory.plans) {
       const conn = new McpConnection(plan, this.k.log, (text) => maskSecrets(text, inventory.secretValues));
-      conn.onTools = (c) => this.registerTools(c);
+      // An OAuth-backed server's tools are not registered: it only serves the resource helpers.
+      if (!plan.config.oauth_slot_ref) conn.onTools = (c) => this.registerTools(c);
       this.connections.set(plan.config.name, conn);
     }
     await Promise.all([...this.connections.values()].map((c) => c.connect()));
@@ -204,8 +205,13 @@ export class McpService implements McpCaller {
         const conn = this.connections.get(server)!;
         const refused = await this.credentialRefusal(ctx.session_id, conn);
         if (refused) return { content: refused, is_error: true };
+        await this.initializeScoped(conn);
         const out = await conn.request((c, o) => c.readResource({ uri: args.uri as string }, o), ctx.signal);
         return { content: renderResourceContents(server, out.contents), is_error: false };
+      }
+      if (server) {
+        const conn = this.connections.get(server)!;
+        if (!(await this.credentialRefusal(ctx.session_id, conn))) await this.initializeScoped(conn);
       }
       const targets = server ? [server] : [...this.connections.keys()].filter((s) => serverVisible(scope, s));
       const cursor = typeof args.cursor === 'string' ? args.cursor : undefined;
@@ -237,6 +243,41 @@ export class McpService implements McpCaller {
       if (ctx.signal.aborted || !(err instanceof McpCallError)) throw err;
       return { content: err.message, is_error: true };
     }
+  }
+
+  /**
+   * An OAuth-backed server is connected only here, when a session names it in a resource helper
+   * and its credential scope allows it; the account is re-read before every request.
+   */
+  private async initializeScoped(conn: McpConnection): Promise<void> {
+    const slot = conn.plan.config.oauth_slot_ref;
+    if (!slot || conn.connected) return;
+    const authorize = this.authorizer(conn, slot);
+    try {
+      await authorize();
+    } catch (err) {
+      throw new McpCallError(`MCP server \`${conn.name}\` cannot be initialized: ${(err as Error).message}`);
+    }
+    await conn.connectScoped(authorize);
+  }
+
+  private authorizer(conn: McpConnection, slot: string) {
+    const c = conn.plan.config;
+    return async () => {
+      const state = await this.k.secretStore.getSecretState(slot);
+      const token = state.access_token;
+      if (typeof token !== 'string' || !token)
+        throw new Error(`MCP OAuth account ${slot} holds no access token`);
+      if (typeof state.expires_at_ms === 'number' && state.expires_at_ms <= Date.now())
+        throw new Error(`MCP OAuth account ${slot} has expired; run \`kheish-daemon mcp oauth login\` again`);
+      const resource = c.oauth_resource ?? c.url;
+      if (typeof state.resource === 'string' && state.resource !== resource)
+        throw new Error(`oauth_resource ${resource} does not match the login resource ${state.resource}`);
+      const approved = Array.isArray(state.scopes) ? (state.scopes as string[]) : [];
+      const extra = c.oauth_scopes.filter((x) => !approved.includes(x));
+      if (extra.length) throw new Error(`attempted to add unapproved scope ${extra.join(', ')}`);
+      return `Bearer ${token}`;
+    };
   }
 
   /** POST /v1/runtime/mcp/tools/call: the operator calls a loaded tool directly (no permission step). */

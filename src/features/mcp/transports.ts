@@ -15,7 +15,10 @@ export interface OpenedTransport {
   pid(): number | null;
 }
 
-export function openTransport(plan: ServerPlan): OpenedTransport {
+/** The `Authorization` value for each request, read fresh every time (scoped OAuth servers). */
+export type Authorize = () => Promise<string>;
+
+export function openTransport(plan: ServerPlan, authorize?: Authorize): OpenedTransport {
   const c = plan.config;
   if (c.transport === 'stdio') {
     const env = c.inherit_env ? { ...stringEnv(process.env), ...plan.env } : plan.env;
@@ -39,9 +42,19 @@ export function openTransport(plan: ServerPlan): OpenedTransport {
   }
   const transport = new StreamableHTTPClientTransport(new URL(c.url!), {
     requestInit: { headers: plan.headers },
-    fetch: boundedFetch(LIMITS.frameBytes),
+    fetch: authorized(boundedFetch(LIMITS.frameBytes), authorize),
   });
   return { transport, stderrTail: () => '', pid: () => null };
+}
+
+/** Re-authorizes before every request: a deleted slot or an expired account stops the next call. */
+function authorized(inner: typeof fetch, authorize: Authorize | undefined): typeof fetch {
+  if (!authorize) return inner;
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', await authorize());
+    return inner(input, { ...init, headers });
+  };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
