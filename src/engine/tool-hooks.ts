@@ -10,7 +10,7 @@ import type { RunRow } from '../store/repos/runs.ts';
 import { updateSession } from '../store/repos/sessions.ts';
 import type { WriteTx } from '../store/store.ts';
 import { evaluate, type PermissionMode, type PermissionRule } from '../tools/permissions.ts';
-import { type HookEvent, type HookVerdict, hookTrace } from './hook-port.ts';
+import { type HookEvent, type HookFire, type HookVerdict, hookTrace } from './hook-port.ts';
 import type { ToolPort } from './ports.ts';
 import type { Trace } from './traces.ts';
 
@@ -55,19 +55,7 @@ export async function applyToolHooks(
   const traces: Trace[] = [];
   const added: PermissionRule[] = [];
   const fire = (event: HookEvent, call: ToolCall, payload: Record<string, unknown>) =>
-    engine.hooks.fire(
-      {
-        event,
-        // The same call of the same run is the same invocation, also after a restart.
-        identity: `${run.run_id}:${call.id}`,
-        subject: call.name,
-        session_id: run.session_id,
-        run_id: run.run_id,
-        agent_id: run.agent_id,
-        payload: { tool_name: call.name, tool_call_id: call.id, ...payload },
-      },
-      signal,
-    );
+    engine.hooks.fire(callFire(event, run, call, payload), signal);
   const note = (event: HookEvent, call: ToolCall, v: HookVerdict) => {
     if (v.hooks.length === 0) return;
     traces.push(hookTrace(event, v, { tool_call_id: call.id, name: call.name }));
@@ -184,6 +172,20 @@ function dedupe(rules: PermissionRule[]): PermissionRule[] {
   return [...seen.values()];
 }
 
+/** A hook invocation about one tool call of a run. */
+function callFire(event: HookEvent, run: RunRow, call: ToolCall, payload: Record<string, unknown>): HookFire {
+  return {
+    event,
+    // The same call of the same run is the same invocation, also after a restart.
+    identity: `${run.run_id}:${call.id}`,
+    subject: call.name,
+    session_id: run.session_id,
+    run_id: run.run_id,
+    agent_id: run.agent_id,
+    payload: { tool_name: call.name, tool_call_id: call.id, ...payload },
+  };
+}
+
 const sideEffects = (engine: ToolPort, call: ToolCall) => Boolean(engine.tools.get(call.name)?.side_effects);
 
 /** `post_tool_use` / `post_tool_use_failure`: the output a hook replaced, and contexts appended. */
@@ -198,21 +200,7 @@ export async function postToolHooks(
   const event: HookEvent = result.is_error ? 'post_tool_use_failure' : 'post_tool_use';
   if (!engine.hooks.has(event)) return { result, trace: null };
   const v = await engine.hooks.fire(
-    {
-      event,
-      identity: `${run.run_id}:${call.id}`,
-      subject: call.name,
-      session_id: run.session_id,
-      run_id: run.run_id,
-      agent_id: run.agent_id,
-      payload: {
-        tool_name: call.name,
-        tool_call_id: call.id,
-        tool_input: args,
-        tool_output: result.content,
-        is_error: result.is_error,
-      },
-    },
+    callFire(event, run, call, { tool_input: args, tool_output: result.content, is_error: result.is_error }),
     signal,
   );
   if (v.hooks.length === 0) return { result, trace: null };

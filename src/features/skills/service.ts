@@ -23,14 +23,11 @@ import type { SkillSummaryView, SkillView } from './schema.ts';
 import { matchTools, type SkillFilter, sessionSkillFilter } from './visibility.ts';
 
 /** What an inline activation keeps (the `active_skill` of use_skill, and the stored row). */
-export interface ActiveSkill {
-  name: string;
-  description: string;
-  when_to_use?: string;
-  version?: string;
-  skill_path: string;
-  skill_root: string;
-  digest: string;
+export interface ActiveSkill
+  extends Pick<
+    SkillDefinition,
+    'name' | 'description' | 'when_to_use' | 'version' | 'skill_path' | 'skill_root' | 'digest'
+  > {
   context: 'inline';
   args?: string;
   allowed_tools: string[];
