@@ -2,8 +2,7 @@
 // tools, and supervise it. A server that exits, stops answering or overflows a frame is marked
 // disconnected (calls fail at once with a clear error) and reconnected in the background with
 // exponential backoff; the daemon itself is never affected.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Logger } from 'pino';
 import { DAEMON_VERSION } from '../../version.ts';
 import type { ServerPlan } from './inventory.ts';
@@ -93,7 +92,8 @@ export class McpConnection {
 
   private async attempt(): Promise<void> {
     const c = this.plan.config;
-    const opened = openTransport(this.plan, this.authorize);
+    const opened = await openTransport(this.plan, this.authorize);
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client({ name: 'kheish-daemon', version: DAEMON_VERSION }, { capabilities: {} });
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -214,6 +214,7 @@ export class McpConnection {
    */
   private async checkAfterFailure(client: Client, err: unknown): Promise<void> {
     if (this.client !== client) return;
+    const { McpError } = await import('@modelcontextprotocol/sdk/types.js');
     if (err instanceof McpError && err.code !== -32001 && err.code !== -32000) return;
     try {
       await client.ping({ timeout: 2000 });

@@ -2,8 +2,6 @@
 // parsed: a stdio line longer than LIMITS.frameBytes closes the stream (the SDK's read buffer
 // cap), and an HTTP response body (JSON or SSE) is cut off at the same size by a counting fetch.
 import type { Readable } from 'node:stream';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from './bounds.ts';
 import type { ServerPlan } from './inventory.ts';
@@ -18,9 +16,11 @@ export interface OpenedTransport {
 /** The `Authorization` value for each request, read fresh every time (scoped OAuth servers). */
 export type Authorize = () => Promise<string>;
 
-export function openTransport(plan: ServerPlan, authorize?: Authorize): OpenedTransport {
+/** The SDK is imported with the first server: a daemon without MCP never loads it (lazy boot). */
+export async function openTransport(plan: ServerPlan, authorize?: Authorize): Promise<OpenedTransport> {
   const c = plan.config;
   if (c.transport === 'stdio') {
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
     const env = c.inherit_env ? { ...stringEnv(process.env), ...plan.env } : plan.env;
     const transport = new StdioClientTransport({
       command: c.command!,
@@ -40,6 +40,9 @@ export function openTransport(plan: ServerPlan, authorize?: Authorize): OpenedTr
       pid: () => transport.pid,
     };
   }
+  const { StreamableHTTPClientTransport } = await import(
+    '@modelcontextprotocol/sdk/client/streamableHttp.js'
+  );
   const transport = new StreamableHTTPClientTransport(new URL(c.url!), {
     requestInit: { headers: plan.headers },
     fetch: authorized(boundedFetch(LIMITS.frameBytes), authorize),
