@@ -125,6 +125,12 @@ export class DebugService {
 
   /** One pass of the retention worker: the TTL, then the whole-store budget (oldest first). */
   async collect(): Promise<void> {
+    // Most passes find nothing: they read, and take no write transaction (nor a place in a group).
+    if (!(await this.anythingToCollect())) {
+      this.gc.runs++;
+      this.gc.last_at_ms = Date.now();
+      return;
+    }
     await this.store.write(async (tx) => {
       const removed: string[] = [];
       let bytes = 0;
@@ -163,6 +169,16 @@ export class DebugService {
           this.log.info({ runs: removed.length, bytes }, 'debug retention removed old debug bundles');
       });
     });
+  }
+
+  private async anythingToCollect(): Promise<boolean> {
+    const db = this.store.db;
+    if (this.config.ttl_ms > 0) {
+      const cutoffMs = Date.now() - this.config.ttl_ms;
+      if ((await debugPruneCandidates(db, { cutoffMs, orphans: true })).length > 0) return true;
+    }
+    const cap = this.debug.budgets.max_store_bytes;
+    return cap > 0 && (await debugStoreTotals(db)).bytes > cap;
   }
 
   /** Runs the worker now and then every gc interval (when there is anything for it to apply). */

@@ -251,6 +251,16 @@ export class RuntimeService {
     }
   }
 
+  /** A feature's status section, or null while the database it reads does not answer. */
+  private async figure(section: () => Promise<unknown> | unknown): Promise<unknown> {
+    try {
+      return await section();
+    } catch (err) {
+      if ((await this.storage.recheck()).ok) throw err;
+      return null;
+    }
+  }
+
   /** Figures read from the database are null while it does not answer; the rest is still reported. */
   async status() {
     const f = await this.storedFigures();
@@ -293,7 +303,8 @@ export class RuntimeService {
         message: `the bash tool runs without a sandbox: ${sandbox.reason}`,
         action: 'install bubblewrap (apt-get install bubblewrap)',
       });
-    for (const source of this.warningSources) warnings.push(...(await source()));
+    for (const source of this.warningSources)
+      warnings.push(...(((await this.figure(source)) as HealthWarning[]) ?? []));
     const ev = this.engine.events;
     const retained = f?.retained ?? null;
     return {
@@ -358,7 +369,9 @@ export class RuntimeService {
         ...ev.counters,
       },
       ...Object.fromEntries(
-        await Promise.all([...this.statusSections].map(async ([key, section]) => [key, await section()])),
+        await Promise.all(
+          [...this.statusSections].map(async ([key, section]) => [key, await this.figure(section)]),
+        ),
       ),
       health: healthOf(warnings, readiness),
     };
