@@ -28,6 +28,28 @@ function section(title: string, lines: string[]): string[] {
   return lines.length === 0 ? [] : ['', `${title}:`, ...lines.map((l) => `  ${l}`)];
 }
 
+/** `2 (1 connected): docs, linear (error: …)` — details in `--output json` and docs/mcp.md. */
+function mcpLine(mcp: JsonObject | undefined): string | undefined {
+  if (!mcp) return undefined;
+  const servers = arr(mcp.servers).map((x) => obj(x) ?? {});
+  if (servers.length === 0) return 'none configured';
+  const up = servers.filter((x) => x.connected === true).length;
+  const names = servers.map((x) => `${scalar(x.server)}${x.connected === true ? '' : ' (not connected)'}`);
+  return `${servers.length} (${up} connected): ${names.join(', ')}`;
+}
+
+function skillsLine(skills: JsonObject | undefined): string | undefined {
+  if (!skills) return undefined;
+  const warnings = arr(skills.warnings).length;
+  return `${scalar(skills.count ?? 0)} loaded${warnings ? `, ${warnings} loader warning(s)` : ''}`;
+}
+
+function hooksLine(hooks: JsonObject | undefined): string | undefined {
+  if (!hooks) return undefined;
+  if (hooks.enabled === false) return 'off (the persisted settings are invalid: see `runtime hooks get`)';
+  return `${scalar(hooks.configured_hooks ?? 0)} configured`;
+}
+
 export function renderRuntime(v: JsonObject): string[] {
   const config = obj(v.config);
   const routes = arr(v.routes).map((r) => obj(r) ?? {});
@@ -48,6 +70,9 @@ export function renderRuntime(v: JsonObject): string[] {
     // The wire spelling (acceptEdits), as everywhere the CLI prints a mode.
     ['permission mode', str(v.permission_mode)],
     ['debug level', str(v.debug_level)],
+    ['mcp servers', mcpLine(obj(v.mcp))],
+    ['skills', skillsLine(obj(v.skills))],
+    ['hooks', hooksLine(obj(v.hooks))],
     ['workspace root', str(v.workspace_root) ?? '(none)'],
     ['state root', str(v.state_root)],
     ['store path', str(obj(v.config)?.store_path) ?? str(v.store_path)],

@@ -141,6 +141,10 @@ test('runtime get prints key/value lines and tables, not JSON', () => {
   assert.match(r.stdout, /^ROUTE\s+DRIVER\s+MODEL\s+STATE\s+DEFAULT$/m);
   assert.match(r.stdout, /^tool limits:$/m);
   assert.match(r.stdout, /max_input_bytes\s+16 MiB/);
+  assert.match(r.stdout, /^debug level:\s+off$/m);
+  assert.match(r.stdout, /^mcp servers:\s+none configured$/m);
+  assert.match(r.stdout, /^skills:\s+0 loaded$/m);
+  assert.match(r.stdout, /^hooks:\s+0 configured$/m);
   const json = cli(['--output', 'json', 'runtime', 'get']);
   assert.equal(JSON.parse(json.stdout).default_route, 'local');
 });
