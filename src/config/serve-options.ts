@@ -58,6 +58,8 @@ export interface ServeConfig {
     /** Upper bound of a built-in catalog entry's connect time (KHEISH_MCP_CATALOG_STARTUP_TIMEOUT_MS). */
     catalogStartupTimeoutMs: number;
   };
+  /** Lifetime of a credential broker lease (KHEISH_AUTH_LEASE_TTL_MS, docs/credentials.md). */
+  authLeaseTtlMs: number;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -263,6 +265,12 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
         1,
       ),
     },
+    authLeaseTtlMs: wholeNumber(
+      'KHEISH_AUTH_LEASE_TTL_MS',
+      env.KHEISH_AUTH_LEASE_TTL_MS || undefined,
+      300_000,
+      100,
+    ),
   };
 }
 

@@ -47,6 +47,8 @@ export async function maybeCompact(
   const hook = compactionHook(engine, run, uptoSeq, older.length);
   // A blocking pre_compact hook keeps the context as it is (the next step asks again).
   if (engine.hooks.has('pre_compact') && (await hook('pre_compact', signal)).blocked) return false;
+  // A refused route is not called for a summary either; the next model step fails the run typed.
+  if (await engine.credentialGate?.authorizeRoute(run, routeId)) return false;
   const startedAt = Date.now();
   const response = await driver.call({
     run_id: run.run_id,

@@ -31,6 +31,7 @@ import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
 import { newRunRow, pinRoute } from './new-run.ts';
 import type {
+  CredentialGatePort,
   DebugCapturePort,
   EngineSettings,
   LoopPort,
@@ -108,6 +109,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   hooks: HookPort = NO_HOOKS;
   /** Debug capture of model calls, installed by the debug feature; null = none. */
   debugCapture: DebugCapturePort | null = null;
+  /** The credential broker's gate before provider calls, installed by the credentials feature. */
+  credentialGate: CredentialGatePort | null = null;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 

@@ -59,6 +59,9 @@ export async function modelStep(
   const current = pos.route ?? { route_id: run.route_id, model: run.model };
   const route = engine.routes.get(current.route_id);
   const driver = engine.routes.driverFor(current.route_id);
+  // No provider call without a live lease: scope, revoked subject/slot/lease fail the run typed.
+  const refusal = (await engine.credentialGate?.authorizeRoute(run, current.route_id)) ?? null;
+  if (refusal) return { kind: 'failed', ...refusal };
   const deadlines: Array<{ signal: AbortSignal; clear(): void }> = [];
   if (route?.config.timeout_ms) deadlines.push(deadline(route.config.timeout_ms, 'route timeout'));
   if (wallTimeLeftMs !== null) deadlines.push(deadline(wallTimeLeftMs, 'wall time'));

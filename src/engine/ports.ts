@@ -97,12 +97,21 @@ export interface ModelCallRecorder {
   call(driver: ModelDriver, req: ModelRequest): Promise<ModelResponse>;
 }
 
+/**
+ * The credential broker's check before every provider call (src/features/credentials): credential
+ * scope of the session chain, revoked subjects, slots and leases. Null = the call may go out.
+ */
+export interface CredentialGatePort {
+  authorizeRoute(run: RunRow, routeId: string): Promise<{ code: string; message: string } | null>;
+}
+
 /** A model call and a compaction (model-step.ts, compaction.ts). */
 export interface ModelPort extends RunWritePort {
   readonly routes: RouteInventory;
   readonly events: EventLog;
   readonly hooks: HookPort;
   readonly debugCapture: DebugCapturePort | null;
+  readonly credentialGate: CredentialGatePort | null;
 }
 
 /** Outputs and the completion boundary (finalize.ts). */

@@ -4,6 +4,7 @@
 // lifecycle calls and of the routes in the OpenAPI document.
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
+import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
@@ -28,6 +29,7 @@ export const FEATURES: FeatureModule<any>[] = [
   runtimeFeature,
   hooksFeature,
   secretsFeature,
+  credentialsFeature,
   sessionsFeature,
   runsFeature,
   questionsFeature,

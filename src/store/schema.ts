@@ -419,6 +419,33 @@ export interface HookDeadLettersTable {
   record: string;
 }
 
+export interface AuthLeasesTable {
+  lease_id: string;
+  grant_id: string;
+  subject_id: string;
+  subject_epoch: number;
+  audience_type: string;
+  audience: string;
+  slot_id: string | null;
+  issued_at_ms: number;
+  expires_at_ms: number;
+  revoked_at_ms: number | null;
+  revoke_reason: string | null;
+  token_digest: string;
+}
+
+export interface AuthSubjectsTable {
+  subject_id: string;
+  current_epoch: number;
+  revoked_at_ms: number | null;
+  updated_at_ms: number;
+}
+
+export interface AuthSlotRevocationsTable {
+  slot_id: string;
+  revoked_at_ms: number;
+}
+
 export interface Database {
   sessions: SessionsTable;
   mailbox_messages: MailboxMessagesTable;
@@ -448,6 +475,9 @@ export interface Database {
   schedule_executions: ScheduleExecutionsTable;
   skill_activations: SkillActivationsTable;
   hook_dead_letters: HookDeadLettersTable;
+  auth_leases: AuthLeasesTable;
+  auth_subjects: AuthSubjectsTable;
+  auth_slot_revocations: AuthSlotRevocationsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -5,6 +5,7 @@ import { McpConfigError } from '../../config/mcp-config.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { ToolResult } from '../../tools/registry.ts';
+import type { CredentialsService } from '../credentials/service.ts';
 import type { Kernel } from '../feature.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import {
@@ -126,21 +127,14 @@ export class McpService implements McpCaller {
 
   /**
    * Credential scope (ops-runtime §5.4): a server that uses daemon-held credentials is usable
-   * only when the session's `credential_scope` lets it (a sidechain without one gets `*` denied).
+   * only through a broker lease (docs/credentials.md): the session chain's `credential_scope`
+   * must admit it (a sidechain without one gets `*` denied) and no subject or slot be revoked.
    */
   private async credentialRefusal(sessionId: string | null, conn: McpConnection): Promise<string | null> {
     if (!sessionId || !conn.plan.uses_credentials) return null;
-    const row = await getSession(this.k.store.db, sessionId);
-    if (!row?.credential_scope) return null;
-    const scope = JSON.parse(row.credential_scope) as McpScope;
-    if (
-      serverVisible(
-        { mcp_server_allow: scope.mcp_server_allow, mcp_server_deny: scope.mcp_server_deny },
-        conn.name,
-      )
-    )
-      return null;
-    return `MCP server \`${conn.name}\` uses daemon-held credentials, which this session's credential_scope does not allow`;
+    const { broker } = this.k.use<CredentialsService>('credentials');
+    const refusal = await broker.authorizeMcp(sessionId, conn.name, conn.plan.credential_secret_refs);
+    return refusal?.message ?? null;
   }
 
   /** Whether a registry tool is visible under a scope (non-MCP tools always are). */

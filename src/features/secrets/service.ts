@@ -11,7 +11,7 @@ export type SecretReferenceCheck = (slotId: string) => string[];
 export class SecretsService {
   readonly store: SecretStore;
   private readonly references: SecretReferenceCheck[] = [];
-  private readonly changeListeners: Array<() => Promise<void>> = [];
+  private readonly changeListeners: Array<(slotId: string) => Promise<void>> = [];
 
   constructor(store: SecretStore) {
     this.store = store;
@@ -33,18 +33,18 @@ export class SecretsService {
   }
 
   /** Called after every write or delete, before the API answers (e.g. routes re-read credentials). */
-  onChange(listener: () => Promise<void>): void {
+  onChange(listener: (slotId: string) => Promise<void>): void {
     this.changeListeners.push(listener);
   }
 
-  private async changed(): Promise<void> {
-    for (const l of this.changeListeners) await l();
+  private async changed(slotId: string): Promise<void> {
+    for (const l of this.changeListeners) await l(slotId);
   }
 
   /** Creates or rotates a slot; the body is a full AuthSlotRecord. */
   async put(record: unknown): Promise<AuthSlotStatus> {
     const status = await this.store.put(record, 'api');
-    await this.changed();
+    await this.changed(status.slot_id);
     return status;
   }
 
@@ -53,7 +53,7 @@ export class SecretsService {
     const users = this.references.flatMap((check) => check(slotId));
     if (users.length > 0) throw secretErrors.inUse(slotId, users);
     if (!(await this.store.delete(slotId))) throw secretErrors.notFound(slotId);
-    await this.changed();
+    await this.changed(slotId);
     return { accepted: true };
   }
 }

@@ -1,0 +1,35 @@
+// Credential scope enforcement and the credential broker (docs/credentials.md): installs the
+// engine's gate before provider calls, the 409 on deleting a slot a route names, lease revocation
+// on slot rotation, and the /v1/runtime/auth API.
+import type { FeatureModule } from '../feature.ts';
+import type { SecretsService } from '../secrets/service.ts';
+import { CredentialBroker } from './broker.ts';
+import { registerCredentialRoutes } from './routes.ts';
+import { CredentialsService } from './service.ts';
+
+export const credentialsFeature: FeatureModule<CredentialsService> = {
+  name: 'credentials',
+  create: (k) => {
+    const broker = new CredentialBroker({
+      store: k.store,
+      routes: k.engine.routes,
+      log: k.log,
+      ttlMs: k.config.authLeaseTtlMs,
+    });
+    const service = new CredentialsService({ broker, store: k.store, secrets: k.secretStore });
+    k.engine.credentialGate = broker;
+    const secrets = k.use<SecretsService>('secrets');
+    // ops-runtime #25 for routes: a slot a configured route reads cannot be deleted under it.
+    secrets.addReferenceCheck((slot) => {
+      const routes = k.engine.routes
+        .list()
+        .filter((r) => r.config.auth_ref === slot)
+        .map((r) => r.config.route_id);
+      return routes.length ? [`route ${routes.join(', ')}`] : [];
+    });
+    secrets.onChange((slotId) => service.slotChanged(slotId));
+    return service;
+  },
+  routes: (app, service, k) => registerCredentialRoutes(app, service, k.use<SecretsService>('secrets')),
+  prepare: (service) => service.prepare(),
+};
