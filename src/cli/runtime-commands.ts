@@ -15,6 +15,7 @@ import { keyValues, str, table } from './format.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
+import { registerRuntimeAuthCommands } from './runtime-auth.ts';
 import { registerHookCommands } from './runtime-hooks.ts';
 import { registerRuntimeSettingCommands } from './runtime-settings.ts';
 import { renderRuntime } from './runtime-view.ts';
@@ -24,6 +25,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
   registerToolLimitCommands(runtime, rt);
   registerRuntimeSettingCommands(runtime, rt);
   registerHookCommands(runtime, rt);
+  registerRuntimeAuthCommands(runtime, rt);
   /**
    * acceptEdits → accept-edits: the CLI spelling of a mode on input (ops-runtime §6.1). Output
    * always shows the wire spelling, as the API and `--output json` do.

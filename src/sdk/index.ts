@@ -7,6 +7,13 @@ export type {
   SpawnSidechainRequest,
 } from './agents.ts';
 export {
+  type AccountStatus,
+  AuthResource,
+  type AuthSubjectStatus,
+  type CredentialLeaseStatus,
+  type SlotRevocation,
+} from './auth.ts';
+export {
   DaemonClient,
   type DaemonClientOptions,
   DEFAULT_BASE_URL,

@@ -1,6 +1,7 @@
 // The SDK's entry point: one client object with a resource per API domain, shaped like Kheish's
 // official TypeScript SDK (`Kheish.fromEnv()`, `client.responses.create(...)`, `run.wait(...)`).
 // Portable: it needs only fetch, AbortController/AbortSignal, TextDecoder and ReadableStream.
+import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
@@ -50,6 +51,8 @@ export class Kheish {
   readonly skills: SkillsResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
+  /** The credential broker and accounts (/v1/runtime/auth). */
+  readonly auth: AuthResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -70,6 +73,7 @@ export class Kheish {
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
     this.mcp = new McpResource(http);
+    this.auth = new AuthResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }

@@ -328,3 +328,35 @@ test('leases expire: past the TTL a lease is inactive (not revoked) and the next
   const rev = await call('POST', `/v1/runtime/auth/leases/${second}/revoke`);
   assert.deepEqual([rev.status, rev.body.revoked, rev.body.active], [200, true, false]);
 });
+
+test('CLI runtime auth: subject, lease, revoke-lease, revoke-subject, revoke-slot, accounts list/get', async () => {
+  const cli = (...args: string[]) => {
+    const r = spawnSync(BIN, ['--base-url', d.url, ...args], { encoding: 'utf8', timeout: 60_000 });
+    texts.push(r.stdout, r.stderr);
+    return r;
+  };
+  await session('cli-s');
+  fixture.enqueue({ kind: 'text', deltas: ['cli'] });
+  assert.equal((await runOn('cli-s', 'hello', 'prov')).status, 'completed');
+  let r = cli('--output', 'json', 'runtime', 'auth', 'subject', 'session:cli-s');
+  assert.equal(r.status, 0, r.stderr);
+  const [leaseId] = JSON.parse(r.stdout).active_route_lease_ids;
+  r = cli('runtime', 'auth', 'lease', leaseId);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /state:\s+active/);
+  r = cli('runtime', 'auth', 'revoke-lease', leaseId);
+  assert.match(r.stdout, /state:\s+revoked/);
+  r = cli('runtime', 'auth', 'revoke-subject', 'agent:cli-nobody');
+  assert.match(r.stdout, /revoked:\s+yes/);
+  r = cli('runtime', 'auth', 'revoke-slot', 'prov.prod');
+  assert.match(r.stdout, /^revoked slot prov\.prod/);
+  assert.equal((await putSlot('prov.prod', PROVIDER_KEY)).status, 200);
+  r = cli('runtime', 'auth', 'accounts', 'list');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /no accounts/);
+  r = cli('runtime', 'auth', 'accounts', 'get', 'prov.prod');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /only oauth_account slots are accounts/);
+  r = cli('runtime', 'auth', 'lease', 'lease_nope');
+  assert.notEqual(r.status, 0);
+});
