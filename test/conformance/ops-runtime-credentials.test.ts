@@ -327,6 +327,13 @@ test('leases expire: past the TTL a lease is inactive (not revoked) and the next
   // A revoked lease is dead at once; the holder's next resolution gets a fresh lease.
   const rev = await call('POST', `/v1/runtime/auth/leases/${second}/revoke`);
   assert.deepEqual([rev.status, rev.body.revoked, rev.body.active], [200, true, false]);
+  // /v1/status counts the broker's work: leases issued, reused from memory, refused.
+  const status = (await call('GET', '/v1/status')).body.credentials;
+  assert.equal(status.lease_ttl_ms, TTL_MS);
+  assert.ok(
+    status.issued >= 2 && status.refused >= 1 && status.revocation_epoch >= 1,
+    JSON.stringify(status),
+  );
 });
 
 test('CLI runtime auth: subject, lease, revoke-lease, revoke-subject, revoke-slot, accounts list/get', async () => {

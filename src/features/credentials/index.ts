@@ -2,6 +2,7 @@
 // engine's gate before provider calls, the 409 on deleting a slot a route names, lease revocation
 // on slot rotation, and the /v1/runtime/auth API.
 import type { FeatureModule } from '../feature.ts';
+import type { RuntimeService } from '../runtime/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import { CredentialBroker } from './broker.ts';
 import { registerCredentialRoutes } from './routes.ts';
@@ -28,6 +29,12 @@ export const credentialsFeature: FeatureModule<CredentialsService> = {
       return routes.length ? [`route ${routes.join(', ')}`] : [];
     });
     secrets.onChange((slotId) => service.slotChanged(slotId));
+    // Counters only (never a token): how often the hot path reused a lease, issued one, refused.
+    k.use<RuntimeService>('runtime').addStatusSection('credentials', () => ({
+      lease_ttl_ms: broker.ttlMs,
+      revocation_epoch: broker.revocationEpoch,
+      ...broker.counters,
+    }));
     return service;
   },
   routes: (app, service, k) => registerCredentialRoutes(app, service, k.use<SecretsService>('secrets')),
