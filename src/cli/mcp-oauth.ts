@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Command } from 'commander';
 import { catalogEntry } from '../config/mcp-catalog.ts';
+import { AuthResource } from '../sdk/auth.ts';
 import { UsageError } from './errors.ts';
 import { keyValues } from './format.ts';
 import type { CliRuntime } from './runtime.ts';
@@ -77,6 +78,15 @@ export function registerMcpOauth(mcp: Command, rt: CliRuntime): void {
           ['details', s.details ? JSON.stringify(s.details) : undefined],
         ]),
       );
+    });
+  oauth
+    .command('refresh')
+    .description('forced refresh of an MCP OAuth account through the daemon (refresh_token grant)')
+    .argument('<id>')
+    .option('--slot <slot>', 'the slot (default mcp.oauth.<id>)')
+    .action(async (id: string, flags: { slot?: string }) => {
+      const status = await new AuthResource(rt.client()).refreshAccount(flags.slot ?? `mcp.oauth.${id}`);
+      rt.emit(status, (s) => [`refreshed MCP OAuth account ${s.slot_id} (${s.summary})`]);
     });
   oauth
     .command('logout')

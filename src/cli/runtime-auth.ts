@@ -1,6 +1,6 @@
 // `runtime auth`: the credential broker and provider/MCP accounts (ops-runtime §2.7, §5.3, §5.5).
 //   runtime auth subject <id> | revoke-subject <id> | lease <id> | revoke-lease <id> | revoke-slot <slot>
-//   runtime auth accounts list | get <slot> | revoke <slot>   (refresh: not yet, docs/credentials.md)
+//   runtime auth accounts list | get <slot> | revoke <slot>
 import type { Command } from 'commander';
 import {
   type AccountStatus,
@@ -82,6 +82,12 @@ export function registerRuntimeAuthCommands(runtime: Command, rt: CliRuntime): v
       rt.emit(await api().account(id), (a) =>
         table(['SLOT', 'PROVIDER', 'UPDATED', 'SUMMARY'], [accountRow(a)]),
       ),
+    );
+  accounts
+    .command('refresh <slot_id>')
+    .description('forced token refresh of an MCP OAuth account (refresh_token grant)')
+    .action(async (id: string) =>
+      rt.emit(await api().refreshAccount(id), (a) => [`refreshed ${a.slot_id} (${a.summary})`]),
     );
   accounts
     .command('revoke <slot_id>')

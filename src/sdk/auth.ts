@@ -93,6 +93,14 @@ export class AuthResource {
     return (await this.http.request('GET', `/v1/runtime/auth/accounts/${seg(slotId)}`)) as AccountStatus;
   }
 
+  /** Forced refresh (refresh_token grant) of an MCP OAuth account. */
+  async refreshAccount(slotId: string): Promise<AccountStatus> {
+    return (await this.http.request(
+      'POST',
+      `/v1/runtime/auth/accounts/${seg(slotId)}/refresh`,
+    )) as AccountStatus;
+  }
+
   async revokeAccount(slotId: string): Promise<SlotRevocation> {
     return (await this.http.request(
       'POST',

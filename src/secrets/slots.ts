@@ -125,6 +125,8 @@ const PUBLIC_STATE_FIELDS = [
   'resource',
   'scopes',
   'server_name',
+  'last_refresh_at_ms',
+  'last_refresh_outcome',
 ];
 
 /** Redacted backend metadata shown in AuthSlotStatus.details. */

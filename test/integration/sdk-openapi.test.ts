@@ -144,6 +144,7 @@ const CALLS: Record<string, Call> = {
   'auth.revokeSlot': (k) => k.auth.revokeSlot('cov.none'),
   'auth.accounts': (k) => k.auth.accounts(),
   'auth.account': (k) => k.auth.account('mcp.oauth.none'),
+  'auth.refreshAccount': (k) => k.auth.refreshAccount('mcp.oauth.none'),
   'auth.revokeAccount': (k) => k.auth.revokeAccount('mcp.oauth.none'),
   'auth.deleteAccount': (k) => k.auth.deleteAccount('mcp.oauth.none'),
   'mcp.inventory': (k) => k.mcp.inventory(),

@@ -17,9 +17,14 @@ export const credentialsFeature: FeatureModule<CredentialsService> = {
       log: k.log,
       ttlMs: k.config.authLeaseTtlMs,
     });
-    const service = new CredentialsService({ broker, store: k.store, secrets: k.secretStore });
-    k.engine.credentialGate = broker;
     const secrets = k.use<SecretsService>('secrets');
+    const service = new CredentialsService({
+      broker,
+      store: k.store,
+      secrets: k.secretStore,
+      secretsApi: secrets,
+    });
+    k.engine.credentialGate = broker;
     // ops-runtime #25 for routes: a slot a configured route reads cannot be deleted under it.
     secrets.addReferenceCheck((slot) => {
       const routes = k.engine.routes

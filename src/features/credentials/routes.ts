@@ -2,6 +2,7 @@
 // token read only its allow-list, and these paths are not on it).
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/context.ts';
+import { clientGone } from '../../http/disconnect.ts';
 import { AuthSlotStatusView, SecretDeleteResponse } from '../secrets/schema.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import {
@@ -63,6 +64,11 @@ export function registerCredentialRoutes(
       await creds.account(req.params.slot_id);
       return creds.revokeSlot(req.params.slot_id);
     },
+  );
+  r.post(
+    '/v1/runtime/auth/accounts/:slot_id/refresh',
+    { schema: { tags, params: SlotParams, response: { 200: AuthSlotStatusView } } },
+    async (req, reply) => creds.refreshAccount(req.params.slot_id, clientGone(reply)),
   );
   r.delete(
     '/v1/runtime/auth/accounts/:slot_id',

@@ -5,6 +5,7 @@ import { secretErrors } from '../../secrets/errors.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
 import type { AuthSlotStatus } from '../../secrets/slots.ts';
 import type { Store } from '../../store/store.ts';
+import type { SecretsService } from '../secrets/service.ts';
 import type { CredentialBroker } from './broker.ts';
 import {
   type LeaseStatus,
@@ -15,6 +16,7 @@ import {
   revokeLeasesWhere,
   subjectRow,
 } from './leases.ts';
+import { refreshedState } from './refresh.ts';
 import { checkSubjectId, leaseNotFound } from './subjects.ts';
 
 export interface AuthSubjectStatus {
@@ -44,11 +46,19 @@ export class CredentialsService {
   readonly broker: CredentialBroker;
   private readonly store: Store;
   private readonly secrets: SecretStore;
+  /** Writes go through the secrets service: its change listeners reload routes and end leases. */
+  private readonly secretsApi: SecretsService;
 
-  constructor(o: { broker: CredentialBroker; store: Store; secrets: SecretStore }) {
+  constructor(o: {
+    broker: CredentialBroker;
+    store: Store;
+    secrets: SecretStore;
+    secretsApi: SecretsService;
+  }) {
     this.broker = o.broker;
     this.store = o.store;
     this.secrets = o.secrets;
+    this.secretsApi = o.secretsApi;
   }
 
   async prepare(): Promise<void> {
@@ -132,6 +142,13 @@ export class CredentialsService {
       await tx.db.deleteFrom('auth_slot_revocations').where('slot_id', '=', slotId).execute();
       await revokeLeasesWhere(tx, { slotId }, 'slot_rotated');
     });
+  }
+
+  /** Forced refresh of an MCP OAuth account; the rewrite ends the leases on the old tokens. */
+  async refreshAccount(slotId: string, signal: AbortSignal): Promise<AuthSlotStatus> {
+    const status = await this.account(slotId);
+    const state = await refreshedState(slotId, await this.secrets.getSecretState(slotId), signal);
+    return this.secretsApi.put({ slot_id: slotId, provider: status.provider, mode: 'oauth_account', state });
   }
 
   async accounts(): Promise<AuthSlotStatus[]> {
