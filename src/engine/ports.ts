@@ -103,6 +103,8 @@ export interface ModelCallRecorder {
  */
 export interface CredentialGatePort {
   authorizeRoute(run: RunRow, routeId: string): Promise<{ code: string; message: string } | null>;
+  /** The daemon's own provider calls (model hooks), as the `daemon` subject. */
+  authorizeDaemonRoute(routeId: string): Promise<{ code: string; message: string } | null>;
 }
 
 /** A model call and a compaction (model-step.ts, compaction.ts). */

@@ -277,6 +277,35 @@ test('a slot revoked mid-run: the next model call of the running run fails with 
   assert.equal((await putSlot('prov.prod', PROVIDER_KEY)).status, 200);
 });
 
+test('the daemon subject: a model hook on a revoked slot fails closed before any provider call', async () => {
+  const hooks = (mode: string) => ({
+    settings: {
+      hooks: {
+        session_start: [
+          {
+            name: 'guard',
+            executor: { type: 'prompt', template: 'guard {{invocation_json}}', model: { provider: 'prov' } },
+            failure_policy: { mode },
+          },
+        ],
+      },
+    },
+  });
+  assert.equal((await call('POST', '/v1/runtime/hooks', hooks('closed'))).status, 200);
+  fixture.enqueue({ kind: 'text', deltas: ['{"continue_execution": true}'] });
+  assert.equal((await call('POST', '/v1/sessions', { session_id: 'hooked-1' })).status, 201);
+  const leases = (await subject('daemon')).active_route_lease_ids;
+  assert.equal(leases.length, 1, 'the hook call resolved as the daemon subject');
+  assert.equal((await call('POST', '/v1/runtime/auth/slots/prov.prod/revoke')).status, 200);
+  const before = fixture.requests.length;
+  const blocked = await call('POST', '/v1/sessions', { session_id: 'hooked-2' });
+  assertProblem(blocked, 409, 'sessions', 'session_start_blocked');
+  assert.match(blocked.body.detail, /secret slot prov\.prod is revoked/);
+  assert.equal(fixture.requests.length, before);
+  assert.equal((await call('POST', '/v1/runtime/hooks', { settings: { hooks: {} } })).status, 200);
+  assert.equal((await putSlot('prov.prod', PROVIDER_KEY)).status, 200);
+});
+
 test('ops-runtime #27: revoke-subject session:X reports revoked: true and later resolutions for X fail', async () => {
   await session('s27');
   await session('s27-other');

@@ -93,6 +93,14 @@ export class CredentialBroker implements CredentialGatePort {
     );
   }
 
+  /** The daemon's own calls (model hooks): no session scope, the `daemon` subject's revocations. */
+  async authorizeDaemonRoute(routeId: string): Promise<Refusal | null> {
+    const route = this.routes.get(routeId);
+    if (!route || route.credentialKey === null) return null;
+    const slot = route.config.auth_ref ?? null;
+    return this.lease('daemon', [], { type: 'route', route_id: routeId, slot_id: slot }, slot ? [slot] : []);
+  }
+
   /** Credentialed MCP servers (ops-runtime §5.4): scope first, then a lease for the server. */
   async authorizeMcp(sessionId: string, server: string, slots: string[]): Promise<Refusal | null> {
     for (const scope of await scopeChain(this.store.db, sessionId))

@@ -14,6 +14,8 @@ type Agent = Extract<HookExecutor, { type: 'agent' }>;
 
 export interface ModelHookDeps {
   routes: RouteInventory;
+  /** The credential broker's check for the `daemon` subject (null = allowed; else why not). */
+  authorize?: (routeId: string) => Promise<string | null>;
   tools: ToolRegistry;
   workspaceRoot: string | null;
 }
@@ -25,13 +27,22 @@ export function render(template: string, wire: WireInvocation): string {
   return template.replaceAll('{{invocation_json}}', JSON.stringify(wire));
 }
 
-function driverOf(ex: Prompt | Agent, deps: ModelHookDeps): { driver: ModelDriver; model: string } {
+function driverOf(
+  ex: Prompt | Agent,
+  deps: ModelHookDeps,
+): { driver: ModelDriver; model: string; routeId: string } {
   try {
     const r = deps.routes.resolve({ provider: ex.model?.provider, model: ex.model?.model }, null);
-    return { driver: deps.routes.driverFor(r.route_id), model: r.model };
+    return { driver: deps.routes.driverFor(r.route_id), model: r.model, routeId: r.route_id };
   } catch (e) {
     throw new HookFailure(`the hook's model route is not usable: ${(e as Error).message}`, false);
   }
+}
+
+/** Every provider call of a hook needs a live broker lease, like a run's (docs/credentials.md). */
+async function authorized(deps: ModelHookDeps, routeId: string): Promise<void> {
+  const refused = (await deps.authorize?.(routeId)) ?? null;
+  if (refused) throw new HookFailure(`the hook's model route is not usable: ${refused}`, false);
 }
 
 async function call(
@@ -69,8 +80,9 @@ export async function runPrompt(
   deps: ModelHookDeps,
   signal: AbortSignal,
 ): Promise<HookOutcome> {
-  const { driver, model } = driverOf(ex, deps);
+  const { driver, model, routeId } = driverOf(ex, deps);
   const input = render(ex.template, wire);
+  await authorized(deps, routeId);
   const res = await call(driver, model, system(ex, input), input, 0, [], wire, signal);
   return parseOutcome(jsonOfModelText(res.text));
 }
@@ -96,7 +108,7 @@ export async function runAgent(
   deps: ModelHookDeps,
   signal: AbortSignal,
 ): Promise<HookOutcome> {
-  const { driver, model } = driverOf(ex, deps);
+  const { driver, model, routeId } = driverOf(ex, deps);
   const allowed = agentTools(ex, deps.tools);
   const surface = allowed.map((t) => ({
     name: t.name,
@@ -108,6 +120,7 @@ export async function runAgent(
   const maxTurns = ex.max_turns ?? 4;
   for (let turn = 0; turn < maxTurns; turn++) {
     const last = turn === maxTurns - 1;
+    await authorized(deps, routeId);
     const res = await call(driver, model, messages, input, turn, last ? [] : surface, wire, signal);
     if (res.tool_calls.length === 0) return parseOutcome(jsonOfModelText(res.text));
     messages.push({ role: 'assistant', content: res.text, tool_calls: res.tool_calls });

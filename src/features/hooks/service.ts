@@ -56,6 +56,9 @@ export class HooksService {
     this.dispatcher = new HookDispatcher({
       store: k.store,
       routes: k.engine.routes,
+      // Installed by the credentials feature after this one is built: read at call time.
+      authorize: async (routeId) =>
+        (await k.engine.credentialGate?.authorizeDaemonRoute(routeId))?.message ?? null,
       tools: k.tools,
       workspaceRoot: k.config.workspaceRoot ?? null,
       http: { allowPrivateTargetsForTests: this.testTargets.length ? this.testTargets : undefined },
