@@ -14,6 +14,8 @@ import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
 import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
 import type { Executor } from '../store/schema.ts';
+import { effectiveCapabilityScope } from './capability-scope.ts';
+import { personaSnapshotOf, personaSummary } from './persona-snapshot.ts';
 
 /** Views are validated against the zod wire schemas in src/features; typed loosely here. */
 export type WireView = any;
@@ -142,16 +144,17 @@ export async function buildSnapshot(db: Executor, session: SessionRow): Promise<
   });
 }
 
-function scopes(session: SessionRow): Record<string, unknown> {
+async function scopes(db: Executor, session: SessionRow): Promise<Record<string, unknown>> {
   const capability = parseJson(session.capability_scope);
   const credential = parseJson(session.credential_scope);
   return {
     route_policy: parseJson(session.route_policy),
     capability_scope: capability,
-    effective_capability_scope: capability,
+    effective_capability_scope: (await effectiveCapabilityScope(db, session)) ?? undefined,
     credential_scope: credential,
     effective_credential_scope: credential,
-    persona: parseJson(session.persona),
+    // The compact summary only: the soul stays in the snapshot (api-core #88).
+    persona: personaSummary(personaSnapshotOf(session)),
     reply_targets: parseJson(session.reply_targets),
     budget: parseJson(session.budget),
     output_contract: parseJson(session.output_contract),
@@ -166,7 +169,7 @@ export async function buildSessionView(db: Executor, session: SessionRow): Promi
     session_id: session.session_id,
     agent_id: session.agent_id,
     snapshot: await buildSnapshot(db, session),
-    ...scopes(session),
+    ...(await scopes(db, session)),
   });
   // `outputs` is always present, even when empty (api-core #20).
   return { ...view, outputs: await outputsOfSession(db, session.session_id, SESSION_OUTPUTS_LIMIT) };
@@ -180,6 +183,6 @@ export async function buildSessionSummary(db: Executor, session: SessionRow): Pr
     status,
     pending_approvals: await countPendingApprovals(db, session.session_id),
     pending_questions: await countPendingQuestions(db, session.session_id),
-    ...scopes(session),
+    ...(await scopes(db, session)),
   });
 }

@@ -12,6 +12,7 @@ import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
+import { personasFeature } from './personas/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
 import { runtimeFeature } from './runtime/index.ts';
@@ -27,6 +28,8 @@ export const FEATURES: FeatureModule<any>[] = [
   agentsFeature,
   schedulesFeature,
   runtimeFeature,
+  // After runtime and before skills: the persona's prompt section sits between theirs.
+  personasFeature,
   hooksFeature,
   secretsFeature,
   credentialsFeature,

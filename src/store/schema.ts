@@ -13,7 +13,10 @@ export interface SessionsTable {
   capability_scope: string | null;
   credential_scope: string | null;
   reply_targets: string | null;
+  /** The bound persona snapshot (JSON, src/engine/persona-snapshot.ts), migration 0019 fills it. */
   persona: string | null;
+  /** The bound persona's id (from the snapshot), for listing by persona; migration 0019. */
+  persona_id: string | null;
   /** Budget limits (JSON) applying to the sum of all runs of the session. */
   budget: string | null;
   /** Output contract (JSON: the normalized schema and max_repair_attempts). */
@@ -297,6 +300,19 @@ export interface AgentsTable {
 }
 
 /** An active inline skill of a session (migration 0017); `snapshot` is the ActiveSkill JSON. */
+/** Mutable persona records (api-core §9), migration 0019. JSON columns hold JSON text. */
+export interface PersonasTable {
+  persona_id: string;
+  display_name: string;
+  soul: string;
+  capability_scope: string | null;
+  default_skills: string | null;
+  metadata: string | null;
+  version: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
 export interface SkillActivationsTable {
   session_id: string;
   name: string;
@@ -474,6 +490,7 @@ export interface Database {
   schedules: SchedulesTable;
   schedule_executions: ScheduleExecutionsTable;
   skill_activations: SkillActivationsTable;
+  personas: PersonasTable;
   hook_dead_letters: HookDeadLettersTable;
   auth_leases: AuthLeasesTable;
   auth_subjects: AuthSubjectsTable;

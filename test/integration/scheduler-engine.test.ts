@@ -10,6 +10,7 @@ import { Engine } from '../../src/engine/engine.ts';
 import { ActionSigner } from '../../src/engine/external-actions.ts';
 import { MISFIRE_GRACE_MS } from '../../src/engine/schedule-plan.ts';
 import { DEFAULT_SCHEDULER_POLICY, Scheduler } from '../../src/engine/scheduler.ts';
+import { PersonasService } from '../../src/features/personas/service.ts';
 import { SchedulesService } from '../../src/features/schedules/service.ts';
 import { SessionsService } from '../../src/features/sessions/service.ts';
 import { RouteInventory } from '../../src/models/route-inventory.ts';
@@ -54,7 +55,7 @@ async function rig(policy = DEFAULT_SCHEDULER_POLICY) {
   const clock = { now: START };
   const scheduler = new Scheduler(engine, { timer: false, now: () => clock.now, policy });
   const schedules = new SchedulesService(engine, scheduler);
-  const sessions = new SessionsService(engine);
+  const sessions = new SessionsService(engine, new PersonasService(engine, () => false));
   cleanups.push(async () => {
     await engine.drain();
     await store.close();

@@ -1,7 +1,7 @@
 // What a sidechain inherits at spawn (concepts §4.4, ops-runtime §5.4/§6.4): snapshot copies of the
 // parent's effective permission mode, capability scope, credential scope and session permission
-// rules. A request may only narrow them; anything wider is a 400. Personas will slot in here too
-// (the session's persona snapshot is already copied as-is).
+// rules. A request may only narrow them; anything wider is a 400. The parent's capability scope given
+// here is its effective one (persona baseline included); the persona snapshot is copied as-is.
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { PermissionMode } from '../../tools/permissions.ts';
 import type { CapabilityScope, CredentialScope } from '../sessions/schema.ts';

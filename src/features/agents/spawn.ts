@@ -3,6 +3,7 @@
 // transaction) and the dry run (`…/sidechains/explain`) share every rule.
 import { monotonicFactory } from 'ulid';
 import type { SubagentPolicy } from '../../config/subagent-policy.ts';
+import { effectiveCapabilityScope } from '../../engine/capability-scope.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { inputText, type StoredRunRequest } from '../../engine/types.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
@@ -118,8 +119,10 @@ export async function planSpawn(
 ): Promise<SpawnPlan> {
   const profile = req.profile ?? 'default';
   const mode = childPermissionMode(parentMode, req.permission_mode);
+  // Checked against what the parent can really see (its persona baseline and its own ancestors
+  // included), not only its session's own list.
   const capability = childCapabilityScope(
-    parse<CapabilityScope>(parent.session.capability_scope),
+    (await effectiveCapabilityScope(db, parent.session)) as CapabilityScope | null,
     req.capability_scope,
   );
   const credential = childCredentialScope(
@@ -149,6 +152,7 @@ export async function planSpawn(
     reply_targets: null,
     // Snapshot copies, never live links.
     persona: parent.session.persona,
+    persona_id: parent.session.persona_id,
     budget: null,
     output_contract: null,
     input_contract: null,

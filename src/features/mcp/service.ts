@@ -2,6 +2,7 @@
 // connection per server, their tools in the registry, the runtime snapshot, capability-scope
 // filtering and the operator's direct tool call.
 import { McpConfigError } from '../../config/mcp-config.ts';
+import { effectiveCapabilityScope } from '../../engine/capability-scope.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { ToolResult } from '../../tools/registry.ts';
@@ -118,10 +119,11 @@ export class McpService implements McpCaller {
     return this.inventory?.secretValues ?? [];
   }
 
+  /** The session's effective capability scope (persona baseline, its own, its parents'). */
   async scopeOf(sessionId: string | null): Promise<McpScope | null> {
     if (!sessionId) return null;
     const row = await getSession(this.k.store.db, sessionId);
-    const scope = row?.capability_scope ? (JSON.parse(row.capability_scope) as McpScope) : null;
+    const scope = row ? await effectiveCapabilityScope(this.k.store.db, row) : null;
     return hasMcpScope(scope) ? scope : null;
   }
 

@@ -1,5 +1,6 @@
 // Sessions (api-core §3): create, view, input, end, streams, and their permission rules.
 import type { FeatureModule } from '../feature.ts';
+import type { PersonasService } from '../personas/service.ts';
 import { registerContractRoutes } from './contracts.ts';
 import { registerSessionPermissionRoutes } from './permission-routes.ts';
 import { SessionPermissionsService } from './permissions.ts';
@@ -14,7 +15,7 @@ export interface SessionsFeature {
 export const sessionsFeature: FeatureModule<SessionsFeature> = {
   name: 'sessions',
   create: (k) => ({
-    sessions: new SessionsService(k.engine),
+    sessions: new SessionsService(k.engine, k.use<PersonasService>('personas')),
     permissions: new SessionPermissionsService(k.engine),
   }),
   routes: (app, f, k) => {

@@ -7,6 +7,7 @@ import { serveStream } from '../../http/sse.ts';
 import { sseHeaders, sseQuerystring, sseResponse } from '../../http/sse-schema.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
+  BindPersonaBody,
   BudgetBody,
   CapabilityScopeBody,
   CreateSessionRequest,
@@ -31,7 +32,11 @@ export function registerSessionRoutes(app: HttpApp, sessions: SessionsService, e
 
   r.get('/v1/sessions', { schema: { tags, querystring: ListSessionsQuery } }, async (req) => {
     const page = parsePage(req.query);
-    const { items, total } = await sessions.list({ after: page.after, limit: fetchLimit(page) });
+    const { items, total } = await sessions.list({
+      after: page.after,
+      limit: fetchLimit(page),
+      persona_id: req.query.persona_id,
+    });
     return renderPage(page, items, {
       total,
       keyOf: (s) => s.session_id as string,
@@ -74,6 +79,20 @@ export function registerSessionRoutes(app: HttpApp, sessions: SessionsService, e
 
   r.post('/v1/sessions/:session_id/interrupt', { schema: { tags, params: SessionParams } }, async (req) =>
     sessions.interrupt(req.params.session_id),
+  );
+
+  // Persona binding (api-core §9): POST and PUT bind a snapshot of the record, DELETE clears it.
+  for (const method of ['POST', 'PUT'] as const)
+    r.route({
+      method,
+      url: '/v1/sessions/:session_id/persona',
+      schema: { tags, params: SessionParams, body: BindPersonaBody, response: { 200: SessionView } },
+      handler: async (req: any) => sessions.setPersona(req.params.session_id, req.body.persona_id),
+    });
+  r.delete(
+    '/v1/sessions/:session_id/persona',
+    { schema: { tags, params: SessionParams, response: { 200: SessionView } } },
+    async (req) => sessions.setPersona(req.params.session_id, null),
   );
 
   // Session-scoped settings: POST and PUT replace, DELETE clears (same as a null body).

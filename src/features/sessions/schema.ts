@@ -68,6 +68,7 @@ export const OutputContractInput = z
   })
   .strict();
 
+export const BindPersonaBody = z.object({ persona_id: z.string().min(1) }).strict();
 export const RoutePolicyBody = z.object({ route_policy: RoutePolicy.nullable() }).strict();
 export const CapabilityScopeBody = z.object({ capability_scope: CapabilityScope.nullable() }).strict();
 export const CredentialScopeBody = z.object({ credential_scope: CredentialScope.nullable() }).strict();

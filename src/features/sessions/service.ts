@@ -1,8 +1,10 @@
 // Session rules: create-or-reuse, scopes and route policy, end/interrupt, event log view.
 import { monotonicFactory } from 'ulid';
 import type { Budget } from '../../engine/budgets.ts';
+import { normalizeScope } from '../../engine/capability-scope.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { clampRepairs, compileSchema, type OutputContract } from '../../engine/output-contract.ts';
+import type { PersonaSnapshot } from '../../engine/persona-snapshot.ts';
 import {
   buildSessionSummary,
   buildSessionView,
@@ -19,6 +21,7 @@ import {
   type SessionRow,
   updateSession,
 } from '../../store/repos/sessions.ts';
+import type { Executor } from '../../store/schema.ts';
 import { type InputContract, normalizeInputContract } from './contracts.ts';
 import type {
   CapabilityScope,
@@ -30,20 +33,8 @@ import type {
 
 const ulid = monotonicFactory();
 
-/** Trim, sort, dedupe; `*` collapses a list to just ["*"]. Empty lists are dropped. */
-export function normalizeScope<T extends Record<string, string[] | undefined>>(
-  scope: T | null | undefined,
-): T | null {
-  if (!scope) return null;
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(scope)) {
-    if (!v) continue;
-    const items = [...new Set(v.map((s) => s.trim()).filter(Boolean))].sort();
-    if (items.length === 0) continue;
-    out[k] = items.includes('*') ? ['*'] : items;
-  }
-  return Object.keys(out).length ? (out as T) : null;
-}
+// The scope algebra lives with the effective-scope computation (one module for both).
+export { normalizeScope } from '../../engine/capability-scope.ts';
 
 /** Slashes would break URL paths; control characters break logs and headers. */
 const hasForbiddenChars = (id: string) =>
@@ -62,10 +53,17 @@ export function normalizeContract(input: OutputContractInput | null | undefined)
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/** What sessions need of the personas feature: a snapshot made inside the binding transaction. */
+export interface PersonaSnapshots {
+  snapshot(db: Executor, personaId: string, now: number): Promise<PersonaSnapshot>;
+}
+
 export class SessionsService {
   private readonly engine: Engine;
-  constructor(engine: Engine) {
+  private readonly personas: PersonaSnapshots;
+  constructor(engine: Engine, personas: PersonaSnapshots) {
     this.engine = engine;
+    this.personas = personas;
   }
 
   private get db() {
@@ -92,9 +90,6 @@ export class SessionsService {
         'session_id must be non-empty, not "." or "..", without slashes or control characters',
       );
     }
-    if (body.persona_id !== undefined) {
-      throw new DaemonError(404, 'personas', 'persona_not_found', `persona ${body.persona_id} was not found`);
-    }
     const capability = normalizeScope(body.capability_scope);
     const credential = normalizeScope(body.credential_scope);
     if (this.engine.hooks.has('session_start') && !(await getSession(this.db, id)))
@@ -103,6 +98,7 @@ export class SessionsService {
       const existing = await getSession(tx.db, id);
       if (existing) {
         const conflict =
+          (body.persona_id !== undefined && body.persona_id !== existing.persona_id) ||
           (body.capability_scope !== undefined && json(capability) !== existing.capability_scope) ||
           (body.credential_scope !== undefined && json(credential) !== existing.credential_scope);
         if (conflict)
@@ -110,7 +106,7 @@ export class SessionsService {
             409,
             'sessions',
             'session_binding_conflict',
-            `session ${id} already exists with a different scope; change it with the scope endpoints instead`,
+            `session ${id} already exists with a different persona or scope; change them with the session's persona and scope endpoints instead`,
           );
         if (existing.ended_at_ms !== null) {
           await updateSession(tx.db, id, { ended_at_ms: null, end_reason: null, updated_at_ms: tx.now });
@@ -118,6 +114,9 @@ export class SessionsService {
         }
         return existing;
       }
+      // The snapshot is taken in the creating transaction: the session binds exactly this version.
+      const persona =
+        body.persona_id === undefined ? null : await this.personas.snapshot(tx.db, body.persona_id, tx.now);
       const created: SessionRow = {
         session_id: id,
         agent_id: `agent-${ulid().toLowerCase()}`,
@@ -130,7 +129,8 @@ export class SessionsService {
         capability_scope: json(capability),
         credential_scope: json(credential),
         reply_targets: null,
-        persona: null,
+        persona: json(persona),
+        persona_id: persona?.persona_id ?? null,
         budget: null,
         output_contract: null,
         input_contract: null,
@@ -162,8 +162,12 @@ export class SessionsService {
       );
   }
 
-  async list(q: { after?: string; limit?: number }) {
-    const { rows, total } = await listSessions(this.db, { after_id: q.after, limit: q.limit ?? 1_000_000 });
+  async list(q: { after?: string; limit?: number; persona_id?: string }) {
+    const { rows, total } = await listSessions(this.db, {
+      after_id: q.after,
+      limit: q.limit ?? 1_000_000,
+      persona_id: q.persona_id,
+    });
     const items = await Promise.all(rows.map((r) => buildSessionSummary(this.db, r)));
     return { items, total, lastKey: rows.at(-1)?.session_id };
   }
@@ -218,8 +222,27 @@ export class SessionsService {
     return this.patch(id, { credential_scope: json(normalizeScope(scope)) }, true);
   }
 
+  /**
+   * Binds a snapshot of the persona's current record (null clears the binding). A topology
+   * mutation like the scopes: only while idle. Runs already queued never see it (they cannot exist).
+   */
+  async setPersona(id: string, personaId: string | null) {
+    return this.patch(
+      id,
+      async (db, now) => {
+        const persona = personaId === null ? null : await this.personas.snapshot(db, personaId, now);
+        return { persona: json(persona), persona_id: persona?.persona_id ?? null };
+      },
+      true,
+    );
+  }
+
   /** Scope changes are topology mutations: only while the session is idle (no active/queued run). */
-  private async patch(id: string, fields: Partial<SessionRow>, requireIdle: boolean) {
+  private async patch(
+    id: string,
+    change: Partial<SessionRow> | ((db: Executor, now: number) => Promise<Partial<SessionRow>>),
+    requireIdle: boolean,
+  ) {
     const row = await this.engine.store.write(async (tx) => {
       const s = await getSession(tx.db, id);
       if (!s) throw errors.sessionNotFound(id);
@@ -230,6 +253,7 @@ export class SessionsService {
           'session_not_idle',
           `session ${id} has active or queued runs; retry when it is idle`,
         );
+      const fields = typeof change === 'function' ? await change(tx.db, tx.now) : change;
       await updateSession(tx.db, id, { ...fields, updated_at_ms: tx.now });
       return { ...s, ...fields, updated_at_ms: tx.now };
     });

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { registerSkillTools } from '../../tools/control/skills.ts';
 import type { AgentsService } from '../agents/service.ts';
 import type { FeatureModule } from '../feature.ts';
+import type { PersonasService } from '../personas/service.ts';
 import type { RuntimeService } from '../runtime/service.ts';
 import { discoverRoots, SkillRegistry } from './registry.ts';
 import { registerSkillRoutes } from './routes.ts';
@@ -26,6 +27,11 @@ export const skillsFeature: FeatureModule<SkillsService> = {
     );
     skills.logWarnings(k.log);
     registerSkillTools(k.tools, skills);
+    // Persona default skills are checked against this catalog and frozen as inline activations.
+    k.use<PersonasService>('personas').defaultSkills = {
+      problem: (names) => skills.defaultSkillProblem(names),
+      resolve: (names, at) => skills.resolveDefaults(names, at),
+    };
     const runtime = k.use<RuntimeService>('runtime');
     runtime.addRuntimeSection('skills', () => skills.runtimeView());
     const base = k.engine.systemPromptFor;

@@ -3,6 +3,7 @@
 // Activation happens only through the list_skills / use_skill tools (src/tools/control/skills.ts).
 import type { Logger } from 'pino';
 import type { Engine } from '../../engine/engine.ts';
+import { type FrozenSkill, personaSnapshotOf } from '../../engine/persona-snapshot.ts';
 import { appendTraces } from '../../engine/traces.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { getRun, type RunRow } from '../../store/repos/runs.ts';
@@ -119,18 +120,83 @@ export class SkillsService implements SkillToolHost {
     return s;
   }
 
-  /** The session's active inline skills still in the catalog and visible to it. */
+  /**
+   * The session's active inline set = the persona's default skills (frozen at bind) ∪ the
+   * session's own activations (which replace a default of the same name), each still in the
+   * catalog and visible to the session. Defaults first, then activation order.
+   */
   private async active(session: SessionRow, visible: SkillFilter): Promise<ActiveSkill[]> {
-    const rows = await skillActivationsOf(this.db, session.session_id);
-    return rows
-      .filter((r) => visible(r.name) && this.registry.get(r.name) !== undefined)
-      .map((r) => JSON.parse(r.snapshot) as ActiveSkill);
+    const own = (await skillActivationsOf(this.db, session.session_id)).map(
+      (r) => JSON.parse(r.snapshot) as ActiveSkill,
+    );
+    const ownNames = new Set(own.map((a) => a.name));
+    const defaults = (personaSnapshotOf(session)?.default_inline_skills ?? [])
+      .map((f) => f.active_skill as unknown as ActiveSkill)
+      .filter((a) => !ownNames.has(a.name));
+    return [...defaults, ...own].filter((a) => visible(a.name) && this.registry.get(a.name) !== undefined);
+  }
+
+  /** Persona default skills: only catalog skills that can run inline (checked at create/update). */
+  defaultSkillProblem(names: string[]): string | null {
+    const unknown = names.filter((n) => !this.registry.get(n));
+    if (unknown.length)
+      return `default_skills names skills that are not in the catalog: ${unknown.join(', ')}`;
+    for (const n of names) {
+      const refusal = inlineRefusal(this.registry.get(n)!);
+      if (refusal) return `default_skills are inline activations; ${refusal}`;
+    }
+    return null;
+  }
+
+  /** Renders the default skills as inline activations at bind time (the frozen part of a binding). */
+  resolveDefaults(names: string[], boundAtMs: number): FrozenSkill[] {
+    const tools = this.engine.tools.list().map((t) => t.name);
+    const out: FrozenSkill[] = [];
+    for (const name of names) {
+      const skill = this.registry.get(name);
+      // A skill removed from disk (or made fork-only) since the persona was saved is left out.
+      if (!skill || inlineRefusal(skill)) continue;
+      const active = this.activeSkill(skill, null, tools, undefined, boundAtMs, '');
+      out.push({ name, digest: skill.digest, active_skill: { ...active } });
+    }
+    return out;
+  }
+
+  private activeSkill(
+    skill: SkillDefinition,
+    args: string | null,
+    surface: string[],
+    reason: string | undefined,
+    at: number,
+    runId: string,
+  ): ActiveSkill {
+    const tools = {
+      allowed: matchTools(skill.runtime.allowed_tools, surface),
+      blocked: matchTools(skill.runtime.blocked_tools, surface),
+    };
+    return {
+      name: skill.name,
+      description: skill.description,
+      ...(skill.when_to_use !== undefined ? { when_to_use: skill.when_to_use } : {}),
+      ...(skill.version !== undefined ? { version: skill.version } : {}),
+      skill_path: skill.skill_path,
+      skill_root: skill.skill_root,
+      digest: skill.digest,
+      context: 'inline',
+      ...(args !== null ? { args } : {}),
+      allowed_tools: tools.allowed,
+      blocked_tools: tools.blocked,
+      ...(reason ? { activation_reason: reason } : {}),
+      activated_at_ms: at,
+      run_id: runId,
+      instructions: renderActivation(skill, args, 'inline', tools),
+    };
   }
 
   /** GET /v1/sessions/{id}/skills: the visible subset, each marked active or not. */
   async sessionSkills(sessionId: string, query?: string): Promise<SkillSummaryView[]> {
     const session = await this.session(sessionId);
-    const visible = sessionSkillFilter(session);
+    const visible = await sessionSkillFilter(this.db, session);
     const active = new Set((await this.active(session, visible)).map((a) => a.name));
     return this.registry
       .list(query)
@@ -155,7 +221,7 @@ export class SkillsService implements SkillToolHost {
     if (this.registry.size === 0) return [];
     const session = await getSession(this.db, run.session_id);
     if (!session) return [];
-    const visible = sessionSkillFilter(session);
+    const visible = await sessionSkillFilter(this.db, session);
     const parts: string[] = [];
     const tools = await this.surfaceOf(run);
     if (tools.includes('use_skill') || tools.includes('list_skills')) {
@@ -173,7 +239,7 @@ export class SkillsService implements SkillToolHost {
   private async visibleSkill(ctx: ToolContext, name: string) {
     const session = await this.session(ctx.session_id);
     const skill = this.registry.get(name);
-    if (!skill || !sessionSkillFilter(session)(name))
+    if (!skill || !(await sessionSkillFilter(this.db, session))(name))
       throw new Error(`unknown skill \`${name}\`; call list_skills for the skills available here`);
     return skill;
   }
@@ -192,28 +258,14 @@ export class SkillsService implements SkillToolHost {
     if (context === 'fork') return forkSkill(this, ctx, run, skill, args, input);
     const refusal = inlineRefusal(skill);
     if (refusal) throw new Error(refusal);
-    const surface = await this.surfaceOf(run);
-    const tools = {
-      allowed: matchTools(skill.runtime.allowed_tools, surface),
-      blocked: matchTools(skill.runtime.blocked_tools, surface),
-    };
-    const active: ActiveSkill = {
-      name: skill.name,
-      description: skill.description,
-      ...(skill.when_to_use !== undefined ? { when_to_use: skill.when_to_use } : {}),
-      ...(skill.version !== undefined ? { version: skill.version } : {}),
-      skill_path: skill.skill_path,
-      skill_root: skill.skill_root,
-      digest: skill.digest,
-      context: 'inline',
-      ...(args !== null ? { args } : {}),
-      allowed_tools: tools.allowed,
-      blocked_tools: tools.blocked,
-      ...(input.reason ? { activation_reason: input.reason } : {}),
-      activated_at_ms: Date.now(),
-      run_id: ctx.run_id,
-      instructions: renderActivation(skill, args, 'inline', tools),
-    };
+    const active = this.activeSkill(
+      skill,
+      args,
+      await this.surfaceOf(run),
+      input.reason,
+      Date.now(),
+      ctx.run_id,
+    );
     // The row and the step trace commit together: the stream shows exactly what became active.
     // The same call run again (after a crash, before its result was recorded) finds its own row.
     const stored = await this.engine.store.write(async (tx) => {

@@ -1,25 +1,21 @@
-// Capability scope for skills (concepts §4.4): an empty allow list admits everything, `*` admits
-// everything, deny wins; entries match exactly (no globbing). Without personas in this daemon the
-// effective scope is the session's own.
+// Capability scope for skills (concepts §4.4, ops-runtime §5.4): an empty allow list admits
+// everything, `*` admits everything, deny wins. What a session sees is its effective scope (persona
+// baseline ∩ its own ∩ its parent agents'), computed in one place: src/engine/capability-scope.ts.
+import { effectiveCapabilityScope, entryMatches, skillAdmitted } from '../../engine/capability-scope.ts';
 import type { SessionRow } from '../../store/repos/sessions.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { CapabilityScope } from '../sessions/schema.ts';
 
 export type SkillFilter = (name: string) => boolean;
 
 export function skillFilter(scope: CapabilityScope | null): SkillFilter {
-  const allow = scope?.skill_allow ?? [];
-  const deny = scope?.skill_deny ?? [];
-  return (name) =>
-    (allow.length === 0 || allow.includes('*') || allow.includes(name)) &&
-    !(deny.includes('*') || deny.includes(name));
+  return (name) => skillAdmitted(scope, name);
 }
 
-export const sessionSkillFilter = (session: SessionRow): SkillFilter =>
-  skillFilter(session.capability_scope ? (JSON.parse(session.capability_scope) as CapabilityScope) : null);
+export const sessionSkillFilter = async (db: Executor, session: SessionRow): Promise<SkillFilter> =>
+  skillFilter(await effectiveCapabilityScope(db, session));
 
 /** Tool names matching any of `patterns` (exact, `prefix*` or `*`), in `tools` order. */
 export function matchTools(patterns: string[], tools: string[]): string[] {
-  return tools.filter((t) =>
-    patterns.some((p) => p === '*' || p === t || (p.endsWith('*') && t.startsWith(p.slice(0, -1)))),
-  );
+  return tools.filter((t) => patterns.some((p) => entryMatches(p, t)));
 }

@@ -20,6 +20,7 @@ import { m0015inputContracts } from './0015-input-contracts.ts';
 import { m0016hookDeadLetters } from './0016-hook-dead-letters.ts';
 import { m0017skillActivations } from './0017-skill-activations.ts';
 import { m0018debugArtifacts } from './0018-debug-artifacts.ts';
+import { m0019personas } from './0019-personas.ts';
 import { m0020credentialLeases } from './0020-credential-leases.ts';
 
 const m0001core: Migration = {
@@ -146,6 +147,7 @@ export const migrationProvider: MigrationProvider = {
       '0016_hook_dead_letters': m0016hookDeadLetters,
       '0017_skill_activations': m0017skillActivations,
       '0018_debug_artifacts': m0018debugArtifacts,
+      '0019_personas': m0019personas,
       '0020_credential_leases': m0020credentialLeases,
     };
   },

@@ -65,6 +65,17 @@ export async function sessionOfAgent(db: Executor, agentId: string): Promise<Ses
   return r && normalizeSession(r);
 }
 
+/** The session of a child agent's parent (undefined for a primary agent's session). */
+export async function parentSessionOf(db: Executor, sessionId: string): Promise<SessionsTable | undefined> {
+  const r = await db
+    .selectFrom('agents')
+    .innerJoin('sessions', 'sessions.session_id', 'agents.parent_session_id')
+    .selectAll('sessions')
+    .where('agents.session_id', '=', sessionId)
+    .executeTakeFirst();
+  return r && normalizeSession(r);
+}
+
 export async function childrenOf(db: Executor, parentAgentId: string): Promise<AgentRow[]> {
   const rows = await db
     .selectFrom('agents')

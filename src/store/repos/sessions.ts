@@ -26,16 +26,18 @@ export async function updateSession(db: Executor, id: string, patch: Partial<Ses
 
 export async function listSessions(
   db: Executor,
-  q: { after_id?: string; limit: number },
+  q: { after_id?: string; limit: number; persona_id?: string },
 ): Promise<{ rows: SessionRow[]; total: number }> {
   // Sessions of closed child agents (close_on_settle) are hidden here, still readable by id.
-  const visible = db
+  let visible = db
     .selectFrom('sessions')
     .where(
       'session_id',
       'not in',
       db.selectFrom('agents').select('session_id').where('closed_at_ms', 'is not', null),
     );
+  // By the bound snapshot's persona (api-core §9), not the record's current state.
+  if (q.persona_id !== undefined) visible = visible.where('persona_id', '=', q.persona_id);
   const totalRow = await visible.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
   let sel = visible.selectAll();
   if (q.after_id !== undefined) sel = sel.where('session_id', '>', q.after_id);
