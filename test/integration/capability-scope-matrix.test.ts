@@ -223,13 +223,21 @@ test('capability scope: three levels of agents, each narrower; a widening reques
 
   // A parent that narrows later narrows its descendants too (the chain is read at every use);
   // a parent that widens later never widens them (their own scope was copied at spawn).
-  const narrowed = await http(d.url, 'POST', `/v1/sessions/${level1.body.session_id}/capability-scope`, {
-    capability_scope: { skill_allow: ['draft'] },
-  });
+  // Level 2's finished runs post child outcomes to level 1, delivered as runs of its session: a
+  // scope change waits for it to be idle (409 meanwhile).
+  const idleSet = async (method: 'POST' | 'DELETE', body?: unknown) => {
+    const url = `/v1/sessions/${level1.body.session_id}/capability-scope`;
+    for (let i = 0; ; i++) {
+      const res = await http(d.url, method, url, body);
+      if (res.status !== 409 || i > 100) return res;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const narrowed = await idleSet('POST', { capability_scope: { skill_allow: ['draft'] } });
   assert.equal(narrowed.status, 200, narrowed.text);
   assert.deepEqual((await eff(level2.body.session_id)).effective_capability_scope.skill_deny, ['*']);
   await expectSkill(level2.body.session_id, 'tone', false, 'level 2 after level 1 narrowed');
-  await http(d.url, 'DELETE', `/v1/sessions/${level1.body.session_id}/capability-scope`);
+  assert.equal((await idleSet('DELETE')).status, 200);
   await expectSkill(level2.body.session_id, 'tone', true, 'level 2 after level 1 cleared its own scope');
   await expectSkill(level2.body.session_id, 'plan', false, 'level 2 never gains what it did not have');
 });
