@@ -7,6 +7,7 @@ import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
+import { registerPersonas } from './personas.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
@@ -32,6 +33,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerAgents,
   registerMailboxes,
   registerSecrets,
+  registerPersonas,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -2,6 +2,7 @@
 // session settings are in session-commands.ts.
 
 import type { Command } from 'commander';
+import { PersonasResource } from '../sdk/personas.ts';
 import { SkillsResource } from '../sdk/skills.ts';
 import type { CreateSessionRequest } from '../sdk/types.ts';
 import { followFrames } from './events.ts';
@@ -39,10 +40,14 @@ export function registerSessions(program: Command, rt: CliRuntime): void {
     .option('--page', 'return the paginated envelope')
     .option('--limit <n>', 'at most n sessions (max 100)', positiveInt)
     .option('--cursor <cursor>', 'continue after this page cursor')
-    .action(async (flags: { page?: boolean; limit?: number; cursor?: string }) => {
-      const result = await rt
-        .client()
-        .listSessions({ page: flags.page, limit: flags.limit, cursor: flags.cursor });
+    .option('--persona-id <id>', 'only sessions bound to this persona')
+    .action(async (flags: { page?: boolean; limit?: number; cursor?: string; personaId?: string }) => {
+      const result = await rt.client().listSessions({
+        page: flags.page,
+        limit: flags.limit,
+        cursor: flags.cursor,
+        ...(flags.personaId ? { persona_id: flags.personaId } : {}),
+      });
       rt.emit(result, renderSessionList);
     });
 
@@ -93,6 +98,23 @@ export function registerSessions(program: Command, rt: CliRuntime): void {
               list.map((s) => [s.name, s.runtime.context, s.scope, s.active ? 'yes' : '', s.description]),
             ),
       );
+    });
+
+  sessions
+    .command('set-persona')
+    .description("bind a snapshot of the persona's current record (only while the session is idle)")
+    .argument('<session_id>')
+    .argument('<persona_id>')
+    .action(async (sessionId: string, personaId: string) => {
+      rt.emit(await new PersonasResource(rt.client()).bind(sessionId, personaId), renderSession);
+    });
+
+  sessions
+    .command('clear-persona')
+    .description("clear the session's persona binding (only while the session is idle)")
+    .argument('<session_id>')
+    .action(async (sessionId: string) => {
+      rt.emit(await new PersonasResource(rt.client()).clear(sessionId), renderSession);
     });
 
   sessions

@@ -57,6 +57,15 @@ export type {
 } from './mailboxes.ts';
 export { callMcpTool, McpResource, type McpToolCallResult, mcpInventory } from './mcp.ts';
 export {
+  type CapabilityScope,
+  type CreatePersonaRequest,
+  type PersonaSummaryView,
+  PersonasResource,
+  type PersonaView,
+  type SessionPersonaSummary,
+  type UpdatePersonaRequest,
+} from './personas.ts';
+export {
   EventsResource,
   type RawRequestOptions,
   RawResource,

@@ -5,6 +5,7 @@ import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
+import { PersonasResource } from './personas.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
 import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
@@ -49,6 +50,8 @@ export class Kheish {
   readonly hooks: HooksResource;
   readonly secrets: SecretsResource;
   readonly skills: SkillsResource;
+  /** Persona records and session bindings. */
+  readonly personas: PersonasResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
@@ -72,6 +75,7 @@ export class Kheish {
     this.hooks = new HooksResource(http);
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
+    this.personas = new PersonasResource(http);
     this.mcp = new McpResource(http);
     this.auth = new AuthResource(http);
     this.events = new EventsResource(http);
