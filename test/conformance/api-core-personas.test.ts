@@ -193,6 +193,27 @@ test('api-core #27 (persona half): binding or clearing a persona while a run is 
   assert.equal(bound.body.persona.persona_id, 'p27');
 });
 
+test('api-core #27 (persona half): a child agent with live work keeps its parent session from rebinding (409) until it settles', async () => {
+  await persona({ persona_id: 'p27-tree', display_name: 'Tree', soul: 't' });
+  const parent = await http(base(), 'POST', '/v1/sessions', { session_id: 's27-parent' });
+  const spawned = await http(base(), 'POST', `/v1/agents/${parent.body.agent_id}/sidechains`, {
+    subtask: { name: 'slow-child', content: 'slow child work' },
+  });
+  assert.equal(spawned.status, 201, spawned.text);
+  const busy = await http(base(), 'POST', '/v1/sessions/s27-parent/persona', { persona_id: 'p27-tree' });
+  assertProblem(busy, 409, 'sessions', 'session_not_idle', 'parent with a live child');
+  assert.match(busy.body.detail, /child agents with live work/);
+  await waitForRun(base(), spawned.body.launch_run_id);
+  // The child's outcome reaches the parent as a mailbox delivery run; the binding waits for it.
+  let res = busy;
+  for (let i = 0; i < 100 && res.status === 409; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    res = await http(base(), 'POST', '/v1/sessions/s27-parent/persona', { persona_id: 'p27-tree' });
+  }
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.persona.persona_id, 'p27-tree');
+});
+
 test('api-core §9: POST/PUT/DELETE /v1/sessions/{id}/persona bind the current record, rebind, and clear', async () => {
   await persona({ persona_id: 'pb1', display_name: 'One', soul: 'one' });
   await persona({ persona_id: 'pb2', display_name: 'Two', soul: 'two' });

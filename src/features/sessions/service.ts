@@ -12,7 +12,9 @@ import {
   SESSION_OUTPUTS_LIMIT,
 } from '../../engine/views.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
+import { hasLiveDescendant } from '../../store/repos/agents.ts';
 import { outputsOfSession, sessionRunEvents } from '../../store/repos/journal.ts';
+import { countMailboxMessages } from '../../store/repos/mailboxes.ts';
 import { liveRunsOfSession } from '../../store/repos/runs.ts';
 import {
   getSession,
@@ -52,6 +54,18 @@ export function normalizeContract(input: OutputContractInput | null | undefined)
 }
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/**
+ * The topology idle rule (api-core §3.4): persona and scope changes wait while the session has a
+ * live run (active, queued, or waiting for a person), undelivered mailbox messages, or a
+ * descendant agent with live work. Null when idle, else why not.
+ */
+async function topologyBusy(db: Executor, s: SessionRow): Promise<string | null> {
+  if ((await liveRunsOfSession(db, s.session_id)).length > 0) return 'has active, queued or waiting runs';
+  if ((await countMailboxMessages(db, s.agent_id)) > 0) return 'has undelivered mailbox messages';
+  if (await hasLiveDescendant(db, s.session_id)) return 'has child agents with live work';
+  return null;
+}
 
 /** What sessions need of the personas feature: a snapshot made inside the binding transaction. */
 export interface PersonaSnapshots {
@@ -246,12 +260,13 @@ export class SessionsService {
     const row = await this.engine.store.write(async (tx) => {
       const s = await getSession(tx.db, id);
       if (!s) throw errors.sessionNotFound(id);
-      if (requireIdle && (await liveRunsOfSession(tx.db, id)).length > 0)
+      const busy = requireIdle ? await topologyBusy(tx.db, s) : null;
+      if (busy)
         throw new DaemonError(
           409,
           'sessions',
           'session_not_idle',
-          `session ${id} has active or queued runs; retry when it is idle`,
+          `session ${id} ${busy}; retry when it is idle`,
         );
       const fields = typeof change === 'function' ? await change(tx.db, tx.now) : change;
       await updateSession(tx.db, id, { ...fields, updated_at_ms: tx.now });

@@ -76,6 +76,37 @@ export async function parentSessionOf(db: Executor, sessionId: string): Promise<
   return r && normalizeSession(r);
 }
 
+/**
+ * Whether any descendant agent of a session (children, their children, …; closed ones excluded)
+ * has a queued, running or waiting run: "live descendant work" of the topology idle rule.
+ */
+export async function hasLiveDescendant(db: Executor, sessionId: string): Promise<boolean> {
+  let frontier = [sessionId];
+  for (let depth = 0; frontier.length && depth < 64; depth++) {
+    const children = await db
+      .selectFrom('agents')
+      .select('session_id')
+      .where('parent_session_id', 'in', frontier)
+      .where('closed_at_ms', 'is', null)
+      .execute();
+    if (!children.length) return false;
+    const live = await db
+      .selectFrom('runs')
+      .select('run_id')
+      .where(
+        'session_id',
+        'in',
+        children.map((c) => c.session_id),
+      )
+      .where('status', 'in', [...LIVE_STATUSES])
+      .limit(1)
+      .executeTakeFirst();
+    if (live) return true;
+    frontier = children.map((c) => c.session_id);
+  }
+  return false;
+}
+
 export async function childrenOf(db: Executor, parentAgentId: string): Promise<AgentRow[]> {
   const rows = await db
     .selectFrom('agents')
