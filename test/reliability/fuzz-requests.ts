@@ -160,6 +160,15 @@ function sampleBody(path: string): Record<string, unknown> {
   if (path.endsWith('/capability-scope')) return { capability_scope: { skill_allow: ['a'] } };
   if (path.endsWith('/credential-scope')) return { credential_scope: { route_allow: ['local'] } };
   if (path.endsWith('/end')) return { reason: 'fuzz' };
+  if (path.endsWith('/persona')) return { persona_id: 'fuzz-persona' };
+  if (path === '/v1/personas')
+    return {
+      persona_id: 'fuzz-persona',
+      display_name: 'Fuzz',
+      soul: 's',
+      capability_scope: { skill_deny: ['a'] },
+    };
+  if (path.startsWith('/v1/personas/')) return { soul: 's2', metadata: { k: 'v' } };
   if (path === '/v1/sessions') return { thread_id: 't' };
   return {};
 }
