@@ -93,8 +93,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
    */
   toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
   /**
-   * The system messages a run's model calls start with (runtime prompt settings, active skills,
-   * later personas and memory). Features wrap it, each adding its part after the earlier ones';
+   * The system messages a run's model calls start with (runtime prompt settings, the bound
+   * persona, skills, MCP instructions; later memory). Features wrap it, each adding its part after the earlier ones';
    * asked before every model call, so a change applies from the next turn.
    */
   systemPromptFor: (run: RunRow) => Promise<string[]> = async () => [];
