@@ -6,7 +6,7 @@ import { builtinDemoRoutes, loadRoutesFile } from './config/routes-file.ts';
 import type { ServeConfig } from './config/serve-options.ts';
 import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
-import { ActionSigner } from './engine/external-actions.ts';
+import { AUDIT_KEY_ACTION, ExternalAudit } from './engine/external-audit.ts';
 import { startQuestionExpiry } from './engine/question-expiry.ts';
 import { ReplicaRuntime } from './engine/replica.ts';
 import { Features } from './features/feature.ts';
@@ -180,9 +180,16 @@ export async function startDaemon(
     fetch: { limits: toolLimits.get },
     search: { endpoint: config.webSearchEndpoint ?? undefined, limits: toolLimits.get },
   });
-  const signer = ActionSigner.load(config.stateRoot);
+  // Never throws: a key that cannot be loaded closes the audit (external actions refused, reads served).
+  const audit = ExternalAudit.open(config.stateRoot);
+  if (audit.keyError) log.error({ action: AUDIT_KEY_ACTION }, audit.problem()!);
+  else if (audit.keyInStateRoot)
+    log.warn(
+      { key_file: audit.keySource.kind === 'file' ? audit.keySource.path : null },
+      'the external-action audit signing key is inside the state root: whoever can write the state root can rewrite the ledger and re-sign it, and a backup of the state root carries the key with the ledger. Keep it elsewhere with KHEISH_EXTERNAL_ACTION_AUDIT_SIGNING_KEY_FILE (docs/security.md)',
+    );
   const engine = new Engine({
-    signer,
+    audit,
     store,
     events,
     routes,

@@ -97,6 +97,7 @@ export async function runAgentLoop(engine: LoopPort, startRun: RunRow, signal: A
     // The assistant turn and its usage are not committed on their own: they ride on the step's
     // one transaction (with the tool results, the park for a human, or the completion verdict).
     const record = async (tx: WriteTx, current: RunRow): Promise<RunRow> => {
+      await engine.opts.audit.append(tx.db, outcome.audit, tx.now);
       await state.journal(tx, [
         {
           kind: 'assistant_message',

@@ -1,10 +1,11 @@
 // Context compaction: when the conversation nears the route's context window, older entries are
 // summarised by the model into a `compaction_boundary` journal entry. Only entries the summary
 // covers are replaced in later prompts; nothing unsummarised is ever dropped.
-import type { ChatMessage, ModelDriver } from '../models/driver.ts';
+import type { ChatMessage, ModelDriver, ModelRequest } from '../models/driver.ts';
 import type { JournalEntry } from '../store/repos/journal.ts';
 import { conversation, latestBoundary, toMessage } from './journal-view.ts';
 import type { ModelPort } from './ports.ts';
+import { providerAction, providerSucceeded } from './provider-audit.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 import { appendTraces } from './traces.ts';
@@ -50,7 +51,8 @@ export async function maybeCompact(
   // A refused route is not called for a summary either; the next model step fails the run typed.
   if (await engine.credentialGate?.authorizeRoute(run, routeId)) return false;
   const startedAt = Date.now();
-  const response = await driver.call({
+  engine.opts.audit.require();
+  const request: Omit<ModelRequest, 'signal'> = {
     run_id: run.run_id,
     model: run.model,
     messages: [
@@ -64,12 +66,14 @@ export async function maybeCompact(
     input_text: '',
     call_index: -1,
     tools: [],
-    signal,
     onTextDelta: () => undefined,
     generation: { tool_choice: 'none' },
     purpose: 'compaction',
-  });
+  };
+  const action = providerAction({ ...run, route_id: routeId }, request);
+  const response = await driver.call({ ...request, signal });
   await whileRunning(engine, run.run_id, async (tx) => {
+    await engine.opts.audit.append(tx.db, providerSucceeded(action, response), tx.now);
     await state.journal(tx, [
       {
         kind: 'compaction_boundary',

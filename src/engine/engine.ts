@@ -1,6 +1,7 @@
 // The run scheduler: per-session FIFO with one active run, executors with real cancellation,
 // restart recovery and draining. Every status change goes through run-states.ts and is
 // journaled together with its run event and bus events in one transaction.
+
 import { monotonicFactory } from 'ulid';
 import { DaemonError, errors } from '../errors/daemon-error.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
@@ -25,6 +26,7 @@ import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import { LiveToolLimits } from '../tools/runtime-limits.ts';
 import { runAgentLoop } from './agent-loop.ts';
+import { ExternalAuditUnavailable } from './external-audit.ts';
 import { recordOutput } from './finalize.ts';
 import { type HookPort, NO_HOOKS } from './hook-port.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
@@ -313,7 +315,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
         await runAgentLoop(this, run, controller.signal);
       } catch (err) {
         if (controller.signal.aborted || err instanceof RunStopped) return;
-        const known = err instanceof RouteResolutionError;
+        const audit = err instanceof ExternalAuditUnavailable;
+        const known = err instanceof RouteResolutionError || audit;
         if (!known)
           this.opts.log.error({ run_id: run.run_id, err: String((err as Error).stack ?? err) }, 'run failed');
         const message = known ? (err as Error).message : `internal error: ${(err as Error).message}`;
@@ -321,7 +324,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
         await this.store
           .write(async (tx) => {
             await this.leases.fence(tx, run.run_id);
-            await this.failRunInTx(tx, run.run_id, message);
+            await this.failRunInTx(tx, run.run_id, message, audit ? err.code : undefined);
           })
           .catch(() => undefined);
       }

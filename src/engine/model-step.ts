@@ -4,7 +4,9 @@
 // start of each call is a live-only `model_turn_started` trace (docs/events.md).
 import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
 import { addUsage, emptyUsage } from './budgets.ts';
+import type { ActionInput } from './external-actions.ts';
 import type { ModelPort } from './ports.ts';
+import { type ProviderAction, providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
@@ -19,6 +21,8 @@ export type StepOutcome =
       /** When the call began and how long it took (the model_turn_finished trace). */
       started_at_ms: number;
       duration_ms: number;
+      /** The signed audit record of this request: it commits with the step that records the turn. */
+      audit: ActionInput;
     }
   | { kind: 'retry' }
   | { kind: 'failed'; code: string; message: string };
@@ -56,6 +60,8 @@ export async function modelStep(
   wallTimeLeftMs: number | null,
 ): Promise<StepOutcome> {
   const { run, pos } = state;
+  // Fail closed: no request leaves while the external-action audit cannot sign (the run fails).
+  engine.opts.audit.require();
   const current = pos.route ?? { route_id: run.route_id, model: run.model };
   const route = engine.routes.get(current.route_id);
   const driver = engine.routes.driverFor(current.route_id);
@@ -68,6 +74,7 @@ export async function modelStep(
   const callSignal =
     deadlines.length === 0 ? signal : AbortSignal.any([signal, ...deadlines.map((d) => d.signal)]);
   let error: ModelCallError;
+  let action: ProviderAction | undefined;
   const startedAt = Date.now();
   // Live only: a durable start would cost a commit before every model call (docs/decisions.md).
   publishLiveTrace(engine.events, run, {
@@ -89,6 +96,7 @@ export async function modelStep(
       call_index: pos.routeCalls,
       signal: callSignal,
     };
+    action = providerAction({ ...run, route_id: current.route_id }, call);
     const response = await (debug ? debug.call(driver, call) : driver.call(call));
     if (signal.aborted) throw signal.reason;
     return {
@@ -97,6 +105,7 @@ export async function modelStep(
       ...current,
       started_at_ms: startedAt,
       duration_ms: Date.now() - startedAt,
+      audit: providerSucceeded(action, response),
     };
   } catch (err) {
     if (signal.aborted || err instanceof RunStopped) throw err;
@@ -127,6 +136,7 @@ export async function modelStep(
     error.retryable && failures <= maxRetries ? 'retry' : next !== undefined ? 'fallback' : 'fail';
   const delayMs = decision === 'retry' ? backoffMs(pos.consecutiveFailures, error.retryAfterMs) : 0;
   await whileRunning(engine, run.run_id, async (tx, row) => {
+    if (action) await engine.opts.audit.append(tx.db, providerFailed(action, error), tx.now);
     await state.journal(tx, [
       {
         kind: 'model_call_failed',

@@ -13,7 +13,7 @@ import type { UserQuestionRequest } from '../tools/control/question.ts';
 import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
 import type { LiveToolLimits } from '../tools/runtime-limits.ts';
-import type { ActionSigner } from './external-actions.ts';
+import type { ExternalAudit } from './external-audit.ts';
 import type { HookPort } from './hook-port.ts';
 import type { RunLeases } from './leases.ts';
 import type { RunStatus, TransitionOptions } from './run-states.ts';
@@ -29,8 +29,8 @@ export interface EngineLog {
 export interface EngineSettings {
   workspaceRoot: string | null;
   maxTurns: number;
-  /** Signs the external-action audit records. */
-  signer: ActionSigner;
+  /** The signed external-action ledger and its fail-closed gate. */
+  audit: ExternalAudit;
   log: EngineLog;
 }
 
@@ -114,6 +114,7 @@ export interface ModelPort extends RunWritePort {
   readonly hooks: HookPort;
   readonly debugCapture: DebugCapturePort | null;
   readonly credentialGate: CredentialGatePort | null;
+  readonly opts: EngineSettings;
 }
 
 /** Outputs and the completion boundary (finalize.ts). */

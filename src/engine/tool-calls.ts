@@ -11,7 +11,7 @@ import type { WriteTx } from '../store/store.ts';
 import { QUESTION_TOOL, QuestionToolInput } from '../tools/control/question.ts';
 import { evaluate, type PermissionRule } from '../tools/permissions.ts';
 import type { ToolContext, ToolResult } from '../tools/registry.ts';
-import { appendExternalAction } from './external-actions.ts';
+import type { ActionInput } from './external-actions.ts';
 import { auditOf } from './permission-audit.ts';
 import type { ToolPort } from './ports.ts';
 import { whileRunning } from './run-guard.ts';
@@ -53,6 +53,8 @@ interface Recorded {
   started?: Trace;
   /** The post_tool_use hooks' trace, when they changed the result. */
   hook?: Trace | null;
+  /** The audit record of a read-only call that left the daemon (an MCP read), signed with the result. */
+  audit?: ActionInput;
 }
 
 export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
@@ -228,24 +230,37 @@ export async function runToolCalls(
     return { res: post.result, timing, hook: post.trace };
   };
   const results = await mapWithLimit(parallel, limits.limits.max_parallel_tools, async (p) => {
+    // A read that leaves the daemon (MCP) is audited too: refused up front while the audit is closed.
+    const kind = engine.tools.get(p.call.name)?.audit_kind;
+    if (kind) engine.opts.audit.require();
     const { res, timing, hook } = await execute(p);
     const started = toolCallStarted(p.call, p.args, false, timing.started_at_ms, secrets);
-    return { call: p.call, result: res, outcome: outcomeOf(res), timing, started, hook } satisfies Recorded;
+    const audit: ActionInput | undefined = kind
+      ? {
+          ...actionOf(run, p.call, kind, p.args),
+          phase: 'completed',
+          response: res,
+          outcome: res.is_error ? 'failed' : 'succeeded',
+        }
+      : undefined;
+    return {
+      call: p.call,
+      result: res,
+      outcome: outcomeOf(res),
+      timing,
+      started,
+      hook,
+      audit,
+    } satisfies Recorded;
   });
   // With nothing to record yet, the turn waits for the first side effect's start record.
   const recorded = [...ready, ...results];
   if (recorded.length > 0) await writeResults(engine, state, recorded, firstPending ? first : undefined);
   for (const p of runs.filter((x) => x.sideEffects)) {
     // Durable before it runs: after a crash this call is never repeated without asking.
-    const action = {
-      run_id: run.run_id,
-      session_id: run.session_id,
-      agent_id: run.agent_id,
-      tool_call_id: p.call.id,
-      kind: 'tool',
-      target: p.call.name,
-      request: p.args,
-    };
+    const action = actionOf(run, p.call, engine.tools.get(p.call.name)?.audit_kind ?? 'tool', p.args);
+    // Refused before anything is written while the audit is closed (the run fails with the reason).
+    engine.opts.audit.require();
     await whileRunning(engine, run.run_id, async (tx, current) => {
       const before = await first(tx, current);
       await state.journal(tx, [
@@ -254,12 +269,7 @@ export async function runToolCalls(
           payload: { tool_call_id: p.call.id, name: p.call.name, arguments: p.args },
         },
       ]);
-      await appendExternalAction(
-        tx.db,
-        engine.opts.signer,
-        { ...action, phase: 'started', outcome: 'pending' },
-        tx.now,
-      );
+      await engine.opts.audit.append(tx.db, { ...action, phase: 'started', outcome: 'pending' }, tx.now);
       await appendTraces(engine.events, tx, run, [
         ...before,
         toolCallStarted(p.call, p.args, true, tx.now, secrets),
@@ -268,9 +278,8 @@ export async function runToolCalls(
     const { res, timing, hook } = await execute(p);
     const done: Recorded = { call: p.call, result: res, outcome: outcomeOf(res), timing, hook };
     await writeResults(engine, state, [done], async (tx) => {
-      await appendExternalAction(
+      await engine.opts.audit.append(
         tx.db,
-        engine.opts.signer,
         { ...action, phase: 'completed', response: res, outcome: res.is_error ? 'failed' : 'succeeded' },
         tx.now,
       );
@@ -351,6 +360,7 @@ async function writeResults(
         },
       })),
     );
+    for (const r of results) if (r.audit) await engine.opts.audit.append(tx.db, r.audit, tx.now);
     const traced = results.filter((r) => r.call.name !== QUESTION_TOOL);
     await appendTraces(engine.events, tx, state.run, [
       ...before,
@@ -359,4 +369,16 @@ async function writeResults(
       ...traced.map((r) => toolCallFinished(r.call, r.result, r.outcome, r.timing, secrets)),
     ]);
   });
+}
+
+function actionOf(run: RunRow, call: ToolCall, kind: string, args: Record<string, unknown>) {
+  return {
+    run_id: run.run_id,
+    session_id: run.session_id,
+    agent_id: run.agent_id,
+    tool_call_id: call.id,
+    kind,
+    target: call.name,
+    request: args,
+  };
 }

@@ -40,6 +40,12 @@ export interface ToolDefinition {
    * stopped at ToolRuntimeLimits.max_timeout_ms, only by cancellation or its own expiry.
    */
   waits_for_answer?: boolean;
+  /**
+   * The external-action audit kind of a tool whose calls leave the daemon even when they only
+   * read (MCP): such calls are signed into the ledger and refused while the audit is closed.
+   * Side-effecting calls are audited anyway (kind `tool` unless this names another).
+   */
+  audit_kind?: string;
   execute(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { builtinDemoRoutes } from '../../src/config/routes-file.ts';
+import { ExternalAudit } from '../../src/engine/external-audit.ts';
 import type { HookFire } from '../../src/engine/hook-port.ts';
 import { HookDispatcher, invocationKey } from '../../src/features/hooks/dispatcher.ts';
 import type { HookSettingsValue } from '../../src/features/hooks/settings-schema.ts';
@@ -22,9 +23,11 @@ let store: Store;
 let hooks: HookDispatcher;
 const calls: string[] = [];
 before(async () => {
-  store = await Store.open({ stateRoot: tempDir('kheish-hook-dispatch-') });
+  const root = tempDir('kheish-hook-dispatch-');
+  store = await Store.open({ stateRoot: root });
   hooks = new HookDispatcher({
     store,
+    audit: ExternalAudit.open(root),
     routes: new RouteInventory(builtinDemoRoutes()),
     tools: new ToolRegistry(),
     workspaceRoot: null,

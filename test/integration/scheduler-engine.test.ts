@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadRoutesFile } from '../../src/config/routes-file.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { ActionSigner } from '../../src/engine/external-actions.ts';
+import { ExternalAudit } from '../../src/engine/external-audit.ts';
 import { MISFIRE_GRACE_MS } from '../../src/engine/schedule-plan.ts';
 import { DEFAULT_SCHEDULER_POLICY, Scheduler } from '../../src/engine/scheduler.ts';
 import { PersonasService } from '../../src/features/personas/service.ts';
@@ -49,7 +49,7 @@ async function rig(policy = DEFAULT_SCHEDULER_POLICY) {
     tools: new ToolRegistry(),
     workspaceRoot: null,
     maxTurns: 20,
-    signer: ActionSigner.load(root),
+    audit: ExternalAudit.open(root),
     log: silent,
   });
   const clock = { now: START };

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicFactory } from 'ulid';
+import { DAEMON_CHAIN } from '../../engine/external-actions.ts';
+import type { ExternalAudit } from '../../engine/external-audit.ts';
 import {
   emptyVerdict,
   type HookEvent,
@@ -63,6 +65,8 @@ interface Compiled {
 
 export interface DispatcherDeps extends ModelHookDeps {
   store: Store;
+  /** The external-action ledger: hooks that leave the daemon are signed into it (fail closed). */
+  audit: ExternalAudit;
   http: HttpHookOptions;
   secretValues: () => readonly string[];
   log: { warn(o: object, m?: string): void };
@@ -202,7 +206,47 @@ export class HookDispatcher implements HookPort {
     return { error, attempts };
   }
 
-  private execute(
+  /**
+   * An executor that leaves the daemon (command, http, and prompt/agent, which call a provider)
+   * is refused while the external-action audit is closed (the failure policy then decides), and
+   * each attempt leaves one signed record in the run's chain (`daemon` outside a run).
+   */
+  private async execute(
+    def: HookDefinition,
+    wire: WireInvocation,
+    remaining: number,
+    signal: AbortSignal,
+  ): Promise<HookOutcome> {
+    if (def.executor.type === 'callback') return this.executeOnce(def, wire, remaining, signal);
+    const { audit, store } = this.deps;
+    audit.require();
+    const action = {
+      run_id: wire.run_id ?? DAEMON_CHAIN,
+      session_id: wire.session_id ?? null,
+      agent_id: wire.agent_id ?? null,
+      tool_call_id: null,
+      phase: 'completed' as const,
+      kind: `hook_${def.executor.type}`,
+      target: `${def.name}@${safeTarget(def.executor)}`,
+      request: wire,
+    };
+    let outcome: HookOutcome;
+    try {
+      outcome = await this.executeOnce(def, wire, remaining, signal);
+    } catch (err) {
+      const failed = { error: (err as Error).message };
+      await store.write((tx) =>
+        audit.append(tx.db, { ...action, response: failed, outcome: 'failed' }, tx.now),
+      );
+      throw err;
+    }
+    await store.write((tx) =>
+      audit.append(tx.db, { ...action, response: outcome, outcome: 'succeeded' }, tx.now),
+    );
+    return outcome;
+  }
+
+  private executeOnce(
     def: HookDefinition,
     wire: WireInvocation,
     remaining: number,

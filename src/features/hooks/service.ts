@@ -55,6 +55,7 @@ export class HooksService {
     };
     this.dispatcher = new HookDispatcher({
       store: k.store,
+      audit: k.engine.opts.audit,
       routes: k.engine.routes,
       // Installed by the credentials feature after this one is built: read at call time.
       authorize: async (routeId) =>

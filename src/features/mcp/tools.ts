@@ -56,6 +56,7 @@ export function remoteToolDefinition(ref: McpToolRef, remote: RemoteTool, caller
     input_schema: schema,
     side_effects: !ref.readOnly,
     read_only: ref.readOnly,
+    audit_kind: 'mcp_tool',
     execute: (args, ctx) => caller.callTool(ref, args, { session_id: ctx.session_id, signal: ctx.signal }),
   };
 }
@@ -75,6 +76,7 @@ export function helperDefinitions(caller: McpCaller): ToolDefinition[] {
     input_schema: { type: 'object', properties, required, additionalProperties: false },
     side_effects: false,
     read_only: true,
+    audit_kind: 'mcp_tool',
     execute: (args, ctx) => caller.helper(name, args, { session_id: ctx.session_id, signal: ctx.signal }),
   });
   return [
