@@ -2,6 +2,7 @@
 // program-base.ts) plus one register function per client command group.
 import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
+import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
@@ -37,6 +38,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerMcp,
   registerRuntime,
   registerDoctor,
+  registerAudit,
   registerCompletion,
 ];
 

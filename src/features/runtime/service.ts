@@ -4,7 +4,7 @@ import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { ReplicaRuntime } from '../../engine/replica.ts';
-import { type DaemonError, errors } from '../../errors/daemon-error.ts';
+import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
 import { countRunsByStatus, liveRunTimings, runUsageTotals } from '../../store/repos/runs.ts';
@@ -18,6 +18,7 @@ import {
 } from '../../tools/permissions.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
 import { DAEMON_VERSION } from '../../version.ts';
+import { auditStatus, auditWarnings } from './audit-status.ts';
 import { type DebugLevel, defineCoreSettings } from './core-settings.ts';
 import { DRIVER_CAPABILITIES } from './route-capabilities.ts';
 import { HISTORY_LIMIT, RuntimeSettings } from './settings.ts';
@@ -84,6 +85,9 @@ export class RuntimeService {
   /** Why /readyz answers 503 (draining, or the database does not answer), or null when ready. */
   async notReady(): Promise<DaemonError | null> {
     if (!this.ready) return errors.draining();
+    const audit = this.engine.opts.audit.problem();
+    // Reads are still served, but nothing that leaves the daemon runs: not ready for its work.
+    if (audit) return new DaemonError(503, 'readiness', 'external_audit_unavailable', audit);
     return this.storage.unavailable();
   }
 
@@ -274,6 +278,7 @@ export class RuntimeService {
         message: `the database does not answer: ${probe.error}`,
         action: 'check the database server; the daemon reconnects by itself when it answers',
       });
+    warnings.push(...auditWarnings(this.engine.opts.audit));
     const timings = f && runTimings(f.live, now);
     if (timings) warnings.push(...runWarnings(timings));
     const readiness = providerReadiness(this.routes(), this.engine.routes.defaultRoute);
@@ -307,9 +312,10 @@ export class RuntimeService {
       warnings.push(...(((await this.figure(source)) as HealthWarning[]) ?? []));
     const ev = this.engine.events;
     const retained = f?.retained ?? null;
+    const auditOk = this.engine.opts.audit.problem() === null;
     return {
-      status: !this.ready ? 'draining' : probe.ok ? 'ready' : 'not_ready',
-      ready: this.ready && probe.ok,
+      status: !this.ready ? 'draining' : probe.ok && auditOk ? 'ready' : 'not_ready',
+      ready: this.ready && probe.ok && auditOk,
       version: DAEMON_VERSION,
       uptime_ms: now - this.info.startedAtMs,
       capabilities: this.capabilities(),
@@ -353,6 +359,7 @@ export class RuntimeService {
       replicas: f?.replicas ?? null,
       provider_readiness: readiness,
       control_plane: { auth_enabled: this.info.authEnabled },
+      external_audit: auditStatus(this.engine.opts.audit),
       tools: {
         count: this.engine.tools.list().length,
         permission_mode: this.engine.permissionMode,
