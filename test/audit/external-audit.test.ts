@@ -12,6 +12,7 @@ import type { CliIo } from '../../src/cli/runtime.ts';
 import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { queryState } from '../helpers/state-query.ts';
 import { allowInserts, execState, refuseInserts } from '../helpers/state-write.ts';
+import { commandHook, script, setHooks } from '../hooks/hook-scripts.ts';
 
 const SCRIPT = {
   rules: [
@@ -131,6 +132,37 @@ test('ops-runtime #45: provider requests and tool side effects are signed record
     assert.equal(JSON.parse(whole.out).ok, true);
   } finally {
     delete process.env.KHEISH_EXTERNAL_ACTION_AUDIT_SIGNING_KEY_FILE;
+  }
+});
+
+test('ops-runtime #45: command hooks are signed into the run chain, hooks outside a run into the daemon chain', async () => {
+  const dir = tempDir('kheish-audit-hooks-');
+  const ok = script(dir, 'ok.sh', 'cat > /dev/null; echo "{}"');
+  const set = await setHooks(daemon.url, {
+    pre_tool_use: [commandHook('guard', ok)],
+    session_start: [commandHook('greeter', ok)],
+  });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  try {
+    const run = await runToEnd(daemon, 'write again');
+    assert.equal(run.status, 'completed', JSON.stringify(run));
+    const kinds = (await http(daemon.url, 'GET', `/v1/runs/${run.run_id}/external-actions`)).body.map(
+      (a: { kind: string; target: string }) => `${a.kind}:${a.target}`,
+    );
+    assert.equal(kinds.filter((k: string) => k === 'hook_command:guard@command').length, 2, kinds.join());
+    const daemonChain = await queryState<{ record: string }>(
+      daemon,
+      "select record from external_actions where run_id = 'daemon' order by seq",
+    );
+    const greeted = daemonChain
+      .map((r) => JSON.parse(r.record))
+      .filter((r) => r.target === 'greeter@command');
+    assert.ok(greeted.length >= 1);
+    assert.equal(greeted[0].principal_id, `session:${run.session_id}`);
+    const whole = await cli(['audit', 'verify', ...source(daemon), '--public-key', publicKeyFile]);
+    assert.equal(whole.code, 0, whole.out + whole.err);
+  } finally {
+    await setHooks(daemon.url, {});
   }
 });
 
@@ -296,6 +328,17 @@ for (const [what, content] of [
       assert.equal((await http(d.url, 'GET', `/v1/runs/${run.run_id}`)).status, 200);
       assert.equal((await http(d.url, 'GET', '/v1/sessions')).status, 200);
       assert.deepEqual((await http(d.url, 'GET', `/v1/runs/${run.run_id}/external-actions`)).body, []);
+      // A hook that would leave the daemon is refused too; a closed failure policy then blocks.
+      const hookDir = tempDir('kheish-audit-badkey-hook-');
+      const touched = join(hookDir, 'ran');
+      const hook = script(hookDir, 'touch.sh', `touch ${touched}; echo "{}"`);
+      await setHooks(d.url, {
+        session_start: [commandHook('closed', hook, { failure_policy: { mode: 'closed' } })],
+      });
+      const blocked = await http(d.url, 'POST', '/v1/sessions', {});
+      assert.equal(blocked.status, 409, JSON.stringify(blocked.body));
+      assert.match(blocked.body.detail, /external action refused/);
+      assert.throws(() => readFileSync(touched));
     } finally {
       await d.kill();
       await d.cleanup();
