@@ -12,7 +12,7 @@ import { ReplicaRuntime } from './engine/replica.ts';
 import { Features } from './features/feature.ts';
 import { FEATURES } from './features/index.ts';
 import { attachLogRing, LogRing } from './features/logs/ring.ts';
-import { AuthGuard, CorsPolicy } from './http/auth.ts';
+import { AuthGuard, CorsPolicy, identicalTokens } from './http/auth.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
 import { SlotCache } from './models/slot-cache.ts';
@@ -121,14 +121,7 @@ export async function startDaemon(
       `binding to ${config.host} exposes the daemon beyond this machine: set --http-admin-token-file (or --http-auth-mode none to accept the risk)`,
     );
   }
-  const a = config.adminToken;
-  const r = config.readonlyToken;
-  if (
-    a &&
-    r &&
-    a.kind === r.kind &&
-    (a.kind === 'inline' ? a.value === (r as typeof a).value : a.path === (r as { path: string }).path)
-  ) {
+  if (identicalTokens(config)) {
     throw new StartupError(
       'the admin and read-only tokens must differ; give the read-only token its own value or file',
     );

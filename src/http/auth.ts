@@ -1,5 +1,5 @@
 // Control-plane bearer auth (admin vs read-only), failure rate limiting, and CORS.
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServeConfig, TokenSource } from '../config/serve-options.ts';
@@ -8,16 +8,19 @@ import { DaemonError } from '../errors/daemon-error.ts';
 /** Reads a token, re-reading a token file when it changes (hot rotation). */
 class TokenReader {
   private readonly source: TokenSource;
-  private cached: { mtimeMs: number; value: string } | null = null;
+  private cached: { stamp: string; value: string } | null = null;
   constructor(source: TokenSource) {
     this.source = source;
   }
   read(): string | null {
     if (this.source.kind === 'inline') return this.source.value || null;
     try {
+      // Any metadata change re-reads: an atomic replace within the same millisecond keeps the
+      // mtime but not the inode, and a copy with preserved times keeps neither size nor ctime.
       const st = statSync(this.source.path);
-      if (!this.cached || this.cached.mtimeMs !== st.mtimeMs)
-        this.cached = { mtimeMs: st.mtimeMs, value: readFileSync(this.source.path, 'utf8').trim() };
+      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      if (!this.cached || this.cached.stamp !== stamp)
+        this.cached = { stamp, value: readFileSync(this.source.path, 'utf8').trim() };
       return this.cached.value || null;
     } catch {
       return null;
@@ -40,6 +43,33 @@ const READ_ONLY_ALLOWED = [
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MAX = 60;
+/**
+ * Failing clients remembered at most (per reason and remote address). Idle ones are forgotten
+ * after a window; past the bound the longest-idle go first, so a flood from many addresses costs
+ * bounded memory (at worst such a client's count restarts: it is rate-limited a little later).
+ */
+export const MAX_TRACKED_FAILURES = 4096;
+
+/**
+ * Whether the admin and read-only tokens are the same at start-up: the same inline value, the
+ * same file (by path or through a link), or two files or sources holding the same token.
+ */
+export function identicalTokens(config: Pick<ServeConfig, 'adminToken' | 'readonlyToken'>): boolean {
+  const a = config.adminToken;
+  const r = config.readonlyToken;
+  if (!a || !r) return false;
+  if (a.kind === 'file' && r.kind === 'file' && realOrSelf(a.path) === realOrSelf(r.path)) return true;
+  const av = new TokenReader(a).read();
+  return av !== null && av === new TokenReader(r).read();
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 const unauthorized = (code: string, detail: string) =>
   new DaemonError(401, 'auth', code, detail, { 'www-authenticate': 'Bearer realm="kheish-daemon"' });
@@ -49,6 +79,7 @@ export class AuthGuard {
   private readonly readonly: TokenReader | null;
   private readonly failures = new Map<string, number[]>();
   private readonly limited = new Set<string>();
+  private lastSweepMs = 0;
   private readonly auditPath: string | null;
   readonly enabled: boolean;
 
@@ -65,9 +96,17 @@ export class AuthGuard {
   private fail(req: FastifyRequest, err: DaemonError): DaemonError {
     const key = `${err.code}|${req.ip}`;
     const now = Date.now();
+    this.forgetIdle(now);
     const recent = (this.failures.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
     recent.push(now);
+    // Re-inserted: the map stays ordered by last failure, oldest first.
+    this.failures.delete(key);
     this.failures.set(key, recent);
+    for (const oldest of this.failures.keys()) {
+      if (this.failures.size <= MAX_TRACKED_FAILURES) break;
+      this.failures.delete(oldest);
+      this.limited.delete(oldest);
+    }
     const record = { reason: err.code, remote_addr: req.ip, method: req.method, path: req.url.split('?')[0] };
     req.log.warn({ audit: 'auth_failure', ...record }, 'auth failure');
     this.audit({ event: 'auth_failure', ...record });
@@ -90,6 +129,22 @@ export class AuthGuard {
       );
     }
     return err;
+  }
+
+  /** Clients whose failures are remembered now (bounded; for tests and status). */
+  get trackedFailureClients(): number {
+    return this.failures.size;
+  }
+
+  /** Drops clients with no failure inside the window (at most once per quarter window). */
+  private forgetIdle(now: number): void {
+    if (now - this.lastSweepMs < RATE_WINDOW_MS / 4) return;
+    this.lastSweepMs = now;
+    for (const [key, times] of this.failures) {
+      if (now - times[times.length - 1]! < RATE_WINDOW_MS) break;
+      this.failures.delete(key);
+      this.limited.delete(key);
+    }
   }
 
   private audit(entry: Record<string, unknown>): void {
