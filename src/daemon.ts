@@ -13,6 +13,7 @@ import { Features } from './features/feature.ts';
 import { FEATURES } from './features/index.ts';
 import { attachLogRing, LogRing } from './features/logs/ring.ts';
 import { AuthGuard, CorsPolicy, identicalTokens } from './http/auth.ts';
+import { maskProblemSecrets } from './http/problem.ts';
 import { buildServer } from './http/server.ts';
 import { RouteInventory } from './models/route-inventory.ts';
 import { SlotCache } from './models/slot-cache.ts';
@@ -198,6 +199,8 @@ export async function startDaemon(
     r.api_key_env && process.env[r.api_key_env] ? [process.env[r.api_key_env]!] : [],
   );
   engine.secretValues = () => [...slots.secretValues(), ...routeKeys];
+  // Features extend engine.secretValues (MCP credentials): read it at each problem, not now.
+  maskProblemSecrets(() => engine.secretValues());
   const replica = new ReplicaRuntime(engine);
   const auth = new AuthGuard(config, join(config.stateRoot, 'control-plane-auth', 'audit.jsonl'));
   // Every API domain, built before run recovery (their engine hooks and tools must be in place).

@@ -9,6 +9,7 @@ import type { ModelPort } from './ports.ts';
 import { type ProviderAction, providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
+import { maskSecrets } from './trace-redact.ts';
 import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
 import { addRunUsage } from './usage.ts';
 
@@ -122,7 +123,13 @@ export async function modelStep(
         status: null,
         retryable: true,
       });
-    } else if (err instanceof ModelCallError) error = err;
+    } else if (err instanceof ModelCallError)
+      // A provider may quote the key it refused: the message is journaled, traced and shown.
+      error = new ModelCallError(maskSecrets(err.message, engine.secretValues()), {
+        status: err.status,
+        retryable: err.retryable,
+        retryAfterMs: err.retryAfterMs,
+      });
     else throw err;
   } finally {
     for (const d of deadlines) d.clear();

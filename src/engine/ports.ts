@@ -115,6 +115,7 @@ export interface ModelPort extends RunWritePort {
   readonly debugCapture: DebugCapturePort | null;
   readonly credentialGate: CredentialGatePort | null;
   readonly opts: EngineSettings;
+  secretValues(): readonly string[];
 }
 
 /** Outputs and the completion boundary (finalize.ts). */

@@ -32,6 +32,7 @@ import {
 } from './tool-hooks.ts';
 import { BatchLimits, mapWithLimit } from './tool-limits.ts';
 import { park, parkForQuestion, type StepWrite } from './tool-parks.ts';
+import { maskSecrets } from './trace-redact.ts';
 import { appendTraces, type Trace } from './traces.ts';
 
 export type { StepWrite } from './tool-parks.ts';
@@ -222,7 +223,10 @@ export async function runToolCalls(
   });
   const execute = async (p: Extract<Plan, { kind: 'run' }>) => {
     const startedAt = Date.now();
-    const raw = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
+    const executed = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
+    // What a tool prints of a secret the daemon holds (an MCP env dump, a key read from a file)
+    // reaches neither hooks, the journal, the model nor events.
+    const raw = { ...executed, content: maskSecrets(executed.content, engine.secretValues()) };
     const timing = { started_at_ms: startedAt, duration_ms: Date.now() - startedAt };
     if (!engine.hooks.has('post_tool_use') && !engine.hooks.has('post_tool_use_failure'))
       return { res: raw, timing, hook: null };

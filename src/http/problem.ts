@@ -1,6 +1,7 @@
 // problem+json rendering: the one place that turns errors into HTTP responses.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { maskSecrets } from '../engine/trace-redact.ts';
 import { DaemonError, defaultCodeForStatus, isDaemonError, titleForStatus } from '../errors/daemon-error.ts';
 import { isStorageUnavailable, storageUnavailable } from '../store/unavailable.ts';
 
@@ -13,12 +14,22 @@ export interface ProblemBody {
   domain?: string;
 }
 
+let problemSecrets: () => readonly string[] = () => [];
+
+/**
+ * The secret values no problem document may carry (the daemon's slots and keys): a detail that
+ * quotes a path parameter, a provider message or a body field is masked on the way out.
+ */
+export function maskProblemSecrets(source: () => readonly string[]): void {
+  problemSecrets = source;
+}
+
 export function problemBody(err: DaemonError): ProblemBody {
   const body: ProblemBody = {
     type: `urn:kheish:problem:${err.code}`,
     title: titleForStatus(err.status),
     status: err.status,
-    detail: err.detail,
+    detail: maskSecrets(err.detail, problemSecrets()),
     code: err.code,
   };
   if (err.domain) body.domain = err.domain;

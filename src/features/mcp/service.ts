@@ -293,14 +293,17 @@ export class McpService implements McpCaller {
     } catch (err) {
       throw new DaemonError(502, 'mcp', 'mcp_tool_call_failed', (err as Error).message);
     }
+    // A server may print its own credentials (an env dump): no secret the daemon holds goes back.
+    const secrets = this.k.engine.secretValues();
+    const mask = <T>(v: T): T => JSON.parse(maskSecrets(JSON.stringify(v), secrets)) as T;
     return {
       tool_name: name,
       server: ref.server,
       tool: ref.tool,
       is_error: result.isError === true,
-      content: renderToolResult(ref.server, result),
+      content: maskSecrets(renderToolResult(ref.server, result), secrets),
       ...(result.structuredContent !== undefined
-        ? { structured_content: capJson(result.structuredContent) }
+        ? { structured_content: mask(capJson(result.structuredContent)) }
         : {}),
     };
   }
