@@ -1,11 +1,11 @@
 // Context compaction: when the conversation nears the route's context window, older entries are
 // summarised by the model into a `compaction_boundary` journal entry. Only entries the summary
 // covers are replaced in later prompts; nothing unsummarised is ever dropped.
-import type { ChatMessage, ModelDriver, ModelRequest } from '../models/driver.ts';
+import { type ChatMessage, ModelCallError, type ModelDriver, type ModelRequest } from '../models/driver.ts';
 import type { JournalEntry } from '../store/repos/journal.ts';
 import { conversation, latestBoundary, toMessage } from './journal-view.ts';
 import type { ModelPort } from './ports.ts';
-import { providerAction, providerSucceeded } from './provider-audit.ts';
+import { providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
 import { whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
 import { appendTraces } from './traces.ts';
@@ -71,7 +71,21 @@ export async function maybeCompact(
     purpose: 'compaction',
   };
   const action = providerAction({ ...run, route_id: routeId }, request);
-  const response = await driver.call({ ...request, signal });
+  let response: Awaited<ReturnType<ModelDriver['call']>>;
+  try {
+    response = await driver.call({ ...request, signal });
+  } catch (err) {
+    // A failed summary call left the daemon too: its record commits on its own.
+    if (!signal.aborted && err instanceof ModelCallError)
+      await whileRunning(engine, run.run_id, (tx) =>
+        engine.opts.audit.append(
+          tx.db,
+          providerFailed(action, { status: err.status, message: err.message }),
+          tx.now,
+        ),
+      );
+    throw err;
+  }
   await whileRunning(engine, run.run_id, async (tx) => {
     await engine.opts.audit.append(tx.db, providerSucceeded(action, response), tx.now);
     await state.journal(tx, [
