@@ -17,7 +17,7 @@ import { startOpenAiCompatibleServer } from '../fixtures/providers/openai-compat
 import { collectSse, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { EVERYTHING, NODE, waitForServer } from '../helpers/mcp.ts';
 import { jsonColumn, queryState } from '../helpers/state-query.ts';
-import { commandHook, script, setHooks } from '../hooks/hook-scripts.ts';
+import { commandHook, script } from '../hooks/hook-scripts.ts';
 
 const unique = (tag: string) => `${tag}-${randomBytes(12).toString('hex')}`;
 const SLOT_SECRET = unique('slotkey');
