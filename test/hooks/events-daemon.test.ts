@@ -172,7 +172,9 @@ test('hooks: the SDK resource sets, reads, lists and resolves; session_end fires
   await http(d.url, 'POST', '/v1/sessions', { session_id: 'sdk-1' });
   await http(d.url, 'POST', '/v1/sessions/sdk-1/end', { reason: 'done for today' });
   // session_end observes after the commit: give it a moment.
-  for (let i = 0; i < 100 && !existsSync(log); i++) await sleep(50);
+  // The file appears before `cat` has written into it: wait for the whole line.
+  for (let i = 0; i < 100 && !(existsSync(log) && readFileSync(log, 'utf8').includes('\n')); i++)
+    await sleep(50);
   const ended = JSON.parse(readFileSync(log, 'utf8').trim().split('\n')[0]!);
   assert.equal(ended.event, 'session_end');
   assert.equal(ended.session_id, 'sdk-1');
