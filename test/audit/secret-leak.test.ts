@@ -108,7 +108,9 @@ after(async () => {
   await envServer?.close();
 });
 
-test('secrets are used where they belong and appear nowhere else', { timeout: 120_000 }, async () => {
+test('ops-runtime #45 and secrets: every boundary is audited, and no secret appears outside its store', {
+  timeout: 120_000,
+}, async () => {
   const stream = collectSse(`${d.url}/v1/events/stream`, {
     timeoutMs: 60_000,
     until: (f) => f.some((x) => JSON.stringify(x.data).includes('stream-end-marker')),
@@ -156,6 +158,14 @@ test('secrets are used where they belong and appear nowhere else', { timeout: 12
   ).map((r) => jsonColumn(r.payload).content as string);
   assert.match(results[0]!, /"stdout":"\[\]\[\]\\n/, results[0]);
   assert.match(results[1]!, /DEMO_TOKEN.{0,6}\[redacted\]/, results[1]);
+  // ops-runtime #45: the MCP call (read-only) is in the signed ledger with the provider calls.
+  const actions = (await http(d.url, 'GET', `/v1/runs/${full.run_id}/external-actions`)).body.map(
+    (a: { kind: string; target: string }) => `${a.kind}:${a.target}`,
+  );
+  assert.ok(actions.includes('mcp_tool:mcp__everything__get-env'), actions.join());
+  assert.ok(actions.includes('tool:bash'), actions.join());
+  assert.equal(actions.filter((a: string) => a === 'provider_request:slot/leak-slot').length, 3);
+  assert.equal(actions.filter((a: string) => a === 'hook_command:env-dump@command').length, 2);
 
   // A provider that quotes the key it refused, on the env-key route, with debug capture redacted.
   await call('POST', '/v1/runtime/debug-level', { level: 'redacted' });
