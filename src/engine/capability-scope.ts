@@ -62,10 +62,31 @@ export function pairAdmits(
 export const skillAdmitted = (scope: CapabilityScopeLists | null, name: string): boolean =>
   !scope || pairAdmits(scope.skill_allow, scope.skill_deny, name, skillEntryMatches);
 
-const PAIRS = [
+type ListPair<K extends string> = readonly [allow: K, deny: K, matches: Matcher];
+
+const CAPABILITY_PAIRS = [
   ['skill_allow', 'skill_deny', skillEntryMatches],
   ['mcp_server_allow', 'mcp_server_deny', entryMatches],
   ['mcp_tool_allow', 'mcp_tool_deny', entryMatches],
+] as const;
+
+/** Credential scope lists (ops-runtime §5.4): what a session may use with daemon-held credentials. */
+export type CredentialScopeLists = {
+  route_allow?: string[];
+  route_deny?: string[];
+  connector_allow?: string[];
+  connector_deny?: string[];
+  connector_credential_allow?: string[];
+  connector_credential_deny?: string[];
+  mcp_server_allow?: string[];
+  mcp_server_deny?: string[];
+};
+
+const CREDENTIAL_PAIRS = [
+  ['route_allow', 'route_deny', entryMatches],
+  ['connector_allow', 'connector_deny', entryMatches],
+  ['connector_credential_allow', 'connector_credential_deny', entryMatches],
+  ['mcp_server_allow', 'mcp_server_deny', entryMatches],
 ] as const;
 
 /**
@@ -74,17 +95,18 @@ const PAIRS = [
  * lists that share nothing admit nothing: that is written as deny `*`, never as an empty allow list
  * (which would read as "everything": a disjoint narrowing must not fail open).
  */
-export function intersectScopes(
-  a: CapabilityScopeLists | null,
-  b: CapabilityScopeLists | null,
-): CapabilityScopeLists | null {
+function intersectLists<T extends Record<string, string[] | undefined>, K extends keyof T & string>(
+  a: T | null,
+  b: T | null,
+  pairs: readonly ListPair<K>[],
+): T | null {
   if (!a) return normalizeScope(b);
   if (!b) return normalizeScope(a);
-  const out: CapabilityScopeLists = {};
-  for (const [allowKey, denyKey, matches] of PAIRS) {
-    const deny = [...(a[denyKey] ?? []), ...(b[denyKey] ?? [])];
-    const left = a[allowKey] ?? [];
-    const right = b[allowKey] ?? [];
+  const out: Record<string, string[]> = {};
+  for (const [allowKey, denyKey, matches] of pairs) {
+    const deny: string[] = [...(a[denyKey] ?? []), ...(b[denyKey] ?? [])];
+    const left: string[] = a[allowKey] ?? [];
+    const right: string[] = b[allowKey] ?? [];
     if (!left.length || !right.length) {
       const allow = left.length ? left : right;
       if (allow.length) out[allowKey] = allow;
@@ -98,11 +120,16 @@ export function intersectScopes(
     }
     if (deny.length) out[denyKey] = deny;
   }
-  return normalizeScope(out);
+  return normalizeScope(out as T);
 }
 
-const parse = (s: string | null): CapabilityScopeLists | null =>
-  s ? (JSON.parse(s) as CapabilityScopeLists) : null;
+export const intersectScopes = (a: CapabilityScopeLists | null, b: CapabilityScopeLists | null) =>
+  intersectLists(a, b, CAPABILITY_PAIRS);
+
+export const intersectCredentialScopes = (a: CredentialScopeLists | null, b: CredentialScopeLists | null) =>
+  intersectLists(a, b, CREDENTIAL_PAIRS);
+
+const parse = <T>(s: string | null): T | null => (s ? (JSON.parse(s) as T) : null);
 
 /** Agent trees are shallow (the spawn policy caps depth); this only guards a corrupt cycle. */
 const MAX_CHAIN = 64;
@@ -120,7 +147,28 @@ export async function effectiveCapabilityScope(
   let current: SessionRow | undefined = session;
   for (let depth = 0; current && depth < MAX_CHAIN; depth++) {
     const baseline = personaSnapshotOf(current)?.capability_scope ?? null;
-    scope = intersectScopes(scope, intersectScopes(baseline, parse(current.capability_scope)));
+    scope = intersectScopes(
+      scope,
+      intersectScopes(baseline, parse<CapabilityScopeLists>(current.capability_scope)),
+    );
+    current = await parentSessionOf(db, current.session_id);
+  }
+  return scope;
+}
+
+/**
+ * The session's effective credential scope: its own scope intersected with every ancestor's (a
+ * sidechain's stored scope was narrowed at spawn, and a parent may narrow later). Null = no
+ * constraint. The broker enforces it before every provider call and MCP credential.
+ */
+export async function effectiveCredentialScope(
+  db: Executor,
+  session: SessionRow,
+): Promise<CredentialScopeLists | null> {
+  let scope: CredentialScopeLists | null = null;
+  let current: SessionRow | undefined = session;
+  for (let depth = 0; current && depth < MAX_CHAIN; depth++) {
+    scope = intersectCredentialScopes(scope, parse<CredentialScopeLists>(current.credential_scope));
     current = await parentSessionOf(db, current.session_id);
   }
   return scope;

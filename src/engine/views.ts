@@ -14,7 +14,7 @@ import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
 import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
 import type { Executor } from '../store/schema.ts';
-import { effectiveCapabilityScope } from './capability-scope.ts';
+import { effectiveCapabilityScope, effectiveCredentialScope } from './capability-scope.ts';
 import { personaSnapshotOf, personaSummary } from './persona-snapshot.ts';
 
 /** Views are validated against the zod wire schemas in src/features; typed loosely here. */
@@ -152,7 +152,7 @@ async function scopes(db: Executor, session: SessionRow): Promise<Record<string,
     capability_scope: capability,
     effective_capability_scope: (await effectiveCapabilityScope(db, session)) ?? undefined,
     credential_scope: credential,
-    effective_credential_scope: credential,
+    effective_credential_scope: (await effectiveCredentialScope(db, session)) ?? undefined,
     // The compact summary only: the soul stays in the snapshot (api-core #88).
     persona: personaSummary(personaSnapshotOf(session)),
     reply_targets: parseJson(session.reply_targets),

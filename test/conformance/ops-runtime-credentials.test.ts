@@ -169,6 +169,10 @@ test('route_deny is enforced for a child: its own narrowed scope, and a parent n
   assert.equal(narrowed.status, 200, narrowed.text);
   assert.equal((await runOn(child, 'hi', 'local')).error_code, 'route_blocked_by_credential_scope');
   assert.equal(fixture.requests.length, before);
+  // What the child's view says is what is enforced: its own scope ∩ the parent's.
+  const view = (await call('GET', `/v1/sessions/${child}`)).body;
+  assert.ok(view.effective_credential_scope.route_deny.includes('local'), JSON.stringify(view));
+  assert.ok(!(view.credential_scope?.route_deny ?? []).includes('local'), 'the stored scope is unchanged');
 });
 
 test('ops-runtime #28: a sidechain spawned without credential_scope can resolve routes but is denied credentialed MCP', async () => {

@@ -4,9 +4,11 @@
 // an epoch that empties every cache at once (in this process directly, in other PostgreSQL
 // replicas through the epoch row they read before trusting a cached lease).
 import type { Logger } from 'pino';
+import { effectiveCredentialScope } from '../../engine/capability-scope.ts';
 import type { CredentialGatePort } from '../../engine/ports.ts';
 import type { RouteInventory } from '../../models/route-inventory.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
+import { getSession } from '../../store/repos/sessions.ts';
 import type { Store } from '../../store/store.ts';
 import {
   type Audience,
@@ -18,7 +20,7 @@ import {
   slotRevoked,
   subjectRow,
 } from './leases.ts';
-import { mcpServerAdmitted, routeAdmitted, scopeChain } from './scope.ts';
+import { mcpServerAdmitted, routeAdmitted } from './scope.ts';
 import { agentSubject, CREDENTIAL_REVOKED, ROUTE_BLOCKED, sessionSubject } from './subjects.ts';
 
 export interface Refusal {
@@ -72,15 +74,21 @@ export class CredentialBroker implements CredentialGatePort {
     if (this.store.postgres) this.advance(await readEpoch(this.store.db));
   }
 
+  /** The session's effective credential scope (its own ∩ every ancestor's); null = unconstrained. */
+  private async scopeOf(sessionId: string) {
+    const session = await getSession(this.store.db, sessionId);
+    return session ? effectiveCredentialScope(this.store.db, session) : null;
+  }
+
   async authorizeRoute(run: RunRow, routeId: string): Promise<Refusal | null> {
-    for (const scope of await scopeChain(this.store.db, run.session_id))
-      if (!routeAdmitted(scope, routeId)) {
-        this.counters.refused += 1;
-        return {
-          code: ROUTE_BLOCKED,
-          message: `${ROUTE_BLOCKED}: route \`${routeId}\` is denied by the credential_scope of session ${run.session_id} (or of a parent)`,
-        };
-      }
+    const scope = await this.scopeOf(run.session_id);
+    if (scope && !routeAdmitted(scope, routeId)) {
+      this.counters.refused += 1;
+      return {
+        code: ROUTE_BLOCKED,
+        message: `${ROUTE_BLOCKED}: route \`${routeId}\` is denied by the credential_scope of session ${run.session_id} (or of a parent)`,
+      };
+    }
     const route = this.routes.get(routeId);
     // Scripted routes and keyless local endpoints hold no credential: nothing to lease.
     if (!route || route.credentialKey === null) return null;
@@ -103,14 +111,14 @@ export class CredentialBroker implements CredentialGatePort {
 
   /** Credentialed MCP servers (ops-runtime §5.4): scope first, then a lease for the server. */
   async authorizeMcp(sessionId: string, server: string, slots: string[]): Promise<Refusal | null> {
-    for (const scope of await scopeChain(this.store.db, sessionId))
-      if (!mcpServerAdmitted(scope, server)) {
-        this.counters.refused += 1;
-        return {
-          code: 'mcp_server_blocked_by_credential_scope',
-          message: `MCP server \`${server}\` uses daemon-held credentials, which this session's credential_scope does not allow`,
-        };
-      }
+    const scope = await this.scopeOf(sessionId);
+    if (scope && !mcpServerAdmitted(scope, server)) {
+      this.counters.refused += 1;
+      return {
+        code: 'mcp_server_blocked_by_credential_scope',
+        message: `MCP server \`${server}\` uses daemon-held credentials, which this session's credential_scope does not allow`,
+      };
+    }
     const agent = await this.store.db
       .selectFrom('sessions')
       .select('agent_id')
