@@ -177,11 +177,6 @@ export async function startDaemon(
   // Never throws: a key that cannot be loaded closes the audit (external actions refused, reads served).
   const audit = ExternalAudit.open(config.stateRoot);
   if (audit.keyError) log.error({ action: AUDIT_KEY_ACTION }, audit.problem()!);
-  else if (audit.keyInStateRoot)
-    log.warn(
-      { key_file: audit.keySource.kind === 'file' ? audit.keySource.path : null },
-      'the external-action audit signing key is inside the state root: whoever can write the state root can rewrite the ledger and re-sign it, and a backup of the state root carries the key with the ledger. Keep it elsewhere with KHEISH_EXTERNAL_ACTION_AUDIT_SIGNING_KEY_FILE (docs/security.md)',
-    );
   const engine = new Engine({
     audit,
     store,
@@ -254,6 +249,12 @@ export async function startDaemon(
   }
   if (auth.enabled === false && !isLoopbackHost(config.host))
     log.warn('HTTP auth is disabled on a non-loopback bind');
+  // After listening, with the other advice: a start that fails says only why it failed.
+  if (!audit.keyError && audit.keyInStateRoot)
+    log.warn(
+      { key_file: audit.keySource.kind === 'file' ? audit.keySource.path : null },
+      'the external-action audit signing key is inside the state root: whoever can write the state root can rewrite the ledger and re-sign it, and a backup of the state root carries the key with the ledger. Keep it elsewhere with KHEISH_EXTERNAL_ACTION_AUDIT_SIGNING_KEY_FILE (docs/security.md)',
+    );
   if (!sandbox.available)
     log.warn(
       { reason: sandbox.reason },
