@@ -2,6 +2,7 @@
 // a digest of what was sent and how it ended. The caller refuses the request before it leaves
 // while the audit is closed (ExternalAudit.require) and appends the record in the transaction
 // that commits the attempt's outcome, so auditing costs no commit of its own.
+import { createHash } from 'node:crypto';
 import type { ModelRequest, ModelResponse } from '../models/driver.ts';
 import type { ActionInput } from './external-actions.ts';
 
@@ -13,6 +14,13 @@ export interface ProviderCallSubject {
 }
 
 export type ProviderAction = Omit<ActionInput, 'response' | 'outcome'>;
+
+/**
+ * The conversation and the tool schemas grow with the run: they are hashed from their JSON text
+ * (the engine builds them in a fixed key order), so the record's canonical digest covers a few
+ * short fields instead of re-sorting the whole history at every call.
+ */
+const sha256 = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
 /** What is digested of a request: what the provider is told, not callbacks or signals. */
 export function providerAction(who: ProviderCallSubject, req: Omit<ModelRequest, 'signal'>): ProviderAction {
@@ -29,8 +37,8 @@ export function providerAction(who: ProviderCallSubject, req: Omit<ModelRequest,
       model: req.model,
       purpose: req.purpose ?? 'turn',
       call_index: req.call_index,
-      messages: req.messages,
-      tools: req.tools,
+      messages_sha256: sha256(req.messages),
+      tools_sha256: sha256(req.tools),
       generation: req.generation ?? null,
     },
   };
