@@ -47,10 +47,11 @@ import type {
 import { type RecoveryStats, recoverRuns } from './recovery.ts';
 import { RunStopped } from './run-guard.ts';
 import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
+import { endSessionInTx, interruptInTx } from './session-stops.ts';
 import { takeOverOrphans } from './takeover.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { userPromptSubmit } from './user-prompt-hooks.ts';
-import { buildRunView, buildSnapshot, sessionStatus } from './views.ts';
+import { buildRunView, sessionStatus } from './views.ts';
 
 const ulid = monotonicFactory();
 
@@ -379,23 +380,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   }
 
   async interruptSession(sessionId: string): Promise<{ interrupted: boolean }> {
-    let stopped: string | null = null;
-    await this.store.write(async (tx) => {
-      const session = await getSession(tx.db, sessionId);
-      if (!session) throw errors.sessionNotFound(sessionId);
-      const active = (await liveRunsOfSession(tx.db, sessionId)).find((r) => isActive(r.status));
-      if (active) {
-        await this.transition(tx, active.run_id, 'interrupted');
-        stopped = active.run_id;
-      }
-      await this.events.append(tx, [
-        {
-          name: 'interrupted',
-          session_id: sessionId,
-          data: { session_id: sessionId, agent_id: session.agent_id },
-        },
-      ]);
-    });
+    const stopped = await this.store.write((tx) => interruptInTx(this, tx, sessionId));
     if (stopped) this.executors.get(stopped)?.controller.abort(new RunStopped('interrupted'));
     void this.kick(sessionId).catch(() => undefined);
     return { interrupted: stopped !== null };
@@ -403,29 +388,9 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
 
   /** Ends a session: the active run is interrupted, queued runs are cancelled. */
   async endSession(sessionId: string, reason: string | null): Promise<void> {
-    const stopped: string[] = [];
-    await this.store.write(async (tx) => {
-      const session = await getSession(tx.db, sessionId);
-      if (!session) throw errors.sessionNotFound(sessionId);
-      for (const run of await liveRunsOfSession(tx.db, sessionId)) {
-        await this.transition(tx, run.run_id, isActive(run.status) ? 'interrupted' : 'cancelled');
-        stopped.push(run.run_id);
-      }
-      await tx.db
-        .updateTable('sessions')
-        .set({ ended_at_ms: session.ended_at_ms ?? tx.now, end_reason: reason, updated_at_ms: tx.now })
-        .where('session_id', '=', sessionId)
-        .execute();
-      for (const hook of this.sessionEndHooks) await hook(tx, sessionId);
-      const snapshot = await buildSnapshot(tx.db, {
-        ...session,
-        ended_at_ms: session.ended_at_ms ?? tx.now,
-        end_reason: reason,
-      });
-      await this.events.append(tx, [
-        { name: 'session_snapshot', session_id: sessionId, data: { session_id: sessionId, snapshot } },
-      ]);
-    });
+    const stopped = await this.store.write((tx) =>
+      endSessionInTx(this, tx, sessionId, reason, this.sessionEndHooks),
+    );
     for (const id of stopped) this.executors.get(id)?.controller.abort(new RunStopped('session ended'));
   }
 

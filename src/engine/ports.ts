@@ -139,6 +139,11 @@ export interface ToolPort extends RunWritePort, TransitionPort {
   secretValues(): readonly string[];
 }
 
+/** Interrupting and ending sessions (session-stops.ts). */
+export interface StopPort extends TransitionPort {
+  readonly events: EventLog;
+}
+
 /** Question expiry (question-expiry.ts) and the agent loop's question runs. */
 export interface QuestionPort extends StorePort, TransitionPort {
   readonly events: EventLog;
