@@ -164,3 +164,17 @@ export function shellWords(line: string): string[] {
   end();
   return words;
 }
+
+/**
+ * The file a fenced block holds, as the docs name it: a path in backticks ending the last prose
+ * line before the fence (`line` is the block's first line, 1-based, as fencedBlocks gives it).
+ * `path` says which paths count (its first group is the path).
+ */
+export function fileNamedBefore(lines: readonly string[], line: number, path: RegExp): string | undefined {
+  for (let i = line - 3; i >= 0; i--) {
+    const l = lines[i]!.trim();
+    if (l === '') continue;
+    return path.exec(l)?.[1];
+  }
+  return undefined;
+}

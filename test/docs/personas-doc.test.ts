@@ -8,22 +8,14 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/personas.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/personas.md', text);
 
-/** The file a Markdown block holds: a path in backticks ending the prose line before its fence. */
-function fileOf(line: number): string | undefined {
-  for (let i = line - 3; i >= 0; i--) {
-    const l = lines[i]!.trim();
-    if (l === '') continue;
-    return /`([^`]+\.md)`:$/.exec(l)?.[1];
-  }
-  return undefined;
-}
+const fileOf = (line: number) => fileNamedBefore(lines, line, /`([^`]+\.md)`:$/);
 
 /** CLI words of a `kheish-daemon …` line (shell quotes around one word removed). */
 const words = (line: string) =>

@@ -7,22 +7,14 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/skills.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/skills.md', text);
 
-/** The file a block holds: the `path` in backticks on the last prose line before its fence. */
-function fileOf(line: number): string | undefined {
-  for (let i = line - 3; i >= 0; i--) {
-    const l = lines[i]!.trim();
-    if (l === '') continue;
-    return /^`([^`]+\/(?:SKILL\.md|kheish\.yaml))`:$/.exec(l)?.[1];
-  }
-  return undefined;
-}
+const fileOf = (line: number) => fileNamedBefore(lines, line, /^`([^`]+\/(?:SKILL\.md|kheish\.yaml))`:$/);
 
 /** CLI words of a `kheish-daemon …` line (shell quotes around one word removed). */
 const words = (line: string) =>

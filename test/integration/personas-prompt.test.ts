@@ -11,6 +11,7 @@ import type { FixtureServer } from '../fixtures/providers/harness.ts';
 import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
 import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { EVERYTHING, stdioServer, writeMcpConfig } from '../helpers/mcp.ts';
+import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
 import { writeSkill } from '../helpers/skill-tree.ts';
 
 const skills = tempDir('kheish-persona-skills-');
@@ -31,23 +32,7 @@ let d: TestDaemon;
 
 before(async () => {
   openai = await startOpenAiServer();
-  writeFileSync(
-    join(dir, 'routes.toml'),
-    `version = 1
-default_route = "local"
-
-[routes.local]
-driver = "scripted"
-default_model = "scripted"
-script_file = "script.json"
-
-[routes.gpt]
-driver = "openai"
-default_model = "gpt-5.4"
-api_key_env = "TEST_OPENAI_KEY"
-base_url = "${openai.origin}"
-`,
-  );
+  writeScriptedAndOpenAiRoutes(dir, openai.origin);
   d = await startDaemon({
     args: [
       '--routes-file',

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
 import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
 import { collectSse, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
 import { placeholder, writeSkill } from '../helpers/skill-tree.ts';
 import { journalPayloads } from '../helpers/state-query.ts';
 
@@ -63,26 +64,9 @@ writeFileSync(
 let openai: FixtureServer;
 let d: TestDaemon;
 
-function routesToml(origin: string) {
-  return `version = 1
-default_route = "local"
-
-[routes.local]
-driver = "scripted"
-default_model = "scripted"
-script_file = "script.json"
-
-[routes.gpt]
-driver = "openai"
-default_model = "gpt-5.4"
-api_key_env = "TEST_OPENAI_KEY"
-base_url = "${origin}"
-`;
-}
-
 before(async () => {
   openai = await startOpenAiServer();
-  writeFileSync(join(routesDir, 'routes.toml'), routesToml(openai.origin));
+  writeScriptedAndOpenAiRoutes(routesDir, openai.origin);
   d = await startDaemon({
     args: [
       '--routes-file',
