@@ -11,16 +11,7 @@ import type {
   SkillActivationsTable,
 } from './schema-extensions.ts';
 
-export type {
-  AuthLeasesTable,
-  AuthSlotRevocationsTable,
-  AuthSubjectsTable,
-  DebugArtifactsTable,
-  DebugBundlesTable,
-  HookDeadLettersTable,
-  PersonasTable,
-  SkillActivationsTable,
-} from './schema-extensions.ts';
+export type * from './schema-extensions.ts';
 
 export interface SessionsTable {
   session_id: string;
