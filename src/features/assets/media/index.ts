@@ -25,7 +25,12 @@ const TEXT_TYPES = new Set(['text/plain', 'text/csv', 'text/markdown', 'applicat
 
 export async function normalizeMedia(input: MediaInput, _signal?: AbortSignal): Promise<NormalizedMedia> {
   if (input.bytes.byteLength > MAX_RAW_UPLOAD_BYTES)
-    throw new DaemonError(400, 'assets', 'asset_too_large', `uploads are limited to ${MAX_RAW_UPLOAD_BYTES} bytes`);
+    throw new DaemonError(
+      400,
+      'assets',
+      'asset_too_large',
+      `uploads are limited to ${MAX_RAW_UPLOAD_BYTES} bytes`,
+    );
   const declared = (input.media_type ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
   if (!TEXT_TYPES.has(declared))
     throw new DaemonError(400, 'assets', 'unsupported_media_type', `media type ${declared} is not supported`);
