@@ -4,6 +4,7 @@
 // lifecycle calls and of the routes in the OpenAPI document.
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
+import { assetsFeature } from './assets/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { docsFeature } from './docs/index.ts';
@@ -42,4 +43,5 @@ export const FEATURES: FeatureModule<any>[] = [
   skillsFeature,
   debugFeature,
   mcpFeature,
+  assetsFeature,
 ];

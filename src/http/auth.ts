@@ -38,7 +38,7 @@ const READ_ONLY_ALLOWED = [
   /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|approvals|output-contract|input-contract|permission-rules|permission-audits|tasks(\/[^/]+(\/output)?)?))?)?$/,
   /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
   /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
-  /^\/v1\/assets(\/[^/]+)?$/,
+  /^\/v1\/assets(\/[^/]+(\/references)?)?$/,
 ];
 
 const RATE_WINDOW_MS = 60_000;

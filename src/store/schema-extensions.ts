@@ -95,3 +95,48 @@ export interface AuthSlotRevocationsTable {
   slot_id: string;
   revoked_at_ms: number;
 }
+
+/** The asset catalog (api-core §7), migration 0021. Digests are lowercase hex SHA-256. */
+export interface AssetsTable {
+  asset_id: string;
+  media_type: string;
+  file_name: string;
+  sha256: string;
+  byte_length: number;
+  created_at_ms: number;
+  text_sha256: string | null;
+  text_byte_length: number | null;
+  preview_media_type: string | null;
+  preview_sha256: string | null;
+  preview_byte_length: number | null;
+}
+
+/** One edge of the asset reference graph; `hard` is 1 or 0. */
+export interface AssetReferencesTable {
+  asset_id: string;
+  domain: string;
+  owner_id: string;
+  role: string;
+  hard: number;
+  parent_id: string | null;
+  detail_id: string | null;
+  created_at_ms: number;
+}
+
+export interface AssetTombstonesTable {
+  asset_id: string;
+  media_type: string;
+  sha256: string;
+  byte_length: number;
+  deleted_at_ms: number;
+  /** JSON array of payload digests a delete has yet to remove from disk, or null when done. */
+  pending_digests: string | null;
+}
+
+/** Payload bytes kept in the database (PostgreSQL stores), by digest. */
+export interface AssetPayloadsTable {
+  sha256: string;
+  byte_length: number;
+  created_at_ms: number;
+  data: Buffer;
+}

@@ -1,6 +1,10 @@
 // Kysely table types: the durable shape of daemon state. JSON columns are TEXT holding JSON.
 import type { Generated, Kysely, Transaction } from 'kysely';
 import type {
+  AssetPayloadsTable,
+  AssetReferencesTable,
+  AssetsTable,
+  AssetTombstonesTable,
   AuthLeasesTable,
   AuthSlotRevocationsTable,
   AuthSubjectsTable,
@@ -412,6 +416,10 @@ export interface Database {
   auth_leases: AuthLeasesTable;
   auth_subjects: AuthSubjectsTable;
   auth_slot_revocations: AuthSlotRevocationsTable;
+  assets: AssetsTable;
+  asset_references: AssetReferencesTable;
+  asset_tombstones: AssetTombstonesTable;
+  asset_payloads: AssetPayloadsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -70,6 +70,12 @@ export class RuntimeService {
     this.statusSections.set(key, section);
   }
 
+  /** Adds a feature's figures to the `storage` section of GET /v1/status (e.g. `asset_repair`). */
+  addStorageSection(key: string, section: () => Promise<unknown> | unknown): void {
+    this.storageSections.set(key, section);
+  }
+  private readonly storageSections = new Map<string, () => Promise<unknown> | unknown>();
+
   /** Adds a feature's health warnings to GET /v1/status (`health.warnings`). */
   addHealthWarnings(source: () => Promise<HealthWarning[]> | HealthWarning[]): void {
     this.warningSources.push(source);
@@ -355,6 +361,11 @@ export class RuntimeService {
           },
         ],
         last_error: this.storage.lastError,
+        ...Object.fromEntries(
+          await Promise.all(
+            [...this.storageSections].map(async ([key, section]) => [key, await this.figure(section)]),
+          ),
+        ),
       },
       replicas: f?.replicas ?? null,
       provider_readiness: readiness,
