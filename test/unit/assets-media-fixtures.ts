@@ -76,7 +76,8 @@ export function flac(o: { rate?: number; channels?: number; totalSamples?: numbe
   info.writeUInt16BE(4096, 0);
   info.writeUInt16BE(4096, 2);
   // 20 bits rate, 3 bits channels-1, 5 bits bps-1, 36 bits total samples.
-  const packed = (BigInt(rate) << 44n) | (BigInt(channels - 1) << 41n) | (BigInt(bps - 1) << 36n) | BigInt(total);
+  const packed =
+    (BigInt(rate) << 44n) | (BigInt(channels - 1) << 41n) | (BigInt(bps - 1) << 36n) | BigInt(total);
   info.writeBigUInt64BE(packed, 10);
   const header = Buffer.from([0x80, 0, 0, 34]);
   const frame = Buffer.from([0xff, 0xf8, 0x69, 0x08, 0x00, 0x00, 0x00]);
@@ -136,12 +137,19 @@ const box = (type: string, ...parts: Buffer[]): Buffer => {
   return Buffer.concat([u32be(body.length + 8), Buffer.from(type, 'latin1'), body]);
 };
 
-export function mp4(o: { handler?: string; channels?: number; rate?: number; seconds?: number; brand?: string } = {}) {
+export function mp4(
+  o: { handler?: string; channels?: number; rate?: number; seconds?: number; brand?: string } = {},
+) {
   const timescale = 1000;
   const mvhd = Buffer.alloc(100);
   mvhd.writeUInt32BE(timescale, 12);
   mvhd.writeUInt32BE(Math.round((o.seconds ?? 2) * timescale), 16);
-  const hdlr = Buffer.concat([Buffer.alloc(8), Buffer.from(o.handler ?? 'soun'), Buffer.alloc(12), Buffer.from([0])]);
+  const hdlr = Buffer.concat([
+    Buffer.alloc(8),
+    Buffer.from(o.handler ?? 'soun'),
+    Buffer.alloc(12),
+    Buffer.from([0]),
+  ]);
   const entry = Buffer.alloc(28);
   entry.writeUInt16BE(1, 6);
   entry.writeUInt16BE(o.channels ?? 2, 16);
@@ -170,7 +178,9 @@ const f64 = (n: number): Buffer => {
   return b;
 };
 
-export function webm(o: { codec?: string; docType?: string; channels?: number; seconds?: number } = {}): Buffer {
+export function webm(
+  o: { codec?: string; docType?: string; channels?: number; seconds?: number } = {},
+): Buffer {
   const header = ebml([0x1a, 0x45, 0xdf, 0xa3], ebml([0x42, 0x82], Buffer.from(o.docType ?? 'webm')));
   const info = ebml(
     [0x15, 0x49, 0xa9, 0x66],
@@ -258,7 +268,11 @@ const pngChunk = (type: string, data: Buffer): Buffer => {
  * A real PNG of `width`×`height` all-zero 1-bit grey pixels: tiny on disk (zeros deflate ~1000:1)
  * however large the canvas it declares — the shape of a decompression bomb.
  */
-export function zeroPng(width: number, height: number, o: { bitDepth?: number; colorType?: number } = {}): Buffer {
+export function zeroPng(
+  width: number,
+  height: number,
+  o: { bitDepth?: number; colorType?: number } = {},
+): Buffer {
   const bitDepth = o.bitDepth ?? 1;
   const colorType = o.colorType ?? 0;
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType]!;
@@ -269,7 +283,7 @@ export function zeroPng(width: number, height: number, o: { bitDepth?: number; c
   ihdr[8] = bitDepth;
   ihdr[9] = colorType;
   // Deflate the zero rows in slices so a huge canvas does not need one huge buffer.
-  const rows = Math.min(height, Math.floor(64 * 1024 * 1024 / rowBytes));
+  const rows = Math.min(height, Math.floor((64 * 1024 * 1024) / rowBytes));
   const idat = deflateSync(Buffer.alloc(rowBytes * rows), { level: 9 });
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -280,44 +294,54 @@ export function zeroPng(width: number, height: number, o: { bitDepth?: number; c
 }
 
 export function dxf(entities: string[]): Buffer {
-  const lines = [
-    '999',
-    'made by the kheish media tests',
-    '0',
-    'SECTION',
-    '2',
-    'TABLES',
-    '0',
-    'TABLE',
-    '2',
-    'LAYER',
-    '0',
-    'LAYER',
-    '2',
-    'WALLS',
-    '0',
-    'ENDTAB',
-    '0',
-    'ENDSEC',
-    '0',
-    'SECTION',
-    '2',
-    'ENTITIES',
-    ...entities,
-    '0',
-    'ENDSEC',
-    '0',
-    'EOF',
-  ];
+  const head =
+    '999|made by the kheish media tests|0|SECTION|2|TABLES|0|TABLE|2|LAYER|0|LAYER|2|WALLS|0|ENDTAB|0|ENDSEC';
+  const lines = [...head.split('|'), '0', 'SECTION', '2', 'ENTITIES', ...entities, '0', 'ENDSEC', '0', 'EOF'];
   return Buffer.from(lines.join('\r\n') + '\r\n');
 }
 
-export const dxfLine = (x1: number, y1: number, x2: number, y2: number, layer = 'WALLS'): string[] =>
-  ['0', 'LINE', '8', layer, '10', `${x1}`, '20', `${y1}`, '11', `${x2}`, '21', `${y2}`];
-export const dxfCircle = (cx: number, cy: number, r: number): string[] =>
-  ['0', 'CIRCLE', '8', 'FURNITURE', '10', `${cx}`, '20', `${cy}`, '40', `${r}`];
-export const dxfArc = (cx: number, cy: number, r: number, a: number, b: number): string[] =>
-  ['0', 'ARC', '8', 'DOORS', '10', `${cx}`, '20', `${cy}`, '40', `${r}`, '50', `${a}`, '51', `${b}`];
+export const dxfLine = (x1: number, y1: number, x2: number, y2: number, layer = 'WALLS'): string[] => [
+  '0',
+  'LINE',
+  '8',
+  layer,
+  '10',
+  `${x1}`,
+  '20',
+  `${y1}`,
+  '11',
+  `${x2}`,
+  '21',
+  `${y2}`,
+];
+export const dxfCircle = (cx: number, cy: number, r: number): string[] => [
+  '0',
+  'CIRCLE',
+  '8',
+  'FURNITURE',
+  '10',
+  `${cx}`,
+  '20',
+  `${cy}`,
+  '40',
+  `${r}`,
+];
+export const dxfArc = (cx: number, cy: number, r: number, a: number, b: number): string[] => [
+  '0',
+  'ARC',
+  '8',
+  'DOORS',
+  '10',
+  `${cx}`,
+  '20',
+  `${cy}`,
+  '40',
+  `${r}`,
+  '50',
+  `${a}`,
+  '51',
+  `${b}`,
+];
 export const dxfText = (s: string): string[] => ['0', 'TEXT', '8', 'LABELS', '10', '1', '20', '1', '1', s];
 export const dxfLwPolyline = (points: [number, number][], closed: boolean): string[] => [
   '0',

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { DaemonError } from '../../src/errors/daemon-error.ts';
-import { MAX_RAW_UPLOAD_BYTES, type MediaInput, normalizeMedia } from '../../src/features/assets/media/index.ts';
+import {
+  MAX_RAW_UPLOAD_BYTES,
+  type MediaInput,
+  normalizeMedia,
+} from '../../src/features/assets/media/index.ts';
 import {
   adts,
   dxf,
@@ -111,7 +115,10 @@ test('declared types: parameters stripped, case folded, aliases normalized', asy
 
 test('a missing (or octet-stream) type is inferred from the content, then the file name', async () => {
   assert.equal((await norm(await photo(8, 8, 'png'), undefined, 'x')).media_type, 'image/png');
-  assert.equal((await norm(await photo(8, 8, 'jpeg'), 'application/octet-stream', 'x')).media_type, 'image/jpeg');
+  assert.equal(
+    (await norm(await photo(8, 8, 'jpeg'), 'application/octet-stream', 'x')).media_type,
+    'image/jpeg',
+  );
   assert.equal((await norm(pdf(1))).media_type, 'application/pdf');
   assert.equal((await norm(wav())).media_type, 'audio/wav');
   assert.equal((await norm(flac())).media_type, 'audio/flac');
@@ -128,11 +135,19 @@ test('a missing (or octet-stream) type is inferred from the content, then the fi
   assert.equal((await norm(Buffer.alloc(6, 1), undefined, 'voice.l24')).media_type, 'audio/l24');
   assert.equal((await norm(dxf(dxfLine(0, 0, 1, 1)), undefined, 'plan')).media_type, 'application/dxf');
   assert.equal((await norm(Buffer.from('just words'), undefined, 'noext')).media_type, 'text/plain');
-  await refused(norm(Buffer.from([0x00, 0x9f, 0x92, 0x96]), undefined, 'blob'), 'unsupported_media_type', /cannot be determined/);
+  await refused(
+    norm(Buffer.from([0x00, 0x9f, 0x92, 0x96]), undefined, 'blob'),
+    'unsupported_media_type',
+    /cannot be determined/,
+  );
 });
 
 test('an unsupported declared type is refused', async () => {
-  await refused(norm(Buffer.from('<html>'), 'text/html'), 'unsupported_media_type', /text\/html is not supported/);
+  await refused(
+    norm(Buffer.from('<html>'), 'text/html'),
+    'unsupported_media_type',
+    /text\/html is not supported/,
+  );
   await refused(norm(Buffer.from('GIF89a'), 'image/gif'), 'unsupported_media_type');
 });
 
@@ -146,7 +161,11 @@ test('a renamed executable is refused whatever it is declared as', async () => {
 
 test('a PNG declared as JPEG (and other mismatches) is refused as unsupported_media_type', async () => {
   const png = await photo(16, 16, 'png');
-  await refused(norm(png, 'image/jpeg'), 'unsupported_media_type', /declared image\/jpeg but the content is a PNG image/);
+  await refused(
+    norm(png, 'image/jpeg'),
+    'unsupported_media_type',
+    /declared image\/jpeg but the content is a PNG image/,
+  );
   await refused(norm(await photo(16, 16, 'jpeg'), 'image/png'), 'unsupported_media_type', /is a JPEG image/);
   await refused(norm(Buffer.from('plain words'), 'image/png'), 'unsupported_media_type', /not a PNG image/);
   await refused(norm(png, 'text/plain'), 'unsupported_media_type', /PNG/);
@@ -174,7 +193,11 @@ test('text types: strict UTF-8, no NUL, JSON must parse, 4 MiB limit; text is th
   await refused(norm(Buffer.from([0x61, 0xc3, 0x28]), 'text/plain'), 'invalid_asset_content', /UTF-8/);
   await refused(norm(Buffer.from('a\0b'), 'text/csv'), 'invalid_asset_content', /NUL/);
   await refused(norm(Buffer.from('{"a":'), 'application/json'), 'invalid_asset_content', /does not parse/);
-  await refused(norm(Buffer.alloc(4 * 1024 * 1024 + 1, 0x61), 'text/markdown'), 'asset_limit_exceeded', /4194304/);
+  await refused(
+    norm(Buffer.alloc(4 * 1024 * 1024 + 1, 0x61), 'text/markdown'),
+    'asset_limit_exceeded',
+    /4194304/,
+  );
   await refused(norm(new Uint8Array(0), 'text/plain'), 'invalid_asset_content', /empty/);
   // "%PDF-" quoted inside a text document is text, not a PDF.
   assert.equal((await norm(Buffer.from('see %PDF-1.7 spec'), 'text/plain')).text, 'see %PDF-1.7 spec');
@@ -204,7 +227,9 @@ test('an image over 2048 px is normalized down to a 2048 px edge, aspect kept', 
 
 test('a noisy image whose re-encode exceeds 4 MiB is shrunk until it fits', async () => {
   const noise = randomBytes(1600 * 1600 * 3);
-  const png = await sharp(noise, { raw: { width: 1600, height: 1600, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  const png = await sharp(noise, { raw: { width: 1600, height: 1600, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   assert.ok(png.byteLength > 4 * 1024 * 1024 && png.byteLength <= MAX_RAW_UPLOAD_BYTES);
   const out = await norm(png, 'image/png');
   assert.ok(out.preview!.bytes.byteLength <= 4 * 1024 * 1024);
@@ -214,8 +239,16 @@ test('a noisy image whose re-encode exceeds 4 MiB is shrunk until it fits', asyn
 test('decompression bombs are refused from the header, before any decode', async () => {
   const bomb = zeroPng(20_000, 20_000);
   assert.ok(bomb.byteLength < 200 * 1024, `the bomb is small on disk (${bomb.byteLength} bytes)`);
-  await refused(norm(bomb, 'image/png'), 'asset_limit_exceeded', /20000×20000 px; the source edge is limited to 16384/);
-  await refused(norm(zeroPng(10_000, 6_000), 'image/png'), 'asset_limit_exceeded', /area is limited to 50000000/);
+  await refused(
+    norm(bomb, 'image/png'),
+    'asset_limit_exceeded',
+    /20000×20000 px; the source edge is limited to 16384/,
+  );
+  await refused(
+    norm(zeroPng(10_000, 6_000), 'image/png'),
+    'asset_limit_exceeded',
+    /area is limited to 50000000/,
+  );
   // 16-bit RGBA: 40 Mpx × 8 bytes = 320 MB to decode, over 256 MiB.
   await refused(
     norm(zeroPng(8_000, 5_000, { bitDepth: 16, colorType: 6 }), 'image/png'),
@@ -248,11 +281,22 @@ test('PDF: 129 pages refused, 128 accepted', async () => {
 test('PDF: object, stream and inflated stream limits from the pre-scan', async () => {
   // 2,049 content streams: 1,024 pages have 1,024 streams, so use the stream count directly.
   const many = pdf(1, () => 'x');
-  const extra = Array.from({ length: 2_049 }, (_, i) => `${100 + i} 0 obj\n<< /Length 1 >>\nstream\nx\nendstream\nendobj\n`);
-  const streams = Buffer.concat([many.subarray(0, many.indexOf('xref')), Buffer.from(extra.join('')), Buffer.from('%%EOF\n')]);
+  const extra = Array.from(
+    { length: 2_049 },
+    (_, i) => `${100 + i} 0 obj\n<< /Length 1 >>\nstream\nx\nendstream\nendobj\n`,
+  );
+  const streams = Buffer.concat([
+    many.subarray(0, many.indexOf('xref')),
+    Buffer.from(extra.join('')),
+    Buffer.from('%%EOF\n'),
+  ]);
   await refused(norm(streams, 'application/pdf'), 'asset_limit_exceeded', /2048 streams/);
   const objs = Array.from({ length: 10_001 }, (_, i) => `${100 + i} 0 obj\nnull\nendobj\n`);
-  const objects = Buffer.concat([many.subarray(0, many.indexOf('xref')), Buffer.from(objs.join('')), Buffer.from('%%EOF\n')]);
+  const objects = Buffer.concat([
+    many.subarray(0, many.indexOf('xref')),
+    Buffer.from(objs.join('')),
+    Buffer.from('%%EOF\n'),
+  ]);
   await refused(norm(objects, 'application/pdf'), 'asset_limit_exceeded', /objects; the limit is 10000/);
   // A 13 MiB content stream compressed to a few KiB: refused before PDF.js inflates it.
   const bomb = pdfWithFlateBomb(13 * 1024 * 1024);
@@ -261,13 +305,24 @@ test('PDF: object, stream and inflated stream limits from the pre-scan', async (
 });
 
 test('PDF: garbage after a PDF header is invalid content', async () => {
-  await refused(norm(Buffer.from('%PDF-1.7\nthis is not a pdf body\n'), 'application/pdf'), 'invalid_asset_content');
+  await refused(
+    norm(Buffer.from('%PDF-1.7\nthis is not a pdf body\n'), 'application/pdf'),
+    'invalid_asset_content',
+  );
   await refused(norm(Buffer.from('no header here'), 'application/pdf'), 'invalid_asset_content', /%PDF-/);
 });
 
 test('DXF: a PNG preview of the plan and a text summary', async () => {
   const plan = dxf([
-    ...dxfLwPolyline([[0, 0], [400, 0], [400, 300], [0, 300]], true),
+    ...dxfLwPolyline(
+      [
+        [0, 0],
+        [400, 0],
+        [400, 300],
+        [0, 300],
+      ],
+      true,
+    ),
     ...dxfLine(200, 0, 200, 300),
     ...dxfCircle(100, 100, 40),
     ...dxfArc(300, 150, 50, 0, 90),
@@ -295,7 +350,11 @@ test('DXF: limits and corrupt content', async () => {
   const points = Array.from({ length: 20_001 }, (_, i): [number, number] => [i, i % 2]);
   await refused(norm(dxf(dxfLwPolyline(points, false)), 'application/dxf'), 'asset_limit_exceeded', /20000/);
   await refused(norm(Buffer.from('hello world'), 'application/dxf'), 'invalid_asset_content');
-  await refused(norm(Buffer.from('0\nSECTION\nnot-a-code\nx\n'), 'application/dxf'), 'invalid_asset_content', /group code/);
+  await refused(
+    norm(Buffer.from('0\nSECTION\nnot-a-code\nx\n'), 'application/dxf'),
+    'invalid_asset_content',
+    /group code/,
+  );
   const noEntities = await norm(dxf([]), 'application/dxf');
   assert.equal(noEntities.preview, undefined);
   assert.match(noEntities.text!, /entities: 0/);

@@ -59,7 +59,8 @@ export class ByteReader {
   }
 }
 
-export const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+export const latin1 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 export function startsWith(bytes: Uint8Array, magic: readonly number[] | string, at = 0): boolean {
   const m = typeof magic === 'string' ? [...magic].map((c) => c.charCodeAt(0)) : magic;

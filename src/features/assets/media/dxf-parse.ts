@@ -31,7 +31,8 @@ function* pairs(text: string): Generator<Pair> {
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const raw = lines[i]!.trim();
     if (raw === '' && i + 2 >= lines.length) return;
-    if (!/^-?\d+$/.test(raw)) throw invalid(`DXF group code expected at line ${i + 1}, found "${raw.slice(0, 40)}"`);
+    if (!/^-?\d+$/.test(raw))
+      throw invalid(`DXF group code expected at line ${i + 1}, found "${raw.slice(0, 40)}"`);
     yield { code: Number(raw), value: lines[i + 1]!.trim() };
   }
 }
@@ -43,7 +44,8 @@ const num = (v: string | undefined, what: string): number => {
 };
 
 export function parseDxf(bytes: Uint8Array, signal?: AbortSignal): DxfPlan {
-  if (startsWith(bytes, 'AutoCAD Binary DXF')) throw invalid('binary DXF is not supported; upload the ASCII form');
+  if (startsWith(bytes, 'AutoCAD Binary DXF'))
+    throw invalid('binary DXF is not supported; upload the ASCII form');
   if (bytes.indexOf(0) >= 0) throw invalid('application/dxf content contains NUL bytes: not an ASCII DXF');
   let text: string;
   try {
@@ -52,7 +54,13 @@ export function parseDxf(bytes: Uint8Array, signal?: AbortSignal): DxfPlan {
     // DXF before R2007 is written in the drawing's ANSI code page.
     text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   }
-  const plan: DxfPlan = { primitives: [], segments: 0, entityCounts: new Map(), layers: new Set(), texts: [] };
+  const plan: DxfPlan = {
+    primitives: [],
+    segments: 0,
+    entityCounts: new Map(),
+    layers: new Set(),
+    texts: [],
+  };
   let section = '';
   let first = true;
   let expectName = false;
@@ -75,7 +83,8 @@ export function parseDxf(bytes: Uint8Array, signal?: AbortSignal): DxfPlan {
   const finishPolyline = (): void => {
     if (!polyline) return;
     const pts = polyline.points;
-    if (pts.length > 1) addPrimitive({ kind: 'polyline', ...polyline }, pts.length - 1 + (polyline.closed ? 1 : 0));
+    if (pts.length > 1)
+      addPrimitive({ kind: 'polyline', ...polyline }, pts.length - 1 + (polyline.closed ? 1 : 0));
     polyline = null;
   };
 
@@ -92,7 +101,10 @@ export function parseDxf(bytes: Uint8Array, signal?: AbortSignal): DxfPlan {
       checkPoints(polyline.points.length);
       return;
     }
-    if (type === 'SEQEND') return finishPolyline();
+    if (type === 'SEQEND') {
+      finishPolyline();
+      return;
+    }
     plan.entityCounts.set(type, (plan.entityCounts.get(type) ?? 0) + 1);
     if (type === 'LINE') {
       const a: [number, number] = [num(get(10), 'x'), num(get(20), 'y')];
@@ -107,11 +119,15 @@ export function parseDxf(bytes: Uint8Array, signal?: AbortSignal): DxfPlan {
         } else if (p.code === 20 && points.length > 0) points[points.length - 1]![1] = num(p.value, 'y');
       }
       const closed = (num(get(70), 'flags') & 1) === 1;
-      if (points.length > 1) addPrimitive({ kind: 'polyline', points, closed }, points.length - 1 + (closed ? 1 : 0));
+      if (points.length > 1)
+        addPrimitive({ kind: 'polyline', points, closed }, points.length - 1 + (closed ? 1 : 0));
     } else if (type === 'POLYLINE') {
       polyline = { points: [], closed: (num(get(70), 'flags') & 1) === 1 };
     } else if (type === 'CIRCLE') {
-      addPrimitive({ kind: 'circle', cx: num(get(10), 'x'), cy: num(get(20), 'y'), r: Math.abs(num(get(40), 'r')) }, 0);
+      addPrimitive(
+        { kind: 'circle', cx: num(get(10), 'x'), cy: num(get(20), 'y'), r: Math.abs(num(get(40), 'r')) },
+        0,
+      );
     } else if (type === 'ARC') {
       const [cx, cy, r] = [num(get(10), 'x'), num(get(20), 'y'), Math.abs(num(get(40), 'r'))];
       addPrimitive({ kind: 'arc', cx, cy, r, start: num(get(50), 'angle'), end: num(get(51), 'angle') }, 0);

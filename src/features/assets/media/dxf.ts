@@ -1,8 +1,9 @@
 // DXF: parse the plan, render a PNG preview (an SVG of the primitives rasterized by sharp) and a
 // short text summary (entity counts, layers, extents and the drawing's text strings).
-import { MAX_TEXT_BYTES, DXF_LIMITS } from './limits.ts';
+
 import { type DxfPlan, type Primitive, parseDxf } from './dxf-parse.ts';
 import { invalid } from './errors.ts';
+import { DXF_LIMITS, MAX_TEXT_BYTES } from './limits.ts';
 
 export interface NormalizedDxf {
   text: string;
@@ -55,7 +56,9 @@ export function planSvg(plan: DxfPlan): string {
       if (p.closed) d.push('Z');
     } else if (p.kind === 'circle') {
       const r = (p.r * scale).toFixed(2);
-      d.push(`M${X(p.cx + p.r)} ${Y(p.cy)}A${r} ${r} 0 1 0 ${X(p.cx - p.r)} ${Y(p.cy)}A${r} ${r} 0 1 0 ${X(p.cx + p.r)} ${Y(p.cy)}`);
+      d.push(
+        `M${X(p.cx + p.r)} ${Y(p.cy)}A${r} ${r} 0 1 0 ${X(p.cx - p.r)} ${Y(p.cy)}A${r} ${r} 0 1 0 ${X(p.cx + p.r)} ${Y(p.cy)}`,
+      );
     } else {
       const rad = (a: number): number => (a * Math.PI) / 180;
       const span = (((p.end - p.start) % 360) + 360) % 360 || 360;
@@ -101,7 +104,9 @@ export async function normalizeDxf(bytes: Uint8Array, signal?: AbortSignal): Pro
   signal?.throwIfAborted();
   const { default: sharp } = await import('sharp');
   try {
-    const png = await sharp(Buffer.from(planSvg(plan))).png({ compressionLevel: 9 }).toBuffer();
+    const png = await sharp(Buffer.from(planSvg(plan)))
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     return { text, preview: { media_type: 'image/png', bytes: new Uint8Array(png) } };
   } catch (err) {
     throw invalid(`DXF preview could not be rendered: ${(err as Error).message}`);

@@ -20,7 +20,8 @@ export function pngHeader(bytes: Uint8Array): ImageHeader {
   const height = r.u32be(20);
   const depth = r.u8(24);
   const channels = PNG_CHANNELS[r.u8(25)];
-  if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw invalid('PNG IHDR has an invalid bit depth or color type');
+  if (!channels || ![1, 2, 4, 8, 16].includes(depth))
+    throw invalid('PNG IHDR has an invalid bit depth or color type');
   return { width, height, decodeBytes: width * height * channels * (depth === 16 ? 2 : 1) };
 }
 
@@ -33,7 +34,8 @@ export function jpegHeader(bytes: Uint8Array): ImageHeader {
     while (marker === 0xff) marker = r.u8(++o + 1); // fill bytes
     o += 2;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // no length
-    if (marker === 0xd9 || marker === 0xda) throw invalid('JPEG has no frame header (SOF) before its image data');
+    if (marker === 0xd9 || marker === 0xda)
+      throw invalid('JPEG has no frame header (SOF) before its image data');
     const len = r.u16be(o);
     if (len < 2) throw invalid('JPEG segment has an invalid length');
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
@@ -42,7 +44,8 @@ export function jpegHeader(bytes: Uint8Array): ImageHeader {
       const height = r.u16be(o + 3);
       const width = r.u16be(o + 5);
       const components = r.u8(o + 7);
-      if (width === 0 || height === 0 || components === 0) throw invalid('JPEG frame header has a zero dimension');
+      if (width === 0 || height === 0 || components === 0)
+        throw invalid('JPEG frame header has a zero dimension');
       return { width, height, decodeBytes: width * height * components * (precision > 8 ? 2 : 1) };
     }
     o += len;

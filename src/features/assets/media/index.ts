@@ -10,9 +10,20 @@ import { invalid, tooLarge, unsupported } from './errors.ts';
 import { MAX_RAW_UPLOAD_BYTES } from './limits.ts';
 import { KIND_NAMES, type Sniffed, type StrongKind, sniff } from './sniff.ts';
 import { isUtf8Text, normalizeText } from './text.ts';
-import { canonicalMediaType, isAudioType, isTextType, type SupportedMediaType, typeFromExtension } from './types.ts';
+import {
+  canonicalMediaType,
+  isAudioType,
+  isTextType,
+  type SupportedMediaType,
+  typeFromExtension,
+} from './types.ts';
 
-export { ASSET_LIMIT_EXCEEDED, ASSET_TOO_LARGE, INVALID_ASSET_CONTENT, UNSUPPORTED_MEDIA_TYPE } from './errors.ts';
+export {
+  ASSET_LIMIT_EXCEEDED,
+  ASSET_TOO_LARGE,
+  INVALID_ASSET_CONTENT,
+  UNSUPPORTED_MEDIA_TYPE,
+} from './errors.ts';
 export { AUDIO_LIMITS, DXF_LIMITS, IMAGE_LIMITS, MAX_TEXT_BYTES, PDF_LIMITS } from './limits.ts';
 export { MEDIA_TYPE_ALIASES, SUPPORTED_MEDIA_TYPES, type SupportedMediaType } from './types.ts';
 export type { AudioInfo };
@@ -97,7 +108,9 @@ function inferType(input: MediaInput, s: Sniffed): SupportedMediaType {
   if (s.weak === 'mpeg') return 'audio/mpeg';
   if (s.weak === 'adts') return 'audio/aac';
   if (isUtf8Text(input.bytes)) return looksLikeDxf(input.bytes) ? 'application/dxf' : 'text/plain';
-  throw unsupported(`the media type of ${JSON.stringify(input.file_name)} cannot be determined from its content or name`);
+  throw unsupported(
+    `the media type of ${JSON.stringify(input.file_name)} cannot be determined from its content or name`,
+  );
 }
 
 function checkMatches(t: SupportedMediaType, s: Sniffed, how: string): void {
@@ -108,13 +121,16 @@ function checkMatches(t: SupportedMediaType, s: Sniffed, how: string): void {
     throw unsupported(`${how} ${t} but the content is not ${KIND_NAMES[required]}`);
   if ((t === 'audio/mpeg' || t === 'audio/mpga') && s.weak === 'adts')
     throw unsupported(`${how} ${t} but the content is ${KIND_NAMES.adts}`);
-  if (t === 'audio/aac' && s.weak === 'mpeg') throw unsupported(`${how} ${t} but the content is ${KIND_NAMES.mpeg}`);
+  if (t === 'audio/aac' && s.weak === 'mpeg')
+    throw unsupported(`${how} ${t} but the content is ${KIND_NAMES.mpeg}`);
 }
 
 export async function normalizeMedia(input: MediaInput, signal?: AbortSignal): Promise<NormalizedMedia> {
   const { bytes } = input;
   if (bytes.byteLength > MAX_RAW_UPLOAD_BYTES)
-    throw tooLarge(`upload is ${bytes.byteLength} bytes; uploads are limited to ${MAX_RAW_UPLOAD_BYTES} bytes`);
+    throw tooLarge(
+      `upload is ${bytes.byteLength} bytes; uploads are limited to ${MAX_RAW_UPLOAD_BYTES} bytes`,
+    );
   if (bytes.byteLength === 0) throw invalid('upload is empty');
   signal?.throwIfAborted();
   const declared = canonicalMediaType(input.media_type);

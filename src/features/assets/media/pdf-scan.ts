@@ -77,12 +77,15 @@ export function scanPdf(bytes: Uint8Array, signal?: AbortSignal): PdfScan {
       const inflated = inflatedSize(data, maxStreamBytes);
       if (inflated) {
         size = inflated.size;
-        if (inflated.text !== undefined && /\/Type\s*\/ObjStm\b/.test(dict)) pages += count(inflated.text, PAGE);
+        if (inflated.text !== undefined && /\/Type\s*\/ObjStm\b/.test(dict))
+          pages += count(inflated.text, PAGE);
       }
     }
     if (/\/Type\s*\/ObjStm\b/.test(dict)) objects += Number(/\/N\s+(\d+)/.exec(dict)?.[1] ?? 0);
     if (size > maxStreamBytes)
-      throw limitExceeded(`PDF stream at offset ${m.index} exceeds ${maxStreamBytes} bytes (the per-stream limit)`);
+      throw limitExceeded(
+        `PDF stream at offset ${m.index} exceeds ${maxStreamBytes} bytes (the per-stream limit)`,
+      );
     total += size;
     if (total > maxTotalStreamBytes)
       throw limitExceeded(`PDF streams exceed ${maxTotalStreamBytes} bytes in total (the limit)`);

@@ -28,7 +28,8 @@ export async function normalizePdf(bytes: Uint8Array, signal?: AbortSignal): Pro
     });
   } catch (err) {
     const name = (err as Error).name;
-    if (name === 'PasswordException') throw invalid('PDF is encrypted with a password; its text cannot be read');
+    if (name === 'PasswordException')
+      throw invalid('PDF is encrypted with a password; its text cannot be read');
     throw invalid(`PDF could not be parsed: ${(err as Error).message}`);
   }
   try {

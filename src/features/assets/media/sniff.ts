@@ -3,7 +3,17 @@
 // a type when none was declared, since raw PCM may start with the same bits.
 import { id3Length, startsWith } from './bytes.ts';
 
-export type StrongKind = 'png' | 'jpeg' | 'pdf' | 'wav' | 'ogg' | 'flac' | 'mp4' | 'webm' | 'adif' | 'executable';
+export type StrongKind =
+  | 'png'
+  | 'jpeg'
+  | 'pdf'
+  | 'wav'
+  | 'ogg'
+  | 'flac'
+  | 'mp4'
+  | 'webm'
+  | 'adif'
+  | 'executable';
 export type WeakKind = 'mpeg' | 'adts';
 
 export interface Sniffed {

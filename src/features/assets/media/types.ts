@@ -75,7 +75,9 @@ const UNDECLARED = new Set(['', 'application/octet-stream', 'binary/octet-stream
  * The canonical supported type for a declared one, `undefined` when nothing useful was declared,
  * or `{ unknown }` carrying the cleaned declaration for an unsupported type.
  */
-export function canonicalMediaType(declared: string | undefined): SupportedMediaType | undefined | { unknown: string } {
+export function canonicalMediaType(
+  declared: string | undefined,
+): SupportedMediaType | undefined | { unknown: string } {
   if (declared === undefined) return undefined;
   const bare = declared.split(';')[0]!.trim().toLowerCase();
   if (UNDECLARED.has(bare)) return undefined;

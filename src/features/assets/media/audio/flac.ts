@@ -33,7 +33,8 @@ export function parseFlac(bytes: Uint8Array): AudioInfo {
     last = (h & 0x80) !== 0;
     o += 4 + r.u24be(o + 1);
   }
-  if (r.u8(o) !== 0xff || (r.u8(o + 1) & 0xfe) !== 0xf8) throw invalid('FLAC has no audio frame after its metadata');
+  if (r.u8(o) !== 0xff || (r.u8(o + 1) & 0xfe) !== 0xf8)
+    throw invalid('FLAC has no audio frame after its metadata');
   const duration_ms = totalSamples > 0 ? checkDuration(totalSamples / rate, 'FLAC') : undefined;
   return { sample_rate_hz: rate, channels, ...(duration_ms !== undefined ? { duration_ms } : {}) };
 }

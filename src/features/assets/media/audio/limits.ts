@@ -11,7 +11,8 @@ export interface AudioInfo {
 
 export function checkRate(rate: number, format: string): void {
   const { minSampleRate, maxSampleRate } = AUDIO_LIMITS;
-  if (!Number.isFinite(rate) || rate <= 0) throw invalid(`${format} declares an invalid sample rate (${rate})`);
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw invalid(`${format} declares an invalid sample rate (${rate})`);
   if (rate < minSampleRate || rate > maxSampleRate)
     throw limitExceeded(
       `${format} sample rate is ${rate} Hz; the limit is ${minSampleRate}–${maxSampleRate} Hz`,
@@ -27,6 +28,8 @@ export function checkChannels(channels: number, format: string): void {
 export function checkDuration(seconds: number, format: string): number {
   const max = AUDIO_LIMITS.maxDurationSeconds;
   if (seconds > max)
-    throw limitExceeded(`${format} lasts ${Math.round(seconds)} s; audio is limited to ${max} s (30 minutes)`);
+    throw limitExceeded(
+      `${format} lasts ${Math.round(seconds)} s; audio is limited to ${max} s (30 minutes)`,
+    );
   return Math.round(seconds * 1000);
 }

@@ -21,7 +21,8 @@ function* children(r: ByteReader, start: number, end: number): Generator<Box> {
       header = 16;
     } else if (size === 0) size = end - o;
     if (size < header) throw invalid(`MP4 box ${JSON.stringify(type)} at offset ${o} has an invalid size`);
-    if (o + size > end) throw invalid(`MP4 box ${JSON.stringify(type)} at offset ${o} runs past its container`);
+    if (o + size > end)
+      throw invalid(`MP4 box ${JSON.stringify(type)} at offset ${o} runs past its container`);
     yield { type, body: o + header, end: o + size };
     o += size;
   }
@@ -65,7 +66,8 @@ export function parseMp4(bytes: Uint8Array): AudioInfo {
     const timescale = r.u32be(mvhd.body + (v1 ? 20 : 12));
     const duration = v1 ? r.u64be(mvhd.body + 24) : r.u32be(mvhd.body + 16);
     const unknown = v1 ? duration >= 2 ** 53 : duration === 0xffffffff;
-    if (timescale > 0 && duration > 0 && !unknown) info.duration_ms = checkDuration(duration / timescale, 'MP4 audio');
+    if (timescale > 0 && duration > 0 && !unknown)
+      info.duration_ms = checkDuration(duration / timescale, 'MP4 audio');
   }
   return info;
 }

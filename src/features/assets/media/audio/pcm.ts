@@ -7,6 +7,8 @@ export function parsePcm(bytes: Uint8Array, mediaType: 'audio/pcm' | 'audio/l16'
   const width = mediaType === 'audio/l24' ? 3 : 2;
   if (bytes.byteLength === 0) throw invalid(`${mediaType} payload is empty`);
   if (bytes.byteLength % width !== 0)
-    throw invalid(`${mediaType} payload (${bytes.byteLength} bytes) is not a whole number of ${width}-byte samples`);
+    throw invalid(
+      `${mediaType} payload (${bytes.byteLength} bytes) is not a whole number of ${width}-byte samples`,
+    );
   return {};
 }

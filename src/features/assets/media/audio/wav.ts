@@ -13,8 +13,14 @@ export function parseWav(bytes: Uint8Array): AudioInfo {
   const riffSize = r.u32le(4);
   const streamingRiff = SENTINELS.has(riffSize);
   let o = 12;
-  let fmt: { format: number; channels: number; rate: number; byteRate: number; align: number; bits: number } | null =
-    null;
+  let fmt: {
+    format: number;
+    channels: number;
+    rate: number;
+    byteRate: number;
+    align: number;
+    bits: number;
+  } | null = null;
   for (;;) {
     const id = r.ascii(o, 4);
     const size = r.u32le(o + 4);
@@ -41,7 +47,9 @@ export function parseWav(bytes: Uint8Array): AudioInfo {
       const validBits = format === 3 ? [32, 64] : [8, 16, 24, 32];
       if (!validBits.includes(fmt.bits)) throw invalid(`WAV has ${fmt.bits} bits per sample`);
       if (fmt.align !== fmt.channels * (fmt.bits / 8))
-        throw invalid(`WAV block align ${fmt.align} does not match ${fmt.channels} channels of ${fmt.bits} bits`);
+        throw invalid(
+          `WAV block align ${fmt.align} does not match ${fmt.channels} channels of ${fmt.bits} bits`,
+        );
       if (fmt.byteRate !== fmt.rate * fmt.align)
         throw invalid(`WAV byte rate ${fmt.byteRate} does not match ${fmt.rate} Hz × ${fmt.align} bytes`);
     } else if (id === 'data') {

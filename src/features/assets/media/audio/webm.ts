@@ -75,7 +75,11 @@ const uint = (r: ByteReader, e: Element): number => {
   return v;
 };
 const float = (r: ByteReader, e: Element): number =>
-  e.end - e.body === 4 ? r.view.getFloat32(e.body) : e.end - e.body === 8 ? r.view.getFloat64(e.body) : Number.NaN;
+  e.end - e.body === 4
+    ? r.view.getFloat32(e.body)
+    : e.end - e.body === 8
+      ? r.view.getFloat64(e.body)
+      : Number.NaN;
 
 export function parseWebm(bytes: Uint8Array): AudioInfo {
   const r = new ByteReader(bytes, 'WebM');
