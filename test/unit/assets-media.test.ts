@@ -12,6 +12,7 @@ import {
   type MediaInput,
   normalizeMedia,
 } from '../../src/features/assets/media/index.ts';
+import { scanPdf } from '../../src/features/assets/media/pdf-scan.ts';
 import {
   adts,
   dxf,
@@ -302,6 +303,18 @@ test('PDF: object, stream and inflated stream limits from the pre-scan', async (
   const bomb = pdfWithFlateBomb(13 * 1024 * 1024);
   assert.ok(bomb.byteLength < 100 * 1024);
   await refused(norm(bomb, 'application/pdf'), 'asset_limit_exceeded', /per-stream limit/);
+});
+
+test('PDF pre-scan: an incremental update rewriting every page adds no page', () => {
+  const base = pdf(100);
+  const text = base.toString('latin1');
+  const rewrites = [...text.matchAll(/(\d+) 0 obj\n(<< \/Type \/Page .*?>>)\nendobj\n/g)].map(
+    (m) => `${m[1]} 0 obj\n${m[2]}\nendobj\n`,
+  );
+  assert.equal(rewrites.length, 100);
+  const updated = Buffer.concat([base, Buffer.from(rewrites.join('') + '%%EOF\n', 'latin1')]);
+  assert.equal(scanPdf(updated).pages, 100);
+  assert.equal(scanPdf(Buffer.concat([updated, Buffer.from(rewrites.join(''), 'latin1')])).pages, 100);
 });
 
 test('PDF: garbage after a PDF header is invalid content', async () => {

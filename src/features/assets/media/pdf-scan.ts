@@ -1,7 +1,8 @@
 // Structural pre-scan of a PDF before any PDF library sees it: counts objects (including those
 // packed in object streams), streams and pages, and sizes every stream. A Flate stream the text
 // extractor would inflate (anything but an image) is sized by what it inflates to, bounded, so a
-// zip bomb in a content stream is refused here and not discovered by the extractor.
+// zip bomb in a content stream is refused here and not discovered by the extractor. Objects and
+// pages are counted by object number: an incremental update that rewrites an object adds none.
 import { inflateSync, constants as zlib } from 'node:zlib';
 import { latin1 } from './bytes.ts';
 import { invalid, limitExceeded } from './errors.ts';
@@ -16,24 +17,31 @@ export interface PdfScan {
 
 const OBJ = /(\d+)\s+(\d+)\s+obj\b/g;
 const STREAM = /(?<!end)stream(?:\r\n|\n)/g;
-const PAGE = /\/Type\s*\/Page(?![A-Za-z])/g;
-
-const count = (s: string, re: RegExp): number => {
-  re.lastIndex = 0;
-  let n = 0;
-  while (re.exec(s)) n++;
-  return n;
-};
+const PAGE = /\/Type\s*\/Page(?![A-Za-z])/;
+const OBJSTM = /\/Type\s*\/ObjStm\b/;
 
 /** Inflates at most `max + 1` bytes: the size if within `max`, else `max + 1`; null if not Flate data. */
-function inflatedSize(data: Uint8Array, max: number): { size: number; text?: string } | null {
+function inflate(data: Uint8Array, max: number): { size: number; out?: Buffer } | null {
   try {
     const out = inflateSync(data, { maxOutputLength: max + 1, finishFlush: zlib.Z_SYNC_FLUSH });
-    return { size: out.byteLength, text: out.toString('latin1') };
+    return { size: out.byteLength, out };
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return { size: max + 1 };
     return null;
   }
+}
+
+/** Object streams: a header of N pairs "objnum offset", then the objects from /First on. */
+function readObjectStream(dict: string, content: string, objects: Set<number>, pages: Set<number>): boolean {
+  const first = Number(/\/First\s+(\d+)/.exec(dict)?.[1] ?? Number.NaN);
+  if (!Number.isFinite(first)) return false;
+  const nums = content.slice(0, first).trim().split(/\s+/).map(Number);
+  for (let i = 0; i + 1 < nums.length; i += 2) {
+    objects.add(nums[i]!);
+    const end = i + 3 < nums.length ? first + nums[i + 3]! : content.length;
+    if (PAGE.test(content.slice(first + nums[i + 1]!, end))) pages.add(nums[i]!);
+  }
+  return true;
 }
 
 export function scanPdf(bytes: Uint8Array, signal?: AbortSignal): PdfScan {
@@ -44,10 +52,18 @@ export function scanPdf(bytes: Uint8Array, signal?: AbortSignal): PdfScan {
   const encrypted = /\/Encrypt\s/.test(s);
 
   const objStarts: number[] = [];
+  const objects = new Set<number>();
+  const pages = new Set<number>();
+  let unreadPacked = 0; // objects in object streams that could not be inflated: their /N
   OBJ.lastIndex = 0;
-  for (let m = OBJ.exec(s); m; m = OBJ.exec(s)) objStarts.push(m.index);
-  let objects = objStarts.length;
-  let pages = count(s, PAGE);
+  let previous: { index: number; num: number } | undefined;
+  for (let m = OBJ.exec(s); m; m = OBJ.exec(s)) {
+    objStarts.push(m.index);
+    objects.add(Number(m[1]));
+    if (previous && PAGE.test(s.slice(previous.index, m.index))) pages.add(previous.num);
+    previous = { index: m.index, num: Number(m[1]) };
+  }
+  if (previous && PAGE.test(s.slice(previous.index))) pages.add(previous.num);
   let streams = 0;
   let total = 0;
 
@@ -73,15 +89,17 @@ export function scanPdf(bytes: Uint8Array, signal?: AbortSignal): PdfScan {
     let size = data.byteLength;
     const flate = /\/Filter\s*\[?\s*\/FlateDecode\s*\]?\s*(?:\/|>>)/.test(dict);
     const image = /\/Subtype\s*\/Image\b/.test(dict);
+    const objStm = OBJSTM.test(dict);
+    let packedRead = false;
     if (flate && !image && !encrypted) {
-      const inflated = inflatedSize(data, maxStreamBytes);
+      const inflated = inflate(data, maxStreamBytes);
       if (inflated) {
         size = inflated.size;
-        if (inflated.text !== undefined && /\/Type\s*\/ObjStm\b/.test(dict))
-          pages += count(inflated.text, PAGE);
+        if (objStm && inflated.out)
+          packedRead = readObjectStream(dict, inflated.out.toString('latin1'), objects, pages);
       }
     }
-    if (/\/Type\s*\/ObjStm\b/.test(dict)) objects += Number(/\/N\s+(\d+)/.exec(dict)?.[1] ?? 0);
+    if (objStm && !packedRead) unreadPacked += Number(/\/N\s+(\d+)/.exec(dict)?.[1] ?? 0);
     if (size > maxStreamBytes)
       throw limitExceeded(
         `PDF stream at offset ${m.index} exceeds ${maxStreamBytes} bytes (the per-stream limit)`,
@@ -90,7 +108,9 @@ export function scanPdf(bytes: Uint8Array, signal?: AbortSignal): PdfScan {
     if (total > maxTotalStreamBytes)
       throw limitExceeded(`PDF streams exceed ${maxTotalStreamBytes} bytes in total (the limit)`);
   }
-  if (objects > maxObjects) throw limitExceeded(`PDF has ${objects} objects; the limit is ${maxObjects}`);
-  if (pages > maxPages) throw limitExceeded(`PDF has ${pages} pages; the limit is ${maxPages}`);
-  return { objects, streams, pages, streamBytes: total };
+  const objectCount = objects.size + unreadPacked;
+  if (objectCount > maxObjects)
+    throw limitExceeded(`PDF has ${objectCount} objects; the limit is ${maxObjects}`);
+  if (pages.size > maxPages) throw limitExceeded(`PDF has ${pages.size} pages; the limit is ${maxPages}`);
+  return { objects: objectCount, streams, pages: pages.size, streamBytes: total };
 }
