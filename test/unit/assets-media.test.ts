@@ -378,3 +378,10 @@ test('cancellation: an aborted signal stops the work with its reason', async () 
   ac.abort(new Error('client went away'));
   await assert.rejects(normalizeMedia({ file_name: 'a.pdf', bytes: pdf(1) }, ac.signal), /client went away/);
 });
+
+test('cancellation: aborting during PDF text extraction ends the worker at once', async () => {
+  const ac = new AbortController();
+  const started = normalizeMedia({ file_name: 'big.pdf', bytes: pdf(128) }, ac.signal);
+  setTimeout(() => ac.abort(new Error('upload cancelled')), 30);
+  await assert.rejects(started, /upload cancelled/);
+});

@@ -1,62 +1,64 @@
-// PDF: the structural pre-scan, then text extraction with unpdf (PDF.js), page by page so the page
-// limit, the 4 MiB text limit and cancellation are checked as it goes.
-import { invalid, limitExceeded } from './errors.ts';
-import { MAX_TEXT_BYTES, PDF_LIMITS } from './limits.ts';
+// PDF: the structural pre-scan on this thread (bounded, no PDF library), then text extraction in a
+// worker thread. The worker keeps PDF.js's parsing off the daemon's event loop, is terminated the
+// moment the signal aborts (real cancellation, not only between pages), has a heap ceiling and a
+// wall-clock bound.
+import { Worker } from 'node:worker_threads';
+import { DaemonError } from '../../../errors/daemon-error.ts';
+import { invalid } from './errors.ts';
+import type { NormalizedPdf } from './pdf-extract.ts';
 import { scanPdf } from './pdf-scan.ts';
+import type { PdfWorkerReply } from './pdf-worker.ts';
 
-export interface NormalizedPdf {
-  pages: number;
-  text?: string;
-}
-
-interface TextItemLike {
-  str?: string;
-  hasEOL?: boolean;
-}
+/** Heap ceiling of the extraction worker (MiB): a PDF that needs more is refused as unreadable. */
+export const PDF_WORKER_HEAP_MB = 512;
+/** Wall-clock bound of one extraction (ms). */
+export const PDF_EXTRACTION_TIMEOUT_MS = 120_000;
 
 export async function normalizePdf(bytes: Uint8Array, signal?: AbortSignal): Promise<NormalizedPdf> {
   scanPdf(bytes, signal);
   signal?.throwIfAborted();
-  const { getDocumentProxy } = await import('unpdf');
-  let doc: Awaited<ReturnType<typeof getDocumentProxy>>;
+  const worker = new Worker(new URL('./pdf-worker.ts', import.meta.url), {
+    workerData: { bytes },
+    resourceLimits: { maxOldGenerationSizeMb: PDF_WORKER_HEAP_MB },
+    stdout: true,
+    stderr: true,
+  });
+  // PDF.js may print diagnostics; the worker's output is not the daemon's log.
+  worker.stdout.resume();
+  worker.stderr.resume();
   try {
-    // A plain Uint8Array copy: PDF.js refuses Buffers and may detach the buffer it is given.
-    doc = await getDocumentProxy(new Uint8Array(bytes), {
-      verbosity: 0,
-      disableFontFace: true,
-      useSystemFonts: false,
+    const reply = await new Promise<PdfWorkerReply>((resolve, reject) => {
+      const onAbort = (): void => reject(signal!.reason);
+      const timer = setTimeout(
+        () =>
+          reject(invalid(`PDF text extraction did not finish within ${PDF_EXTRACTION_TIMEOUT_MS / 1000} s`)),
+        PDF_EXTRACTION_TIMEOUT_MS,
+      );
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.once('message', (m: PdfWorkerReply) => {
+        done();
+        resolve(m);
+      });
+      worker.once('error', (err: Error & { code?: string }) => {
+        done();
+        reject(
+          err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? invalid(`PDF text extraction needs more than ${PDF_WORKER_HEAP_MB} MiB of memory`)
+            : invalid(`PDF could not be read: ${err.message}`),
+        );
+      });
+      worker.once('exit', (code) => {
+        done();
+        reject(invalid(`PDF text extraction stopped (exit code ${code})`));
+      });
     });
-  } catch (err) {
-    const name = (err as Error).name;
-    if (name === 'PasswordException')
-      throw invalid('PDF is encrypted with a password; its text cannot be read');
-    throw invalid(`PDF could not be parsed: ${(err as Error).message}`);
-  }
-  try {
-    if (doc.numPages > PDF_LIMITS.maxPages)
-      throw limitExceeded(`PDF has ${doc.numPages} pages; the limit is ${PDF_LIMITS.maxPages}`);
-    const parts: string[] = [];
-    let size = 0;
-    for (let i = 1; i <= doc.numPages; i++) {
-      signal?.throwIfAborted();
-      let pageText = '';
-      try {
-        const page = await doc.getPage(i);
-        const content = await page.getTextContent();
-        for (const item of content.items as TextItemLike[])
-          pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
-        page.cleanup();
-      } catch (err) {
-        throw invalid(`PDF page ${i} could not be read: ${(err as Error).message}`);
-      }
-      size += Buffer.byteLength(pageText) + 2;
-      if (size > MAX_TEXT_BYTES)
-        throw limitExceeded(`text extracted from the PDF exceeds ${MAX_TEXT_BYTES} bytes (the limit)`);
-      parts.push(pageText.trimEnd());
-    }
-    const text = parts.join('\n\n').trim();
-    return { pages: doc.numPages, ...(text ? { text } : {}) };
+    if (!reply.ok) throw new DaemonError(400, 'assets', reply.code, reply.detail);
+    return { pages: reply.pages, ...(reply.text ? { text: reply.text } : {}) };
   } finally {
-    await doc.loadingTask.destroy().catch(() => {});
+    await worker.terminate();
   }
 }
