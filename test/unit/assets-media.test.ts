@@ -188,17 +188,20 @@ test('uploads over 12 MiB are refused with asset_too_large; exactly 12 MiB is no
   assert.equal((await norm(new Uint8Array(MAX_RAW_UPLOAD_BYTES), 'audio/pcm')).media_type, 'audio/pcm');
 });
 
-test('text types: strict UTF-8, no NUL, JSON must parse, 4 MiB limit; text is the document', async () => {
+test('text types: strict UTF-8, no NUL, JSON must parse; derived text bounded to 4 MiB', async () => {
   const out = await norm(Buffer.from('\ufeffcafé ☕\n'), 'text/plain');
   assert.equal(out.text, 'café ☕\n');
   await refused(norm(Buffer.from([0x61, 0xc3, 0x28]), 'text/plain'), 'invalid_asset_content', /UTF-8/);
   await refused(norm(Buffer.from('a\0b'), 'text/csv'), 'invalid_asset_content', /NUL/);
   await refused(norm(Buffer.from('{"a":'), 'application/json'), 'invalid_asset_content', /does not parse/);
-  await refused(
-    norm(Buffer.alloc(4 * 1024 * 1024 + 1, 0x61), 'text/markdown'),
-    'asset_limit_exceeded',
-    /4194304/,
-  );
+  // Over 4 MiB the document is kept whole; the derived text is bounded, with a marker.
+  const long = Buffer.concat([Buffer.alloc(4 * 1024 * 1024 - 100, 0x61), Buffer.from('é'.repeat(1000))]);
+  const bounded = (await norm(long, 'text/markdown')).text!;
+  assert.ok(Buffer.byteLength(bounded) <= 4 * 1024 * 1024);
+  assert.match(bounded, /\[truncated: the first \d+ of 4196204 bytes are shown\]\n$/);
+  assert.ok(!bounded.includes('\ufffd'), 'cut on a character boundary');
+  const twelve = await norm(Buffer.alloc(MAX_RAW_UPLOAD_BYTES, 0x62), 'text/plain');
+  assert.ok(Buffer.byteLength(twelve.text!) <= 4 * 1024 * 1024);
   await refused(norm(new Uint8Array(0), 'text/plain'), 'invalid_asset_content', /empty/);
   // "%PDF-" quoted inside a text document is text, not a PDF.
   assert.equal((await norm(Buffer.from('see %PDF-1.7 spec'), 'text/plain')).text, 'see %PDF-1.7 spec');

@@ -1,6 +1,7 @@
 // Text documents (text/plain, text/csv, text/markdown, application/json): strict UTF-8 without NUL
-// bytes, JSON that parses, at most 4 MiB (the derived text is the whole document).
-import { invalid, limitExceeded } from './errors.ts';
+// bytes, JSON that parses. The whole upload (up to 12 MiB) is validated and kept; the derived text
+// models read is bounded to 4 MiB, cut with a visible marker (docs/decisions.md, Assets: media).
+import { invalid } from './errors.ts';
 import { MAX_TEXT_BYTES } from './limits.ts';
 
 /** Decodes strict UTF-8 (a leading BOM is dropped) or explains why the bytes are not text. */
@@ -24,13 +25,18 @@ export const isUtf8Text = (bytes: Uint8Array): boolean => {
   }
 };
 
-export function checkTextSize(byteLength: number, what: string): void {
-  if (byteLength > MAX_TEXT_BYTES)
-    throw limitExceeded(`${what} is ${byteLength} bytes; derived text is limited to ${MAX_TEXT_BYTES} bytes`);
+/** The document's text within 4 MiB: whole, or cut at a character boundary with a marker saying so. */
+export function boundText(text: string, byteLength: number): string {
+  if (byteLength <= MAX_TEXT_BYTES) return text;
+  const marker = (shown: number) => `\n\n[truncated: the first ${shown} of ${byteLength} bytes are shown]\n`;
+  const budget = MAX_TEXT_BYTES - Buffer.byteLength(marker(MAX_TEXT_BYTES));
+  const bytes = Buffer.from(text);
+  let cut = budget;
+  while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--; // not inside a multi-byte character
+  return bytes.subarray(0, cut).toString() + marker(cut);
 }
 
 export function normalizeText(bytes: Uint8Array, mediaType: string): string {
-  checkTextSize(bytes.byteLength, mediaType);
   const text = decodeUtf8(bytes, mediaType);
   if (mediaType === 'application/json') {
     try {
@@ -39,5 +45,5 @@ export function normalizeText(bytes: Uint8Array, mediaType: string): string {
       throw invalid(`application/json content does not parse: ${(err as Error).message}`);
     }
   }
-  return text;
+  return boundText(text, bytes.byteLength);
 }
