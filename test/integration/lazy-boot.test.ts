@@ -86,10 +86,10 @@ after(async () => {
   await anthropic?.close();
 });
 
-test('boot: ready without the provider SDKs, swagger, Ajv or the client commands; route readiness unchanged', async () => {
+test('boot: ready without the provider SDKs, swagger, Ajv, the media libraries or the client commands; route readiness unchanged', async () => {
   const { packages, files } = loaded();
   assert.ok(packages.has('fastify') && packages.has('zod'), 'the hook saw the server load');
-  for (const name of [...SDK, '@fastify/swagger', 'yaml', 'ajv', '@fastify/ajv-compiler'])
+  for (const name of [...SDK, '@fastify/swagger', 'yaml', 'ajv', '@fastify/ajv-compiler', 'sharp', 'unpdf'])
     assert.ok(!packages.has(name), `${name} is not loaded at boot`);
   for (const file of [
     'src/cli/program.ts',
