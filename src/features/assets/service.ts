@@ -8,6 +8,7 @@ import { DaemonError } from '../../errors/daemon-error.ts';
 import {
   type AssetReferenceRow,
   type AssetRow,
+  deleteOwnersReferences,
   deleteReferences,
   findAssetByDigest,
   getAsset,
@@ -18,6 +19,7 @@ import {
   referencesOf,
   setAssetText,
   setReferencesHard,
+  terminalRunsHoldingAssets,
   upsertReferences,
 } from '../../store/repos/assets.ts';
 import type { Executor } from '../../store/schema.ts';
@@ -279,6 +281,23 @@ export class AssetsService implements AssetsPort {
   ): Promise<void> {
     if (db) await deleteReferences(db, match);
     else await this.store.write((tx) => deleteReferences(tx.db, match));
+  }
+
+  async releaseRunReferences(
+    q: { finished_before_ms: number; session_id?: string; limit?: number; dry_run: boolean },
+    db?: Executor,
+  ): Promise<{ run_ids: string[]; reference_count: number }> {
+    const apply = async (ex: Executor) => {
+      const runs = await terminalRunsHoldingAssets(ex, {
+        cutoffMs: q.finished_before_ms,
+        ...(q.session_id !== undefined ? { sessionId: q.session_id } : {}),
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      });
+      const run_ids = runs.map((r) => r.run_id);
+      if (!q.dry_run) await deleteOwnersReferences(ex, 'runs', run_ids);
+      return { run_ids, reference_count: runs.reduce((n, r) => n + r.reference_count, 0) };
+    };
+    return db ? apply(db) : this.store.write((tx) => apply(tx.db));
   }
 
   /** The previous text payload, if no longer named, is left for GC (an orphan payload). */
