@@ -288,7 +288,10 @@ test('assets: delete removes the row and its bytes, tombstones the id, and keeps
 test("assets: POST /v1/runs/prune with release_assets drops a finished run's references, then GC reclaims the asset", async () => {
   const up = await upload('held.txt', 'held by a finished run');
   const id = up.body.asset_id;
-  assert.equal((await http(base(), 'POST', '/v1/sessions', { session_id: 'prune-assets' }, admin)).status, 201);
+  assert.equal(
+    (await http(base(), 'POST', '/v1/sessions', { session_id: 'prune-assets' }, admin)).status,
+    201,
+  );
   const sub = await http(base(), 'POST', '/v1/sessions/prune-assets/runs', { content: 'hello' }, admin);
   assert.equal(sub.status, 202, sub.text);
   const runId = sub.body.run_id;
