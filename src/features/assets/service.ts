@@ -99,13 +99,15 @@ export class AssetsService implements AssetsPort {
     payloads: Payload[],
     write: (db: Executor, now: number) => Promise<T>,
   ): Promise<T> {
-    const digests = payloads.map((p) => p.sha256);
+    // Plain text's derived text is its raw bytes: one payload, written once.
+    const unique = [...new Map(payloads.map((p) => [p.sha256, p])).values()];
+    const digests = unique.map((p) => p.sha256);
     const release = await this.locks.acquire(digests);
     try {
-      for (const p of payloads) await this.payloads.stage(p.sha256, p.bytes);
+      for (const p of unique) await this.payloads.stage(p.sha256, p.bytes);
       return await this.store.write(async (tx) => {
         await lockPayloads(tx.db, digests);
-        for (const p of payloads) await this.payloads.attach(tx.db, p.sha256, p.bytes, tx.now);
+        for (const p of unique) await this.payloads.attach(tx.db, p.sha256, p.bytes, tx.now);
         return write(tx.db, tx.now);
       });
     } finally {
