@@ -6,13 +6,14 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, profile
+//                      scale, assets, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAssets } from './assets.ts';
 import type { FloorResult } from './floor.ts';
 import { runHistory } from './history.ts';
 import { runHttpFloor } from './http-floor.ts';
@@ -79,6 +80,7 @@ const SIZES = quick
         createSessions: 20,
       },
       profile: { steps: 3, runs: 10, warmup: 2, budgetMs: 500, countRuns: 3 },
+      assets: { sizesMiB: [1], reps: 3, budgetMs: 3000 },
     }
   : {
       floor: { commits: 3000, budgetMs: 5000 },
@@ -114,6 +116,7 @@ const SIZES = quick
         createSessions: 1000,
       },
       profile: { steps: 9, runs: 300, warmup: 30, budgetMs: 60_000, countRuns: 20 },
+      assets: { sizesMiB: [1, 8], reps: 30, budgetMs: 60_000 },
     };
 
 async function main(): Promise<void> {
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
   await step('throughput_pg', () => runThroughputPg(SIZES.tputPg));
   await step('stream', () => runStream(SIZES.stream));
   await step('scale', () => runScale(SIZES.scale));
+  await step('assets', () => runAssets(SIZES.assets));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

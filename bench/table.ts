@@ -2,6 +2,7 @@
 // pasted into docs/performance.md). Ratios: our figure divided by the single-row commit of its
 // store (the physical floor: SQLite at the same synchronous, or PostgreSQL) and by LangGraph.js
 // measured the same way in the same run.
+import type { AssetsResult } from './assets.ts';
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
@@ -182,6 +183,12 @@ export function renderTable(doc: Doc): string {
       value: `${profile.profile.by_area[0]?.frame} ${profile.profile.by_area[0]?.pct}%`,
     });
   }
+  for (const a of (r.assets as AssetsResult | undefined)?.sizes ?? [])
+    rows.push({
+      benchmark: 'asset upload (POST /v1/assets, SQLite)',
+      metric: `MiB/s for ${a.size_mib} MiB (upload p50 ms; bare write + fsync MiB/s; ratio)`,
+      value: `${fmt(a.daemon_mib_s, 1)} (${fmt(a.upload_ms.p50, 1)}; ${fmt(a.floor_mib_s, 1)}; ${fmt(a.ratio, 3)})`,
+    });
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

@@ -2,6 +2,7 @@
 // program-base.ts) plus one register function per client command group.
 import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
+import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
 import { registerDoctor } from './doctor-checks.ts';
@@ -35,6 +36,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerMailboxes,
   registerSecrets,
   registerPersonas,
+  registerAssets,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -10,6 +10,8 @@ export type OutputMode = 'pretty' | 'json';
 
 export interface CliIo {
   stdout(text: string): void;
+  /** Binary output (`assets raw` without `-o`); text-only test doubles may leave it out. */
+  stdoutBytes?(bytes: Uint8Array): void;
   stderr(text: string): void;
   readStdin(): Promise<string>;
   /**
@@ -136,6 +138,7 @@ export class CliRuntime {
 export function processIo(): CliIo {
   return {
     stdout: (text) => void process.stdout.write(text),
+    stdoutBytes: (bytes) => void process.stdout.write(bytes),
     stderr: (text) => void process.stderr.write(text),
     readStdin: async () => {
       const chunks: Buffer[] = [];

@@ -7,6 +7,18 @@ export type {
   SpawnSidechainRequest,
 } from './agents.ts';
 export {
+  type AssetDeletePlan,
+  type AssetGcReport,
+  type AssetPayloadFile,
+  type AssetRaw,
+  type AssetReference,
+  type AssetReferencesView,
+  type AssetSummaryView,
+  AssetsResource,
+  type AssetView,
+  type ImportAssetRequest,
+} from './assets.ts';
+export {
   type AccountStatus,
   AuthResource,
   type AuthSubjectStatus,

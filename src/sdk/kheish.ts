@@ -1,6 +1,8 @@
 // The SDK's entry point: one client object with a resource per API domain, shaped like Kheish's
 // official TypeScript SDK (`Kheish.fromEnv()`, `client.responses.create(...)`, `run.wait(...)`).
 // Portable: it needs only fetch, AbortController/AbortSignal, TextDecoder and ReadableStream.
+
+import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { HooksResource } from './hooks.ts';
@@ -52,6 +54,8 @@ export class Kheish {
   readonly skills: SkillsResource;
   /** Persona records and session bindings. */
   readonly personas: PersonasResource;
+  /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
+  readonly assets: AssetsResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
@@ -76,6 +80,7 @@ export class Kheish {
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
     this.personas = new PersonasResource(http);
+    this.assets = new AssetsResource(http);
     this.mcp = new McpResource(http);
     this.auth = new AuthResource(http);
     this.events = new EventsResource(http);

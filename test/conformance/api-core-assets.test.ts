@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { queryState } from '../helpers/state-query.ts';
 import { execState } from '../helpers/state-write.ts';
-import { assertProblem } from './support.ts';
+import { assertProblem, SCRIPT } from './support.ts';
 
 const ADMIN = 'assets-admin-token-0123456789';
 const READONLY = 'assets-readonly-token-0123456789';
@@ -20,7 +20,10 @@ let d: TestDaemon;
 const base = () => d.url;
 
 before(async () => {
-  d = await startDaemon({ args: ['--http-admin-token', ADMIN, '--http-readonly-token', READONLY] });
+  d = await startDaemon({
+    script: SCRIPT,
+    args: ['--http-admin-token', ADMIN, '--http-readonly-token', READONLY],
+  });
 });
 after(async () => {
   await d?.stop();
@@ -280,4 +283,68 @@ test('assets: delete removes the row and its bytes, tombstones the id, and keeps
       await queryState(d, 'select sha256 from asset_payloads where sha256 = ?', [only.body.sha256]),
       [],
     );
+});
+
+test("assets: POST /v1/runs/prune with release_assets drops a finished run's references, then GC reclaims the asset", async () => {
+  const up = await upload('held.txt', 'held by a finished run');
+  const id = up.body.asset_id;
+  assert.equal(
+    (await http(base(), 'POST', '/v1/sessions', { session_id: 'prune-assets' }, admin)).status,
+    201,
+  );
+  const sub = await http(base(), 'POST', '/v1/sessions/prune-assets/runs', { content: 'hello' }, admin);
+  assert.equal(sub.status, 202, sub.text);
+  const runId = sub.body.run_id;
+  for (let i = 0; ; i++) {
+    const run = await http(base(), 'GET', `/v1/runs/${runId}`, undefined, admin);
+    if (run.body.status === 'completed') break;
+    assert.ok(i < 400, `run did not complete: ${run.text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await execState(
+    d,
+    `insert into asset_references (asset_id, domain, owner_id, role, hard, parent_id, detail_id, created_at_ms)
+     values (?, 'runs', ?, 'input_attachment', 1, 'prune-assets', null, ?)`,
+    [id, runId, Date.now()],
+  );
+  await new Promise((r) => setTimeout(r, 5));
+  const dry = await http(
+    base(),
+    'POST',
+    '/v1/runs/prune',
+    { older_than_ms: 1, dry_run: true, release_assets: true },
+    admin,
+  );
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual(dry.body.released_asset_run_ids, [runId]);
+  assert.equal(dry.body.released_asset_reference_count, 1);
+  assert.equal(
+    (await http(base(), 'GET', `/v1/assets/${id}/references`, undefined, admin)).body.hard_reference_count,
+    1,
+  );
+  const plain = await http(base(), 'POST', '/v1/runs/prune', { older_than_ms: 1 }, admin);
+  assert.equal(plain.body.released_asset_run_ids, undefined, 'without release_assets nothing is released');
+
+  const done = await http(
+    base(),
+    'POST',
+    '/v1/runs/prune',
+    { older_than_ms: 1, release_assets: true },
+    admin,
+  );
+  assert.deepEqual(done.body.released_asset_run_ids, [runId]);
+  assert.equal(
+    (await http(base(), 'GET', `/v1/assets/${id}/references`, undefined, admin)).body.hard_reference_count,
+    0,
+  );
+  const gc = await http(base(), 'POST', '/v1/assets/gc', { dry_run: false }, admin);
+  assert.equal(gc.status, 200, gc.text);
+  assert.ok(gc.body.deleted_asset_ids.includes(id));
+  assert.ok(gc.body.reclaimed_bytes >= up.body.byte_length);
+  assertProblem(
+    await http(base(), 'GET', `/v1/assets/${id}`, undefined, admin),
+    404,
+    'assets',
+    'asset_not_found',
+  );
 });

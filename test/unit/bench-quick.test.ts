@@ -72,6 +72,8 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['profile busy ms', r.profile.profile.busy_ms],
       ['profile sql per step', r.profile.sql_per_step.statements.total],
       ['profile sql exec ms per step', r.profile.sql_per_step.exec_ms.total],
+      ['asset upload MiB/s', r.assets.sizes[0].daemon_mib_s],
+      ['asset floor MiB/s', r.assets.sizes[0].floor_mib_s],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);

@@ -82,6 +82,15 @@ export interface AssetsPort {
   ): Promise<void>;
   /** Removes the references an owner holds (all roles, or one). */
   removeReferences(match: { domain: string; owner_id: string; role?: string }, db?: Executor): Promise<void>;
+  /**
+   * Drops the `runs` references of terminal runs finished before `finished_before_ms` (a prune with
+   * `release_assets`), so GC may take assets only old runs held; their journals then render an
+   * "[asset no longer available]" notice where the asset was. Dry run: reports only.
+   */
+  releaseRunReferences(
+    q: { finished_before_ms: number; session_id?: string; limit?: number; dry_run: boolean },
+    db?: Executor,
+  ): Promise<{ run_ids: string[]; reference_count: number }>;
   /** Attaches derived text (a transcript asset's text) to an asset after the fact. */
   setDerivedText(assetId: string, text: string): Promise<AssetView>;
 }

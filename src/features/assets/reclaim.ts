@@ -100,6 +100,16 @@ export class AssetReclaimer {
 
   /** Deletes when no hard reference holds the asset (`409 assets/asset_delete_blocked` otherwise). */
   async delete(assetId: string, why = 'api'): Promise<AssetDeletePlan> {
+    // The payloads are locked before the row is read in the transaction; if derived text was
+    // attached in between, the row names a payload not locked: start again with it.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const plan = await this.deleteOnce(assetId, why);
+      if (plan) return plan;
+    }
+    throw new Error(`asset ${assetId} kept changing while it was deleted`);
+  }
+
+  private async deleteOnce(assetId: string, why: string): Promise<AssetDeletePlan | null> {
     const first = await getAsset(this.assets.store.db, assetId);
     if (!first) throw assetNotFound(assetId);
     const digests = digestsOf(first);
@@ -109,6 +119,7 @@ export class AssetReclaimer {
         await lockPayloads(tx.db, digests);
         const r = await lockAsset(tx.db, assetId, 'update');
         if (!r) throw assetNotFound(assetId);
+        if (digestsOf(r).some((d) => !digests.includes(d))) return null;
         const plan = await this.planOf(tx.db, r, false);
         if (plan.blocked)
           throw new DaemonError(
@@ -131,6 +142,7 @@ export class AssetReclaimer {
         if (this.payloads.kind === 'database') for (const d of pending) await this.payloads.remove(d, tx.db);
         return { ...plan, deleted: true };
       });
+      if (!plan) return null;
       if (this.payloads.kind === 'file')
         await this.finishFiles(
           assetId,

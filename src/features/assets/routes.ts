@@ -19,11 +19,13 @@ import {
 } from './schema.ts';
 import type { AssetsService } from './service.ts';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Strict base64 (whitespace allowed): a typo must not silently store different bytes. */
+/**
+ * Strict base64 (whitespace allowed): a typo must not silently store different bytes. Node's
+ * decoder skips characters outside the alphabet, so a decoded length short of what the text's
+ * length promises is how a bad character shows (a regular expression over 16 MiB costs ~45 ms).
+ */
 export function decodeBase64(text: string): Buffer {
-  const compact = text.replace(/\s+/g, '');
+  const compact = /\s/.test(text) ? text.replace(/\s+/g, '') : text;
   if (Math.floor((compact.length * 3) / 4) > MAX_RAW_UPLOAD_BYTES + 2)
     throw new DaemonError(
       400,
@@ -31,9 +33,11 @@ export function decodeBase64(text: string): Buffer {
       'asset_too_large',
       `uploads are limited to ${MAX_RAW_UPLOAD_BYTES} bytes`,
     );
-  if (compact.length % 4 !== 0 || !BASE64.test(compact))
+  const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(compact, 'base64');
+  if (compact.length % 4 !== 0 || bytes.length !== (compact.length / 4) * 3 - padding)
     throw new DaemonError(400, 'assets', 'invalid_asset_request', 'content_base64 is not valid base64');
-  return Buffer.from(compact, 'base64');
+  return bytes;
 }
 
 /** `inline; filename="<ascii-safe>"`, plus the exact name as RFC 5987 `filename*` when it is not ASCII. */

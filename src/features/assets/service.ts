@@ -8,6 +8,7 @@ import { DaemonError } from '../../errors/daemon-error.ts';
 import {
   type AssetReferenceRow,
   type AssetRow,
+  deleteOwnersReferences,
   deleteReferences,
   findAssetByDigest,
   getAsset,
@@ -18,6 +19,7 @@ import {
   referencesOf,
   setAssetText,
   setReferencesHard,
+  terminalRunsHoldingAssets,
   upsertReferences,
 } from '../../store/repos/assets.ts';
 import type { Executor } from '../../store/schema.ts';
@@ -97,13 +99,15 @@ export class AssetsService implements AssetsPort {
     payloads: Payload[],
     write: (db: Executor, now: number) => Promise<T>,
   ): Promise<T> {
-    const digests = payloads.map((p) => p.sha256);
+    // Plain text's derived text is its raw bytes: one payload, written once.
+    const unique = [...new Map(payloads.map((p) => [p.sha256, p])).values()];
+    const digests = unique.map((p) => p.sha256);
     const release = await this.locks.acquire(digests);
     try {
-      for (const p of payloads) await this.payloads.stage(p.sha256, p.bytes);
+      for (const p of unique) await this.payloads.stage(p.sha256, p.bytes);
       return await this.store.write(async (tx) => {
         await lockPayloads(tx.db, digests);
-        for (const p of payloads) await this.payloads.attach(tx.db, p.sha256, p.bytes, tx.now);
+        for (const p of unique) await this.payloads.attach(tx.db, p.sha256, p.bytes, tx.now);
         return write(tx.db, tx.now);
       });
     } finally {
@@ -279,6 +283,23 @@ export class AssetsService implements AssetsPort {
   ): Promise<void> {
     if (db) await deleteReferences(db, match);
     else await this.store.write((tx) => deleteReferences(tx.db, match));
+  }
+
+  async releaseRunReferences(
+    q: { finished_before_ms: number; session_id?: string; limit?: number; dry_run: boolean },
+    db?: Executor,
+  ): Promise<{ run_ids: string[]; reference_count: number }> {
+    const apply = async (ex: Executor) => {
+      const runs = await terminalRunsHoldingAssets(ex, {
+        cutoffMs: q.finished_before_ms,
+        ...(q.session_id !== undefined ? { sessionId: q.session_id } : {}),
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      });
+      const run_ids = runs.map((r) => r.run_id);
+      if (!q.dry_run) await deleteOwnersReferences(ex, 'runs', run_ids);
+      return { run_ids, reference_count: runs.reduce((n, r) => n + r.reference_count, 0) };
+    };
+    return db ? apply(db) : this.store.write((tx) => apply(tx.db));
   }
 
   /** The previous text payload, if no longer named, is left for GC (an orphan payload). */

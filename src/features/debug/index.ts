@@ -2,6 +2,7 @@
 // the checks that keep `POST /v1/runtime/debug-level` from enabling capture that could not protect
 // its evidence. Lives beside the runtime feature, reached through its service.
 import { DaemonError } from '../../errors/daemon-error.ts';
+import type { AssetsPort } from '../assets/port.ts';
 import type { FeatureModule } from '../feature.ts';
 import type { RuntimeService } from '../runtime/service.ts';
 import type { ConfigChange } from '../runtime/settings.ts';
@@ -17,6 +18,7 @@ export const debugFeature: FeatureModule<DebugService> = {
     const config = debugConfigFromEnv();
     const store = new DebugStore(k.store, config.budgets, config.key);
     const service = new DebugService(k.store, store, config, k.log);
+    service.assets = k.use<AssetsPort>('assets');
     const runtime = k.use<RuntimeService>('runtime');
     const level = () => runtime.settings.value<string>('debug_level');
     service.level = () => level() ?? 'off';

@@ -35,6 +35,9 @@ export const RunRetentionPruneResponse = z.object({
   candidate_debug_bytes: z.number(),
   pruned_debug_run_ids: z.array(z.string()),
   pruned_debug_bytes: z.number(),
+  /** With `release_assets`: the terminal runs whose asset references were (or would be) dropped. */
+  released_asset_run_ids: z.array(z.string()).optional(),
+  released_asset_reference_count: z.number().optional(),
 });
 
 const positive = z.number().int().positive();
@@ -44,6 +47,8 @@ const PruneBody = z
     session_id: z.string().min(1).optional(),
     limit: positive.optional(),
     dry_run: z.boolean().optional(),
+    // Extension (decision 209): also drop the matched terminal runs' asset references.
+    release_assets: z.boolean().optional(),
   })
   .strict();
 

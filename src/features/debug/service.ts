@@ -12,6 +12,7 @@ import {
   listDebugArtifacts,
 } from '../../store/repos/debug-artifacts.ts';
 import { getRun } from '../../store/repos/runs.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
 import type { DebugConfig } from './config.ts';
 import type { DebugStore } from './debug-store.ts';
@@ -21,6 +22,15 @@ export interface PruneRequest {
   session_id?: string;
   limit?: number;
   dry_run?: boolean;
+  release_assets?: boolean;
+}
+
+/** What the prune needs of the assets feature (its AssetsPort). */
+export interface RunAssetRelease {
+  releaseRunReferences(
+    q: { finished_before_ms: number; session_id?: string; limit?: number; dry_run: boolean },
+    db?: Executor,
+  ): Promise<{ run_ids: string[]; reference_count: number }>;
 }
 
 export class DebugService {
@@ -32,6 +42,8 @@ export class DebugService {
   private gcRunning: Promise<void> | null = null;
   /** The debug level in force (set by the feature from the runtime setting). */
   level: () => string = () => 'off';
+  /** Set by the feature: the assets store, for `release_assets`. */
+  assets: RunAssetRelease | null = null;
   readonly gc = { runs: 0, pruned_runs: 0, pruned_bytes: 0, last_at_ms: null as number | null, errors: 0 };
 
   constructor(store: Store, debug: DebugStore, config: DebugConfig, log: Logger) {
@@ -109,7 +121,25 @@ export class DebugService {
       const ids = candidates.map((c) => c.run_id);
       const bytes = candidates.reduce((n, c) => n + c.bytes, 0);
       if (!dryRun) await deleteDebugBundles(tx.db, ids);
+      const released =
+        req.release_assets && this.assets
+          ? await this.assets.releaseRunReferences(
+              {
+                finished_before_ms: cutoff,
+                dry_run: dryRun,
+                ...(req.session_id !== undefined ? { session_id: req.session_id } : {}),
+                ...(req.limit !== undefined ? { limit: req.limit } : {}),
+              },
+              tx.db,
+            )
+          : null;
       return {
+        ...(released
+          ? {
+              released_asset_run_ids: released.run_ids,
+              released_asset_reference_count: released.reference_count,
+            }
+          : {}),
         dry_run: dryRun,
         now_ms: tx.now,
         cutoff_ms: cutoff,

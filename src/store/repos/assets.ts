@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { dialectOf } from '../dialect.ts';
 import type { AssetReferencesTable, AssetsTable, AssetTombstonesTable, Executor } from '../schema.ts';
+import { TERMINAL_STATUSES } from './runs.ts';
 
 export type AssetRow = AssetsTable;
 export type AssetReferenceRow = AssetReferencesTable;
@@ -229,6 +230,28 @@ export async function deleteOwnersReferences(
     .where('owner_id', 'in', ownerIds)
     .executeTakeFirst();
   return Number(res.numDeletedRows);
+}
+
+/**
+ * Terminal runs finished before the cutoff that hold `runs` references, oldest first (the runs a
+ * prune with `release_assets` lets go of their assets).
+ */
+export async function terminalRunsHoldingAssets(
+  db: Executor,
+  q: { cutoffMs: number; sessionId?: string; limit?: number },
+): Promise<Array<{ run_id: string; reference_count: number }>> {
+  let sel = db
+    .selectFrom('asset_references as a')
+    .innerJoin('runs as r', 'r.run_id', 'a.owner_id')
+    .select(['r.run_id as run_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('a.domain', '=', 'runs')
+    .where('r.status', 'in', [...TERMINAL_STATUSES])
+    .where('r.finished_at_ms', '<', q.cutoffMs)
+    .groupBy(['r.run_id', 'r.finished_at_ms']);
+  if (q.sessionId !== undefined) sel = sel.where('r.session_id', '=', q.sessionId);
+  let ordered = sel.orderBy('r.finished_at_ms').orderBy('r.run_id');
+  if (q.limit !== undefined) ordered = ordered.limit(q.limit);
+  return (await ordered.execute()).map((r) => ({ run_id: r.run_id, reference_count: Number(r.n) }));
 }
 
 export async function deleteAssetReferences(db: Executor, assetId: string): Promise<void> {
