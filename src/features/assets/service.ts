@@ -140,8 +140,9 @@ export class AssetsService implements AssetsPort {
         `media type ${norm.media_type} is not accepted here (accepted: ${input.accept.join(', ')})`,
       );
     signal?.throwIfAborted();
-    // Images are re-encoded by the normalization: what is stored is what it returns.
-    const raw = (norm as { bytes?: Uint8Array }).bytes ?? input.bytes;
+    // The raw payload is always the exact upload (admin raw reads round-trip); a re-encoded image
+    // is the preview, which is what models are sent (decision 193).
+    const raw = input.bytes;
     const rawPayload = { sha256: sha256Hex(raw), bytes: raw };
     const textBytes = norm.text === undefined ? null : new TextEncoder().encode(norm.text);
     const text = textBytes && { sha256: sha256Hex(textBytes), bytes: textBytes };
