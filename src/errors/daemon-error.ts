@@ -7,6 +7,8 @@ export class DaemonError extends Error {
   readonly code: string;
   readonly detail: string;
   readonly headers: Record<string, string>;
+  /** Extra problem members (RFC 9457 extensions), e.g. `retry_after_ms` of a rate-limited upload. */
+  readonly extensions: Record<string, unknown>;
 
   constructor(
     status: number,
@@ -14,6 +16,7 @@ export class DaemonError extends Error {
     code: string,
     detail: string,
     headers: Record<string, string> = {},
+    extensions: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'DaemonError';
@@ -22,6 +25,7 @@ export class DaemonError extends Error {
     this.code = code;
     this.detail = detail;
     this.headers = headers;
+    this.extensions = extensions;
   }
 }
 

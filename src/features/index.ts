@@ -13,6 +13,7 @@ import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
+import { observationsFeature } from './observations/index.ts';
 import { personasFeature } from './personas/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
@@ -44,4 +45,5 @@ export const FEATURES: FeatureModule<any>[] = [
   debugFeature,
   mcpFeature,
   assetsFeature,
+  observationsFeature,
 ];

@@ -41,6 +41,16 @@ const READ_ONLY_ALLOWED = [
   /^\/v1\/assets(\/[^/]+(\/references)?)?$/,
 ];
 
+/**
+ * Routes with their own bearer auth, outside the control-plane tokens (ops-runtime §4): observation
+ * upload (the source's upload token) and capture heartbeats (the agent's heartbeat token). An
+ * admin token presented there is just a wrong token.
+ */
+const OWN_AUTH_POSTS = [
+  /^\/v1\/observation-sources\/[^/]+\/observations$/,
+  /^\/v1\/capture-agents\/[^/]+\/heartbeat$/,
+];
+
 const RATE_WINDOW_MS = 60_000;
 const RATE_MAX = 60;
 /**
@@ -163,6 +173,7 @@ export class AuthGuard {
     if (!this.enabled) return;
     const path = req.url.split('?')[0]!;
     if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
+    if (req.method === 'POST' && OWN_AUTH_POSTS.some((re) => re.test(path))) return;
     const header = req.headers.authorization;
     if (header === undefined)
       throw this.fail(

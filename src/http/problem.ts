@@ -33,6 +33,9 @@ export function problemBody(err: DaemonError): ProblemBody {
     code: err.code,
   };
   if (err.domain) body.domain = err.domain;
+  // Extensions never replace the standard members.
+  for (const [k, v] of Object.entries(err.extensions ?? {}))
+    if (!(k in body)) (body as unknown as Record<string, unknown>)[k] = v;
   return body;
 }
 

@@ -8,9 +8,14 @@ import type {
   AuthLeasesTable,
   AuthSlotRevocationsTable,
   AuthSubjectsTable,
+  CaptureAgentsTable,
+  CaptureProvisionBatchesTable,
   DebugArtifactsTable,
   DebugBundlesTable,
   HookDeadLettersTable,
+  ObservationAuditTable,
+  ObservationSourcesTable,
+  ObservationsTable,
   PersonasTable,
   SkillActivationsTable,
 } from './schema-extensions.ts';
@@ -420,6 +425,11 @@ export interface Database {
   asset_references: AssetReferencesTable;
   asset_tombstones: AssetTombstonesTable;
   asset_payloads: AssetPayloadsTable;
+  observation_sources: ObservationSourcesTable;
+  observations: ObservationsTable;
+  observation_audit: ObservationAuditTable;
+  capture_agents: CaptureAgentsTable;
+  capture_provision_batches: CaptureProvisionBatchesTable;
 }
 
 export type Db = Kysely<Database>;
