@@ -1,0 +1,52 @@
+// Observation test helpers: valid PNG bytes that differ per index (a tEXt chunk with a real CRC),
+// source bodies and upload bodies.
+import { crc32 } from 'node:zlib';
+import { http, type HttpResult } from './daemon.ts';
+
+const ONE_PIXEL = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body) >>> 0);
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A valid 1×1 PNG whose bytes (and digest) are unique to `n`. */
+export function png(n = 0): Buffer {
+  const iend = ONE_PIXEL.length - 12;
+  return Buffer.concat([ONE_PIXEL.subarray(0, iend), chunk('tEXt', Buffer.from(`Comment\0frame-${n}`, 'latin1')), ONE_PIXEL.subarray(iend)]);
+}
+
+export const pngBase64 = (n = 0): string => png(n).toString('base64');
+
+export function sourceBody(id: string, token: string, extra: Record<string, unknown> = {}) {
+  return { source_id: id, display_name: `Source ${id}`, kind: 'screen_snapshot', upload_token: token, ...extra };
+}
+
+export function uploadBody(key: string, n = 0, extra: Record<string, unknown> = {}) {
+  return {
+    upload: { file_name: `frame-${n}.png`, media_type: 'image/png', content_base64: pngBase64(n) },
+    idempotency_key: key,
+    captured_at_ms: 1_760_000_000_000 + n,
+    ...extra,
+  };
+}
+
+export function upload(
+  base: string,
+  sourceId: string,
+  token: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  return http(base, 'POST', `/v1/observation-sources/${sourceId}/observations`, body, {
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    ...headers,
+  });
+}
