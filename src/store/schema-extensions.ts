@@ -140,6 +140,8 @@ export interface AssetPayloadsTable {
   byte_length: number;
   created_at_ms: number;
   data: Buffer;
+}
+
 /** Observation sources (api-core §8.2), migration 0022. Booleans are 0/1; tokens only as digests. */
 export interface ObservationSourcesTable {
   source_id: string;
