@@ -78,7 +78,12 @@ test('api-core #85: source views never carry upload_token; stream_id without sou
     const res = await adm('POST', '/v1/observation-sources', bad);
     assert.equal(res.status, 400, `${JSON.stringify(bad).slice(0, 80)} -> ${res.text}`);
   }
-  assertProblem(await adm('GET', '/v1/observation-sources/nope'), 404, 'observations', 'observation_source_not_found');
+  assertProblem(
+    await adm('GET', '/v1/observation-sources/nope'),
+    404,
+    'observations',
+    'observation_source_not_found',
+  );
 });
 
 test('api-core #14: the upload route refuses the admin token, a missing token and a wrong one with 401', async () => {
@@ -89,7 +94,11 @@ test('api-core #14: the upload route refuses the admin token, a missing token an
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
   }
   // An unknown source answers the same (no probing for source ids), even with a body that is not valid.
-  assertProblem(await upload(d.url, 'no-such-source', 'screen-14-upload-token', { junk: true }), 401, 'observation_ingress');
+  assertProblem(
+    await upload(d.url, 'no-such-source', 'screen-14-upload-token', { junk: true }),
+    401,
+    'observation_ingress',
+  );
   // The control plane still requires the admin token.
   assert.equal((await http(d.url, 'GET', '/v1/observation-sources')).status, 401);
   const audit = await adm('GET', '/v1/observation-audit?source_id=screen-14&event=upload_rejected');
@@ -103,11 +112,14 @@ test('api-core §8.2: rotate-token keeps the previous token for grace_period_ms;
   const third = 'rotate-upload-token-0003';
   await adm('POST', '/v1/observation-sources', sourceBody('rot', first));
   await adm('POST', '/v1/observation-sources', sourceBody('rot', first, { display_name: 'Renamed' }));
-  let v = (await adm('GET', '/v1/observation-sources/rot')).body;
+  const v = (await adm('GET', '/v1/observation-sources/rot')).body;
   assert.equal(v.upload_token_version, 1, 'same token: same version');
   assert.equal(v.display_name, 'Renamed');
 
-  const rotated = await adm('POST', '/v1/observation-sources/rot/rotate-token', { upload_token: second, grace_period_ms: 1500 });
+  const rotated = await adm('POST', '/v1/observation-sources/rot/rotate-token', {
+    upload_token: second,
+    grace_period_ms: 1500,
+  });
   assert.equal(rotated.status, 200, rotated.text);
   assert.equal(rotated.body.upload_token_version, 2);
   assert.ok(rotated.body.previous_token_valid_until_ms > Date.now());
@@ -122,14 +134,23 @@ test('api-core §8.2: rotate-token keeps the previous token for grace_period_ms;
   assert.equal(recreated.status, 200);
   assert.equal(recreated.body.upload_token_version, 3);
   assert.equal(recreated.body.previous_token_valid_until_ms, null);
-  assertProblem(await upload(d.url, 'rot', second, { junk: true }), 401, 'observation_ingress', undefined, 'no grace on recreate');
+  assertProblem(
+    await upload(d.url, 'rot', second, { junk: true }),
+    401,
+    'observation_ingress',
+    undefined,
+    'no grace on recreate',
+  );
 
-  const revoked = await adm('POST', '/v1/observation-sources/rot/revoke-token', { reason: 'leaked token sk-abcdef' });
+  const revoked = await adm('POST', '/v1/observation-sources/rot/revoke-token', {
+    reason: 'leaked token sk-abcdef',
+  });
   assert.equal(revoked.status, 200);
   assert.equal(revoked.body.upload_token_state, 'revoked');
   assertProblem(await upload(d.url, 'rot', third, { junk: true }), 401, 'observation_ingress');
   const events = (await adm('GET', '/v1/observation-audit?source_id=rot')).body.map((r: any) => r.event);
-  for (const e of ['source_created', 'token_rotated', 'token_revoked', 'upload_rejected']) assert.ok(events.includes(e), e);
+  for (const e of ['source_created', 'token_rotated', 'token_revoked', 'upload_rejected'])
+    assert.ok(events.includes(e), e);
   const rev = (await adm('GET', '/v1/observation-audit?source_id=rot&event=token_revoked')).body[0];
   assert.equal(rev.detail.reason, 'operator_reason_redacted', 'secret-looking reasons are not stored');
   assert.equal((await adm('GET', '/v1/observation-audit?limit=2')).body.length, 2);
@@ -154,9 +175,18 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   assert.match(agent.config_toml, /heartbeat_token = "khb_/);
   assert.equal(agent.agent.status, 'active');
   assert.equal(agent.agent.leases.length, 2);
-  assertProblem(await adm('POST', '/v1/capture-agent-provisions', provision), 409, 'capture', 'batch_already_applied');
   assertProblem(
-    await adm('POST', '/v1/capture-agent-provisions', { ...provision, batch_id: 'b-linux', os_profile: 'linux' }),
+    await adm('POST', '/v1/capture-agent-provisions', provision),
+    409,
+    'capture',
+    'batch_already_applied',
+  );
+  assertProblem(
+    await adm('POST', '/v1/capture-agent-provisions', {
+      ...provision,
+      batch_id: 'b-linux',
+      os_profile: 'linux',
+    }),
     400,
     'capture',
     'unsupported_capture_source',
@@ -165,12 +195,36 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   // Capture-owned sources refuse the generic token endpoints.
   const src = await adm('GET', '/v1/observation-sources/laptop-01-screen');
   assert.equal(src.body.capture_owned, true);
-  assertProblem(await adm('POST', '/v1/observation-sources/laptop-01-screen/rotate-token', { upload_token: 'x'.repeat(20) }), 409, 'observations', 'capture_owned_source');
-  assertProblem(await adm('POST', '/v1/observation-sources/laptop-01-screen/revoke-token', {}), 409, 'observations', 'capture_owned_source');
-  assertProblem(await adm('POST', '/v1/observation-sources', sourceBody('laptop-01-screen', 'y'.repeat(20))), 409, 'observations', 'capture_owned_source');
-  assert.equal((await upload(d.url, 'laptop-01-screen', screenToken, { junk: true })).status, 400, 'lease token passes the token check');
+  assertProblem(
+    await adm('POST', '/v1/observation-sources/laptop-01-screen/rotate-token', {
+      upload_token: 'x'.repeat(20),
+    }),
+    409,
+    'observations',
+    'capture_owned_source',
+  );
+  assertProblem(
+    await adm('POST', '/v1/observation-sources/laptop-01-screen/revoke-token', {}),
+    409,
+    'observations',
+    'capture_owned_source',
+  );
+  assertProblem(
+    await adm('POST', '/v1/observation-sources', sourceBody('laptop-01-screen', 'y'.repeat(20))),
+    409,
+    'observations',
+    'capture_owned_source',
+  );
+  assert.equal(
+    (await upload(d.url, 'laptop-01-screen', screenToken, { junk: true })).status,
+    400,
+    'lease token passes the token check',
+  );
 
-  const hb = (token: string, body: unknown = { observed_source_ids: ['laptop-01-screen'], agent_version: 'kheish-capture-agent/dev' }) =>
+  const hb = (
+    token: string,
+    body: unknown = { observed_source_ids: ['laptop-01-screen'], agent_version: 'kheish-capture-agent/dev' },
+  ) =>
     http(d.url, 'POST', '/v1/capture-agents/laptop-01/heartbeat', body, { authorization: `Bearer ${token}` });
   assertProblem(await hb(screenToken), 401, 'capture', 'invalid_heartbeat_token');
   assertProblem(await hb(ADMIN), 401, 'capture', 'invalid_heartbeat_token');
@@ -178,7 +232,12 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   assert.equal(beat.status, 200, beat.text);
   assert.equal(beat.body.heartbeat_state, 'healthy');
   assert.deepEqual(beat.body.last_heartbeat_unobserved_source_ids, ['laptop-01-microphone']);
-  assertProblem(await hb(agent.heartbeat_token, { observed_source_ids: ['other'] }), 400, 'capture', 'invalid_heartbeat');
+  assertProblem(
+    await hb(agent.heartbeat_token, { observed_source_ids: ['other'] }),
+    400,
+    'capture',
+    'invalid_heartbeat',
+  );
 
   // Past the deadline the daemon materializes `missing` and one alert.
   await sleep(900);
@@ -192,22 +251,46 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   const recovered = await hb(agent.heartbeat_token);
   assert.equal(recovered.body.heartbeat_state, 'healthy');
   assert.deepEqual((await adm('GET', '/v1/capture-alerts')).body, []);
-  const audit = (await adm('GET', '/v1/observation-audit?machine_id=laptop-01')).body.map((r: any) => r.event);
-  assert.equal(audit.filter((e: string) => e === 'agent_heartbeat_missing').length, 1, 'the transition is audited once');
+  const audit = (await adm('GET', '/v1/observation-audit?machine_id=laptop-01')).body.map(
+    (r: any) => r.event,
+  );
+  assert.equal(
+    audit.filter((e: string) => e === 'agent_heartbeat_missing').length,
+    1,
+    'the transition is audited once',
+  );
   assert.ok(audit.includes('agent_recovered'));
 
   // Re-provisioning rotates every lease: old upload and heartbeat tokens fail at once.
-  const again = await adm('POST', '/v1/capture-agent-provisions', { ...provision, batch_id: 'batch-2', sources: { screen: true } });
+  const again = await adm('POST', '/v1/capture-agent-provisions', {
+    ...provision,
+    batch_id: 'batch-2',
+    sources: { screen: true },
+  });
   assert.equal(again.status, 201, again.text);
   const next = again.body.agents[0];
-  assertProblem(await upload(d.url, 'laptop-01-screen', screenToken, { junk: true }), 401, 'observation_ingress');
-  assertProblem(await upload(d.url, 'laptop-01-microphone', agent.upload_tokens['laptop-01-microphone'], { junk: true }), 401, 'observation_ingress', undefined, 'dropped source');
+  assertProblem(
+    await upload(d.url, 'laptop-01-screen', screenToken, { junk: true }),
+    401,
+    'observation_ingress',
+  );
+  assertProblem(
+    await upload(d.url, 'laptop-01-microphone', agent.upload_tokens['laptop-01-microphone'], { junk: true }),
+    401,
+    'observation_ingress',
+    undefined,
+    'dropped source',
+  );
   assertProblem(await hb(agent.heartbeat_token), 401, 'capture');
   assert.equal((await hb(next.heartbeat_token)).status, 200);
   const leases = next.agent.leases;
   assert.equal(leases.filter((l: any) => l.state === 'superseded').length, 2);
   assert.equal(leases.filter((l: any) => l.state === 'active').length, 1);
-  assert.deepEqual(next.agent.source_ids, ['laptop-01-screen', 'laptop-01-microphone'], 'history of owned sources');
+  assert.deepEqual(
+    next.agent.source_ids,
+    ['laptop-01-screen', 'laptop-01-microphone'],
+    'history of owned sources',
+  );
 
   // Revoke: idempotent, disables every owned source, old tokens fail.
   const revoked = await adm('POST', '/v1/capture-agents/laptop-01/revoke', { reason: 'host retired' });
@@ -219,13 +302,28 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   assert.equal(twice.body.revoked_at_ms, revoked.body.revoked_at_ms);
   for (const id of ['laptop-01-screen', 'laptop-01-microphone'])
     assert.equal((await adm('GET', `/v1/observation-sources/${id}`)).body.disabled, true, id);
-  assertProblem(await upload(d.url, 'laptop-01-screen', next.upload_tokens['laptop-01-screen'], { junk: true }), 401, 'observation_ingress');
+  assertProblem(
+    await upload(d.url, 'laptop-01-screen', next.upload_tokens['laptop-01-screen'], { junk: true }),
+    401,
+    'observation_ingress',
+  );
   assertProblem(await hb(next.heartbeat_token), 401, 'capture');
-  assertProblem(await adm('POST', '/v1/capture-agents/nobody/revoke', {}), 404, 'capture', 'capture_agent_not_found');
+  assertProblem(
+    await adm('POST', '/v1/capture-agents/nobody/revoke', {}),
+    404,
+    'capture',
+    'capture_agent_not_found',
+  );
   assert.equal((await adm('GET', '/v1/capture-agents')).body.length, 1);
 
   // Raw tokens appear in the provisioning responses only.
-  const tokens = [screenToken, agent.heartbeat_token, next.heartbeat_token, ...Object.values(next.upload_tokens)] as string[];
+  const tokens = [
+    screenToken,
+    agent.heartbeat_token,
+    next.heartbeat_token,
+    ...Object.values(next.upload_tokens),
+  ] as string[];
   const later = seen.filter((t) => !t.includes('"config_toml"'));
-  for (const t of tokens) assert.ok(!later.some((text) => text.includes(t)), 'no view, list or audit repeats a raw token');
+  for (const t of tokens)
+    assert.ok(!later.some((text) => text.includes(t)), 'no view, list or audit repeats a raw token');
 });

@@ -1,7 +1,7 @@
 // Observation test helpers: valid PNG bytes that differ per index (a tEXt chunk with a real CRC),
 // source bodies and upload bodies.
 import { crc32 } from 'node:zlib';
-import { http, type HttpResult } from './daemon.ts';
+import { type HttpResult, http } from './daemon.ts';
 
 const ONE_PIXEL = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
@@ -20,13 +20,23 @@ function chunk(type: string, data: Buffer): Buffer {
 /** A valid 1×1 PNG whose bytes (and digest) are unique to `n`. */
 export function png(n = 0): Buffer {
   const iend = ONE_PIXEL.length - 12;
-  return Buffer.concat([ONE_PIXEL.subarray(0, iend), chunk('tEXt', Buffer.from(`Comment\0frame-${n}`, 'latin1')), ONE_PIXEL.subarray(iend)]);
+  return Buffer.concat([
+    ONE_PIXEL.subarray(0, iend),
+    chunk('tEXt', Buffer.from(`Comment\0frame-${n}`, 'latin1')),
+    ONE_PIXEL.subarray(iend),
+  ]);
 }
 
 export const pngBase64 = (n = 0): string => png(n).toString('base64');
 
 export function sourceBody(id: string, token: string, extra: Record<string, unknown> = {}) {
-  return { source_id: id, display_name: `Source ${id}`, kind: 'screen_snapshot', upload_token: token, ...extra };
+  return {
+    source_id: id,
+    display_name: `Source ${id}`,
+    kind: 'screen_snapshot',
+    upload_token: token,
+    ...extra,
+  };
 }
 
 export function uploadBody(key: string, n = 0, extra: Record<string, unknown> = {}) {
