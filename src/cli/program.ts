@@ -9,6 +9,7 @@ import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
+import { registerObservations } from './observations.ts';
 import { registerPersonas } from './personas.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
@@ -37,6 +38,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerSecrets,
   registerPersonas,
   registerAssets,
+  registerObservations,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -114,7 +114,8 @@ export class DaemonClient {
   async send(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
     const url = this.url(path, opts.query);
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    // A route with its own bearer (observation upload, capture heartbeat) passes it explicitly.
+    if (this.token && headers.authorization === undefined) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';

@@ -69,6 +69,21 @@ export type {
 } from './mailboxes.ts';
 export { callMcpTool, McpResource, type McpToolCallResult, mcpInventory } from './mcp.ts';
 export {
+  type CaptureAgentView,
+  type CaptureAlertView,
+  type CreateSourceRequest,
+  type MaterializationRequest,
+  type ObservationAuditRecord,
+  type ObservationListQuery,
+  type ObservationSelection,
+  type ObservationSourceView,
+  ObservationsResource,
+  type ObservationView,
+  type ProvisionRequest,
+  type ProvisionResponse,
+  type UploadObservationRequest,
+} from './observations.ts';
+export {
   type CapabilityScope,
   type CreatePersonaRequest,
   type PersonaSummaryView,

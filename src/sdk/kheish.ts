@@ -7,6 +7,7 @@ import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
+import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
@@ -56,6 +57,8 @@ export class Kheish {
   readonly personas: PersonasResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
   readonly assets: AssetsResource;
+  /** Observation sources, uploads, capture agents and materialization. */
+  readonly observations: ObservationsResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
@@ -81,6 +84,7 @@ export class Kheish {
     this.skills = new SkillsResource(http);
     this.personas = new PersonasResource(http);
     this.assets = new AssetsResource(http);
+    this.observations = new ObservationsResource(http);
     this.mcp = new McpResource(http);
     this.auth = new AuthResource(http);
     this.events = new EventsResource(http);
