@@ -98,7 +98,7 @@ export function registerObservationRoutes(app: HttpApp, svc: ObservationsService
         params: SourceParams,
         body: UploadRequest,
         response: { 200: ObservationView, 201: ObservationView },
-        security: [{ observationUploadToken: [] }],
+        description: 'Authorization: Bearer <upload_token> of the source (not the control-plane token).',
       },
       // The source token is checked before the body is validated.
       preValidation: async (req) => {
@@ -161,7 +161,7 @@ export function registerObservationRoutes(app: HttpApp, svc: ObservationsService
         params: MachineParams,
         body: HeartbeatRequest,
         response: { 200: CaptureAgentView },
-        security: [{ captureHeartbeatToken: [] }],
+        description: 'Authorization: Bearer <heartbeat_token> of the agent (not the control-plane token).',
       },
     },
     async (req) =>
