@@ -115,7 +115,7 @@ test('api-core §8.3: media is checked against the kind; bodies are validated; o
       content_base64: Buffer.from('not an image at all').toString('base64'),
     },
   });
-  assert.equal(lying.status, 400, lying.text);
+  assertProblem(lying, 400, 'observation_ingress', 'invalid_upload');
   assertProblem(
     await upload(d.url, 'media', token, {
       ...uploadBody('m3'),

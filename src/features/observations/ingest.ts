@@ -182,20 +182,29 @@ export class Ingress {
       return this.settle({ kind: 'limited', retry_after_ms: early.retry_after_ms }, sourceId);
 
     const assets = this.ctx.assets();
-    const raw = await assets.import({
-      file_name: body.upload.file_name,
-      media_type: media,
-      bytes,
-      accept: accepted,
-    });
-    const text =
-      body.canonical_text === undefined
-        ? null
-        : await assets.import({
-            file_name: `${body.upload.file_name}.canonical.txt`,
-            media_type: 'text/plain',
-            bytes: Buffer.from(body.canonical_text, 'utf8'),
-          });
+    let raw: Awaited<ReturnType<typeof assets.import>>;
+    let text: typeof raw | null;
+    try {
+      raw = await assets.import({
+        file_name: body.upload.file_name,
+        media_type: media,
+        bytes,
+        accept: accepted,
+      });
+      text =
+        body.canonical_text === undefined
+          ? null
+          : await assets.import({
+              file_name: `${body.upload.file_name}.canonical.txt`,
+              media_type: 'text/plain',
+              bytes: Buffer.from(body.canonical_text, 'utf8'),
+            });
+    } catch (err) {
+      // The asset store judged the bytes (content sniffing, limits): an ingress refusal, audited.
+      if (!(err instanceof DaemonError) || err.status !== 400) throw err;
+      await this.audit('upload_rejected', sourceId, { reason: err.code });
+      throw ingressError(400, 'invalid_upload', `the upload was refused by the asset store: ${err.detail}`);
+    }
 
     const outcome = await this.ctx.store.write<Outcome>(async (tx) => {
       const s = await getSource(tx.db, sourceId, { lock: true, postgres: this.ctx.postgres });
