@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { sourceBody, upload, uploadBody } from '../helpers/observations.ts';
+import { queryState } from '../helpers/state-query.ts';
 import { assertProblem, sleep } from './support.ts';
 
 const ADMIN = 'admin-token-observations-0123456789';
@@ -326,4 +327,16 @@ test('concepts §4.14: capture agents — provision (raw tokens once), heartbeat
   const later = seen.filter((t) => !t.includes('"config_toml"'));
   for (const t of tokens)
     assert.ok(!later.some((text) => text.includes(t)), 'no view, list or audit repeats a raw token');
+  const logs = d.logs();
+  for (const t of [...tokens, TOKEN, 'rotate-upload-token-0002', 'screen-14-upload-token'])
+    assert.ok(!logs.includes(t), 'no token in the daemon log');
+  for (const table of [
+    'observation_sources',
+    'capture_agents',
+    'observation_audit',
+    'capture_provision_batches',
+  ]) {
+    const rows = JSON.stringify(await queryState(d, `select * from ${table}`));
+    for (const t of [...tokens, TOKEN]) assert.ok(!rows.includes(t), `no raw token stored in ${table}`);
+  }
 });
