@@ -4,6 +4,7 @@
 // asset references turn soft, so the assets store may reclaim the bytes (decision 236).
 import {
   activeOfSource,
+  activeTotals,
   appendAudit,
   expiredObservations,
   getSource,
@@ -50,6 +51,8 @@ export async function enforceBudget(
   tx: WriteTx,
   source: SourceRow,
 ): Promise<number> {
+  const totals = await activeTotals(tx.db, source.source_id);
+  if (totals.count <= source.max_active_observations && totals.bytes <= source.max_active_bytes) return 0;
   const active = await activeOfSource(tx.db, source.source_id);
   let count = active.length;
   let bytes = active.reduce((n, o) => n + o.byte_length, 0);

@@ -126,6 +126,20 @@ export async function receivedSince(db: Executor, sourceId: string, sinceMs: num
   return rows.map((r) => num(r.received_at_ms));
 }
 
+/** How many active observations a source holds and their bytes (budget check before any row is read). */
+export async function activeTotals(
+  db: Executor,
+  sourceId: string,
+): Promise<{ count: number; bytes: number }> {
+  const r = await db
+    .selectFrom('observations')
+    .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum('byte_length').as('b')])
+    .where('source_id', '=', sourceId)
+    .where('retention_state', '=', 'active')
+    .executeTakeFirst();
+  return { count: num(r?.n ?? 0), bytes: num(r?.b ?? 0) };
+}
+
 /** The active observations of a source, oldest first (budget enforcement). */
 export async function activeOfSource(db: Executor, sourceId: string): Promise<ObservationRow[]> {
   const rows = await db
