@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
-import { sourceBody, upload, uploadBody } from '../helpers/observations.ts';
+import { sourceBody, upload, uploadBody, wav } from '../helpers/observations.ts';
 import { jsonColumn, queryState } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
@@ -242,5 +242,54 @@ test('api-core §8.4: refusals — closed source, empty selection, purged or unk
     403,
     'observations',
     'output_delivery_not_allowed',
+  );
+});
+
+test('api-core §8.4: microphone observations are transcript-first: auto attaches no audio and notes a missing transcript; always attaches it', async () => {
+  await post('/v1/observation-sources', {
+    ...sourceBody('mic', 'mic-upload-token-00001'),
+    kind: 'microphone_segment',
+  });
+  const audio = (n: number, extra: Record<string, unknown> = {}) => ({
+    upload: {
+      file_name: `seg-${n}.wav`,
+      media_type: 'audio/wav',
+      content_base64: wav(800 + n).toString('base64'),
+    },
+    idempotency_key: `seg-${n}`,
+    ...extra,
+  });
+  const bare = await upload(d.url, 'mic', 'mic-upload-token-00001', audio(1));
+  assert.equal(bare.status, 201, bare.text);
+  const spoken = await upload(
+    d.url,
+    'mic',
+    'mic-upload-token-00001',
+    audio(2, { canonical_text: 'hello from the call' }),
+  );
+  assert.equal(spoken.status, 201, spoken.text);
+  const run = async (policy: string) => {
+    const res = await post('/v1/observation-materializations', {
+      target_session_id: 'incident-review',
+      selection: { type: 'latest_from_source', source_id: 'mic' },
+      request: { content: 'Transcripts.' },
+      raw_asset_policy: policy,
+    });
+    assert.equal(res.status, 202, res.text);
+    await waitForRun(d.url, res.body.run_id);
+    return (await journal(res.body.run_id, 'input_received'))[0].request;
+  };
+  const auto = await run('auto');
+  const text = auto.input_items.map((i: any) => i.text ?? '').join('\n');
+  assert.match(text, /no transcript is available for this audio observation/);
+  assert.match(text, /hello from the call/);
+  assert.equal(auto.input_items.filter((i: any) => i.type === 'asset_reference').length, 0);
+  const always = await run('always');
+  assert.deepEqual(
+    always.input_items
+      .filter((i: any) => i.type === 'asset_reference')
+      .map((i: any) => i.asset_id)
+      .sort(),
+    [bare.body.asset_id, spoken.body.asset_id].sort(),
   );
 });
