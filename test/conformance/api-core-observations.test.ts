@@ -9,6 +9,7 @@ import { queryState } from '../helpers/state-query.ts';
 import { assertProblem, sleep } from './support.ts';
 
 const ADMIN = 'admin-token-observations-0123456789';
+const READONLY = 'readonly-token-observations-0123456789';
 let d: TestDaemon;
 const seen: string[] = [];
 const adm = async (method: string, path: string, body?: unknown) => {
@@ -19,7 +20,7 @@ const adm = async (method: string, path: string, body?: unknown) => {
 
 before(async () => {
   d = await startDaemon({
-    args: ['--http-admin-token', ADMIN],
+    args: ['--http-admin-token', ADMIN, '--http-readonly-token', READONLY],
     env: { KHEISH_OBSERVATION_SWEEP_MS: '100' },
   });
 });
@@ -100,10 +101,25 @@ test('api-core #14: the upload route refuses the admin token, a missing token an
     401,
     'observation_ingress',
   );
-  // The control plane still requires the admin token.
+  // The control plane still requires the admin token; the read-only one reads none of it (decision 245).
   assert.equal((await http(d.url, 'GET', '/v1/observation-sources')).status, 401);
+  for (const path of [
+    '/v1/observation-sources',
+    '/v1/observations',
+    '/v1/observation-audit',
+    '/v1/capture-agents',
+    '/v1/capture-alerts',
+  ])
+    assertProblem(
+      await http(d.url, 'GET', path, undefined, { authorization: `Bearer ${READONLY}` }),
+      403,
+      'auth',
+      'insufficient_access',
+      path,
+    );
+  assertProblem(await upload(d.url, 'screen-14', READONLY, uploadBody('k1')), 401, 'observation_ingress');
   const audit = await adm('GET', '/v1/observation-audit?source_id=screen-14&event=upload_rejected');
-  assert.equal(audit.body.length, 4, 'each refusal is audited');
+  assert.equal(audit.body.length, 5, 'each refusal is audited');
   assert.ok(!audit.text.includes(ADMIN) && !audit.text.includes('screen-14-upload-token'));
 });
 
