@@ -7,6 +7,7 @@ import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
+import { deliveriesFeature } from './deliveries/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { hooksFeature } from './hooks/index.ts';
@@ -44,4 +45,5 @@ export const FEATURES: FeatureModule<any>[] = [
   debugFeature,
   mcpFeature,
   assetsFeature,
+  deliveriesFeature,
 ];

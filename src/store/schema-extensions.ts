@@ -1,6 +1,7 @@
 // Table types of the extension domains (issues 13 and 14: debug capture, skills, personas, hooks,
 // the credential broker), kept apart from the core tables of schema.ts, which re-exports them.
 
+import type { Generated } from 'kysely';
 /** A run's debug evidence (migration 0018): one row per run that has captured artifacts. */
 export interface DebugBundlesTable {
   run_id: string;
@@ -139,4 +140,33 @@ export interface AssetPayloadsTable {
   byte_length: number;
   created_at_ms: number;
   data: Buffer;
+}
+
+/** Output deliveries (migration 0026): one row per output and reply target. */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  delivery_id: string;
+  run_id: string;
+  session_id: string;
+  plugin: string;
+  address: string;
+  target_digest: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  in_flight_since_ms: number | null;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  last_error_code: string | null;
+  last_error: string | null;
+  needs_operator: number;
+  progress: string | null;
+  replayed_from_delivery_id: string | null;
+  resolved_at_ms: number | null;
+  resolution_reason: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+  delivered_at_ms: number | null;
+  dead_lettered_at_ms: number | null;
 }

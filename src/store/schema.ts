@@ -10,6 +10,7 @@ import type {
   AuthSubjectsTable,
   DebugArtifactsTable,
   DebugBundlesTable,
+  DeliveriesTable,
   HookDeadLettersTable,
   PersonasTable,
   SkillActivationsTable,
@@ -420,6 +421,7 @@ export interface Database {
   asset_references: AssetReferencesTable;
   asset_tombstones: AssetTombstonesTable;
   asset_payloads: AssetPayloadsTable;
+  deliveries: DeliveriesTable;
 }
 
 export type Db = Kysely<Database>;
