@@ -20,7 +20,7 @@ import {
   nextQueueSeq,
   type RunRow,
 } from '../store/repos/runs.ts';
-import { getSession } from '../store/repos/sessions.ts';
+import { getSession, type SessionRow } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { PermissionMode } from '../tools/permissions.ts';
 import type { ToolRegistry } from '../tools/registry.ts';
@@ -37,6 +37,7 @@ import type {
   DebugCapturePort,
   EngineSettings,
   LoopPort,
+  OutputHook,
   QuestionRunHandler,
   ReplicaPort,
   RunTerminalHook,
@@ -67,7 +68,7 @@ export interface EngineOptions extends EngineSettings {
 }
 
 // Declared with the ports (the scheduler needs them too); callers import them from here.
-export type { RunTerminalHook, SessionEndHook, SubmitOptions } from './ports.ts';
+export type { OutputHook, RunTerminalHook, SessionEndHook, SubmitOptions } from './ports.ts';
 
 interface Executor {
   controller: AbortController;
@@ -90,6 +91,12 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   /** Run kinds that ask a question instead of calling a model (parent clarifications). */
   readonly questionRuns = new Map<string, QuestionRunHandler>();
   private readonly sessionEndHooks: SessionEndHook[] = [];
+  private readonly outputHooks: OutputHook[] = [];
+  /**
+   * Completes a new run's request from its session inside the submit transaction (the deliveries
+   * feature snapshots the session's reply targets here); the identity by default.
+   */
+  requestDefaults: (session: SessionRow, request: StoredRunRequest) => StoredRunRequest = (_s, r) => r;
   /**
    * Which registered tools a run may see and call (agent profiles, tool surfaces); null = all.
    * Set by the feature that owns agents; the engine only asks.
@@ -148,6 +155,15 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   /** Registers a hook run in the same transaction that makes any run terminal. */
   onRunTerminal(hook: RunTerminalHook): void {
     this.terminalHooks.push(hook);
+  }
+
+  /** Registers a hook run in the transaction that persists each output (its deliveries commit with it). */
+  onOutput(hook: OutputHook): void {
+    this.outputHooks.push(hook);
+  }
+
+  async outputRecorded(tx: WriteTx, run: RunRow, record: Record<string, unknown>): Promise<void> {
+    for (const hook of this.outputHooks) await hook(tx, run, record);
   }
 
   /** Registers a hook run in the same transaction that ends a session (e.g. orphaning its sidechains). */
@@ -250,6 +266,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     const route = pinRoute(this.routes, request, session.route_policy);
     if (request.output_contract === undefined && session.output_contract !== null)
       request = { ...request, output_contract: JSON.parse(session.output_contract) };
+    request = this.requestDefaults(session, request);
     const runId = `run-${ulid().toLowerCase()}`;
     const text = inputText(request);
     const row = newRunRow({

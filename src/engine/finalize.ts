@@ -111,11 +111,26 @@ export async function recordOutput(
     source_kind: 'assistant_text',
   };
   if (metadata) record.metadata = metadata;
+  await persistOutput(engine, tx, run, record);
+}
+
+/**
+ * Persists one output record of a run with its `output` run event and stream event, and runs the
+ * output hooks in the same transaction (its deliveries, one per reply target, commit with it).
+ * Every path that persists an output (assistant text, emit_output) goes through here.
+ */
+export async function persistOutput(
+  engine: FinalizePort,
+  tx: WriteTx,
+  run: RunRow,
+  record: Record<string, unknown>,
+): Promise<void> {
   await insertOutput(tx.db, run.session_id, run.run_id, tx.now, record);
   await engine.recordRunChange(tx, run, { type: 'output', output: record });
   await engine.events.append(tx, [
     { name: 'output', session_id: run.session_id, run_id: run.run_id, data: { output: record } },
   ]);
+  await engine.outputRecorded(tx, run, record);
 }
 
 /** Paths (relative to the workspace) that do not exist as regular files inside it. */

@@ -43,6 +43,8 @@ export interface SubmitOptions {
 
 /** Runs inside the transaction that makes a run terminal (parents, schedules learn it atomically). */
 export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
+/** Runs inside the transaction that persists an output record (deliveries are queued with it). */
+export type OutputHook = (tx: WriteTx, run: RunRow, record: Record<string, unknown>) => Promise<void>;
 /** Runs inside the transaction that ends a session (after its live runs were stopped). */
 export type SessionEndHook = (tx: WriteTx, sessionId: string) => Promise<void>;
 
@@ -124,6 +126,8 @@ export interface FinalizePort extends TransitionPort {
   readonly opts: EngineSettings;
   recordRunChange(tx: WriteTx, run: RunRow, runEvent: Record<string, unknown> | null): Promise<void>;
   failRunInTx(tx: WriteTx, runId: string, message: string, code?: string): Promise<void>;
+  /** The output hooks, in the transaction that persisted the record. */
+  outputRecorded(tx: WriteTx, run: RunRow, record: Record<string, unknown>): Promise<void>;
 }
 
 /** A batch of tool calls under the permission policy (tool-calls.ts). */

@@ -10,6 +10,7 @@ import {
   pendingQuestions,
   questionsOfRun,
 } from '../store/repos/approvals.ts';
+import { deliveriesOfRun, deliveryView } from '../store/repos/deliveries.ts';
 import { outputsOfRun, outputsOfSession } from '../store/repos/journal.ts';
 import { isActive, lastFinishedRun, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import type { SessionRow } from '../store/repos/sessions.ts';
@@ -87,7 +88,7 @@ export async function buildRunView(db: Executor, run: RunRow): Promise<WireView>
     input_metadata: request.metadata,
     ...(await pendingOfRun(db, run)),
     outputs: await outputsOfRun(db, run.run_id),
-    deliveries: [],
+    deliveries: (await deliveriesOfRun(db, run.run_id)).map(deliveryView),
     error: run.error,
     error_code: run.error_code,
     usage: run.usage === null ? undefined : JSON.parse(run.usage),

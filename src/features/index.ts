@@ -7,6 +7,7 @@ import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
+import { deliveriesFeature } from './deliveries/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { hooksFeature } from './hooks/index.ts';
@@ -46,4 +47,5 @@ export const FEATURES: FeatureModule<any>[] = [
   mcpFeature,
   assetsFeature,
   observationsFeature,
+  deliveriesFeature,
 ];

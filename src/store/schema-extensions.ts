@@ -235,3 +235,32 @@ export interface CaptureProvisionBatchesTable {
   machine_ids: string;
   applied_at_ms: number;
 }
+
+/** Output deliveries (migration 0026): one row per output and reply target. */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  delivery_id: string;
+  run_id: string;
+  session_id: string;
+  plugin: string;
+  address: string;
+  target_digest: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  in_flight_since_ms: number | null;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  last_error_code: string | null;
+  last_error: string | null;
+  needs_operator: number;
+  progress: string | null;
+  replayed_from_delivery_id: string | null;
+  resolved_at_ms: number | null;
+  resolution_reason: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+  delivered_at_ms: number | null;
+  dead_lettered_at_ms: number | null;
+}

@@ -12,6 +12,7 @@ import type {
   CaptureProvisionBatchesTable,
   DebugArtifactsTable,
   DebugBundlesTable,
+  DeliveriesTable,
   HookDeadLettersTable,
   ObservationAuditTable,
   ObservationSourcesTable,
@@ -430,6 +431,7 @@ export interface Database {
   observation_audit: ObservationAuditTable;
   capture_agents: CaptureAgentsTable;
   capture_provision_batches: CaptureProvisionBatchesTable;
+  deliveries: DeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -71,6 +71,9 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
   if (body.metadata !== undefined) stored.metadata = body.metadata;
   if (body.binding_keys !== undefined) stored.binding_keys = body.binding_keys;
   if (body.reply_targets !== undefined) stored.reply_targets = body.reply_targets;
+  // Deprecated compatibility fields (api-core §3.6): one raw target.
+  else if (body.reply_plugin !== undefined && body.reply_address !== undefined)
+    stored.reply_targets = [{ plugin: body.reply_plugin, address: body.reply_address }];
   if (body.budget !== undefined) stored.budget = body.budget;
   const contract = normalizeContract(body.output_contract);
   if (contract) stored.output_contract = contract;
@@ -100,10 +103,15 @@ export const fingerprint = (req: unknown): string =>
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** Reply-target requests → normalized ReplyHandles (the deliveries feature; 400 when one is bad). */
+export type TargetNormalizer = (requests: unknown[]) => Promise<Array<{ plugin: string; address: string }>>;
+
 export class RunsService {
   private readonly engine: Engine;
-  constructor(engine: Engine) {
+  private readonly targets: TargetNormalizer;
+  constructor(engine: Engine, targets: TargetNormalizer) {
     this.engine = engine;
+    this.targets = targets;
   }
   private get db() {
     return this.engine.store.db;
@@ -129,7 +137,11 @@ export class RunsService {
   }
 
   /** The session's input contract, when it has one, checks and canonicalizes the input (no run otherwise). */
-  private async checkedInput(sessionId: string, request: StoredRunRequest): Promise<StoredRunRequest> {
+  private async checkedInput(sessionId: string, submitted: StoredRunRequest): Promise<StoredRunRequest> {
+    const request =
+      submitted.reply_targets === undefined
+        ? submitted
+        : { ...submitted, reply_targets: await this.targets(submitted.reply_targets) };
     const contract = (await getSession(this.db, sessionId))?.input_contract;
     return contract ? applyInputContract(request, JSON.parse(contract) as InputContract) : request;
   }
