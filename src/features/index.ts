@@ -5,6 +5,7 @@
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
+import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { docsFeature } from './docs/index.ts';
@@ -44,4 +45,5 @@ export const FEATURES: FeatureModule<any>[] = [
   debugFeature,
   mcpFeature,
   assetsFeature,
+  connectorsFeature,
 ];

@@ -41,6 +41,20 @@ const READ_ONLY_ALLOWED = [
   /^\/v1\/assets(\/[^/]+(\/references)?)?$/,
 ];
 
+/**
+ * Connector ingress (api-collab §0.3 zone 2, ops-runtime §5.7): each connector authenticates its
+ * own callers (bearer, HMAC, Slack signing secret, Telegram secret token, sidecar shared token);
+ * the control-plane token is neither required nor accepted as a substitute there.
+ */
+const CONNECTOR_INGRESS = [
+  /^POST \/v1\/connectors\/(http|slack|telegram)\/[^/]+$/,
+  /^POST \/v1\/connectors\/external\/[^/]+\/events(\/batch)?$/,
+  /^GET \/v1\/connectors\/external\/[^/]+\/credentials\/[^/]+$/,
+];
+
+export const isConnectorIngress = (method: string, path: string): boolean =>
+  CONNECTOR_INGRESS.some((re) => re.test(`${method} ${path}`));
+
 const RATE_WINDOW_MS = 60_000;
 const RATE_MAX = 60;
 /**
@@ -163,6 +177,7 @@ export class AuthGuard {
     if (!this.enabled) return;
     const path = req.url.split('?')[0]!;
     if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
+    if (isConnectorIngress(req.method, path)) return;
     const header = req.headers.authorization;
     if (header === undefined)
       throw this.fail(

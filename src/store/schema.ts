@@ -8,6 +8,9 @@ import type {
   AuthLeasesTable,
   AuthSlotRevocationsTable,
   AuthSubjectsTable,
+  ConnectorBindingsTable,
+  ConnectorReceiptsTable,
+  ConnectorsTable,
   DebugArtifactsTable,
   DebugBundlesTable,
   HookDeadLettersTable,
@@ -420,6 +423,9 @@ export interface Database {
   asset_references: AssetReferencesTable;
   asset_tombstones: AssetTombstonesTable;
   asset_payloads: AssetPayloadsTable;
+  connectors: ConnectorsTable;
+  connector_receipts: ConnectorReceiptsTable;
+  connector_bindings: ConnectorBindingsTable;
 }
 
 export type Db = Kysely<Database>;

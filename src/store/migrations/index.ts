@@ -23,6 +23,7 @@ import { m0018debugArtifacts } from './0018-debug-artifacts.ts';
 import { m0019personas } from './0019-personas.ts';
 import { m0020credentialLeases } from './0020-credential-leases.ts';
 import { m0021assets } from './0021-assets.ts';
+import { m0025connectors } from './0025-connectors.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -151,6 +152,7 @@ export const migrationProvider: MigrationProvider = {
       '0019_personas': m0019personas,
       '0020_credential_leases': m0020credentialLeases,
       '0021_assets': m0021assets,
+      '0025_connectors': m0025connectors,
     };
   },
 };
