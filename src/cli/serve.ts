@@ -50,6 +50,7 @@ export function registerServe(program: Command): void {
       'built-in MCP catalog profile, repeatable [env KHEISH_MCP_PROFILES, comma list]',
       collect,
     )
+    .option('--connectors-config <file>', 'file-backed connectors TOML [env KHEISH_CONNECTORS_CONFIG]')
     .option('--default-route <id>', 'override the file default_route [env KHEISH_DEFAULT_ROUTE]')
     .option('--log-format <fmt>', 'auto | pretty | json [env KHEISH_LOG_FORMAT]')
     .option('--log-level <lvl>', 'error | warn | info | debug | trace [env KHEISH_LOG_LEVEL]')

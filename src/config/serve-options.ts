@@ -60,6 +60,8 @@ export interface ServeConfig {
   };
   /** Lifetime of a credential broker lease (KHEISH_AUTH_LEASE_TTL_MS, docs/credentials.md). */
   authLeaseTtlMs: number;
+  /** File-backed connectors (--connectors-config / KHEISH_CONNECTORS_CONFIG), read at start. */
+  connectorsConfig: string | null;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -94,6 +96,7 @@ export interface RawServeFlags {
   mcpConfig?: string;
   mcpCredentials?: string;
   mcpProfile?: string[];
+  connectorsConfig?: string;
 }
 
 export class ConfigError extends Error {}
@@ -271,6 +274,7 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
       300_000,
       100,
     ),
+    connectorsConfig: optionalPath(pick(flags.connectorsConfig, env.KHEISH_CONNECTORS_CONFIG)),
   };
 }
 

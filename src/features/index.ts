@@ -5,6 +5,7 @@
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
+import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
@@ -48,4 +49,5 @@ export const FEATURES: FeatureModule<any>[] = [
   assetsFeature,
   observationsFeature,
   deliveriesFeature,
+  connectorsFeature,
 ];

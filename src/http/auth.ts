@@ -42,14 +42,23 @@ const READ_ONLY_ALLOWED = [
 ];
 
 /**
- * Routes with their own bearer auth, outside the control-plane tokens (ops-runtime §4): observation
- * upload (the source's upload token) and capture heartbeats (the agent's heartbeat token). An
- * admin token presented there is just a wrong token.
+/**
+ * Routes that authenticate their own callers, outside the control-plane tokens (ops-runtime §4,
+ * §5.7; api-collab §0.3 zone 2): observation upload (the source's upload token), capture
+ * heartbeats (the agent's heartbeat token) and connector ingress (bearer, HMAC, Slack signing
+ * secret, Telegram secret token, sidecar shared token). The control-plane token is neither required
+ * nor accepted as a substitute there: presented, it is just a wrong token.
  */
-const OWN_AUTH_POSTS = [
-  /^\/v1\/observation-sources\/[^/]+\/observations$/,
-  /^\/v1\/capture-agents\/[^/]+\/heartbeat$/,
+const OWN_AUTH_ROUTES = [
+  /^POST \/v1\/observation-sources\/[^/]+\/observations$/,
+  /^POST \/v1\/capture-agents\/[^/]+\/heartbeat$/,
+  /^POST \/v1\/connectors\/(http|slack|telegram)\/[^/]+$/,
+  /^POST \/v1\/connectors\/external\/[^/]+\/events(\/batch)?$/,
+  /^GET \/v1\/connectors\/external\/[^/]+\/credentials\/[^/]+$/,
 ];
+
+const hasOwnAuth = (method: string, path: string): boolean =>
+  OWN_AUTH_ROUTES.some((re) => re.test(`${method} ${path}`));
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MAX = 60;
@@ -173,7 +182,7 @@ export class AuthGuard {
     if (!this.enabled) return;
     const path = req.url.split('?')[0]!;
     if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
-    if (req.method === 'POST' && OWN_AUTH_POSTS.some((re) => re.test(path))) return;
+    if (hasOwnAuth(req.method, path)) return;
     const header = req.headers.authorization;
     if (header === undefined)
       throw this.fail(

@@ -264,3 +264,31 @@ export interface DeliveriesTable {
   delivered_at_ms: number | null;
   dead_lettered_at_ms: number | null;
 }
+
+/** Runtime-managed connectors (migration 0025): non-secret settings and secret locations, JSON. */
+export interface ConnectorsTable {
+  kind: string;
+  name: string;
+  settings: string;
+  secrets: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** One inbound event's receipt: its hashed key, payload fingerprint and the run it became. */
+export interface ConnectorReceiptsTable {
+  kind: string;
+  connector: string;
+  key_sha256: string;
+  fingerprint: string;
+  session_id: string;
+  run_id: string;
+  created_at_ms: number;
+}
+
+/** A binding key bound (for good) to a session. */
+export interface ConnectorBindingsTable {
+  binding_key: string;
+  session_id: string;
+  created_at_ms: number;
+}

@@ -10,6 +10,9 @@ import type {
   AuthSubjectsTable,
   CaptureAgentsTable,
   CaptureProvisionBatchesTable,
+  ConnectorBindingsTable,
+  ConnectorReceiptsTable,
+  ConnectorsTable,
   DebugArtifactsTable,
   DebugBundlesTable,
   DeliveriesTable,
@@ -432,6 +435,9 @@ export interface Database {
   capture_agents: CaptureAgentsTable;
   capture_provision_batches: CaptureProvisionBatchesTable;
   deliveries: DeliveriesTable;
+  connectors: ConnectorsTable;
+  connector_receipts: ConnectorReceiptsTable;
+  connector_bindings: ConnectorBindingsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -73,3 +73,21 @@ export interface ConnectorsPort {
    */
   ingest(event: IngressEvent, opts?: { bucket?: string; signal?: AbortSignal }): Promise<IngressResult>;
 }
+
+/**
+ * What the connectors feature asks of the deliveries feature's service beyond DeliveriesPort, when
+ * it offers it (each method is optional until the deliveries feature lands): session reply-target
+ * defaults are stored by deliveries (api-core #28), the connectors feature snapshots and writes
+ * them back (§7) and clears the ones a deleted connector leaves invalid (§6.2).
+ */
+export interface SessionReplyDefaultsPort {
+  /** The session's stored default targets as handles, read inside the caller's transaction. */
+  sessionReplyDefaults?(
+    db: import('../../store/schema.ts').Executor,
+    sessionId: string,
+  ): Promise<ReplyHandle[]>;
+  /** §7 write-back: the session's future runs default to these explicit targets of an ingress. */
+  writeBackReplyDefaults?(sessionId: string, targets: ReplyHandle[]): Promise<void>;
+  /** After a connector is deleted: drops session defaults that name it; returns how many sessions changed. */
+  clearConnectorTargets?(kind: ConnectorKind, name: string): Promise<number>;
+}

@@ -24,6 +24,7 @@ import { m0019personas } from './0019-personas.ts';
 import { m0020credentialLeases } from './0020-credential-leases.ts';
 import { m0021assets } from './0021-assets.ts';
 import { m0022observations } from './0022-observations.ts';
+import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
 
 const m0001core: Migration = {
@@ -155,6 +156,7 @@ export const migrationProvider: MigrationProvider = {
       '0021_assets': m0021assets,
       '0022_observations': m0022observations,
       '0026_deliveries': m0026deliveries,
+      '0025_connectors': m0025connectors,
     };
   },
 };
