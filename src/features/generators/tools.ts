@@ -173,7 +173,7 @@ export function generatorTools(engine: Engine, assets: () => AssetsPort): ToolDe
         const run = await runOf(ctx);
         const route = await chooseRoute(engine, run, 'audio_generation', 'speech', args);
         const format = args.format ?? 'mp3';
-        const { experimental_generateSpeech: generateSpeech } = await import('ai');
+        const { generateSpeech } = await import('ai');
         const result = await generateSpeech({
           model: await route.models.speech(route.model),
           text: args.input,
