@@ -55,8 +55,15 @@ export async function renderParts(
       data_base64: b64(bytes),
     });
     if (isImage(a.media_type)) {
-      if (enc.images) out.push({ type: 'image', ...file(await assets.readRaw(a.asset_id)) });
-      else {
+      if (enc.images) {
+        // The normalized rendering when the store made one (bounded edge and size), else the bytes.
+        const preview = a.preview_image_uri === null ? null : await assets.readPreview(a.asset_id);
+        out.push(
+          preview
+            ? { type: 'image', ...file(preview.bytes, preview.media_type) }
+            : { type: 'image', ...file(await assets.readRaw(a.asset_id)) },
+        );
+      } else {
         const text = await assets.readText(a.asset_id);
         out.push(
           text !== null
@@ -84,7 +91,7 @@ export async function renderParts(
       out.push(
         notice(`file ${a.file_name} (${a.asset_id}), ${a.media_type}: no text could be derived from it`),
       );
-    // A derived preview (DXF) goes along as an image where the route can see one.
+    // A derived preview (a DXF plan) goes along as an image where the route can see one.
     if (enc.images && a.preview_image_uri !== null) {
       const preview = await assets.readPreview(a.asset_id);
       if (preview) out.push({ type: 'image', ...file(preview.bytes, preview.media_type) });
