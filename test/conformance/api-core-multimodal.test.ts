@@ -1,0 +1,225 @@
+// Multimodal input (api-core §3.6, concepts §4.6): inline files become assets before the 202, the
+// stored request and the journal keep asset ids, the run references its files in the run's own
+// transaction, and each route receives the files the way it can take them (real daemon, real
+// providers through the AI SDK against local wire servers). Runs on SQLite and, with
+// KHEISH_TEST_STORE=postgres, on PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { tinyPng } from '../fixtures/media/tiny-media.ts';
+import { http, waitForRun } from '../helpers/daemon.ts';
+import { anthropicLastUser, type MediaRig, startMediaRig, unsupported } from '../helpers/multimodal-rig.ts';
+import { journalPayloads } from '../helpers/state-query.ts';
+import { assertProblem, createSession, runCount } from './support.ts';
+
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const NOTES = '# Notes\nThe launch moves to Tuesday.\n';
+
+let rig: MediaRig;
+before(async () => {
+  rig = await startMediaRig();
+});
+after(() => rig.close());
+
+describe('multimodal input', () => {
+  test('api-core #35: input_items with an inline file: imported before the 202, stored as an asset_reference, referenced by the run', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-inline');
+    const res = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      input_items: [
+        { type: 'text', text: 'Read this:' },
+        {
+          type: 'inline_asset',
+          file_name: 'notes.md',
+          media_type: 'text/markdown',
+          content_base64: b64(NOTES),
+        },
+      ],
+    });
+    assert.equal(res.status, 202, res.text);
+    const items = res.body.request.input_items;
+    assert.equal(items.length, 2);
+    assert.deepEqual(items[0], { type: 'text', text: 'Read this:' });
+    assert.equal(items[1].type, 'asset_reference');
+    const assetId = items[1].asset_id as string;
+    assert.ok(!JSON.stringify(res.body).includes(b64(NOTES)), 'no bytes in the run view');
+
+    const asset = await http(base, 'GET', `/v1/assets/${assetId}`);
+    assert.equal(asset.status, 200);
+    assert.equal(asset.body.file_name, 'notes.md');
+    assert.equal(asset.body.media_type, 'text/markdown');
+    const journal = await journalPayloads(rig.d, res.body.run_id, 'input_received');
+    assert.equal(journal.length, 1);
+    assert.ok(!JSON.stringify(journal).includes('content_base64'), 'the journal holds ids, never bytes');
+    assert.deepEqual(journal[0].request.input_items[1], { type: 'asset_reference', asset_id: assetId });
+
+    const refs = await http(base, 'GET', `/v1/assets/${assetId}/references`);
+    assert.equal(refs.status, 200);
+    assert.equal(refs.body.hard_reference_count, 1);
+    const ref = refs.body.references[0];
+    assert.deepEqual(
+      [ref.domain, ref.owner_id, ref.role, ref.hard, ref.parent_id],
+      ['runs', res.body.run_id, 'input_attachment', true, sid],
+    );
+    await waitForRun(base, res.body.run_id);
+  });
+
+  test('api-core #83: deleting an asset referenced as a run input returns 409 assets/asset_delete_blocked', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-delete');
+    const imported = await http(base, 'POST', '/v1/assets', {
+      file_name: 'keep.txt',
+      media_type: 'text/plain',
+      content_base64: b64('keep me'),
+    });
+    assert.ok(imported.status === 200 || imported.status === 201, imported.text);
+    const id = imported.body.asset_id;
+    const run = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      content: 'see attachment',
+      attachments: [{ type: 'asset_reference', asset_id: id }],
+    });
+    assert.equal(run.status, 202, run.text);
+    await waitForRun(base, run.body.run_id);
+    assertProblem(await http(base, 'DELETE', `/v1/assets/${id}`), 409, 'assets', 'asset_delete_blocked');
+    assert.equal((await http(base, 'GET', `/v1/assets/${id}`)).status, 200);
+  });
+
+  test('an unknown asset_reference is refused (404 assets/asset_not_found) on /runs and /input, nothing created', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-unknown');
+    for (const endpoint of ['runs', 'input']) {
+      for (const body of [
+        { input_items: [{ type: 'asset_reference', asset_id: 'asset-nope' }] },
+        { content: 'x', attachments: [{ type: 'asset_reference', asset_id: 'asset-nope' }] },
+      ]) {
+        const res = await http(base, 'POST', `/v1/sessions/${sid}/${endpoint}`, body);
+        assertProblem(res, 404, 'assets', 'asset_not_found', endpoint);
+      }
+    }
+    const board = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      input_items: [{ type: 'board_reference', board_id: 'board-1' }],
+    });
+    assertProblem(board, 400, 'boards', 'boards_unavailable');
+    const badB64 = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      input_items: [{ type: 'inline_asset', file_name: 'a.txt', content_base64: 'not base64!' }],
+    });
+    assertProblem(badB64, 400, 'assets', 'invalid_asset_input');
+    assert.equal(await runCount(base, sid), 0);
+  });
+
+  test('a text document on a text-only route (openai_compatible) reaches the provider as its text, in order', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-compat');
+    rig.compat.enqueue({ kind: 'text', deltas: ['Tuesday.'] });
+    const res = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      provider: 'compat',
+      input_items: [
+        { type: 'text', text: 'When is the launch?' },
+        {
+          type: 'inline_asset',
+          file_name: 'notes.md',
+          media_type: 'text/markdown',
+          content_base64: b64(NOTES),
+        },
+        { type: 'text', text: 'Answer in one word.' },
+      ],
+    });
+    assert.equal(res.status, 202, res.text);
+    const done = await waitForRun(base, res.body.run_id);
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
+    const sent =
+      typeof user.content === 'string' ? user.content : user.content.map((c: any) => c.text).join('\n');
+    const assetId = res.body.request.input_items[1].asset_id;
+    const expected = `When is the launch?\n[file notes.md (${assetId}), text/markdown]\n${NOTES}\nAnswer in one word.`;
+    assert.equal(sent, expected);
+  });
+
+  test('legacy content + attachments: the files follow the text (Anthropic receives text, then the document text)', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-legacy');
+    rig.anthropic.enqueue({ kind: 'text', deltas: ['ok'] });
+    const res = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'claude',
+      content: 'Summarize the attachment.',
+      attachments: [
+        {
+          type: 'inline_asset',
+          file_name: 'data.csv',
+          media_type: 'text/csv',
+          content_base64: b64('a,b\n1,2\n'),
+        },
+      ],
+    });
+    assert.equal(res.status, 200, res.text);
+    const content = anthropicLastUser(rig.anthropic);
+    assert.equal(content.length, 1);
+    assert.match(
+      content[0].text,
+      /^Summarize the attachment\.\n\[file data\.csv \(asset-[^)]+\), text\/csv\]\na,b\n1,2\n$/,
+    );
+  });
+});
+
+describe('images', () => {
+  test('an inline image reaches OpenAI Responses as an input_image data URL and Anthropic as a base64 image source', async (t) => {
+    const base = rig.d.url;
+    const png = tinyPng(6, 6);
+    if (await unsupported(base, 'image/png', png))
+      return t.skip('the assets store does not take image/png yet');
+    const sid = await createSession(base, 'mm-image');
+    const item = {
+      type: 'inline_asset',
+      file_name: 'red.png',
+      media_type: 'image/png',
+      content_base64: png.toString('base64'),
+    };
+    rig.openai.enqueue({ kind: 'text', deltas: ['a red square'] });
+    const viaGpt = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'gpt',
+      input_items: [{ type: 'text', text: 'What is this?' }, item],
+    });
+    assert.equal(viaGpt.status, 200, viaGpt.text);
+    const input = rig.openai.requests.at(-1)!.body.input.at(-1).content;
+    assert.deepEqual(
+      input.map((c: any) => c.type),
+      ['input_text', 'input_image'],
+    );
+    assert.match(input[1].image_url, /^data:image\/(png|jpeg);base64,[A-Za-z0-9+/]+=*$/);
+
+    rig.anthropic.enqueue({ kind: 'text', deltas: ['red'] });
+    const viaClaude = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'claude',
+      input_items: [item, { type: 'text', text: 'Colour?' }],
+    });
+    assert.equal(viaClaude.status, 200, viaClaude.text);
+    const content = anthropicLastUser(rig.anthropic);
+    assert.deepEqual(
+      content.map((c: any) => c.type),
+      ['image', 'text'],
+    );
+    assert.equal(content[0].source.type, 'base64');
+    assert.match(content[0].source.media_type, /^image\/(png|jpeg)$/);
+  });
+
+  test('an image on a text-only route is refused at submit (400 routes/route_capability_missing), nothing created', async (t) => {
+    const base = rig.d.url;
+    const png = tinyPng(3, 3);
+    if (await unsupported(base, 'image/png', png))
+      return t.skip('the assets store does not take image/png yet');
+    const sid = await createSession(base, 'mm-text-only');
+    const res = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
+      provider: 'compat',
+      input_items: [
+        { type: 'text', text: 'see' },
+        {
+          type: 'inline_asset',
+          file_name: 'p.png',
+          media_type: 'image/png',
+          content_base64: png.toString('base64'),
+        },
+      ],
+    });
+    assertProblem(res, 400, 'routes', 'route_capability_missing');
+    assert.equal(await runCount(base, sid), 0);
+  });
+});
