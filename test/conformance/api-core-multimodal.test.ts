@@ -36,21 +36,20 @@ describe('multimodal input', () => {
       ],
     });
     assert.equal(res.status, 202, res.text);
-    const items = res.body.request.input_items;
+    assert.ok(!JSON.stringify(res.body).includes(b64(NOTES)), 'no bytes in the run view');
+    const journal = await journalPayloads(rig.d, res.body.run_id, 'input_received');
+    assert.equal(journal.length, 1);
+    assert.ok(!JSON.stringify(journal).includes('content_base64'), 'the journal holds ids, never bytes');
+    const items = journal[0].request.input_items;
     assert.equal(items.length, 2);
     assert.deepEqual(items[0], { type: 'text', text: 'Read this:' });
     assert.equal(items[1].type, 'asset_reference');
     const assetId = items[1].asset_id as string;
-    assert.ok(!JSON.stringify(res.body).includes(b64(NOTES)), 'no bytes in the run view');
 
     const asset = await http(base, 'GET', `/v1/assets/${assetId}`);
     assert.equal(asset.status, 200);
     assert.equal(asset.body.file_name, 'notes.md');
     assert.equal(asset.body.media_type, 'text/markdown');
-    const journal = await journalPayloads(rig.d, res.body.run_id, 'input_received');
-    assert.equal(journal.length, 1);
-    assert.ok(!JSON.stringify(journal).includes('content_base64'), 'the journal holds ids, never bytes');
-    assert.deepEqual(journal[0].request.input_items[1], { type: 'asset_reference', asset_id: assetId });
 
     const refs = await http(base, 'GET', `/v1/assets/${assetId}/references`);
     assert.equal(refs.status, 200);
@@ -78,6 +77,7 @@ describe('multimodal input', () => {
       attachments: [{ type: 'asset_reference', asset_id: id }],
     });
     assert.equal(run.status, 202, run.text);
+    assert.deepEqual(run.body.input_attachments, [{ type: 'asset_reference', asset_id: id }]);
     await waitForRun(base, run.body.run_id);
     assertProblem(await http(base, 'DELETE', `/v1/assets/${id}`), 409, 'assets', 'asset_delete_blocked');
     assert.equal((await http(base, 'GET', `/v1/assets/${id}`)).status, 200);
@@ -129,7 +129,8 @@ describe('multimodal input', () => {
     const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
     const sent =
       typeof user.content === 'string' ? user.content : user.content.map((c: any) => c.text).join('\n');
-    const assetId = res.body.request.input_items[1].asset_id;
+    const [input] = await journalPayloads(rig.d, res.body.run_id, 'input_received');
+    const assetId = input.request.input_items[1].asset_id;
     const expected = `When is the launch?\n[file notes.md (${assetId}), text/markdown]\n${NOTES}\nAnswer in one word.`;
     assert.equal(sent, expected);
   });

@@ -10,6 +10,7 @@ import { http, waitForRun } from '../helpers/daemon.ts';
 import { type MediaRig, startMediaRig, unsupported } from '../helpers/multimodal-rig.ts';
 
 let rig: MediaRig;
+let calls = 0;
 before(async () => {
   rig = await startMediaRig();
 });
@@ -24,10 +25,10 @@ async function callTool(
   args: Record<string, unknown>,
   extra: Record<string, unknown> = {},
 ) {
-  rig.openai.enqueue(
-    { kind: 'tool_call', id: `call_${name}`, name, args },
-    { kind: 'text', deltas: ['done'] },
-  );
+  const created = await http(rig.d.url, 'POST', '/v1/sessions', { session_id: sessionId });
+  assert.ok(created.status === 201 || created.status === 200, created.text);
+  const callId = `call_${name}_${++calls}`;
+  rig.openai.enqueue({ kind: 'tool_call', id: callId, name, args }, { kind: 'text', deltas: ['done'] });
   const before = rig.openai.requests.length;
   const res = await http(rig.d.url, 'POST', `/v1/sessions/${sessionId}/runs`, {
     provider: 'gpt',
@@ -38,7 +39,7 @@ async function callTool(
   const run = await waitForRun(rig.d.url, res.body.run_id);
   assert.equal(run.status, 'completed', JSON.stringify(run));
   const second = rig.openai.requests.slice(before).at(-1)!;
-  const output = responsesToolOutputs(second.body).find((o) => o.call_id === `call_${name}`)!;
+  const output = responsesToolOutputs(second.body).find((o) => o.call_id === callId)!;
   return { run, output: String(output.output) };
 }
 
