@@ -161,6 +161,60 @@ describe('multimodal input', () => {
   });
 });
 
+describe('other entry points', () => {
+  test('an agent subtask with an inline file: the child run references the imported asset', async () => {
+    const base = rig.d.url;
+    const parent = await http(base, 'POST', '/v1/sessions', { session_id: 'mm-parent' });
+    assert.equal(parent.status, 201, parent.text);
+    const res = await http(base, 'POST', `/v1/agents/${parent.body.agent_id}/sidechains`, {
+      subtask: {
+        name: 'read',
+        input_items: [
+          { type: 'text', text: 'Read the notes.' },
+          { type: 'inline_asset', file_name: 'sub.md', media_type: 'text/markdown', content_base64: b64('sub notes') },
+        ],
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    const runId = res.body.launch_run_id as string;
+    const [input] = await journalPayloads(rig.d, runId, 'input_received');
+    const item = input.request.input_items[1];
+    assert.equal(item.type, 'asset_reference');
+    const refs = (await http(base, 'GET', `/v1/assets/${item.asset_id}/references`)).body.references;
+    assert.ok(refs.some((r: any) => r.domain === 'runs' && r.owner_id === runId && r.role === 'input_attachment'));
+    await waitForRun(base, runId);
+
+    const unknown = await http(base, 'POST', `/v1/agents/${parent.body.agent_id}/sidechains`, {
+      subtask: { name: 'x', input_items: [{ type: 'asset_reference', asset_id: 'asset-none' }] },
+    });
+    assertProblem(unknown, 404, 'assets', 'asset_not_found');
+  });
+
+  test('a schedule with an inline file imports it once and holds it (schedules/input_attachment)', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-scheduled');
+    const res = await http(base, 'POST', '/v1/schedules', {
+      name: 'with-file',
+      target_session_id: sid,
+      cadence: { type: 'interval', every_seconds: 3600 },
+      request: {
+        content: 'weekly digest',
+        attachments: [{ type: 'inline_asset', file_name: 'digest.txt', content_base64: b64('digest body') }],
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    const list = (await http(base, 'GET', '/v1/assets?query=digest.txt')).body;
+    const rows = Array.isArray(list) ? list : list.items;
+    const asset = rows.find((a: any) => a.file_name === 'digest.txt');
+    assert.ok(asset, JSON.stringify(list));
+    const refs = (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.references;
+    assert.deepEqual(
+      refs.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]),
+      [['schedules', res.body.schedule_id, 'input_attachment', true]],
+    );
+  });
+});
+
 describe('images', () => {
   test('an inline image reaches OpenAI Responses as an input_image data URL and Anthropic as a base64 image source', async (t) => {
     const base = rig.d.url;
