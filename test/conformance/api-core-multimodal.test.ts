@@ -171,7 +171,12 @@ describe('other entry points', () => {
         name: 'read',
         input_items: [
           { type: 'text', text: 'Read the notes.' },
-          { type: 'inline_asset', file_name: 'sub.md', media_type: 'text/markdown', content_base64: b64('sub notes') },
+          {
+            type: 'inline_asset',
+            file_name: 'sub.md',
+            media_type: 'text/markdown',
+            content_base64: b64('sub notes'),
+          },
         ],
       },
     });
@@ -181,7 +186,9 @@ describe('other entry points', () => {
     const item = input.request.input_items[1];
     assert.equal(item.type, 'asset_reference');
     const refs = (await http(base, 'GET', `/v1/assets/${item.asset_id}/references`)).body.references;
-    assert.ok(refs.some((r: any) => r.domain === 'runs' && r.owner_id === runId && r.role === 'input_attachment'));
+    assert.ok(
+      refs.some((r: any) => r.domain === 'runs' && r.owner_id === runId && r.role === 'input_attachment'),
+    );
     await waitForRun(base, runId);
 
     const unknown = await http(base, 'POST', `/v1/agents/${parent.body.agent_id}/sidechains`, {

@@ -81,18 +81,20 @@ export async function startMediaRig(
     ),
     env: { TEST_OPENAI_KEY: 'sk-test-openai', TEST_ANTHROPIC_KEY: 'sk-ant-test' },
   });
-  return {
+  const rig: MediaRig = {
     d,
     openai,
     anthropic,
     compat,
     media,
+    // The daemon of the latest generation (a crash test replaces rig.d after a restart).
     close: async () => {
-      await d.stop();
-      await d.cleanup();
+      await rig.d.stop();
+      await rig.d.cleanup();
       await Promise.all([openai.close(), anthropic.close(), compat.close(), media.close()]);
     },
   };
+  return rig;
 }
 
 /** The content blocks of the last user message Anthropic received. */
