@@ -137,7 +137,7 @@ export function assertPrepared(port: InputAssetsPort | null, request: StoredRunR
     throw new DaemonError(
       400,
       'assets',
-      'invalid_asset_input',
+      'invalid_asset_request',
       `input of type ${inline.type} must be imported before the run is created`,
     );
   return referencedAssetIds(request);

@@ -102,7 +102,7 @@ describe('multimodal input', () => {
     const badB64 = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
       input_items: [{ type: 'inline_asset', file_name: 'a.txt', content_base64: 'not base64!' }],
     });
-    assertProblem(badB64, 400, 'assets', 'invalid_asset_input');
+    assertProblem(badB64, 400, 'assets', 'invalid_asset_request');
     assert.equal(await runCount(base, sid), 0);
   });
 
@@ -197,13 +197,13 @@ describe('other entry points', () => {
     assertProblem(unknown, 404, 'assets', 'asset_not_found');
   });
 
-  test('a schedule with an inline file imports it once and holds it (schedules/input_attachment)', async () => {
+  test('a schedule with an inline file imports it once, holds it, and its run references it when it fires', async () => {
     const base = rig.d.url;
     const sid = await createSession(base, 'mm-scheduled');
     const res = await http(base, 'POST', '/v1/schedules', {
       name: 'with-file',
       target_session_id: sid,
-      cadence: { type: 'interval', every_seconds: 3600 },
+      cadence: { type: 'once', fire_at_ms: Date.now() + 300 },
       request: {
         content: 'weekly digest',
         attachments: [{ type: 'inline_asset', file_name: 'digest.txt', content_base64: b64('digest body') }],
@@ -214,11 +214,20 @@ describe('other entry points', () => {
     const rows = Array.isArray(list) ? list : list.items;
     const asset = rows.find((a: any) => a.file_name === 'digest.txt');
     assert.ok(asset, JSON.stringify(list));
+    let runs: any[] = [];
+    for (let i = 0; i < 400 && runs.length === 0; i++) {
+      runs = (await http(base, 'GET', `/v1/runs?session_id=${sid}`)).body;
+      if (runs.length === 0) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(runs.length, 1, 'the schedule fired');
+    assert.equal(runs[0].kind, 'scheduled_input');
+    assert.deepEqual(runs[0].input_attachments, [{ type: 'asset_reference', asset_id: asset.asset_id }]);
+    await waitForRun(base, runs[0].run_id);
     const refs = (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.references;
-    assert.deepEqual(
-      refs.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]),
-      [['schedules', res.body.schedule_id, 'input_attachment', true]],
-    );
+    assert.deepEqual(refs.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]).sort(), [
+      ['runs', runs[0].run_id, 'input_attachment', true],
+      ['schedules', res.body.schedule_id, 'input_attachment', true],
+    ]);
   });
 });
 

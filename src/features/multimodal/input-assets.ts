@@ -23,7 +23,7 @@ export function decodeBase64(text: string, what: string): Uint8Array {
     throw new DaemonError(
       400,
       'assets',
-      'invalid_asset_input',
+      'invalid_asset_request',
       `${what}: content_base64 is not valid base64`,
     );
   return Buffer.from(clean, 'base64');
