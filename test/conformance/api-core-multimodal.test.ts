@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tinyPng } from '../fixtures/media/tiny-media.ts';
 import { http, waitForRun } from '../helpers/daemon.ts';
-import { anthropicLastUser, type MediaRig, startMediaRig, unsupported } from '../helpers/multimodal-rig.ts';
+import { anthropicLastUser, type MediaRig, startMediaRig } from '../helpers/multimodal-rig.ts';
 import { journalPayloads } from '../helpers/state-query.ts';
+import { dxf, dxfLine, dxfText, pdf } from '../unit/assets-media-fixtures.ts';
 import { assertProblem, createSession, runCount } from './support.ts';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -231,12 +232,75 @@ describe('other entry points', () => {
   });
 });
 
+describe('documents', () => {
+  test('a PDF goes to Anthropic as a document part and to a text-only route as its extracted text', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-pdf');
+    const doc = pdf(1, () => 'Quarterly revenue rose');
+    const item = { type: 'inline_asset', file_name: 'q3.pdf', content_base64: doc.toString('base64') };
+    rig.anthropic.enqueue({ kind: 'text', deltas: ['rose'] });
+    const viaClaude = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'claude',
+      input_items: [{ type: 'text', text: 'What happened?' }, item],
+    });
+    assert.equal(viaClaude.status, 200, viaClaude.text);
+    const content = anthropicLastUser(rig.anthropic);
+    assert.deepEqual(
+      content.map((c: any) => c.type),
+      ['text', 'document'],
+    );
+    assert.deepEqual([content[1].source.type, content[1].source.media_type], ['base64', 'application/pdf']);
+    assert.deepEqual(Buffer.from(content[1].source.data, 'base64'), doc);
+
+    rig.compat.enqueue({ kind: 'text', deltas: ['rose'] });
+    const viaCompat = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'compat',
+      input_items: [{ type: 'text', text: 'What happened?' }, item],
+    });
+    assert.equal(viaCompat.status, 200, viaCompat.text);
+    const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
+    const sent =
+      typeof user.content === 'string' ? user.content : user.content.map((c: any) => c.text).join('\n');
+    assert.match(
+      sent,
+      /^What happened\?\n\[file q3\.pdf \(asset-[^)]+\), application\/pdf\]\n[\s\S]*Quarterly revenue rose/,
+    );
+  });
+
+  test('a DXF plan goes to a vision route as its text plus its preview image, to a text-only route as text', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-dxf');
+    const plan = dxf([...dxfLine(0, 0, 10, 0), ...dxfText('KITCHEN')]);
+    const item = { type: 'inline_asset', file_name: 'plan.dxf', content_base64: plan.toString('base64') };
+    rig.openai.enqueue({ kind: 'text', deltas: ['a wall'] });
+    const viaGpt = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'gpt',
+      input_items: [item],
+    });
+    assert.equal(viaGpt.status, 200, viaGpt.text);
+    const input = rig.openai.requests.at(-1)!.body.input.at(-1).content;
+    assert.deepEqual(
+      input.map((c: any) => c.type),
+      ['input_text', 'input_image'],
+    );
+    assert.match(input[0].text, /^\[file plan\.dxf \(asset-[^)]+\), application\/dxf\]\n[\s\S]*KITCHEN/);
+    assert.match(input[1].image_url, /^data:image\/png;base64,/);
+
+    rig.compat.enqueue({ kind: 'text', deltas: ['a wall'] });
+    const viaCompat = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'compat',
+      input_items: [item],
+    });
+    assert.equal(viaCompat.status, 200, viaCompat.text);
+    const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
+    assert.ok(!JSON.stringify(user).includes('image'), 'no image part on a text-only route');
+  });
+});
+
 describe('images', () => {
-  test('an inline image reaches OpenAI Responses as an input_image data URL and Anthropic as a base64 image source', async (t) => {
+  test('an inline image reaches OpenAI Responses as an input_image data URL and Anthropic as a base64 image source', async () => {
     const base = rig.d.url;
     const png = tinyPng(6, 6);
-    if (await unsupported(base, 'image/png', png))
-      return t.skip('the assets store does not take image/png yet');
     const sid = await createSession(base, 'mm-image');
     const item = {
       type: 'inline_asset',
@@ -272,11 +336,9 @@ describe('images', () => {
     assert.match(content[0].source.media_type, /^image\/(png|jpeg)$/);
   });
 
-  test('an image on a text-only route is refused at submit (400 routes/route_capability_missing), nothing created', async (t) => {
+  test('an image on a text-only route is refused at submit (400 routes/route_capability_missing), nothing created', async () => {
     const base = rig.d.url;
     const png = tinyPng(3, 3);
-    if (await unsupported(base, 'image/png', png))
-      return t.skip('the assets store does not take image/png yet');
     const sid = await createSession(base, 'mm-text-only');
     const res = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
       provider: 'compat',

@@ -10,7 +10,7 @@ import type { FixtureServer } from '../fixtures/providers/harness.ts';
 import { startOpenAiCompatibleServer } from '../fixtures/providers/openai-compatible-server.ts';
 import { type MediaServer, startOpenAiMediaServer } from '../fixtures/providers/openai-media-server.ts';
 import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
-import { http, startDaemon, type TestDaemon, tempDir } from './daemon.ts';
+import { startDaemon, type TestDaemon, tempDir } from './daemon.ts';
 
 export interface MediaRig {
   d: TestDaemon;
@@ -102,14 +102,4 @@ export function anthropicLastUser(server: FixtureServer): any[] {
   const messages = server.requests.at(-1)!.body.messages as any[];
   const user = messages.findLast((m) => m.role === 'user');
   return typeof user.content === 'string' ? [{ type: 'text', text: user.content }] : user.content;
-}
-
-/** True when the assets store refuses this media type (its support lands in stages). */
-export async function unsupported(base: string, mediaType: string, bytes: Buffer): Promise<boolean> {
-  const res = await http(base, 'POST', '/v1/assets', {
-    file_name: `probe.${mediaType.split('/')[1]}`,
-    media_type: mediaType,
-    content_base64: bytes.toString('base64'),
-  });
-  return res.status === 400 && res.body?.code === 'unsupported_media_type';
 }
