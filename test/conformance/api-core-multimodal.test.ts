@@ -9,7 +9,7 @@ import { tinyPng } from '../fixtures/media/tiny-media.ts';
 import { http, waitForRun } from '../helpers/daemon.ts';
 import { anthropicLastUser, type MediaRig, startMediaRig } from '../helpers/multimodal-rig.ts';
 import { journalPayloads } from '../helpers/state-query.ts';
-import { dxf, dxfLine, dxfText, pdf } from '../unit/assets-media-fixtures.ts';
+import { dxf, dxfLine, dxfText, pdf, wav } from '../unit/assets-media-fixtures.ts';
 import { assertProblem, createSession, runCount } from './support.ts';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -294,6 +294,47 @@ describe('documents', () => {
     assert.equal(viaCompat.status, 200, viaCompat.text);
     const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
     assert.ok(!JSON.stringify(user).includes('image'), 'no image part on a text-only route');
+  });
+});
+
+describe('audio', () => {
+  test('a WAV goes to OpenAI Chat Completions as input_audio; a route that cannot hear it gets a notice', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-audio');
+    const sound = wav({ frames: 3200 });
+    const item = {
+      type: 'inline_asset',
+      file_name: 'memo.wav',
+      media_type: 'audio/wav',
+      content_base64: sound.toString('base64'),
+    };
+    rig.openai.enqueue({ kind: 'text', deltas: ['heard'] });
+    const viaChat = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'gptchat',
+      input_items: [{ type: 'text', text: 'Transcribe:' }, item],
+    });
+    assert.equal(viaChat.status, 200, viaChat.text);
+    const req = rig.openai.requests.at(-1)!;
+    assert.equal(req.path, '/v1/chat/completions');
+    const content = req.body.messages.at(-1).content;
+    assert.deepEqual(
+      content.map((c: any) => c.type),
+      ['text', 'input_audio'],
+    );
+    assert.equal(content[1].input_audio.format, 'wav');
+    assert.deepEqual(Buffer.from(content[1].input_audio.data, 'base64'), sound);
+
+    rig.anthropic.enqueue({ kind: 'text', deltas: ['cannot'] });
+    const viaClaude = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'claude',
+      input_items: [{ type: 'text', text: 'Transcribe:' }, item],
+    });
+    assert.equal(viaClaude.status, 200, viaClaude.text);
+    const [text] = anthropicLastUser(rig.anthropic);
+    assert.match(
+      text.text,
+      /^Transcribe:\n\[audio memo\.wav \(asset-[^)]+\): this route cannot hear audio and it has no transcript\]$/,
+    );
   });
 });
 
