@@ -162,6 +162,52 @@ describe('multimodal input', () => {
   });
 });
 
+describe('released files', () => {
+  test('a file released (prune release_assets) and collected by GC shows as a notice in the session’s later calls', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-gone');
+    rig.compat.enqueue({ kind: 'text', deltas: ['read'] });
+    const first = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'compat',
+      input_items: [
+        { type: 'text', text: 'Keep this in mind:' },
+        {
+          type: 'inline_asset',
+          file_name: 'gone.txt',
+          media_type: 'text/plain',
+          content_base64: b64('short-lived'),
+        },
+      ],
+    });
+    assert.equal(first.status, 200, first.text);
+    const [run] = (await http(base, 'GET', `/v1/runs?session_id=${sid}`)).body;
+    const [input] = await journalPayloads(rig.d, run.run_id, 'input_received');
+    const assetId = input.request.input_items[1].asset_id;
+    await new Promise((r) => setTimeout(r, 20));
+    const pruned = await http(base, 'POST', '/v1/runs/prune', {
+      older_than_ms: 1,
+      session_id: sid,
+      release_assets: true,
+    });
+    assert.equal(pruned.status, 200, pruned.text);
+    const gc = await http(base, 'POST', '/v1/assets/gc', { dry_run: false });
+    assert.ok(gc.body.deleted_asset_ids.includes(assetId), gc.text);
+    rig.compat.enqueue({ kind: 'text', deltas: ['gone'] });
+    const second = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'compat',
+      content: 'What was it?',
+    });
+    assert.equal(second.status, 200, second.text);
+    const messages = rig.compat.requests.at(-1)!.body.messages;
+    const earlier = messages.find((m: any) => JSON.stringify(m.content).includes('Keep this in mind'));
+    const text =
+      typeof earlier.content === 'string'
+        ? earlier.content
+        : earlier.content.map((c: any) => c.text).join('\n');
+    assert.equal(text, `Keep this in mind:\n[asset no longer available: ${assetId}]`);
+  });
+});
+
 describe('other entry points', () => {
   test('an agent subtask with an inline file: the child run references the imported asset', async () => {
     const base = rig.d.url;

@@ -45,7 +45,7 @@ export async function renderParts(
     }
     const a = await assets.get(p.asset_id);
     if (!a) {
-      out.push(notice(`asset ${p.asset_id}: deleted, no longer available`));
+      out.push(notice(`asset no longer available: ${p.asset_id}`));
       continue;
     }
     const file = (bytes: Uint8Array, mediaType = a.media_type) => ({
