@@ -29,6 +29,8 @@ export interface InputAssetsPort {
    * inside the transaction that creates the owner, so the files cannot be deleted under it.
    */
   reference(tx: WriteTx, owner: InputOwner, assetIds: string[]): Promise<void>;
+  /** Drops the references an owner holds (a schedule that completed or was canceled). */
+  release(tx: WriteTx, owner: { domain: string; owner_id: string }): Promise<void>;
   /** Just before a model call: asset parts become image/file/text parts the route can take. */
   render(messages: ChatMessage[], route: RouteConfig, signal: AbortSignal): Promise<ChatMessage[]>;
 }

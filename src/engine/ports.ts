@@ -178,6 +178,8 @@ export interface ReplicaPort extends RecoveryPort {
 /** The schedule timer (scheduler.ts). */
 export interface SchedulerPort extends StorePort {
   readonly isDraining: boolean;
+  /** A finished schedule lets go of its input files (decision 223). */
+  readonly inputAssets: InputAssetsPort | null;
   submitInTx(
     tx: WriteTx,
     sessionId: string,

@@ -244,13 +244,13 @@ describe('other entry points', () => {
     assertProblem(unknown, 404, 'assets', 'asset_not_found');
   });
 
-  test('a schedule with an inline file imports it once, holds it, and its run references it when it fires', async () => {
+  test('a schedule with an inline file imports it once and holds it until it completes; the run it fires references it', async () => {
     const base = rig.d.url;
     const sid = await createSession(base, 'mm-scheduled');
     const res = await http(base, 'POST', '/v1/schedules', {
       name: 'with-file',
       target_session_id: sid,
-      cadence: { type: 'once', fire_at_ms: Date.now() + 300 },
+      cadence: { type: 'once', fire_at_ms: Date.now() + 800 },
       request: {
         content: 'weekly digest',
         attachments: [{ type: 'inline_asset', file_name: 'digest.txt', content_base64: b64('digest body') }],
@@ -261,6 +261,11 @@ describe('other entry points', () => {
     const rows = Array.isArray(list) ? list : list.items;
     const asset = rows.find((a: any) => a.file_name === 'digest.txt');
     assert.ok(asset, JSON.stringify(list));
+    const held = (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.references;
+    assert.deepEqual(
+      held.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]),
+      [['schedules', res.body.schedule_id, 'input_attachment', true]],
+    );
     let runs: any[] = [];
     for (let i = 0; i < 400 && runs.length === 0; i++) {
       runs = (await http(base, 'GET', `/v1/runs?session_id=${sid}`)).body;
@@ -270,11 +275,40 @@ describe('other entry points', () => {
     assert.equal(runs[0].kind, 'scheduled_input');
     assert.deepEqual(runs[0].input_attachments, [{ type: 'asset_reference', asset_id: asset.asset_id }]);
     await waitForRun(base, runs[0].run_id);
+    // The `once` schedule completed: it let go of the file; the run it fired holds it.
     const refs = (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.references;
-    assert.deepEqual(refs.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]).sort(), [
-      ['runs', runs[0].run_id, 'input_attachment', true],
-      ['schedules', res.body.schedule_id, 'input_attachment', true],
-    ]);
+    assert.deepEqual(
+      refs.map((r: any) => [r.domain, r.owner_id, r.role, r.hard]),
+      [['runs', runs[0].run_id, 'input_attachment', true]],
+    );
+  });
+});
+
+describe('schedule cancel', () => {
+  test('canceling a schedule drops its hold on its files', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-sched-cancel');
+    const res = await http(base, 'POST', '/v1/schedules', {
+      name: 'to-cancel',
+      target_session_id: sid,
+      cadence: { type: 'interval', every_seconds: 3600 },
+      request: {
+        input_items: [{ type: 'inline_asset', file_name: 'c.txt', content_base64: b64('cancel me') }],
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    const list = (await http(base, 'GET', '/v1/assets?query=c.txt')).body;
+    const asset = (Array.isArray(list) ? list : list.items).find((a: any) => a.file_name === 'c.txt');
+    assert.equal(
+      (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.hard_reference_count,
+      1,
+    );
+    const canceled = await http(base, 'POST', `/v1/schedules/${res.body.schedule_id}/cancel`);
+    assert.equal(canceled.status, 200, canceled.text);
+    assert.equal(
+      (await http(base, 'GET', `/v1/assets/${asset.asset_id}/references`)).body.hard_reference_count,
+      0,
+    );
   });
 });
 

@@ -75,6 +75,10 @@ export class InputAssets implements InputAssetsPort {
     );
   }
 
+  async release(tx: WriteTx, owner: { domain: string; owner_id: string }): Promise<void> {
+    await this.assets().removeReferences(owner, tx.db);
+  }
+
   async render(messages: ChatMessage[], route: RouteConfig, signal: AbortSignal): Promise<ChatMessage[]> {
     const out: ChatMessage[] = [];
     for (const m of messages) {
