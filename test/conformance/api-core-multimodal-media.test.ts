@@ -180,4 +180,24 @@ describe('images', () => {
     assertProblem(res, 400, 'routes', 'route_capability_missing');
     assert.equal(await runCount(base, sid), 0);
   });
+
+  test('after a fallback to a text-only route, the image becomes a notice for that route', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-fallback');
+    const png = tinyPng(5, 5);
+    rig.openai.enqueue({ kind: 'error', status: 500, message: 'down' });
+    rig.compat.enqueue({ kind: 'text', deltas: ['cannot see it'] });
+    const res = await http(base, 'POST', `/v1/sessions/${sid}/input`, {
+      provider: 'gptfb',
+      input_items: [
+        { type: 'text', text: 'Describe:' },
+        { type: 'inline_asset', file_name: 'pic.png', content_base64: png.toString('base64') },
+      ],
+    });
+    assert.equal(res.status, 200, res.text);
+    const user = rig.compat.requests.at(-1)!.body.messages.at(-1);
+    const sent =
+      typeof user.content === 'string' ? user.content : user.content.map((c: any) => c.text).join('\n');
+    assert.match(sent, /^Describe:\n\[image pic\.png \(asset-[^)]+\): this route cannot see images\]$/);
+  });
 });

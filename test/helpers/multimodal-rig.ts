@@ -1,6 +1,7 @@
 // One daemon with a route per way of taking files, each pointed at a local wire server: `local`
 // (scripted, the default), `gpt` (OpenAI Responses, vision, no generators), `gptchat` (the same
-// server over Chat Completions, which takes audio input), `claude` (Anthropic),
+// server over Chat Completions, which takes audio input), `gptfb` (OpenAI falling back to
+// `compat` at the first failure), `claude` (Anthropic),
 // `compat` (openai_compatible, text only) and `media` (OpenAI images and speech, the generator
 // route). Used by the multimodal conformance, generator and docs tests.
 import { writeFileSync } from 'node:fs';
@@ -49,6 +50,17 @@ default_model = "gpt-4o-audio-preview"
 api_key_env = "TEST_OPENAI_KEY"
 base_url = "${o.openai}"
 openai_api = "chat"
+image_generation = false
+image_edit = false
+audio_generation = false
+
+[routes.gptfb]
+driver = "openai"
+default_model = "gpt-4.1-mini"
+api_key_env = "TEST_OPENAI_KEY"
+base_url = "${o.openai}"
+max_retries = 0
+fallback_routes = ["compat"]
 image_generation = false
 image_edit = false
 audio_generation = false
