@@ -206,6 +206,44 @@ describe('released files', () => {
   });
 });
 
+describe('compaction', () => {
+  test('a summary call that covers a turn with a file sends the file the way the route takes it', async () => {
+    const base = rig.d.url;
+    const sid = await createSession(base, 'mm-compact');
+    rig.compat.enqueue(
+      { kind: 'text', deltas: ['noted'] },
+      { kind: 'text', deltas: ['ok'] },
+      { kind: 'text', deltas: ['SUMMARY'] },
+      { kind: 'text', deltas: ['done'] },
+    );
+    const send = async (body: Record<string, unknown>) => {
+      const res = await http(base, 'POST', `/v1/sessions/${sid}/input`, { provider: 'compatsmall', ...body });
+      assert.equal(res.status, 200, res.text);
+    };
+    await send({
+      input_items: [
+        { type: 'text', text: 'Remember this file:' },
+        {
+          type: 'inline_asset',
+          file_name: 'facts.txt',
+          media_type: 'text/plain',
+          content_base64: b64('The code is 4417.'),
+        },
+      ],
+    });
+    await send({ content: 'Second message.' });
+    await send({ content: `Third message, long enough to pass the window: ${'words '.repeat(120)}` });
+    const summary = rig.compat.requests.find((r) =>
+      JSON.stringify(r.body.messages.at(-1)).includes('Summarise the conversation so far'),
+    );
+    assert.ok(summary, 'the session was compacted');
+    assert.ok(
+      JSON.stringify(summary!.body.messages).includes('The code is 4417.'),
+      'the summary saw the file text',
+    );
+  });
+});
+
 describe('other entry points', () => {
   test('an agent subtask with an inline file: the child run references the imported asset', async () => {
     const base = rig.d.url;

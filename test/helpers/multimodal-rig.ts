@@ -1,7 +1,8 @@
 // One daemon with a route per way of taking files, each pointed at a local wire server: `local`
 // (scripted, the default), `gpt` (OpenAI Responses, vision, no generators), `gptchat` (the same
 // server over Chat Completions, which takes audio input), `gptfb` (OpenAI falling back to
-// `compat` at the first failure), `claude` (Anthropic),
+// `compat` at the first failure), `compatsmall` (`compat` with a tiny context window, so it
+// compacts), `claude` (Anthropic),
 // `compat` (openai_compatible, text only) and `media` (OpenAI images and speech, the generator
 // route). Used by the multimodal conformance, generator and docs tests.
 import { writeFileSync } from 'node:fs';
@@ -75,6 +76,12 @@ base_url = "${o.anthropic}"
 driver = "openai_compatible"
 default_model = "qwen3:8b"
 base_url = "${o.compat}/v1"
+
+[routes.compatsmall]
+driver = "openai_compatible"
+default_model = "qwen3:8b"
+base_url = "${o.compat}/v1"
+context_window_tokens = 120
 
 [routes.media]
 driver = "openai"
