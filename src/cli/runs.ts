@@ -1,6 +1,7 @@
 // `runs` (alias `run`): submit, get, list, events, cancel, watch, wait.
 import { type Command, Option } from 'commander';
 import type { SubmitRunRequest } from '../sdk/types.ts';
+import { type AttachmentFlags, attachmentOptions, attachmentsOf } from './attachment-flags.ts';
 import { UsageError } from './errors.ts';
 import { resolveModelFlags } from './model-selector.ts';
 import { eventCursor, nonEmpty, positiveInt } from './parse.ts';
@@ -9,7 +10,7 @@ import { exitCodeForRun, pollRun, watchRun } from './run-watch.ts';
 import { registerRunDebug } from './runs-debug.ts';
 import type { CliRuntime } from './runtime.ts';
 
-interface SubmitFlags {
+interface SubmitFlags extends AttachmentFlags {
   provider?: string;
   model?: string;
   idempotencyKey?: string;
@@ -23,6 +24,7 @@ async function messageText(
   rt: CliRuntime,
   content: string | undefined,
   fromStdin: boolean | undefined,
+  hasFiles = false,
 ): Promise<string> {
   if (content !== undefined && fromStdin) {
     throw new UsageError('give the message either as an argument or with --stdin, not both');
@@ -33,6 +35,8 @@ async function messageText(
     if (!text.trim()) throw new UsageError('--stdin was given but standard input is empty');
     return text;
   }
+  // Files alone are input enough: the message may then be empty.
+  if (hasFiles && content === undefined) return '';
   if (content === undefined || !content.trim()) {
     throw new UsageError('nothing to send', 'give the message as an argument, or pipe it in with --stdin');
   }
@@ -42,8 +46,7 @@ async function messageText(
 export function registerRuns(program: Command, rt: CliRuntime): void {
   const runs = program.command('runs').alias('run').description('submit, inspect, follow and cancel runs');
 
-  runs
-    .command('submit')
+  attachmentOptions(runs.command('submit'))
     .description('queue a message as a detached run; the session is created if it does not exist')
     .argument('<session_id>', 'session to run in (created or reused)')
     .argument('[content]', 'the message; or use --stdin')
@@ -55,11 +58,13 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
     .option('--watch', "show every step from the run's first event until it finishes (like `runs watch`)")
     .option('--poll-interval-ms <ms>', 'poll interval for --wait', positiveInt, 500)
     .action(async (sessionId: string, content: string | undefined, given: SubmitFlags) => {
-      const text = await messageText(rt, content, given.stdin);
+      const attachments = attachmentsOf(given);
+      const text = await messageText(rt, content, given.stdin, attachments.length > 0);
       const client = rt.client();
       const flags = await resolveModelFlags(client, given);
       await client.createSession({ session_id: sessionId });
       const body: SubmitRunRequest = { content: text };
+      if (attachments.length > 0) body.attachments = attachments;
       if (flags.provider) body.provider = flags.provider;
       if (flags.model) body.generation = { model: flags.model };
       const submit = () => client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey });

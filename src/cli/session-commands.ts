@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { JsonObject, SessionView, SubmitRunRequest } from '../sdk/types.ts';
 import { jsonInput } from './approvals.ts';
+import { type AttachmentFlags, attachmentOptions, attachmentsOf } from './attachment-flags.ts';
 import { UsageError } from './errors.ts';
 import { oneLine } from './format.ts';
 import { type GenerationFlags, generationOf, generationOptions } from './generation-flags.ts';
@@ -14,7 +15,7 @@ import { renderRun, renderSession } from './render.ts';
 import { exitCodeForRun, pollRun } from './run-watch.ts';
 import type { CliRuntime } from './runtime.ts';
 
-interface InputFlags extends GenerationFlags {
+interface InputFlags extends GenerationFlags, AttachmentFlags {
   contentFile?: string;
   stdin?: boolean;
   idempotencyKey?: string;
@@ -25,7 +26,12 @@ interface InputFlags extends GenerationFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-async function inputText(rt: CliRuntime, content: string | undefined, f: InputFlags): Promise<string> {
+async function inputText(
+  rt: CliRuntime,
+  content: string | undefined,
+  f: InputFlags,
+  hasFiles = false,
+): Promise<string> {
   const given = [content !== undefined, f.contentFile !== undefined, f.stdin === true].filter(Boolean);
   if (given.length > 1)
     throw new UsageError('give the message once: as an argument, --content-file or --stdin');
@@ -40,6 +46,7 @@ async function inputText(rt: CliRuntime, content: string | undefined, f: InputFl
       );
     }
   }
+  if (text === undefined && hasFiles) return '';
   if (text === undefined || !text.trim())
     throw new UsageError(
       'nothing to send',
@@ -59,8 +66,7 @@ function scopeLines(view: SessionView, field: 'capability_scope' | 'credential_s
 
 export function registerSessionCommands(sessions: Command, rt: CliRuntime): void {
   generationOptions(
-    sessions
-      .command('input')
+    attachmentOptions(sessions.command('input'))
       .alias('send')
       .description('submit a message to an existing session as a detached run (--wait: until it ends)')
       .argument('<session_id>')
@@ -78,10 +84,12 @@ export function registerSessionCommands(sessions: Command, rt: CliRuntime): void
     .option('--wait', 'wait until the run finishes, then print it (exit 1 unless it completed)')
     .option('--poll-interval-ms <ms>', 'poll interval of --wait', positiveInt, 500)
     .action(async (sessionId: string, content: string | undefined, given: InputFlags) => {
-      const text = await inputText(rt, content, given);
+      const attachments = attachmentsOf(given);
+      const text = await inputText(rt, content, given, attachments.length > 0);
       const client = rt.client();
       const flags = await resolveModelFlags(client, given);
       const body: SubmitRunRequest = { content: text };
+      if (attachments.length > 0) body.attachments = attachments;
       if (flags.provider) body.provider = flags.provider;
       const generation = generationOf(flags);
       if (generation) body.generation = generation;

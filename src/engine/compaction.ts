@@ -3,6 +3,7 @@
 // covers are replaced in later prompts; nothing unsummarised is ever dropped.
 import { type ChatMessage, ModelCallError, type ModelDriver, type ModelRequest } from '../models/driver.ts';
 import type { JournalEntry } from '../store/repos/journal.ts';
+import { needsRendering } from './input-assets.ts';
 import { conversation, latestBoundary, toMessage } from './journal-view.ts';
 import type { ModelPort } from './ports.ts';
 import { providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
@@ -73,7 +74,13 @@ export async function maybeCompact(
   const action = providerAction({ ...run, route_id: routeId }, request);
   let response: Awaited<ReturnType<ModelDriver['call']>>;
   try {
-    response = await driver.call({ ...request, signal });
+    // Files of the summarised turns are rendered for the route like in any model call.
+    const route = engine.routes.get(routeId);
+    const sent =
+      route && engine.inputAssets && needsRendering(request.messages)
+        ? { ...request, messages: await engine.inputAssets.render(request.messages, route.config, signal) }
+        : request;
+    response = await driver.call({ ...sent, signal });
   } catch (err) {
     // A failed summary call left the daemon too: its record commits on its own.
     if (!signal.aborted && err instanceof ModelCallError)

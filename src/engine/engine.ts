@@ -29,6 +29,13 @@ import { runAgentLoop } from './agent-loop.ts';
 import { ExternalAuditUnavailable } from './external-audit.ts';
 import { recordOutput } from './finalize.ts';
 import { type HookPort, NO_HOOKS } from './hook-port.ts';
+import {
+  assertPrepared,
+  hasFileItems,
+  type InputAssetsPort,
+  prepareForSession,
+  runInputOwner,
+} from './input-assets.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
 import { newRunRow, pinRoute } from './new-run.ts';
@@ -121,6 +128,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   debugCapture: DebugCapturePort | null = null;
   /** The credential broker's gate before provider calls, installed by the credentials feature. */
   credentialGate: CredentialGatePort | null = null;
+  /** Files in input (import, references, rendering), installed by the multimodal feature; null = text only. */
+  inputAssets: InputAssetsPort | null = null;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 
@@ -225,9 +234,12 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
-    const request = this.hooks.has('user_prompt_submit')
+    let request = this.hooks.has('user_prompt_submit')
       ? await userPromptSubmit(this.hooks, sessionId, submitted, opts)
       : submitted;
+    // Inline files are imported before the write: the transaction never waits on the assets store.
+    if (hasFileItems(request))
+      request = await prepareForSession(this.inputAssets, this.routes, this.store.db, sessionId, request);
     // An acknowledgement: it goes ahead of queued executor steps (store.ts, group commit).
     return this.store.write((tx) => this.submitInTx(tx, sessionId, request, opts), 'ack');
   }
@@ -264,6 +276,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     const live = await liveRunsOfSession(tx.db, sessionId);
     if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
     const route = pinRoute(this.routes, request, session.route_policy);
+    const assetIds = assertPrepared(this.inputAssets, request);
     if (request.output_contract === undefined && session.output_contract !== null)
       request = { ...request, output_contract: JSON.parse(session.output_contract) };
     request = this.requestDefaults(session, request);
@@ -281,6 +294,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
       opts,
     });
     await insertRun(tx.db, row);
+    if (assetIds.length > 0) await this.inputAssets!.reference(tx, runInputOwner(row), assetIds);
     await this.store.journal.append(tx, sessionId, runId, [
       { kind: 'input_received', payload: { text, request } },
     ]);

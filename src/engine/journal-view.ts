@@ -2,6 +2,8 @@
 // model sees. Everything the loop decides after a restart is derived from these.
 import type { ChatMessage, ToolCall } from '../models/driver.ts';
 import type { JournalEntry } from '../store/repos/journal.ts';
+import { inputParts } from './input-assets.ts';
+import type { StoredRunRequest } from './types.ts';
 
 export interface RunPosition {
   /** Model calls made so far (successful or failed). */
@@ -100,7 +102,12 @@ export function conversation(entries: readonly JournalEntry[]): ChatMessage[] {
 
 export function toMessage(e: JournalEntry): ChatMessage | null {
   switch (e.kind) {
-    case 'input_received':
+    case 'input_received': {
+      const content = String(e.payload.text ?? '');
+      // Files stay asset ids here; the engine renders them for the route at each model call.
+      const parts = e.payload.request ? inputParts(e.payload.request as StoredRunRequest) : null;
+      return parts ? { role: 'user', content, parts } : { role: 'user', content };
+    }
     case 'contract_repair':
     case 'completion_followup':
       return { role: 'user', content: String(e.payload.text ?? '') };

@@ -5,6 +5,7 @@
 import { ModelCallError, type ModelRequest, type ModelResponse } from '../models/driver.ts';
 import { addUsage, emptyUsage } from './budgets.ts';
 import type { ActionInput } from './external-actions.ts';
+import { needsRendering } from './input-assets.ts';
 import type { ModelPort } from './ports.ts';
 import { type ProviderAction, providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
@@ -69,6 +70,22 @@ export async function modelStep(
   // No provider call without a live lease: scope, revoked subject/slot/lease fail the run typed.
   const refusal = (await engine.credentialGate?.authorizeRoute(run, current.route_id)) ?? null;
   if (refusal) return { kind: 'failed', ...refusal };
+  // Files are encoded for the route in use now (a fallback route may take them differently); the
+  // audit digest covers the asset ids, not the bytes.
+  let messages = req.messages;
+  if (route && engine.inputAssets && needsRendering(messages)) {
+    try {
+      messages = await engine.inputAssets.render(messages, route.config, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const e = err as { code?: string; message?: string };
+      return {
+        kind: 'failed',
+        code: e.code ?? 'asset_unavailable',
+        message: `input asset unavailable: ${e.message ?? String(err)}`,
+      };
+    }
+  }
   const deadlines: Array<{ signal: AbortSignal; clear(): void }> = [];
   if (route?.config.timeout_ms) deadlines.push(deadline(route.config.timeout_ms, 'route timeout'));
   if (wallTimeLeftMs !== null) deadlines.push(deadline(wallTimeLeftMs, 'wall time'));
@@ -98,7 +115,8 @@ export async function modelStep(
       signal: callSignal,
     };
     action = providerAction({ ...run, route_id: current.route_id }, call);
-    const response = await (debug ? debug.call(driver, call) : driver.call(call));
+    const sent = messages === req.messages ? call : { ...call, messages };
+    const response = await (debug ? debug.call(driver, sent) : driver.call(sent));
     if (signal.aborted) throw signal.reason;
     return {
       kind: 'response',

@@ -15,6 +15,7 @@ import type { ToolRegistry } from '../tools/registry.ts';
 import type { LiveToolLimits } from '../tools/runtime-limits.ts';
 import type { ExternalAudit } from './external-audit.ts';
 import type { HookPort } from './hook-port.ts';
+import type { InputAssetsPort } from './input-assets.ts';
 import type { RunLeases } from './leases.ts';
 import type { RunStatus, TransitionOptions } from './run-states.ts';
 import type { RunKind, StoredRunRequest } from './types.ts';
@@ -116,6 +117,8 @@ export interface ModelPort extends RunWritePort {
   readonly hooks: HookPort;
   readonly debugCapture: DebugCapturePort | null;
   readonly credentialGate: CredentialGatePort | null;
+  /** Files in input: rendered for the route just before each call (installed by the multimodal feature). */
+  readonly inputAssets: InputAssetsPort | null;
   readonly opts: EngineSettings;
   secretValues(): readonly string[];
 }
@@ -179,6 +182,8 @@ export interface ReplicaPort extends RecoveryPort {
 /** The schedule timer (scheduler.ts). */
 export interface SchedulerPort extends StorePort {
   readonly isDraining: boolean;
+  /** A finished schedule lets go of its input files (decision 223). */
+  readonly inputAssets: InputAssetsPort | null;
   submitInTx(
     tx: WriteTx,
     sessionId: string,

@@ -436,6 +436,9 @@ export class Scheduler {
   async save(tx: WriteTx, s: ScheduleRow): Promise<void> {
     const { schedule_id: _id, ...rest } = s;
     await updateSchedule(tx.db, s.schedule_id, rest);
+    // A schedule that will never fire again no longer holds its files (its runs hold their own).
+    if ((s.status === 'completed' || s.status === 'canceled') && s.request?.includes('"asset_reference"'))
+      await this.engine.inputAssets?.release(tx, { domain: 'schedules', owner_id: s.schedule_id });
   }
 
   /** `scheduler_policy` of GET /v1/runtime. */

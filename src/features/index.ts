@@ -11,10 +11,12 @@ import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
+import { generatorsFeature } from './generators/index.ts';
 import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
+import { multimodalFeature } from './multimodal/index.ts';
 import { observationsFeature } from './observations/index.ts';
 import { personasFeature } from './personas/index.ts';
 import { questionsFeature } from './questions/index.ts';
@@ -48,6 +50,8 @@ export const FEATURES: FeatureModule<any>[] = [
   mcpFeature,
   assetsFeature,
   observationsFeature,
+  multimodalFeature,
+  generatorsFeature,
   deliveriesFeature,
   connectorsFeature,
 ];

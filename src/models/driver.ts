@@ -7,9 +7,22 @@ export interface ToolCall {
   arguments: Record<string, unknown>;
 }
 
+/**
+ * One piece of a user message with files (api-core §3.6 input items, in the caller's order). The
+ * journal form names assets only (`asset`); just before a model call the engine's asset renderer
+ * turns each into what the route can take: an image or file part carrying the bytes (base64), or
+ * text (a document's derived text, a notice). Drivers encode the resolved kinds per provider.
+ */
+export type UserPart =
+  | { type: 'text'; text: string }
+  | { type: 'asset'; asset_id: string }
+  | { type: 'image'; asset_id: string; file_name: string; media_type: string; data_base64: string }
+  | { type: 'file'; asset_id: string; file_name: string; media_type: string; data_base64: string };
+
 export type ChatMessage =
   | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
+  /** `content` is the text alone (scripted matching, estimates); `parts`, when present, is the whole input. */
+  | { role: 'user'; content: string; parts?: UserPart[] }
   | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; name: string; content: string; is_error?: boolean };
 

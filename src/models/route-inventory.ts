@@ -8,6 +8,7 @@ import type { ModelDriver } from './driver.ts';
 import {
   createProviderDriver,
   ProviderConfigError,
+  type ProviderCredentials,
   resolveCredentials,
   type SecretValue,
 } from './drivers/index.ts';
@@ -136,6 +137,16 @@ export class RouteInventory {
         `route \`${routeId}\` is not ready: ${state.reason}. Action: ${state.action}`,
       );
     return { route_id: routeId, model: model ?? state.config.default_model };
+  }
+
+  /** The route's provider credentials now (secret slots re-read); null when it has none usable. */
+  credentialsFor(routeId: string): ProviderCredentials | null {
+    const state = this.refresh(routeId);
+    if (!state || state.config.driver === 'scripted') return null;
+    const creds = resolveCredentials(state.config, this.sources.env, this.sources.secretLookup);
+    if (creds.missing) return null;
+    const { missing: _m, source: _s, ...providerCreds } = creds;
+    return providerCreds;
   }
 
   driverFor(routeId: string): ModelDriver {

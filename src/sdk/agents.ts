@@ -1,6 +1,6 @@
 // Client calls for managed agents and sidechains (api-core §6.1/§6.4).
 import type { DaemonClient } from './client.ts';
-import type { JsonObject, ListResult } from './types.ts';
+import type { InputAttachment, InputItem, JsonObject, ListResult } from './types.ts';
 
 export type AgentStatus =
   | 'idle'
@@ -54,7 +54,13 @@ export interface SpawnSidechainRequest {
   tool_surface?: { allowlist?: string[]; denylist?: string[] };
   capability_scope?: JsonObject;
   credential_scope?: JsonObject;
-  subtask?: { name: string; description?: string; content?: string; input_items?: JsonObject[] };
+  subtask?: {
+    name: string;
+    description?: string;
+    content?: string;
+    input_items?: InputItem[];
+    attachments?: InputAttachment[];
+  };
   profile?: string;
 }
 

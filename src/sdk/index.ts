@@ -60,6 +60,7 @@ export {
   type ResolveOptions,
   toQuestionAnswers,
 } from './human-loop.ts';
+export { assetReference, bytesToBase64, inlineAsset, textItem } from './input-items.ts';
 export { Kheish, type KheishEnv, type KheishOptions } from './kheish.ts';
 export type {
   AckMailboxResponse,

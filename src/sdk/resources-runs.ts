@@ -7,6 +7,8 @@ import { RunHandle } from './run-handle.ts';
 import { type RunWatchOptions, type WatchOptions, watchRun } from './run-watch.ts';
 import type {
   CreateSessionRequest,
+  InputAttachment,
+  InputItem,
   InterruptResponse,
   JsonObject,
   ListResult,
@@ -41,8 +43,8 @@ export interface CreateResponseParams {
   /** Sent as the Idempotency-Key header: a retry with the same key returns the same run. */
   idempotency_key?: string;
   generation?: JsonObject;
-  input_items?: JsonObject[];
-  attachments?: JsonObject[];
+  input_items?: InputItem[];
+  attachments?: InputAttachment[];
   metadata?: unknown;
   source_plugin?: string;
   source_kind?: string;

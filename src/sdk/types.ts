@@ -106,12 +106,27 @@ export interface CreateSessionRequest {
   [key: string]: unknown;
 }
 
+/** An ordered input item (api-core §3.6): text, a stored asset, a board, or a file uploaded inline. */
+export type InputItem =
+  | { type: 'text'; text: string }
+  | { type: 'asset_reference'; asset_id: string }
+  | { type: 'board_reference'; board_id: string; revision_id?: string }
+  | { type: 'inline_asset'; file_name: string; media_type?: string; content_base64: string };
+
+/** A legacy attachment, appended after `content`. */
+export type InputAttachment = Extract<InputItem, { type: 'asset_reference' | 'inline_asset' }>;
+
+/** A part of a DaemonOutputRecord (api-core §3.7). */
+export type OutputPart =
+  | { type: 'text'; text: string }
+  | { type: 'attachment'; attachment: { id: string; media_type: string; file_name: string } };
+
 export interface SubmitInputRequest {
   content?: string;
   provider?: string;
   generation?: JsonObject;
-  input_items?: JsonObject[];
-  attachments?: JsonObject[];
+  input_items?: InputItem[];
+  attachments?: InputAttachment[];
   metadata?: unknown;
   source_plugin?: string;
   source_kind?: string;

@@ -27,7 +27,7 @@ import { AgentLifecycle } from './lifecycle.ts';
 import { AGENT_PROFILES, chainAllows, type SurfaceFilter } from './profiles.ts';
 import { quotaDenied } from './quotas.ts';
 import { AGENT_STATUSES, type SpawnSidechainRequest } from './schema.ts';
-import { planSpawn, type SpawnOrigin } from './spawn.ts';
+import { planSpawn, prepareSubtask, type SpawnOrigin } from './spawn.ts';
 import { subagentStart } from './spawn-hooks.ts';
 import {
   type AgentNode,
@@ -216,8 +216,9 @@ export class AgentsService {
     return { node, mode: await this.engine.permissionModeFor(node.session.session_id) };
   }
 
-  async spawn(parentAgentId: string, req: SpawnSidechainRequest, origin: Partial<SpawnOrigin> = {}) {
+  async spawn(parentAgentId: string, asked: SpawnSidechainRequest, origin: Partial<SpawnOrigin> = {}) {
     const { mode } = await this.parentMode(parentAgentId);
+    const req = await prepareSubtask(this.engine, asked);
     const spawnRequestId = origin.spawn_request_id ?? req.spawn_request_id ?? null;
     if (this.engine.hooks.has('subagent_start'))
       await subagentStart(this.engine, await this.require(parentAgentId), req, spawnRequestId);

@@ -5,7 +5,8 @@ import { monotonicFactory } from 'ulid';
 import type { SubagentPolicy } from '../../config/subagent-policy.ts';
 import { effectiveCapabilityScope } from '../../engine/capability-scope.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { inputText, type StoredRunRequest } from '../../engine/types.ts';
+import { prepareRequest } from '../../engine/input-assets.ts';
+import { type InputItem, inputText, type StoredRunRequest } from '../../engine/types.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { type AgentRow, sessionOfAgent } from '../../store/repos/agents.ts';
 import type { SessionRow } from '../../store/repos/sessions.ts';
@@ -86,6 +87,30 @@ function routePolicyOf(engine: Engine, req: SpawnSidechainRequest): RoutePolicy 
   if (!policy) return null;
   const clean = Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
   return Object.keys(clean).length ? (clean as RoutePolicy) : null;
+}
+
+/**
+ * A subtask's files are imported (inline uploads) and checked (references) before the spawn's
+ * transaction, like any other input; the child's run then holds only asset references.
+ */
+export async function prepareSubtask(
+  engine: Engine,
+  req: SpawnSidechainRequest,
+): Promise<SpawnSidechainRequest> {
+  const t = req.subtask;
+  if (!t || (!t.input_items?.length && !t.attachments?.length)) return req;
+  const prepared = await prepareRequest(engine.inputAssets, {
+    source_plugin: 'agent',
+    source_kind: 'sidechain_subtask',
+    actor_id: '',
+    content: '',
+    input_items: t.input_items as InputItem[] | undefined,
+    attachments: t.attachments,
+  });
+  const subtask = { ...t } as typeof t;
+  if (t.input_items) subtask.input_items = prepared.input_items as typeof t.input_items;
+  if (t.attachments) subtask.attachments = prepared.attachments as typeof t.attachments;
+  return { ...req, subtask };
 }
 
 /** The first run of the child: its subtask (content, or ordered input_items). */

@@ -43,16 +43,6 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
     if (item.type === 'board_reference' && item.board_id.trim() === '')
       throw invalidInput('board_id must not be empty');
   }
-  for (const item of [...(body.input_items ?? []), ...(body.attachments ?? [])]) {
-    if (item.type === 'asset_reference' || item.type === 'board_reference' || item.type === 'inline_asset') {
-      throw new DaemonError(
-        400,
-        'assets',
-        'assets_unavailable',
-        `input of type ${item.type} needs the assets store, which this daemon does not offer yet; send text`,
-      );
-    }
-  }
   if (body.provider && body.route_id && body.provider !== body.route_id)
     throw invalidInput('provider and route_id name different routes; send one of them');
   const stored: StoredRunRequest = {

@@ -3,6 +3,7 @@
 import { monotonicFactory } from 'ulid';
 import type { z } from 'zod';
 import type { Engine } from '../../engine/engine.ts';
+import { prepareRequest, referencedAssetIds } from '../../engine/input-assets.ts';
 import {
   type Cadence,
   CadenceError,
@@ -137,6 +138,9 @@ export class SchedulesService implements ScheduleControl {
       throw err;
     }
     this.checkRoute(request.provider, request.generation?.model as string | undefined);
+    // Inline files are imported once, now; every occurrence's run references the same assets.
+    request = await prepareRequest(this.engine.inputAssets, request);
+    const assetIds = referencedAssetIds(request);
     const scheduleId = `schedule-${ulid().toLowerCase()}`;
     const row: ScheduleRow = {
       schedule_id: scheduleId,
@@ -198,6 +202,17 @@ export class SchedulesService implements ScheduleControl {
           `session ${row.owner_session_id} already owns ${MAX_OWNER_SCHEDULES} active schedules; cancel some first`,
         );
       await insertSchedule(tx.db, row);
+      if (assetIds.length > 0)
+        await this.engine.inputAssets!.reference(
+          tx,
+          {
+            domain: 'schedules',
+            owner_id: scheduleId,
+            role: 'input_attachment',
+            parent_id: row.target_session_id,
+          },
+          assetIds,
+        );
       tx.afterCommit(() => this.scheduler.wake());
       return row;
     });

@@ -1,6 +1,6 @@
 // Our conversation and tool declarations, translated into the AI SDK's provider-neutral prompt.
 import { jsonSchema, type ModelMessage, type ToolSet } from 'ai';
-import type { ChatMessage, ModelRequest } from '../driver.ts';
+import type { ChatMessage, ModelRequest, UserPart } from '../driver.ts';
 
 export interface PromptOptions {
   /**
@@ -24,7 +24,7 @@ export function toModelMessages(messages: ChatMessage[], opts: PromptOptions): M
         break;
       case 'user':
         started = true;
-        out.push({ role: 'user', content: m.content });
+        out.push({ role: 'user', content: m.parts ? userContent(m.parts) : m.content });
         break;
       case 'assistant': {
         started = true;
@@ -52,6 +52,37 @@ export function toModelMessages(messages: ChatMessage[], opts: PromptOptions): M
       }
     }
   }
+  return out;
+}
+
+type UserContent = Exclude<Extract<ModelMessage, { role: 'user' }>['content'], string>;
+
+/** Parts in the caller's order; adjacent text merges so providers see one block per run of text. */
+function userContent(parts: UserPart[]): UserContent {
+  const out: UserContent = [];
+  const text = (t: string) => {
+    const last = out.at(-1);
+    if (last?.type === 'text') last.text = `${last.text}\n${t}`;
+    else out.push({ type: 'text', text: t });
+  };
+  for (const p of parts) {
+    switch (p.type) {
+      case 'text':
+        if (p.text !== '') text(p.text);
+        break;
+      case 'image':
+        out.push({ type: 'image', image: p.data_base64, mediaType: p.media_type });
+        break;
+      case 'file':
+        out.push({ type: 'file', data: p.data_base64, mediaType: p.media_type, filename: p.file_name });
+        break;
+      case 'asset':
+        // Not rendered (no asset renderer installed): say so rather than drop it silently.
+        text(`[asset ${p.asset_id}: not available to this model call]`);
+        break;
+    }
+  }
+  if (out.length === 0) out.push({ type: 'text', text: '' });
   return out;
 }
 
