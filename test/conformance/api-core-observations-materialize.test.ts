@@ -1,7 +1,9 @@
 // Materialization (api-core §8.4): selections become one normal run of kind
 // `observation_materialization` whose input frames the observations as untrusted evidence; the
 // scripted route's rule matches that framing, so the model request provably carried it.
+
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
 import { sourceBody, upload, uploadBody, wav } from '../helpers/observations.ts';
@@ -145,6 +147,43 @@ test('api-core §8.4: raw image assets ride as asset_reference items per raw_ass
     latestReq.input_items.filter((i: any) => i.type === 'asset_reference').length,
     3,
     'default max_observations is 3',
+  );
+});
+
+test('api-core §8.4: an inline file in the materialization request is stored as an asset and the run keeps only its reference', async () => {
+  const notes = Buffer.from('operator notes for the review\n');
+  const res = await post('/v1/observation-materializations', {
+    target_session_id: 'incident-review',
+    selection: { type: 'observation_ids', observation_ids: [ids[0]] },
+    request: {
+      input_items: [
+        { type: 'text', text: 'Compare with my notes.' },
+        {
+          type: 'inline_asset',
+          file_name: 'notes.txt',
+          media_type: 'text/plain',
+          content_base64: notes.toString('base64'),
+        },
+      ],
+    },
+    raw_asset_policy: 'never',
+  });
+  assert.equal(res.status, 202, res.text);
+  const run = await waitForRun(d.url, res.body.run_id);
+  const request = (await journal(run.run_id, 'input_received'))[0].request;
+  assert.equal(
+    request.input_items.filter((i: any) => i.type === 'inline_asset').length,
+    0,
+    'no bytes in the journal',
+  );
+  const refs = request.input_items.filter((i: any) => i.type === 'asset_reference');
+  assert.equal(refs.length, 1, JSON.stringify(request.input_items));
+  const asset = (await get(`/v1/assets/${refs[0].asset_id}`)).body;
+  assert.equal(asset.sha256, createHash('sha256').update(notes).digest('hex'));
+  const graph = (await get(`/v1/assets/${refs[0].asset_id}/references`)).body;
+  assert.ok(
+    graph.references.some((r: any) => r.domain === 'runs' && r.owner_id === run.run_id && r.hard),
+    JSON.stringify(graph),
   );
 });
 

@@ -3,6 +3,7 @@
 // untrusted evidence in a delimited text block (nonce-tagged markers the evidence cannot forge);
 // raw image assets ride along as `asset_reference` input items per `raw_asset_policy`.
 import { randomBytes } from 'node:crypto';
+import { prepareRequest } from '../../engine/input-assets.ts';
 import { buildRunView, type WireView } from '../../engine/views.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import {
@@ -178,7 +179,7 @@ export class Materializer {
       ...(req.attachments ?? []),
     ];
     const observationIds = rows.map((o) => o.observation_id);
-    const stored = normalizeSubmission({
+    const submitted = normalizeSubmission({
       ...req,
       content: undefined,
       attachments: undefined,
@@ -195,6 +196,8 @@ export class Materializer {
         },
       },
     });
+    // The caller's own inline files become assets first (the run stores references only).
+    const stored = await prepareRequest(this.ctx.engine.inputAssets, submitted);
     // Daemon-owned assets the observations hold hard references to: appended after validation.
     stored.input_items!.push(
       ...items
