@@ -48,6 +48,7 @@ import type {
   QuestionRunHandler,
   ReplicaPort,
   RunTerminalHook,
+  SchedulePayloadPort,
   SchedulerPort,
   SessionEndHook,
   SubmitOptions,
@@ -130,6 +131,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   credentialGate: CredentialGatePort | null = null;
   /** Files in input (import, references, rendering), installed by the multimodal feature; null = text only. */
   inputAssets: InputAssetsPort | null = null;
+  /** Builds the runs of schedules with an embedded observation materialization (observations feature). */
+  schedulePayloads: SchedulePayloadPort | null = null;
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 

@@ -179,11 +179,37 @@ export interface ReplicaPort extends RecoveryPort {
   abortExecutor(runId: string, reason: string): void;
 }
 
+/** The fire a SchedulePayloadPort builds a run for; `now` is the selection instant. */
+export interface ScheduleFire {
+  schedule_id: string;
+  session_id: string;
+  now: number;
+}
+
+/** One fire's run, built by a SchedulePayloadPort (the scheduler stamps where it came from). */
+export interface ScheduledRun {
+  kind: RunKind;
+  request: StoredRunRequest;
+  /** Writes what goes with the run (an audit record), in the occurrence's transaction. */
+  submitted?(tx: WriteTx, run: RunRow): Promise<void>;
+}
+
+/**
+ * Schedules whose payload is not a plain request (an embedded observation materialization): the
+ * observations feature installs it. Called inside the occurrence's transaction, so what it selects
+ * is what the committed run holds; a `skip` reason records the occurrence as skipped (no retry).
+ */
+export interface SchedulePayloadPort {
+  runFor(tx: WriteTx, payload: unknown, fire: ScheduleFire): Promise<ScheduledRun | { skip: string }>;
+}
+
 /** The schedule timer (scheduler.ts). */
 export interface SchedulerPort extends StorePort {
   readonly isDraining: boolean;
   /** A finished schedule lets go of its input files (decision 223). */
   readonly inputAssets: InputAssetsPort | null;
+  /** Null: a payload other than a plain request is skipped with a reason. */
+  readonly schedulePayloads: SchedulePayloadPort | null;
   submitInTx(
     tx: WriteTx,
     sessionId: string,

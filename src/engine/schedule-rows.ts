@@ -2,7 +2,6 @@
 import { DaemonError } from '../errors/daemon-error.ts';
 import type { ScheduleRow, ScheduleTiming } from '../store/repos/schedules.ts';
 import type { Cadence, MisfirePolicy } from './schedule-plan.ts';
-import type { StoredRunRequest } from './types.ts';
 
 export function retryDue(s: ScheduleTiming, now: number): boolean {
   return s.scheduler_retry_after_ms === null || s.scheduler_retry_after_ms <= now;
@@ -46,24 +45,5 @@ export function blankExecution(scheduleId: string, at: number, now: number) {
     retry_after_ms: null,
     run_status: null,
     error: null,
-  };
-}
-
-/** Scheduled runs say where they come from; the payload cannot spoof it. */
-export function stampRequest(s: ScheduleRow, at: number): StoredRunRequest {
-  const req = JSON.parse(s.request) as StoredRunRequest;
-  const md = req.metadata;
-  const base =
-    md !== null && typeof md === 'object' && !Array.isArray(md)
-      ? (md as Record<string, unknown>)
-      : md === undefined
-        ? {}
-        : { value: md };
-  return {
-    ...req,
-    source_plugin: 'scheduler',
-    source_kind: 'scheduled_input',
-    actor_id: s.schedule_id,
-    metadata: { ...base, schedule_id: s.schedule_id, scheduled_for_ms: at },
   };
 }

@@ -1,6 +1,6 @@
 // The schedule timer: one timer armed for the earliest moment any active schedule needs a look.
 // A fire claims its occurrence with a compare-and-set on `next_fire_at_ms` in the same transaction
-// that creates the `scheduled_input` run and records the execution, so a crash (or a second
+// that creates the run (schedule-dispatch.ts) and records the execution, so a crash (or a second
 // process) either fired it or not, never twice. Runs settle back into their schedule through
 // engine.onRunTerminal, in the transaction that ends the run.
 // Replicas on one PostgreSQL database each run this timer: every dispatch re-reads the schedule
@@ -27,6 +27,7 @@ import {
 } from '../store/repos/schedules.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { SchedulerPort } from './ports.ts';
+import { dispatchFire, SCHEDULED_KINDS } from './schedule-dispatch.ts';
 import {
   MIN_INTERVAL_SECONDS,
   MISFIRE_GRACE_MS,
@@ -42,7 +43,6 @@ import {
   misfireOf,
   retryable,
   retryDue,
-  stampRequest,
 } from './schedule-rows.ts';
 
 export interface SchedulerPolicy {
@@ -312,9 +312,9 @@ export class Scheduler {
           : `a fire is already queued behind run ${s.in_flight_run_id} (overlap_policy queue_one)`;
       return this.skip(tx, s, at, now, why);
     }
-    const { run } = await this.engine.submitInTx(tx, s.target_session_id, stampRequest(s, at), {
-      kind: 'scheduled_input',
-    });
+    const fired = await dispatchFire(this.engine, tx, s, at, now);
+    if ('skip' in fired) return this.skip(tx, s, at, now, fired.skip, open?.execution_id);
+    const { run } = fired;
     const fields = {
       run_id: run.run_id,
       status: 'dispatched' as const,
@@ -385,7 +385,7 @@ export class Scheduler {
 
   /** The terminal-run hook: settles the execution and lets a queued fire go, in the same transaction. */
   private async settle(tx: WriteTx, run: RunRow): Promise<void> {
-    if (run.kind !== 'scheduled_input') return;
+    if (!SCHEDULED_KINDS.has(run.kind)) return;
     const ex = await executionOfRun(tx.db, run.run_id);
     if (!ex || ex.status === 'settled') return;
     const now = this.now();

@@ -163,9 +163,9 @@ test('create validation: every invalid shape is a schedules-domain 400 with its 
       'observation_target_mismatch',
     ],
     [
-      'observation materialization',
+      'observation materialization without a selection',
       { ...valid(), request: undefined, observation_materialization: { target_session_id: session } },
-      'observation_materialization_unsupported',
+      'invalid_schedule_request',
     ],
     ['unknown route', valid({ request: { content: 'x', provider: 'nope' } }), 'unknown_route', 400, 'routes'],
     [

@@ -62,8 +62,11 @@ export interface AssetsPort {
   import(input: AssetImport, signal?: AbortSignal): Promise<AssetView>;
   /** Null when unknown or deleted. */
   get(assetId: string): Promise<AssetView | null>;
-  /** The exact stored bytes, re-verified: `404 assets/asset_not_found`, `409 assets/asset_integrity_mismatch`. */
-  readRaw(assetId: string): Promise<Uint8Array>;
+  /**
+   * The exact stored bytes, re-verified: `404 assets/asset_not_found`, `409 assets/asset_integrity_mismatch`.
+   * Inside a write transaction pass its executor (on SQLite the store's own handle waits for it).
+   */
+  readRaw(assetId: string, db?: Executor): Promise<Uint8Array>;
   /** Derived text (documents, transcripts), re-verified; null when the asset has none. */
   readText(assetId: string): Promise<string | null>;
   /** Derived preview image (DXF), re-verified; null when the asset has none. */

@@ -185,8 +185,8 @@ export class AssetsService implements AssetsPort {
     return v;
   }
 
-  async row(assetId: string): Promise<AssetRow> {
-    const r = await getAsset(this.store.db, assetId);
+  async row(assetId: string, db: Executor = this.store.db): Promise<AssetRow> {
+    const r = await getAsset(db, assetId);
     if (!r) throw assetNotFound(assetId);
     return r;
   }
@@ -206,17 +206,23 @@ export class AssetsService implements AssetsPort {
   }
 
   /** A payload's bytes, checked against the length and digest the row recorded. */
-  private async verified(assetId: string, sha256: string, length: number, what: string): Promise<Buffer> {
+  private async verified(
+    assetId: string,
+    sha256: string,
+    length: number,
+    what: string,
+    db: Executor = this.store.db,
+  ): Promise<Buffer> {
     const bytes = await this.payloads.read(sha256);
     if (bytes && bytes.byteLength === length && sha256Hex(bytes) === sha256) return bytes;
     // Gone because the asset was deleted meanwhile (rows go before files): not found, not tampered.
-    if (!(await getAsset(this.store.db, assetId))) throw assetNotFound(assetId);
+    if (!(await getAsset(db, assetId))) throw assetNotFound(assetId);
     throw integrityMismatch(assetId, what);
   }
 
-  async readRaw(assetId: string): Promise<Uint8Array> {
-    const r = await this.row(assetId);
-    return this.verified(r.asset_id, r.sha256, r.byte_length, 'raw bytes');
+  async readRaw(assetId: string, db?: Executor): Promise<Uint8Array> {
+    const r = await this.row(assetId, db);
+    return this.verified(r.asset_id, r.sha256, r.byte_length, 'raw bytes', db);
   }
 
   async readRawWithRow(assetId: string): Promise<{ row: AssetRow; bytes: Buffer }> {

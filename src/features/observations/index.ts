@@ -1,9 +1,10 @@
 // Observations and capture (api-core §8.1–8.4, concepts §4.14, docs/observations.md): sources with
 // digest-only upload tokens, the source-token upload ingress, listing and audit, capture agents,
-// retention and heartbeat sweeps, and materialization into normal runs.
+// retention and heartbeat sweeps, and materialization into normal runs (also by schedule fires).
 import type { AssetsPort } from '../assets/port.ts';
 import type { FeatureModule } from '../feature.ts';
 import { registerObservationRoutes } from './routes.ts';
+import { ScheduledMaterializations } from './scheduled.ts';
 import { ObservationsService } from './service.ts';
 
 /** How often retention and heartbeat deadlines are checked (KHEISH_OBSERVATION_SWEEP_MS overrides). */
@@ -11,14 +12,18 @@ const SWEEP_MS = 30_000;
 
 export const observationsFeature: FeatureModule<ObservationsService> = {
   name: 'observations',
-  create: (k) =>
-    new ObservationsService({
+  create: (k) => {
+    const svc = new ObservationsService({
       store: k.store,
       engine: k.engine,
       assets: () => k.use<AssetsPort>('assets'),
       log: k.log,
       postgres: k.store.dialect === 'postgres',
-    }),
+    });
+    // Fires of schedules with an embedded materialization build their runs here.
+    k.engine.schedulePayloads = new ScheduledMaterializations(svc.materializer);
+    return svc;
+  },
   routes: (app, svc) => registerObservationRoutes(app, svc),
   start: (svc) => {
     const env = Number(process.env.KHEISH_OBSERVATION_SWEEP_MS);

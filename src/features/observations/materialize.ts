@@ -4,6 +4,7 @@
 // raw image assets ride along as `asset_reference` input items per `raw_asset_policy`.
 import { randomBytes } from 'node:crypto';
 import { prepareRequest } from '../../engine/input-assets.ts';
+import type { StoredRunRequest } from '../../engine/types.ts';
 import { buildRunView, type WireView } from '../../engine/views.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../../store/repos/observations.ts';
 import { getRun } from '../../store/repos/runs.ts';
 import type { Executor } from '../../store/schema.ts';
+import type { WriteTx } from '../../store/store.ts';
 import { normalizeSubmission } from '../runs/service.ts';
 import { type ObservationsContext, observationNotFound, sourceNotFound } from './context.ts';
 import type { MaterializationRequest, Selection } from './schema.ts';
@@ -26,6 +28,15 @@ const METADATA_CHARS = 4096;
 
 const obsError = (status: number, code: string, detail: string) =>
   new DaemonError(status, 'observations', code, detail);
+
+function allowed(s: SourceRow): void {
+  if (s.allow_materialization !== 1)
+    throw obsError(
+      403,
+      'materialization_not_allowed',
+      `observation source ${s.source_id} does not allow materialization`,
+    );
+}
 
 /** The observations a selection names, oldest first; refuses purged ones and closed sources. */
 export async function resolveSelection(
@@ -58,7 +69,8 @@ export async function resolveSelection(
     }
   } else {
     const since = sel.lookback_seconds === undefined ? undefined : now - sel.lookback_seconds * 1000;
-    if (sel.type !== 'observation_group') await source(sel.source_id);
+    // A closed source refuses even when nothing matches (a schedule skips on it, not on "empty").
+    if (sel.type !== 'observation_group') allowed(await source(sel.source_id));
     const { rows: latest } = await listObservations(db, {
       source_id: sel.type === 'observation_group' ? undefined : sel.source_id,
       stream_id: sel.type === 'latest_from_stream' ? sel.stream_id : undefined,
@@ -69,15 +81,7 @@ export async function resolveSelection(
     });
     rows = latest.reverse();
   }
-  for (const o of rows) {
-    const s = await source(o.source_id);
-    if (s.allow_materialization !== 1)
-      throw obsError(
-        403,
-        'materialization_not_allowed',
-        `observation source ${s.source_id} does not allow materialization`,
-      );
-  }
+  for (const o of rows) allowed(await source(o.source_id));
   rows.sort((a, b) => a.captured_at_ms - b.captured_at_ms || a.received_at_ms - b.received_at_ms);
   return { rows, sources };
 }
@@ -130,20 +134,56 @@ export function evidenceBlock(
   return lines.join('\n');
 }
 
+type MaterializationKind = 'observation_materialization' | 'scheduled_observation_materialization';
+
+/** The run request of a materialization and the observations it holds (not yet submitted). */
+export interface BuiltMaterialization {
+  request: StoredRunRequest;
+  rows: ObservationRow[];
+}
+
+/** The `materialized` audit records of one run (one per source), in the run's transaction. */
+export function auditMaterialized(
+  tx: WriteTx,
+  rows: ObservationRow[],
+  run: { run_id: string; session_id: string },
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  return appendAudit(
+    tx.db,
+    tx.now,
+    [...new Set(rows.map((o) => o.source_id))].map((sourceId) => ({
+      event: 'materialized',
+      source_id: sourceId,
+      detail: {
+        run_id: run.run_id,
+        session_id: run.session_id,
+        observation_ids: rows.filter((o) => o.source_id === sourceId).map((o) => o.observation_id),
+        ...detail,
+      },
+    })),
+  );
+}
+
 export class Materializer {
   private readonly ctx: ObservationsContext;
   constructor(ctx: ObservationsContext) {
     this.ctx = ctx;
   }
 
-  async materialize(
+  /**
+   * Selects the observations through `db` at `now` and builds the run request with their framed
+   * evidence, without submitting it: the operator route submits it after, a schedule fire inside
+   * the occurrence's transaction (`db` is then that transaction).
+   */
+  async build(
+    db: Executor,
     body: MaterializationRequest,
-    kind:
-      | 'observation_materialization'
-      | 'scheduled_observation_materialization' = 'observation_materialization',
-  ): Promise<WireView> {
-    const db = this.ctx.store.db;
-    const { rows, sources } = await resolveSelection(db, body.selection, Date.now());
+    now: number,
+    kind: MaterializationKind,
+    importFiles = true,
+  ): Promise<BuiltMaterialization> {
+    const { rows, sources } = await resolveSelection(db, body.selection, now);
     if (rows.length === 0 && (body.fail_when_empty ?? true))
       throw obsError(
         409,
@@ -166,44 +206,36 @@ export class Materializer {
     const items = [];
     for (const o of rows) {
       const text = o.canonical_text_asset_id
-        ? Buffer.from(await assets.readRaw(o.canonical_text_asset_id)).toString('utf8')
+        ? Buffer.from(await assets.readRaw(o.canonical_text_asset_id, db)).toString('utf8')
         : null;
       items.push({ o, text, attached: attachRaw(o, policy) });
     }
     let nonce = randomBytes(8).toString('hex');
     while (items.some((i) => i.text?.includes(nonce) || i.o.metadata?.includes(nonce)))
       nonce = randomBytes(8).toString('hex');
-    const evidence = { type: 'text' as const, text: evidenceBlock(items, nonce) };
-    const lead = req.input_items ?? [
-      ...(req.content?.trim() ? [{ type: 'text' as const, text: req.content }] : []),
-      ...(req.attachments ?? []),
-    ];
-    const observationIds = rows.map((o) => o.observation_id);
-    const submitted = normalizeSubmission({
-      ...req,
-      content: undefined,
-      attachments: undefined,
-      input_items: [...lead, evidence],
-      source_kind: req.source_kind ?? kind,
-      metadata: {
-        ...(req.metadata && typeof req.metadata === 'object'
-          ? (req.metadata as Record<string, unknown>)
-          : {}),
-        observation_materialization: {
-          selection_type: body.selection.type,
-          observation_ids: observationIds,
-          raw_asset_policy: policy,
-        },
-      },
+    const built = runRequestOf(body, evidenceBlock(items, nonce), kind, {
+      selection_type: body.selection.type,
+      observation_ids: rows.map((o) => o.observation_id),
+      raw_asset_policy: policy,
     });
-    // The caller's own inline files become assets first (the run stores references only).
-    const stored = await prepareRequest(this.ctx.engine.inputAssets, submitted);
+    // The caller's own inline files become assets first (the run stores references only). A
+    // schedule's were imported at its creation: a fire, inside its transaction, imports nothing.
+    const request = importFiles ? await prepareRequest(this.ctx.engine.inputAssets, built) : built;
     // Daemon-owned assets the observations hold hard references to: appended after validation.
-    stored.input_items!.push(
+    request.input_items!.push(
       ...items
         .filter((i) => i.attached)
         .map((i) => ({ type: 'asset_reference' as const, asset_id: i.o.asset_id })),
     );
+    return { request, rows };
+  }
+
+  async materialize(
+    body: MaterializationRequest,
+    kind: MaterializationKind = 'observation_materialization',
+  ): Promise<WireView> {
+    const db = this.ctx.store.db;
+    const { request, rows } = await this.build(db, body, Date.now(), kind);
     const run = await this.ctx.store.write(async (tx) => {
       for (const o of rows) {
         const now = await getObservation(tx.db, o.observation_id);
@@ -214,22 +246,38 @@ export class Materializer {
             `observation ${o.observation_id} was purged and cannot be materialized`,
           );
       }
-      const { run } = await this.ctx.engine.submitInTx(tx, body.target_session_id, stored, { kind });
-      await appendAudit(
-        tx.db,
-        tx.now,
-        [...new Set(rows.map((o) => o.source_id))].map((sourceId) => ({
-          event: 'materialized',
-          source_id: sourceId,
-          detail: {
-            run_id: run.run_id,
-            session_id: body.target_session_id,
-            observation_ids: rows.filter((o) => o.source_id === sourceId).map((o) => o.observation_id),
-          },
-        })),
-      );
+      const { run } = await this.ctx.engine.submitInTx(tx, body.target_session_id, request, { kind });
+      await auditMaterialized(tx, rows, run);
       return run;
     }, 'ack');
     return buildRunView(db, (await getRun(db, run.run_id)) ?? run);
   }
+}
+
+/**
+ * The operator's request followed by the evidence block, normalized like any submit (a 400 for a
+ * bad request); schedules call it at creation with a placeholder evidence to validate theirs.
+ */
+export function runRequestOf(
+  body: MaterializationRequest,
+  evidence: string,
+  kind: MaterializationKind,
+  materialization: Record<string, unknown>,
+): StoredRunRequest {
+  const req = body.request;
+  const lead = req.input_items ?? [
+    ...(req.content?.trim() ? [{ type: 'text' as const, text: req.content }] : []),
+    ...(req.attachments ?? []),
+  ];
+  return normalizeSubmission({
+    ...req,
+    content: undefined,
+    attachments: undefined,
+    input_items: [...lead, { type: 'text' as const, text: evidence }],
+    source_kind: req.source_kind ?? kind,
+    metadata: {
+      ...(req.metadata && typeof req.metadata === 'object' ? (req.metadata as Record<string, unknown>) : {}),
+      observation_materialization: materialization,
+    },
+  });
 }

@@ -14,6 +14,12 @@ export interface ObservationsPort {
    * the same transaction); false when the observation is unknown or purged.
    */
   setCanonicalTextAsset(observationId: string, assetId: string): Promise<boolean>;
+  /**
+   * Checks the embedded materialization of a new schedule (shape, request, the sources it names)
+   * and returns it parsed: `400 observations/invalid_materialization_request`, or the 404/403/409 a
+   * materialization of that selection would answer.
+   */
+  checkScheduled(raw: unknown): Promise<MaterializationRequest>;
   /** Submits the run of a materialization request (202 semantics: the run is durable on return). */
   materialize(
     body: MaterializationRequest,

@@ -16,6 +16,7 @@ import { Ingress } from './ingest.ts';
 import { Materializer } from './materialize.ts';
 import type { ObservationsPort } from './port.ts';
 import { sweepExpired } from './retention.ts';
+import { checkScheduled } from './scheduled.ts';
 import type { MaterializationRequest, ObservationAuditRecord, ObservationView } from './schema.ts';
 import { Sources } from './sources.ts';
 import { auditView, observationView } from './views.ts';
@@ -156,6 +157,10 @@ export class ObservationsService implements ObservationsPort {
       ]);
       return true;
     });
+  }
+
+  checkScheduled(raw: unknown): Promise<MaterializationRequest> {
+    return checkScheduled(this.ctx.store.db, raw);
   }
 
   materialize(

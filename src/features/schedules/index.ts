@@ -4,6 +4,7 @@
 import { Scheduler } from '../../engine/scheduler.ts';
 import { scheduleTools } from '../../tools/control/schedules.ts';
 import type { FeatureModule } from '../feature.ts';
+import type { ObservationsPort } from '../observations/port.ts';
 import { registerScheduleRoutes } from './routes.ts';
 import { SchedulesService } from './service.ts';
 
@@ -17,7 +18,14 @@ export const schedulesFeature: FeatureModule<SchedulesFeature> = {
   name: 'schedules',
   create: (k) => {
     const scheduler = new Scheduler(k.engine, { policy: k.config.schedulerPolicy, log: k.log });
-    const schedules = new SchedulesService(k.engine, scheduler);
+    const schedules = new SchedulesService(k.engine, scheduler, () => {
+      // Asked lazily (observations are built after schedules); a build without them refuses.
+      try {
+        return k.use<ObservationsPort>('observations');
+      } catch {
+        return null;
+      }
+    });
     for (const tool of scheduleTools(schedules)) k.tools.register(tool);
     return { schedules, scheduler };
   },

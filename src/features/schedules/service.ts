@@ -3,7 +3,6 @@
 import { monotonicFactory } from 'ulid';
 import type { z } from 'zod';
 import type { Engine } from '../../engine/engine.ts';
-import { prepareRequest, referencedAssetIds } from '../../engine/input-assets.ts';
 import {
   type Cadence,
   CadenceError,
@@ -32,7 +31,8 @@ import {
 import { getSession } from '../../store/repos/sessions.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { ScheduleAction, ScheduleCaller, ScheduleControl } from '../../tools/control/schedules.ts';
-import { normalizeSubmission } from '../runs/service.ts';
+import type { ObservationsPort } from '../observations/port.ts';
+import { preparePayload, schedulePayload } from './payload.ts';
 import { ScheduleCreateRequest } from './schema.ts';
 import { scheduleView, TOOL_EXECUTIONS, trimForTool } from './views.ts';
 
@@ -76,9 +76,16 @@ export interface Provenance {
 export class SchedulesService implements ScheduleControl {
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
-  constructor(engine: Engine, scheduler: Scheduler) {
+  /** The observations feature's port (null without it), asked when a schedule embeds a materialization. */
+  private readonly observations: () => ObservationsPort | null;
+  constructor(
+    engine: Engine,
+    scheduler: Scheduler,
+    observations: () => ObservationsPort | null = () => null,
+  ) {
     this.engine = engine;
     this.scheduler = scheduler;
+    this.observations = observations;
   }
   private get db() {
     return this.engine.store.db;
@@ -103,10 +110,6 @@ export class SchedulesService implements ScheduleControl {
           'observation_target_mismatch',
           `observation_materialization.target_session_id (${String(target)}) must equal target_session_id (${body.target_session_id})`,
         );
-      throw bad(
-        'observation_materialization_unsupported',
-        'this daemon has no observations store yet, so it cannot schedule observation materialization; schedule a request instead',
-      );
     }
     if (body.name.trim() === '') throw bad('invalid_schedule_request', 'name must not be empty');
     if (body.target_session_id.trim() === '')
@@ -129,18 +132,10 @@ export class SchedulesService implements ScheduleControl {
       throw err;
     }
     const misfire = normalizeMisfire(body.misfire_policy);
-    let request: ReturnType<typeof normalizeSubmission>;
-    try {
-      request = normalizeSubmission(body.request!);
-    } catch (err) {
-      if (err instanceof DaemonError && err.status === 400)
-        throw bad('invalid_schedule_request', `request: ${err.detail}`);
-      throw err;
-    }
-    this.checkRoute(request.provider, request.generation?.model as string | undefined);
+    const payload = await schedulePayload(body, this.observations);
+    this.checkRoute(payload.provider, payload.model);
     // Inline files are imported once, now; every occurrence's run references the same assets.
-    request = await prepareRequest(this.engine.inputAssets, request);
-    const assetIds = referencedAssetIds(request);
+    const { stored: prepared, assetIds } = await preparePayload(this.engine.inputAssets, payload.stored);
     const scheduleId = `schedule-${ulid().toLowerCase()}`;
     const row: ScheduleRow = {
       schedule_id: scheduleId,
@@ -156,12 +151,9 @@ export class SchedulesService implements ScheduleControl {
       overlap_policy: body.overlap_policy ?? 'skip',
       misfire_policy: JSON.stringify(misfire),
       max_executions: max,
-      request: JSON.stringify({
-        ...request,
-        source_plugin: 'scheduler',
-        source_kind: 'scheduled_input',
-        actor_id: scheduleId,
-      }),
+      request: JSON.stringify(
+        prepared.observation_materialization ? prepared : { ...prepared, actor_id: scheduleId },
+      ),
       created_at_ms: now,
       updated_at_ms: now,
       next_fire_at_ms: firstFireAt(cadence, now),

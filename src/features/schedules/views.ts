@@ -1,4 +1,5 @@
 // ScheduleView (api-core §6.3) and its execution records, built from rows; the tools see a trimmed form.
+import { observationPayloadOf } from '../../engine/schedule-dispatch.ts';
 import type { WireView } from '../../engine/views.ts';
 import type { ExecutionRow, ScheduleRow } from '../../store/repos/schedules.ts';
 
@@ -32,6 +33,12 @@ function executionView(e: ExecutionRow): Record<string, unknown> {
   return out;
 }
 
+/** `request`; an embedded materialization shows as `observation_materialization` (its request too). */
+function payloadView(stored: Record<string, unknown>): Record<string, unknown> {
+  const m = observationPayloadOf(stored);
+  return m ? { request: m.request ?? {}, observation_materialization: m } : { request: stored };
+}
+
 export function scheduleView(r: ScheduleRow, executions: ExecutionRow[]): WireView {
   const view: Record<string, unknown> = {
     schedule_id: r.schedule_id,
@@ -61,7 +68,7 @@ export function scheduleView(r: ScheduleRow, executions: ExecutionRow[]): WireVi
     consecutive_failures: r.consecutive_failures,
     paused_remaining_ms: r.paused_remaining_ms,
     recent_executions: executions.map(executionView),
-    request: JSON.parse(r.request),
+    ...payloadView(JSON.parse(r.request)),
     created_at_ms: r.created_at_ms,
     updated_at_ms: r.updated_at_ms,
   };
