@@ -1,8 +1,11 @@
 // Crash scenario: the daemon is SIGKILLed around a cron boundary, when the scheduler claims the
 // occurrence and creates its run in one transaction. After the restart no occurrence may have been
 // dispatched twice, no scheduled run may be duplicated or lost from the history, none may be stuck.
+// Both payloads: a plain request, and an embedded observation materialization (whose fire also
+// selects the observations and writes its audit record in that transaction).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { sourceBody, upload, uploadBody } from '../helpers/observations.ts';
 import {
   api,
   CrashRig,
@@ -20,24 +23,53 @@ const PERIOD_MS = 5_000;
 const LANES = Math.max(1, Math.min(Number(process.env.KHEISH_CRASH_LANES ?? 5), ITERATIONS));
 const SCRIPT = { default: { turns: [{ text: 'ok' }] } };
 
+type Variant = 'request' | 'observation';
+const KIND: Record<Variant, string> = {
+  request: 'scheduled_input',
+  observation: 'scheduled_observation_materialization',
+};
+const TOKEN = 'boundary-upload-token-01';
+
 interface Lane {
   rig: CrashRig;
   session: string;
   schedule: string;
+  variant: Variant;
+  uploads: number;
 }
 
-async function setUp(laneNo: number): Promise<Lane> {
+async function setUp(laneNo: number, variant: Variant): Promise<Lane> {
   const rig = await CrashRig.start({ script: SCRIPT }, laneNo);
   const session = await createSession(rig.url);
+  let payload: Record<string, unknown> = { request: { content: 'tick' } };
+  if (variant === 'observation') {
+    assert.equal(
+      (await api(rig.url, 'POST', '/v1/observation-sources', sourceBody('screen', TOKEN))).status,
+      201,
+    );
+    const res = await upload(
+      rig.url,
+      'screen',
+      TOKEN,
+      uploadBody('frame-0', 0, { canonical_text: 'frame 0' }),
+    );
+    assert.equal(res.status, 201, res.text);
+    payload = {
+      observation_materialization: {
+        selection: { type: 'latest_from_source', source_id: 'screen', max_observations: 2 },
+        request: { content: 'tick' },
+      },
+    };
+  }
   const res = await api(rig.url, 'POST', '/v1/schedules', {
     name: `boundary-${laneNo}`,
     target_session_id: session,
     cadence: { type: 'cron', expression: '*/5 * * * * *' },
     overlap_policy: 'parallel',
-    request: { content: 'tick' },
+    ...payload,
   });
   assert.equal(res.status, 201, res.text);
-  return { rig, session, schedule: res.body.schedule_id };
+  return { rig, session, schedule: res.body.schedule_id, variant, uploads: 1 };
 }
 
 /**
@@ -53,7 +85,13 @@ async function checkOnce(lane: Lane, where: string): Promise<void> {
   const dispatched = view.recent_executions.filter((e: any) => e.run_id);
   const fires = dispatched.map((e: any) => e.fire_at_ms);
   assert.equal(new Set(fires).size, fires.length, `${where}: an occurrence was dispatched twice: ${fires}`);
-  const scheduled = runs.filter((r) => r.kind === 'scheduled_input');
+  const scheduled = runs.filter((r) => r.kind === KIND[lane.variant]);
+  assert.equal(runs.length, scheduled.length, `${where}: only runs of kind ${KIND[lane.variant]}`);
+  if (lane.variant === 'observation')
+    for (const r of scheduled) {
+      const ids = r.input_metadata.observation_materialization?.observation_ids ?? [];
+      assert.ok(ids.length >= 1 && ids.length <= 2, `${where}: run ${r.run_id} selected ${ids}`);
+    }
   const planned = scheduled.map((r) => r.input_metadata.scheduled_for_ms);
   assert.equal(new Set(planned).size, planned.length, `${where}: two runs for one occurrence: ${planned}`);
   assert.deepEqual(
@@ -73,9 +111,9 @@ async function checkOnce(lane: Lane, where: string): Promise<void> {
   );
 }
 
-test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${ITERATIONS} iterations)`, async (t) => {
+async function acrossBoundaries(variant: Variant, diagnostic: (m: string) => void): Promise<void> {
   const aim = new KillAim();
-  const started = await Promise.allSettled(Array.from({ length: LANES }, (_, i) => setUp(i)));
+  const started = await Promise.allSettled(Array.from({ length: LANES }, (_, i) => setUp(i, variant)));
   const lanes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   let next = 0;
   let failure: unknown = null;
@@ -92,6 +130,13 @@ test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${I
             let boundary = Math.ceil(Date.now() / PERIOD_MS) * PERIOD_MS;
             if (boundary - Date.now() < 400) boundary += PERIOD_MS;
             const offset = randomInt(-60, 60);
+            if (variant === 'observation') {
+              // A new frame before each boundary: the fires after it select it.
+              const n = lane.uploads++;
+              const body = uploadBody(`frame-${n}`, n, { canonical_text: `frame ${n}` });
+              const up = await upload(lane.rig.url, 'screen', TOKEN, body);
+              assert.equal(up.status, 201, up.text);
+            }
             await sleep(boundary + offset - Date.now());
             const killedAt = Date.now();
             await lane.rig.crash();
@@ -122,8 +167,14 @@ test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${I
     );
     if (failure !== null) throw failure;
     for (const lane of lanes) await checkOnce(lane, 'at the end');
-    t.diagnostic(aim.assertMostlyHit('100 ms of a cron boundary'));
+    diagnostic(aim.assertMostlyHit('100 ms of a cron boundary'));
   } finally {
     await Promise.all(lanes.map((l) => l.rig.dispose()));
   }
-});
+}
+
+test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${ITERATIONS} iterations)`, (t) =>
+  acrossBoundaries('request', (m) => t.diagnostic(m)));
+
+test(`crash: SIGKILL across a cron boundary never fires an observation materialization twice (${ITERATIONS} iterations)`, (t) =>
+  acrossBoundaries('observation', (m) => t.diagnostic(m)));
