@@ -1,5 +1,5 @@
 // `observations` (concepts §4.14): sources create|list|get|rotate-token|revoke-token, ingest, list,
-// get, materialize, audit; capture agents and alerts are in observations-capture.ts. Each command
+// get, materialize, schedule (observations-schedule.ts), audit; capture agents and alerts are in observations-capture.ts. Each command
 // is one SDK call. Tokens are read from a flag, a file or an environment variable (a flag shows in
 // the process list; prefer --upload-token-file or --token-env on shared hosts).
 import { createHash } from 'node:crypto';
@@ -19,6 +19,7 @@ import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, table, time } from './format.ts';
 import { registerCapture } from './observations-capture.ts';
+import { registerObservationSchedule } from './observations-schedule.ts';
 import { nonNegativeInt, registerSources, secretInput } from './observations-sources.ts';
 import { positiveInt } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
@@ -231,6 +232,8 @@ export function registerObservations(program: Command, rt: CliRuntime): void {
         `run ${run.run_id} ${run.status} (${run.kind})`,
       ]);
     });
+
+  registerObservationSchedule(group, rt, api);
 
   group
     .command('audit')

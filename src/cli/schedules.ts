@@ -74,7 +74,10 @@ async function content(rt: CliRuntime, arg: string | undefined, flags: CreateFla
   return text;
 }
 
-function cadence(flags: CreateFlags): ScheduleCadence {
+/** The cadence of --at | --every-seconds | --cron [--timezone] (also `observations schedule`). */
+export function cadence(
+  flags: Pick<CreateFlags, 'at' | 'everySeconds' | 'cron' | 'timezone'>,
+): ScheduleCadence {
   const given = [flags.at !== undefined, flags.everySeconds !== undefined, flags.cron !== undefined];
   if (given.filter(Boolean).length !== 1)
     throw new UsageError('give exactly one of --at, --every-seconds or --cron');
@@ -104,6 +107,18 @@ function cadenceText(c: ScheduleCadence | undefined): string {
   return `cron "${c.expression}" ${c.timezone ?? 'UTC'}`;
 }
 
+/** What an observation schedule selects at each fire (undefined for a plain request). */
+function selectionText(m: JsonObject | undefined): string | undefined {
+  const sel = m?.selection as Record<string, unknown> | undefined;
+  if (!sel) return undefined;
+  if (sel.type === 'observation_ids') return `${(sel.observation_ids as unknown[]).length} observation(s)`;
+  const what =
+    sel.type === 'observation_group'
+      ? `group ${sel.capture_group_id}`
+      : `${sel.source_id}${sel.stream_id ? ` stream ${sel.stream_id}` : ''}`;
+  return `${what}, latest ${sel.max_observations ?? 3}`;
+}
+
 export function renderSchedule(s: ScheduleView): string[] {
   const lines = keyValues([
     ['schedule', s.schedule_id],
@@ -111,6 +126,7 @@ export function renderSchedule(s: ScheduleView): string[] {
     ['session', s.target_session_id],
     ['status', s.status],
     ['cadence', cadenceText(s.cadence)],
+    ['observes', selectionText(s.observation_materialization)],
     ['overlap', s.overlap_policy],
     [
       'misfire',

@@ -76,6 +76,7 @@ export {
   type MaterializationRequest,
   type ObservationAuditRecord,
   type ObservationListQuery,
+  type ObservationScheduleRequest,
   type ObservationSelection,
   type ObservationSourceView,
   ObservationsResource,

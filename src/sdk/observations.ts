@@ -1,6 +1,8 @@
 // Observations API client calls (api-core §8.1–8.4): sources and their upload tokens, upload on a
-// source token, listing, audit, capture agents and alerts, and materialization into runs.
+// source token, listing, audit, capture agents and alerts, and materialization into runs (now or
+// on a schedule).
 import type { DaemonClient } from './client.ts';
+import { createSchedule, type ScheduleCreateRequest, type ScheduleView } from './schedules.ts';
 import type { JsonObject, ListResult, PageQuery, RunView } from './types.ts';
 
 export type SourceKind = 'screen_snapshot' | 'webcam_snapshot' | 'microphone_segment';
@@ -117,6 +119,15 @@ export interface MaterializationRequest {
   include_raw_assets?: boolean;
   raw_asset_policy?: 'auto' | 'never' | 'always';
   fail_when_empty?: boolean;
+}
+
+/** A schedule whose fires materialize the observations present at each fire (`POST /v1/schedules`). */
+export interface ObservationScheduleRequest
+  extends Omit<ScheduleCreateRequest, 'request' | 'observation_materialization'> {
+  /** `target_session_id` may be left out: it is the schedule's. */
+  observation_materialization: Omit<MaterializationRequest, 'target_session_id'> & {
+    target_session_id?: string;
+  };
 }
 
 export interface CaptureAgentView extends JsonObject {
@@ -251,6 +262,11 @@ export class ObservationsResource {
     return this.http.request('POST', '/v1/observation-materializations', {
       body: body as unknown as JsonObject,
     }) as Promise<RunView>;
+  }
+
+  /** 201 with the ScheduleView; each fire is a run of kind `scheduled_observation_materialization`. */
+  schedule(body: ObservationScheduleRequest): Promise<ScheduleView> {
+    return createSchedule(this.http, body as unknown as ScheduleCreateRequest);
   }
 
   /** The only call whose answer carries raw upload and heartbeat tokens. */

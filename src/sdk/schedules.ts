@@ -67,7 +67,10 @@ export interface ScheduleView {
   execution_count: number;
   consecutive_failures: number;
   recent_executions: ScheduleExecution[];
+  /** The stored request (of an embedded materialization: its request). */
   request: JsonObject;
+  /** Present on schedules that materialize observations at each fire. */
+  observation_materialization?: JsonObject;
   [key: string]: unknown;
 }
 

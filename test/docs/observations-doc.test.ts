@@ -49,14 +49,17 @@ test('docs/observations.md: the walkthrough runs as written and prints what the 
         assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
       checked++;
     });
-    assert.equal(checked, 5, 'every command with an output block was checked');
-    assert.equal(ran, 11);
+    assert.equal(checked, 6, 'every command with an output block was checked');
+    assert.equal(ran, 12);
 
     // What the page says beyond the printed lines.
     const obs = (await http(d.url, 'GET', '/v1/observations?source_id=screen-main&stream_id=call-7')).body;
     assert.equal(obs.length, 1);
     assert.equal(obs[0].idempotency_key, 'screen-main:frame-001');
     assert.equal(obs[0].metadata.capture_group_id, 'call-context-1');
+    const [schedule] = (await http(d.url, 'GET', '/v1/schedules?session_id=incident-review')).body;
+    assert.equal(schedule.observation_materialization.selection.type, 'latest_from_stream');
+    assert.equal(schedule.name, 'screen-main observations');
     const runs = (await http(d.url, 'GET', '/v1/runs?session_id=incident-review')).body;
     assert.equal(runs[0].kind, 'observation_materialization');
     await waitForRun(d.url, runs[0].run_id);

@@ -88,6 +88,8 @@ export const ScheduleView = z
     consecutive_failures: z.number(),
     recent_executions: z.array(ScheduleExecutionView),
     request: z.record(z.string(), z.unknown()),
+    /** Schedules that materialize observations: the embedded body (its `request` is also `request`). */
+    observation_materialization: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough()
   .meta({ id: 'ScheduleView' });
