@@ -12,6 +12,7 @@ import { assertProblem, createSession } from './support.ts';
 
 const SCRIPT = {
   rules: [
+    { match: '^Slow digest', turns: [{ delay_ms: 1500, text: 'slow digest done' }] },
     {
       match: 'UNTRUSTED EVIDENCE[\\s\\S]*BEGIN UNTRUSTED OBSERVATIONS [0-9a-f]{16}>>>',
       turns: [{ text: 'framed evidence seen' }],
@@ -66,7 +67,7 @@ async function trigger(id: string): Promise<any> {
 before(async () => {
   d = await startDaemon({ script: SCRIPT });
   session = await createSession(d.url, 'screen-review');
-  for (const id of ['screen-s', 'screen-empty', 'screen-closing'])
+  for (const id of ['screen-s', 'screen-empty', 'screen-closing', 'screen-queue'])
     assert.equal((await post('/v1/observation-sources', sourceBody(id, TOKEN))).status, 201);
   assert.equal(
     (await post('/v1/observation-sources', sourceBody('closed-s', TOKEN, { allow_materialization: false })))
@@ -262,4 +263,37 @@ test('api-core §6.3: an embedded materialization is checked at creation through
     'schedules',
     'invalid_schedule_payload',
   );
+});
+
+test("api-core §6.3: a queue_one fire held behind a live run selects when it is dispatched, at that run's end", async () => {
+  const first = await uploadText('screen-queue', 'q1', 20, 'Queue frame one');
+  const body = scheduleBody(
+    { type: 'latest_from_source', source_id: 'screen-queue', max_observations: 5 },
+    { overlap_policy: 'queue_one' },
+  );
+  (body.observation_materialization as any).request = { content: 'Slow digest of the screen.' };
+  const created = await post('/v1/schedules', body);
+  assert.equal(created.status, 201, created.text);
+  const id = created.body.schedule_id;
+  const e1 = await trigger(id);
+  assert.equal(e1.status, 'dispatched', JSON.stringify(e1));
+  const queued = await post(`/v1/schedules/${id}/trigger`);
+  assert.notEqual(queued.body.schedule.queued_fire_at_ms, null, 'the second fire waits behind the first');
+  // Uploaded while the first run is live and the second fire is queued: the queued fire sees it.
+  const second = await uploadText('screen-queue', 'q2', 21, 'Queue frame two');
+  await waitForRun(d.url, e1.run_id);
+  let view: any;
+  for (let i = 0; i < 200; i++) {
+    view = (await get(`/v1/schedules/${id}`)).body;
+    if (view.recent_executions.length === 2 && view.recent_executions[1].run_id) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const e2 = view.recent_executions[1];
+  assert.equal(e2.from_queued_fire, true, JSON.stringify(view));
+  const run2 = await waitForRun(d.url, e2.run_id);
+  assert.equal(run2.kind, 'scheduled_observation_materialization');
+  const ids = (await inputOf(run2.run_id)).request.metadata.observation_materialization.observation_ids;
+  assert.ok(ids.includes(first) && ids.includes(second), `the queued fire selected at dispatch: ${ids}`);
+  const ids1 = (await inputOf(e1.run_id)).request.metadata.observation_materialization.observation_ids;
+  assert.ok(!ids1.includes(second), 'the first fire did not');
 });
