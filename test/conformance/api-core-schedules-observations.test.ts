@@ -297,3 +297,47 @@ test("api-core §6.3: a queue_one fire held behind a live run selects when it is
   const ids1 = (await inputOf(e1.run_id)).request.metadata.observation_materialization.observation_ids;
   assert.ok(!ids1.includes(second), 'the first fire did not');
 });
+
+test('api-core §6.3: an observation schedule imports its inline file once and holds it; each run references it and the attached frame', async () => {
+  const frame = await upload(d.url, 'screen-s', TOKEN, uploadBody('f-raw', 30));
+  assert.equal(frame.status, 201, frame.text);
+  const body = scheduleBody({ type: 'latest_from_source', source_id: 'screen-s', max_observations: 1 });
+  (body.observation_materialization as any).raw_asset_policy = 'auto';
+  (body.observation_materialization as any).request = {
+    content: 'Compare with the checklist.',
+    attachments: [
+      {
+        type: 'inline_asset',
+        file_name: 'checklist.txt',
+        content_base64: Buffer.from('1. build green').toString('base64'),
+      },
+    ],
+  };
+  const created = await post('/v1/schedules', body);
+  assert.equal(created.status, 201, created.text);
+  const id = created.body.schedule_id;
+  const [file] = created.body.request.attachments;
+  assert.equal(file.type, 'asset_reference', 'stored as a reference: imported once, at creation');
+  const refs = async (assetId: string) =>
+    (await get(`/v1/assets/${assetId}/references`)).body.references.map((r: any) => [r.domain, r.owner_id]);
+  assert.deepEqual(await refs(file.asset_id), [['schedules', id]]);
+
+  const fired = await trigger(id);
+  const run = await waitForRun(d.url, fired.run_id);
+  const items = (await inputOf(run.run_id)).request.input_items;
+  assert.deepEqual(
+    items.filter((i: any) => i.type === 'asset_reference').map((i: any) => i.asset_id),
+    [file.asset_id, frame.body.asset_id],
+    'the operator file first, then the attached frame',
+  );
+  assert.ok(
+    (await refs(file.asset_id)).some(([dom, owner]: string[]) => dom === 'runs' && owner === run.run_id),
+  );
+  assert.ok(
+    (await refs(frame.body.asset_id)).some(
+      ([dom, owner]: string[]) => dom === 'runs' && owner === run.run_id,
+    ),
+  );
+  assert.equal((await post(`/v1/schedules/${id}/cancel`)).status, 200);
+  assert.ok(!(await refs(file.asset_id)).some(([dom]: string[]) => dom === 'schedules'), 'cancel lets go');
+});
