@@ -5,6 +5,7 @@ import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
+import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
@@ -39,6 +40,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerPersonas,
   registerAssets,
   registerObservations,
+  registerDerivations,
   registerMcp,
   registerRuntime,
   registerDoctor,

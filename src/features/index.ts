@@ -9,6 +9,7 @@ import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
+import { derivationsFeature } from './derivations/index.ts';
 import { docsFeature } from './docs/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { generatorsFeature } from './generators/index.ts';
@@ -54,4 +55,5 @@ export const FEATURES: FeatureModule<any>[] = [
   generatorsFeature,
   deliveriesFeature,
   connectorsFeature,
+  derivationsFeature,
 ];

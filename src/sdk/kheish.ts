@@ -5,6 +5,7 @@
 import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
+import { DerivationsResource } from './derivations.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
@@ -61,6 +62,8 @@ export class Kheish {
   readonly observations: ObservationsResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
+  /** Canonical text and visual previews of assets, observations and session input. */
+  readonly derivations: DerivationsResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
   readonly auth: AuthResource;
   readonly events: EventsResource;
@@ -86,6 +89,7 @@ export class Kheish {
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
     this.mcp = new McpResource(http);
+    this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);

@@ -23,6 +23,7 @@ export const EVENT_NAMES = [
   'task_created',
   'task_updated',
   'task_completed',
+  'derivation_recorded',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -292,3 +292,30 @@ export interface ConnectorBindingsTable {
   session_id: string;
   created_at_ms: number;
 }
+
+/** A derivation record (api-core §8.5), migration 0023. `subject` and `backend` hold JSON text. */
+export interface DerivationsTable {
+  derivation_id: string;
+  profile: string;
+  profile_version: number;
+  subject_key: string;
+  subject: string;
+  source_fingerprint: string;
+  /** `completed` | `failed`: records are terminal attempts, written once. */
+  status: string;
+  result_asset_id: string | null;
+  reused_subject_asset: number;
+  backend: string | null;
+  error: string | null;
+  created_at_ms: number;
+}
+
+/** The record a versioned derivation cache key currently answers with (migration 0023). */
+export interface DerivationCacheTable {
+  profile: string;
+  profile_version: number;
+  subject_key: string;
+  source_fingerprint: string;
+  derivation_id: string;
+  updated_at_ms: number;
+}

@@ -16,6 +16,8 @@ import type {
   DebugArtifactsTable,
   DebugBundlesTable,
   DeliveriesTable,
+  DerivationCacheTable,
+  DerivationsTable,
   HookDeadLettersTable,
   ObservationAuditTable,
   ObservationSourcesTable,
@@ -438,6 +440,8 @@ export interface Database {
   connectors: ConnectorsTable;
   connector_receipts: ConnectorReceiptsTable;
   connector_bindings: ConnectorBindingsTable;
+  derivations: DerivationsTable;
+  derivation_cache: DerivationCacheTable;
 }
 
 export type Db = Kysely<Database>;

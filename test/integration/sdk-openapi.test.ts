@@ -161,6 +161,11 @@ const CALLS: Record<string, Call> = {
   'assets.raw': (k) => k.assets.raw('asset-x'),
   'assets.delete': (k) => k.assets.delete('asset-x', { dry_run: true }),
   'assets.gc': (k) => k.assets.gc(),
+  // 404 for an unknown subject or derivation is as good: the request went out.
+  'derivations.create': (k) =>
+    k.derivations.create({ profile: 'canonical_text', subject: { type: 'asset', asset_id: 'asset-x' } }),
+  'derivations.list': (k) => k.derivations.list({ query: 'cov', page: true }),
+  'derivations.get': (k) => k.derivations.get('derivation-x'),
   'mcp.inventory': (k) => k.mcp.inventory(),
   'mcp.callTool': (k) => k.mcp.callTool('mcp__none__x', {}),
   'events.stream': (k) => drain(k.events.stream({ session_id: 'cov' }, { signal: quick() })),
