@@ -37,6 +37,16 @@ export {
   type StreamCallOptions,
 } from './client.ts';
 export {
+  type CreateDerivationFlags,
+  type CreateDerivationRequest,
+  type DerivationBackend,
+  type DerivationProfile,
+  type DerivationSubject,
+  DerivationsResource,
+  type DerivationView,
+  type TranscriptionOptions,
+} from './derivations.ts';
+export {
   DaemonProblemError,
   DaemonSchemaError,
   DaemonTimeoutError,
@@ -49,16 +59,6 @@ export {
   RunWaitTimeoutError,
   SseFrameTooLargeError,
 } from './errors.ts';
-export {
-  type CreateDerivationFlags,
-  type CreateDerivationRequest,
-  type DerivationBackend,
-  type DerivationProfile,
-  DerivationsResource,
-  type DerivationSubject,
-  type DerivationView,
-  type TranscriptionOptions,
-} from './derivations.ts';
 export { isRetryable, type ReconnectInfo, type ResumeOptions, resumeStream } from './follow.ts';
 export type { HookDeadLetter, HookDefinition, HookSettings, SetHooksOptions } from './hooks.ts';
 export { HooksResource } from './hooks.ts';
