@@ -252,3 +252,32 @@ test('transcription: without a transcription backend an audio asset derives a pl
     await bare.cleanup();
   }
 });
+
+test('transcription: a shutdown cancels an in-flight transcription (503, nothing recorded) without waiting for the provider', async (t) => {
+  if (!audio) return t.skip(NO_AUDIO);
+  const own = await startDaemon({ routesToml: sttRoutes(server.origin), env: { [STT_KEY_ENV]: STT_KEY } });
+  try {
+    const clip = await uploadAsset(own.url, 'long.wav', 'audio/wav', wav(250, 16_000, 901));
+    server.enqueue({ kind: 'text', text: 'too late', delayMs: 60_000 });
+    const pending = derive(own.url, canonical(clip.asset_id));
+    const deadline = Date.now() + 10_000;
+    while (callsFor(clip.sha256) === 0) {
+      assert.ok(Date.now() < deadline, 'the request reached the provider');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const started = Date.now();
+    const code = await own.stop();
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 20_000, 'the daemon did not wait for the provider');
+    assertProblem(await pending, 503, 'readiness', 'daemon_draining');
+    const again = await own.restart();
+    try {
+      assert.deepEqual((await http(again.url, 'GET', '/v1/derivations')).body, []);
+    } finally {
+      await again.kill();
+    }
+  } finally {
+    await own.kill().catch(() => undefined);
+    await own.cleanup();
+  }
+});

@@ -179,7 +179,9 @@ export async function execute(k: Kernel, s: ResolvedSubject, p: Plan, signal: Ab
           },
           signal,
         );
-        return { status: 'completed', result_asset_id: imported.asset_id, reused_subject_asset: false };
+        // A preview identical to the stored image deduplicates to the subject itself.
+        const reused = imported.asset_id === a.asset_id;
+        return { status: 'completed', result_asset_id: imported.asset_id, reused_subject_asset: reused };
       }
       case 'transcribe':
         return await transcribeStep(k, s, p, p.step.backend, signal);
