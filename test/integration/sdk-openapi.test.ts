@@ -244,6 +244,7 @@ test('sdk: every request of every resource client and run handle is an operation
         'secrets',
         'personas',
         'assets',
+        'derivations',
         'mcp',
         'auth',
         'events',
