@@ -8,6 +8,7 @@ import { assertProblem } from '../conformance/support.ts';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { derive } from '../helpers/derivations.ts';
 import { dxf, pdf, png } from '../helpers/media-samples.ts';
+import { execState } from '../helpers/state-write.ts';
 
 let d: TestDaemon;
 const base = () => d.url;
@@ -31,7 +32,10 @@ async function upload(file_name: string, media_type: string, bytes: Buffer): Pro
   assert.ok(res.status === 200 || res.status === 201, `${file_name}: ${res.status} ${res.text}`);
   return res.body;
 }
-const body = (profile: string, asset_id: string) => ({ profile, subject: { type: 'asset', asset_id } });
+const body = (profile: string, asset_id: string): Record<string, unknown> => ({
+  profile,
+  subject: { type: 'asset', asset_id },
+});
 const rawOf = async (id: string) =>
   Buffer.from(await (await fetch(`${base()}/v1/assets/${id}/raw`)).arrayBuffer());
 const assetOf = async (id: string) => (await http(base(), 'GET', `/v1/assets/${id}`)).body;
@@ -89,4 +93,24 @@ test('derivations: an image previews as its normalized image; its canonical text
     (await rawOf(text.body.result_asset_id)).toString('utf8'),
     /^\[image shot\.png \(asset-[0-9a-z]+, image\/png\): no canonical text; the daemon does not run OCR/,
   );
+});
+
+test('derivations (decision 261): at start-up a completed record whose result asset is gone becomes failed; retry_failed recomputes it', async (t) => {
+  const doc = await upload('lost.pdf', 'application/pdf', pdf('Soon to be lost'));
+  if (!doc) return t.skip('this build does not take PDF assets yet');
+  const made = (await derive(base(), body('canonical_text', doc.asset_id))).body;
+  assert.equal(made.status, 'completed');
+  await d.stop();
+  // Behind the daemon's back: the result's catalog row disappears.
+  await execState(d, 'delete from assets where asset_id = ?', [made.result_asset_id]);
+  d = await d.restart();
+  const repaired = (await http(base(), 'GET', `/v1/derivations/${made.derivation_id}`)).body;
+  assert.equal(repaired.status, 'failed');
+  assert.equal(repaired.result_asset_id, null);
+  assert.match(repaired.error, /no longer available/);
+  const replay = await derive(base(), body('canonical_text', doc.asset_id));
+  assert.deepEqual([replay.body.derivation_id, replay.body.cache_status], [made.derivation_id, 'hit']);
+  const retried = await derive(base(), body('canonical_text', doc.asset_id), '?retry_failed=true');
+  assert.deepEqual([retried.body.status, retried.body.cache_status], ['completed', 'miss']);
+  assert.match((await rawOf(retried.body.result_asset_id)).toString('utf8'), /Soon to be lost/);
 });
