@@ -15,6 +15,8 @@ export interface ObservationSubjectRecord {
 
 export interface ObservationsForDerivations {
   get(observationId: string): Promise<ObservationSubjectRecord | null>;
-  /** Points the observation's default canonical text at a daemon-derived transcript. */
-  setCanonicalTextAssetId(observationId: string, assetId: string): Promise<void>;
+  /** False when the observation's source no longer allows materialization and derivation. */
+  sourceAllowsUse(observationId: string): Promise<boolean>;
+  /** Points the observation's default canonical text at a daemon-derived transcript; false when purged. */
+  setCanonicalTextAsset(observationId: string, assetId: string): Promise<boolean>;
 }

@@ -193,7 +193,7 @@ export class DerivationsService {
       const observations = this.k.use<ObservationsForDerivations>('observations');
       const current = await observations.get(observationId);
       if (current && !current.canonical_text_asset_id)
-        await observations.setCanonicalTextAssetId(observationId, assetId);
+        await observations.setCanonicalTextAsset(observationId, assetId);
     } catch (err) {
       // The derivation stands; the pointer is a convenience materialization also finds through it.
       this.k.log.warn(

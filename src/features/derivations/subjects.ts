@@ -84,6 +84,10 @@ export async function resolveSubject(k: Kernel, subject: DerivationSubject): Pro
       throw E.subjectInactive(
         `observation ${subject.observation_id} is ${o.retention_state}: purged observations cannot be derived`,
       );
+    if (!(await observations.sourceAllowsUse(subject.observation_id)))
+      throw E.subjectInactive(
+        `the source of observation ${subject.observation_id} is disabled or does not allow derivation`,
+      );
     const asset = await assets.get(o.asset_id);
     if (!asset)
       throw E.subjectInactive(
