@@ -39,6 +39,7 @@ const READ_ONLY_ALLOWED = [
   /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
   /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
   /^\/v1\/assets(\/[^/]+(\/references)?)?$/,
+  /^\/v1\/derivations(\/[^/]+)?$/,
 ];
 
 /**

@@ -220,3 +220,54 @@ test('api-core §8.5: GET /v1/derivations filters by query and paginates', async
     all.slice(2, 4),
   );
 });
+
+test('api-core §8.5 (decision 264): a read-only token lists and reads derivations but cannot create one', async () => {
+  const ADMIN = { authorization: 'Bearer deriv-admin-token-0123456789' };
+  const READONLY = { authorization: 'Bearer deriv-readonly-token-0123456789' };
+  const guarded = await startDaemon({
+    args: [
+      '--http-admin-token',
+      ADMIN.authorization.slice(7),
+      '--http-readonly-token',
+      READONLY.authorization.slice(7),
+    ],
+  });
+  try {
+    const made = await http(
+      guarded.url,
+      'POST',
+      '/v1/assets',
+      {
+        file_name: 'ro.txt',
+        media_type: 'text/plain',
+        content_base64: Buffer.from('read only\n').toString('base64'),
+      },
+      ADMIN,
+    );
+    const body = { profile: 'canonical_text', subject: { type: 'asset', asset_id: made.body.asset_id } };
+    assertProblem(
+      await http(guarded.url, 'POST', '/v1/derivations', body, READONLY),
+      403,
+      'auth',
+      'insufficient_access',
+    );
+    const created = await http(guarded.url, 'POST', '/v1/derivations', body, ADMIN);
+    assert.equal(created.status, 200, created.text);
+    const list = await http(guarded.url, 'GET', '/v1/derivations', undefined, READONLY);
+    assert.deepEqual(
+      list.body.map((x: any) => x.derivation_id),
+      [created.body.derivation_id],
+    );
+    const one = await http(
+      guarded.url,
+      'GET',
+      `/v1/derivations/${created.body.derivation_id}`,
+      undefined,
+      READONLY,
+    );
+    assert.equal(one.status, 200, one.text);
+  } finally {
+    await guarded.kill();
+    await guarded.cleanup();
+  }
+});
