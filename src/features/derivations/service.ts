@@ -86,8 +86,6 @@ export class DerivationsService {
   private readonly flights = new Map<string, Promise<FlightResult>>();
   /** Aborted at shutdown: an in-flight transcription stops and persists nothing. */
   private readonly shutdown = new AbortController();
-  /** Provider calls made (status counter). */
-  computations = 0;
 
   constructor(k: Kernel) {
     this.k = k;
@@ -147,7 +145,6 @@ export class DerivationsService {
   ): Promise<FlightResult> {
     let outcome: Outcome;
     try {
-      if (plan.step.kind === 'transcribe') this.computations += 1;
       outcome = await execute(this.k, s, plan, this.shutdown.signal);
     } catch (err) {
       if (this.shutdown.signal.aborted) throw errors.draining();
