@@ -13,6 +13,7 @@ import {
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { acceptsWav, derive, STT_KEY, STT_KEY_ENV, sttRoutes, wav } from '../helpers/derivations.ts';
 import { png } from '../helpers/media-samples.ts';
+import { execState } from '../helpers/state-write.ts';
 
 let server: TranscriptionServer;
 let d: TestDaemon;
@@ -103,6 +104,15 @@ test('derivations: a microphone observation is transcribed and the transcript be
   assert.deepEqual([again.body.derivation_id, again.body.cache_status], [first.body.derivation_id, 'hit']);
   const calls = server.requests.filter((r) => r.file?.sha256 === o.sha256).length;
   assert.equal(calls, 1);
+
+  // As if the daemon died between the record's commit and the write-back: a hit repairs it.
+  await execState(d, 'update observations set canonical_text_asset_id = null where observation_id = ?', [
+    o.observation_id,
+  ]);
+  const repaired = await derive(base(), subject(o.observation_id));
+  assert.equal(repaired.body.cache_status, 'hit');
+  const after3 = (await http(base(), 'GET', `/v1/observations/${o.observation_id}`)).body;
+  assert.equal(after3.canonical_text_asset_id, first.body.result_asset_id, 'written back again');
 
   // Option-specific transcripts never replace the observation's default canonical text.
   server.enqueue({ kind: 'text', text: 'with a hint' });

@@ -23,7 +23,7 @@ import type { ObservationsForDerivations } from './ports.ts';
 import { execute, type Outcome, type Plan, planDerivation } from './profiles.ts';
 import type { CreateDerivationRequest, DerivationView, TranscriptionOptions } from './schema.ts';
 import { type ResolvedSubject, resolveSubject } from './subjects.ts';
-import { type NormalizedTranscription, RetryableTranscriptionError } from './transcription.ts';
+import { hasOptions, type NormalizedTranscription, RetryableTranscriptionError } from './transcription.ts';
 
 const ulid = monotonicFactory();
 const DOMAIN = 'derivations';
@@ -123,7 +123,13 @@ export class DerivationsService {
     const cached = await cachedDerivation(this.db, key);
     const recompute =
       cached === undefined || flags.force_refresh || (flags.retry_failed && cached.status === 'failed');
-    if (!recompute) return { ...viewOf(cached), cache_status: 'hit' };
+    if (!recompute) {
+      // A crash between the record's commit and the write-back left the observation without its
+      // transcript pointer: a hit repairs it.
+      if (subject.observation && !subject.canonicalTextAssetId && isDefaultTranscript(cached, plan))
+        await this.writeBack(subject.observation.observation_id, cached.result_asset_id!);
+      return { ...viewOf(cached), cache_status: 'hit' };
+    }
     // Checked again: another request may have started the same flight while this one read.
     const racing = this.flights.get(flightKey);
     if (racing) return { ...viewOf((await racing).row), cache_status: 'hit' };
@@ -235,6 +241,10 @@ export class DerivationsService {
     this.shutdown.abort(errors.draining());
   }
 }
+
+/** A completed transcription made with default options (the kind written back onto an observation). */
+const isDefaultTranscript = (r: DerivationRow, plan: Plan) =>
+  r.status === 'completed' && r.result_asset_id !== null && r.backend !== null && !hasOptions(plan.options);
 
 function referencesOf(row: DerivationRow, s: ResolvedSubject, o: Outcome): AssetReference[] {
   const ref = (asset_id: string, role: string, hard: boolean): AssetReference => ({
