@@ -19,6 +19,7 @@ import {
 import type { AssetReference, AssetsPort } from '../assets/port.ts';
 import type { Kernel } from '../feature.ts';
 import { derivationErrors as E } from './errors.ts';
+import type { DerivationsPort } from './port.ts';
 import type { ObservationsForDerivations } from './ports.ts';
 import { execute, type Outcome, type Plan, planDerivation } from './profiles.ts';
 import type { CreateDerivationRequest, DerivationView, TranscriptionOptions } from './schema.ts';
@@ -80,7 +81,7 @@ interface FlightResult {
   created: boolean;
 }
 
-export class DerivationsService {
+export class DerivationsService implements DerivationsPort {
   private readonly k: Kernel;
   /** In-flight computations by cache key: identical concurrent requests share one. */
   private readonly flights = new Map<string, Promise<FlightResult>>();
