@@ -19,8 +19,8 @@ import {
 import type { AssetReference, AssetsPort } from '../assets/port.ts';
 import type { Kernel } from '../feature.ts';
 import { derivationErrors as E } from './errors.ts';
+import type { ObservationsForDerivations } from './observations-port.ts';
 import type { DerivationsPort } from './port.ts';
-import type { ObservationsForDerivations } from './ports.ts';
 import { execute, type Outcome, type Plan, planDerivation } from './profiles.ts';
 import type { CreateDerivationRequest, DerivationView, TranscriptionOptions } from './schema.ts';
 import { type ResolvedSubject, resolveSubject } from './subjects.ts';

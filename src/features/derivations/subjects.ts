@@ -6,7 +6,7 @@ import { getSession } from '../../store/repos/sessions.ts';
 import type { AssetsPort, AssetView } from '../assets/port.ts';
 import type { Kernel } from '../feature.ts';
 import { derivationErrors as E } from './errors.ts';
-import type { ObservationSubjectRecord, ObservationsForDerivations } from './ports.ts';
+import type { ObservationSubjectRecord, ObservationsForDerivations } from './observations-port.ts';
 import type { DerivationSubject } from './schema.ts';
 
 export interface ResolvedSubject {
