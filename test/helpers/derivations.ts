@@ -74,15 +74,5 @@ export async function uploadAsset(
   return res.body;
 }
 
-/** Whether this daemon's asset store takes WAV audio (the media normalizer learns audio separately). */
-export async function acceptsWav(base: string): Promise<boolean> {
-  const res = await http(base, 'POST', '/v1/assets', {
-    file_name: 'probe.wav',
-    media_type: 'audio/wav',
-    content_base64: wav(50).toString('base64'),
-  });
-  return res.status === 200 || res.status === 201;
-}
-
 export const derive = (base: string, body: unknown, query = '') =>
   http(base, 'POST', `/v1/derivations${query}`, body);

@@ -1,8 +1,7 @@
 // Observation subjects (api-core §8.5, concepts §4.14): a microphone observation transcribed
 // through the transcription fixture becomes the observation's canonical text (written back; the
 // next request is still a hit); an image observation's uploaded canonical text is reused as is;
-// purged observations and blocked sources are refused without a record. On a daemon without the
-// observations feature the subject type answers 400 observations_unavailable.
+// purged observations and blocked sources are refused without a record.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { assertProblem } from '../conformance/support.ts';
@@ -11,21 +10,17 @@ import {
   type TranscriptionServer,
 } from '../fixtures/providers/openai-transcription-server.ts';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { acceptsWav, derive, STT_KEY, STT_KEY_ENV, sttRoutes, wav } from '../helpers/derivations.ts';
+import { derive, STT_KEY, STT_KEY_ENV, sttRoutes, wav } from '../helpers/derivations.ts';
 import { png } from '../helpers/media-samples.ts';
 import { execState } from '../helpers/state-write.ts';
 
 let server: TranscriptionServer;
 let d: TestDaemon;
-let observations = false;
-let audio = false;
 const base = () => d.url;
 
 before(async () => {
   server = await startTranscriptionServer();
   d = await startDaemon({ routesToml: sttRoutes(server.origin), env: { [STT_KEY_ENV]: STT_KEY } });
-  observations = (await http(base(), 'GET', '/v1/observation-sources')).status === 200;
-  audio = await acceptsWav(base());
 });
 after(async () => {
   await d?.kill();
@@ -75,18 +70,7 @@ async function observe(
   return res.body;
 }
 
-test('derivations: observation subjects need the observations feature', async (t) => {
-  if (observations) return t.skip('this build has the observations feature (the other tests cover it)');
-  assertProblem(
-    await derive(base(), subject('observation-x')),
-    400,
-    'derivations',
-    'observations_unavailable',
-  );
-});
-
-test('derivations: a microphone observation is transcribed and the transcript becomes its canonical text', async (t) => {
-  if (!observations || !audio) return t.skip('needs the observations feature and audio assets');
+test('derivations: a microphone observation is transcribed and the transcript becomes its canonical text', async () => {
   await source('mic', 'microphone_segment');
   const o = await observe('mic', 'seg.wav', 'audio/wav', wav(200, 16_000, 350));
   assert.equal(o.canonical_text_asset_id, null);
@@ -122,8 +106,7 @@ test('derivations: a microphone observation is transcribed and the transcript be
   assert.equal(after2.canonical_text_asset_id, first.body.result_asset_id);
 });
 
-test('derivations: an image observation reuses its uploaded canonical text; purged and blocked are refused', async (t) => {
-  if (!observations) return t.skip('needs the observations feature');
+test('derivations: an image observation reuses its uploaded canonical text; purged and blocked are refused', async () => {
   await source('screen', 'screen_snapshot', { max_active_observations: 1 });
   const shot = await observe('screen', 'frame.png', 'image/png', png(16, 12, 9), 'OCR: build passed');
   const text = await derive(base(), subject(shot.observation_id));

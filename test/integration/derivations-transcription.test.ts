@@ -12,26 +12,15 @@ import {
   type TranscriptionServer,
 } from '../fixtures/providers/openai-transcription-server.ts';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import {
-  acceptsWav,
-  derive,
-  STT_KEY,
-  STT_KEY_ENV,
-  sttRoutes,
-  uploadAsset,
-  wav,
-} from '../helpers/derivations.ts';
+import { derive, STT_KEY, STT_KEY_ENV, sttRoutes, uploadAsset, wav } from '../helpers/derivations.ts';
 
 let server: TranscriptionServer;
 let d: TestDaemon;
-let audio = false;
 const base = () => d.url;
-const NO_AUDIO = 'the asset store of this build does not take audio/wav yet (media normalizer)';
 
 before(async () => {
   server = await startTranscriptionServer();
   d = await startDaemon({ routesToml: sttRoutes(server.origin), env: { [STT_KEY_ENV]: STT_KEY } });
-  audio = await acceptsWav(base());
 });
 after(async () => {
   await d?.kill();
@@ -55,8 +44,7 @@ const raw = async (assetId: string) => {
   return res.text();
 };
 
-test('transcription: an audio asset becomes a text/plain transcript with backend provenance; the same request again is a hit', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: an audio asset becomes a text/plain transcript with backend provenance; the same request again is a hit', async () => {
   const clip = await audioAsset();
   server.enqueue({ kind: 'text', text: 'hello from the fixture' });
   const first = await derive(base(), canonical(clip.asset_id));
@@ -98,8 +86,7 @@ test('transcription: an audio asset becomes a text/plain transcript with backend
   );
 });
 
-test('transcription: options are forwarded, keyed separately, and timestamps use whisper-1 with a JSON timestamp asset', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: options are forwarded, keyed separately, and timestamps use whisper-1 with a JSON timestamp asset', async () => {
   const clip = await audioAsset();
   const plain = await derive(base(), canonical(clip.asset_id));
   const opts = { transcription: { prompt: '  names: Kheish  ', language: ' fr ' } };
@@ -146,8 +133,7 @@ test('transcription: options are forwarded, keyed separately, and timestamps use
   );
 });
 
-test('transcription: concurrent identical requests are single-flighted into one provider call', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: concurrent identical requests are single-flighted into one provider call', async () => {
   const clip = await audioAsset();
   server.enqueue({ kind: 'text', text: 'shared once', delayMs: 700 });
   const results = await Promise.all(
@@ -166,8 +152,7 @@ test('transcription: concurrent identical requests are single-flighted into one 
   assert.equal(callsFor(clip.sha256), 1, 'one provider call');
 });
 
-test('transcription: retryable provider failures (429, 5xx) persist nothing and a later request succeeds', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: retryable provider failures (429, 5xx) persist nothing and a later request succeeds', async () => {
   const clip = await audioAsset();
   const count = async () =>
     (await http(base(), 'GET', `/v1/derivations?query=${clip.asset_id}`)).body.length as number;
@@ -193,8 +178,7 @@ test('transcription: retryable provider failures (429, 5xx) persist nothing and 
   assert.equal(callsFor(clip.sha256), 3);
 });
 
-test('transcription: a non-retryable provider failure is a durable failed record; retry_failed recomputes it', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: a non-retryable provider failure is a durable failed record; retry_failed recomputes it', async () => {
   const clip = await audioAsset();
   server.enqueue({ kind: 'error', status: 400, message: 'audio file is unreadable' });
   const failed = await derive(base(), canonical(clip.asset_id));
@@ -226,8 +210,7 @@ test('transcription: a non-retryable provider failure is a durable failed record
   assert.equal(callsFor(clip.sha256), 3);
 });
 
-test('transcription: without a transcription backend an audio asset derives a placeholder; options are refused', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: without a transcription backend an audio asset derives a placeholder; options are refused', async () => {
   const bare = await startDaemon({
     routesToml: sttRoutes(server.origin, { transcription: false }),
     env: { [STT_KEY_ENV]: STT_KEY },
@@ -253,8 +236,7 @@ test('transcription: without a transcription backend an audio asset derives a pl
   }
 });
 
-test('transcription: a shutdown cancels an in-flight transcription (503, nothing recorded) without waiting for the provider', async (t) => {
-  if (!audio) return t.skip(NO_AUDIO);
+test('transcription: a shutdown cancels an in-flight transcription (503, nothing recorded) without waiting for the provider', async () => {
   const own = await startDaemon({ routesToml: sttRoutes(server.origin), env: { [STT_KEY_ENV]: STT_KEY } });
   try {
     const clip = await uploadAsset(own.url, 'long.wav', 'audio/wav', wav(250, 16_000, 901));
