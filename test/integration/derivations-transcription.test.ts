@@ -263,3 +263,36 @@ test('transcription: a shutdown cancels an in-flight transcription (503, nothing
     await own.cleanup();
   }
 });
+
+test('transcription (decision 254): an OpenAI-compatible route with transcription = true is a backend, with whisper-1 and no key', async () => {
+  const toml = `version = 1
+default_route = "local"
+
+[routes.local]
+driver = "scripted"
+default_model = "scripted"
+
+[routes.speech]
+driver = "openai_compatible"
+default_model = "llama-3"
+base_url = "${server.origin}"
+transcription = true
+`;
+  const oc = await startDaemon({ routesToml: toml });
+  try {
+    const clip = await uploadAsset(oc.url, 'oc.wav', 'audio/wav', wav(120, 16_000, 640));
+    server.enqueue({ kind: 'text', text: 'compatible server' });
+    const res = await derive(oc.url, canonical(clip.asset_id));
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      [res.body.backend.route_id, res.body.backend.provider, res.body.backend.model],
+      ['speech', 'openai_compatible', 'whisper-1'],
+    );
+    const req = server.requests.at(-1)!;
+    assert.equal(req.model, 'whisper-1');
+    assert.equal(req.file?.sha256, clip.sha256);
+  } finally {
+    await oc.kill();
+    await oc.cleanup();
+  }
+});
