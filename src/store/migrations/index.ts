@@ -24,9 +24,9 @@ import { m0019personas } from './0019-personas.ts';
 import { m0020credentialLeases } from './0020-credential-leases.ts';
 import { m0021assets } from './0021-assets.ts';
 import { m0022observations } from './0022-observations.ts';
+import { m0023derivations } from './0023-derivations.ts';
 import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
-import { m0023derivations } from './0023-derivations.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -156,9 +156,9 @@ export const migrationProvider: MigrationProvider = {
       '0020_credential_leases': m0020credentialLeases,
       '0021_assets': m0021assets,
       '0022_observations': m0022observations,
+      '0023_derivations': m0023derivations,
       '0026_deliveries': m0026deliveries,
       '0025_connectors': m0025connectors,
-      '0023_derivations': m0023derivations,
     };
   },
 };
