@@ -106,6 +106,27 @@ test('derivations: a microphone observation is transcribed and the transcript be
   assert.equal(after2.canonical_text_asset_id, first.body.result_asset_id);
 });
 
+test('derivations: materializing a transcript-less microphone observation transcribes it first, and the run sees the transcript', async () => {
+  await source('mic-mat', 'microphone_segment');
+  const o = await observe('mic-mat', 'standup.wav', 'audio/wav', wav(240, 16_000, 351));
+  assert.equal(o.canonical_text_asset_id, null);
+  server.enqueue({ kind: 'text', text: 'deploy is blocked on the migration review' });
+  await http(base(), 'POST', '/v1/sessions', { session_id: 'mic-review' });
+  const res = await http(base(), 'POST', '/v1/observation-materializations', {
+    target_session_id: 'mic-review',
+    selection: { type: 'observation_ids', observation_ids: [o.observation_id] },
+    request: { content: 'What did the segment say?' },
+  });
+  assert.equal(res.status, 202, res.text);
+  const written = (await http(base(), 'GET', `/v1/observations/${o.observation_id}`)).body;
+  assert.ok(written.canonical_text_asset_id, 'the transcript was written back before the run');
+  const events = (await http(base(), 'GET', `/v1/runs/${res.body.run_id}/events`)).body;
+  const input = JSON.stringify(events);
+  assert.match(input, /deploy is blocked on the migration review/);
+  assert.doesNotMatch(input, /no transcript is available/);
+  assert.equal(server.requests.filter((r) => r.file?.sha256 === o.sha256).length, 1);
+});
+
 test('derivations: an image observation reuses its uploaded canonical text; purged and blocked are refused', async () => {
   await source('screen', 'screen_snapshot', { max_active_observations: 1 });
   const shot = await observe('screen', 'frame.png', 'image/png', png(16, 12, 9), 'OCR: build passed');

@@ -40,6 +40,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         engine: undefined as unknown as Engine,
         assets: () => assets,
         log,
+        // Only materialization transcribes; this test never calls it.
+        transcribe: async () => {},
         postgres: dialect === 'postgres',
       });
     });

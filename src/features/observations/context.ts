@@ -12,6 +12,11 @@ export interface ObservationsContext {
   /** Asked for lazily: the assets feature may be built after this one. */
   assets(): AssetsPort;
   log: Logger;
+  /**
+   * Derives an audio observation's canonical text (a transcript, written back onto the observation)
+   * through the derivations feature; null when that feature is absent. Asked for lazily.
+   */
+  transcribe(observationId: string, signal?: AbortSignal): Promise<void>;
   /** Row locks (`FOR UPDATE`) only mean something on PostgreSQL; SQLite has one writer. */
   postgres: boolean;
 }

@@ -2,6 +2,7 @@
 // digest-only upload tokens, the source-token upload ingress, listing and audit, capture agents,
 // retention and heartbeat sweeps, and materialization into normal runs (also by schedule fires).
 import type { AssetsPort } from '../assets/port.ts';
+import type { DerivationsPort } from '../derivations/port.ts';
 import type { FeatureModule } from '../feature.ts';
 import { registerObservationRoutes } from './routes.ts';
 import { ScheduledMaterializations } from './scheduled.ts';
@@ -18,6 +19,16 @@ export const observationsFeature: FeatureModule<ObservationsService> = {
       engine: k.engine,
       assets: () => k.use<AssetsPort>('assets'),
       log: k.log,
+      // Transcript-first microphone evidence (concepts §4.14): the derivations feature transcribes
+      // through a transcription-capable route and writes the transcript back onto the observation.
+      transcribe: async (observationId) => {
+        await k
+          .use<DerivationsPort>('derivations')
+          .create(
+            { profile: 'canonical_text', subject: { type: 'observation', observation_id: observationId } },
+            { force_refresh: false, retry_failed: false },
+          );
+      },
       postgres: k.store.dialect === 'postgres',
     });
     // Fires of schedules with an embedded materialization build their runs here.

@@ -230,11 +230,33 @@ export class Materializer {
     return { request, rows };
   }
 
+  /**
+   * Before an operator's materialization (not a schedule fire, which runs inside its occurrence's
+   * transaction and never waits on a provider): selected audio observations without canonical text
+   * get a transcript first, when a transcription backend exists. A failure only leaves the evidence
+   * transcript-less (the block then says so); it never fails the materialization.
+   */
+  private async transcribeMissing(db: Executor, body: MaterializationRequest): Promise<void> {
+    const { rows } = await resolveSelection(db, body.selection, Date.now());
+    for (const o of rows) {
+      if (!o.media_type.startsWith('audio/') || o.canonical_text_asset_id) continue;
+      try {
+        await this.ctx.transcribe(o.observation_id);
+      } catch (err) {
+        this.ctx.log.warn(
+          { observation_id: o.observation_id, err: (err as Error).message },
+          'no transcript for a materialized audio observation',
+        );
+      }
+    }
+  }
+
   async materialize(
     body: MaterializationRequest,
     kind: MaterializationKind = 'observation_materialization',
   ): Promise<WireView> {
     const db = this.ctx.store.db;
+    await this.transcribeMissing(db, body);
     const { request, rows } = await this.build(db, body, Date.now(), kind);
     const run = await this.ctx.store.write(async (tx) => {
       for (const o of rows) {
