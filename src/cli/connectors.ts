@@ -52,7 +52,13 @@ export function renderConnector(c: ConnectorView): string[] {
     if (['kind', 'name', 'source', 'created_at_ms', 'updated_at_ms'].includes(k)) continue;
     rows.push([
       k,
-      isSecretMeta(v) ? (v.configured ? `configured (${v.source})` : 'not configured') : JSON.stringify(v),
+      isSecretMeta(v)
+        ? v.configured
+          ? `configured (${v.source})`
+          : 'not configured'
+        : typeof v === 'string'
+          ? v
+          : JSON.stringify(v),
     ]);
   }
   if (typeof c.updated_at_ms === 'number') rows.push(['updated', time(c.updated_at_ms)]);
