@@ -225,7 +225,6 @@ test('api-collab §6.3 session_policy: unknown persona refused; missing session 
     bearer,
   );
   assert.equal(created.status, 202, created.text);
-  assert.equal(
   assert.equal((await call('GET', '/v1/sessions/pol-new')).body.persona?.persona_id, 'triage');
 
   assert.equal((await call('POST', '/v1/sessions', { session_id: 'pol-plain' })).status, 201);
