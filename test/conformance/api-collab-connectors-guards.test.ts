@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { namesConnector } from '../../src/features/connectors/references.ts';
-import { BIN, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { BIN, collectSse, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { queryState } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
@@ -313,4 +313,22 @@ test('issue 16: connector secrets never appear in views, logs, events, journals 
   for (const [i, text] of surfaces.entries())
     for (const secret of [BEARER, HMAC])
       assert.ok(!text.includes(secret), `surface ${i} leaks a connector secret`);
+});
+
+test('issue 16 status and events: /v1/status counts connectors and ingress outcomes; changes append connector_updated', async () => {
+  const status = (await call('GET', '/v1/status')).body.connectors;
+  assert.equal(status.file, 0);
+  assert.ok(status.daemon >= 3, JSON.stringify(status));
+  assert.ok(status.ingress.accepted >= 3, JSON.stringify(status));
+  assert.ok(status.ingress.refused >= 10, JSON.stringify(status));
+  assert.equal(typeof status.ingress.duplicate, 'number');
+  assert.equal(typeof status.ingress.rate_limited, 'number');
+  const { frames } = await collectSse(`${d.url}/v1/events/stream?cursor=0`, {
+    headers: admin,
+    until: (f) => f.some((x) => x.event === 'connector_updated' && x.data.action === 'deleted'),
+  });
+  const changes = frames.filter((f) => f.event === 'connector_updated').map((f) => f.data);
+  assert.ok(changes.some((c) => c.kind === 'http' && c.name === 'edge' && c.action === 'created'));
+  assert.ok(changes.some((c) => c.name === 'slot-user' && c.action === 'deleted'));
+  for (const c of changes) assert.deepEqual(Object.keys(c).sort(), ['action', 'kind', 'name', 'type']);
 });

@@ -1,6 +1,7 @@
 // Connectors (api-collab §6–§7): the registry (file-backed and runtime-managed), the shared
 // ingress pipeline other transports reach through ConnectorsPort, and the HTTP connector.
 import type { FeatureModule } from '../feature.ts';
+import type { RuntimeService } from '../runtime/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { SessionsFeature } from '../sessions/index.ts';
 import type { CreateSessionRequest } from '../sessions/schema.ts';
@@ -29,6 +30,7 @@ export const connectorsFeature: FeatureModule<ConnectorsService> = {
     });
     connectors.registerKind(httpConnectorAdapter);
     k.use<SecretsService>('secrets').addReferenceCheck((slot) => connectors.registry.slotUsers(slot));
+    k.use<RuntimeService>('runtime').addStatusSection('connectors', () => connectors.statusView());
     return connectors;
   },
   routes: (app, connectors) => registerConnectorRoutes(app, connectors),

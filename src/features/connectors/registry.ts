@@ -7,6 +7,7 @@ import { type FileConnector, readConnectorsFile, type SecretBinding } from '../.
 import { normalizeScope } from '../../engine/capability-scope.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import {
   deleteConnectorRow,
   getConnectorRow,
@@ -51,6 +52,7 @@ export class ConnectorRegistry {
   /** Runtime rows as last read: the secret store's delete guard is synchronous. */
   private runtimeCache = new Map<string, Entry>();
   private readonly store: Store;
+  private readonly events: EventLog;
   private readonly secretStore: SecretStore;
   private readonly log: Logger;
   private readonly hooks: {
@@ -59,12 +61,18 @@ export class ConnectorRegistry {
 
   constructor(
     store: Store,
+    events: EventLog,
     secretStore: SecretStore,
     log: Logger,
     hooks: { clearTargets: (kind: ConnectorKind, name: string) => Promise<number> },
   ) {
     this.store = store;
+    this.events = events;
     this.secretStore = secretStore;
+    // Another replica changed a runtime connector: the slot guard reads this cache.
+    events.subscribe((ev) => {
+      if (ev.name === 'connector_updated') void this.refreshCache().catch(() => undefined);
+    });
     this.log = log;
     this.hooks = hooks;
   }
@@ -266,6 +274,9 @@ export class ConnectorRegistry {
         created_at_ms: existing?.created_at_ms ?? tx.now,
         updated_at_ms: tx.now,
       });
+      await this.events.append(tx, [
+        { name: 'connector_updated', data: { kind, name, action: existing ? 'updated' : 'created' } },
+      ]);
     });
     await this.refreshCache();
     const saved = (await this.entry(kind, name))!;
@@ -295,6 +306,7 @@ export class ConnectorRegistry {
       );
     await this.store.write(async (tx) => {
       await deleteConnectorRow(tx.db, kind, name);
+      await this.events.append(tx, [{ name: 'connector_updated', data: { kind, name, action: 'deleted' } }]);
     });
     await this.refreshCache();
     const cleared = await this.hooks.clearTargets(kind, name);
