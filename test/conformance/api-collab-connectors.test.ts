@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { jsonColumn, queryState } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
 const KEY = spawnSync(BIN, ['secrets', 'generate'], { encoding: 'utf8' }).stdout.trim();
@@ -423,4 +424,108 @@ test('api-collab #69: a binding key bound to session A, on a request resolving t
     'binding_key_conflict',
   );
   assertProblem(await call('GET', '/v1/sessions/room-b-session'), 404);
+});
+
+const storedTargets = async (runId: string) => {
+  const rows = await queryState<{ request: unknown }>(d, 'SELECT request FROM runs WHERE run_id = ?', [
+    runId,
+  ]);
+  return jsonColumn(rows[0]!.request).reply_targets ?? null;
+};
+const target = (url: string) => ({ plugin: 'http', address: JSON.stringify({ url }) });
+
+test('api-collab §6.4 reply targets: connector defaults are snapshotted; payload targets only when authenticated and allowed; bad ones refused', async () => {
+  const A = target('https://example.com/a');
+  const B = target('https://example.com/b');
+  assert.equal(
+    (
+      await put('routed', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'routed-session',
+        allow_payload_reply_targets: true,
+        default_reply_targets: [A],
+        session_policy: { create_if_missing: true },
+      })
+    ).status,
+    200,
+  );
+  const plain = await ingest('routed', { content: 'one', idempotency_key: 'rt1' }, bearer);
+  assert.equal(plain.status, 202, plain.text);
+  assert.deepEqual(await storedTargets(plain.body.run_id), [A]);
+  const chosen = await ingest(
+    'routed',
+    { content: 'two', idempotency_key: 'rt2', reply_targets: [B] },
+    bearer,
+  );
+  assert.equal(chosen.status, 202, chosen.text);
+  assert.deepEqual(await storedTargets(chosen.body.run_id), [B]);
+  const pair = await ingest(
+    'routed',
+    {
+      content: 'three',
+      idempotency_key: 'rt3',
+      reply_plugin: 'http',
+      reply_address: 'https://example.com/c',
+    },
+    bearer,
+  );
+  assert.deepEqual(await storedTargets(pair.body.run_id), [
+    { plugin: 'http', address: 'https://example.com/c' },
+  ]);
+  assertProblem(
+    await ingest(
+      'routed',
+      {
+        content: 'four',
+        idempotency_key: 'rt4',
+        reply_targets: [
+          { plugin: 'http', address: JSON.stringify({ url: 'https://x.test', headers: { Cookie: 'a' } }) },
+        ],
+      },
+      bearer,
+    ),
+    400,
+  );
+
+  // Not allowed (the default), or not authenticated: payload targets are ignored, defaults apply.
+  assert.equal(
+    (
+      await put('open-routed', {
+        allow_unauthenticated_ingress: true,
+        allow_payload_reply_targets: true,
+        fixed_session_id: 'routed-session',
+        default_reply_targets: [A],
+      })
+    ).status,
+    200,
+  );
+  const anon = await ingest('open-routed', { content: 'five', idempotency_key: 'rt5', reply_targets: [B] });
+  assert.equal(anon.status, 202, anon.text);
+  assert.deepEqual(await storedTargets(anon.body.run_id), [A]);
+});
+
+test('api-collab #66 (connector runs): a queued run keeps the reply-target snapshot it was created with', async () => {
+  const A = target('https://example.com/first');
+  const B = target('https://example.com/second');
+  assert.equal(
+    (
+      await put('snap', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'snap-session',
+        default_reply_targets: [A],
+        session_policy: { create_if_missing: true },
+      })
+    ).status,
+    200,
+  );
+  const busy = await ingest('snap', { content: 'slow first', idempotency_key: 's1' }, bearer);
+  const queued = await ingest('snap', { content: 'then me', idempotency_key: 's2' }, bearer);
+  assert.equal(queued.status, 202, queued.text);
+  assert.equal((await call('GET', `/v1/runs/${queued.body.run_id}`)).body.status, 'queued');
+  assert.equal((await put('snap', { default_reply_targets: [B] })).status, 200);
+  const later = await ingest('snap', { content: 'after the change', idempotency_key: 's3' }, bearer);
+  await waitForRun(d.url, later.body.run_id);
+  assert.deepEqual(await storedTargets(busy.body.run_id), [A]);
+  assert.deepEqual(await storedTargets(queued.body.run_id), [A], 'the queued run kept its snapshot');
+  assert.deepEqual(await storedTargets(later.body.run_id), [B]);
 });
