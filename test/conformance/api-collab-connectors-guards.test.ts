@@ -174,7 +174,7 @@ test('issue 16 bad input: every malformed ingress is a typed problem with no run
   assert.equal(good.body.status, 'accepted');
 });
 
-test('ops-runtime #25: a secret slot a connector uses cannot be deleted (409), and can once the connector is gone', async () => {
+test('ops-runtime #25 (connectors): a secret slot a connector uses cannot be deleted (409), and can once the connector is gone', async () => {
   assert.equal((await put('slot-user', { bearer_token: { value: 'slot-user-token' } })).status, 200);
   const slot = 'connectors.http.slot-user.bearer_token';
   assertProblem(await call('DELETE', `/v1/runtime/secrets/${slot}`), 409);
