@@ -6,6 +6,7 @@ import type { SecretsService } from '../secrets/service.ts';
 import type { SessionsFeature } from '../sessions/index.ts';
 import type { CreateSessionRequest } from '../sessions/schema.ts';
 import { httpConnectorAdapter } from './http-connector.ts';
+import { replyDefaultsOf } from './reply-defaults.ts';
 import { registerConnectorRoutes } from './routes.ts';
 import { ConnectorsService } from './service.ts';
 
@@ -22,7 +23,7 @@ export const connectorsFeature: FeatureModule<ConnectorsService> = {
       // Asked at use time: the deliveries feature may be built after this one, or be absent.
       deliveries: () => {
         try {
-          return k.use('deliveries');
+          return replyDefaultsOf(k.use('deliveries'), k.engine);
         } catch {
           return null;
         }

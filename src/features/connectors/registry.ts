@@ -16,6 +16,7 @@ import {
 } from '../../store/repos/connectors.ts';
 import { getPersona } from '../../store/repos/personas.ts';
 import type { Store } from '../../store/store.ts';
+import type { ReplyHandle } from '../deliveries/port.ts';
 import type { ConnectorKind, ConnectorKindAdapter, ConnectorRecord } from './port.ts';
 import { namesConnector, schedulesNaming } from './references.ts';
 import { CONNECTOR_KINDS, SessionPolicy } from './schema.ts';
@@ -31,6 +32,16 @@ export interface Entry {
   created_at_ms?: number;
   updated_at_ms?: number;
 }
+
+/** What the registry asks of the deliveries feature, when the daemon has it. */
+export interface RegistryHooks {
+  clearTargets(kind: ConnectorKind, name: string): Promise<number>;
+  /** The deliveries feature's target validation (null without it): stored targets are its canonical handles. */
+  normalizeTargets(): ((requests: unknown[]) => Promise<ReplyHandle[]>) | null;
+}
+
+/** Reply-target list fields of every kind (§6.3): checked by the output plugins when they exist. */
+const TARGET_FIELDS = ['default_reply_targets', 'additional_reply_targets'];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -55,17 +66,9 @@ export class ConnectorRegistry {
   private readonly events: EventLog;
   private readonly secretStore: SecretStore;
   private readonly log: Logger;
-  private readonly hooks: {
-    clearTargets: (kind: ConnectorKind, name: string) => Promise<number>;
-  };
+  private readonly hooks: RegistryHooks;
 
-  constructor(
-    store: Store,
-    events: EventLog,
-    secretStore: SecretStore,
-    log: Logger,
-    hooks: { clearTargets: (kind: ConnectorKind, name: string) => Promise<number> },
-  ) {
+  constructor(store: Store, events: EventLog, secretStore: SecretStore, log: Logger, hooks: RegistryHooks) {
     this.store = store;
     this.events = events;
     this.secretStore = secretStore;
@@ -256,6 +259,11 @@ export class ConnectorRegistry {
     }
     await this.validateCommon(settings);
     await adapter.validate(settings, new Set(Object.keys(secrets)));
+    const normalize = this.hooks.normalizeTargets();
+    if (normalize)
+      for (const field of TARGET_FIELDS)
+        if (Array.isArray(settings[field]) && field in body)
+          settings[field] = await normalize(settings[field]);
     for (const c of changes)
       if (c.write)
         await this.secretStore.put({

@@ -41,6 +41,10 @@ export class ConnectorsService implements ConnectorsPort {
     this.configPath = deps.configPath;
     this.registry = new ConnectorRegistry(deps.engine.store, deps.engine.events, deps.secretStore, deps.log, {
       clearTargets: async (kind, name) => (await deps.deliveries()?.clearConnectorTargets?.(kind, name)) ?? 0,
+      normalizeTargets: () => {
+        const d = deps.deliveries();
+        return d ? (r) => d.normalizeTargets(r) : null;
+      },
     });
     this.pipeline = new IngressPipeline({
       engine: deps.engine,
