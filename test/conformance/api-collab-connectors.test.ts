@@ -459,19 +459,15 @@ test('api-collab §6.4 reply targets: connector defaults are snapshotted; payloa
   );
   assert.equal(chosen.status, 202, chosen.text);
   assert.deepEqual(await storedTargets(chosen.body.run_id), [B]);
+  // reply_plugin + reply_address is one more target of the same shape.
+  const C = target('https://example.com/c');
   const pair = await ingest(
     'routed',
-    {
-      content: 'three',
-      idempotency_key: 'rt3',
-      reply_plugin: 'http',
-      reply_address: 'https://example.com/c',
-    },
+    { content: 'three', idempotency_key: 'rt3', reply_plugin: C.plugin, reply_address: C.address },
     bearer,
   );
-  assert.deepEqual(await storedTargets(pair.body.run_id), [
-    { plugin: 'http', address: 'https://example.com/c' },
-  ]);
+  assert.equal(pair.status, 202, pair.text);
+  assert.deepEqual(await storedTargets(pair.body.run_id), [C]);
   assertProblem(
     await ingest(
       'routed',
