@@ -525,3 +525,30 @@ test('api-collab #66 (connector runs): a queued run keeps the reply-target snaps
   assert.deepEqual(await storedTargets(queued.body.run_id), [A], 'the queued run kept its snapshot');
   assert.deepEqual(await storedTargets(later.body.run_id), [B]);
 });
+
+test('api-collab §7 write-back: explicit targets of an ingress become the session defaults; the run keeps its snapshot', async (t) => {
+  assert.equal((await call('POST', '/v1/sessions', { session_id: 'wb-session' })).status, 201);
+  const probe = await call('GET', '/v1/sessions/wb-session/reply-targets');
+  if (probe.status === 404) {
+    t.skip('this daemon has no session reply-target defaults (the deliveries feature)');
+    return;
+  }
+  const B = target('https://example.com/wb');
+  assert.equal(
+    (
+      await put('wb', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'wb-session',
+        allow_payload_reply_targets: true,
+      })
+    ).status,
+    200,
+  );
+  const res = await ingest('wb', { content: 'route me', idempotency_key: 'wb1', reply_targets: [B] }, bearer);
+  assert.equal(res.status, 202, res.text);
+  assert.deepEqual(await storedTargets(res.body.run_id), [B]);
+  assert.deepEqual((await call('GET', '/v1/sessions/wb-session/reply-targets')).body.reply_targets, [B]);
+  // Without explicit targets the next run snapshots the (written-back) session defaults.
+  const next = await ingest('wb', { content: 'again', idempotency_key: 'wb2' }, bearer);
+  assert.deepEqual(await storedTargets(next.body.run_id), [B]);
+});
