@@ -295,6 +295,15 @@ test('api-collab #56: no idempotency_key → 400; same key with another payload 
   assert.match(md.http_ingress_key_sha256, /^[0-9a-f]{64}$/);
   assert.equal(md.connector_ingress_key, md.http_ingress_key_sha256);
   assert.ok(!JSON.stringify(run).includes('"k56"'), 'the raw key is never stored');
+  // A replay answers with the original ids even after the connector's routing changed.
+  assert.equal((await put('inbox', { fixed_session_id: 'elsewhere' })).status, 200);
+  const moved = await ingest('inbox', { content: 'once', idempotency_key: 'k56' }, bearer);
+  assert.deepEqual(moved.body, {
+    status: 'duplicate',
+    session_id: first.body.session_id,
+    run_id: first.body.run_id,
+  });
+  assert.equal((await put('inbox', { fixed_session_id: 'inbox-session' })).status, 200);
 });
 
 test('api-collab #57: unauthenticated ingress cannot choose session_id or binding_keys; reserved metadata keys are refused', async () => {

@@ -3,7 +3,12 @@
 // them) in one namespace. PUT is a field-aware upsert; secrets are write-only; each kind's rules
 // come from the ConnectorKindAdapter its feature registered.
 import type { Logger } from 'pino';
-import { type FileConnector, readConnectorsFile, type SecretBinding } from '../../config/connectors-file.ts';
+import {
+  ConnectorsFileError,
+  type FileConnector,
+  readConnectorsFile,
+  type SecretBinding,
+} from '../../config/connectors-file.ts';
 import { normalizeScope } from '../../engine/capability-scope.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
@@ -93,11 +98,15 @@ export class ConnectorRegistry {
       const adapter = this.adapters.get(c.kind);
       // A kind whose feature is not part of this daemon is loaded as is and refused at ingress.
       if (adapter) {
-        const unknown = Object.keys(c.secrets).filter((f) => !adapter.secretFields.includes(f));
-        if (unknown.length)
-          throw new DaemonError(400, 'connectors', 'invalid_connector', `unknown secret ${unknown}`);
-        await this.validateCommon(e.settings);
-        await adapter.validate(e.settings, new Set(Object.keys(c.secrets)));
+        try {
+          await this.validateCommon(e.settings);
+          await adapter.validate(e.settings, new Set(Object.keys(c.secrets)));
+        } catch (err) {
+          // A start-up error naming the file and the connector, not a request's problem.
+          throw new ConnectorsFileError(
+            `${path}: connector ${c.kind}/${c.name} is not valid: ${(err as Error).message}`,
+          );
+        }
       }
       map.set(`${c.kind}/${c.name}`, e);
     }
