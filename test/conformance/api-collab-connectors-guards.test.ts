@@ -332,3 +332,32 @@ test('issue 16 status and events: /v1/status counts connectors and ingress outco
   assert.ok(changes.some((c) => c.name === 'slot-user' && c.action === 'deleted'));
   for (const c of changes) assert.deepEqual(Object.keys(c).sort(), ['action', 'kind', 'name', 'type']);
 });
+
+test('issue 16 files: an inline attachment of an event is stored as an asset the run references; a replay imports nothing new', async () => {
+  const body = {
+    content: 'see the attached note',
+    attachments: [
+      {
+        type: 'inline_asset',
+        file_name: 'note.txt',
+        media_type: 'text/plain',
+        content_base64: Buffer.from('disk 91% full on db-1\n').toString('base64'),
+      },
+    ],
+    idempotency_key: 'file-1',
+    session_id: 'edge-files',
+  };
+  const first = await ingest('edge', body, bearer);
+  assert.equal(first.status, 202, first.text);
+  const run = (await call('GET', `/v1/runs/${first.body.run_id}`)).body;
+  const att = run.input_attachments as any[];
+  assert.equal(att.length, 1, JSON.stringify(run));
+  assert.equal(att[0].type, 'asset_reference');
+  const asset = (await call('GET', `/v1/assets/${att[0].asset_id}`)).body;
+  assert.equal(asset.file_name, 'note.txt');
+  const assets = (await call('GET', '/v1/assets')).body.length;
+  const again = await ingest('edge', body, bearer);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.run_id, first.body.run_id);
+  assert.equal((await call('GET', '/v1/assets')).body.length, assets, 'the replay imported nothing');
+});
