@@ -6,6 +6,7 @@ import type { AssetsResult } from './assets.ts';
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
+import type { IngressBenchResult } from './ingress.ts';
 import type { LangGraphResult } from './langgraph.ts';
 import { fmt, markdownTable, type Row, ratio } from './lib/report.ts';
 import type { ProfileResult } from './profile-run.ts';
@@ -189,6 +190,24 @@ export function renderTable(doc: Doc): string {
       metric: `MiB/s for ${a.size_mib} MiB (upload p50 ms; bare write + fsync MiB/s; ratio)`,
       value: `${fmt(a.daemon_mib_s, 1)} (${fmt(a.upload_ms.p50, 1)}; ${fmt(a.floor_mib_s, 1)}; ${fmt(a.ratio, 3)})`,
     });
+  const ingress = r.ingress as IngressBenchResult | undefined;
+  if (ingress) {
+    rows.push({
+      benchmark: 'connector ingress (HTTP, SQLite)',
+      metric: 'event → 202 p50 ms (plain run submit p50 ms; ratio)',
+      value: `${fmt(ingress.accept_ms.p50, 2)} (${fmt(ingress.submit_ms.p50, 2)}; ${fmt(ingress.accept_ratio, 3)})`,
+    });
+    rows.push({
+      benchmark: 'connector ingress (HTTP, SQLite)',
+      metric: `events/s at ${ingress.concurrency} clients (plain submits/s; ratio)`,
+      value: `${fmt(ingress.ingress.per_s, 0)} (${fmt(ingress.submit.per_s, 0)}; ${fmt(ingress.throughput_ratio, 3)})`,
+    });
+    rows.push({
+      benchmark: 'connector ingress (HTTP, SQLite)',
+      metric: 'event → answer at the reply URL, p50 / p99 ms',
+      value: `${fmt(ingress.end_to_end_ms.p50, 1)} / ${fmt(ingress.end_to_end_ms.p99, 1)}`,
+    });
+  }
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

@@ -5,6 +5,7 @@ import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
+import { registerConnectors } from './connectors.ts';
 import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
@@ -41,6 +42,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerAssets,
   registerObservations,
   registerDerivations,
+  registerConnectors,
   registerMcp,
   registerRuntime,
   registerDoctor,

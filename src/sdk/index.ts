@@ -37,6 +37,14 @@ export {
   type StreamCallOptions,
 } from './client.ts';
 export {
+  type ConnectorIngressResult,
+  type ConnectorKind,
+  type ConnectorSecretInput,
+  ConnectorsResource,
+  type ConnectorView,
+  type SecretMetadata,
+} from './connectors.ts';
+export {
   type CreateDerivationFlags,
   type CreateDerivationRequest,
   type DerivationBackend,

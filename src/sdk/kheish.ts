@@ -5,6 +5,7 @@
 import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
+import { ConnectorsResource } from './connectors.ts';
 import { DerivationsResource } from './derivations.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
@@ -60,6 +61,7 @@ export class Kheish {
   readonly assets: AssetsResource;
   /** Observation sources, uploads, capture agents and materialization. */
   readonly observations: ObservationsResource;
+  readonly connectors: ConnectorsResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
   /** Canonical text and visual previews of assets, observations and session input. */
@@ -88,6 +90,7 @@ export class Kheish {
     this.personas = new PersonasResource(http);
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
+    this.connectors = new ConnectorsResource(http);
     this.mcp = new McpResource(http);
     this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);

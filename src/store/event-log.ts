@@ -24,6 +24,8 @@ export const EVENT_NAMES = [
   'task_updated',
   'task_completed',
   'derivation_recorded',
+  // A runtime connector was created, changed or deleted (its kind, name and the action; no settings).
+  'connector_updated',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { jsonColumn, queryState } from '../helpers/state-query.ts';
 import { assertProblem } from './support.ts';
 
 const KEY = spawnSync(BIN, ['secrets', 'generate'], { encoding: 'utf8' }).stdout.trim();
@@ -294,6 +295,15 @@ test('api-collab #56: no idempotency_key → 400; same key with another payload 
   assert.match(md.http_ingress_key_sha256, /^[0-9a-f]{64}$/);
   assert.equal(md.connector_ingress_key, md.http_ingress_key_sha256);
   assert.ok(!JSON.stringify(run).includes('"k56"'), 'the raw key is never stored');
+  // A replay answers with the original ids even after the connector's routing changed.
+  assert.equal((await put('inbox', { fixed_session_id: 'elsewhere' })).status, 200);
+  const moved = await ingest('inbox', { content: 'once', idempotency_key: 'k56' }, bearer);
+  assert.deepEqual(moved.body, {
+    status: 'duplicate',
+    session_id: first.body.session_id,
+    run_id: first.body.run_id,
+  });
+  assert.equal((await put('inbox', { fixed_session_id: 'inbox-session' })).status, 200);
 });
 
 test('api-collab #57: unauthenticated ingress cannot choose session_id or binding_keys; reserved metadata keys are refused', async () => {
@@ -423,4 +433,131 @@ test('api-collab #69: a binding key bound to session A, on a request resolving t
     'binding_key_conflict',
   );
   assertProblem(await call('GET', '/v1/sessions/room-b-session'), 404);
+});
+
+const storedTargets = async (runId: string) => {
+  const rows = await queryState<{ request: unknown }>(d, 'SELECT request FROM runs WHERE run_id = ?', [
+    runId,
+  ]);
+  return jsonColumn(rows[0]!.request).reply_targets ?? null;
+};
+const target = (url: string) => ({ plugin: 'http', address: JSON.stringify({ url }) });
+
+test('api-collab §6.4 reply targets: connector defaults are snapshotted; payload targets only when authenticated and allowed; bad ones refused', async () => {
+  const A = target('https://example.com/a');
+  const B = target('https://example.com/b');
+  assert.equal(
+    (
+      await put('routed', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'routed-session',
+        allow_payload_reply_targets: true,
+        default_reply_targets: [A],
+        session_policy: { create_if_missing: true },
+      })
+    ).status,
+    200,
+  );
+  const plain = await ingest('routed', { content: 'one', idempotency_key: 'rt1' }, bearer);
+  assert.equal(plain.status, 202, plain.text);
+  assert.deepEqual(await storedTargets(plain.body.run_id), [A]);
+  const chosen = await ingest(
+    'routed',
+    { content: 'two', idempotency_key: 'rt2', reply_targets: [B] },
+    bearer,
+  );
+  assert.equal(chosen.status, 202, chosen.text);
+  assert.deepEqual(await storedTargets(chosen.body.run_id), [B]);
+  // reply_plugin + reply_address is one more target of the same shape.
+  const C = target('https://example.com/c');
+  const pair = await ingest(
+    'routed',
+    { content: 'three', idempotency_key: 'rt3', reply_plugin: C.plugin, reply_address: C.address },
+    bearer,
+  );
+  assert.equal(pair.status, 202, pair.text);
+  assert.deepEqual(await storedTargets(pair.body.run_id), [C]);
+  assertProblem(
+    await ingest(
+      'routed',
+      {
+        content: 'four',
+        idempotency_key: 'rt4',
+        reply_targets: [
+          { plugin: 'http', address: JSON.stringify({ url: 'https://x.test', headers: { Cookie: 'a' } }) },
+        ],
+      },
+      bearer,
+    ),
+    400,
+  );
+
+  // Not allowed (the default), or not authenticated: payload targets are ignored, defaults apply.
+  assert.equal(
+    (
+      await put('open-routed', {
+        allow_unauthenticated_ingress: true,
+        allow_payload_reply_targets: true,
+        fixed_session_id: 'routed-session',
+        default_reply_targets: [A],
+      })
+    ).status,
+    200,
+  );
+  const anon = await ingest('open-routed', { content: 'five', idempotency_key: 'rt5', reply_targets: [B] });
+  assert.equal(anon.status, 202, anon.text);
+  assert.deepEqual(await storedTargets(anon.body.run_id), [A]);
+});
+
+test('api-collab #66 (connector runs): a queued run keeps the reply-target snapshot it was created with', async () => {
+  const A = target('https://example.com/first');
+  const B = target('https://example.com/second');
+  assert.equal(
+    (
+      await put('snap', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'snap-session',
+        default_reply_targets: [A],
+        session_policy: { create_if_missing: true },
+      })
+    ).status,
+    200,
+  );
+  const busy = await ingest('snap', { content: 'slow first', idempotency_key: 's1' }, bearer);
+  const queued = await ingest('snap', { content: 'then me', idempotency_key: 's2' }, bearer);
+  assert.equal(queued.status, 202, queued.text);
+  assert.equal((await call('GET', `/v1/runs/${queued.body.run_id}`)).body.status, 'queued');
+  assert.equal((await put('snap', { default_reply_targets: [B] })).status, 200);
+  const later = await ingest('snap', { content: 'after the change', idempotency_key: 's3' }, bearer);
+  await waitForRun(d.url, later.body.run_id);
+  assert.deepEqual(await storedTargets(busy.body.run_id), [A]);
+  assert.deepEqual(await storedTargets(queued.body.run_id), [A], 'the queued run kept its snapshot');
+  assert.deepEqual(await storedTargets(later.body.run_id), [B]);
+});
+
+test('api-collab §7 write-back: explicit targets of an ingress become the session defaults; the run keeps its snapshot', async (t) => {
+  assert.equal((await call('POST', '/v1/sessions', { session_id: 'wb-session' })).status, 201);
+  const probe = await call('GET', '/v1/sessions/wb-session/reply-targets');
+  if (probe.status === 404) {
+    t.skip('this daemon has no session reply-target defaults (the deliveries feature)');
+    return;
+  }
+  const B = target('https://example.com/wb');
+  assert.equal(
+    (
+      await put('wb', {
+        bearer_token: { value: BEARER },
+        fixed_session_id: 'wb-session',
+        allow_payload_reply_targets: true,
+      })
+    ).status,
+    200,
+  );
+  const res = await ingest('wb', { content: 'route me', idempotency_key: 'wb1', reply_targets: [B] }, bearer);
+  assert.equal(res.status, 202, res.text);
+  assert.deepEqual(await storedTargets(res.body.run_id), [B]);
+  assert.deepEqual((await call('GET', '/v1/sessions/wb-session/reply-targets')).body.reply_targets, [B]);
+  // Without explicit targets the next run snapshots the (written-back) session defaults.
+  const next = await ingest('wb', { content: 'again', idempotency_key: 'wb2' }, bearer);
+  assert.deepEqual(await storedTargets(next.body.run_id), [B]);
 });

@@ -74,6 +74,9 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['profile sql exec ms per step', r.profile.sql_per_step.exec_ms.total],
       ['asset upload MiB/s', r.assets.sizes[0].daemon_mib_s],
       ['asset floor MiB/s', r.assets.sizes[0].floor_mib_s],
+      ['ingress accept p50', r.ingress.accept_ms.p50],
+      ['ingress events/s', r.ingress.ingress.per_s],
+      ['ingress end to end p50', r.ingress.end_to_end_ms.p50],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);

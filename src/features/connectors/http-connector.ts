@@ -39,11 +39,14 @@ export function validateHttpReplyAddress(address: string, where = 'reply target'
     } catch {
       throw invalid(`${where}: the address is neither a URL nor a JSON HttpReplyRoute`);
     }
-    const extra = Object.keys(route).filter((k) => !['url', 'headers', 'allow_private_network'].includes(k));
+    const extra = Object.keys(route).filter(
+      (k) => !['url', 'headers', 'allow_private_network', 'receiver_deduplicates'].includes(k),
+    );
     if (extra.length) throw invalid(`${where}: unknown HttpReplyRoute field(s) ${extra.join(', ')}`);
     if (typeof route.url !== 'string') throw invalid(`${where}: HttpReplyRoute.url must be a string`);
-    if (route.allow_private_network !== undefined && typeof route.allow_private_network !== 'boolean')
-      throw invalid(`${where}: allow_private_network must be true or false`);
+    for (const flag of ['allow_private_network', 'receiver_deduplicates'])
+      if (route[flag] !== undefined && typeof route[flag] !== 'boolean')
+        throw invalid(`${where}: ${flag} must be true or false`);
     url = route.url;
     headers = route.headers;
   } else url = trimmed;

@@ -5,7 +5,9 @@
 // and then the receipt, the binding keys and the run are written in ONE transaction, so a crash
 // leaves either all of them or none and a retried event finds its receipt.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Engine } from '../../engine/engine.ts';
+import { hasFileItems, prepareForSession } from '../../engine/input-assets.ts';
 import { canonicalJson } from '../../engine/output-contract.ts';
 import type { StoredRunRequest } from '../../engine/types.ts';
 import { userPromptSubmit } from '../../engine/user-prompt-hooks.ts';
@@ -19,7 +21,7 @@ import {
 } from '../../store/repos/connectors.ts';
 import { getSession, type SessionRow } from '../../store/repos/sessions.ts';
 import type { ReplyHandle } from '../deliveries/port.ts';
-import type { SubmitRunRequest } from '../runs/schema.ts';
+import { Attachment, InputItem, type SubmitRunRequest } from '../runs/schema.ts';
 import { normalizeSubmission } from '../runs/service.ts';
 import { applyInputContract, type InputContract } from '../sessions/contracts.ts';
 import { normalizeScope } from '../sessions/service.ts';
@@ -27,6 +29,13 @@ import type { IngressEvent, IngressResult, SessionReplyDefaultsPort } from './po
 import type { IngressRateLimiter } from './rate-limit.ts';
 import { connectorNotFound, type Entry } from './registry.ts';
 import type { SessionPolicy } from './schema.ts';
+
+/** An event's input, in the shapes the runs API takes (a malformed item is a 400, never a 500). */
+const IngressInput = z.object({
+  content: z.string().optional(),
+  input_items: z.array(InputItem).optional(),
+  attachments: z.array(Attachment).optional(),
+});
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -88,13 +97,19 @@ export class IngressPipeline {
     const keySha = sha256(event.event_key);
     const bindingKeys = [...new Set(event.session.binding_keys ?? [])];
     // The input is checked before anything is reserved: a malformed event leaves no receipt.
+    const shape = IngressInput.safeParse(event.input);
+    if (!shape.success)
+      throw new DaemonError(
+        400,
+        'sessions',
+        'invalid_input',
+        shape.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+      );
     const base = normalizeSubmission({
       source_plugin: event.kind,
       source_kind: 'connector',
       actor_id: event.actor_id,
-      content: event.input.content,
-      input_items: event.input.input_items,
-      attachments: event.input.attachments,
+      ...shape.data,
     } as SubmitRunRequest);
 
     const seen = await getReceipt(this.db, event.kind, event.connector, keySha);
@@ -144,6 +159,11 @@ export class IngressPipeline {
       request = await userPromptSubmit(this.d.engine.hooks, sessionId, request, {
         idempotency: { keyHash: keySha, fingerprint: event.fingerprint },
       });
+    // Inline files become assets before the write, as for any submit (the transaction never waits
+    // on the assets store); the fingerprint is of the event as sent, so a replay still matches.
+    const engine = this.d.engine;
+    if (hasFileItems(request))
+      request = await prepareForSession(engine.inputAssets, engine.routes, this.db, sessionId, request);
     const defaults = this.d.replyDefaults();
 
     const outcome = await this.d.engine.store.write(async (tx) => {

@@ -25,7 +25,11 @@ export interface ConnectorKindAdapter {
   secretFields: readonly string[];
   /** Throws a 400 DaemonError when the merged settings are not valid for this kind. */
   validate(settings: Record<string, unknown>, secretsConfigured: ReadonlySet<string>): Promise<void>;
-  /** Called after a connector of this kind is created, changed or deleted (start/stop polling, a sidecar…). */
+  /**
+   * Called after a connector of this kind is created, changed or deleted (start/stop polling, a
+   * sidecar…), on the replica that made the change; other replicas see a durable
+   * `connector_updated` event ({kind, name, action}) on the event log and may subscribe to it.
+   */
   onChange?(name: string, record: ConnectorRecord | null): Promise<void>;
 }
 

@@ -21,10 +21,14 @@ export function namesConnector(value: unknown, kind: string, name: string, depth
   return Object.values(o).some((v) => namesConnector(v, kind, name, depth + 1));
 }
 
-/** Ids of stored schedules whose request names the connector. */
+/**
+ * Ids of stored schedules whose request names the connector. Schedules are never deleted, only
+ * cancelled or completed: those will not fire again, so they do not hold the connector (decision 275).
+ */
 export async function schedulesNaming(db: Executor, kind: string, name: string): Promise<string[]> {
   const out: string[] = [];
   for (const s of (await listSchedules(db, {})).rows) {
+    if (s.status === 'canceled' || s.status === 'completed') continue;
     try {
       if (namesConnector(JSON.parse(s.request), kind, name)) out.push(s.schedule_id);
     } catch {

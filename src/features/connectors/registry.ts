@@ -3,10 +3,16 @@
 // them) in one namespace. PUT is a field-aware upsert; secrets are write-only; each kind's rules
 // come from the ConnectorKindAdapter its feature registered.
 import type { Logger } from 'pino';
-import { type FileConnector, readConnectorsFile, type SecretBinding } from '../../config/connectors-file.ts';
+import {
+  ConnectorsFileError,
+  type FileConnector,
+  readConnectorsFile,
+  type SecretBinding,
+} from '../../config/connectors-file.ts';
 import { normalizeScope } from '../../engine/capability-scope.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import {
   deleteConnectorRow,
   getConnectorRow,
@@ -15,6 +21,7 @@ import {
 } from '../../store/repos/connectors.ts';
 import { getPersona } from '../../store/repos/personas.ts';
 import type { Store } from '../../store/store.ts';
+import type { ReplyHandle } from '../deliveries/port.ts';
 import type { ConnectorKind, ConnectorKindAdapter, ConnectorRecord } from './port.ts';
 import { namesConnector, schedulesNaming } from './references.ts';
 import { CONNECTOR_KINDS, SessionPolicy } from './schema.ts';
@@ -30,6 +37,16 @@ export interface Entry {
   created_at_ms?: number;
   updated_at_ms?: number;
 }
+
+/** What the registry asks of the deliveries feature, when the daemon has it. */
+export interface RegistryHooks {
+  clearTargets(kind: ConnectorKind, name: string): Promise<number>;
+  /** The deliveries feature's target validation (null without it): stored targets are its canonical handles. */
+  normalizeTargets(): ((requests: unknown[]) => Promise<ReplyHandle[]>) | null;
+}
+
+/** Reply-target list fields of every kind (§6.3): checked by the output plugins when they exist. */
+const TARGET_FIELDS = ['default_reply_targets', 'additional_reply_targets'];
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -51,20 +68,19 @@ export class ConnectorRegistry {
   /** Runtime rows as last read: the secret store's delete guard is synchronous. */
   private runtimeCache = new Map<string, Entry>();
   private readonly store: Store;
+  private readonly events: EventLog;
   private readonly secretStore: SecretStore;
   private readonly log: Logger;
-  private readonly hooks: {
-    clearTargets: (kind: ConnectorKind, name: string) => Promise<number>;
-  };
+  private readonly hooks: RegistryHooks;
 
-  constructor(
-    store: Store,
-    secretStore: SecretStore,
-    log: Logger,
-    hooks: { clearTargets: (kind: ConnectorKind, name: string) => Promise<number> },
-  ) {
+  constructor(store: Store, events: EventLog, secretStore: SecretStore, log: Logger, hooks: RegistryHooks) {
     this.store = store;
+    this.events = events;
     this.secretStore = secretStore;
+    // Another replica changed a runtime connector: the slot guard reads this cache.
+    events.subscribe((ev) => {
+      if (ev.name === 'connector_updated') void this.refreshCache().catch(() => undefined);
+    });
     this.log = log;
     this.hooks = hooks;
   }
@@ -82,11 +98,15 @@ export class ConnectorRegistry {
       const adapter = this.adapters.get(c.kind);
       // A kind whose feature is not part of this daemon is loaded as is and refused at ingress.
       if (adapter) {
-        const unknown = Object.keys(c.secrets).filter((f) => !adapter.secretFields.includes(f));
-        if (unknown.length)
-          throw new DaemonError(400, 'connectors', 'invalid_connector', `unknown secret ${unknown}`);
-        await this.validateCommon(e.settings);
-        await adapter.validate(e.settings, new Set(Object.keys(c.secrets)));
+        try {
+          await this.validateCommon(e.settings);
+          await adapter.validate(e.settings, new Set(Object.keys(c.secrets)));
+        } catch (err) {
+          // A start-up error naming the file and the connector, not a request's problem.
+          throw new ConnectorsFileError(
+            `${path}: connector ${c.kind}/${c.name} is not valid: ${(err as Error).message}`,
+          );
+        }
       }
       map.set(`${c.kind}/${c.name}`, e);
     }
@@ -248,6 +268,11 @@ export class ConnectorRegistry {
     }
     await this.validateCommon(settings);
     await adapter.validate(settings, new Set(Object.keys(secrets)));
+    const normalize = this.hooks.normalizeTargets();
+    if (normalize)
+      for (const field of TARGET_FIELDS)
+        if (Array.isArray(settings[field]) && field in body)
+          settings[field] = await normalize(settings[field]);
     for (const c of changes)
       if (c.write)
         await this.secretStore.put({
@@ -266,6 +291,9 @@ export class ConnectorRegistry {
         created_at_ms: existing?.created_at_ms ?? tx.now,
         updated_at_ms: tx.now,
       });
+      await this.events.append(tx, [
+        { name: 'connector_updated', data: { kind, name, action: existing ? 'updated' : 'created' } },
+      ]);
     });
     await this.refreshCache();
     const saved = (await this.entry(kind, name))!;
@@ -295,6 +323,7 @@ export class ConnectorRegistry {
       );
     await this.store.write(async (tx) => {
       await deleteConnectorRow(tx.db, kind, name);
+      await this.events.append(tx, [{ name: 'connector_updated', data: { kind, name, action: 'deleted' } }]);
     });
     await this.refreshCache();
     const cleared = await this.hooks.clearTargets(kind, name);

@@ -39,8 +39,12 @@ export class ConnectorsService implements ConnectorsPort {
   constructor(deps: ConnectorsDeps) {
     this.deps = deps;
     this.configPath = deps.configPath;
-    this.registry = new ConnectorRegistry(deps.engine.store, deps.secretStore, deps.log, {
+    this.registry = new ConnectorRegistry(deps.engine.store, deps.engine.events, deps.secretStore, deps.log, {
       clearTargets: async (kind, name) => (await deps.deliveries()?.clearConnectorTargets?.(kind, name)) ?? 0,
+      normalizeTargets: () => {
+        const d = deps.deliveries();
+        return d ? (r) => d.normalizeTargets(r) : null;
+      },
     });
     this.pipeline = new IngressPipeline({
       engine: deps.engine,
@@ -65,8 +69,30 @@ export class ConnectorsService implements ConnectorsPort {
     return this.registry.secret(kind, name, field);
   }
 
-  ingest(event: IngressEvent, opts?: { bucket?: string; signal?: AbortSignal }): Promise<IngressResult> {
-    return this.pipeline.ingest(event, opts);
+  /** Per-process ingress outcomes, for GET /v1/status (`connectors.ingress`). */
+  readonly counters = { accepted: 0, duplicate: 0, rate_limited: 0, refused: 0 };
+
+  async ingest(
+    event: IngressEvent,
+    opts?: { bucket?: string; signal?: AbortSignal },
+  ): Promise<IngressResult> {
+    try {
+      const out = await this.pipeline.ingest(event, opts);
+      this.counters[out.status]++;
+      return out;
+    } catch (err) {
+      this.counters.refused++;
+      throw err;
+    }
+  }
+
+  async statusView() {
+    const all = await this.registry.list();
+    return {
+      file: all.filter((e) => e.source === 'file').length,
+      daemon: all.filter((e) => e.source === 'daemon').length,
+      ingress: { ...this.counters },
+    };
   }
 
   // ---- control plane
@@ -96,18 +122,28 @@ export class ConnectorsService implements ConnectorsPort {
 
   // ---- HTTP transport
 
-  httpIngress(name: string, req: HttpIngressRequest) {
+  async httpIngress(name: string, req: HttpIngressRequest) {
     const deliveries = this.deps.deliveries();
-    return handleHttpIngress(
-      {
-        entry: (n) => this.registry.entry('http', n),
-        secret: (n, field) => this.registry.secret('http', n, field),
-        ingest: (event) => this.pipeline.ingest(event),
-        normalizeTargets: deliveries ? (r) => deliveries.normalizeTargets(r) : null,
-        nowMs: () => Date.now(),
-      },
-      name,
-      req,
-    );
+    let reached = false;
+    try {
+      return await handleHttpIngress(
+        {
+          entry: (n) => this.registry.entry('http', n),
+          secret: (n, field) => this.registry.secret('http', n, field),
+          ingest: (event) => {
+            reached = true;
+            return this.ingest(event);
+          },
+          normalizeTargets: deliveries ? (r) => deliveries.normalizeTargets(r) : null,
+          nowMs: () => Date.now(),
+        },
+        name,
+        req,
+      );
+    } catch (err) {
+      // Refusals before the pipeline (auth, payload rules) count too; the pipeline counted its own.
+      if (!reached) this.counters.refused++;
+      throw err;
+    }
   }
 }

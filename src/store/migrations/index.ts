@@ -157,8 +157,8 @@ export const migrationProvider: MigrationProvider = {
       '0021_assets': m0021assets,
       '0022_observations': m0022observations,
       '0023_derivations': m0023derivations,
-      '0026_deliveries': m0026deliveries,
       '0025_connectors': m0025connectors,
+      '0026_deliveries': m0026deliveries,
     };
   },
 };

@@ -104,3 +104,15 @@ export async function bindKey(db: Executor, row: ConnectorBindingsTable): Promis
     .onConflict((oc) => oc.column('binding_key').doNothing())
     .execute();
 }
+
+/** Sessions with stored reply-target defaults (the JSON text), for the connector delete clean-up. */
+export async function sessionsWithReplyTargets(
+  db: Executor,
+): Promise<Array<{ session_id: string; reply_targets: string }>> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['session_id', 'reply_targets'])
+    .where('reply_targets', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ session_id: r.session_id, reply_targets: r.reply_targets! }));
+}
