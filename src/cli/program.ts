@@ -5,6 +5,7 @@ import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
+import { registerDeliveries } from './deliveries.ts';
 import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
@@ -41,6 +42,8 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerAssets,
   registerObservations,
   registerDerivations,
+  // After sessions: it adds `sessions reply-targets`.
+  registerDeliveries,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -37,6 +37,14 @@ export {
   type StreamCallOptions,
 } from './client.ts';
 export {
+  DeliveriesResource,
+  type DeliveryListQuery,
+  type DeliveryStatus,
+  type DeliveryView,
+  type ReplyHandle,
+  type ReplyTargetRequest,
+} from './deliveries.ts';
+export {
   type CreateDerivationFlags,
   type CreateDerivationRequest,
   type DerivationBackend,
