@@ -36,6 +36,8 @@ export interface HttpAddress {
   url: string;
   headers?: Record<string, string>;
   allow_private_network?: boolean;
+  /** false: the receiver does not honour Idempotency-Key, so an attempt cut off by a crash waits for an operator. */
+  receiver_deduplicates?: boolean;
 }
 
 /** Checks and canonicalizes an http reply route; throws 400 `deliveries/invalid_reply_target`. */
@@ -75,6 +77,12 @@ export function normalizeHttpAddress(input: Record<string, unknown>): HttpAddres
   if (input.allow_private_network !== undefined && typeof input.allow_private_network !== 'boolean')
     throw invalidTarget('allow_private_network must be a boolean');
   if (input.allow_private_network === true) out.allow_private_network = true;
+  if (input.receiver_deduplicates !== undefined && typeof input.receiver_deduplicates !== 'boolean')
+    throw invalidTarget('receiver_deduplicates must be a boolean');
+  if (input.receiver_deduplicates === false) out.receiver_deduplicates = false;
+  const known = new Set(['url', 'headers', 'allow_private_network', 'receiver_deduplicates']);
+  const unknown = Object.keys(input).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw invalidTarget(`unknown http reply target field(s): ${unknown.join(', ')}`);
   return out;
 }
 
@@ -112,6 +120,13 @@ export function createHttpPlugin(opts: { timeoutMs: () => number }): OutputPlugi
     receiverDeduplicates: true,
     async validateAddress(address) {
       parseAddress(address);
+    },
+    deduplicates(target) {
+      try {
+        return parseAddress(target.address).receiver_deduplicates !== false;
+      } catch {
+        return true;
+      }
     },
     fromStructured(request): ReplyHandle | null {
       if (request.type !== 'http') return null;

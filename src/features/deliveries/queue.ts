@@ -95,7 +95,8 @@ export class DeliveryQueue {
       const done = await this.d.store.write(async (tx) => {
         const plugin = this.d.plugins.get(row.plugin);
         const guard = { lease_owner: row.lease_owner ?? '', in_flight_since_ms: row.in_flight_since_ms! };
-        const resend = plugin?.receiverDeduplicates === true;
+        const target = { plugin: row.plugin, address: row.address };
+        const resend = plugin ? (plugin.deduplicates?.(target) ?? plugin.receiverDeduplicates) : false;
         const patch: Partial<DeliveryRow> = resend
           ? {
               status: 'retrying',
