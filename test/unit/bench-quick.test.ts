@@ -74,6 +74,9 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['profile sql exec ms per step', r.profile.sql_per_step.exec_ms.total],
       ['asset upload MiB/s', r.assets.sizes[0].daemon_mib_s],
       ['asset floor MiB/s', r.assets.sizes[0].floor_mib_s],
+      ['delivery latency p50', r.deliveries.latency_ms.p50],
+      ['delivery bare POST p50', r.deliveries.bare_post_ms.p50],
+      ['deliveries/s', r.deliveries.throughput.per_s],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);
