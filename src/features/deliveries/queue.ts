@@ -201,21 +201,22 @@ export class DeliveryQueue {
     } catch {
       // The database did not answer: look again after the poll interval.
     }
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
+    // A wake() while the next due time was read already set a sooner timer: keep it.
+    if (this.stopped || this.running || this.timer) return;
     this.timer = setTimeout(() => void this.pass(), wait);
     this.timer.unref();
   }
 
   /** Claims due heads and marks each attempt started (with its audit record) in one commit. */
   private claim(limit: number): Promise<DeliveryRow[]> {
-    this.d.audit.require();
     const leaseMs = this.d.settings.attemptTimeoutMs * 2 + 5_000;
     return this.d.store.write(async (tx) => {
       const rows = (await claimableDeliveries(tx.db, tx.now, limit + this.inflight.size)).filter(
         (r) => !this.inflight.has(r.delivery_id),
       );
       const claimed: DeliveryRow[] = [];
+      // With the audit closed nothing is claimed (the append below refuses): the rows stay due.
+      if (rows.length > 0) this.d.audit.require();
       for (const r of rows.slice(0, limit)) {
         const patch = {
           attempts: r.attempts + 1,
