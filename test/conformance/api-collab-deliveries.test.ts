@@ -14,7 +14,19 @@ const base = () => d.url;
 before(async () => {
   rx = await startReceiver();
   d = await startDaemon({
-    script: SCRIPT,
+    script: {
+      ...SCRIPT,
+      rules: [
+        ...SCRIPT.rules,
+        {
+          match: 'emit',
+          turns: [
+            { tool_calls: [{ name: 'emit_output', arguments: { content: 'emitted first' } }] },
+            { text: 'then the answer' },
+          ],
+        },
+      ],
+    },
     env: {
       KHEISH_DELIVERY_INITIAL_RETRY_MS: '50',
       KHEISH_DELIVERY_MAX_RETRY_MS: '200',
@@ -173,6 +185,30 @@ test('api-collab #65 (http half): the http plugin POSTs JSON with Idempotency-Ke
   const done = await waitForRun(base(), quiet.run_id);
   assert.equal(done.outputs.length, 1);
   assert.equal(done.deliveries, undefined);
+});
+
+test('api-collab §8: every persisted output is delivered, emit_output ones too, in order per target', async () => {
+  const sid = await createSession(base());
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/emit'))]);
+  const run = await submitRun(base(), sid, { content: 'emit please' });
+  const done = await waitForRun(base(), run.run_id);
+  assert.deepEqual(
+    done.outputs.map((o: any) => o.source_kind),
+    ['emit_output', 'assistant_text'],
+  );
+  const list = await deliveriesOf(run.run_id, (v) => v.length === 2 && settled(v));
+  assert.deepEqual(
+    list.map((x) => [x.source_kind, x.status]),
+    [
+      ['emit_output', 'delivered'],
+      ['assistant_text', 'delivered'],
+    ],
+  );
+  assert.deepEqual(
+    rx.received.filter((r) => r.path === '/emit').map((r) => r.body.content),
+    ['emitted first', 'then the answer'],
+    'one target receives its outputs in the order they were persisted',
+  );
 });
 
 test('api-collab #66: reply-target edits are prospective; queued and running runs keep their snapshot', async () => {

@@ -18,11 +18,12 @@ import {
 } from '../../store/repos/deliveries.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import { getSession, type SessionRow, updateSession } from '../../store/repos/sessions.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { DeliveriesPort, DeliveryArtifact, OutputPlugin, ReplyHandle } from './port.ts';
 import { type DeliveryQueue, deliveryTrace, type StoredPayload, ulid } from './queue.ts';
 import type { DeliverySettings } from './settings.ts';
-import { normalizeTargets, storedHandles, targetDigest } from './targets.ts';
+import { MAX_REPLY_TARGETS, normalizeTargets, storedHandles, targetDigest } from './targets.ts';
 
 const notFound = (id: string) =>
   new DaemonError(404, 'deliveries', 'delivery_not_found', `no delivery with id ${id}`);
@@ -81,6 +82,56 @@ export class DeliveriesService implements DeliveriesPort {
       return { ...s, reply_targets, updated_at_ms: tx.now } satisfies SessionRow;
     });
     return buildSessionView(this.db, row);
+  }
+
+  // ---------------------------------------------------------------- for the connectors feature
+
+  /** The session's stored defaults, read inside the caller's transaction. */
+  async sessionReplyDefaults(db: Executor, sessionId: string): Promise<ReplyHandle[]> {
+    const s = await getSession(db, sessionId);
+    return storedHandles(s?.reply_targets ? JSON.parse(s.reply_targets) : []);
+  }
+
+  /** §7 write-back: an ingress's explicit (already normalized) targets become the session's defaults. */
+  async writeBackReplyDefaults(sessionId: string, targets: ReplyHandle[]): Promise<void> {
+    const handles = storedHandles(targets).slice(0, MAX_REPLY_TARGETS);
+    if (handles.length === 0) return;
+    await this.engine.store.write(async (tx) => {
+      if (!(await getSession(tx.db, sessionId))) return;
+      await updateSession(tx.db, sessionId, {
+        reply_targets: JSON.stringify(handles),
+        updated_at_ms: tx.now,
+      });
+    });
+  }
+
+  /** After a connector is deleted: drops the session defaults that name it (address `connector`). */
+  async clearConnectorTargets(kind: string, name: string): Promise<number> {
+    const names = (h: ReplyHandle) => {
+      if (h.plugin !== kind) return false;
+      try {
+        return (JSON.parse(h.address) as { connector?: unknown }).connector === name;
+      } catch {
+        return false;
+      }
+    };
+    return this.engine.store.write(async (tx) => {
+      const rows = await tx.db
+        .selectFrom('sessions')
+        .select(['session_id', 'reply_targets'])
+        .where('reply_targets', 'is not', null)
+        .execute();
+      let changed = 0;
+      for (const r of rows) {
+        const handles = storedHandles(JSON.parse(r.reply_targets!));
+        const kept = handles.filter((h) => !names(h));
+        if (kept.length === handles.length) continue;
+        const reply_targets = kept.length > 0 ? JSON.stringify(kept) : null;
+        await updateSession(tx.db, r.session_id, { reply_targets, updated_at_ms: tx.now });
+        changed++;
+      }
+      return changed;
+    });
   }
 
   /** The run's snapshot: its own targets, else the session's defaults at creation (engine.requestDefaults). */
