@@ -1,7 +1,7 @@
 // The `http` output plugin (api-collab §6.4 "Output delivery by the HTTP plugin"): a JSON POST of
 // the output to a reply URL with `Idempotency-Key: kheish:<delivery_id>`. 2xx delivers; 429 and
 // 5xx (and 408) retry, honouring Retry-After in seconds or as an HTTP date; any other 4xx is
-// terminal. Address: canonical JSON `{"url", "headers"?, "allow_private_network"?}`.
+// terminal. Address: canonical JSON `{"url", "headers"?, "allow_private_network"?}`, or a bare URL.
 import { canonicalJson } from '../../engine/output-contract.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { checkUrl, WebPolicyError } from '../../tools/web/target-policy.ts';
@@ -87,6 +87,8 @@ export function normalizeHttpAddress(input: Record<string, unknown>): HttpAddres
 }
 
 function parseAddress(address: string): HttpAddress {
+  // A bare URL is an address too (connector defaults may give one).
+  if (!address.trim().startsWith('{')) return normalizeHttpAddress({ url: address });
   let value: unknown;
   try {
     value = JSON.parse(address);
