@@ -180,7 +180,9 @@ export class DeliveryQueue {
           await this.settleOrphans(false);
         }
         const free = CONCURRENCY - this.inflight.size;
-        if (free > 0) for (const row of await this.claim(free)) this.launch(row);
+        // Most passes find nothing due: look without a write first (the claim looks again).
+        const due = free > 0 && (await claimableDeliveries(this.d.store.db, Date.now(), 1)).length > 0;
+        if (due) for (const row of await this.claim(free)) this.launch(row);
       } while (this.again && !this.stopped);
     } catch (err) {
       this.errorCount++;
