@@ -50,7 +50,12 @@ test('issue 16: a webhook event becomes a run and its answer is delivered to the
     idempotency_key: 'order-42',
   });
   assert.equal(again.body.run_id, runId, again.text);
-  const run = (await http(d.url, 'GET', `/v1/runs/${runId}`)).body;
+  // The receiver answered before the daemon committed the outcome: wait for it.
+  let run: any;
+  for (let i = 0; i < 200 && run?.deliveries?.[0]?.status !== 'delivered'; i++) {
+    run = (await http(d.url, 'GET', `/v1/runs/${runId}`)).body;
+    await new Promise((r) => setTimeout(r, 25));
+  }
   assert.equal(run.deliveries.length, 1);
   assert.equal(run.deliveries[0].status, 'delivered');
   assert.equal(rx.received.filter((x) => x.path === '/orders').length, 1);
