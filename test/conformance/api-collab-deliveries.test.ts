@@ -31,6 +31,7 @@ before(async () => {
       KHEISH_DELIVERY_INITIAL_RETRY_MS: '50',
       KHEISH_DELIVERY_MAX_RETRY_MS: '200',
       KHEISH_DELIVERY_MAX_ATTEMPTS: '3',
+      KHEISH_DELIVERY_ATTEMPT_TIMEOUT_MS: '600',
     },
   });
 });
@@ -344,6 +345,34 @@ test('api-collab §8: 429 with Retry-After (seconds, HTTP date) and 5xx retry wi
     .filter((e: any) => e.event.type === 'trace' && e.event.trace.kind === 'delivery_updated')
     .map((e: any) => e.event.trace.delivery.status);
   assert.deepEqual(statuses, ['pending', 'retrying', 'retrying', 'delivered']);
+});
+
+test('api-collab §8: a timed-out attempt is retried for a deduplicating receiver and parked for one that is not', async () => {
+  const sid = await createSession(base());
+  rx.script('/slow-dedupe', [{ status: 200, delay_ms: 1500 }]);
+  rx.always('/slow-once', { status: 200, delay_ms: 1500 });
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [
+    httpTarget(rx.at('/slow-dedupe')),
+    { ...httpTarget(rx.at('/slow-once')), receiver_deduplicates: false },
+  ]);
+  const run = await submitRun(base(), sid, { content: 'hi' });
+  await waitForRun(base(), run.run_id);
+  const list = await deliveriesOf(run.run_id, (v) => v.length === 2 && settled(v), 15_000);
+  const byTarget = (path: string) =>
+    list.find((x) =>
+      rx.received.some((r) => r.path === path && r.headers['idempotency-key'] === `kheish:${x.delivery_id}`),
+    );
+  const retried = byTarget('/slow-dedupe');
+  assert.equal(retried?.status, 'delivered');
+  assert.equal(retried?.attempts, 2, 'the first attempt timed out and was sent again');
+  const parked = list.find((x) => x.status === 'dead_lettered');
+  assert.ok(parked, JSON.stringify(list));
+  assert.equal(parked.last_error_code, 'outcome_unknown');
+  assert.equal(parked.needs_operator, true);
+  assert.equal(parked.attempts, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(rx.arrivals('/slow-once'), 1, 'not sent again without the operator');
+  rx.always('/slow-once', null);
 });
 
 test('api-core §3.14: GET /v1/deliveries filters and paginates; metrics show the policy; the audit records each attempt', async () => {

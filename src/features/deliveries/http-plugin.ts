@@ -176,7 +176,12 @@ export function createHttpPlugin(opts: { timeoutMs: () => number }): OutputPlugi
           'unsupported_scheme',
           'url_credentials',
         ].includes(code);
-        return terminal ? { status: 'terminal', error_code: code } : { status: 'retry', error_code: code };
+        if (terminal) return { status: 'terminal', error_code: code };
+        // Cut off mid-request: the receiver may have it. Only one that deduplicates gets it again.
+        const mayHaveArrived = code === 'timeout' || code === 'network_error';
+        if (mayHaveArrived && target.receiver_deduplicates === false)
+          return { status: 'terminal', error_code: 'outcome_unknown' };
+        return { status: 'retry', error_code: code };
       }
     },
   };

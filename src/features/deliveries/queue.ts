@@ -21,12 +21,14 @@ import {
 } from '../../store/repos/deliveries.ts';
 import { getRun } from '../../store/repos/runs.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
-import type { DeliveryArtifact, DeliveryItem, DeliveryOutcome, OutputPlugin } from './port.ts';
+import type { DeliveryArtifact, DeliveryItem, DeliveryOutcome, OutputPlugin, ReplyHandle } from './port.ts';
 import { type DeliverySettings, retryDelay } from './settings.ts';
 
 export const ulid = monotonicFactory();
 
 export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
+/** An attempt failed in a way that leaves open whether the target got it (a timeout mid-request). */
+export const OUTCOME_UNKNOWN_LIVE = 'outcome_unknown';
 /** Deliveries one replica sends at the same time (different targets). */
 const CONCURRENCY = 8;
 /** How often an idle worker looks for work other replicas queued or abandoned. */
@@ -62,6 +64,14 @@ export async function deliveryTrace(events: EventLog, tx: WriteTx, row: Delivery
 
 const shortDigest = (d: string) => d.slice(0, 16);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** What an attempt that may or may not have reached its target leads to (docs/decisions.md #287). */
+export function unknownOutcome(plugin: OutputPlugin, target: ReplyHandle, code: string): DeliveryOutcome {
+  const dedupes = plugin.deduplicates?.(target) ?? plugin.receiverDeduplicates;
+  return dedupes
+    ? { status: 'retry', error_code: code }
+    : { status: 'terminal', error_code: OUTCOME_UNKNOWN_LIVE };
+}
 
 export class DeliveryQueue {
   private readonly d: QueueDeps;
@@ -273,18 +283,27 @@ export class DeliveryQueue {
         metadata: payload.metadata,
         progress: row.progress ? JSON.parse(row.progress) : {},
       };
+      // The queue's own bound, a little past the plugin's: a plugin that neither answers nor
+      // honours its signal must not outlive the claim's lease (another replica would take it).
+      const bound = AbortSignal.timeout(this.d.settings.attemptTimeoutMs + 5_000);
+      const both = AbortSignal.any([signal, bound]);
       try {
-        outcome = await plugin.deliver(item, {
-          signal,
-          saveProgress: (progress) => this.saveProgress(row, progress),
-          readAsset: (id) => this.d.readAsset(id),
-        });
-      } catch (err) {
+        outcome = await Promise.race([
+          plugin.deliver(item, {
+            signal: both,
+            saveProgress: (progress) => this.saveProgress(row, progress),
+            readAsset: (id) => this.d.readAsset(id),
+          }),
+          new Promise<never>((_, reject) =>
+            both.addEventListener('abort', () => reject(both.reason), { once: true }),
+          ),
+        ]);
+      } catch {
         // Cut off at shutdown: the row stays in flight and the next start applies the rule.
         if (signal.aborted) return;
-        this.d.log.warn({ delivery_id: row.delivery_id, plugin: row.plugin }, 'deliveries: plugin threw');
-        void err;
-        outcome = { status: 'retry', error_code: 'plugin_error' };
+        this.d.log.warn({ delivery_id: row.delivery_id, plugin: row.plugin }, 'deliveries: plugin failed');
+        // It may have sent before failing: only a deduplicating receiver may get it again.
+        outcome = unknownOutcome(plugin, item.target, bound.aborted ? 'attempt_timeout' : 'plugin_error');
       }
     }
     await this.settle(row, outcome);
@@ -340,6 +359,8 @@ export class DeliveryQueue {
           dead_lettered_at_ms: tx.now,
           last_error_code: outcome.error_code,
           last_error: why,
+          // The target may have it: only an operator knows whether to send it again.
+          needs_operator: [OUTCOME_UNKNOWN, OUTCOME_UNKNOWN_LIVE].includes(outcome.error_code) ? 1 : 0,
         };
       }
       const guard = { lease_owner: this.d.replicaId, in_flight_since_ms: row.in_flight_since_ms! };
