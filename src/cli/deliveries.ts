@@ -124,6 +124,60 @@ export function registerDeliveries(program: Command, rt: CliRuntime): void {
       rt.emit(await api().resolve(id, f.reason), renderDelivery),
     );
   group
+    .command('replay-bulk')
+    .description('replay the matching dead letters, oldest first (already replayed ones only with --force)')
+    .option('--session-id <id>', 'only dead letters of this session')
+    .option('--run-id <id>', 'only dead letters of this run')
+    .option('--plugin <name>', 'only this output plugin')
+    .option('--limit <n>', 'at most n (default 100, max 1000)', positiveInt)
+    .option('--dry-run', 'list what would be replayed')
+    .option('--force', 'replay dead letters that were replayed before')
+    .option('--include-resolved', 'include dead letters an operator resolved')
+    .action(
+      async (f: {
+        sessionId?: string;
+        runId?: string;
+        plugin?: string;
+        limit?: number;
+        dryRun?: boolean;
+        force?: boolean;
+        includeResolved?: boolean;
+      }) => {
+        const out = await api().replayBulk({
+          session_id: f.sessionId,
+          run_id: f.runId,
+          plugin: f.plugin,
+          limit: f.limit,
+          dry_run: f.dryRun,
+          force: f.force,
+          include_resolved: f.includeResolved,
+        });
+        rt.emit(out, (o) =>
+          o.dry_run
+            ? [`would replay ${o.candidate_delivery_ids.length}`, ...o.candidate_delivery_ids]
+            : [
+                `replayed ${o.replays.length}`,
+                ...o.replays.map((r) => `${r.replayed_from_delivery_id} -> ${r.delivery_id}`),
+              ],
+        );
+      },
+    );
+  group
+    .command('reset-backpressure')
+    .description('make the waiting deliveries of a target (or a plugin) due now')
+    .option('--target <digest>', 'the target digest of the deliveries (from list or get)')
+    .option('--plugin <name>', 'every target of this plugin')
+    .option('--dry-run', 'count what would be reset')
+    .action(async (f: { target?: string; plugin?: string; dryRun?: boolean }) => {
+      if (f.target === undefined && f.plugin === undefined) throw new UsageError('give --target or --plugin');
+      const out = await api().resetBackpressure({
+        target_digest: f.target,
+        plugin: f.plugin,
+        dry_run: f.dryRun,
+      });
+      rt.emit(out, (o) => [`${o.dry_run ? 'would reset' : 'reset'} ${o.reset_count} deliveries`]);
+    });
+  group
     .command('metrics')
     .description('queue counts, retry policy and plugins')
     .action(async () =>

@@ -75,6 +75,36 @@ export class DeliveriesResource {
     }) as Promise<DeliveryView>;
   }
 
+  /** Replays the matching dead letters (oldest first); `dry_run` lists them without replaying. */
+  replayBulk(req: {
+    session_id?: string;
+    run_id?: string;
+    plugin?: string;
+    limit?: number;
+    dry_run?: boolean;
+    force?: boolean;
+    include_resolved?: boolean;
+  }): Promise<{ dry_run: boolean; candidate_delivery_ids: string[]; replays: DeliveryView[] }> {
+    return this.http.request('POST', '/v1/deliveries/replay-bulk', { body: req }) as Promise<{
+      dry_run: boolean;
+      candidate_delivery_ids: string[];
+      replays: DeliveryView[];
+    }>;
+  }
+
+  /** Makes the waiting deliveries of a target digest (or a plugin) due now. */
+  resetBackpressure(req: {
+    target_digest?: string;
+    plugin?: string;
+    dry_run?: boolean;
+  }): Promise<{ dry_run: boolean; reset_count: number; target_digests: string[] }> {
+    return this.http.request('POST', '/v1/deliveries/backpressure/reset', { body: req }) as Promise<{
+      dry_run: boolean;
+      reset_count: number;
+      target_digests: string[];
+    }>;
+  }
+
   metrics(): Promise<JsonObject> {
     return this.http.request('GET', '/v1/runtime/deliveries/metrics') as Promise<JsonObject>;
   }

@@ -375,6 +375,67 @@ test('api-collab §8: a timed-out attempt is retried for a deduplicating receive
   rx.always('/slow-once', null);
 });
 
+test('api-collab §8: replay-bulk (dry run, filters, force) and reset-backpressure (a long Retry-After waived)', async () => {
+  const sid = await createSession(base());
+  rx.always('/bulk', { status: 400 });
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/bulk'))]);
+  const runs = [
+    await submitRun(base(), sid, { content: 'a' }),
+    await submitRun(base(), sid, { content: 'b' }),
+  ];
+  for (const r of runs) await waitForRun(base(), r.run_id);
+  for (const r of runs) await deliveriesOf(r.run_id, settled);
+  const dead = (await http(base(), 'GET', `/v1/deliveries/dead-letter?session_id=${sid}`)).body.map(
+    (x: any) => x.delivery_id,
+  );
+  assert.equal(dead.length, 2);
+  const dry = await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid, dry_run: true });
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual(dry.body, { dry_run: true, candidate_delivery_ids: dead, replays: [] });
+  rx.always('/bulk', null);
+  const bulk = (await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid })).body;
+  assert.deepEqual(
+    bulk.replays.map((x: any) => x.replayed_from_delivery_id),
+    dead,
+  );
+  for (const r of runs) await deliveriesOf(r.run_id, (v) => v.length === 2 && settled(v));
+  const again = (await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid })).body;
+  assert.deepEqual(again.candidate_delivery_ids, [], 'already replayed: skipped without force');
+  const forced = (
+    await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid, force: true, limit: 1 })
+  ).body;
+  assert.equal(forced.replays.length, 1);
+  assertProblem(await http(base(), 'POST', '/v1/deliveries/replay-bulk', { limit: 0 }), 400);
+
+  // A target that asked for an hour's pause: reset-backpressure makes it due now.
+  rx.script('/pause', [{ status: 503, headers: { 'retry-after': '3600' } }]);
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/pause'))]);
+  const run = await submitRun(base(), sid, { content: 'c' });
+  await waitForRun(base(), run.run_id);
+  const [waiting] = await deliveriesOf(run.run_id, (v) => v[0]?.status === 'retrying');
+  assert.ok(waiting.next_attempt_at_ms - Date.now() > 3_000_000, 'Retry-After 3600 s honoured');
+  assertProblem(
+    await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {}),
+    400,
+    'deliveries',
+    'invalid_request',
+  );
+  const plan = (
+    await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {
+      target_digest: waiting.target_digest,
+      dry_run: true,
+    })
+  ).body;
+  assert.deepEqual(plan, { dry_run: true, reset_count: 1, target_digests: [waiting.target_digest] });
+  const reset = await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {
+    target_digest: waiting.target_digest,
+  });
+  assert.equal(reset.body.reset_count, 1, reset.text);
+  const [done] = await deliveriesOf(run.run_id, settled);
+  assert.equal(done.status, 'delivered');
+  assert.equal(done.attempts, 2);
+});
+
 test('api-core §3.14: GET /v1/deliveries filters and paginates; metrics show the policy; the audit records each attempt', async () => {
   const page = await http(base(), 'GET', '/v1/deliveries?page=true&limit=2');
   assert.equal(page.status, 200, page.text);

@@ -172,6 +172,8 @@ const CALLS: Record<string, Call> = {
   'deliveries.replay': (k) => k.deliveries.replay('dlv-x', { force: true }),
   'deliveries.resolve': (k) => k.deliveries.resolve('dlv-x', 'handled'),
   'deliveries.metrics': (k) => k.deliveries.metrics(),
+  'deliveries.replayBulk': (k) => k.deliveries.replayBulk({ dry_run: true }),
+  'deliveries.resetBackpressure': (k) => k.deliveries.resetBackpressure({ plugin: 'http', dry_run: true }),
   'deliveries.replyTargets': (k) => k.deliveries.replyTargets('cov'),
   'deliveries.setReplyTargets': (k) =>
     k.deliveries.setReplyTargets('cov', [{ type: 'http', url: 'https://example.com/hook' }]),

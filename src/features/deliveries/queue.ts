@@ -5,44 +5,34 @@
 // (the process died) is sent again only when the receiver deduplicates; otherwise it waits for an
 // operator as a dead letter `outcome_unknown_after_restart` (docs/decisions.md #287).
 import { createHash } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
 import type { ExternalAudit } from '../../engine/external-audit.ts';
 import type { EngineLog } from '../../engine/ports.ts';
-import { appendTraces } from '../../engine/traces.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
   claimableDeliveries,
   type DeliveryRow,
-  deliveryView,
   getDelivery,
   nextDueAt,
   orphanedAttempts,
   updateDelivery,
 } from '../../store/repos/deliveries.ts';
-import { getRun } from '../../store/repos/runs.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
-import type { DeliveryArtifact, DeliveryItem, DeliveryOutcome, OutputPlugin, ReplyHandle } from './port.ts';
+import {
+  deliveryTrace,
+  OUTCOME_UNKNOWN,
+  OUTCOME_UNKNOWN_LIVE,
+  type StoredPayload,
+  unknownOutcome,
+} from './delivery-rules.ts';
+import type { DeliveryItem, DeliveryOutcome, OutputPlugin } from './port.ts';
 import { type DeliverySettings, retryDelay } from './settings.ts';
 
-export const ulid = monotonicFactory();
-
-export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
-/** An attempt failed in a way that leaves open whether the target got it (a timeout mid-request). */
-export const OUTCOME_UNKNOWN_LIVE = 'outcome_unknown';
 /** Deliveries one replica sends at the same time (different targets). */
 const CONCURRENCY = 8;
 /** How often an idle worker looks for work other replicas queued or abandoned. */
 const POLL_MS = { sqlite: 5_000, postgres: 1_000 } as const;
 /** Grace for attempts in flight at shutdown before they are cut off (they are then settled at the next start). */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-export interface StoredPayload {
-  content: string;
-  parts: unknown[];
-  artifacts: DeliveryArtifact[];
-  metadata: Record<string, unknown>;
-  source_kind: string;
-}
 
 export interface QueueDeps {
   store: Store;
@@ -55,23 +45,8 @@ export interface QueueDeps {
   readAsset(assetId: string): Promise<Uint8Array>;
 }
 
-/** A `delivery_updated` trace on the run's streams and in its event list. */
-export async function deliveryTrace(events: EventLog, tx: WriteTx, row: DeliveryRow): Promise<void> {
-  const run = await getRun(tx.db, row.run_id);
-  if (!run) return;
-  await appendTraces(events, tx, run, [{ kind: 'delivery_updated', delivery: deliveryView(row) }]);
-}
-
 const shortDigest = (d: string) => d.slice(0, 16);
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** What an attempt that may or may not have reached its target leads to (docs/decisions.md #287). */
-export function unknownOutcome(plugin: OutputPlugin, target: ReplyHandle, code: string): DeliveryOutcome {
-  const dedupes = plugin.deduplicates?.(target) ?? plugin.receiverDeduplicates;
-  return dedupes
-    ? { status: 'retry', error_code: code }
-    : { status: 'terminal', error_code: OUTCOME_UNKNOWN_LIVE };
-}
 
 export class DeliveryQueue {
   private readonly d: QueueDeps;

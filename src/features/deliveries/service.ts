@@ -20,8 +20,10 @@ import type { RunRow } from '../../store/repos/runs.ts';
 import { getSession, type SessionRow, updateSession } from '../../store/repos/sessions.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
+import { type ReplayBulkRequest, replayBulk, resetBackpressure } from './bulk.ts';
+import { deliveryTrace, type StoredPayload, ulid } from './delivery-rules.ts';
 import type { DeliveriesPort, DeliveryArtifact, OutputPlugin, ReplyHandle } from './port.ts';
-import { type DeliveryQueue, deliveryTrace, type StoredPayload, ulid } from './queue.ts';
+import type { DeliveryQueue } from './queue.ts';
 import type { DeliverySettings } from './settings.ts';
 import { MAX_REPLY_TARGETS, normalizeTargets, storedHandles, targetDigest } from './targets.ts';
 
@@ -237,6 +239,30 @@ export class DeliveriesService implements DeliveriesPort {
       return (await getDelivery(tx.db, fresh.delivery_id))!;
     });
     return deliveryView(row);
+  }
+
+  replayBulk(req: ReplayBulkRequest) {
+    return replayBulk(
+      this.engine.store,
+      this.engine.events,
+      req,
+      (now, o) =>
+        newRow(
+          now,
+          o.run_id,
+          o.session_id,
+          { plugin: o.plugin, address: o.address },
+          o.payload,
+          o.delivery_id,
+        ),
+      () => this.queue.wake(),
+    );
+  }
+
+  resetBackpressure(req: { target_digest?: string; plugin?: string; dry_run?: boolean }) {
+    if (req.target_digest === undefined && req.plugin === undefined)
+      throw new DaemonError(400, 'deliveries', 'invalid_request', 'give target_digest or plugin');
+    return resetBackpressure(this.engine.store, req, () => this.queue.wake());
   }
 
   /** Marks a dead letter handled without sending it (docs/decisions.md #286); repeating is harmless. */
