@@ -169,11 +169,41 @@ export class DeliveriesService implements DeliveriesPort {
   }
 
   private async targetsOf(tx: WriteTx, run: RunRow, record: Record<string, unknown>): Promise<ReplyHandle[]> {
-    if (Array.isArray(record.reply_targets)) return storedHandles(record.reply_targets);
+    if (Array.isArray(record.reply_targets)) return this.handlesOf(record.reply_targets);
     const request = JSON.parse(run.request) as StoredRunRequest;
-    if (request.reply_targets !== undefined) return storedHandles(request.reply_targets);
+    if (request.reply_targets !== undefined) return this.handlesOf(request.reply_targets);
     const session = await getSession(tx.db, run.session_id);
     return storedHandles(session?.reply_targets ? JSON.parse(session.reply_targets) : []);
+  }
+
+  /**
+   * Stored targets as handles. A path that stored a run request without normalizing its targets
+   * (structured variants) still gets them delivered: the claiming plugin converts each one here;
+   * one no plugin converts is dropped (it could not be sent anyway).
+   */
+  private handlesOf(value: unknown[]): ReplyHandle[] {
+    const out: ReplyHandle[] = [];
+    for (const t of value) {
+      const handle = storedHandles([t])[0] ?? this.fromStructured(t);
+      if (handle) out.push(handle);
+    }
+    return out;
+  }
+
+  private fromStructured(t: unknown): ReplyHandle | null {
+    if (typeof t !== 'object' || t === null || typeof (t as { type?: unknown }).type !== 'string')
+      return null;
+    const r = t as Record<string, unknown>;
+    const ordered = [this.plugins.get(r.type as string), ...this.plugins.values()];
+    for (const p of ordered) {
+      try {
+        const h = p?.fromStructured?.(r);
+        if (h) return h;
+      } catch {
+        return null;
+      }
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- reads
