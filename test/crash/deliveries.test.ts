@@ -40,14 +40,14 @@ test('crash: SIGKILL with deliveries in flight → exactly one successful delive
   const aim = new KillAim();
   await runIterations({ script: SCRIPT, env: ENV }, async (rig: CrashRig, index: number) => {
     const path = `/dedupe-${rig.lane}-${index}`;
-    rx.always(path, { status: 200, delay_ms: 120 });
+    rx.always(path, { status: 200, delay_ms: 300 });
     const sid = await createSession(rig.url);
     const set = await api(rig.url, 'PUT', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at(path))]);
     assert.equal(set.status, 200, set.text);
     const runs: string[] = [];
     for (let i = 0; i < 6; i++) runs.push((await submitRun(rig.url, sid, `message ${i}`)).run_id);
     for (let kill = 0; kill < 2; kill++) {
-      await sleep(randomInt(0, 350));
+      await sleep(randomInt(50, 400));
       const inFlight = rx.arrivals(path) > rx.received.filter((r) => r.path === path).length;
       await rig.crash();
       aim.record(inFlight, `lane ${rig.lane} iteration ${index} kill ${kill}`);
