@@ -6,7 +6,7 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, ingress, profile
+//                      scale, assets, ingress, deliveries, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAssets } from './assets.ts';
+import { runDeliveries } from './deliveries.ts';
 import type { FloorResult } from './floor.ts';
 import { runHistory } from './history.ts';
 import { runHttpFloor } from './http-floor.ts';
@@ -83,6 +84,7 @@ const SIZES = quick
       profile: { steps: 3, runs: 10, warmup: 2, budgetMs: 500, countRuns: 3 },
       assets: { sizesMiB: [1], reps: 3, budgetMs: 3000 },
       ingress: { samples: 10, concurrency: 4, windowMs: 300, endToEnd: 3, budgetMs: 3000 },
+      deliveries: { runs: 10, sessions: 2, budgetMs: 3000 },
     }
   : {
       floor: { commits: 3000, budgetMs: 5000 },
@@ -120,6 +122,7 @@ const SIZES = quick
       profile: { steps: 9, runs: 300, warmup: 30, budgetMs: 60_000, countRuns: 20 },
       assets: { sizesMiB: [1, 8], reps: 30, budgetMs: 60_000 },
       ingress: { samples: 300, concurrency: 16, windowMs: 5000, endToEnd: 50, budgetMs: 60_000 },
+      deliveries: { runs: 200, sessions: 8, budgetMs: 60_000 },
     };
 
 async function main(): Promise<void> {
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
   await step('scale', () => runScale(SIZES.scale));
   await step('assets', () => runAssets(SIZES.assets));
   await step('ingress', () => runIngress(SIZES.ingress));
+  await step('deliveries', () => runDeliveries(SIZES.deliveries));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

@@ -3,6 +3,7 @@
 // store (the physical floor: SQLite at the same synchronous, or PostgreSQL) and by LangGraph.js
 // measured the same way in the same run.
 import type { AssetsResult } from './assets.ts';
+import type { DeliveriesResult } from './deliveries.ts';
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
@@ -208,6 +209,20 @@ export function renderTable(doc: Doc): string {
       value: `${fmt(ingress.end_to_end_ms.p50, 1)} / ${fmt(ingress.end_to_end_ms.p99, 1)}`,
     });
   }
+  const dl = r.deliveries as DeliveriesResult | undefined;
+  if (dl?.latency_ms)
+    rows.push(
+      {
+        benchmark: 'output delivery (output persisted → receiver, http plugin, SQLite)',
+        metric: 'latency p50 / p90 ms (bare POST p50 ms)',
+        value: `${fmt(dl.latency_ms.p50, 1)} / ${fmt(dl.latency_ms.p90, 1)} (${fmt(dl.bare_post_ms.p50, 2)})`,
+      },
+      {
+        benchmark: 'output delivery (output persisted → receiver, http plugin, SQLite)',
+        metric: `deliveries/s over ${dl.throughput.sessions} targets (bare POST/s)`,
+        value: `${fmt(dl.throughput.per_s, 1)} (${fmt(dl.bare_throughput_per_s, 1)})`,
+      },
+    );
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

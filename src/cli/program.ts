@@ -6,6 +6,7 @@ import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompletion } from './completion.ts';
 import { registerConnectors } from './connectors.ts';
+import { registerDeliveries } from './deliveries.ts';
 import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
@@ -43,6 +44,8 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerObservations,
   registerDerivations,
   registerConnectors,
+  // After sessions: it adds `sessions reply-targets`.
+  registerDeliveries,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -45,6 +45,14 @@ export {
   type SecretMetadata,
 } from './connectors.ts';
 export {
+  DeliveriesResource,
+  type DeliveryListQuery,
+  type DeliveryStatus,
+  type DeliveryView,
+  type ReplyHandle,
+  type ReplyTargetRequest,
+} from './deliveries.ts';
+export {
   type CreateDerivationFlags,
   type CreateDerivationRequest,
   type DerivationBackend,

@@ -6,6 +6,7 @@ import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { ConnectorsResource } from './connectors.ts';
+import { DeliveriesResource } from './deliveries.ts';
 import { DerivationsResource } from './derivations.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
@@ -62,6 +63,8 @@ export class Kheish {
   /** Observation sources, uploads, capture agents and materialization. */
   readonly observations: ObservationsResource;
   readonly connectors: ConnectorsResource;
+  /** Session reply targets and the output delivery queue. */
+  readonly deliveries: DeliveriesResource;
   /** Loaded MCP servers and operator tool calls. */
   readonly mcp: McpResource;
   /** Canonical text and visual previews of assets, observations and session input. */
@@ -91,6 +94,7 @@ export class Kheish {
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
     this.connectors = new ConnectorsResource(http);
+    this.deliveries = new DeliveriesResource(http);
     this.mcp = new McpResource(http);
     this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);

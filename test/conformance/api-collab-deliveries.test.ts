@@ -14,11 +14,24 @@ const base = () => d.url;
 before(async () => {
   rx = await startReceiver();
   d = await startDaemon({
-    script: SCRIPT,
+    script: {
+      ...SCRIPT,
+      rules: [
+        ...SCRIPT.rules,
+        {
+          match: 'emit',
+          turns: [
+            { tool_calls: [{ name: 'emit_output', arguments: { content: 'emitted first' } }] },
+            { text: 'then the answer' },
+          ],
+        },
+      ],
+    },
     env: {
       KHEISH_DELIVERY_INITIAL_RETRY_MS: '50',
       KHEISH_DELIVERY_MAX_RETRY_MS: '200',
       KHEISH_DELIVERY_MAX_ATTEMPTS: '3',
+      KHEISH_DELIVERY_ATTEMPT_TIMEOUT_MS: '600',
     },
   });
 });
@@ -175,6 +188,30 @@ test('api-collab #65 (http half): the http plugin POSTs JSON with Idempotency-Ke
   assert.equal(done.deliveries, undefined);
 });
 
+test('api-collab §8: every persisted output is delivered, emit_output ones too, in order per target', async () => {
+  const sid = await createSession(base());
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/emit'))]);
+  const run = await submitRun(base(), sid, { content: 'emit please' });
+  const done = await waitForRun(base(), run.run_id);
+  assert.deepEqual(
+    done.outputs.map((o: any) => o.source_kind),
+    ['emit_output', 'assistant_text'],
+  );
+  const list = await deliveriesOf(run.run_id, (v) => v.length === 2 && settled(v));
+  assert.deepEqual(
+    list.map((x) => [x.source_kind, x.status]),
+    [
+      ['emit_output', 'delivered'],
+      ['assistant_text', 'delivered'],
+    ],
+  );
+  assert.deepEqual(
+    rx.received.filter((r) => r.path === '/emit').map((r) => r.body.content),
+    ['emitted first', 'then the answer'],
+    'one target receives its outputs in the order they were persisted',
+  );
+});
+
 test('api-collab #66: reply-target edits are prospective; queued and running runs keep their snapshot', async () => {
   const sid = await createSession(base());
   await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/t66-old'))]);
@@ -308,6 +345,95 @@ test('api-collab §8: 429 with Retry-After (seconds, HTTP date) and 5xx retry wi
     .filter((e: any) => e.event.type === 'trace' && e.event.trace.kind === 'delivery_updated')
     .map((e: any) => e.event.trace.delivery.status);
   assert.deepEqual(statuses, ['pending', 'retrying', 'retrying', 'delivered']);
+});
+
+test('api-collab §8: a timed-out attempt is retried for a deduplicating receiver and parked for one that is not', async () => {
+  const sid = await createSession(base());
+  rx.script('/slow-dedupe', [{ status: 200, delay_ms: 1500 }]);
+  rx.always('/slow-once', { status: 200, delay_ms: 1500 });
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [
+    httpTarget(rx.at('/slow-dedupe')),
+    { ...httpTarget(rx.at('/slow-once')), receiver_deduplicates: false },
+  ]);
+  const run = await submitRun(base(), sid, { content: 'hi' });
+  await waitForRun(base(), run.run_id);
+  const list = await deliveriesOf(run.run_id, (v) => v.length === 2 && settled(v), 15_000);
+  const byTarget = (path: string) =>
+    list.find((x) =>
+      rx.received.some((r) => r.path === path && r.headers['idempotency-key'] === `kheish:${x.delivery_id}`),
+    );
+  const retried = byTarget('/slow-dedupe');
+  assert.equal(retried?.status, 'delivered');
+  assert.equal(retried?.attempts, 2, 'the first attempt timed out and was sent again');
+  const parked = list.find((x) => x.status === 'dead_lettered');
+  assert.ok(parked, JSON.stringify(list));
+  assert.equal(parked.last_error_code, 'outcome_unknown');
+  assert.equal(parked.needs_operator, true);
+  assert.equal(parked.attempts, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(rx.arrivals('/slow-once'), 1, 'not sent again without the operator');
+  rx.always('/slow-once', null);
+});
+
+test('api-collab §8: replay-bulk (dry run, filters, force) and reset-backpressure (a long Retry-After waived)', async () => {
+  const sid = await createSession(base());
+  rx.always('/bulk', { status: 400 });
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/bulk'))]);
+  const runs = [
+    await submitRun(base(), sid, { content: 'a' }),
+    await submitRun(base(), sid, { content: 'b' }),
+  ];
+  for (const r of runs) await waitForRun(base(), r.run_id);
+  for (const r of runs) await deliveriesOf(r.run_id, settled);
+  const dead = (await http(base(), 'GET', `/v1/deliveries/dead-letter?session_id=${sid}`)).body.map(
+    (x: any) => x.delivery_id,
+  );
+  assert.equal(dead.length, 2);
+  const dry = await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid, dry_run: true });
+  assert.equal(dry.status, 200, dry.text);
+  assert.deepEqual(dry.body, { dry_run: true, candidate_delivery_ids: dead, replays: [] });
+  rx.always('/bulk', null);
+  const bulk = (await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid })).body;
+  assert.deepEqual(
+    bulk.replays.map((x: any) => x.replayed_from_delivery_id),
+    dead,
+  );
+  for (const r of runs) await deliveriesOf(r.run_id, (v) => v.length === 2 && settled(v));
+  const again = (await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid })).body;
+  assert.deepEqual(again.candidate_delivery_ids, [], 'already replayed: skipped without force');
+  const forced = (
+    await http(base(), 'POST', '/v1/deliveries/replay-bulk', { session_id: sid, force: true, limit: 1 })
+  ).body;
+  assert.equal(forced.replays.length, 1);
+  assertProblem(await http(base(), 'POST', '/v1/deliveries/replay-bulk', { limit: 0 }), 400);
+
+  // A target that asked for an hour's pause: reset-backpressure makes it due now.
+  rx.script('/pause', [{ status: 503, headers: { 'retry-after': '3600' } }]);
+  await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [httpTarget(rx.at('/pause'))]);
+  const run = await submitRun(base(), sid, { content: 'c' });
+  await waitForRun(base(), run.run_id);
+  const [waiting] = await deliveriesOf(run.run_id, (v) => v[0]?.status === 'retrying');
+  assert.ok(waiting.next_attempt_at_ms - Date.now() > 3_000_000, 'Retry-After 3600 s honoured');
+  assertProblem(
+    await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {}),
+    400,
+    'deliveries',
+    'invalid_request',
+  );
+  const plan = (
+    await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {
+      target_digest: waiting.target_digest,
+      dry_run: true,
+    })
+  ).body;
+  assert.deepEqual(plan, { dry_run: true, reset_count: 1, target_digests: [waiting.target_digest] });
+  const reset = await http(base(), 'POST', '/v1/deliveries/backpressure/reset', {
+    target_digest: waiting.target_digest,
+  });
+  assert.equal(reset.body.reset_count, 1, reset.text);
+  const [done] = await deliveriesOf(run.run_id, settled);
+  assert.equal(done.status, 'delivered');
+  assert.equal(done.attempts, 2);
 });
 
 test('api-core §3.14: GET /v1/deliveries filters and paginates; metrics show the policy; the audit records each attempt', async () => {

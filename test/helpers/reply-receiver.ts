@@ -24,6 +24,8 @@ export interface ReplyReceiver {
   /** A reply URL on this receiver. */
   at(path: string): string;
   received: Received[];
+  /** Requests whose body arrived (counted before any scripted delay), by path. */
+  arrivals(path?: string): number;
   /** Answers for the next requests to `path`, in order; afterwards 200. */
   script(path: string, answers: ScriptedAnswer[]): void;
   /** Answer every request to `path` like this (until changed). */
@@ -38,11 +40,13 @@ export async function startReceiver(): Promise<ReplyReceiver> {
   const received: Received[] = [];
   const scripts = new Map<string, ScriptedAnswer[]>();
   const fixed = new Map<string, ScriptedAnswer>();
+  const arrived: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const path = (req.url ?? '/').split('?')[0]!;
+      arrived.push(path);
       const answer = scripts.get(path)?.shift() ?? fixed.get(path) ?? { status: 200 };
       if (answer.delay_ms) await new Promise((r) => setTimeout(r, answer.delay_ms));
       let body: unknown = null;
@@ -62,6 +66,7 @@ export async function startReceiver(): Promise<ReplyReceiver> {
     url,
     at: (path) => `${url}${path}`,
     received,
+    arrivals: (path) => arrived.filter((p) => path === undefined || p === path).length,
     script: (path, answers) => scripts.set(path, [...answers]),
     always: (path, answer) => (answer ? fixed.set(path, answer) : fixed.delete(path)),
     deliveredKeys(path) {

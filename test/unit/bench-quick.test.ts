@@ -77,6 +77,9 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['ingress accept p50', r.ingress.accept_ms.p50],
       ['ingress events/s', r.ingress.ingress.per_s],
       ['ingress end to end p50', r.ingress.end_to_end_ms.p50],
+      ['delivery latency p50', r.deliveries.latency_ms.p50],
+      ['delivery bare POST p50', r.deliveries.bare_post_ms.p50],
+      ['deliveries/s', r.deliveries.throughput.per_s],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);

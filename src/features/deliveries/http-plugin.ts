@@ -1,7 +1,7 @@
 // The `http` output plugin (api-collab §6.4 "Output delivery by the HTTP plugin"): a JSON POST of
 // the output to a reply URL with `Idempotency-Key: kheish:<delivery_id>`. 2xx delivers; 429 and
 // 5xx (and 408) retry, honouring Retry-After in seconds or as an HTTP date; any other 4xx is
-// terminal. Address: canonical JSON `{"url", "headers"?, "allow_private_network"?}`.
+// terminal. Address: canonical JSON `{"url", "headers"?, "allow_private_network"?}`, or a bare URL.
 import { canonicalJson } from '../../engine/output-contract.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { checkUrl, WebPolicyError } from '../../tools/web/target-policy.ts';
@@ -36,6 +36,8 @@ export interface HttpAddress {
   url: string;
   headers?: Record<string, string>;
   allow_private_network?: boolean;
+  /** false: the receiver does not honour Idempotency-Key, so an attempt cut off by a crash waits for an operator. */
+  receiver_deduplicates?: boolean;
 }
 
 /** Checks and canonicalizes an http reply route; throws 400 `deliveries/invalid_reply_target`. */
@@ -75,10 +77,18 @@ export function normalizeHttpAddress(input: Record<string, unknown>): HttpAddres
   if (input.allow_private_network !== undefined && typeof input.allow_private_network !== 'boolean')
     throw invalidTarget('allow_private_network must be a boolean');
   if (input.allow_private_network === true) out.allow_private_network = true;
+  if (input.receiver_deduplicates !== undefined && typeof input.receiver_deduplicates !== 'boolean')
+    throw invalidTarget('receiver_deduplicates must be a boolean');
+  if (input.receiver_deduplicates === false) out.receiver_deduplicates = false;
+  const known = new Set(['url', 'headers', 'allow_private_network', 'receiver_deduplicates']);
+  const unknown = Object.keys(input).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw invalidTarget(`unknown http reply target field(s): ${unknown.join(', ')}`);
   return out;
 }
 
 function parseAddress(address: string): HttpAddress {
+  // A bare URL is an address too (connector defaults may give one).
+  if (!address.trim().startsWith('{')) return normalizeHttpAddress({ url: address });
   let value: unknown;
   try {
     value = JSON.parse(address);
@@ -112,6 +122,13 @@ export function createHttpPlugin(opts: { timeoutMs: () => number }): OutputPlugi
     receiverDeduplicates: true,
     async validateAddress(address) {
       parseAddress(address);
+    },
+    deduplicates(target) {
+      try {
+        return parseAddress(target.address).receiver_deduplicates !== false;
+      } catch {
+        return true;
+      }
     },
     fromStructured(request): ReplyHandle | null {
       if (request.type !== 'http') return null;
@@ -159,7 +176,12 @@ export function createHttpPlugin(opts: { timeoutMs: () => number }): OutputPlugi
           'unsupported_scheme',
           'url_credentials',
         ].includes(code);
-        return terminal ? { status: 'terminal', error_code: code } : { status: 'retry', error_code: code };
+        if (terminal) return { status: 'terminal', error_code: code };
+        // Cut off mid-request: the receiver may have it. Only one that deduplicates gets it again.
+        const mayHaveArrived = code === 'timeout' || code === 'network_error';
+        if (mayHaveArrived && target.receiver_deduplicates === false)
+          return { status: 'terminal', error_code: 'outcome_unknown' };
+        return { status: 'retry', error_code: code };
       }
     },
   };

@@ -32,6 +32,9 @@ export async function postJson(
     if (e instanceof WebPolicyError) throw e;
     if (deadline.aborted) throw new WebPolicyError('timeout', `timed out after ${opts.timeoutMs} ms`);
     const err = e as NodeJS.ErrnoException;
+    // Refused before anything was sent: safe to try again whatever the receiver does with repeats.
+    if (err.code === 'ECONNREFUSED')
+      throw new WebPolicyError('connection_refused', 'the connection was refused');
     throw new WebPolicyError('network_error', `request failed: ${err.code ?? 'connection error'}`);
   }
 }

@@ -53,6 +53,8 @@ export interface OutputPlugin {
    * outcome is unknown after a crash is re-sent only when true; otherwise it waits for an operator.
    */
   receiverDeduplicates: boolean;
+  /** Per-target answer when it differs from `receiverDeduplicates` (an http route that says its receiver does not). */
+  deduplicates?(target: ReplyHandle): boolean;
   /** Throws a 400 DaemonError for an address this plugin cannot send to (checked when stored and when sent). */
   validateAddress(address: string): Promise<void>;
   /** A structured reply-target request (`{type: 'telegram', connector, chat_id}`) → its handle, or null if not this plugin's. */

@@ -5,42 +5,34 @@
 // (the process died) is sent again only when the receiver deduplicates; otherwise it waits for an
 // operator as a dead letter `outcome_unknown_after_restart` (docs/decisions.md #287).
 import { createHash } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
 import type { ExternalAudit } from '../../engine/external-audit.ts';
 import type { EngineLog } from '../../engine/ports.ts';
-import { appendTraces } from '../../engine/traces.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
   claimableDeliveries,
   type DeliveryRow,
-  deliveryView,
   getDelivery,
   nextDueAt,
   orphanedAttempts,
   updateDelivery,
 } from '../../store/repos/deliveries.ts';
-import { getRun } from '../../store/repos/runs.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
-import type { DeliveryArtifact, DeliveryItem, DeliveryOutcome, OutputPlugin } from './port.ts';
+import {
+  deliveryTrace,
+  OUTCOME_UNKNOWN,
+  OUTCOME_UNKNOWN_LIVE,
+  type StoredPayload,
+  unknownOutcome,
+} from './delivery-rules.ts';
+import type { DeliveryItem, DeliveryOutcome, OutputPlugin } from './port.ts';
 import { type DeliverySettings, retryDelay } from './settings.ts';
 
-export const ulid = monotonicFactory();
-
-export const OUTCOME_UNKNOWN = 'outcome_unknown_after_restart';
 /** Deliveries one replica sends at the same time (different targets). */
 const CONCURRENCY = 8;
 /** How often an idle worker looks for work other replicas queued or abandoned. */
 const POLL_MS = { sqlite: 5_000, postgres: 1_000 } as const;
 /** Grace for attempts in flight at shutdown before they are cut off (they are then settled at the next start). */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-export interface StoredPayload {
-  content: string;
-  parts: unknown[];
-  artifacts: DeliveryArtifact[];
-  metadata: Record<string, unknown>;
-  source_kind: string;
-}
 
 export interface QueueDeps {
   store: Store;
@@ -51,13 +43,6 @@ export interface QueueDeps {
   settings: DeliverySettings;
   plugins: ReadonlyMap<string, OutputPlugin>;
   readAsset(assetId: string): Promise<Uint8Array>;
-}
-
-/** A `delivery_updated` trace on the run's streams and in its event list. */
-export async function deliveryTrace(events: EventLog, tx: WriteTx, row: DeliveryRow): Promise<void> {
-  const run = await getRun(tx.db, row.run_id);
-  if (!run) return;
-  await appendTraces(events, tx, run, [{ kind: 'delivery_updated', delivery: deliveryView(row) }]);
 }
 
 const shortDigest = (d: string) => d.slice(0, 16);
@@ -95,7 +80,8 @@ export class DeliveryQueue {
       const done = await this.d.store.write(async (tx) => {
         const plugin = this.d.plugins.get(row.plugin);
         const guard = { lease_owner: row.lease_owner ?? '', in_flight_since_ms: row.in_flight_since_ms! };
-        const resend = plugin?.receiverDeduplicates === true;
+        const target = { plugin: row.plugin, address: row.address };
+        const resend = plugin ? (plugin.deduplicates?.(target) ?? plugin.receiverDeduplicates) : false;
         const patch: Partial<DeliveryRow> = resend
           ? {
               status: 'retrying',
@@ -179,7 +165,9 @@ export class DeliveryQueue {
           await this.settleOrphans(false);
         }
         const free = CONCURRENCY - this.inflight.size;
-        if (free > 0) for (const row of await this.claim(free)) this.launch(row);
+        // Most passes find nothing due: look without a write first (the claim looks again).
+        const due = free > 0 && (await claimableDeliveries(this.d.store.db, Date.now(), 1)).length > 0;
+        if (due) for (const row of await this.claim(free)) this.launch(row);
       } while (this.again && !this.stopped);
     } catch (err) {
       this.errorCount++;
@@ -200,21 +188,22 @@ export class DeliveryQueue {
     } catch {
       // The database did not answer: look again after the poll interval.
     }
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
+    // A wake() while the next due time was read already set a sooner timer: keep it.
+    if (this.stopped || this.running || this.timer) return;
     this.timer = setTimeout(() => void this.pass(), wait);
     this.timer.unref();
   }
 
   /** Claims due heads and marks each attempt started (with its audit record) in one commit. */
   private claim(limit: number): Promise<DeliveryRow[]> {
-    this.d.audit.require();
     const leaseMs = this.d.settings.attemptTimeoutMs * 2 + 5_000;
     return this.d.store.write(async (tx) => {
       const rows = (await claimableDeliveries(tx.db, tx.now, limit + this.inflight.size)).filter(
         (r) => !this.inflight.has(r.delivery_id),
       );
       const claimed: DeliveryRow[] = [];
+      // With the audit closed nothing is claimed (the append below refuses): the rows stay due.
+      if (rows.length > 0) this.d.audit.require();
       for (const r of rows.slice(0, limit)) {
         const patch = {
           attempts: r.attempts + 1,
@@ -269,18 +258,27 @@ export class DeliveryQueue {
         metadata: payload.metadata,
         progress: row.progress ? JSON.parse(row.progress) : {},
       };
+      // The queue's own bound, a little past the plugin's: a plugin that neither answers nor
+      // honours its signal must not outlive the claim's lease (another replica would take it).
+      const bound = AbortSignal.timeout(this.d.settings.attemptTimeoutMs + 5_000);
+      const both = AbortSignal.any([signal, bound]);
       try {
-        outcome = await plugin.deliver(item, {
-          signal,
-          saveProgress: (progress) => this.saveProgress(row, progress),
-          readAsset: (id) => this.d.readAsset(id),
-        });
-      } catch (err) {
+        outcome = await Promise.race([
+          plugin.deliver(item, {
+            signal: both,
+            saveProgress: (progress) => this.saveProgress(row, progress),
+            readAsset: (id) => this.d.readAsset(id),
+          }),
+          new Promise<never>((_, reject) =>
+            both.addEventListener('abort', () => reject(both.reason), { once: true }),
+          ),
+        ]);
+      } catch {
         // Cut off at shutdown: the row stays in flight and the next start applies the rule.
         if (signal.aborted) return;
-        this.d.log.warn({ delivery_id: row.delivery_id, plugin: row.plugin }, 'deliveries: plugin threw');
-        void err;
-        outcome = { status: 'retry', error_code: 'plugin_error' };
+        this.d.log.warn({ delivery_id: row.delivery_id, plugin: row.plugin }, 'deliveries: plugin failed');
+        // It may have sent before failing: only a deduplicating receiver may get it again.
+        outcome = unknownOutcome(plugin, item.target, bound.aborted ? 'attempt_timeout' : 'plugin_error');
       }
     }
     await this.settle(row, outcome);
@@ -336,6 +334,8 @@ export class DeliveryQueue {
           dead_lettered_at_ms: tx.now,
           last_error_code: outcome.error_code,
           last_error: why,
+          // The target may have it: only an operator knows whether to send it again.
+          needs_operator: [OUTCOME_UNKNOWN, OUTCOME_UNKNOWN_LIVE].includes(outcome.error_code) ? 1 : 0,
         };
       }
       const guard = { lease_owner: this.d.replicaId, in_flight_since_ms: row.in_flight_since_ms! };

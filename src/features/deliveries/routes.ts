@@ -9,7 +9,9 @@ import {
   DeliveryParams,
   DeliveryView,
   ListDeliveriesQuery,
+  ReplayBulkBody,
   ReplayQuery,
+  ResetBackpressureBody,
   ResolveBody,
   SessionParams,
   SessionReplyTargetsView,
@@ -72,6 +74,14 @@ export function registerDeliveryRoutes(app: HttpApp, deliveries: DeliveriesServi
   );
   r.get('/v1/deliveries/dead-letter', { schema: { tags, querystring: DeadLetterQuery } }, async (req) =>
     list(req.query, 'dead_lettered'),
+  );
+  r.post('/v1/deliveries/replay-bulk', { schema: { tags, body: ReplayBulkBody } }, async (req) =>
+    deliveries.replayBulk(req.body),
+  );
+  r.post(
+    '/v1/deliveries/backpressure/reset',
+    { schema: { tags, body: ResetBackpressureBody } },
+    async (req) => deliveries.resetBackpressure(req.body),
   );
   r.get(
     '/v1/deliveries/:delivery_id',

@@ -71,3 +71,22 @@ export const ReplayQuery = z.object({ force: z.enum(['true', 'false', '1', '0'])
 export const ResolveBody = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
 
 export type ListDeliveriesQuery = z.infer<typeof ListDeliveriesQuery>;
+
+export const ReplayBulkBody = z
+  .object({
+    session_id: z.string().optional(),
+    run_id: z.string().optional(),
+    plugin: z.string().optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    dry_run: z.boolean().optional(),
+    force: z.boolean().optional(),
+    include_resolved: z.boolean().optional(),
+  })
+  .strict();
+export const ResetBackpressureBody = z
+  .object({
+    target_digest: z.string().optional(),
+    plugin: z.string().optional(),
+    dry_run: z.boolean().optional(),
+  })
+  .strict();

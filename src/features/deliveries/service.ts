@@ -18,11 +18,14 @@ import {
 } from '../../store/repos/deliveries.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import { getSession, type SessionRow, updateSession } from '../../store/repos/sessions.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
+import { type ReplayBulkRequest, replayBulk, resetBackpressure } from './bulk.ts';
+import { deliveryTrace, type StoredPayload, ulid } from './delivery-rules.ts';
 import type { DeliveriesPort, DeliveryArtifact, OutputPlugin, ReplyHandle } from './port.ts';
-import { type DeliveryQueue, deliveryTrace, type StoredPayload, ulid } from './queue.ts';
+import type { DeliveryQueue } from './queue.ts';
 import type { DeliverySettings } from './settings.ts';
-import { normalizeTargets, storedHandles, targetDigest } from './targets.ts';
+import { MAX_REPLY_TARGETS, normalizeTargets, storedHandles, targetDigest } from './targets.ts';
 
 const notFound = (id: string) =>
   new DaemonError(404, 'deliveries', 'delivery_not_found', `no delivery with id ${id}`);
@@ -83,6 +86,56 @@ export class DeliveriesService implements DeliveriesPort {
     return buildSessionView(this.db, row);
   }
 
+  // ---------------------------------------------------------------- for the connectors feature
+
+  /** The session's stored defaults, read inside the caller's transaction. */
+  async sessionReplyDefaults(db: Executor, sessionId: string): Promise<ReplyHandle[]> {
+    const s = await getSession(db, sessionId);
+    return storedHandles(s?.reply_targets ? JSON.parse(s.reply_targets) : []);
+  }
+
+  /** §7 write-back: an ingress's explicit (already normalized) targets become the session's defaults. */
+  async writeBackReplyDefaults(sessionId: string, targets: ReplyHandle[]): Promise<void> {
+    const handles = storedHandles(targets).slice(0, MAX_REPLY_TARGETS);
+    if (handles.length === 0) return;
+    await this.engine.store.write(async (tx) => {
+      if (!(await getSession(tx.db, sessionId))) return;
+      await updateSession(tx.db, sessionId, {
+        reply_targets: JSON.stringify(handles),
+        updated_at_ms: tx.now,
+      });
+    });
+  }
+
+  /** After a connector is deleted: drops the session defaults that name it (address `connector`). */
+  async clearConnectorTargets(kind: string, name: string): Promise<number> {
+    const names = (h: ReplyHandle) => {
+      if (h.plugin !== kind) return false;
+      try {
+        return (JSON.parse(h.address) as { connector?: unknown }).connector === name;
+      } catch {
+        return false;
+      }
+    };
+    return this.engine.store.write(async (tx) => {
+      const rows = await tx.db
+        .selectFrom('sessions')
+        .select(['session_id', 'reply_targets'])
+        .where('reply_targets', 'is not', null)
+        .execute();
+      let changed = 0;
+      for (const r of rows) {
+        const handles = storedHandles(JSON.parse(r.reply_targets!));
+        const kept = handles.filter((h) => !names(h));
+        if (kept.length === handles.length) continue;
+        const reply_targets = kept.length > 0 ? JSON.stringify(kept) : null;
+        await updateSession(tx.db, r.session_id, { reply_targets, updated_at_ms: tx.now });
+        changed++;
+      }
+      return changed;
+    });
+  }
+
   /** The run's snapshot: its own targets, else the session's defaults at creation (engine.requestDefaults). */
   snapshotTargets(session: SessionRow, request: StoredRunRequest): StoredRunRequest {
     if (request.reply_targets !== undefined || session.reply_targets === null) return request;
@@ -116,11 +169,41 @@ export class DeliveriesService implements DeliveriesPort {
   }
 
   private async targetsOf(tx: WriteTx, run: RunRow, record: Record<string, unknown>): Promise<ReplyHandle[]> {
-    if (Array.isArray(record.reply_targets)) return storedHandles(record.reply_targets);
+    if (Array.isArray(record.reply_targets)) return this.handlesOf(record.reply_targets);
     const request = JSON.parse(run.request) as StoredRunRequest;
-    if (request.reply_targets !== undefined) return storedHandles(request.reply_targets);
+    if (request.reply_targets !== undefined) return this.handlesOf(request.reply_targets);
     const session = await getSession(tx.db, run.session_id);
     return storedHandles(session?.reply_targets ? JSON.parse(session.reply_targets) : []);
+  }
+
+  /**
+   * Stored targets as handles. A path that stored a run request without normalizing its targets
+   * (structured variants) still gets them delivered: the claiming plugin converts each one here;
+   * one no plugin converts is dropped (it could not be sent anyway).
+   */
+  private handlesOf(value: unknown[]): ReplyHandle[] {
+    const out: ReplyHandle[] = [];
+    for (const t of value) {
+      const handle = storedHandles([t])[0] ?? this.fromStructured(t);
+      if (handle) out.push(handle);
+    }
+    return out;
+  }
+
+  private fromStructured(t: unknown): ReplyHandle | null {
+    if (typeof t !== 'object' || t === null || typeof (t as { type?: unknown }).type !== 'string')
+      return null;
+    const r = t as Record<string, unknown>;
+    const ordered = [this.plugins.get(r.type as string), ...this.plugins.values()];
+    for (const p of ordered) {
+      try {
+        const h = p?.fromStructured?.(r);
+        if (h) return h;
+      } catch {
+        return null;
+      }
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- reads
@@ -186,6 +269,30 @@ export class DeliveriesService implements DeliveriesPort {
       return (await getDelivery(tx.db, fresh.delivery_id))!;
     });
     return deliveryView(row);
+  }
+
+  replayBulk(req: ReplayBulkRequest) {
+    return replayBulk(
+      this.engine.store,
+      this.engine.events,
+      req,
+      (now, o) =>
+        newRow(
+          now,
+          o.run_id,
+          o.session_id,
+          { plugin: o.plugin, address: o.address },
+          o.payload,
+          o.delivery_id,
+        ),
+      () => this.queue.wake(),
+    );
+  }
+
+  resetBackpressure(req: { target_digest?: string; plugin?: string; dry_run?: boolean }) {
+    if (req.target_digest === undefined && req.plugin === undefined)
+      throw new DaemonError(400, 'deliveries', 'invalid_request', 'give target_digest or plugin');
+    return resetBackpressure(this.engine.store, req, () => this.queue.wake());
   }
 
   /** Marks a dead letter handled without sending it (docs/decisions.md #286); repeating is harmless. */

@@ -55,6 +55,17 @@ export const m0026deliveries: Migration = {
       .on('deliveries')
       .columns(['session_id', 'id'])
       .execute();
+    // Status counts and the sweep for attempts a dead process left in flight.
+    await db.schema
+      .createIndex('deliveries_status_plugin')
+      .on('deliveries')
+      .columns(['status', 'plugin'])
+      .execute();
+    await db.schema
+      .createIndex('deliveries_in_flight')
+      .on('deliveries')
+      .columns(['in_flight_since_ms'])
+      .execute();
     await db.schema
       .createIndex('deliveries_replayed_from')
       .on('deliveries')
