@@ -11,6 +11,7 @@ import { registerEvents } from './events.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
+import { registerExternalConnectors } from './external-connectors.ts';
 import { registerPersonas } from './personas.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerQuestions } from './questions.ts';
@@ -41,6 +42,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerAssets,
   registerObservations,
   registerDerivations,
+  registerExternalConnectors,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -78,6 +78,14 @@ export type {
   PostMailboxRequest,
   PostMailboxResponse,
 } from './mailboxes.ts';
+export {
+  type CredentialLeaseValue,
+  type ExternalBatchItem,
+  type ExternalChildStatus,
+  ExternalConnectorsResource,
+  type ExternalEvent,
+  type ExternalEventResult,
+} from './external-connectors.ts';
 export { callMcpTool, McpResource, type McpToolCallResult, mcpInventory } from './mcp.ts';
 export {
   type CaptureAgentView,

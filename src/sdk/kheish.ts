@@ -9,6 +9,7 @@ import { DerivationsResource } from './derivations.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
+import { ExternalConnectorsResource } from './external-connectors.ts';
 import { PersonasResource } from './personas.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
@@ -66,6 +67,8 @@ export class Kheish {
   readonly derivations: DerivationsResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
   readonly auth: AuthResource;
+  /** External connector sidecars: event ingress, credential fetches, child status. */
+  readonly externalConnectors: ExternalConnectorsResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -91,6 +94,7 @@ export class Kheish {
     this.mcp = new McpResource(http);
     this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);
+    this.externalConnectors = new ExternalConnectorsResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }

@@ -52,6 +52,9 @@ export function registerExternalRoutes(app: HttpApp, svc: ExternalConnectorsServ
     }
   });
 
+  // Control plane (admin): where each sidecar child runs and how it is doing.
+  r.get('/v1/runtime/external-connectors', { schema: { tags } }, async () => svc.status());
+
   r.post(
     '/v1/connectors/external/:name/events',
     {
