@@ -4,10 +4,12 @@
 // KHEISH_TEST_STORE=postgres, on PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { spawnSync } from 'node:child_process';
+import { BIN, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { eventually, type RemoteSidecar, startRemoteSidecar } from '../helpers/external-sidecar.ts';
 import { assertProblem } from './support.ts';
 
+const KEY = spawnSync(BIN, ['secrets', 'generate'], { encoding: 'utf8' }).stdout.trim();
 const SHARED = `shared-${Math.random().toString(36).slice(2)}-token`;
 let d: TestDaemon;
 let sidecar: RemoteSidecar;
@@ -45,7 +47,11 @@ const deliveriesOf = async (runId: string) => {
 before(async () => {
   d = await startDaemon({
     script: { default: { turns: [{ text: 'pong from the agent' }] } },
-    env: { KHEISH_DELIVERY_INITIAL_RETRY_MS: '100', KHEISH_DELIVERY_MAX_RETRY_MS: '300' },
+    env: {
+      KHEISH_AUTH_STORE_MASTER_KEY: KEY,
+      KHEISH_DELIVERY_INITIAL_RETRY_MS: '100',
+      KHEISH_DELIVERY_MAX_RETRY_MS: '300',
+    },
   });
   sidecar = await startRemoteSidecar({ daemonUrl: d.url, connector: 'side', sharedToken: SHARED });
   await putConnector('side', { ingress_events_per_second: 1000 });

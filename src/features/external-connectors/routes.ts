@@ -5,6 +5,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
+import { clientGone } from '../../http/disconnect.ts';
 import {
   ExternalBatchRequest,
   ExternalBatchResponse,
@@ -26,17 +27,6 @@ const CredentialView = z.object({
   grant_id: z.string(),
   expires_at_ms: z.number(),
 });
-
-function abortOnClose(
-  req: { raw: { once(e: 'close', f: () => void): unknown } },
-  res: { raw: { writableEnded: boolean } },
-) {
-  const ac = new AbortController();
-  req.raw.once('close', () => {
-    if (!res.raw.writableEnded) ac.abort();
-  });
-  return ac.signal;
-}
 
 export function registerExternalRoutes(app: HttpApp, svc: ExternalConnectorsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -67,7 +57,7 @@ export function registerExternalRoutes(app: HttpApp, svc: ExternalConnectorsServ
       },
     },
     async (req, reply) =>
-      svc.submitEvent(req.params.name, req.headers.authorization, req.body, abortOnClose(req, reply)),
+      svc.submitEvent(req.params.name, req.headers.authorization, req.body, clientGone(reply)),
   );
 
   r.post(
@@ -82,7 +72,7 @@ export function registerExternalRoutes(app: HttpApp, svc: ExternalConnectorsServ
       },
     },
     async (req, reply) =>
-      svc.submitBatch(req.params.name, req.headers.authorization, req.body, abortOnClose(req, reply)),
+      svc.submitBatch(req.params.name, req.headers.authorization, req.body, clientGone(reply)),
   );
 
   r.get(
