@@ -58,7 +58,8 @@ export interface CredentialLeaseValue extends JsonObject {
 }
 
 const enc = encodeURIComponent;
-const bearer = (token: string | undefined) => (token ? { authorization: `Bearer ${token}` } : { authorization: '' });
+const bearer = (token: string | undefined) =>
+  token ? { authorization: `Bearer ${token}` } : { authorization: '' };
 
 export class ExternalConnectorsResource {
   private readonly http: DaemonClient;
@@ -68,7 +69,12 @@ export class ExternalConnectorsResource {
   }
 
   /** POST /v1/connectors/external/{name}/events (protocol 2); `sharedToken` unless unauthenticated ingress. */
-  sendEvent(name: string, event: ExternalEvent, sharedToken?: string, protocolVersion = 2): Promise<ExternalEventResult> {
+  sendEvent(
+    name: string,
+    event: ExternalEvent,
+    sharedToken?: string,
+    protocolVersion = 2,
+  ): Promise<ExternalEventResult> {
     return this.http.request('POST', `/v1/connectors/external/${enc(name)}/events`, {
       body: { protocol_version: protocolVersion, ...event },
       headers: bearer(sharedToken),

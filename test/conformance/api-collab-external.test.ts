@@ -3,8 +3,8 @@
 // the protocol text and shares no code with the daemon. Runs on SQLite and, with
 // KHEISH_TEST_STORE=postgres, on PostgreSQL.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
 import { BIN, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { eventually, type RemoteSidecar, startRemoteSidecar } from '../helpers/external-sidecar.ts';
 import { assertProblem } from './support.ts';
@@ -113,16 +113,29 @@ test('api-collab #62: the same thread.path with different routing keys lands in 
   assert.equal(a.body.status, 'accepted', a.text);
   assert.equal(b.body.status, 'accepted', b.text);
   assert.equal(a.body.session_id, b.body.session_id);
-  const c = await send('side', { event_id: 't-3', thread: { path: ['other'] }, routing_key: 'k-one', content: 'c' });
+  const c = await send('side', {
+    event_id: 't-3',
+    thread: { path: ['other'] },
+    routing_key: 'k-one',
+    content: 'c',
+  });
   assert.notEqual(c.body.session_id, a.body.session_id, 'another path is another conversation');
 });
 
 test('api-collab #61: a batch answers one result per event in order; rate-limited items carry retry_after_ms', async () => {
   await putConnector('limited', { ingress_events_per_second: 1 });
-  const events = Array.from({ length: 4 }, (_, i) => ({ event_id: `b-${i}`, routing_key: 'mailbox:ops', content: `mail ${i}` }));
+  const events = Array.from({ length: 4 }, (_, i) => ({
+    event_id: `b-${i}`,
+    routing_key: 'mailbox:ops',
+    content: `mail ${i}`,
+  }));
   const res = await call('POST', '/v1/connectors/external/limited/events/batch', {
     protocol_version: 2,
-    events: [...events.slice(0, 2), { event_id: 'bad', content: 'x', input_items: [{ type: 'text', text: 'y' }] }, ...events.slice(2)],
+    events: [
+      ...events.slice(0, 2),
+      { event_id: 'bad', content: 'x', input_items: [{ type: 'text', text: 'y' }] },
+      ...events.slice(2),
+    ],
   });
   assert.equal(res.status, 200, res.text);
   const r = res.body.results as Array<Record<string, any>>;
@@ -183,7 +196,12 @@ test('api-collab #65: delivery sends Idempotency-Key and the protocol header; co
 
   // `committed` with HTTP 500: retried, never marked delivered.
   await sidecar.setMode('committed_500');
-  const ev2 = await sidecar.emit({ event_id: 'deliver-2', routing_key: 'chat-65b', content: 'ping', reply_route: 'r2' });
+  const ev2 = await sidecar.emit({
+    event_id: 'deliver-2',
+    routing_key: 'chat-65b',
+    content: 'ping',
+    reply_route: 'r2',
+  });
   const runId2 = ev2.body.run_id as string;
   const retried = await eventually(async () => {
     const s = await sidecar.state();
@@ -195,7 +213,10 @@ test('api-collab #65: delivery sends Idempotency-Key and the protocol header; co
   assert.notEqual(view.status, 'delivered', JSON.stringify(view));
   // Back to normal: the next attempt commits, and the delivery is delivered exactly once.
   await sidecar.setMode('ok');
-  await eventually(async () => (await deliveriesOf(runId2))[0]?.status === 'delivered', 'delivered after recovery');
+  await eventually(
+    async () => (await deliveriesOf(runId2))[0]?.status === 'delivered',
+    'delivered after recovery',
+  );
   const s2 = await sidecar.state();
   assert.equal(s2.committed.filter((c) => c.reply_route === 'r2').length, 1);
 });

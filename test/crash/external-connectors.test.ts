@@ -71,13 +71,26 @@ test('SIGKILL with a sidecar child: leftover killed, grant revoked, replay gives
   const cred = await eventually(async () => (await sidecar.state()).credentials.BOT, 'credential fetched');
   assert.equal(cred.status, 200);
 
-  const e1 = await sidecar.emit({ event_id: 'c-1', thread: { path: ['t1'] }, content: 'one', reply_route: 'r1' });
+  const e1 = await sidecar.emit({
+    event_id: 'c-1',
+    thread: { path: ['t1'] },
+    content: 'one',
+    reply_route: 'r1',
+  });
   assert.equal(e1.body.status, 'accepted', JSON.stringify(e1));
-  await eventually(async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'r1'), 'r1 delivered');
+  await eventually(
+    async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'r1'),
+    'r1 delivered',
+  );
 
   // The next answer's attempt hangs at the sidecar when the daemon dies.
   await sidecar.setMode('hang');
-  const e2 = await sidecar.emit({ event_id: 'c-2', thread: { path: ['t2'] }, content: 'two', reply_route: 'r2' });
+  const e2 = await sidecar.emit({
+    event_id: 'c-2',
+    thread: { path: ['t2'] },
+    content: 'two',
+    reply_route: 'r2',
+  });
   assert.equal(e2.body.status, 'accepted');
   await eventually(
     async () => (await sidecar.state()).attempts.some((a) => a.body.reply_route === 'r2'),
@@ -101,7 +114,12 @@ test('SIGKILL with a sidecar child: leftover killed, grant revoked, replay gives
   assert.equal(oldLease.body.revoked, true, oldLease.text);
 
   // A replay of an event accepted before the crash returns the original ids.
-  const again = await sidecar.emit({ event_id: 'c-1', thread: { path: ['t1'] }, content: 'one', reply_route: 'r1' });
+  const again = await sidecar.emit({
+    event_id: 'c-1',
+    thread: { path: ['t1'] },
+    content: 'one',
+    reply_route: 'r1',
+  });
   assert.deepEqual(again.body, { ...e1.body, status: 'duplicate' });
   // The cut-off delivery reaches the new child (default mode ok) exactly once.
   await eventually(

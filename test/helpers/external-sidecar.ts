@@ -30,7 +30,10 @@ export interface SidecarState {
 }
 
 async function json(url: string, init?: RequestInit): Promise<any> {
-  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const res = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...init?.headers },
+  });
   return res.json();
 }
 
@@ -83,7 +86,17 @@ export async function startRemoteSidecar(o: {
   const portFile = join(dir, 'port');
   const proc = spawn(
     'python3',
-    [SIDECAR, '--port', '0', '--daemon-url', o.daemonUrl, '--connector', o.connector, '--shared-token', o.sharedToken],
+    [
+      SIDECAR,
+      '--port',
+      '0',
+      '--daemon-url',
+      o.daemonUrl,
+      '--connector',
+      o.connector,
+      '--shared-token',
+      o.sharedToken,
+    ],
     { env: { ...process.env, SIDECAR_PORT_FILE: portFile, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -115,7 +128,11 @@ export async function startRemoteSidecar(o: {
 }
 
 /** Polls until `check` returns a value other than undefined/false. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -125,7 +142,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -115,34 +115,59 @@ test('the child is ready, got its grant (not the value) and redeemed it for the 
 
 test('event → run → answer delivered to the child exactly once; a hang times out and is retried; 429 is retried', async () => {
   const instance = await readyInstance();
-  const ev = await sidecar.emit({ event_id: 'kid-1', thread: { path: ['c', 't1'] }, content: 'hi', reply_route: 'rt-1' });
+  const ev = await sidecar.emit({
+    event_id: 'kid-1',
+    thread: { path: ['c', 't1'] },
+    content: 'hi',
+    reply_route: 'rt-1',
+  });
   assert.equal(ev.status, 200, JSON.stringify(ev));
   assert.equal(ev.body.status, 'accepted');
-  await eventually(async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'rt-1'), 'delivery');
+  await eventually(
+    async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'rt-1'),
+    'delivery',
+  );
   // An event from another instance id is refused (child-process ingress is checked against the manifest).
   const spoof = await http(
     d.url,
     'POST',
     '/v1/connectors/external/kid/events',
-    { protocol_version: 2, instance_id: `${instance}-not`, event_id: 'kid-x', routing_key: 'x', content: 'x' },
+    {
+      protocol_version: 2,
+      instance_id: `${instance}-not`,
+      event_id: 'kid-x',
+      routing_key: 'x',
+      content: 'x',
+    },
     { authorization: `Bearer ${SHARED}` },
   );
   assert.equal(spoof.status, 409, spoof.text);
 
   await sidecar.setMode('hang');
-  const ev2 = await sidecar.emit({ event_id: 'kid-2', thread: { path: ['c', 't2'] }, content: 'hi', reply_route: 'rt-2' });
+  const ev2 = await sidecar.emit({
+    event_id: 'kid-2',
+    thread: { path: ['c', 't2'] },
+    content: 'hi',
+    reply_route: 'rt-2',
+  });
   const run2 = ev2.body.run_id as string;
   await eventually(
-    async () => (await sidecar.state()).attempts.filter((a) => a.body.conversation?.run_id === run2).length >= 2,
+    async () =>
+      (await sidecar.state()).attempts.filter((a) => a.body.conversation?.run_id === run2).length >= 2,
     'a retry after the /deliver timeout',
   );
   await sidecar.setMode('429', '1');
   await eventually(
-    async () => (await sidecar.state()).attempts.some((a) => a.body.conversation?.run_id === run2 && a.mode === '429'),
+    async () =>
+      (await sidecar.state()).attempts.some((a) => a.body.conversation?.run_id === run2 && a.mode === '429'),
     'a 429 attempt',
   );
   await sidecar.setMode('ok');
-  await eventually(async () => (await deliveriesOf(run2))[0]?.status === 'delivered', 'delivered after recovery', 30_000);
+  await eventually(
+    async () => (await deliveriesOf(run2))[0]?.status === 'delivered',
+    'delivered after recovery',
+    30_000,
+  );
   const s = await sidecar.state();
   assert.equal(s.committed.filter((c) => c.reply_route === 'rt-2').length, 1);
 });
@@ -152,20 +177,36 @@ test('a crashing sidecar is restarted; its old grant and leases are revoked; the
   const oldInstance = before!.instance_id as string;
   const grantLease = (await sidecar.state()).credentials.BOT_TOKEN!.body.lease_id as string;
   await sidecar.setMode('crash');
-  const ev = await sidecar.emit({ event_id: 'kid-3', thread: { path: ['c', 't3'] }, content: 'hi', reply_route: 'rt-3' });
+  const ev = await sidecar.emit({
+    event_id: 'kid-3',
+    thread: { path: ['c', 't3'] },
+    content: 'hi',
+    reply_route: 'rt-3',
+  });
   assert.equal(ev.body.status, 'accepted', JSON.stringify(ev));
-  const instance = await eventually(async () => {
-    const s = await status();
-    return s?.state === 'ready' && s.instance_id !== oldInstance ? (s.instance_id as string) : undefined;
-  }, 'a new instance after the crash', 30_000);
+  const instance = await eventually(
+    async () => {
+      const s = await status();
+      return s?.state === 'ready' && s.instance_id !== oldInstance ? (s.instance_id as string) : undefined;
+    },
+    'a new instance after the crash',
+    30_000,
+  );
   assert.ok(instance);
   const after = await status();
   assert.ok(after!.restarts >= 1, JSON.stringify(after));
   const lease = await http(d.url, 'GET', `/v1/runtime/auth/leases/${grantLease}`);
   assert.equal(lease.body.revoked, true, lease.text);
   // The new child starts in mode ok (its env), commits the retried delivery once.
-  await eventually(async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'rt-3'), 'delivery to the new child', 30_000);
-  const fresh = await eventually(async () => (await sidecar.state()).credentials.BOT_TOKEN, 'the new child fetched its credential');
+  await eventually(
+    async () => (await sidecar.state()).committed.some((c) => c.reply_route === 'rt-3'),
+    'delivery to the new child',
+    30_000,
+  );
+  const fresh = await eventually(
+    async () => (await sidecar.state()).credentials.BOT_TOKEN,
+    'the new child fetched its credential',
+  );
   assert.equal(fresh.status, 200);
   assert.notEqual(fresh.body.grant_id, undefined);
 });

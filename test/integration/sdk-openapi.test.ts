@@ -168,7 +168,8 @@ const CALLS: Record<string, Call> = {
   'derivations.get': (k) => k.derivations.get('derivation-x'),
   'externalConnectors.sendEvent': (k) =>
     k.externalConnectors.sendEvent('cov', { event_id: 'e', content: 'x' }, 'not-a-token'),
-  'externalConnectors.sendBatch': (k) => k.externalConnectors.sendBatch('cov', [{ event_id: 'e', content: 'x' }]),
+  'externalConnectors.sendBatch': (k) =>
+    k.externalConnectors.sendBatch('cov', [{ event_id: 'e', content: 'x' }]),
   'externalConnectors.credential': (k) => k.externalConnectors.credential('cov', 'KEY', 'not-a-token'),
   'externalConnectors.status': (k) => k.externalConnectors.status(),
   'mcp.inventory': (k) => k.mcp.inventory(),

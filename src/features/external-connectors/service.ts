@@ -87,16 +87,19 @@ export class ExternalConnectorsService {
       validate: async (settings, configured) => {
         await validateExternal(settings, configured, this.d.secretStore);
       },
-      onChange: (name, record) => this.apply(name, record),
+      onChange: (name, record) => {
+        // A changed connector may point at another sidecar: its manifest is fetched again.
+        this.manifests.forget(name);
+        return this.apply(name, record);
+      },
     };
   }
 
   /** Starts, replaces or stops the child of `name` to match its record. */
   private async apply(name: string, record: ConnectorRecord | null): Promise<void> {
-    this.manifests.forget(name);
     const settings = record ? parseSettings(record.settings) : null;
     const current = this.supervisors.get(name);
-    if (!settings || settings.mode !== 'child_process' || this.stopping) {
+    if (settings?.mode !== 'child_process' || this.stopping) {
       if (current) {
         this.supervisors.delete(name);
         await current.stop(!record);
