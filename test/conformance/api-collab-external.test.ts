@@ -85,6 +85,19 @@ test('api-collab #59: content together with input_items is rejected, and so is p
   assert.equal(v1.body.status, 'accepted', v1.text);
 });
 
+test('delivery asset download: only assets of a pending delivery of that connector, with the shared token', async () => {
+  const up = await http(d.url, 'POST', '/v1/assets', {
+    file_name: 'note.txt',
+    media_type: 'text/plain',
+    content_base64: Buffer.from('not attached to any delivery\n').toString('base64'),
+  });
+  assert.ok(up.status === 200 || up.status === 201, up.text);
+  const path = `/v1/connectors/external/side/deliveries/dlv-none/assets/${up.body.asset_id}/raw`;
+  assertProblem(await call('GET', path), 404, 'connectors', 'delivery_asset_not_found');
+  assertProblem(await call('GET', path, undefined, null), 401);
+  assertProblem(await call('GET', path, undefined, 'wrong-token'), 401);
+});
+
 test('ingress auth: the shared token, never the control-plane token; wrong or missing is 401', async () => {
   assertProblem(await send('side', { event_id: 'auth-1', routing_key: 'a', content: 'x' }, null), 401);
   assertProblem(await send('side', { event_id: 'auth-1', routing_key: 'a', content: 'x' }, 'wrong'), 401);

@@ -29,7 +29,12 @@ export const externalConnectorsFeature: FeatureModule<ExternalConnectorsService>
     });
     connectors().registerKind(service.adapter());
     k.use<DeliveriesPort>('deliveries').registerPlugin(
-      externalOutputPlugin({ connectors, assets: deliveryAssets, timeoutMs: () => deliverTimeoutMs() }),
+      externalOutputPlugin({
+        connectors,
+        assets: deliveryAssets,
+        manifests: service.manifests,
+        timeoutMs: () => deliverTimeoutMs(),
+      }),
     );
     k.use<RuntimeService>('runtime').addStatusSection('external_connectors', () => service.status());
     return service;

@@ -13,7 +13,7 @@ import type {
   OutputPlugin,
   ReplyHandle,
 } from '../deliveries/port.ts';
-import { SidecarError, sidecarRequest, targetOf } from './client.ts';
+import { type ManifestCache, SidecarError, sidecarRequest, targetOf } from './client.ts';
 import type { DeliveryAssets } from './delivery-assets.ts';
 import { externalAddress } from './ingress.ts';
 import { DeliverAnswer, RUNTIME_PROTOCOL_VERSION } from './protocol.ts';
@@ -102,6 +102,7 @@ export function judgeAnswer(
 export function externalOutputPlugin(deps: {
   connectors: () => ConnectorsPort;
   assets: DeliveryAssets;
+  manifests: ManifestCache;
   timeoutMs: () => number;
 }): OutputPlugin {
   const record = async (name: string) => {
@@ -155,6 +156,9 @@ export function externalOutputPlugin(deps: {
       };
       let outcome: DeliveryOutcome;
       try {
+        // The runtime contract (protocol 1, an instance id) is checked before sending, from a
+        // manifest cached briefly and then fetched again.
+        await deps.manifests.get(a.connector, targetOf(found.settings), ctx.signal);
         const res = await sidecarRequest(
           targetOf(found.settings),
           '/deliver',
