@@ -59,6 +59,10 @@ export class SidecarClient {
   emitBatch(events: Array<Record<string, unknown>>): Promise<{ status: number; body: any }> {
     return json(`${this.url}/emit`, { method: 'POST', body: JSON.stringify({ events }) });
   }
+  /** The sidecar fetches its granted credentials again with its launch token. */
+  async refreshCredentials(): Promise<SidecarState['credentials']> {
+    return (await json(`${this.url}/credentials/refresh`, { method: 'POST', body: '{}' })).credentials;
+  }
   async alive(): Promise<boolean> {
     try {
       await this.state();

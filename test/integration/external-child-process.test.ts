@@ -73,7 +73,7 @@ after(async () => {
   const logs = d?.logs() ?? '';
   await d?.cleanup();
   assert.ok(!logs.includes(SHARED), 'shared token not in the daemon log');
-  assert.ok(!logs.includes(BOT_TOKEN), 'slot value not in the daemon log');
+  assert.ok(!logs.includes(BOT_TOKEN), 'slot values not in the daemon log');
 });
 
 test('a credential_slots connector fails closed on a missing or provider slot', async () => {
@@ -106,11 +106,38 @@ test('the child is ready, got its grant (not the value) and redeemed it for the 
   assert.deepEqual(state.inherited_secrets, []);
   const subject = await http(d.url, 'GET', '/v1/runtime/auth/subjects/connector:kid');
   assert.ok(subject.body.active_connector_lease_ids.length >= 1, subject.text);
+  // Views show the env and credential key names, never values or slot names (§6.2).
+  const view = (await http(d.url, 'GET', '/v1/runtime/connectors/external/kid')).body;
+  assert.deepEqual(view.child_process.env_keys, ['SIDECAR_DELIVER_MODE']);
+  assert.deepEqual(view.child_process.credential_env_keys, ['BOT_TOKEN']);
+  assert.equal(view.allow_private_network, false);
+  assert.equal(view.shared_token.configured, true);
+  for (const hidden of [SHARED, BOT_TOKEN, 'connectors.external.kid.bot_token'])
+    assert.ok(!JSON.stringify(view).includes(hidden), hidden);
   // A wrong token is refused.
   const bad = await http(d.url, 'GET', '/v1/connectors/external/kid/credentials/BOT_TOKEN', undefined, {
     authorization: 'Bearer not-the-grant',
   });
   assert.equal(bad.status, 401);
+});
+
+test('ops-runtime #26 (connector leases): a revoked slot refuses the grant; writing the slot again serves the new value', async () => {
+  const slot = 'connectors.external.kid.bot_token';
+  const revoke = await http(d.url, 'POST', `/v1/runtime/auth/slots/${slot}/revoke`);
+  assert.equal(revoke.status, 200, revoke.text);
+  assert.equal((await sidecar.refreshCredentials()).BOT_TOKEN!.status, 403);
+  const rotated = `${BOT_TOKEN}-rotated`;
+  const put = await http(d.url, 'POST', '/v1/runtime/secrets', {
+    slot_id: slot,
+    provider: 'generic',
+    mode: 'opaque_secret',
+    state: { value: rotated },
+  });
+  assert.equal(put.status, 200, put.text);
+  // The same launch token, no restart: the rotated value.
+  const again = (await sidecar.refreshCredentials()).BOT_TOKEN!;
+  assert.equal(again.status, 200, JSON.stringify(again));
+  assert.equal(again.body.value, rotated);
 });
 
 test('event → run → answer delivered to the child exactly once; a hang times out and is retried; 429 is retried', async () => {

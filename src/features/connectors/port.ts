@@ -27,6 +27,8 @@ export interface ConnectorKindAdapter {
   validate(settings: Record<string, unknown>, secretsConfigured: ReadonlySet<string>): Promise<void>;
   /** Called after a connector of this kind is created, changed or deleted (start/stop polling, a sidecar…). */
   onChange?(name: string, record: ConnectorRecord | null): Promise<void>;
+  /** The settings as views show them, when a kind projects some (external: env keys, not values). */
+  viewSettings?(settings: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** One inbound event, already authenticated and parsed by its transport. */

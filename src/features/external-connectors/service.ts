@@ -20,7 +20,13 @@ import { ManifestCache } from './client.ts';
 import type { DeliveryAssets } from './delivery-assets.ts';
 import { checkInput, toIngressEvent } from './ingress.ts';
 import { type BatchItemResult, ExternalEventBody, INGRESS_VERSIONS } from './protocol.ts';
-import { type ExternalSettings, parseSettings, SECRET_FIELDS, validateExternal } from './settings.ts';
+import {
+  type ExternalSettings,
+  parseSettings,
+  SECRET_FIELDS,
+  validateExternal,
+  viewSettings,
+} from './settings.ts';
 import { ChildSupervisor } from './supervisor.ts';
 
 export interface ExternalDeps {
@@ -87,6 +93,7 @@ export class ExternalConnectorsService {
       validate: async (settings, configured) => {
         await validateExternal(settings, configured, this.d.secretStore);
       },
+      viewSettings: viewSettings,
       onChange: (name, record) => {
         // A changed connector may point at another sidecar: its manifest is fetched again.
         this.manifests.forget(name);

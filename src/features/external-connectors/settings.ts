@@ -151,3 +151,19 @@ export async function checkCredentialSlot(secrets: SecretStore, envKey: string, 
   }
   if (value.length === 0) throw fail('is empty');
 }
+
+/**
+ * What connector views show (§6.2): `child_process` with the names of its `env` and
+ * `credential_slots` (`env_keys`, `credential_env_keys`), never their values or slot names.
+ */
+export function viewSettings(settings: Record<string, unknown>): Record<string, unknown> {
+  const shown = { ...settings, allow_private_network: settings.allow_private_network === true };
+  const cp = settings.child_process as Record<string, unknown> | null | undefined;
+  if (!cp || typeof cp !== 'object') return shown;
+  const { env, credential_slots, ...rest } = cp;
+  const keys = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).sort() : []);
+  return {
+    ...shown,
+    child_process: { ...rest, env_keys: keys(env), credential_env_keys: keys(credential_slots) },
+  };
+}
