@@ -17,7 +17,7 @@ export interface SidecarAttempt {
   authorization_ok: boolean;
   body: Record<string, any>;
   mode: DeliverMode;
-  downloads: Array<{ asset_id: string; status: number }>;
+  downloads: Array<{ asset_id: string; status: number; bytes: number | null }>;
 }
 
 export interface SidecarState {

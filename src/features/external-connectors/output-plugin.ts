@@ -131,18 +131,24 @@ export function externalOutputPlugin(deps: {
       const found = await record(a.connector);
       if (!found) return { status: 'terminal', error_code: 'connector_not_found' };
       const token = await deps.connectors().secret('external', a.connector, 'shared_token');
+      const pathOf = (assetId: string) =>
+        `/v1/connectors/external/${encodeURIComponent(a.connector)}/deliveries/${encodeURIComponent(item.delivery_id)}/assets/${encodeURIComponent(assetId)}/raw`;
       const artifacts = item.artifacts.map((art) => ({
         asset_id: art.id,
         media_type: art.media_type,
         file_name: art.file_name,
-        download_path: `/v1/connectors/external/${encodeURIComponent(a.connector)}/deliveries/${encodeURIComponent(item.delivery_id)}/assets/${encodeURIComponent(art.id)}/raw`,
+        download_path: pathOf(art.id),
       }));
+      // Attachment parts (files inside the answer) get a download path too.
+      const inParts: string[] = [];
+      const parts = item.parts.map((p) => {
+        const att = (p as { type?: string; attachment?: { id?: unknown } }).attachment;
+        if ((p as { type?: string }).type !== 'attachment' || typeof att?.id !== 'string') return p;
+        inParts.push(att.id);
+        return { ...(p as object), attachment: { ...att, download_path: pathOf(att.id) } };
+      });
       // Servable before the sidecar hears of them; no longer once this delivery is settled.
-      await deps.assets.open(
-        a.connector,
-        item.delivery_id,
-        item.artifacts.map((x) => x.id),
-      );
+      await deps.assets.open(a.connector, item.delivery_id, [...item.artifacts.map((x) => x.id), ...inParts]);
       const body = {
         protocol_version: RUNTIME_PROTOCOL_VERSION,
         delivery_id: item.delivery_id,
@@ -150,7 +156,7 @@ export function externalOutputPlugin(deps: {
         reply_route: a.route,
         conversation: { connector: a.connector, session_id: item.session_id, run_id: item.run_id },
         content: item.content,
-        parts: item.parts,
+        parts,
         artifacts,
         metadata: item.metadata,
       };

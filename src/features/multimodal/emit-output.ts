@@ -4,8 +4,8 @@
 // `output_attachment` reference on each, written in the output's own transaction.
 import { z } from 'zod';
 import type { Engine } from '../../engine/engine.ts';
+import { persistOutput } from '../../engine/finalize.ts';
 import type { StoredRunRequest } from '../../engine/types.ts';
-import { insertOutput } from '../../store/repos/journal.ts';
 import { getRun } from '../../store/repos/runs.ts';
 import { defineControlTool } from '../../tools/control/define-control-tool.ts';
 import type { ToolDefinition } from '../../tools/registry.ts';
@@ -91,7 +91,8 @@ export function emitOutputTool(engine: Engine, assets: () => AssetsPort): ToolDe
           artifacts,
           source_kind: 'emit_output',
         };
-        await insertOutput(tx.db, run.session_id, run.run_id, tx.now, record);
+        // Through the engine's one output path: the output hooks (deliveries) run in this transaction.
+        await persistOutput(engine, tx, run, record);
         if (attached.length > 0)
           await assets().addReferences(
             attached.map((asset_id) => ({
@@ -104,10 +105,6 @@ export function emitOutputTool(engine: Engine, assets: () => AssetsPort): ToolDe
             })),
             tx.db,
           );
-        await engine.recordRunChange(tx, run, { type: 'output', output: record });
-        await engine.events.append(tx, [
-          { name: 'output', session_id: run.session_id, run_id: run.run_id, data: { output: record } },
-        ]);
       });
       return {
         emitted: true,
