@@ -237,3 +237,47 @@ test('a crashing sidecar is restarted; its old grant and leases are revoked; the
   assert.equal(fresh.status, 200);
   assert.notEqual(fresh.body.grant_id, undefined);
 });
+
+test('a changed connector replaces its child at once, without recording an error', async () => {
+  const before = await status();
+  const put = await http(d.url, 'PUT', '/v1/runtime/connectors/external/kid', {
+    child_process: {
+      command: 'python3',
+      args: [SIDECAR],
+      env: { SIDECAR_DELIVER_MODE: 'ok', CHANGED: '1' },
+      credential_slots: { BOT_TOKEN: 'connectors.external.kid.bot_token' },
+    },
+  });
+  assert.equal(put.status, 200, put.text);
+  const after = await eventually(async () => {
+    const s = await status();
+    return s?.state === 'ready' && s.instance_id !== before!.instance_id ? s : undefined;
+  }, 'the replacement child');
+  assert.equal(after.last_error, null);
+  const view = (await http(d.url, 'GET', '/v1/runtime/connectors/external/kid')).body;
+  assert.deepEqual(view.child_process.env_keys, ['CHANGED', 'SIDECAR_DELIVER_MODE']);
+});
+
+test('a child that cannot start is retried with backoff and shows why; deleting the connector stops it', async () => {
+  const port = await freePort();
+  const put = await http(d.url, 'PUT', '/v1/runtime/connectors/external/broken', {
+    mode: 'child_process',
+    base_url: `http://127.0.0.1:${port}`,
+    allow_unauthenticated_ingress: true,
+    child_process: { command: 'kheish-no-such-sidecar-binary', args: [] },
+  });
+  assert.equal(put.status, 200, put.text);
+  const broken = async () =>
+    ((await http(d.url, 'GET', '/v1/runtime/external-connectors')).body.children as any[]).find(
+      (c) => c.connector === 'broken',
+    );
+  const failing = await eventually(async () => {
+    const c = await broken();
+    return c && c.restarts >= 2 ? c : undefined;
+  }, 'two restarts of the broken child');
+  assert.match(failing.last_error, /could not start: ENOENT/);
+  assert.notEqual(failing.state, 'ready');
+  const del = await http(d.url, 'DELETE', '/v1/runtime/connectors/external/broken');
+  assert.equal(del.status, 200, del.text);
+  await eventually(async () => (await broken()) === undefined, 'the child row gone');
+});

@@ -70,6 +70,10 @@ export class ChildSupervisor {
   lastError: string | null = null;
   instanceId: string | null = null;
   pid: number | null = null;
+  /** When the current child became ready (0: not yet). */
+  private readyAtMs = 0;
+  /** Set while a settings change replaces the child: its exit is not a failure. */
+  private replacing = false;
 
   constructor(name: string, settings: ExternalSettings, deps: SupervisorDeps) {
     this.name = name;
@@ -124,17 +128,23 @@ export class ChildSupervisor {
         );
       }
       first = false;
-      let readyAt = 0;
+      this.readyAtMs = 0;
       try {
-        readyAt = await this.launchOnce(signal);
+        await this.launchOnce(signal);
       } catch (err) {
-        this.lastError =
-          err instanceof LaunchFailure ? err.message : `launch failed: ${String(err).slice(0, 200)}`;
-        this.d.log.warn({ connector: this.name, error: this.lastError }, 'external connector child failed');
+        if (this.replacing) this.lastError = null;
+        else {
+          this.lastError =
+            err instanceof LaunchFailure ? err.message : `launch failed: ${String(err).slice(0, 200)}`;
+          this.d.log.warn({ connector: this.name, error: this.lastError }, 'external connector child failed');
+        }
       }
       await this.killGroup();
       if (signal.aborted) break;
-      if (readyAt && Date.now() - readyAt >= TIMING.stableAfterMs) delay = TIMING.backoffInitialMs;
+      // A replaced child (new settings) starts again at once; a healthy stretch resets the backoff.
+      if (this.replacing || (this.readyAtMs && Date.now() - this.readyAtMs >= TIMING.stableAfterMs))
+        delay = TIMING.backoffInitialMs;
+      this.replacing = false;
       this.state = 'backoff';
       await updateChild(this.d.store, this.name, this.d.replicaId, {
         state: 'backoff',
@@ -227,6 +237,7 @@ export class ChildSupervisor {
     try {
       const instance = await this.waitReady(signal, () => exitInfo);
       const readyAt = Date.now();
+      this.readyAtMs = readyAt;
       this.instanceId = instance;
       this.state = 'ready';
       this.lastError = null;
@@ -328,6 +339,7 @@ export class ChildSupervisor {
   async reconfigure(settings: ExternalSettings): Promise<void> {
     this.settings = settings;
     this.d.manifests.forget(this.name);
+    this.replacing = true;
     await this.killGroup();
   }
 }
