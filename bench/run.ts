@@ -6,7 +6,7 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, profile
+//                      scale, assets, external, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAssets } from './assets.ts';
+import { runExternal } from './external.ts';
 import type { FloorResult } from './floor.ts';
 import { runHistory } from './history.ts';
 import { runHttpFloor } from './http-floor.ts';
@@ -81,6 +82,7 @@ const SIZES = quick
       },
       profile: { steps: 3, runs: 10, warmup: 2, budgetMs: 500, countRuns: 3 },
       assets: { sizesMiB: [1], reps: 3, budgetMs: 3000 },
+      external: { events: 3, budgetMs: 3000, concurrency: 2, windowMs: 300 },
     }
   : {
       floor: { commits: 3000, budgetMs: 5000 },
@@ -117,6 +119,7 @@ const SIZES = quick
       },
       profile: { steps: 9, runs: 300, warmup: 30, budgetMs: 60_000, countRuns: 20 },
       assets: { sizesMiB: [1, 8], reps: 30, budgetMs: 60_000 },
+      external: { events: 100, budgetMs: 60_000, concurrency: 8, windowMs: 5000 },
     };
 
 async function main(): Promise<void> {
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
   await step('stream', () => runStream(SIZES.stream));
   await step('scale', () => runScale(SIZES.scale));
   await step('assets', () => runAssets(SIZES.assets));
+  await step('external', () => runExternal(SIZES.external));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

@@ -3,6 +3,7 @@
 // store (the physical floor: SQLite at the same synchronous, or PostgreSQL) and by LangGraph.js
 // measured the same way in the same run.
 import type { AssetsResult } from './assets.ts';
+import type { ExternalResult } from './external.ts';
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
@@ -189,6 +190,19 @@ export function renderTable(doc: Doc): string {
       metric: `MiB/s for ${a.size_mib} MiB (upload p50 ms; bare write + fsync MiB/s; ratio)`,
       value: `${fmt(a.daemon_mib_s, 1)} (${fmt(a.upload_ms.p50, 1)}; ${fmt(a.floor_mib_s, 1)}; ${fmt(a.ratio, 3)})`,
     });
+  const ext = r.external as ExternalResult | undefined;
+  if (ext) {
+    rows.push({
+      benchmark: 'external connector (event → run → /deliver, SQLite)',
+      metric: 'ingress answer p50 / p99 ms; event sent → answer committed at the sidecar p50 / p99 ms',
+      value: `${fmt(ext.ingress_ms.p50, 1)} / ${fmt(ext.ingress_ms.p99, 1)}; ${fmt(ext.end_to_end_ms.p50, 1)} / ${fmt(ext.end_to_end_ms.p99, 1)}`,
+    });
+    rows.push({
+      benchmark: 'external connector (event → run → /deliver, SQLite)',
+      metric: `events/s to committed answers, ${ext.concurrency} senders`,
+      value: fmt(ext.events_per_s, 1),
+    });
+  }
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

@@ -74,6 +74,9 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['profile sql exec ms per step', r.profile.sql_per_step.exec_ms.total],
       ['asset upload MiB/s', r.assets.sizes[0].daemon_mib_s],
       ['asset floor MiB/s', r.assets.sizes[0].floor_mib_s],
+      ['external ingress p50', r.external.ingress_ms.p50],
+      ['external end-to-end p50', r.external.end_to_end_ms.p50],
+      ['external events/s', r.external.events_per_s],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);
