@@ -6,7 +6,7 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, ingress, deliveries, profile
+//                      scale, assets, ingress, deliveries, external, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAssets } from './assets.ts';
 import { runDeliveries } from './deliveries.ts';
+import { runExternal } from './external.ts';
 import type { FloorResult } from './floor.ts';
 import { runHistory } from './history.ts';
 import { runHttpFloor } from './http-floor.ts';
@@ -85,6 +86,7 @@ const SIZES = quick
       assets: { sizesMiB: [1], reps: 3, budgetMs: 3000 },
       ingress: { samples: 10, concurrency: 4, windowMs: 300, endToEnd: 3, budgetMs: 3000 },
       deliveries: { runs: 10, sessions: 2, budgetMs: 3000 },
+      external: { events: 3, budgetMs: 3000, concurrency: 2, windowMs: 300 },
     }
   : {
       floor: { commits: 3000, budgetMs: 5000 },
@@ -123,6 +125,7 @@ const SIZES = quick
       assets: { sizesMiB: [1, 8], reps: 30, budgetMs: 60_000 },
       ingress: { samples: 300, concurrency: 16, windowMs: 5000, endToEnd: 50, budgetMs: 60_000 },
       deliveries: { runs: 200, sessions: 8, budgetMs: 60_000 },
+      external: { events: 100, budgetMs: 60_000, concurrency: 8, windowMs: 5000 },
     };
 
 async function main(): Promise<void> {
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
   await step('assets', () => runAssets(SIZES.assets));
   await step('ingress', () => runIngress(SIZES.ingress));
   await step('deliveries', () => runDeliveries(SIZES.deliveries));
+  await step('external', () => runExternal(SIZES.external));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

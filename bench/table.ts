@@ -4,6 +4,7 @@
 // measured the same way in the same run.
 import type { AssetsResult } from './assets.ts';
 import type { DeliveriesResult } from './deliveries.ts';
+import type { ExternalResult } from './external.ts';
 import type { FloorResult } from './floor.ts';
 import type { HistoryResult } from './history.ts';
 import type { HttpFloorResult } from './http-floor.ts';
@@ -223,6 +224,19 @@ export function renderTable(doc: Doc): string {
         value: `${fmt(dl.throughput.per_s, 1)} (${fmt(dl.bare_throughput_per_s, 1)})`,
       },
     );
+  const ext = r.external as ExternalResult | undefined;
+  if (ext) {
+    rows.push({
+      benchmark: 'external connector (event → run → /deliver, SQLite)',
+      metric: 'ingress answer p50 / p99 ms; event sent → answer committed at the sidecar p50 / p99 ms',
+      value: `${fmt(ext.ingress_ms.p50, 1)} / ${fmt(ext.ingress_ms.p99, 1)}; ${fmt(ext.end_to_end_ms.p50, 1)} / ${fmt(ext.end_to_end_ms.p99, 1)}`,
+    });
+    rows.push({
+      benchmark: 'external connector (event → run → /deliver, SQLite)',
+      metric: `events/s to committed answers, ${ext.concurrency} senders`,
+      value: fmt(ext.events_per_s, 1),
+    });
+  }
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

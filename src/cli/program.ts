@@ -10,6 +10,7 @@ import { registerDeliveries } from './deliveries.ts';
 import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
+import { registerExternalConnectors } from './external-connectors.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
@@ -46,6 +47,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerConnectors,
   // After sessions: it adds `sessions reply-targets`.
   registerDeliveries,
+  registerExternalConnectors,
   registerMcp,
   registerRuntime,
   registerDoctor,

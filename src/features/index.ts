@@ -11,6 +11,7 @@ import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
 import { derivationsFeature } from './derivations/index.ts';
 import { docsFeature } from './docs/index.ts';
+import { externalConnectorsFeature } from './external-connectors/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { generatorsFeature } from './generators/index.ts';
 import { hooksFeature } from './hooks/index.ts';
@@ -56,4 +57,5 @@ export const FEATURES: FeatureModule<any>[] = [
   deliveriesFeature,
   connectorsFeature,
   derivationsFeature,
+  externalConnectorsFeature,
 ];

@@ -56,6 +56,8 @@ const OWN_AUTH_ROUTES = [
   /^POST \/v1\/connectors\/(http|slack|telegram)\/[^/]+$/,
   /^POST \/v1\/connectors\/external\/[^/]+\/events(\/batch)?$/,
   /^GET \/v1\/connectors\/external\/[^/]+\/credentials\/[^/]+$/,
+  // A sidecar downloads a pending delivery's attachment with the connector's shared token.
+  /^GET \/v1\/connectors\/external\/[^/]+\/deliveries\/[^/]+\/assets\/[^/]+\/raw$/,
 ];
 
 const hasOwnAuth = (method: string, path: string): boolean =>

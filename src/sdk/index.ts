@@ -75,6 +75,14 @@ export {
   RunWaitTimeoutError,
   SseFrameTooLargeError,
 } from './errors.ts';
+export {
+  type CredentialLeaseValue,
+  type ExternalBatchItem,
+  type ExternalChildStatus,
+  ExternalConnectorsResource,
+  type ExternalEvent,
+  type ExternalEventResult,
+} from './external-connectors.ts';
 export { isRetryable, type ReconnectInfo, type ResumeOptions, resumeStream } from './follow.ts';
 export type { HookDeadLetter, HookDefinition, HookSettings, SetHooksOptions } from './hooks.ts';
 export { HooksResource } from './hooks.ts';

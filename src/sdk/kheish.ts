@@ -8,6 +8,7 @@ import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { ConnectorsResource } from './connectors.ts';
 import { DeliveriesResource } from './deliveries.ts';
 import { DerivationsResource } from './derivations.ts';
+import { ExternalConnectorsResource } from './external-connectors.ts';
 import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
@@ -71,6 +72,8 @@ export class Kheish {
   readonly derivations: DerivationsResource;
   /** The credential broker and accounts (/v1/runtime/auth). */
   readonly auth: AuthResource;
+  /** External connector sidecars: event ingress, credential fetches, child status. */
+  readonly externalConnectors: ExternalConnectorsResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -98,6 +101,7 @@ export class Kheish {
     this.mcp = new McpResource(http);
     this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);
+    this.externalConnectors = new ExternalConnectorsResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }

@@ -319,3 +319,30 @@ export interface DerivationCacheTable {
   derivation_id: string;
   updated_at_ms: number;
 }
+/** One external connector's child process: owner replica (lease), state and counters. */
+export interface ExternalConnectorChildrenTable {
+  connector: string;
+  owner_replica_id: string | null;
+  owner_expires_at_ms: number;
+  host: string | null;
+  state: string;
+  pid: number | null;
+  launch_id: string | null;
+  instance_id: string | null;
+  grant_id: string | null;
+  launches: number;
+  restarts: number;
+  last_error: string | null;
+  started_at_ms: number | null;
+  ready_at_ms: number | null;
+  updated_at_ms: number;
+}
+
+/** Assets an in-flight external delivery may serve to its sidecar. */
+export interface ExternalDeliveryAssetsTable {
+  connector: string;
+  delivery_id: string;
+  asset_id: string;
+  created_at_ms: number;
+  settled_at_ms: number | null;
+}

@@ -18,6 +18,8 @@ import type {
   DeliveriesTable,
   DerivationCacheTable,
   DerivationsTable,
+  ExternalConnectorChildrenTable,
+  ExternalDeliveryAssetsTable,
   HookDeadLettersTable,
   ObservationAuditTable,
   ObservationSourcesTable,
@@ -442,6 +444,8 @@ export interface Database {
   connector_bindings: ConnectorBindingsTable;
   derivations: DerivationsTable;
   derivation_cache: DerivationCacheTable;
+  external_connector_children: ExternalConnectorChildrenTable;
+  external_delivery_assets: ExternalDeliveryAssetsTable;
 }
 
 export type Db = Kysely<Database>;

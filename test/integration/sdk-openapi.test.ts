@@ -182,6 +182,12 @@ const CALLS: Record<string, Call> = {
   'deliveries.setReplyTargets': (k) =>
     k.deliveries.setReplyTargets('cov', [{ type: 'http', url: 'https://example.com/hook' }]),
   'deliveries.clearReplyTargets': (k) => k.deliveries.clearReplyTargets('cov'),
+  'externalConnectors.sendEvent': (k) =>
+    k.externalConnectors.sendEvent('cov', { event_id: 'e', content: 'x' }, 'not-a-token'),
+  'externalConnectors.sendBatch': (k) =>
+    k.externalConnectors.sendBatch('cov', [{ event_id: 'e', content: 'x' }]),
+  'externalConnectors.credential': (k) => k.externalConnectors.credential('cov', 'KEY', 'not-a-token'),
+  'externalConnectors.status': (k) => k.externalConnectors.status(),
   'mcp.inventory': (k) => k.mcp.inventory(),
   'mcp.callTool': (k) => k.mcp.callTool('mcp__none__x', {}),
   'events.stream': (k) => drain(k.events.stream({ session_id: 'cov' }, { signal: quick() })),
@@ -263,6 +269,7 @@ test('sdk: every request of every resource client and run handle is an operation
         'derivations',
         'connectors',
         'deliveries',
+        'externalConnectors',
         'mcp',
         'auth',
         'events',

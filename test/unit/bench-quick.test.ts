@@ -80,6 +80,9 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['delivery latency p50', r.deliveries.latency_ms.p50],
       ['delivery bare POST p50', r.deliveries.bare_post_ms.p50],
       ['deliveries/s', r.deliveries.throughput.per_s],
+      ['external ingress p50', r.external.ingress_ms.p50],
+      ['external end-to-end p50', r.external.end_to_end_ms.p50],
+      ['external events/s', r.external.events_per_s],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);

@@ -31,6 +31,8 @@ export interface ConnectorKindAdapter {
    * `connector_updated` event ({kind, name, action}) on the event log and may subscribe to it.
    */
   onChange?(name: string, record: ConnectorRecord | null): Promise<void>;
+  /** The settings as views show them, when a kind projects some (external: env keys, not values). */
+  viewSettings?(settings: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** One inbound event, already authenticated and parsed by its transport. */

@@ -202,13 +202,14 @@ export class ConnectorRegistry {
 
   /** The projected view: settings, source and redacted secret metadata, never a value. */
   view(e: Entry): Record<string, unknown> {
-    const fields = new Set([...(this.adapters.get(e.kind)?.secretFields ?? []), ...Object.keys(e.secrets)]);
+    const adapter = this.adapters.get(e.kind);
+    const fields = new Set([...(adapter?.secretFields ?? []), ...Object.keys(e.secrets)]);
     const secrets = Object.fromEntries([...fields].map((f) => [f, secretMeta(e.secrets[f])]));
     return {
       kind: e.kind,
       name: e.name,
       source: e.source,
-      ...e.settings,
+      ...(adapter?.viewSettings?.(e.settings) ?? e.settings),
       ...secrets,
       ...(e.created_at_ms !== undefined
         ? { created_at_ms: e.created_at_ms, updated_at_ms: e.updated_at_ms }

@@ -8,7 +8,13 @@ import type { WriteTx } from '../../store/store.ts';
 export type Audience =
   | { type: 'route'; route_id: string; slot_id: string | null }
   | { type: 'mcp_server'; server: string; slot_id: string | null; scopes_hash?: string }
-  | { type: 'connector'; connector: string; env_keys: string[] };
+  | {
+      type: 'connector';
+      connector: string;
+      env_keys: string[];
+      /** A child-process launch grant: env key → secret slot at launch (slot names, never values). */
+      slots?: Record<string, string>;
+    };
 
 export interface LeaseRow {
   lease_id: string;

@@ -7,6 +7,7 @@ import type { AuthSlotStatus } from '../../secrets/slots.ts';
 import type { Store } from '../../store/store.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { CredentialBroker } from './broker.ts';
+import { ConnectorGrants } from './connector-grants.ts';
 import {
   type LeaseStatus,
   leaseStatus,
@@ -44,6 +45,8 @@ const notAnAccount = (slotId: string, mode: string) =>
 
 export class CredentialsService {
   readonly broker: CredentialBroker;
+  /** Launch grants of child-process connector sidecars (the external-connectors feature). */
+  readonly connectorGrants: ConnectorGrants;
   private readonly store: Store;
   private readonly secrets: SecretStore;
   /** Writes go through the secrets service: its change listeners reload routes and end leases. */
@@ -59,6 +62,7 @@ export class CredentialsService {
     this.store = o.store;
     this.secrets = o.secrets;
     this.secretsApi = o.secretsApi;
+    this.connectorGrants = new ConnectorGrants({ store: o.store, broker: o.broker, secrets: o.secrets });
   }
 
   async prepare(): Promise<void> {

@@ -27,6 +27,7 @@ import { m0022observations } from './0022-observations.ts';
 import { m0023derivations } from './0023-derivations.ts';
 import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
+import { m0028externalConnectors } from './0028-external-connectors.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -159,6 +160,7 @@ export const migrationProvider: MigrationProvider = {
       '0023_derivations': m0023derivations,
       '0025_connectors': m0025connectors,
       '0026_deliveries': m0026deliveries,
+      '0028_external_connectors': m0028externalConnectors,
     };
   },
 };

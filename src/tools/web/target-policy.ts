@@ -27,6 +27,11 @@ export interface TargetPolicyOptions {
    * fixture servers) while everything else stays refused.
    */
   allowPrivateTargetsForTests?: boolean | string[];
+  /**
+   * An operator's explicit opt-in for one configured target (an external sidecar's
+   * `allow_private_network`, or a loopback child process): the address policy does not apply.
+   */
+  allowPrivateNetwork?: boolean;
   limits?: () => RuntimeLimitsView;
 }
 
@@ -94,7 +99,7 @@ export async function vetTarget(
   const url = checkUrl(raw);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  const testAll = policy.allowPrivateTargetsForTests === true;
+  const testAll = policy.allowPrivateTargetsForTests === true || policy.allowPrivateNetwork === true;
   const exempt = (address: string): boolean =>
     testAll ||
     (Array.isArray(policy.allowPrivateTargetsForTests) &&
