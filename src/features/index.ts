@@ -5,6 +5,7 @@
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
+import { channelsFeature } from './channels/index.ts';
 import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
@@ -58,4 +59,5 @@ export const FEATURES: FeatureModule<any>[] = [
   connectorsFeature,
   derivationsFeature,
   externalConnectorsFeature,
+  channelsFeature,
 ];

@@ -26,6 +26,8 @@ export const EVENT_NAMES = [
   'derivation_recorded',
   // A runtime connector was created, changed or deleted (its kind, name and the action; no settings).
   'connector_updated',
+  // Channels: one name for every change of a channel's public log (its `kind` says which).
+  'channel_event',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -346,3 +346,106 @@ export interface ExternalDeliveryAssetsTable {
   created_at_ms: number;
   settled_at_ms: number | null;
 }
+
+/** Channels (migration 0030, api-collab §1); JSON columns are text. */
+export interface ChannelsTable {
+  channel_id: string;
+  title: string;
+  description: string | null;
+  purpose: string | null;
+  pinned_asset_ids: string;
+  created_by: string | null;
+  autonomy_policy: string;
+  default_participation_mode: string;
+  paused: number;
+  metadata: string | null;
+  last_seq: number;
+  counters: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ChannelMembersTable {
+  channel_id: string;
+  member_id: string;
+  member_kind: string;
+  display_name: string;
+  display_name_mode: string;
+  session_id: string | null;
+  actor_id: string | null;
+  role: string | null;
+  expertise_tags: string;
+  participation_mode: string | null;
+  muted: number;
+  last_spoke_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ChannelEventsTable {
+  channel_id: string;
+  seq: number;
+  kind: string;
+  payload: string;
+  created_at_ms: number;
+}
+
+export interface ChannelMessagesTable {
+  message_id: string;
+  channel_id: string;
+  seq: number;
+  thread_root_message_id: string;
+  reply_to_message_id: string | null;
+  sender_member_id: string;
+  sender_actor_id: string;
+  sender_kind: string;
+  sender_display_name: string;
+  sender_session_id: string | null;
+  addressed_member_ids: string;
+  output: string;
+  search_text: string;
+  metadata: string | null;
+  origin_run_id: string | null;
+  created_at_ms: number;
+}
+
+export interface ChannelReactionsTable {
+  channel_id: string;
+  message_id: string;
+  actor_id: string;
+  emoji: string;
+  created_at_ms: number;
+}
+
+export interface ChannelLeasesTable {
+  turn_id: string;
+  channel_id: string;
+  thread_root_message_id: string;
+  origin_message_id: string;
+  holder_member_id: string;
+  holder_session_id: string;
+  active_run_id: string | null;
+  state: string;
+  remaining_reply_budget: number;
+  expires_at_ms: number;
+  queued_candidate_session_ids: string;
+  last_human_message_id: string | null;
+  agent_reply_count_since_last_human: number;
+  posted_message_id: string | null;
+  end_reason: string | null;
+  created_at_ms: number;
+  ended_at_ms: number | null;
+}
+
+export interface ChannelThreadsTable {
+  channel_id: string;
+  thread_root_message_id: string;
+  last_human_message_id: string | null;
+  turns_since_human: number;
+  agent_replies_since_human: number;
+  queued_member_ids: string;
+  origin_message_id: string;
+  autonomous: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}

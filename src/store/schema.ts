@@ -10,6 +10,13 @@ import type {
   AuthSubjectsTable,
   CaptureAgentsTable,
   CaptureProvisionBatchesTable,
+  ChannelEventsTable,
+  ChannelLeasesTable,
+  ChannelMembersTable,
+  ChannelMessagesTable,
+  ChannelReactionsTable,
+  ChannelsTable,
+  ChannelThreadsTable,
   ConnectorBindingsTable,
   ConnectorReceiptsTable,
   ConnectorsTable,
@@ -446,6 +453,13 @@ export interface Database {
   derivation_cache: DerivationCacheTable;
   external_connector_children: ExternalConnectorChildrenTable;
   external_delivery_assets: ExternalDeliveryAssetsTable;
+  channels: ChannelsTable;
+  channel_members: ChannelMembersTable;
+  channel_events: ChannelEventsTable;
+  channel_messages: ChannelMessagesTable;
+  channel_reactions: ChannelReactionsTable;
+  channel_leases: ChannelLeasesTable;
+  channel_threads: ChannelThreadsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -64,4 +64,27 @@ export interface ChannelsPort {
     stimulus: ChannelStimulusInput,
   ): Promise<{ stimulus_id: string; state: string }>;
   addDeleteGuard(guard: ChannelDeleteGuard): void;
+  /** Derived state of another feature deleted with the channel, in the same transaction. */
+  addDeleteHook(hook: ChannelDeleteHook): void;
+  /** Counters merged into the channel view's `moderation_metrics`. */
+  addMetricsSource(source: ChannelMetricsSource): void;
+  /** Installs the stimulus queue `enqueueStimulus` forwards to (until then it answers 503). */
+  provideStimulusQueue(queue: ChannelStimulusQueue): void;
+  /** The channel's autonomy policy (defaults filled in), or null when the channel does not exist. */
+  policy(channelId: string): Promise<Record<string, number> | null>;
 }
+
+/** Runs inside the transaction that deletes a channel: derived state of other features goes with it. */
+export type ChannelDeleteHook = (
+  tx: import('../../store/store.ts').WriteTx,
+  channelId: string,
+) => Promise<void>;
+
+/** Extra `moderation_metrics` counters a feature keeps (stimuli: pending, claimed, suppressed, …). */
+export type ChannelMetricsSource = (channelId: string) => Promise<Record<string, number>>;
+
+/** The stimulus queue, provided by the feature that owns stimuli (channel-stimuli). */
+export type ChannelStimulusQueue = (
+  channelId: string,
+  stimulus: ChannelStimulusInput,
+) => Promise<{ stimulus_id: string; state: string }>;

@@ -28,6 +28,7 @@ import { m0023derivations } from './0023-derivations.ts';
 import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
 import { m0028externalConnectors } from './0028-external-connectors.ts';
+import { m0030channels } from './0030-channels.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -161,6 +162,7 @@ export const migrationProvider: MigrationProvider = {
       '0025_connectors': m0025connectors,
       '0026_deliveries': m0026deliveries,
       '0028_external_connectors': m0028externalConnectors,
+      '0030_channels': m0030channels,
     };
   },
 };
