@@ -13,7 +13,12 @@ after(async () => {
   await d.cleanup();
 });
 
-const SSE_PATHS = ['/v1/events/stream', '/v1/sessions/{session_id}/stream', '/v1/runs/{run_id}/stream'];
+const SSE_PATHS = [
+  '/v1/events/stream',
+  '/v1/sessions/{session_id}/stream',
+  '/v1/runs/{run_id}/stream',
+  '/v1/channels/{channel_id}/stream',
+];
 
 test('openapi: every SSE route answers 200 with text/event-stream content, a cursor and Last-Event-ID', async () => {
   const doc = (await http(d.url, 'GET', '/v1/openapi.json')).body;
@@ -38,7 +43,13 @@ test('openapi: every SSE route answers 200 with text/event-stream content, a cur
 test('openapi: the routes declared as text/event-stream stream, and still answer a bad cursor as a problem', async () => {
   await http(d.url, 'POST', '/v1/sessions', { session_id: 'oa' });
   const run = (await http(d.url, 'POST', '/v1/sessions/oa/runs', { content: 'hi' })).body;
-  const concrete = ['/v1/events/stream', '/v1/sessions/oa/stream', `/v1/runs/${run.run_id}/stream`];
+  await http(d.url, 'POST', '/v1/channels', { channel_id: 'oa', title: 'OA' });
+  const concrete = [
+    '/v1/events/stream',
+    '/v1/sessions/oa/stream',
+    `/v1/runs/${run.run_id}/stream`,
+    '/v1/channels/oa/stream',
+  ];
   for (const path of concrete) {
     const ac = new AbortController();
     const res = await fetch(d.url + path, { headers: { 'last-event-id': '0' }, signal: ac.signal });
