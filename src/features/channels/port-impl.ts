@@ -2,6 +2,7 @@
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { getChannel, getMessage } from '../../store/repos/channels.ts';
 import type { ChannelStimulusQueue, ChannelsPort } from './port.ts';
+import type { PostMessageRequest } from './schema.ts';
 import type { ChannelsService } from './service.ts';
 import { policyOf } from './views.ts';
 
@@ -18,7 +19,7 @@ export function channelsPort(
       await service.removeMember(id, memberId);
     },
     post: async (id, message) => {
-      const v = await service.post(id, message as Parameters<ChannelsService['post']>[1]);
+      const v = await service.log.post(id, message as PostMessageRequest);
       return {
         channel_id: v.channel_id,
         message_id: v.message_id,

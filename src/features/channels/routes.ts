@@ -60,27 +60,27 @@ export function registerChannelRoutes(app: HttpApp, channels: ChannelsService, e
   r.get(
     '/v1/channels/:channel_id/messages',
     { schema: { tags, params: ChannelParams, querystring: ListMessagesQuery } },
-    async (req) => channels.listMessages(req.params.channel_id, req.query),
+    async (req) => channels.log.listMessages(req.params.channel_id, req.query),
   );
   r.post(
     '/v1/channels/:channel_id/messages',
     { schema: { tags, params: ChannelParams, body: PostMessageRequest } },
-    async (req, reply) => reply.code(201).send(await channels.post(req.params.channel_id, req.body)),
+    async (req, reply) => reply.code(201).send(await channels.log.post(req.params.channel_id, req.body)),
   );
   r.get(
     '/v1/channels/:channel_id/messages/:message_id',
     { schema: { tags, params: MessageParams } },
-    async (req) => channels.message(req.params.channel_id, req.params.message_id),
+    async (req) => channels.log.message(req.params.channel_id, req.params.message_id),
   );
   r.post(
     '/v1/channels/:channel_id/messages/:message_id/reactions',
     { schema: { tags, params: MessageParams, body: ReactionRequest } },
-    async (req) => channels.react(req.params.channel_id, req.params.message_id, req.body, true),
+    async (req) => channels.log.react(req.params.channel_id, req.params.message_id, req.body, true),
   );
   r.delete(
     '/v1/channels/:channel_id/messages/:message_id/reactions',
     { schema: { tags, params: MessageParams, body: ReactionRequest } },
-    async (req) => channels.react(req.params.channel_id, req.params.message_id, req.body, false),
+    async (req) => channels.log.react(req.params.channel_id, req.params.message_id, req.body, false),
   );
 
   r.get('/v1/channels/:channel_id/leases', { schema: { tags, params: ChannelParams } }, async (req) =>

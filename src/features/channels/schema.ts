@@ -202,6 +202,7 @@ export interface ModerationMetrics {
   pending_stimuli: number;
   claimed_stimuli: number;
   recent_autonomous_roots: number;
+  active_autonomous_roots: number;
   suppressed_stimuli: number;
   turns_granted: number;
   turns_skipped_budget: number;

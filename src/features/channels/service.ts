@@ -2,12 +2,9 @@
 // port other features use. Turn arbitration lives in turns.ts, the end of turns in settle.ts.
 import { monotonicFactory } from 'ulid';
 import type { Engine } from '../../engine/engine.ts';
-import { prepareRequest } from '../../engine/input-assets.ts';
-import type { InputItem } from '../../engine/types.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import {
   activeLeases,
-  addReactionRow,
   allChannels,
   appendChannelEvent,
   type ChannelRow,
@@ -16,55 +13,38 @@ import {
   deleteMemberRow,
   getChannel,
   getMember,
-  getMessage,
   insertChannel,
-  insertMessage,
-  listMessages,
-  markSpoke,
   membersOf,
   messageStats,
   nextSeq,
-  reactionsOf,
-  removeReactionRow,
   updateChannel,
+  updateLease,
   upsertMemberRow,
 } from '../../store/repos/channels.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { AssetsPort } from '../assets/port.ts';
+import { rootAllowance } from './autonomy.ts';
 import { type ChannelEventSink, channelEvent } from './events.ts';
-import { resolvePost, richOutput } from './messages.ts';
+import { ChannelLog } from './log.ts';
 import type { ChannelDeleteGuard, ChannelDeleteHook, ChannelMetricsSource } from './port.ts';
-import { labelOf, memberRow, senderMember } from './roster.ts';
+import { labelOf, memberRow } from './roster.ts';
 import type {
   ChannelDetailView,
   ChannelSummary,
   CreateChannelRequest,
   MemberInput,
   MemberView,
-  MessageView,
-  PostMessageRequest,
-  ReactionRequest,
   UpdateChannelRequest,
 } from './schema.ts';
 import { DEFAULT_POLICY } from './schema.ts';
-import { arbitrate, noteMessage, type TurnContext } from './turns.ts';
-import {
-  type CounterName,
-  leaseView,
-  memberView,
-  messageView,
-  parseJson,
-  policyOf,
-  zeroCounters,
-} from './views.ts';
+import type { TurnContext } from './turns.ts';
+import { type CounterName, leaseView, memberView, parseJson, policyOf, zeroCounters } from './views.ts';
 
 const ulid = monotonicFactory();
 
 export const channelNotFound = (id: string) =>
   new DaemonError(404, 'channels', 'channel_not_found', `channel ${id} was not found`);
-const messageNotFound = (id: string) =>
-  new DaemonError(404, 'channels', 'message_not_found', `message ${id} was not found in this channel`);
 const invalid = (detail: string) => new DaemonError(400, 'channels', 'invalid_channel', detail);
 
 function checkId(id: string, what: string): void {
@@ -72,25 +52,20 @@ function checkId(id: string, what: string): void {
     throw invalid(`${what} must be non-empty, not "." or "..", without slashes or control characters`);
 }
 
-export interface PostOptions {
-  /** The delivery run this post answers (one post per run). */
-  originRunId?: string;
-  /** Posted by the daemon for an autonomous subject (counted against the root limits). */
-  autonomousRoot?: boolean;
-}
-
 export class ChannelsService implements TurnContext {
   readonly engine: Engine;
-  private readonly assets: () => AssetsPort | null;
+  readonly assets: () => AssetsPort | null;
   readonly guards: ChannelDeleteGuard[] = [];
   readonly deleteHooks: ChannelDeleteHook[] = [];
   readonly metricSources: ChannelMetricsSource[] = [];
   readonly sink: ChannelEventSink;
+  readonly log: ChannelLog;
 
   constructor(engine: Engine, assets: () => AssetsPort | null) {
     this.engine = engine;
     this.assets = assets;
     this.sink = channelEvent(engine.events);
+    this.log = new ChannelLog(this);
   }
 
   get db() {
@@ -239,6 +214,7 @@ export class ChannelsService implements TurnContext {
     const summary = await this.summary(this.db, c);
     const counters = { ...zeroCounters(), ...JSON.parse(c.counters) };
     const leases = await activeLeases(this.db, id);
+    const roots = await rootAllowance(this.db, c, Date.now());
     const extra: Record<string, number> = {};
     for (const source of this.metricSources) Object.assign(extra, await source(id));
     return {
@@ -256,7 +232,8 @@ export class ChannelsService implements TurnContext {
         active_public_speakers: new Set(leases.map((l) => l.holder_member_id)).size,
         pending_stimuli: 0,
         claimed_stimuli: 0,
-        recent_autonomous_roots: 0,
+        recent_autonomous_roots: roots.recent_autonomous_roots,
+        active_autonomous_roots: roots.active_autonomous_roots,
         suppressed_stimuli: 0,
         ...counters,
         ...extra,
@@ -335,7 +312,9 @@ export class ChannelsService implements TurnContext {
     return { ...memberView(c, m), display_name: await labelOf(this.db, m) };
   }
 
+  /** A member that leaves loses any turn it holds: the lease ends and its run is cancelled (decision 342). */
   async removeMember(id: string, memberId: string): Promise<{ accepted: true }> {
+    const cancel: string[] = [];
     await this.engine.store.write(async (tx) => {
       await this.require(tx.db, id);
       if (!(await deleteMemberRow(tx.db, id, memberId)))
@@ -345,176 +324,20 @@ export class ChannelsService implements TurnContext {
           'member_not_found',
           `member ${memberId} is not in channel ${id}`,
         );
+      for (const l of await activeLeases(tx.db, id)) {
+        if (l.holder_member_id !== memberId) continue;
+        await updateLease(tx.db, l.turn_id, {
+          state: 'released',
+          end_reason: 'member_removed',
+          ended_at_ms: tx.now,
+        });
+        await this.bump(tx, id, 'deliveries_without_post');
+        if (l.active_run_id) cancel.push(l.active_run_id);
+      }
       await this.record(tx, id, 'member_removed', { member_id: memberId });
     });
+    for (const runId of cancel) await this.engine.cancel(runId).catch(() => undefined);
     return { accepted: true };
-  }
-
-  // ------------------------------------------------------------------ messages
-
-  async post(id: string, body: PostMessageRequest, opts: PostOptions = {}): Promise<MessageView> {
-    // Checked before any file is imported, and again in the transaction.
-    await resolvePost(this.db, await this.require(this.db, id), body);
-    let items = body.input_items as InputItem[] | undefined;
-    if (items?.length) {
-      const prepared = await prepareRequest(this.engine.inputAssets, {
-        source_plugin: 'channel',
-        source_kind: 'channel_message',
-        actor_id: body.sender_actor_id,
-        content: '',
-        input_items: items.filter((i) => i.type !== 'board_reference'),
-      });
-      items = prepared.input_items;
-    }
-    const names = new Map<string, { file_name: string; media_type: string }>();
-    for (const i of items ?? [])
-      if (i.type === 'asset_reference') {
-        const a = await this.assets()?.get(String(i.asset_id));
-        if (a) names.set(a.asset_id, { file_name: a.file_name, media_type: a.media_type });
-      }
-    const messageId = await this.engine.store.write((tx) => this.postInTx(tx, id, body, items, names, opts));
-    return this.message(id, messageId);
-  }
-
-  async postInTx(
-    tx: WriteTx,
-    id: string,
-    body: PostMessageRequest,
-    items: InputItem[] | undefined,
-    names: Map<string, { file_name: string; media_type: string }>,
-    opts: PostOptions,
-  ): Promise<string> {
-    const c = await this.require(tx.db, id);
-    const r = await resolvePost(tx.db, c, body);
-    const messageId = `msg-${ulid().toLowerCase()}`;
-    const output = richOutput(body.content ?? '', items, names);
-    const search = [
-      r.sender.member_id,
-      body.sender_actor_id,
-      r.senderLabel,
-      output.content,
-      ...[...names.values()].map((n) => n.file_name),
-    ]
-      .join('\n')
-      .toLowerCase();
-    const seq = await nextSeq(tx.db, id);
-    const row = {
-      message_id: messageId,
-      channel_id: id,
-      seq,
-      thread_root_message_id: r.thread_root_message_id ?? messageId,
-      reply_to_message_id: r.reply_to?.message_id ?? null,
-      sender_member_id: r.sender.member_id,
-      sender_actor_id: body.sender_actor_id,
-      sender_kind: r.sender.member_kind,
-      sender_display_name: r.senderLabel,
-      sender_session_id: r.sender.session_id,
-      addressed_member_ids: JSON.stringify(r.addressed),
-      output: JSON.stringify(output),
-      search_text: search,
-      metadata: body.metadata ? JSON.stringify(body.metadata) : null,
-      origin_run_id: opts.originRunId ?? null,
-      created_at_ms: tx.now,
-    };
-    await insertMessage(tx.db, row);
-    const view = messageView(row, []);
-    await appendChannelEvent(tx.db, {
-      channel_id: id,
-      seq,
-      kind: 'message_posted',
-      payload: view,
-      created_at_ms: tx.now,
-    });
-    await this.sink(tx, id, seq, 'message_posted', view as unknown as Record<string, unknown>);
-    if (names.size)
-      await this.assets()?.addReferences(
-        [...names.keys()].map((asset_id) => ({
-          asset_id,
-          domain: 'channels',
-          owner_id: id,
-          role: 'message_attachment',
-          hard: true,
-          detail_id: messageId,
-        })),
-        tx.db,
-      );
-    if (r.sender.member_kind === 'session') {
-      await markSpoke(tx.db, id, r.sender.member_id, tx.now);
-    }
-    const autonomousRoot = r.sender.member_kind === 'session' && r.thread_root_message_id === null;
-    await noteMessage(tx, row, r.sender.member_kind, opts.autonomousRoot ?? autonomousRoot);
-    await arbitrate(this, tx, id, row.thread_root_message_id, row);
-    return messageId;
-  }
-
-  async message(id: string, messageId: string): Promise<MessageView> {
-    const m = await getMessage(this.db, id, messageId);
-    if (!m) throw messageNotFound(messageId);
-    return messageView(m, await reactionsOf(this.db, id, [messageId]));
-  }
-
-  async listMessages(
-    id: string,
-    q: { thread_root_message_id?: string; query?: string; limit?: string },
-  ): Promise<{ messages: MessageView[] }> {
-    await this.require(this.db, id);
-    const limit = q.limit === undefined ? undefined : Number(q.limit);
-    if (limit !== undefined && limit < 1)
-      throw new DaemonError(400, 'channels', 'invalid_query', 'limit must be at least 1');
-    const needle = q.query?.toLowerCase();
-    let rows = await listMessages(this.db, id, {
-      thread: q.thread_root_message_id,
-      limitLatest: needle ? undefined : limit,
-    });
-    if (needle) {
-      rows = rows.filter((m) => m.search_text.includes(needle));
-      if (limit !== undefined) rows = rows.slice(-limit);
-    }
-    const reactions = await reactionsOf(
-      this.db,
-      id,
-      rows.map((m) => m.message_id),
-    );
-    return {
-      messages: rows.map((m) =>
-        messageView(
-          m,
-          reactions.filter((r) => r.message_id === m.message_id),
-        ),
-      ),
-    };
-  }
-
-  async react(id: string, messageId: string, body: ReactionRequest, add: boolean): Promise<MessageView> {
-    await this.engine.store.write(async (tx) => {
-      await this.require(tx.db, id);
-      const m = await getMessage(tx.db, id, messageId);
-      if (!m) throw messageNotFound(messageId);
-      const members = await membersOf(tx.db, id);
-      if (!senderMember(members, body.actor_id))
-        throw new DaemonError(
-          403,
-          'channels',
-          'actor_not_member',
-          `${body.actor_id} is not a member of channel ${id}`,
-        );
-      const changed = add
-        ? await addReactionRow(tx.db, {
-            channel_id: id,
-            message_id: messageId,
-            actor_id: body.actor_id,
-            emoji: body.emoji,
-            created_at_ms: tx.now,
-          })
-        : await removeReactionRow(tx.db, messageId, body.actor_id, body.emoji);
-      if (changed)
-        await this.record(tx, id, add ? 'reaction_added' : 'reaction_removed', {
-          message_id: messageId,
-          actor_id: body.actor_id,
-          emoji: body.emoji,
-        });
-    });
-    return this.message(id, messageId);
   }
 
   async leases(id: string) {

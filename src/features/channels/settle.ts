@@ -67,7 +67,7 @@ export class TurnSettler {
       const member = await getMember(tx.db, lease.channel_id, lease.holder_member_id);
       if (existing) postedId = existing.message_id;
       else if (reply && member?.session_id) {
-        postedId = await this.channels.postInTx(
+        postedId = await this.channels.log.postInTx(
           tx,
           lease.channel_id,
           {

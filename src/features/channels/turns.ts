@@ -16,6 +16,7 @@ import {
   type ChannelRow,
   type ChannelThreadRow,
   getChannel,
+  getMessage,
   getThread,
   insertLease,
   listMessages,
@@ -151,9 +152,7 @@ export async function arbitrate(
   const queued: string[] = JSON.parse(thread.queued_member_ids);
   let sticky: string | null = null;
   if (origin.reply_to_message_id) {
-    const parent = (await listMessages(tx.db, channelId, { thread: root })).find(
-      (m) => m.message_id === origin.reply_to_message_id,
-    );
+    const parent = await getMessage(tx.db, channelId, origin.reply_to_message_id);
     if (parent?.sender_kind === 'session') sticky = parent.sender_member_id;
   }
   const { selected, listeners } = trigger
