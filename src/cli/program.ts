@@ -4,6 +4,7 @@ import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
+import { registerChannels } from './channels.ts';
 import { registerCompletion } from './completion.ts';
 import { registerConnectors } from './connectors.ts';
 import { registerDeliveries } from './deliveries.ts';
@@ -48,6 +49,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   // After sessions: it adds `sessions reply-targets`.
   registerDeliveries,
   registerExternalConnectors,
+  registerChannels,
   registerMcp,
   registerRuntime,
   registerDoctor,

@@ -26,6 +26,19 @@ export {
   type SlotRevocation,
 } from './auth.ts';
 export {
+  type AutonomyPolicy,
+  type ChannelDetailView,
+  type ChannelLeaseView,
+  type ChannelMemberInput,
+  type ChannelMemberView,
+  type ChannelMessageView,
+  type ChannelSummaryView,
+  ChannelsResource,
+  type CreateChannelRequest,
+  type PostChannelMessageRequest,
+  type UpdateChannelRequest,
+} from './channels.ts';
+export {
   DaemonClient,
   type DaemonClientOptions,
   DEFAULT_BASE_URL,

@@ -4,6 +4,7 @@
 
 import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
+import { ChannelsResource } from './channels.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { ConnectorsResource } from './connectors.ts';
 import { DeliveriesResource } from './deliveries.ts';
@@ -74,6 +75,8 @@ export class Kheish {
   readonly auth: AuthResource;
   /** External connector sidecars: event ingress, credential fetches, child status. */
   readonly externalConnectors: ExternalConnectorsResource;
+  /** Public conversations with turn leases (api-collab §1). */
+  readonly channels: ChannelsResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -102,6 +105,7 @@ export class Kheish {
     this.derivations = new DerivationsResource(http);
     this.auth = new AuthResource(http);
     this.externalConnectors = new ExternalConnectorsResource(http);
+    this.channels = new ChannelsResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }
