@@ -27,8 +27,7 @@ import {
 import { getSession } from '../../store/repos/sessions.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { deliveryText } from './delivery-input.ts';
-import type { CounterName } from './views.ts';
-import { effectiveMode, policyOf } from './views.ts';
+import { type CounterName, effectiveMode, policyOf } from './views.ts';
 
 const ulid = monotonicFactory();
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -165,33 +164,40 @@ export async function arbitrate(
   const grants: ChannelMemberRow[] = [];
   const waiting: ChannelMemberRow[] = [];
   let slots = policy.max_parallel_public_speakers - holding.size;
+  const skipped = { turns_skipped_cooldown: 0, turns_skipped_budget: 0 };
+  // Only addressed members, queued ones and listeners wait for a slot; the selection pool does not (no fan-out).
+  const mayWait = (m: ChannelMemberRow) =>
+    addressed.includes(m.member_id) ||
+    queued.includes(m.member_id) ||
+    effectiveMode(channel, m) === 'always_listen';
+  const alive = async (m: ChannelMemberRow) => {
+    const session = await getSession(tx.db, m.session_id!);
+    return !!session && session.ended_at_ms === null;
+  };
   for (const m of [...selected, ...listeners]) {
     if (holding.has(m.member_id)) continue;
-    const coolingUntil = (m.last_spoke_at_ms ?? -Infinity) + policy.member_cooldown_ms;
-    if (coolingUntil > tx.now && !addressed.includes(m.member_id)) {
-      await ctx.bump(tx, channelId, 'turns_skipped_cooldown');
+    // Compared only when there is a cooldown: clocks of concurrent writers may differ by a millisecond.
+    const cooling =
+      policy.member_cooldown_ms > 0 && (m.last_spoke_at_ms ?? -Infinity) + policy.member_cooldown_ms > tx.now;
+    if (cooling && !addressed.includes(m.member_id)) {
+      skipped.turns_skipped_cooldown++;
       continue;
     }
-    const session = await getSession(tx.db, m.session_id!);
-    if (!session || session.ended_at_ms !== null) continue;
     if (turns + grants.length >= policy.max_agent_replies_per_human_message) {
-      await ctx.bump(tx, channelId, 'turns_skipped_budget');
+      skipped.turns_skipped_budget++;
       continue;
     }
     if (slots > 0) {
+      if (!(await alive(m))) continue;
       grants.push(m);
       slots--;
-    } else {
+    } else if (mayWait(m) && (await alive(m))) {
       waiting.push(m);
     }
   }
-  // Only addressed members and listeners wait for a slot; the selection pool does not (no fan-out).
-  const keep = waiting.filter(
-    (m) =>
-      addressed.includes(m.member_id) ||
-      queued.includes(m.member_id) ||
-      effectiveMode(channel, m) === 'always_listen',
-  );
+  for (const [name, n] of Object.entries(skipped))
+    if (n) await ctx.bump(tx, channelId, name as CounterName, n);
+  const keep = waiting;
   const queue = keep.map((m) => m.member_id);
   turns += grants.length;
   await putThread(tx.db, {
@@ -204,7 +210,7 @@ export async function arbitrate(
   let spent = thread.turns_since_human;
   for (const m of grants) {
     spent++;
-    await grant(ctx, tx, channel, thread, origin, m, {
+    await grant(ctx, tx, channel, members, thread, origin, m, {
       remaining: policy.max_agent_replies_per_human_message - spent,
       timeout: policy.lease_timeout_ms,
       queuedSessions,
@@ -216,6 +222,7 @@ async function grant(
   ctx: TurnContext,
   tx: WriteTx,
   channel: ChannelRow,
+  members: ChannelMemberRow[],
   thread: ChannelThreadRow,
   origin: ChannelMessageRow,
   member: ChannelMemberRow,
@@ -231,7 +238,6 @@ async function grant(
     channel.channel_id,
     recent.map((m) => m.message_id),
   );
-  const members = await membersOf(tx.db, channel.channel_id);
   const text = deliveryText({ channel, members, member, recent, reactions, origin, turnId });
   const files = (JSON.parse(origin.output).parts as Array<{ type: string; asset_id?: string }>)
     .filter((p) => p.type === 'asset' && p.asset_id)
