@@ -2,7 +2,7 @@
 // read-only leases, deletion. Run on SQLite and, with KHEISH_TEST_STORE=postgres, on PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
 import { assertProblem, createSession } from './support.ts';
 
 let d: TestDaemon;
@@ -264,6 +264,16 @@ test('PUT merges autonomy_policy field by field (decision 336) and validates ran
 
 test('a human message gives a session member a turn: a channel_delivery run in its session, its answer posted once', async () => {
   await createSession(base(), 'bot-turn');
+  // The session's own reply targets are not where a channel answer goes (decision 340).
+  const targets = await http(base(), 'PUT', '/v1/sessions/bot-turn/reply-targets', {
+    reply_targets: [
+      {
+        plugin: 'http',
+        address: JSON.stringify({ url: 'http://127.0.0.1:9/never', allow_private_network: true }),
+      },
+    ],
+  });
+  assert.equal(targets.status, 200, targets.text);
   await channel({
     channel_id: 'turns',
     title: 'Turns',
@@ -292,6 +302,11 @@ test('a human message gives a session member a turn: a channel_delivery run in i
   const run = await http(base(), 'GET', `/v1/runs/${reply.origin_run_id}`);
   assert.equal(run.body.kind, 'channel_delivery');
   assert.equal(run.body.session_id, 'bot-turn');
+  assert.deepEqual(run.body.deliveries ?? [], [], 'no delivery to the session reply targets');
+  const plain = await http(base(), 'POST', '/v1/sessions/bot-turn/runs', { content: 'plain' });
+  assert.equal(plain.status, 202, plain.text);
+  const plainRun = await waitForRun(base(), plain.body.run_id);
+  assert.equal((plainRun.deliveries ?? []).length, 1, 'an ordinary run of the session does use them');
   assert.deepEqual((await http(base(), 'GET', '/v1/channels/turns/leases')).body.leases, []);
   const view = (await http(base(), 'GET', '/v1/channels/turns')).body;
   assert.equal(view.moderation_metrics.turns_granted, 1);

@@ -247,6 +247,8 @@ async function grant(
     source_kind: 'channel_delivery',
     actor_id: origin.sender_actor_id,
     content: files.length ? '' : text,
+    // The channel is where the answer goes: not also to the session's own reply targets.
+    reply_targets: [],
     metadata: {
       kheish_channel: {
         channel_id: channel.channel_id,
