@@ -374,15 +374,6 @@ export async function activeLeaseOfRun(db: Executor, runId: string): Promise<Cha
   return r && lease(r);
 }
 
-export async function leaseOfRun(db: Executor, runId: string): Promise<ChannelLeaseRow | undefined> {
-  const r = await db
-    .selectFrom('channel_leases')
-    .selectAll()
-    .where('active_run_id', '=', runId)
-    .executeTakeFirst();
-  return r && lease(r);
-}
-
 export async function allActiveLeases(db: Executor): Promise<ChannelLeaseRow[]> {
   return (await db.selectFrom('channel_leases').selectAll().where('state', '=', 'active').execute()).map(
     lease,
