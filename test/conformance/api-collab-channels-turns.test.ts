@@ -222,3 +222,61 @@ test('autonomous roots: a session member may open one subject, then the quiet pe
   });
   assertProblem(noSession, 400, 'channels', 'sender_session_required');
 });
+
+async function cancelled(runId: string) {
+  for (let i = 0; i < 100; i++) {
+    const run = (await http(base(), 'GET', `/v1/runs/${runId}`)).body;
+    if (run.status === 'cancelled') return run;
+    await sleep(50);
+  }
+  throw new Error(`run ${runId} was not cancelled`);
+}
+
+test('a member removed while it holds a turn loses it: lease ended, run cancelled, nothing posted', async () => {
+  await channel('p-remove', { member_cooldown_ms: 0 }, [human, agent('slow', 'Slow')]);
+  await say('p-remove', { content: 'slowly' });
+  const [lease] = (await http(base(), 'GET', '/v1/channels/p-remove/leases')).body.leases;
+  assert.ok(lease?.active_run_id);
+  assert.equal((await http(base(), 'DELETE', '/v1/channels/p-remove/members/slow')).status, 200);
+  assert.deepEqual((await http(base(), 'GET', '/v1/channels/p-remove/leases')).body.leases, []);
+  await cancelled(lease.active_run_id);
+  assert.equal((await settled('p-remove')).length, 1);
+});
+
+test('deleting a channel while a turn runs cancels the run and leaves nothing behind', async () => {
+  await channel('p-delete', { member_cooldown_ms: 0 }, [human, agent('slow', 'Slow')]);
+  await say('p-delete', { content: 'slowly' });
+  const [lease] = (await http(base(), 'GET', '/v1/channels/p-delete/leases')).body.leases;
+  assert.deepEqual((await http(base(), 'DELETE', '/v1/channels/p-delete')).body, { accepted: true });
+  await cancelled(lease.active_run_id);
+  assertProblem(
+    await http(base(), 'GET', '/v1/channels/p-delete/leases'),
+    404,
+    'channels',
+    'channel_not_found',
+  );
+  await channel('p-delete', {}, [human]);
+  const fresh = (await http(base(), 'GET', '/v1/channels/p-delete')).body;
+  assert.equal(fresh.message_count, 0);
+  assert.equal(fresh.moderation_metrics.turns_granted, 0, 'no state of the old channel survives');
+});
+
+test('a direct reply to an agent keeps the conversation with it (sticky)', async () => {
+  await channel('p-sticky', { member_cooldown_ms: 0 }, [human, agent('ada', 'Ada'), agent('bob', 'Bob')]);
+  const q = await say('p-sticky', { content: 'first question' });
+  const first = await settled('p-sticky');
+  assert.deepEqual(agentsIn(first), ['ada']);
+  await say('p-sticky', { content: 'second question' });
+  const second = await settled('p-sticky');
+  assert.deepEqual(agentsIn(second), ['ada', 'bob'], 'least recently heard first');
+  const adaReply = first.find(
+    (m) => m.sender.member_id === 'ada' && m.thread_root_message_id === q.message_id,
+  );
+  await say('p-sticky', { content: 'Ada, why?', reply_to_message_id: adaReply.message_id });
+  const third = await settled('p-sticky');
+  assert.deepEqual(
+    agentsIn(third),
+    ['ada', 'bob', 'ada'],
+    'the member replied to answers, not the next in rotation',
+  );
+});
