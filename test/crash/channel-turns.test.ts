@@ -23,6 +23,7 @@ const workspace = tempDir('kheish-crash-channels-');
 const script = {
   rules: [
     { match: 'You are Talker', turns: [{ delay_ms: 300, text: 'talker answers' }] },
+    { match: 'You are Sleeper', turns: [{ delay_ms: 60_000, text: 'too late' }] },
     ...Array.from({ length: ITERATIONS + 2 }, (_, k) => ({
       match: `You are Editor e${k} `,
       turns: [
@@ -39,11 +40,11 @@ const script = {
 };
 const opts = { script, args: ['--workspace-root', workspace] };
 
-async function channelWith(url: string, id: string, member: { id: string; name: string }) {
+async function channelWith(url: string, id: string, member: { id: string; name: string }, leaseMs = 600_000) {
   const res = await api(url, 'POST', '/v1/channels', {
     channel_id: id,
     title: id,
-    autonomy_policy: { lease_timeout_ms: 600_000, member_cooldown_ms: 0 },
+    autonomy_policy: { lease_timeout_ms: leaseMs, member_cooldown_ms: 0 },
     members: [
       { member_id: 'hu', member_kind: 'human_actor', display_name: 'Hu' },
       { member_id: member.id, member_kind: 'session', session_id: member.id, display_name: member.name },
@@ -127,5 +128,26 @@ test(`crash: SIGKILL while a channel_delivery run waits for approval: the lease 
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.equal(readFileSync(join(workspace, `e${k}.txt`), 'utf8'), 'nn', 'the approved edit ran once');
     await settledOnce(rig.url, id, run.run_id, 'edited');
+  });
+});
+
+test(`crash: a lease that times out across a restart expires: its run is cancelled and nothing is posted (${ITERATIONS} iterations)`, async () => {
+  await runIterations(opts, async (rig, k) => {
+    const sid = await createSession(rig.url);
+    const id = `expire-${rig.lane}-${k}`;
+    await channelWith(rig.url, id, { id: sid, name: 'Sleeper' }, 2_000);
+    await api(rig.url, 'POST', `/v1/channels/${id}/messages`, {
+      sender_actor_id: 'hu',
+      content: 'take your time',
+    });
+    const lease = await activeLease(rig.url, id);
+    await rig.crashAndRestart();
+    const [run] = await waitTerminal(rig.url, [lease.active_run_id], 20_000);
+    assert.equal(run.status, 'cancelled', JSON.stringify(run));
+    const view = (await api(rig.url, 'GET', `/v1/channels/${id}`)).body;
+    assert.equal(view.moderation_metrics.leases_expired, 1);
+    assert.equal(view.moderation_metrics.active_leases, 0);
+    assert.equal(view.moderation_metrics.agent_replies_posted, 0);
+    assert.equal((await api(rig.url, 'GET', `/v1/channels/${id}/messages`)).body.messages.length, 1);
   });
 });
