@@ -5,6 +5,7 @@
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
+import { channelStimuliFeature } from './channel-stimuli/index.ts';
 import { channelsFeature } from './channels/index.ts';
 import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
@@ -60,4 +61,5 @@ export const FEATURES: FeatureModule<any>[] = [
   derivationsFeature,
   externalConnectorsFeature,
   channelsFeature,
+  channelStimuliFeature,
 ];

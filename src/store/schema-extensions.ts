@@ -449,3 +449,62 @@ export interface ChannelThreadsTable {
   created_at_ms: number;
   updated_at_ms: number;
 }
+
+/** Channel stimuli (migration 0031, api-collab §1.8); JSON columns are text. */
+export interface ChannelStimuliTable {
+  stimulus_id: string;
+  channel_id: string;
+  scope: string;
+  thread_root_message_id: string | null;
+  kind: string;
+  visibility_hint: string;
+  content: string;
+  addressed_member_ids: string;
+  sender_session_id: string | null;
+  sender_actor_id: string | null;
+  sender_display_name: string | null;
+  source_kind: string | null;
+  source_ref: string | null;
+  dedupe_key: string | null;
+  progress_key: string | null;
+  available_at_ms: number | null;
+  expires_at_ms: number | null;
+  metadata: string | null;
+  state: string;
+  state_reason: string | null;
+  retry_at_ms: number | null;
+  claimed_at_ms: number | null;
+  dispatched_message_id: string | null;
+  dispatched_thread_root_message_id: string | null;
+  dispatched_at_ms: number | null;
+  related_stimulus_id: string | null;
+  attempts: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** The per-root-thread work projection (migration 0031, api-collab §1.9). */
+export interface ChannelThreadWorkTable {
+  channel_id: string;
+  thread_root_message_id: string;
+  topic_kind: string;
+  status: string;
+  owner_session_id: string | null;
+  initiative_key: string | null;
+  source_kind: string | null;
+  source_ref: string | null;
+  last_stimulus_id: string | null;
+  last_signal_at_ms: number | null;
+  last_main_promotion_at_ms: number | null;
+  bindings: string;
+  progress_snapshots: string;
+  metadata: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ChannelStimulusCountersTable {
+  channel_id: string;
+  suppressed_stimuli: number;
+  updated_at_ms: number;
+}

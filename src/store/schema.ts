@@ -15,8 +15,11 @@ import type {
   ChannelMembersTable,
   ChannelMessagesTable,
   ChannelReactionsTable,
+  ChannelStimuliTable,
+  ChannelStimulusCountersTable,
   ChannelsTable,
   ChannelThreadsTable,
+  ChannelThreadWorkTable,
   ConnectorBindingsTable,
   ConnectorReceiptsTable,
   ConnectorsTable,
@@ -460,6 +463,9 @@ export interface Database {
   channel_reactions: ChannelReactionsTable;
   channel_leases: ChannelLeasesTable;
   channel_threads: ChannelThreadsTable;
+  channel_stimuli: ChannelStimuliTable;
+  channel_thread_work: ChannelThreadWorkTable;
+  channel_stimulus_counters: ChannelStimulusCountersTable;
 }
 
 export type Db = Kysely<Database>;

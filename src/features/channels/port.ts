@@ -64,6 +64,8 @@ export interface ChannelsPort {
     stimulus: ChannelStimulusInput,
   ): Promise<{ stimulus_id: string; state: string }>;
   addDeleteGuard(guard: ChannelDeleteGuard): void;
+  /** Adds or removes a reaction like the reactions routes (§1.6): the actor must be a member. */
+  react(channelId: string, messageId: string, actorId: string, emoji: string, add: boolean): Promise<void>;
   /** Derived state of another feature deleted with the channel, in the same transaction. */
   addDeleteHook(hook: ChannelDeleteHook): void;
   /** Counters merged into the channel view's `moderation_metrics`. */

@@ -29,6 +29,7 @@ import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
 import { m0028externalConnectors } from './0028-external-connectors.ts';
 import { m0030channels } from './0030-channels.ts';
+import { m0031channelStimuli } from './0031-channel-stimuli.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -163,6 +164,7 @@ export const migrationProvider: MigrationProvider = {
       '0026_deliveries': m0026deliveries,
       '0028_external_connectors': m0028externalConnectors,
       '0030_channels': m0030channels,
+      '0031_channel_stimuli': m0031channelStimuli,
     };
   },
 };
