@@ -12,6 +12,7 @@ import type { ChannelStimuliService } from './service.ts';
 interface DeliveryContext {
   channel_id: string;
   thread_root_message_id: string;
+  origin_message_id: string;
   member_id: string;
 }
 
@@ -49,8 +50,13 @@ export class ChannelToolsHost implements ChannelToolHost {
       (m) => m.member_kind === 'session' && m.session_id === ctx.session_id,
     );
     if (!member) throw refuse(`session ${ctx.session_id} is not a member of channel ${channel_id}`);
-    const thread = delivery && delivery.channel_id === channel_id ? delivery.thread_root_message_id : null;
-    return { channel_id, member, thread };
+    const own = delivery && delivery.channel_id === channel_id ? delivery : null;
+    return {
+      channel_id,
+      member,
+      thread: own?.thread_root_message_id ?? null,
+      origin: own?.origin_message_id ?? null,
+    };
   }
 
   async readThread(
@@ -96,23 +102,14 @@ export class ChannelToolsHost implements ChannelToolHost {
   }
 
   async setReaction(
-    input: { channel_id?: string; message_id: string; emoji: string; remove?: boolean },
+    input: { channel_id?: string; message_id?: string; emoji: string; remove?: boolean },
     ctx: ToolContext,
   ) {
     const w = await this.where(ctx, input.channel_id);
-    await this.channels().react(
-      w.channel_id,
-      input.message_id,
-      w.member.member_id,
-      input.emoji,
-      !input.remove,
-    );
-    return {
-      channel_id: w.channel_id,
-      message_id: input.message_id,
-      emoji: input.emoji,
-      reacted: !input.remove,
-    };
+    const messageId = input.message_id ?? w.origin;
+    if (!messageId) throw new DaemonError(400, 'channels', 'invalid_reaction', 'give message_id');
+    await this.channels().react(w.channel_id, messageId, w.member.member_id, input.emoji, !input.remove);
+    return { channel_id: w.channel_id, message_id: messageId, emoji: input.emoji, reacted: !input.remove };
   }
 
   async createStimulus(

@@ -29,7 +29,8 @@ export const ReadChannelThreadInput = z
 export const SetChannelReactionInput = z
   .object({
     channel_id: id.optional(),
-    message_id: id,
+    /** Defaults to the message a channel_delivery run answers. */
+    message_id: id.optional(),
     emoji: z.string().min(1).max(64),
     remove: z.boolean().optional(),
   })
