@@ -41,7 +41,7 @@ export function channelsPort(
       return stimuli.queue(id, stimulus);
     },
     react: async (id, messageId, actorId, emoji, add) => {
-      await service.react(id, messageId, { actor_id: actorId, emoji }, add);
+      await service.log.react(id, messageId, { actor_id: actorId, emoji }, add);
     },
     addDeleteGuard: (guard) => {
       service.guards.push(guard);
