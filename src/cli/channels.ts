@@ -12,6 +12,7 @@ import {
   type PostChannelMessageRequest,
   type UpdateChannelRequest,
 } from '../sdk/channels.ts';
+import { registerChannelStimuli } from './channel-stimuli.ts';
 import { membersOf, metadataOf, policyOf, policyOptions } from './channels-policy.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, oneLine, table, time } from './format.ts';
@@ -280,4 +281,5 @@ export function registerChannels(program: Command, rt: CliRuntime): void {
     .argument('<channel_id>')
     .description('active public-turn leases (read-only)')
     .action(async (id: string) => rt.emit(await api().leases(id), (r) => renderLeases(r.leases)));
+  registerChannelStimuli(channels, rt);
 }

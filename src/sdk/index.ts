@@ -26,6 +26,14 @@ export {
   type SlotRevocation,
 } from './auth.ts';
 export {
+  ChannelStimuliResource,
+  type CreateStimulusRequest,
+  type StimulusKind,
+  type StimulusState,
+  type StimulusView,
+  type ThreadWorkView,
+} from './channel-stimuli.ts';
+export {
   type AutonomyPolicy,
   type ChannelDetailView,
   type ChannelLeaseView,

@@ -4,6 +4,7 @@
 
 import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
+import { ChannelStimuliResource } from './channel-stimuli.ts';
 import { ChannelsResource } from './channels.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
 import { ConnectorsResource } from './connectors.ts';
@@ -77,6 +78,8 @@ export class Kheish {
   readonly externalConnectors: ExternalConnectorsResource;
   /** Public conversations with turn leases (api-collab §1). */
   readonly channels: ChannelsResource;
+  /** Channel stimuli and thread-work (api-collab §1.8, §1.9). */
+  readonly channelStimuli: ChannelStimuliResource;
   readonly events: EventsResource;
   readonly raw: RawResource;
 
@@ -106,6 +109,7 @@ export class Kheish {
     this.auth = new AuthResource(http);
     this.externalConnectors = new ExternalConnectorsResource(http);
     this.channels = new ChannelsResource(http);
+    this.channelStimuli = new ChannelStimuliResource(http);
     this.events = new EventsResource(http);
     this.raw = new RawResource(http);
   }
