@@ -15,6 +15,17 @@ before(async () => {
     script: {
       rules: [
         {
+          match: 'spawn a worker',
+          turns: [
+            {
+              tool_calls: [
+                { name: 'spawn_agent', arguments: { name: 'worker', prompt: 'work once', wait: true } },
+              ],
+            },
+            { text: 'spawned' },
+          ],
+        },
+        {
           match: 'You are Toolbot',
           turns: [
             {
@@ -291,5 +302,57 @@ test('api-core §10: a channel_delivery run reads its thread and reacts as its m
   assert.deepEqual(
     work.bindings.map((b: any) => [b.kind, b.ref, b.state]),
     [['run', run.run_id, 'completed']],
+  );
+});
+
+test('api-collab §1.8 (decision 367): a run of a sidechain agent bound to a thread queues a sidechain_milestone there', async () => {
+  await createSession(base(), 'lead');
+  const spawn = await http(base(), 'POST', '/v1/sessions/lead/runs', { content: 'spawn a worker please' });
+  assert.equal(spawn.status, 202, spawn.text);
+  await waitForRun(base(), spawn.body.run_id);
+  const agents = (await http(base(), 'GET', '/v1/agents')).body;
+  const worker = (Array.isArray(agents) ? agents : (agents.agents ?? agents.items)).find(
+    (a: any) => a.agent?.name === 'worker',
+  );
+  assert.ok(worker, JSON.stringify(agents));
+  await channel('s-sidechain');
+  const root = (
+    await http(base(), 'POST', '/v1/channels/s-sidechain/messages', {
+      sender_actor_id: 'alice',
+      content: 'worker, report here',
+    })
+  ).body.message_id;
+  const bind = await stimulus('s-sidechain', {
+    scope: 'thread',
+    thread_root_message_id: root,
+    kind: 'agent_idea',
+    content: 'watching the worker',
+    source_kind: 'agent',
+    source_ref: worker.agent_id,
+  });
+  assert.equal(bind.status, 201, bind.text);
+  await until('binding', async () => (await list('s-sidechain', '?state=dispatched')).length === 1);
+  const childRun = await http(base(), 'POST', `/v1/sessions/${worker.session_id}/runs`, {
+    content: 'one more step',
+  });
+  assert.equal(childRun.status, 202, childRun.text);
+  await waitForRun(base(), childRun.body.run_id);
+  const milestone = await until('milestone posted', async () =>
+    (await list('s-sidechain')).find(
+      (s: any) => s.kind === 'sidechain_milestone' && s.state === 'dispatched',
+    ),
+  );
+  assert.equal(milestone.thread_root_message_id, root);
+  assert.match(milestone.content, new RegExp(worker.agent_id));
+  const [work] = (
+    await http(base(), 'GET', `/v1/channels/s-sidechain/thread-work?thread_root_message_id=${root}`)
+  ).body.thread_work;
+  assert.deepEqual(
+    work.bindings.map((b: any) => [b.kind, b.ref]),
+    [['sidechain_agent', worker.agent_id]],
+  );
+  assert.equal(
+    work.progress_snapshots[`sidechain:${worker.agent_id}`].message_id,
+    milestone.dispatched_message_id,
   );
 });

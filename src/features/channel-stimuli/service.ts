@@ -8,6 +8,7 @@ import {
   bumpSuppressed,
   countStimuli,
   deleteStimulusState,
+  getStimulus,
   insertStimulus,
   listStimuli,
   listThreadWork,
@@ -23,6 +24,7 @@ import type { CreateStimulusRequest, StimulusView, ThreadWorkView } from './sche
 import { stimulusView, threadWorkView } from './views.ts';
 
 const ulid = monotonicFactory();
+export const newStimulusId = () => `stim-${ulid().toLowerCase()}`;
 const invalid = (detail: string) => new DaemonError(400, 'channels', 'invalid_stimulus', detail);
 const notFound = (id: string) =>
   new DaemonError(404, 'channels', 'channel_not_found', `channel ${id} was not found`);
@@ -77,91 +79,12 @@ export class ChannelStimuliService {
       throw invalid(`${body.thread_root_message_id} is not a thread root of channel ${channelId}`);
     await this.checkSenders(channelId, body);
     const limit = policy.max_pending_stimuli ?? 32;
-    let refused = false;
-    const id = `stim-${ulid().toLowerCase()}`;
-    await this.engine.store.write(async (tx) => {
+    const id = newStimulusId();
+    const outcome = await this.engine.store.write(async (tx) => {
       if (!(await getChannel(tx.db, channelId))) throw notFound(channelId);
-      const queued = await listStimuli(tx.db, channelId, { states: QUEUED_STATES });
-      const target = (s: StimulusRow) =>
-        s.scope === body.scope &&
-        (s.thread_root_message_id ?? null) === (body.thread_root_message_id ?? null);
-      const row: StimulusRow = {
-        stimulus_id: id,
-        channel_id: channelId,
-        scope: body.scope,
-        thread_root_message_id: body.thread_root_message_id ?? null,
-        kind: body.kind,
-        visibility_hint: body.visibility_hint ?? 'auto',
-        content: body.content,
-        addressed_member_ids: JSON.stringify(body.addressed_member_ids ?? []),
-        sender_session_id: body.sender_session_id ?? null,
-        sender_actor_id: body.sender_actor_id ?? null,
-        sender_display_name: body.sender_display_name ?? null,
-        source_kind: body.source_kind ?? null,
-        source_ref: body.source_ref ?? null,
-        dedupe_key: body.dedupe_key ?? null,
-        progress_key: body.progress_key ?? null,
-        available_at_ms: body.available_at_ms ?? null,
-        expires_at_ms: body.expires_at_ms ?? null,
-        metadata: body.metadata ? JSON.stringify(body.metadata) : null,
-        state: 'pending',
-        state_reason: null,
-        retry_at_ms: null,
-        claimed_at_ms: null,
-        dispatched_message_id: null,
-        dispatched_thread_root_message_id: null,
-        dispatched_at_ms: null,
-        related_stimulus_id: null,
-        attempts: 0,
-        created_at_ms: tx.now,
-        updated_at_ms: tx.now,
-      };
-      // Decision 357: an equal queued stimulus (same dedupe_key, target and content) absorbs the new
-      // one; a different one with the same dedupe_key or progress_key is replaced by it (pending only:
-      // a claimed one is being posted already).
-      if (body.dedupe_key) {
-        const same = queued.find(
-          (s) => s.dedupe_key === body.dedupe_key && target(s) && s.content === body.content,
-        );
-        if (same) {
-          const coalesced = {
-            ...row,
-            state: 'coalesced',
-            state_reason: 'duplicate',
-            related_stimulus_id: same.stimulus_id,
-          };
-          await insertStimulus(tx.db, coalesced);
-          await this.record(tx, coalesced);
-          return;
-        }
-      }
-      let live = queued.length;
-      for (const s of queued) {
-        if (s.state !== 'pending') continue;
-        const replaced =
-          (body.dedupe_key && s.dedupe_key === body.dedupe_key) ||
-          (body.progress_key && s.progress_key === body.progress_key && target(s));
-        if (!replaced) continue;
-        const patch = {
-          state: 'superseded',
-          state_reason: body.dedupe_key && s.dedupe_key === body.dedupe_key ? 'dedupe_key' : 'progress_key',
-          related_stimulus_id: id,
-          updated_at_ms: tx.now,
-        };
-        await updateStimulus(tx.db, s.stimulus_id, patch);
-        await this.record(tx, { ...s, ...patch });
-        live--;
-      }
-      // Decision 356: a full queue refuses the newcomer (what is queued was accepted first and stays),
-      // and the refusal is counted as a suppressed stimulus.
-      if (live >= limit) {
-        refused = true;
-        return;
-      }
-      await insertStimulus(tx.db, row);
-      await this.record(tx, row);
+      return this.admit(tx, channelId, id, body, limit);
     });
-    if (refused) {
+    if (outcome === 'refused') {
       await this.engine.store.write((tx) => bumpSuppressed(tx.db, channelId, tx.now));
       throw new DaemonError(
         429,
@@ -171,8 +94,98 @@ export class ChannelStimuliService {
       );
     }
     this.kick();
-    const [view] = (await listStimuli(this.db, channelId, {})).filter((s) => s.stimulus_id === id);
-    return stimulusView(view!);
+    return stimulusView((await getStimulus(this.db, id))!);
+  }
+
+  /**
+   * Stores a validated stimulus inside the caller's transaction (the HTTP create, or a producer in
+   * the transaction of its cause): dedupe, supersession, then the bound.
+   */
+  async admit(
+    tx: WriteTx,
+    channelId: string,
+    id: string,
+    body: CreateStimulusRequest,
+    limit: number,
+  ): Promise<'inserted' | 'coalesced' | 'refused'> {
+    const queued = await listStimuli(tx.db, channelId, { states: QUEUED_STATES });
+    const target = (s: StimulusRow) =>
+      s.scope === body.scope && (s.thread_root_message_id ?? null) === (body.thread_root_message_id ?? null);
+    const row: StimulusRow = {
+      stimulus_id: id,
+      channel_id: channelId,
+      scope: body.scope,
+      thread_root_message_id: body.thread_root_message_id ?? null,
+      kind: body.kind,
+      visibility_hint: body.visibility_hint ?? 'auto',
+      content: body.content,
+      addressed_member_ids: JSON.stringify(body.addressed_member_ids ?? []),
+      sender_session_id: body.sender_session_id ?? null,
+      sender_actor_id: body.sender_actor_id ?? null,
+      sender_display_name: body.sender_display_name ?? null,
+      source_kind: body.source_kind ?? null,
+      source_ref: body.source_ref ?? null,
+      dedupe_key: body.dedupe_key ?? null,
+      progress_key: body.progress_key ?? null,
+      available_at_ms: body.available_at_ms ?? null,
+      expires_at_ms: body.expires_at_ms ?? null,
+      metadata: body.metadata ? JSON.stringify(body.metadata) : null,
+      state: 'pending',
+      state_reason: null,
+      retry_at_ms: null,
+      claimed_at_ms: null,
+      dispatched_message_id: null,
+      dispatched_thread_root_message_id: null,
+      dispatched_at_ms: null,
+      related_stimulus_id: null,
+      attempts: 0,
+      created_at_ms: tx.now,
+      updated_at_ms: tx.now,
+    };
+    // Decision 357: an equal queued stimulus (same dedupe_key, target and content) absorbs the new
+    // one; a different one with the same dedupe_key or progress_key is replaced by it (pending only:
+    // a claimed one is being posted already).
+    if (body.dedupe_key) {
+      const same = queued.find(
+        (s) => s.dedupe_key === body.dedupe_key && target(s) && s.content === body.content,
+      );
+      if (same) {
+        const coalesced = {
+          ...row,
+          state: 'coalesced',
+          state_reason: 'duplicate',
+          related_stimulus_id: same.stimulus_id,
+        };
+        await insertStimulus(tx.db, coalesced);
+        await this.record(tx, coalesced);
+        return 'coalesced';
+      }
+    }
+    let live = queued.length;
+    for (const s of queued) {
+      if (s.state !== 'pending') continue;
+      const replaced =
+        (body.dedupe_key && s.dedupe_key === body.dedupe_key) ||
+        (body.progress_key && s.progress_key === body.progress_key && target(s));
+      if (!replaced) continue;
+      const patch = {
+        state: 'superseded',
+        state_reason: body.dedupe_key && s.dedupe_key === body.dedupe_key ? 'dedupe_key' : 'progress_key',
+        related_stimulus_id: id,
+        updated_at_ms: tx.now,
+      };
+      await updateStimulus(tx.db, s.stimulus_id, patch);
+      await this.record(tx, { ...s, ...patch });
+      live--;
+    }
+    // Decision 356: a full queue refuses the newcomer (what is queued was accepted first and stays),
+    // and the refusal is counted as a suppressed stimulus.
+    if (live >= limit) {
+      return 'refused';
+    }
+    await insertStimulus(tx.db, row);
+    await this.record(tx, row);
+    return 'inserted';
   }
 
   /** Senders and addressed members must be on the roster now (they are checked again at dispatch). */

@@ -208,3 +208,19 @@ export async function messageOfStimulus(
     .orderBy('seq')
     .executeTakeFirst();
 }
+
+/** Thread-work records with a binding of this kind and ref (producers look up who listens). */
+export async function threadWorkBoundTo(db: Executor, kind: string, ref: string): Promise<ThreadWorkRow[]> {
+  const rows = await db
+    .selectFrom('channel_thread_work')
+    .selectAll()
+    .where('bindings', 'like', `%"ref":${JSON.stringify(ref).replace(/[%_]/g, '')}%`)
+    .execute();
+  return rows
+    .map(work)
+    .filter((w) =>
+      (JSON.parse(w.bindings) as Array<{ kind: string; ref: string }>).some(
+        (b) => b.kind === kind && b.ref === ref,
+      ),
+    );
+}
