@@ -26,6 +26,18 @@ before(async () => {
           ],
         },
         {
+          match: 'outsider reads',
+          turns: [
+            {
+              tool_calls: [
+                { name: 'read_channel_thread', arguments: { channel_id: 's-tools' } },
+                { name: 'create_channel_stimulus', arguments: { channel_id: 's-tools', content: 'hi' } },
+              ],
+            },
+            { text: 'done' },
+          ],
+        },
+        {
           match: 'You are Toolbot',
           turns: [
             {
@@ -354,5 +366,22 @@ test('api-collab §1.8 (decision 367): a run of a sidechain agent bound to a thr
   assert.equal(
     work.progress_snapshots[`sidechain:${worker.agent_id}`].message_id,
     milestone.dispatched_message_id,
+  );
+});
+
+test('api-core §10 (decision 365): a session that is no channel member sees no channel tool', async () => {
+  await createSession(base(), 'outsider');
+  const run = await http(base(), 'POST', '/v1/sessions/outsider/runs', {
+    content: 'outsider reads the channel',
+  });
+  assert.equal(run.status, 202, run.text);
+  await waitForRun(base(), run.body.run_id);
+  const results = await journalPayloads(d, run.body.run_id, 'tool_result');
+  assert.deepEqual(
+    results.map((r: any) => [r.name, r.is_error, r.content]),
+    [
+      ['read_channel_thread', true, "tool `read_channel_thread` is not in this agent's tool surface"],
+      ['create_channel_stimulus', true, "tool `create_channel_stimulus` is not in this agent's tool surface"],
+    ],
   );
 });
