@@ -13,6 +13,7 @@ import {
   listStimuli,
   listThreadWork,
   QUEUED_STATES,
+  rootsDispatchedSince,
   type StimulusRow,
   suppressedCount,
   updateStimulus,
@@ -249,6 +250,9 @@ export class ChannelStimuliService {
       pending_stimuli: await countStimuli(this.db, channelId, ['pending']),
       claimed_stimuli: await countStimuli(this.db, channelId, ['claimed']),
       suppressed_stimuli: await suppressedCount(this.db, channelId),
+      // Roots the stimulus worker opened in the last hour (recent_autonomous_roots counts the
+      // roots session members posted themselves).
+      recent_stimulus_roots: (await rootsDispatchedSince(this.db, channelId, Date.now() - 3_600_000)).length,
     };
   }
 
