@@ -3,7 +3,8 @@
 // PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
+import { sourceBody, upload, uploadBody } from '../helpers/observations.ts';
 
 let d: TestDaemon;
 
@@ -102,4 +103,47 @@ test('api-collab §1.11: deleting a channel deletes its stimuli and thread-work'
     (await http(d.url, 'GET', '/v1/channels/life-del')).body.moderation_metrics.suppressed_stimuli,
     0,
   );
+});
+
+test('api-collab §1.8 (decision 367): a materialization of a watched source queues observation_materialized in the thread', async () => {
+  const token = 'cam-upload-token-0123456789';
+  assert.equal(
+    (await http(d.url, 'POST', '/v1/observation-sources', sourceBody('cam-1', token))).status,
+    201,
+  );
+  const up = await upload(d.url, 'cam-1', token, uploadBody('frame-1', 1));
+  assert.ok(up.status < 300 && up.body.observation_id, up.text);
+  const root = await channel('life-obs');
+  const watch = await http(d.url, 'POST', '/v1/channels/life-obs/stimuli', {
+    scope: 'thread',
+    thread_root_message_id: root,
+    kind: 'agent_idea',
+    content: 'watching cam-1',
+    source_kind: 'observation',
+    source_ref: 'cam-1',
+  });
+  assert.equal(watch.status, 201, watch.text);
+  for (let i = 0; i < 100 && (await list('life-obs'))[0].state !== 'dispatched'; i++) await sleep(50);
+  assert.equal((await http(d.url, 'POST', '/v1/sessions', { session_id: 'analyst' })).status, 201);
+  const m = await http(d.url, 'POST', '/v1/observation-materializations', {
+    target_session_id: 'analyst',
+    selection: { type: 'observation_ids', observation_ids: [up.body.observation_id] },
+    request: { content: 'What changed?' },
+  });
+  assert.equal(m.status, 202, m.text);
+  await waitForRun(d.url, m.body.run_id);
+  let s = await list('life-obs');
+  for (let i = 0; i < 100 && s.at(-1)?.state !== 'dispatched'; i++) {
+    await sleep(50);
+    s = await list('life-obs');
+  }
+  assert.deepEqual(
+    s.map((x) => [x.kind, x.state]),
+    [
+      ['agent_idea', 'dispatched'],
+      ['observation_materialized', 'dispatched'],
+    ],
+  );
+  assert.equal(s[1].thread_root_message_id, root);
+  assert.match(s[1].content, new RegExp(m.body.run_id));
 });

@@ -12,7 +12,7 @@ import {
 } from '../../tools/control/channels.ts';
 import type { ChannelsPort } from '../channels/port.ts';
 import type { FeatureModule } from '../feature.ts';
-import { onChildRunEnd } from './producers.ts';
+import { onRunEnd } from './producers.ts';
 import { registerStimulusRoutes } from './routes.ts';
 import { ChannelStimuliService } from './service.ts';
 import { noteDeliveryRun } from './thread-work.ts';
@@ -63,8 +63,8 @@ export const channelStimuliFeature: FeatureModule<ChannelStimuliFeature> = {
       const names = outer ? [...outer] : k.tools.list().map((t) => t.name);
       return new Set(names.filter((n) => !hidden.has(n)));
     };
-    // Producer (decision 367): a sidechain milestone commits with the agent run's end.
-    k.engine.onRunTerminal((tx, run) => onChildRunEnd(service, tx, run));
+    // Producers (decision 367): sidechain milestones and materializations commit with the run's end.
+    k.engine.onRunTerminal((tx, run) => onRunEnd(service, tx, run));
     // A delivery run that ends is bound to its thread's work, in the transaction that ends it.
     k.engine.onRunTerminal(async (tx, run) => {
       if (run.kind !== 'channel_delivery' || !isTerminal(run.status)) return;

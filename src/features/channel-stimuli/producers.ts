@@ -6,6 +6,7 @@
 import { getAgentBySession } from '../../store/repos/agents.ts';
 import { bumpSuppressed, threadWorkBoundTo } from '../../store/repos/channel-stimuli.ts';
 import { getChannel, membersOf } from '../../store/repos/channels.ts';
+import { getObservation } from '../../store/repos/observations.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { CreateStimulusRequest } from './schema.ts';
@@ -57,9 +58,10 @@ export async function produce(
   return queued;
 }
 
-/** A sidechain agent's run ended: a milestone for the threads bound to that agent. */
-export async function onChildRunEnd(svc: ChannelStimuliService, tx: WriteTx, run: RunRow): Promise<void> {
+/** A run ended: milestones for the threads bound to its sidechain agent or its observations. */
+export async function onRunEnd(svc: ChannelStimuliService, tx: WriteTx, run: RunRow): Promise<void> {
   if (run.kind === 'channel_delivery') return;
+  await onMaterialized(svc, tx, run);
   const agent = await getAgentBySession(tx.db, run.session_id);
   if (!agent) return;
   await produce(
@@ -73,4 +75,32 @@ export async function onChildRunEnd(svc: ChannelStimuliService, tx: WriteTx, run
       progress_key: `sidechain:${agent.agent_id}`,
     },
   );
+}
+
+/**
+ * An observation materialization run ended: `observation_materialized` for the threads bound to
+ * one of its observations or to their source (a thread watching a capture source).
+ */
+async function onMaterialized(svc: ChannelStimuliService, tx: WriteTx, run: RunRow): Promise<void> {
+  const meta = (JSON.parse(run.request) as { metadata?: Record<string, unknown> }).metadata;
+  const ids = (meta?.observation_materialization as { observation_ids?: unknown } | undefined)
+    ?.observation_ids;
+  if (!Array.isArray(ids) || ids.length === 0) return;
+  const refs = new Set<string>();
+  for (const id of ids.map(String)) {
+    refs.add(id);
+    const o = await getObservation(tx.db, id);
+    if (o) refs.add(o.source_id);
+  }
+  for (const ref of refs)
+    await produce(
+      svc,
+      tx,
+      { kind: 'observation', ref },
+      {
+        kind: 'observation_materialized',
+        content: `${ids.length} observation(s) materialized in run ${run.run_id} (${run.status}).`,
+        dedupe_key: `materialized:${run.run_id}`,
+      },
+    );
 }
