@@ -64,27 +64,36 @@ export const channelStimuliFeature: FeatureModule<ChannelStimuliFeature> = {
       return new Set(names.filter((n) => !hidden.has(n)));
     };
     // Producers (decision 367): sidechain milestones and materializations commit with the run's end.
-    k.engine.onRunTerminal((tx, run) => onRunEnd(service, tx, run));
+    k.engine.onRunTerminal(async (tx, run) => {
+      // A producer must never keep a run from ending: its failure is logged and rolled back alone.
+      await tx
+        .savepoint(() => onRunEnd(service, tx, run))
+        .catch((err) => k.log.warn({ err, run_id: run.run_id }, 'channel stimulus producer failed'));
+    });
     // A delivery run that ends is bound to its thread's work, in the transaction that ends it.
     k.engine.onRunTerminal(async (tx, run) => {
       if (run.kind !== 'channel_delivery' || !isTerminal(run.status)) return;
-      const d = deliveryOf(run);
-      if (!d) return;
-      const root = await getMessage(tx.db, d.channel_id, d.thread_root_message_id);
-      if (!root) return;
-      await noteDeliveryRun(
-        tx.db,
-        {
-          channelId: d.channel_id,
-          root: d.thread_root_message_id,
-          runId: run.run_id,
-          sessionId: run.session_id,
-          status: run.status,
-          humanRoot:
-            root.sender_kind === 'human_actor' && !JSON.parse(root.metadata ?? '{}').kheish_stimulus_id,
-        },
-        tx.now,
-      );
+      await tx
+        .savepoint(async () => {
+          const d = deliveryOf(run);
+          if (!d) return;
+          const root = await getMessage(tx.db, d.channel_id, d.thread_root_message_id);
+          if (!root) return;
+          await noteDeliveryRun(
+            tx.db,
+            {
+              channelId: d.channel_id,
+              root: d.thread_root_message_id,
+              runId: run.run_id,
+              sessionId: run.session_id,
+              status: run.status,
+              humanRoot:
+                root.sender_kind === 'human_actor' && !JSON.parse(root.metadata ?? '{}').kheish_stimulus_id,
+            },
+            tx.now,
+          );
+        })
+        .catch((err) => k.log.warn({ err, run_id: run.run_id }, 'thread-work binding failed'));
     });
     return { service, worker };
   },
