@@ -4,6 +4,7 @@
 // A lease that outlives lease_timeout_ms expires: the floor passes on and its run is cancelled, so
 // a late answer is never posted. On boot, leases are reattached to their live runs or settled.
 import type { Engine } from '../../engine/engine.ts';
+import type { InputItem } from '../../engine/types.ts';
 import {
   activeLeaseOfRun,
   allActiveLeases,
@@ -21,14 +22,37 @@ import { NO_REPLY } from './delivery-input.ts';
 import type { ChannelsService } from './service.ts';
 import { arbitrate } from './turns.ts';
 
-/** The public reply of a delivery run: its last emit_output record, else its final answer. */
-export function replyOf(records: Record<string, unknown>[]): { content: string; items: unknown[] } | null {
+type AttachmentName = { file_name: string; media_type: string };
+
+export interface TurnReply {
+  content: string;
+  /** Text then the emitted attachments as asset references (empty for a plain text answer). */
+  items: InputItem[];
+  names: Map<string, AttachmentName>;
+}
+
+/**
+ * The public reply of a delivery run: its last emit_output record, else its final answer. The
+ * record's `attachment` parts (api-core §3.7) become the public message's attachments.
+ */
+export function replyOf(records: Record<string, unknown>[]): TurnReply | null {
   const emitted = records.filter((r) => r.source_kind !== 'assistant_text');
   const last = (emitted.length ? emitted : records).at(-1);
   if (!last) return null;
   const content = String(last.content ?? '').trim();
-  if (content === '' || content === NO_REPLY) return null;
-  return { content, items: [] };
+  const names = new Map<string, AttachmentName>();
+  for (const part of Array.isArray(last.parts) ? last.parts : []) {
+    const a = (part as { type?: string; attachment?: { id?: string } & AttachmentName }).attachment;
+    if ((part as { type?: string }).type === 'attachment' && a?.id)
+      names.set(a.id, { file_name: a.file_name, media_type: a.media_type });
+  }
+  if ((content === '' || content === NO_REPLY) && names.size === 0) return null;
+  if (names.size === 0) return { content, items: [], names };
+  const items: InputItem[] = [
+    ...(content && content !== NO_REPLY ? [{ type: 'text' as const, text: content }] : []),
+    ...[...names.keys()].map((asset_id) => ({ type: 'asset_reference' as const, asset_id })),
+  ];
+  return { content, items, names };
 }
 
 export class TurnSettler {
@@ -77,8 +101,8 @@ export class TurnSettler {
             content: reply.content,
             metadata: { kheish_channel_turn: { turn_id: lease.turn_id, run_id: run.run_id } },
           },
-          undefined,
-          new Map(),
+          reply.items.length ? reply.items : undefined,
+          reply.names,
           { originRunId: run.run_id },
         );
         await this.channels.bump(tx, lease.channel_id, 'agent_replies_posted');
