@@ -270,6 +270,7 @@ export async function startDaemon(
     },
     'kheish-daemon ready',
   );
+  store.armFaults();
 
   let stopping: Promise<void> | null = null;
   const shutdown = (reason: string) => {

@@ -11,9 +11,14 @@ export type GroupCommitPoint = 'before' | 'after';
 export interface GroupCommitFault {
   /** Called with the number of writers whose changes the group holds. */
   at(point: GroupCommitPoint, writers: number): void;
+  /**
+   * Groups count only from here (the daemon calls it once it is ready): start-up recovery of many
+   * features can share groups too, and a kill there would only test that boot is retried.
+   */
+  arm(): void;
 }
 
-const NONE: GroupCommitFault = { at: () => undefined };
+const NONE: GroupCommitFault = { at: () => undefined, arm: () => undefined };
 
 export function groupCommitFault(
   stateRoot: string,
@@ -23,9 +28,13 @@ export function groupCommitFault(
   if (!m) return NONE;
   const point = m[1] as GroupCommitPoint;
   let remaining = Number(m[2]);
+  let armed = false;
   return {
+    arm() {
+      armed = true;
+    },
     at(where, writers) {
-      if (where !== point || writers < 2 || --remaining > 0) return;
+      if (!armed || where !== point || writers < 2 || --remaining > 0) return;
       // The test reads this to know the kill landed inside a multi-writer group.
       writeFileSync(join(stateRoot, 'fault-group-commit.json'), JSON.stringify({ point, writers }));
       process.kill(process.pid, 'SIGKILL');

@@ -141,6 +141,11 @@ export class Store {
   }
 
   /** Runs `fn` in a transaction (possibly shared with other writers), serialized with every other write. */
+  /** Crash tests only (KHEISH_FAULT_KILL_IN_GROUP_COMMIT): the fault counts groups from now on. */
+  armFaults(): void {
+    this.fault.arm();
+  }
+
   write<T>(fn: (tx: WriteTx) => Promise<T>, priority: WritePriority = 'normal'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const pending: PendingWrite = { fn, resolve: resolve as (v: unknown) => void, reject };

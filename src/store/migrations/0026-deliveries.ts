@@ -11,7 +11,7 @@ export const m0026deliveries: Migration = {
     await ddlOf(db)
       // The row id orders deliveries FIFO per target.
       .addAutoIncrementId(db.schema.createTable('deliveries'), 'id')
-      .addColumn('delivery_id', 'text', (c) => c.notNull().unique())
+      .addColumn('delivery_id', 'text', (c) => c.notNull())
       .addColumn('run_id', 'text', (c) => c.notNull())
       .addColumn('session_id', 'text', (c) => c.notNull())
       .addColumn('plugin', 'text', (c) => c.notNull())
@@ -38,6 +38,13 @@ export const m0026deliveries: Migration = {
       .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
       .addColumn('delivered_at_ms', 'bigint')
       .addColumn('dead_lettered_at_ms', 'bigint')
+      .execute();
+    // A named unique index, not a column constraint: both dialects then catalog the same index.
+    await db.schema
+      .createIndex('deliveries_delivery_id')
+      .on('deliveries')
+      .column('delivery_id')
+      .unique()
       .execute();
     await db.schema
       .createIndex('deliveries_due')

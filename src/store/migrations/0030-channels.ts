@@ -73,8 +73,15 @@ export const m0030channels: Migration = {
       .addColumn('search_text', 'text', (c) => c.notNull())
       .addColumn('metadata', 'text')
       /** The channel_delivery run this post is the answer of: at most one post per run. */
-      .addColumn('origin_run_id', 'text', (c) => c.unique())
+      .addColumn('origin_run_id', 'text')
       .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    // At most one post per run; a named unique index so both dialects catalog the same index.
+    await db.schema
+      .createIndex('channel_messages_origin_run')
+      .on('channel_messages')
+      .column('origin_run_id')
+      .unique()
       .execute();
     await db.schema
       .createIndex('channel_messages_seq')
