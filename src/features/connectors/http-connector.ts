@@ -1,6 +1,7 @@
 // The HTTP connector's rules (api-collab §6.4): which settings are valid together, and what an
 // HTTP reply route may look like (a raw URL or `{url, headers?, allow_private_network?}` whose
 // headers are valid and none the daemon owns or that would forge identity).
+import { checkReplyHeaders } from '../../config/http-reply-headers.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { ConnectorKindAdapter } from './port.ts';
 import { HttpConnectorSettings } from './schema.ts';
@@ -8,24 +9,6 @@ import { HttpConnectorSettings } from './schema.ts';
 export const DEFAULT_SIGNATURE_MAX_AGE_SECS = 300;
 
 const invalid = (detail: string) => new DaemonError(400, 'connectors', 'invalid_connector', detail);
-
-const FORBIDDEN_HEADERS = new Set([
-  'authorization',
-  'connection',
-  'content-length',
-  'content-type',
-  'cookie',
-  'forwarded',
-  'host',
-  'idempotency-key',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'x-api-key',
-]);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Throws a 400 for an `http` ReplyHandle address the daemon would refuse to send to. */
 export function validateHttpReplyAddress(address: string, where = 'reply target'): void {
@@ -60,16 +43,7 @@ export function validateHttpReplyAddress(address: string, where = 'reply target'
     throw invalid(`${where}: only http:// and https:// reply URLs are supported`);
   if (parsed.username || parsed.password) throw invalid(`${where}: reply URLs must not carry credentials`);
   if (headers === undefined || headers === null) return;
-  if (typeof headers !== 'object' || Array.isArray(headers))
-    throw invalid(`${where}: headers must be an object of name → value`);
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (!TOKEN.test(name)) throw invalid(`${where}: ${JSON.stringify(name)} is not a valid header name`);
-    const lower = name.toLowerCase();
-    if (FORBIDDEN_HEADERS.has(lower) || lower.startsWith('x-forwarded-'))
-      throw invalid(`${where}: the ${name} header is owned by the daemon or forbidden on reply routes`);
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value))
-      throw invalid(`${where}: the value of ${name} must be a string without line breaks`);
-  }
+  checkReplyHeaders(headers, (detail) => invalid(`${where}: ${detail}`));
 }
 
 export const httpConnectorAdapter: ConnectorKindAdapter = {

@@ -2,6 +2,8 @@
 // the output to a reply URL with `Idempotency-Key: kheish:<delivery_id>`. 2xx delivers; 429 and
 // 5xx (and 408) retry, honouring Retry-After in seconds or as an HTTP date; any other 4xx is
 // terminal. Address: canonical JSON `{"url", "headers"?, "allow_private_network"?}`, or a bare URL.
+
+import { checkReplyHeaders } from '../../config/http-reply-headers.ts';
 import { canonicalJson } from '../../engine/output-contract.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import { checkUrl, WebPolicyError } from '../../tools/web/target-policy.ts';
@@ -11,26 +13,6 @@ import { parseRetryAfter } from './settings.ts';
 
 export const invalidTarget = (detail: string) =>
   new DaemonError(400, 'deliveries', 'invalid_reply_target', detail);
-
-/** Headers the daemon owns or that carry credentials/hop state (api-collab §6.4, api-collab #54). */
-const BLOCKED_HEADERS = new Set([
-  'authorization',
-  'connection',
-  'content-length',
-  'content-type',
-  'cookie',
-  'forwarded',
-  'host',
-  'idempotency-key',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'x-api-key',
-]);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export interface HttpAddress {
   url: string;
@@ -54,24 +36,7 @@ export function normalizeHttpAddress(input: Record<string, unknown>): HttpAddres
   }
   const out: HttpAddress = { url: parsed.href };
   if (input.headers !== undefined && input.headers !== null) {
-    if (typeof input.headers !== 'object' || Array.isArray(input.headers))
-      throw invalidTarget('headers must be an object of header names to string values');
-    const seen = new Set<string>();
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(input.headers as Record<string, unknown>)) {
-      const lower = name.toLowerCase();
-      if (!TOKEN.test(name))
-        throw invalidTarget(`header name ${JSON.stringify(name)} is not a valid HTTP token`);
-      if (typeof value !== 'string' || !FIELD_VALUE.test(value))
-        throw invalidTarget(`header ${name} needs a string value without control characters`);
-      if (BLOCKED_HEADERS.has(lower) || lower.startsWith('x-forwarded-'))
-        throw invalidTarget(
-          `header ${name} may not be set on a reply target: the daemon owns it or it carries credentials`,
-        );
-      if (seen.has(lower)) throw invalidTarget(`header ${name} is given twice`);
-      seen.add(lower);
-      headers[name] = value;
-    }
+    const headers = checkReplyHeaders(input.headers, invalidTarget);
     if (Object.keys(headers).length > 0) out.headers = headers;
   }
   if (input.allow_private_network !== undefined && typeof input.allow_private_network !== 'boolean')
