@@ -506,5 +506,11 @@ export interface ChannelThreadWorkTable {
 export interface ChannelStimulusCountersTable {
   channel_id: string;
   suppressed_stimuli: number;
+/** The Telegram poller's cursor and lease (migration 0027), one row per polling connector. */
+export interface TelegramPollingTable {
+  connector: string;
+  next_offset: number;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
   updated_at_ms: number;
 }
