@@ -91,7 +91,7 @@ export interface ConnectorsPort {
     },
   ): Promise<IngressResult>;
   /** Every connector of a kind, file-backed and runtime (Telegram pollers at start and on each replica). */
-  list(kind: ConnectorKind): Promise<ConnectorRecord[]>;
+  listRecords(kind: ConnectorKind): Promise<ConnectorRecord[]>;
 }
 
 /**

@@ -84,7 +84,7 @@ export class TelegramPollers {
     if (this.stopped) return;
     let all: ConnectorRecord[];
     try {
-      all = await this.connectors.list('telegram');
+      all = await this.connectors.listRecords('telegram');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'telegram pollers: cannot list connectors');
       return;
