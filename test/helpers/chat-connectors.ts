@@ -3,7 +3,7 @@
 // servers receive.
 import assert from 'node:assert/strict';
 import { slackSignedHeaders } from '../fixtures/chat/slack-api-server.ts';
-import { http, type HttpResult } from './daemon.ts';
+import { type HttpResult, http } from './daemon.ts';
 
 export const SLACK_SECRET = 'slack-signing-secret-for-tests';
 export const SLACK_TOKEN = 'xoxb-test-bot-token';
@@ -48,7 +48,11 @@ export function telegramPost(
 }
 
 /** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
