@@ -266,9 +266,10 @@ test('api-collab §6.5 end to end: the answer is posted in the thread with a det
 });
 
 test('api-collab §6.5 output: 429 and ratelimited retry durably; a long answer is chunked; invalid_auth dead-letters', async () => {
+  const c0400 = (c: { body: Record<string, any> }) => c.body.channel === 'C0400';
   slack.script('chat.postMessage', [
-    { status: 429, headers: { 'retry-after': '0' }, body: { ok: false, error: 'ratelimited' } },
-    { status: 200, body: { ok: false, error: 'ratelimited' } },
+    { when: c0400, status: 429, headers: { 'retry-after': '0' }, body: { ok: false, error: 'ratelimited' } },
+    { when: c0400, status: 200, body: { ok: false, error: 'ratelimited' } },
   ]);
   const r = await slackPost(
     d.url,
