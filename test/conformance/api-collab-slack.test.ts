@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SlackApiFixture, slackMessageEvent } from '../fixtures/chat/slack-api-server.ts';
 import {
+  allRuns,
   eventually,
   putConnector,
   runsOf,
@@ -56,7 +57,7 @@ after(async () => {
   await slack?.close();
 });
 
-const totalRuns = async () => (await http(d.url, 'GET', '/v1/runs?limit=500')).body.items?.length ?? 0;
+const totalRuns = async () => (await allRuns(d.url)).length;
 
 test('api-collab #64: a signed url_verification is answered by echoing its challenge', async () => {
   const r = await slackPost(d.url, 'support', {

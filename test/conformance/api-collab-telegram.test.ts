@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TelegramApiFixture, telegramMessage } from '../fixtures/chat/telegram-api-server.ts';
 import {
+  allRuns,
   eventually,
   putConnector,
   TELEGRAM_SECRET,
@@ -56,7 +57,7 @@ after(async () => {
   await tg?.close();
 });
 
-const totalRuns = async () => (await http(d.url, 'GET', '/v1/runs?limit=500')).body.items?.length ?? 0;
+const totalRuns = async () => (await allRuns(d.url)).length;
 
 test('api-collab #63: a webhook to a polling connector, or without update_id, is rejected', async () => {
   const before = await totalRuns();

@@ -62,6 +62,13 @@ export async function eventually<T>(
   }
 }
 
+/** Every run of the daemon (the list is a plain array unless paginated). */
+export async function allRuns(url: string): Promise<any[]> {
+  const r = await http(url, 'GET', '/v1/runs');
+  assert.equal(r.status, 200, r.text);
+  return Array.isArray(r.body) ? r.body : r.body.items;
+}
+
 /** Runs of a session, oldest first. */
 export async function runsOf(url: string, sessionId: string): Promise<any[]> {
   const r = await http(url, 'GET', `/v1/runs?session_id=${encodeURIComponent(sessionId)}&limit=100`);
