@@ -47,6 +47,13 @@ export {
   type UpdateChannelRequest,
 } from './channels.ts';
 export {
+  type ReplyHandleInput,
+  type SlackConnectorSettings,
+  slackReplyTarget,
+  type TelegramConnectorSettings,
+  telegramReplyTarget,
+} from './chat-connectors.ts';
+export {
   DaemonClient,
   type DaemonClientOptions,
   DEFAULT_BASE_URL,
