@@ -261,3 +261,43 @@ test('api-collab §6.6: secrets never appear in views, deliveries or logs', asyn
   const all = [view.text, (await http(d.url, 'GET', '/v1/deliveries?limit=200')).text, d.logs()].join('\n');
   for (const s of [TELEGRAM_TOKEN, TELEGRAM_SECRET]) assert.ok(!all.includes(s), 'a secret leaked');
 });
+
+test('api-collab §6.6 polling: a flood wait on getUpdates (429, parameters.retry_after) is honoured before the next poll', async () => {
+  const flood = new TelegramApiFixture(TELEGRAM_TOKEN);
+  await flood.start();
+  try {
+    flood.script('getUpdates', [
+      {
+        status: 429,
+        body: {
+          ok: false,
+          error_code: 429,
+          description: 'Too Many Requests: retry after 2',
+          parameters: { retry_after: 2 },
+        },
+      },
+    ]);
+    await putConnector(d.url, 'telegram', 'flooded', {
+      bot_token: { env: 'T_TG_TOKEN' },
+      api_base_url: flood.apiBaseUrl,
+      ingress_mode: 'polling',
+      polling_timeout_seconds: 1,
+      session_policy: { create_if_missing: true },
+    });
+    const calls = await eventually('a second poll', () => {
+      const got = flood.callsOf('getUpdates');
+      return got.length >= 2 ? got : null;
+    });
+    assert.ok(
+      calls[1]!.at - calls[0]!.at >= 1900,
+      `the second poll came ${calls[1]!.at - calls[0]!.at} ms later`,
+    );
+    flood.push(telegramMessage({ update_id: 900, chat_id: 9009, text: 'after the flood wait' }));
+    await eventually('the polled run', async () =>
+      (await allRuns(d.url)).some((r: any) => r.session_id === 'telegram:flooded:9009'),
+    );
+  } finally {
+    await http(d.url, 'DELETE', '/v1/runtime/connectors/telegram/flooded');
+    await flood.close();
+  }
+});
