@@ -301,3 +301,31 @@ test('api-collab §6.6 polling: a flood wait on getUpdates (429, parameters.retr
     await flood.close();
   }
 });
+
+test('api-collab §6.6: include_self_output answers in the chat, then in every additional reply target', async () => {
+  await putConnector(d.url, 'telegram', 'fanout', {
+    secret_token: { env: 'T_TG_SECRET' },
+    bot_token: { env: 'T_TG_TOKEN' },
+    api_base_url: tg.apiBaseUrl,
+    session_policy: { create_if_missing: true },
+    additional_reply_targets: [{ plugin: 'telegram', address: '{"chat_id":8888,"connector":"bot"}' }],
+  });
+  const bad = await http(d.url, 'PUT', '/v1/runtime/connectors/telegram/fanout', {
+    additional_reply_targets: [{ plugin: 'telegram', address: '{"chat_id":"x","connector":"bot"}' }],
+  });
+  assertProblem(bad, 400);
+  const r = await telegramPost(
+    d.url,
+    'fanout',
+    telegramMessage({ update_id: 95, chat_id: 9500, text: 'hello' }),
+  );
+  await waitForRun(d.url, r.body.run_id);
+  await eventually('both answers', () =>
+    [9500, 8888].every((chat) => tg.sent.some((m) => m.chat_id === chat && m.text === 'telegram answer')),
+  );
+  const run = (await http(d.url, 'GET', `/v1/runs/${r.body.run_id}`)).body;
+  assert.deepEqual(
+    run.deliveries.map((x: any) => x.plugin),
+    ['telegram', 'telegram'],
+  );
+});
