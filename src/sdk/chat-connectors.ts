@@ -2,8 +2,14 @@
 // `client.connectors.put('slack' | 'telegram', name, settings)`, and builders of their structured
 // reply targets for `client.deliveries.setReplyTargets`. Types only and pure functions: the calls
 // themselves are the connectors and deliveries resources'.
-import type { ConnectorSecretInput } from './connectors.ts';
 import type { JsonObject } from './types.ts';
+
+/** Write-only: where a secret comes from (`{value}`, `{secret_ref}`, `{value, secret_ref}` or `{env}`). */
+export interface ChatSecretInput extends JsonObject {
+  value?: string;
+  secret_ref?: string;
+  env?: string;
+}
 
 export interface ReplyHandleInput extends JsonObject {
   plugin: string;
@@ -24,8 +30,8 @@ interface ChatConnectorCommon extends JsonObject {
 }
 
 export interface SlackConnectorSettings extends ChatConnectorCommon {
-  bot_token?: ConnectorSecretInput | null;
-  signing_secret?: ConnectorSecretInput | null;
+  bot_token?: ChatSecretInput | null;
+  signing_secret?: ChatSecretInput | null;
   allowed_api_app_ids?: string[];
   allowed_enterprise_ids?: string[];
   allowed_team_ids?: string[];
@@ -37,8 +43,8 @@ export interface SlackConnectorSettings extends ChatConnectorCommon {
 }
 
 export interface TelegramConnectorSettings extends ChatConnectorCommon {
-  bot_token?: ConnectorSecretInput | null;
-  secret_token?: ConnectorSecretInput | null;
+  bot_token?: ChatSecretInput | null;
+  secret_token?: ChatSecretInput | null;
   ingress_mode?: 'webhook' | 'polling';
   /** 0 to 50 (default 25). */
   polling_timeout_seconds?: number;

@@ -47,6 +47,7 @@ export {
   type UpdateChannelRequest,
 } from './channels.ts';
 export {
+  type ChatSecretInput,
   type ReplyHandleInput,
   type SlackConnectorSettings,
   slackReplyTarget,
