@@ -204,7 +204,7 @@ test('api-collab §6.5: files are never fetched for unsigned or rate-limited eve
   assert.match(JSON.stringify(run.request), /could not be fetched/);
 });
 
-test('api-collab §6.6: a Telegram document and photo are fetched through getFile after dedupe and become assets', async () => {
+test('api-collab §6.6: a Telegram document and photo are fetched through getFile after dedupe; on a text-only route the photo is set aside', async () => {
   tg.files.set('doc-1', { bytes: TEXT });
   tg.files.set('photo-big', { bytes: jpeg });
   const update = telegramMessage({
@@ -221,15 +221,22 @@ test('api-collab §6.6: a Telegram document and photo are fetched through getFil
   });
   const r = await telegramPost(d.url, 'files', update);
   assert.equal(r.body.status, 'accepted', r.text);
+  // The scripted route cannot read images: the run is refused with the photo, so the event is
+  // submitted again without it (decision 300), and the photo is named as skipped.
   assert.deepEqual(
     tg.callsOf('getFile').map((c) => c.body.file_id),
-    ['photo-big', 'doc-1'],
+    ['photo-big', 'doc-1', 'doc-1'],
   );
   const run = (await http(d.url, 'GET', `/v1/runs/${r.body.run_id}`)).body;
-  assert.equal(run.input_metadata.telegram_skipped_files, undefined, JSON.stringify(run.input_metadata));
-  assert.equal((await assetIdsOf(r.body.run_id)).length, 2);
+  assert.deepEqual(run.input_metadata.telegram_skipped_files, [
+    { id: 'photo-big', reason: 'route_cannot_read_images' },
+  ]);
+  const held = await assetIdsOf(r.body.run_id);
+  assert.equal(held.length, 1);
+  const raw = await fetch(`${d.url}/v1/assets/${held[0]}/raw`);
+  assert.deepEqual(Buffer.from(await raw.arrayBuffer()), TEXT);
   assert.equal((await telegramPost(d.url, 'files', update)).body.status, 'duplicate');
-  assert.equal(tg.count('getFile'), 2, 'a duplicate fetches nothing');
+  assert.equal(tg.count('getFile'), 3, 'a duplicate fetches nothing');
 });
 
 test('api-collab §6.5 output: an emitted file goes through the external upload APIs; a retry resumes after the upload', async () => {

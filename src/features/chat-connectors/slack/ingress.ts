@@ -8,6 +8,7 @@ import type { SecretStore } from '../../../secrets/secret-store.ts';
 import type { AssetsPort } from '../../assets/port.ts';
 import type { ConnectorsPort, IngressEvent } from '../../connectors/port.ts';
 import type { ReplyHandle } from '../../deliveries/port.ts';
+import { ingestWithImageFallback, isImageType } from '../shared/image-fallback.ts';
 import { inputWith, withoutFilesText } from '../shared/inbound-media.ts';
 import {
   type ChatIngressReply,
@@ -92,13 +93,14 @@ export class SlackIngress {
     }
     const m = envelope.message;
     const event = this.toIngress(req.name, config, m, authenticated);
-    const result = await this.connectors.ingest(event, {
-      bucket: `${m.team_id ?? ''}:${m.channel}`,
-      prepare:
-        authenticated && m.files.length > 0
-          ? async (ev) => this.withFiles(req.name, config, m, ev)
-          : undefined,
-    });
+    const result = await ingestWithImageFallback(
+      this.connectors,
+      event,
+      `${m.team_id ?? ''}:${m.channel}`,
+      authenticated && m.files.length > 0
+        ? (dropImages) => (ev) => this.withFiles(req.name, config, m, ev, dropImages)
+        : null,
+    );
     return renderResult(result);
   }
 
@@ -152,9 +154,17 @@ export class SlackIngress {
     config: SlackConfig,
     m: SlackMessage,
     ev: IngressEvent,
+    dropImages: boolean,
   ): Promise<IngressEvent> {
     const token = await slackBotToken(this.connectors, this.secretStore, name, config, m.team_id);
-    const { items, skipped } = await fetchSlackFiles(this.assets(), config, token, m.files);
+    const images = dropImages ? m.files.filter((f) => isImageType(f.mimetype)) : [];
+    const { items, skipped } = await fetchSlackFiles(
+      this.assets(),
+      config,
+      token,
+      m.files.filter((f) => !images.includes(f)),
+    );
+    skipped.push(...images.map((f) => ({ id: f.id, reason: 'route_cannot_read_images' })));
     return {
       ...ev,
       input: inputWith(m.text, items, m.files.length),

@@ -8,6 +8,7 @@ import { DaemonError } from '../../../errors/daemon-error.ts';
 import type { AssetsPort } from '../../assets/port.ts';
 import type { ConnectorRecord, ConnectorsPort, IngressEvent, IngressResult } from '../../connectors/port.ts';
 import type { ReplyHandle } from '../../deliveries/port.ts';
+import { ingestWithImageFallback, isImageType } from '../shared/image-fallback.ts';
 import { inputWith, withoutFilesText } from '../shared/inbound-media.ts';
 import {
   type ChatIngressReply,
@@ -107,20 +108,27 @@ export class TelegramIngress {
     const token = await this.connectors.secret('telegram', rec.name, 'bot_token');
     const api = token ? new TelegramBotApi(config.apiBaseUrl, token, signal) : null;
     const event = this.toIngress(rec.name, config, m, authenticated);
-    const result = await this.connectors.ingest(event, {
-      ...(signal ? { signal } : {}),
-      prepare:
-        api && authenticated && m.media.length > 0
-          ? async (ev) => {
-              const { items, skipped } = await fetchTelegramMedia(this.assets(), api, m.media);
-              return {
-                ...ev,
-                input: inputWith(m.text, items, m.media.length),
-                metadata: { ...ev.metadata, ...(skipped.length ? { telegram_skipped_files: skipped } : {}) },
-              };
-            }
-          : undefined,
-    });
+    const withMedia = (dropImages: boolean) => async (ev: IngressEvent) => {
+      const images = dropImages ? m.media.filter((x) => isImageType(x.media_type)) : [];
+      const { items, skipped } = await fetchTelegramMedia(
+        this.assets(),
+        api!,
+        m.media.filter((x) => !images.includes(x)),
+      );
+      skipped.push(...images.map((x) => ({ id: x.file_id, reason: 'route_cannot_read_images' })));
+      return {
+        ...ev,
+        input: inputWith(m.text, items, m.media.length),
+        metadata: { ...ev.metadata, ...(skipped.length ? { telegram_skipped_files: skipped } : {}) },
+      };
+    };
+    const result = await ingestWithImageFallback(
+      this.connectors,
+      event,
+      undefined,
+      api && authenticated && m.media.length > 0 ? withMedia : null,
+      signal,
+    );
     if (result.status === 'accepted' && m.callback_query_id && api) {
       const ack = await api.call('answerCallbackQuery', { callback_query_id: m.callback_query_id }, 15_000);
       if (!ack.ok)
