@@ -506,6 +506,9 @@ export interface ChannelThreadWorkTable {
 export interface ChannelStimulusCountersTable {
   channel_id: string;
   suppressed_stimuli: number;
+  updated_at_ms: number;
+}
+
 /** The Telegram poller's cursor and lease (migration 0027), one row per polling connector. */
 export interface TelegramPollingTable {
   connector: string;
