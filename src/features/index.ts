@@ -7,6 +7,7 @@ import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
 import { channelStimuliFeature } from './channel-stimuli/index.ts';
 import { channelsFeature } from './channels/index.ts';
+import { chatConnectorsFeature } from './chat-connectors/index.ts';
 import { connectorsFeature } from './connectors/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
@@ -62,4 +63,5 @@ export const FEATURES: FeatureModule<any>[] = [
   externalConnectorsFeature,
   channelsFeature,
   channelStimuliFeature,
+  chatConnectorsFeature,
 ];

@@ -47,6 +47,14 @@ export {
   type UpdateChannelRequest,
 } from './channels.ts';
 export {
+  type ChatSecretInput,
+  type ReplyHandleInput,
+  type SlackConnectorSettings,
+  slackReplyTarget,
+  type TelegramConnectorSettings,
+  telegramReplyTarget,
+} from './chat-connectors.ts';
+export {
   DaemonClient,
   type DaemonClientOptions,
   DEFAULT_BASE_URL,

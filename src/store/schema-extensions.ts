@@ -508,3 +508,12 @@ export interface ChannelStimulusCountersTable {
   suppressed_stimuli: number;
   updated_at_ms: number;
 }
+
+/** The Telegram poller's cursor and lease (migration 0027), one row per polling connector. */
+export interface TelegramPollingTable {
+  connector: string;
+  next_offset: number;
+  lease_owner: string | null;
+  lease_expires_at_ms: number | null;
+  updated_at_ms: number;
+}

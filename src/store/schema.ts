@@ -36,6 +36,7 @@ import type {
   ObservationsTable,
   PersonasTable,
   SkillActivationsTable,
+  TelegramPollingTable,
 } from './schema-extensions.ts';
 
 export type * from './schema-extensions.ts';
@@ -466,6 +467,7 @@ export interface Database {
   channel_stimuli: ChannelStimuliTable;
   channel_thread_work: ChannelThreadWorkTable;
   channel_stimulus_counters: ChannelStimulusCountersTable;
+  telegram_polling: TelegramPollingTable;
 }
 
 export type Db = Kysely<Database>;

@@ -87,9 +87,14 @@ export class IngressPipeline {
   }
 
   async ingest(
-    event: IngressEvent,
-    opts: { bucket?: string; signal?: AbortSignal } = {},
+    first: IngressEvent,
+    opts: {
+      bucket?: string;
+      signal?: AbortSignal;
+      prepare?: (event: IngressEvent) => Promise<IngressEvent>;
+    } = {},
   ): Promise<IngressResult> {
+    let event = first;
     const entry = await this.d.entry(event.kind, event.connector);
     if (!entry) throw connectorNotFound(event.kind, event.connector);
     if (event.event_key === '')
@@ -97,20 +102,23 @@ export class IngressPipeline {
     const keySha = sha256(event.event_key);
     const bindingKeys = [...new Set(event.session.binding_keys ?? [])];
     // The input is checked before anything is reserved: a malformed event leaves no receipt.
-    const shape = IngressInput.safeParse(event.input);
-    if (!shape.success)
-      throw new DaemonError(
-        400,
-        'sessions',
-        'invalid_input',
-        shape.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
-      );
-    const base = normalizeSubmission({
-      source_plugin: event.kind,
-      source_kind: 'connector',
-      actor_id: event.actor_id,
-      ...shape.data,
-    } as SubmitRunRequest);
+    const submission = (e: IngressEvent) => {
+      const shape = IngressInput.safeParse(e.input);
+      if (!shape.success)
+        throw new DaemonError(
+          400,
+          'sessions',
+          'invalid_input',
+          shape.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+        );
+      return normalizeSubmission({
+        source_plugin: e.kind,
+        source_kind: 'connector',
+        actor_id: e.actor_id,
+        ...shape.data,
+      } as SubmitRunRequest);
+    };
+    let base = submission(event);
 
     const seen = await getReceipt(this.db, event.kind, event.connector, keySha);
     if (seen) return duplicateOf(seen, event.fingerprint);
@@ -118,6 +126,11 @@ export class IngressPipeline {
     const rate = Number(entry.settings.ingress_events_per_second ?? 0);
     const token = this.d.limiter.take(`${event.kind}/${event.connector}/${opts.bucket ?? ''}`, rate);
     if (!token.ok) return { status: 'rate_limited', retry_after_ms: token.retry_after_ms };
+    // Media work (chat connectors' file downloads) only for new events within their rate.
+    if (opts.prepare) {
+      event = await opts.prepare(event);
+      base = submission(event);
+    }
 
     const sessionId = await this.resolveSession(event, bindingKeys);
     const policy = (entry.settings.session_policy ?? null) as SessionPolicy | null;

@@ -77,7 +77,21 @@ export interface ConnectorsPort {
    * reply-target snapshot. Conflicting replays throw 409; a replay returns the original ids.
    * `bucket` narrows the rate limit (Slack: team/channel).
    */
-  ingest(event: IngressEvent, opts?: { bucket?: string; signal?: AbortSignal }): Promise<IngressResult>;
+  ingest(
+    event: IngressEvent,
+    opts?: {
+      bucket?: string;
+      signal?: AbortSignal;
+      /**
+       * Completes the event's input once its key is known to be new and a rate-limit token was
+       * taken, before the run is created (Telegram/Slack media downloads): a duplicate or a
+       * rate-limited event never pays for them (api-collab §6.6). Called at most once.
+       */
+      prepare?: (event: IngressEvent) => Promise<IngressEvent>;
+    },
+  ): Promise<IngressResult>;
+  /** Every connector of a kind, file-backed and runtime (Telegram pollers at start and on each replica). */
+  listRecords(kind: ConnectorKind): Promise<ConnectorRecord[]>;
 }
 
 /**

@@ -72,10 +72,7 @@ export class ConnectorsService implements ConnectorsPort {
   /** Per-process ingress outcomes, for GET /v1/status (`connectors.ingress`). */
   readonly counters = { accepted: 0, duplicate: 0, rate_limited: 0, refused: 0 };
 
-  async ingest(
-    event: IngressEvent,
-    opts?: { bucket?: string; signal?: AbortSignal },
-  ): Promise<IngressResult> {
+  async ingest(event: IngressEvent, opts?: Parameters<ConnectorsPort['ingest']>[1]): Promise<IngressResult> {
     try {
       const out = await this.pipeline.ingest(event, opts);
       this.counters[out.status]++;
@@ -93,6 +90,10 @@ export class ConnectorsService implements ConnectorsPort {
       daemon: all.filter((e) => e.source === 'daemon').length,
       ingress: { ...this.counters },
     };
+  }
+
+  async listRecords(kind: ConnectorKind): Promise<ConnectorRecord[]> {
+    return (await this.registry.list()).filter((e) => e.kind === kind).map(toRecord);
   }
 
   // ---- control plane

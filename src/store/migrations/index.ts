@@ -27,6 +27,7 @@ import { m0022observations } from './0022-observations.ts';
 import { m0023derivations } from './0023-derivations.ts';
 import { m0025connectors } from './0025-connectors.ts';
 import { m0026deliveries } from './0026-deliveries.ts';
+import { m0027chatConnectors } from './0027-chat-connectors.ts';
 import { m0028externalConnectors } from './0028-external-connectors.ts';
 import { m0030channels } from './0030-channels.ts';
 import { m0031channelStimuli } from './0031-channel-stimuli.ts';
@@ -162,6 +163,7 @@ export const migrationProvider: MigrationProvider = {
       '0023_derivations': m0023derivations,
       '0025_connectors': m0025connectors,
       '0026_deliveries': m0026deliveries,
+      '0027_chat_connectors': m0027chatConnectors,
       '0028_external_connectors': m0028externalConnectors,
       '0030_channels': m0030channels,
       '0031_channel_stimuli': m0031channelStimuli,
