@@ -54,6 +54,28 @@ async function deliveriesOf(runId: string, until: (v: any[]) => boolean, timeout
 const settled = (v: any[]) =>
   v.length > 0 && v.every((x) => x.status === 'delivered' || x.status === 'dead_lettered');
 
+test("api-core #28: the checklist's Telegram form is stored as a telegram ReplyHandle whose JSON address has connector and chat_id", async () => {
+  const made = await http(base(), 'PUT', '/v1/runtime/connectors/telegram/c', {
+    ingress_mode: 'webhook',
+    allow_unauthenticated_ingress: true,
+  });
+  assert.ok(made.status < 300, made.text);
+  const sid = await createSession(base());
+  const set = await http(base(), 'POST', `/v1/sessions/${sid}/reply-targets`, [
+    { type: 'telegram', connector: 'c', chat_id: 1 },
+  ]);
+  assert.equal(set.status, 200, set.text);
+  const got = await http(base(), 'GET', `/v1/sessions/${sid}/reply-targets`);
+  assert.equal(got.status, 200, got.text);
+  assert.equal(got.body.reply_targets.length, 1);
+  const [t] = got.body.reply_targets;
+  assert.equal(t.plugin, 'telegram');
+  assert.equal(typeof t.address, 'string');
+  const addr = JSON.parse(t.address);
+  assert.equal(addr.connector, 'c');
+  assert.equal(addr.chat_id, 1);
+});
+
 test('api-core #28: structured reply targets are stored and returned as ReplyHandles whose address is JSON', async () => {
   const sid = await createSession(base());
   const url = rx.at('/t28');
