@@ -115,8 +115,21 @@ test('api-collab #60: a duplicate event_id returns status duplicate with the ori
   assert.equal(again.status, 200, again.text);
   assert.deepEqual(again.body, { ...first.body, status: 'duplicate' });
   assert.equal((await runsOf(first.body.session_id)).length, 1, 'no second run');
+  // A conflicting replay is refused, and still answers the original ids (§6.8), in a batch too.
   const conflict = await send('side', { event_id: 'dup-1', routing_key: 'orders', content: 'changed' });
-  assertProblem(conflict, 409, 'connectors');
+  assert.equal(conflict.status, 200, conflict.text);
+  assert.deepEqual(conflict.body, { ...first.body, status: 'rejected' });
+  const batch = await call('POST', '/v1/connectors/external/side/events/batch', {
+    protocol_version: 2,
+    events: [{ event_id: 'dup-1', routing_key: 'orders', content: 'changed again' }],
+  });
+  assert.equal(batch.status, 200, batch.text);
+  const [item] = batch.body.results;
+  assert.deepEqual(
+    [item.status, item.code, item.session_id, item.run_id],
+    ['rejected', 'ingress_idempotency_conflict', first.body.session_id, first.body.run_id],
+  );
+  assert.equal((await runsOf(first.body.session_id)).length, 1, 'still one run');
 });
 
 test('api-collab #62: the same thread.path with different routing keys lands in one session', async () => {

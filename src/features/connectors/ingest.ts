@@ -64,7 +64,8 @@ export interface PipelineDeps {
   warn(obj: Record<string, unknown>, msg: string): void;
 }
 
-const conflict = (code: string, detail: string) => new DaemonError(409, 'connectors', code, detail);
+const conflict = (code: string, detail: string, extensions: Record<string, unknown> = {}) =>
+  new DaemonError(409, 'connectors', code, detail, {}, extensions);
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 function duplicateOf(r: ReceiptRow, fingerprint: string): IngressResult {
@@ -72,6 +73,9 @@ function duplicateOf(r: ReceiptRow, fingerprint: string): IngressResult {
     throw conflict(
       'ingress_idempotency_conflict',
       `this event key was already accepted as run ${r.run_id} in session ${r.session_id} with a different payload`,
+      // The original ids travel with the refusal: an external sidecar is answered `rejected`
+      // with them (api-collab §6.8), an HTTP caller sees them in the problem document.
+      { session_id: r.session_id, run_id: r.run_id },
     );
   return { status: 'duplicate', session_id: r.session_id, run_id: r.run_id };
 }

@@ -246,12 +246,24 @@ export class ExternalConnectorsService {
     header: string | undefined,
     body: ExternalEventBody & { protocol_version: number },
     signal?: AbortSignal,
-  ): Promise<{ event_id: string; status: 'accepted' | 'duplicate'; session_id: string; run_id: string }> {
+  ): Promise<{
+    event_id: string;
+    status: 'accepted' | 'duplicate' | 'rejected';
+    session_id: string;
+    run_id: string;
+  }> {
     const c = await this.connector(name);
     const authenticated = this.authenticate(c, header);
     this.checkVersion(body.protocol_version);
     const { protocol_version, ...event } = body;
-    const r = await this.one(name, c, event, protocol_version, authenticated, signal);
+    let r: IngressResult;
+    try {
+      r = await this.one(name, c, event, protocol_version, authenticated, signal);
+    } catch (err) {
+      const original = conflictingReplay(err);
+      if (!original) throw err;
+      return { event_id: event.event_id, status: 'rejected', ...original };
+    }
     if (r.status === 'rate_limited') {
       const secs = Math.max(1, Math.ceil(r.retry_after_ms / 1000));
       throw new DaemonError(
@@ -306,6 +318,7 @@ export class ExternalConnectorsService {
         const de = err instanceof DaemonError ? err : null;
         results.push({
           ...base,
+          ...conflictingReplay(err),
           status: de && de.status < 500 ? 'rejected' : 'error',
           code: de?.code ?? 'internal_error',
           detail: de ? de.detail : 'the event could not be processed',
@@ -369,4 +382,14 @@ export class ExternalConnectorsService {
       }),
     };
   }
+}
+
+/**
+ * A reused event_id with another payload (api-collab §6.8): "duplicate and conflicting replays
+ * return the original run and session ids". The ingest pipeline's 409 carries them.
+ */
+function conflictingReplay(err: unknown): { session_id: string; run_id: string } | null {
+  if (!(err instanceof DaemonError) || err.code !== 'ingress_idempotency_conflict') return null;
+  const { session_id, run_id } = err.extensions as { session_id?: unknown; run_id?: unknown };
+  return typeof session_id === 'string' && typeof run_id === 'string' ? { session_id, run_id } : null;
 }
