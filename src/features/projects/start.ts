@@ -129,6 +129,13 @@ export class TaskStarter {
       [`Kickoff: ${t.title} (project task ${t.project_task_id})`, t.description ?? '']
         .filter(Boolean)
         .join('\n\n');
+    // The synthetic sender joins the roster first: a channel accepts posts from its members only.
+    await channels.upsertMember(target.channel_id, {
+      member_id: PROJECT_CONTROL,
+      member_kind: 'human_actor',
+      display_name: 'Project control',
+      actor_id: PROJECT_CONTROL,
+    });
     const posted = await channels.post(target.channel_id, {
       sender_actor_id: PROJECT_CONTROL,
       sender_display_name: 'Project control',
