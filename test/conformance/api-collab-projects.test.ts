@@ -550,8 +550,13 @@ test('api-collab #28: ending a session that is a project member, or owns open pr
   assert.equal((await ok('GET', `/v1/runs/${run.run_id}`)).status, 'running');
   await ok('POST', `/v1/runs/${run.run_id}/cancel`);
   await waitForRun(base(), run.run_id);
-  // No longer a member (its tasks terminal): the session may end.
+  // No longer a member (its tasks terminal), but a task reopened by hand is still the session's.
   await ok('DELETE', '/v1/projects/p28/members/m-s28');
+  await ok('PUT', '/v1/projects/p28/tasks/h', { status: 'pending' });
+  const owns = await http(base(), 'POST', '/v1/sessions/s28/end', {});
+  assertProblem(owns, 409, 'projects', 'session_owns_project_tasks');
+  assert.match(owns.body.detail, /p28\/h/);
+  await ok('PUT', '/v1/projects/p28/tasks/h', { status: 'cancelled' });
   await ok('POST', '/v1/sessions/s28/end', {});
 });
 
