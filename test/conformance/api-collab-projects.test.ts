@@ -396,6 +396,27 @@ test('api-collab #25: start is rejected when unassigned, with an open dependency
     'projects',
     'invalid_start',
   );
+  // Two starts at once: one run, one refusal (the project's writes are serialized on both stores).
+  await task('p25', {
+    project_task_id: 'twice',
+    title: 'hang twice',
+    assignment: { assignee_member_id: 'm-s25' },
+  });
+  const both = await Promise.all(
+    [1, 2].map(() => http(base(), 'POST', '/v1/projects/p25/tasks/twice/start', {})),
+  );
+  assert.deepEqual(both.map((r) => r.status).sort(), [202, 409], both.map((r) => r.text).join('\n'));
+  const winner = both.find((r) => r.status === 202)!.body;
+  assertProblem(both.find((r) => r.status === 409)!, 409, 'projects', 'task_run_active');
+  const hanging = (await ok('GET', '/v1/runs?session_id=s25')).filter(
+    (r: any) => r.status === 'running' || r.status === 'queued',
+  );
+  assert.deepEqual(
+    hanging.map((r: any) => r.run_id),
+    [winner.run_id],
+  );
+  await ok('POST', `/v1/runs/${winner.run_id}/cancel`);
+  await waitForRun(base(), winner.run_id);
   // A project that is not active.
   await ok('PUT', '/v1/projects/p25', { status: 'paused' });
   assertProblem(

@@ -3,15 +3,17 @@
 // exactly once, whichever replica or restart moves the run); ending a session that is a project
 // member, or owns open project tasks, is refused; deleting a linked channel is refused.
 
+import type { UpdateQueryBuilder, UpdateResult } from 'kysely';
 import { outputsOfRun } from '../../store/repos/journal.ts';
 import {
+  getTask,
   linksOfChannel,
   membershipsOfSession,
   tasksFollowingRun,
   tasksOfSession,
 } from '../../store/repos/projects.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
-import type { Executor } from '../../store/schema.ts';
+import type { Database, Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { projectErrors as E, TERMINAL_TASK } from './errors.ts';
 import type { ProjectTaskStatus } from './schema.ts';
@@ -36,22 +38,35 @@ const FOLLOWING = new Set(['pending', 'in_progress']);
 export async function followRun(projects: ProjectsService, tx: WriteTx, run: RunRow): Promise<void> {
   // Starts submit `input` runs; other kinds never carry a task (one indexed lookup otherwise).
   if (run.kind !== 'input') return;
+  const status = TASK_STATUS_OF_RUN[run.status];
+  if (!status) return;
   for (const t of await tasksFollowingRun(tx.db, run.run_id)) {
-    const status = TASK_STATUS_OF_RUN[run.status];
-    if (!status || !FOLLOWING.has(t.status) || status === t.status) continue;
-    const next = { ...t, status, updated_at_ms: tx.now };
-    if (status === 'completed' && t.output === null) next.output = await finalText(tx.db, run.run_id);
-    await tx.db
-      .updateTable('project_tasks')
-      .set({ status: next.status, output: next.output, updated_at_ms: tx.now })
-      .where('project_id', '=', t.project_id)
-      .where('project_task_id', '=', t.project_task_id)
-      .execute();
+    if (!FOLLOWING.has(t.status) || status === t.status) continue;
+    // Conditional on the row as it is when written, and without the project lock: this transaction
+    // already holds run rows (and their counters), so taking the lock a start takes first would
+    // invert the order on PostgreSQL. A concurrent PUT writes only the columns it changes.
+    const key = (q: UpdateQueryBuilder<Database, 'project_tasks', 'project_tasks', UpdateResult>) =>
+      q
+        .where('project_id', '=', t.project_id)
+        .where('project_task_id', '=', t.project_task_id)
+        .where('latest_run_id', '=', run.run_id);
+    const moved = await key(tx.db.updateTable('project_tasks').set({ status, updated_at_ms: tx.now }))
+      .where('status', 'in', [...FOLLOWING])
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 0) continue;
+    if (status === 'completed') {
+      const text = await finalText(tx.db, run.run_id);
+      if (text !== null)
+        await key(tx.db.updateTable('project_tasks').set({ output: text }))
+          .where('output', 'is', null)
+          .execute();
+    }
+    const after = await getTask(tx.db, t.project_id, t.project_task_id);
     await projects.event(
       tx,
       t.project_id,
       'task_followed_run',
-      { before_status: t.status, run_status: run.status, task: taskView(next) },
+      { before_status: t.status, run_status: run.status, task: after ? taskView(after) : null },
       { project_task_id: t.project_task_id, run_id: run.run_id },
     );
   }

@@ -5,6 +5,7 @@ import {
   allProjects,
   appendProjectEvent,
   getProject,
+  insertProject,
   linksOf,
   membersOf,
   type ProjectRow,
@@ -52,8 +53,9 @@ export class ProjectsService {
     return this.store.db;
   }
 
-  async requireProject(db: Executor, id: string): Promise<ProjectRow> {
-    const p = await getProject(db, id);
+  /** `lock` in a write transaction: the project's writes are serialized (see getProject). */
+  async requireProject(db: Executor, id: string, lock = false): Promise<ProjectRow> {
+    const p = await getProject(db, id, { lock });
     if (!p) throw E.projectNotFound(id);
     return p;
   }
@@ -84,19 +86,16 @@ export class ProjectsService {
       throw E.invalidLink('at most one channel link may set default_for_new_tasks');
     await this.checkChannels(links.map((l) => l.channel_id));
     const view = await this.store.write(async (tx) => {
-      if (await getProject(tx.db, id)) throw E.projectExists(id);
-      await tx.db
-        .insertInto('projects')
-        .values({
-          project_id: id,
-          display_name: body.display_name,
-          description: body.description ?? null,
-          status: body.status ?? 'active',
-          metadata: json(body.metadata),
-          created_at_ms: tx.now,
-          updated_at_ms: tx.now,
-        })
-        .execute();
+      const inserted = await insertProject(tx.db, {
+        project_id: id,
+        display_name: body.display_name,
+        description: body.description ?? null,
+        status: body.status ?? 'active',
+        metadata: json(body.metadata),
+        created_at_ms: tx.now,
+        updated_at_ms: tx.now,
+      });
+      if (!inserted) throw E.projectExists(id);
       for (const m of members) await upsertMemberInTx(tx, id, m);
       for (const l of links) await upsertLinkInTx(tx, id, l);
       const v = await this.view(tx.db, id);
@@ -133,7 +132,7 @@ export class ProjectsService {
     if (Object.keys(body).length === 0)
       throw E.invalidProject('give at least one of display_name, description, status, metadata');
     const view = await this.store.write(async (tx) => {
-      const p = await this.requireProject(tx.db, id);
+      const p = await this.requireProject(tx.db, id, true);
       const patch: Partial<ProjectRow> = { updated_at_ms: tx.now };
       if (body.display_name !== undefined) patch.display_name = body.display_name;
       if (body.description !== undefined) patch.description = body.description;
@@ -150,7 +149,7 @@ export class ProjectsService {
 
   async delete(id: string): Promise<{ deleted: true }> {
     await this.store.write(async (tx) => {
-      await this.requireProject(tx.db, id);
+      await this.requireProject(tx.db, id, true);
       const tasks = await tasksOf(tx.db, id);
       if (tasks.length) throw E.projectHasTasks(id, tasks.length);
       for (const t of ['project_members', 'project_channel_links', 'project_events'] as const)
@@ -172,7 +171,7 @@ export class ProjectsService {
   async upsertMember(id: string, body: ProjectMemberInput): Promise<ProjectMemberView> {
     checkId('member_id', body.member_id);
     const row = await this.store.write(async (tx) => {
-      await this.requireProject(tx.db, id);
+      await this.requireProject(tx.db, id, true);
       const { row, before } = await upsertMemberInTx(tx, id, body);
       if (before && before.session_id !== row.session_id) {
         const open = (await tasksOf(tx.db, id)).filter(
@@ -202,7 +201,7 @@ export class ProjectsService {
 
   async removeMember(id: string, memberId: string): Promise<{ deleted: true }> {
     await this.store.write(async (tx) => {
-      await this.requireProject(tx.db, id);
+      await this.requireProject(tx.db, id, true);
       const members = await membersOf(tx.db, id);
       if (!members.some((m) => m.member_id === memberId)) throw E.memberNotFound(id, memberId);
       const open = (await tasksOf(tx.db, id)).filter(
@@ -236,7 +235,7 @@ export class ProjectsService {
     await this.requireProject(this.db, id);
     await this.checkChannels([body.channel_id]);
     const row = await this.store.write(async (tx) => {
-      await this.requireProject(tx.db, id);
+      await this.requireProject(tx.db, id, true);
       const row = await upsertLinkInTx(tx, id, body);
       await this.touch(tx, id);
       await this.event(tx, id, 'channel_linked', { link: linkView(row) });
@@ -248,7 +247,7 @@ export class ProjectsService {
 
   async removeLink(id: string, channelId: string): Promise<{ deleted: true }> {
     await this.store.write(async (tx) => {
-      await this.requireProject(tx.db, id);
+      await this.requireProject(tx.db, id, true);
       if (!(await linksOf(tx.db, id)).some((l) => l.channel_id === channelId))
         throw E.linkNotFound(id, channelId);
       const using = (await tasksOf(tx.db, id)).filter(

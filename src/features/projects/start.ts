@@ -51,8 +51,8 @@ export class TaskStarter {
   }
 
   /** The start rules, in the order the spec lists them. */
-  private async startable(db: Executor, projectId: string, taskId: string): Promise<Startable> {
-    const project = await this.projects.requireProject(db, projectId);
+  private async startable(db: Executor, projectId: string, taskId: string, lock = false): Promise<Startable> {
+    const project = await this.projects.requireProject(db, projectId, lock);
     const task = await getTask(db, projectId, taskId);
     if (!task) throw E.taskNotFound(projectId, taskId);
     if (project.status !== 'active') throw E.projectNotActive(projectId, project.status);
@@ -153,7 +153,7 @@ export class TaskStarter {
     const discussion = await this.discussion(first, body);
     // The view is the run as the start committed it: its status and the task's agree there.
     const view = await this.projects.store.write(async (tx) => {
-      const s = await this.startable(tx.db, projectId, taskId);
+      const s = await this.startable(tx.db, projectId, taskId, true);
       const { run } = await this.engine.submitInTx(
         tx,
         s.session.session_id,
@@ -162,8 +162,7 @@ export class TaskStarter {
           kind: 'input',
         },
       );
-      const next: ProjectTaskRow = {
-        ...s.task,
+      const patch = {
         latest_run_id: run.run_id,
         primary_session_id: s.session.session_id,
         discussion_channel_id: discussion?.channel_id ?? s.task.discussion_channel_id,
@@ -172,13 +171,13 @@ export class TaskStarter {
         status: run.status === 'queued' ? 'pending' : 'in_progress',
         updated_at_ms: tx.now,
       };
-      const { project_id: _p, project_task_id: _t, ...patch } = next;
       await tx.db
         .updateTable('project_tasks')
         .set(patch)
         .where('project_id', '=', projectId)
         .where('project_task_id', '=', taskId)
         .execute();
+      const next: ProjectTaskRow = { ...s.task, ...patch };
       await this.projects.touch(tx, projectId);
       await this.projects.event(
         tx,

@@ -9,7 +9,7 @@ import {
   type ProjectTaskRow,
   tasksOf,
 } from '../../store/repos/projects.ts';
-import { getRun } from '../../store/repos/runs.ts';
+import { getRun, isTerminal } from '../../store/repos/runs.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { ChannelsPort } from '../channels/port.ts';
 import { projectErrors as E } from './errors.ts';
@@ -88,8 +88,8 @@ export class ProjectTasks {
     this.channels = channels;
   }
 
-  async requireTask(db: Executor, projectId: string, taskId: string): Promise<ProjectTaskRow> {
-    await this.projects.requireProject(db, projectId);
+  async requireTask(db: Executor, projectId: string, taskId: string, lock = false): Promise<ProjectTaskRow> {
+    await this.projects.requireProject(db, projectId, lock);
     const t = await getTask(db, projectId, taskId);
     if (!t) throw E.taskNotFound(projectId, taskId);
     return t;
@@ -129,7 +129,7 @@ export class ProjectTasks {
     checkId('project_task_id', id);
     await this.checkThread(body.discussion_channel_id, body.discussion_thread_root_message_id);
     return this.projects.store.write(async (tx) => {
-      const project = await this.projects.requireProject(tx.db, projectId);
+      const project = await this.projects.requireProject(tx.db, projectId, true);
       if (project.status !== 'active') throw E.projectNotActive(projectId, project.status);
       if (await getTask(tx.db, projectId, id)) throw E.taskExists(projectId, id);
       const assignee = body.assignment ? await resolveAssignment(tx.db, projectId, body.assignment) : null;
@@ -194,42 +194,44 @@ export class ProjectTasks {
       throw E.invalidTask('give output or clear_output, not both');
     await this.checkThread(body.discussion_channel_id, body.discussion_thread_root_message_id);
     return this.projects.store.write(async (tx) => {
-      const t = await this.requireTask(tx.db, projectId, taskId);
-      const next: ProjectTaskRow = { ...t, updated_at_ms: tx.now };
-      if (body.title !== undefined) next.title = body.title;
-      if (body.description !== undefined) next.description = body.description;
-      if (body.status !== undefined) next.status = body.status;
+      const t = await this.requireTask(tx.db, projectId, taskId, true);
+      // Only the columns this update changes are written: a run moving the task meanwhile (in its
+      // own transaction, see follow.ts) keeps its status unless this update sets one.
+      const patch: Partial<ProjectTaskRow> = { updated_at_ms: tx.now };
+      if (body.title !== undefined) patch.title = body.title;
+      if (body.description !== undefined) patch.description = body.description;
+      if (body.status !== undefined) patch.status = body.status;
       if (body.assignment || body.clear_assignment) {
         const m = body.assignment ? await resolveAssignment(tx.db, projectId, body.assignment) : null;
-        next.assignee_member_id = m?.member_id ?? null;
-        next.primary_session_id = m?.session_id ?? null;
+        patch.assignee_member_id = m?.member_id ?? null;
+        patch.primary_session_id = m?.session_id ?? null;
         // The live run stays in its session: reassigning under it would split the task in two.
-        if (next.primary_session_id !== t.primary_session_id && t.latest_run_id && !body.latest_run_id) {
+        if (patch.primary_session_id !== t.primary_session_id && t.latest_run_id && !body.latest_run_id) {
           const run = await getRun(tx.db, t.latest_run_id);
-          if (run && !['completed', 'failed', 'interrupted', 'cancelled'].includes(run.status))
-            throw E.taskRunActive(taskId, run.run_id, run.status);
+          if (run && !isTerminal(run.status)) throw E.taskRunActive(taskId, run.run_id, run.status);
         }
       }
       if (discussionGiven) {
         await this.checkLinked(tx.db, projectId, body.discussion_channel_id!);
-        next.discussion_channel_id = body.discussion_channel_id!;
-        next.discussion_thread_root_message_id = body.discussion_thread_root_message_id!;
+        patch.discussion_channel_id = body.discussion_channel_id!;
+        patch.discussion_thread_root_message_id = body.discussion_thread_root_message_id!;
       } else if (body.clear_discussion) {
-        next.discussion_channel_id = null;
-        next.discussion_thread_root_message_id = null;
+        patch.discussion_channel_id = null;
+        patch.discussion_thread_root_message_id = null;
       }
       if (body.blocked_by !== undefined)
-        next.blocked_by = JSON.stringify(
+        patch.blocked_by = JSON.stringify(
           checkDependencies(taskId, body.blocked_by, await tasksOf(tx.db, projectId)),
         );
       if (body.latest_run_id !== undefined) {
-        await this.checkLatestRun(tx.db, body.latest_run_id, next.primary_session_id);
-        next.latest_run_id = body.latest_run_id;
+        const session =
+          patch.primary_session_id !== undefined ? patch.primary_session_id : t.primary_session_id;
+        await this.checkLatestRun(tx.db, body.latest_run_id, session);
+        patch.latest_run_id = body.latest_run_id;
       }
-      if (body.output !== undefined) next.output = json(body.output);
-      else if (body.clear_output) next.output = null;
-      if (body.metadata !== undefined) next.metadata = json(body.metadata);
-      const { project_id: _p, project_task_id: _t, ...patch } = next;
+      if (body.output !== undefined) patch.output = json(body.output);
+      else if (body.clear_output) patch.output = null;
+      if (body.metadata !== undefined) patch.metadata = json(body.metadata);
       await tx.db
         .updateTable('project_tasks')
         .set(patch)
@@ -237,7 +239,7 @@ export class ProjectTasks {
         .where('project_task_id', '=', taskId)
         .execute();
       await this.projects.touch(tx, projectId);
-      const view = taskView(next);
+      const view = taskView((await getTask(tx.db, projectId, taskId))!);
       await this.projects.event(
         tx,
         projectId,
@@ -251,7 +253,7 @@ export class ProjectTasks {
 
   async delete(projectId: string, taskId: string): Promise<{ deleted: true }> {
     return this.projects.store.write(async (tx) => {
-      await this.requireTask(tx.db, projectId, taskId);
+      await this.requireTask(tx.db, projectId, taskId, true);
       const dependents = (await tasksOf(tx.db, projectId)).filter((t) => blockedBy(t).includes(taskId));
       if (dependents.length)
         throw E.taskHasDependents(

@@ -1,5 +1,6 @@
 // Projects, members, linked channels, project tasks and the project event log (migration 0032).
 // Rows as stored; JSON columns stay JSON text here, the projects feature parses them.
+import { dialectOf } from '../dialect.ts';
 import type {
   Executor,
   ProjectChannelLinksTable,
@@ -30,9 +31,30 @@ const linkRow = (r: ProjectLinkRow): ProjectLinkRow => ({
   mirror_members: Number(r.mirror_members),
 });
 
-export async function getProject(db: Executor, id: string): Promise<ProjectRow | undefined> {
-  const r = await db.selectFrom('projects').selectAll().where('project_id', '=', id).executeTakeFirst();
+/**
+ * The project row; with `lock`, locked until the transaction ends on PostgreSQL, so the writes of
+ * one project (dependency graphs, the default link, a start) are serialized as SQLite's one
+ * writer serializes them anyway.
+ */
+export async function getProject(
+  db: Executor,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<ProjectRow | undefined> {
+  let q = db.selectFrom('projects').selectAll().where('project_id', '=', id);
+  if (opts.lock && dialectOf(db) === 'postgres') q = q.forUpdate();
+  const r = await q.executeTakeFirst();
   return r && ms(r);
+}
+
+/** Inserts unless the id is taken; false when it was. */
+export async function insertProject(db: Executor, row: ProjectRow): Promise<boolean> {
+  const res = await db
+    .insertInto('projects')
+    .values(row)
+    .onConflict((oc) => oc.column('project_id').doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 export async function allProjects(db: Executor): Promise<ProjectRow[]> {
