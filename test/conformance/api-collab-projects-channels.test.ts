@@ -79,6 +79,10 @@ test('api-collab #18: with two links and no default the first is the default; se
   );
   const defaults = (links: any[]) => links.filter((l) => l.default_for_new_tasks).map((l) => l.channel_id);
   assert.deepEqual(defaults(p.channel_links), ['a18']);
+  assert.deepEqual(
+    (await ok('GET', '/v1/projects?channel_id=b18')).map((x: any) => x.project_id),
+    ['p18'],
+  );
   await ok('POST', '/v1/projects/p18/channels', {
     channel_id: 'b18',
     default_for_new_tasks: true,

@@ -163,6 +163,17 @@ test('api-collab #20: session_id with agent_id is 400; one session under two mem
   });
   assert.equal(byAgent.session_id, 'fallback');
   assert.equal(byAgent.agent_id, agentSession.agent_id);
+  // The list filter by member session.
+  assert.deepEqual(
+    (await ok('GET', '/v1/projects?member_session_id=fallback')).map((p: any) => p.project_id),
+    ['p20'],
+  );
+  // The page envelope, like other lists.
+  const page = await ok('GET', '/v1/projects?page=true&limit=1');
+  assert.equal(page.items.length, 1);
+  assert.equal(page.pagination.has_more, true);
+  const next = await ok('GET', `/v1/projects?cursor=${page.pagination.next_cursor}&limit=1`);
+  assert.notEqual(next.items[0].project_id, page.items[0].project_id);
 });
 
 test('api-collab #21: assignment with zero or two ids is 400; a human_actor assignee is rejected', async () => {
