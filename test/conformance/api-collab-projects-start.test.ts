@@ -199,6 +199,20 @@ test('api-collab §2.8 (decision 375): a failed run fails the task; a task reope
   assert.equal((await getTask('p-outcome', 'f')).status, 'blocked');
 });
 
+test('api-collab §2.8 (decision 376): an interrupted run cancels its task', async () => {
+  await project('p-interrupt', ['s-interrupt']);
+  await task('p-interrupt', {
+    project_task_id: 'i',
+    title: 'hang on',
+    assignment: { assignee_member_id: 'm-s-interrupt' },
+  });
+  const run = await ok('POST', '/v1/projects/p-interrupt/tasks/i/start', {}, 202);
+  assert.equal((await getTask('p-interrupt', 'i')).status, 'in_progress');
+  await ok('POST', '/v1/sessions/s-interrupt/interrupt', {});
+  assert.equal((await waitForRun(base(), run.run_id)).status, 'interrupted');
+  assert.equal((await getTask('p-interrupt', 'i')).status, 'cancelled');
+});
+
 test('api-collab #27: deleting a depended-on task, a project with tasks, or a member owning open tasks is rejected', async () => {
   await project('p27', ['s27']);
   await task('p27', { project_task_id: 'a', title: 'A', assignment: { assignee_member_id: 'm-s27' } });
