@@ -21,17 +21,13 @@ export interface ProjectsFeature {
 export const projectsFeature: FeatureModule<ProjectsFeature> = {
   name: 'projects',
   create: (k) => {
-    // TEMP until the channels core lands on main: tolerate its absence.
-    let channelsPort: ChannelsPort | null = null;
-    try {
-      channelsPort = k.use<ChannelsPort>('channels');
-    } catch {}
+    const channelsPort = k.use<ChannelsPort>('channels');
     const channels = () => channelsPort;
     const mirror = new MirrorReconciler(k.store, channels, k.log);
     const projects = new ProjectsService(k.store, channels, mirror);
     k.engine.onRunChange((tx, run) => followRun(projects, tx, run));
     k.engine.guardSessionEnd(guardSessionEnd);
-    channelsPort?.addDeleteGuard((channelId) => channelDeleteReason(k.store.db, channelId));
+    channelsPort.addDeleteGuard((channelId) => channelDeleteReason(k.store.db, channelId));
     return {
       projects,
       tasks: new ProjectTasks(projects, channels),
