@@ -17,6 +17,7 @@ import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
 import { registerPersonas } from './personas.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
+import { registerProjects } from './projects.ts';
 import { registerQuestions } from './questions.ts';
 import { registerRuns } from './runs.ts';
 import { registerRuntime } from './runtime-commands.ts';
@@ -42,6 +43,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerMailboxes,
   registerSecrets,
   registerPersonas,
+  registerProjects,
   registerAssets,
   registerObservations,
   registerDerivations,

@@ -47,9 +47,11 @@ import type {
   OutputHook,
   QuestionRunHandler,
   ReplicaPort,
+  RunChangeHook,
   RunTerminalHook,
   SchedulePayloadPort,
   SchedulerPort,
+  SessionEndGuard,
   SessionEndHook,
   SubmitOptions,
 } from './ports.ts';
@@ -76,7 +78,14 @@ export interface EngineOptions extends EngineSettings {
 }
 
 // Declared with the ports (the scheduler needs them too); callers import them from here.
-export type { OutputHook, RunTerminalHook, SessionEndHook, SubmitOptions } from './ports.ts';
+export type {
+  OutputHook,
+  RunChangeHook,
+  RunTerminalHook,
+  SessionEndGuard,
+  SessionEndHook,
+  SubmitOptions,
+} from './ports.ts';
 
 interface Executor {
   controller: AbortController;
@@ -99,6 +108,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   /** Run kinds that ask a question instead of calling a model (parent clarifications). */
   readonly questionRuns = new Map<string, QuestionRunHandler>();
   private readonly sessionEndHooks: SessionEndHook[] = [];
+  private readonly sessionEndGuards: SessionEndGuard[] = [];
+  private readonly changeHooks: RunChangeHook[] = [];
   private readonly outputHooks: OutputHook[] = [];
   /**
    * Completes a new run's request from its session inside the submit transaction (the deliveries
@@ -183,6 +194,16 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     this.sessionEndHooks.push(hook);
   }
 
+  /** Registers a check that may refuse ending a session (it throws), before anything is stopped. */
+  guardSessionEnd(guard: SessionEndGuard): void {
+    this.sessionEndGuards.push(guard);
+  }
+
+  /** Registers a hook run in the same transaction as every run status change. */
+  onRunChange(hook: RunChangeHook): void {
+    this.changeHooks.push(hook);
+  }
+
   /** Records a status change: run event + run_updated + session_state_changed, in `tx`. */
   async recordRunChange(tx: WriteTx, run: RunRow, runEvent: Record<string, unknown> | null): Promise<void> {
     if (runEvent) {
@@ -211,6 +232,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
         },
       },
     ]);
+    for (const hook of this.changeHooks) await hook(tx, run);
     if (isTerminal(run.status)) for (const hook of this.terminalHooks) await hook(tx, run);
   }
 
@@ -423,7 +445,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   /** Ends a session: the active run is interrupted, queued runs are cancelled. */
   async endSession(sessionId: string, reason: string | null): Promise<void> {
     const stopped = await this.store.write((tx) =>
-      endSessionInTx(this, tx, sessionId, reason, this.sessionEndHooks),
+      endSessionInTx(this, tx, sessionId, reason, this.sessionEndHooks, this.sessionEndGuards),
     );
     for (const id of stopped) this.executors.get(id)?.controller.abort(new RunStopped('session ended'));
   }

@@ -48,6 +48,16 @@ export type RunTerminalHook = (tx: WriteTx, run: RunRow) => Promise<void>;
 export type OutputHook = (tx: WriteTx, run: RunRow, record: Record<string, unknown>) => Promise<void>;
 /** Runs inside the transaction that ends a session (after its live runs were stopped). */
 export type SessionEndHook = (tx: WriteTx, sessionId: string) => Promise<void>;
+/**
+ * Asked inside the transaction that would end a session, before anything is stopped: throwing (a
+ * DaemonError) refuses the end and nothing of it is written (project members, api-collab §2.9).
+ */
+export type SessionEndGuard = (tx: WriteTx, sessionId: string) => Promise<void>;
+/**
+ * Runs inside every transaction that changes a run's status, before the terminal hooks: records
+ * that follow a run (project tasks) move with it in the same commit.
+ */
+export type RunChangeHook = (tx: WriteTx, run: RunRow) => Promise<void>;
 
 export interface QuestionRunAnswer {
   declined: boolean;

@@ -5,7 +5,7 @@ import { errors } from '../errors/daemon-error.ts';
 import { isActive, liveRunsOfSession } from '../store/repos/runs.ts';
 import { getSession } from '../store/repos/sessions.ts';
 import type { WriteTx } from '../store/store.ts';
-import type { SessionEndHook, StopPort } from './ports.ts';
+import type { SessionEndGuard, SessionEndHook, StopPort } from './ports.ts';
 import { buildSnapshot } from './views.ts';
 
 /** Returns the run it interrupted, if one was active. */
@@ -35,9 +35,11 @@ export async function endSessionInTx(
   sessionId: string,
   reason: string | null,
   hooks: readonly SessionEndHook[],
+  guards: readonly SessionEndGuard[] = [],
 ): Promise<string[]> {
   const session = await getSession(tx.db, sessionId);
   if (!session) throw errors.sessionNotFound(sessionId);
+  for (const guard of guards) await guard(tx, sessionId);
   const stopped: string[] = [];
   for (const run of await liveRunsOfSession(tx.db, sessionId)) {
     await engine.transition(tx, run.run_id, isActive(run.status) ? 'interrupted' : 'cancelled');

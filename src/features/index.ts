@@ -24,6 +24,7 @@ import { mcpFeature } from './mcp/index.ts';
 import { multimodalFeature } from './multimodal/index.ts';
 import { observationsFeature } from './observations/index.ts';
 import { personasFeature } from './personas/index.ts';
+import { projectsFeature } from './projects/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
 import { runtimeFeature } from './runtime/index.ts';
@@ -64,4 +65,5 @@ export const FEATURES: FeatureModule<any>[] = [
   channelsFeature,
   channelStimuliFeature,
   chatConnectorsFeature,
+  projectsFeature,
 ];

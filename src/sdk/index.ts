@@ -158,6 +158,24 @@ export {
   type UpdatePersonaRequest,
 } from './personas.ts';
 export {
+  type CreateProjectRequest,
+  type CreateProjectTaskRequest,
+  type ProjectChannelLinkInput,
+  type ProjectChannelLinkView,
+  type ProjectEventView,
+  type ProjectMemberInput,
+  type ProjectMemberView,
+  type ProjectStatus,
+  ProjectsResource,
+  type ProjectTaskStatus,
+  type ProjectTaskView,
+  type ProjectView,
+  type StartProjectTaskRequest,
+  type TaskAssignment,
+  type UpdateProjectRequest,
+  type UpdateProjectTaskRequest,
+} from './projects.ts';
+export {
   EventsResource,
   type RawRequestOptions,
   RawResource,

@@ -15,6 +15,7 @@ import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
+import { ProjectsResource } from './projects.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
 import { ResponsesResource, RunsResource, SessionsResource } from './resources-runs.ts';
@@ -61,6 +62,8 @@ export class Kheish {
   readonly skills: SkillsResource;
   /** Persona records and session bindings. */
   readonly personas: PersonasResource;
+  /** Projects, members, linked channels and project tasks (start = a run in the assignee's session). */
+  readonly projects: ProjectsResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
   readonly assets: AssetsResource;
   /** Observation sources, uploads, capture agents and materialization. */
@@ -100,6 +103,7 @@ export class Kheish {
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
     this.personas = new PersonasResource(http);
+    this.projects = new ProjectsResource(http);
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
     this.connectors = new ConnectorsResource(http);

@@ -517,3 +517,77 @@ export interface TelegramPollingTable {
   lease_expires_at_ms: number | null;
   updated_at_ms: number;
 }
+/** Projects (api-collab §2), migration 0032. JSON columns hold JSON text. */
+export interface ProjectsTable {
+  project_id: string;
+  display_name: string;
+  description: string | null;
+  status: string;
+  metadata: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ProjectMembersTable {
+  project_id: string;
+  member_id: string;
+  position: number;
+  member_kind: string;
+  display_name: string;
+  session_id: string | null;
+  agent_id: string | null;
+  actor_id: string | null;
+  role: string | null;
+  expertise_tags: string | null;
+  metadata: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ProjectChannelLinksTable {
+  project_id: string;
+  channel_id: string;
+  position: number;
+  role: string | null;
+  default_for_new_tasks: number;
+  mirror_members: number;
+  metadata: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ProjectTasksTable {
+  project_id: string;
+  project_task_id: string;
+  title: string;
+  description: string | null;
+  status: string;
+  assignee_member_id: string | null;
+  primary_session_id: string | null;
+  latest_run_id: string | null;
+  discussion_channel_id: string | null;
+  discussion_thread_root_message_id: string | null;
+  /** JSON array of task ids. */
+  blocked_by: string;
+  /** JSON value. */
+  output: string | null;
+  metadata: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ProjectMirroredMembersTable {
+  project_id: string;
+  channel_id: string;
+  member_id: string;
+}
+
+export interface ProjectEventsTable {
+  id: Generated<number>;
+  project_id: string;
+  kind: string;
+  project_task_id: string | null;
+  run_id: string | null;
+  created_at_ms: number;
+  data: string;
+}

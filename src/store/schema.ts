@@ -35,6 +35,12 @@ import type {
   ObservationSourcesTable,
   ObservationsTable,
   PersonasTable,
+  ProjectChannelLinksTable,
+  ProjectEventsTable,
+  ProjectMembersTable,
+  ProjectMirroredMembersTable,
+  ProjectsTable,
+  ProjectTasksTable,
   SkillActivationsTable,
   TelegramPollingTable,
 } from './schema-extensions.ts';
@@ -468,6 +474,12 @@ export interface Database {
   channel_thread_work: ChannelThreadWorkTable;
   channel_stimulus_counters: ChannelStimulusCountersTable;
   telegram_polling: TelegramPollingTable;
+  projects: ProjectsTable;
+  project_members: ProjectMembersTable;
+  project_channel_links: ProjectChannelLinksTable;
+  project_tasks: ProjectTasksTable;
+  project_mirrored_members: ProjectMirroredMembersTable;
+  project_events: ProjectEventsTable;
 }
 
 export type Db = Kysely<Database>;
