@@ -5,6 +5,7 @@
 import { agentsFeature } from './agents/index.ts';
 import { approvalsFeature } from './approvals/index.ts';
 import { assetsFeature } from './assets/index.ts';
+import { boardsFeature } from './boards/index.ts';
 import { channelStimuliFeature } from './channel-stimuli/index.ts';
 import { channelsFeature } from './channels/index.ts';
 import { chatConnectorsFeature } from './chat-connectors/index.ts';
@@ -66,4 +67,5 @@ export const FEATURES: FeatureModule<any>[] = [
   channelStimuliFeature,
   chatConnectorsFeature,
   projectsFeature,
+  boardsFeature,
 ];

@@ -591,3 +591,36 @@ export interface ProjectEventsTable {
   created_at_ms: number;
   data: string;
 }
+
+/** Boards (api-collab §5), migration 0034. JSON columns hold JSON text. */
+export interface BoardsTable {
+  board_id: string;
+  display_name: string;
+  owner_session_id: string | null;
+  metadata: string | null;
+  /** The single reachable chain tip (null before the first revision). */
+  tip_revision_id: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface BoardRevisionsTable {
+  revision_id: string;
+  board_id: string;
+  /** Insertion order on the board (1, 2, …), unique per board: the database-level linearity guard. */
+  sequence: number;
+  previous_revision_id: string | null;
+  client_revision_id: string | null;
+  /** sha256 of the canonical request payload, to tell an idempotent retry from a conflict. */
+  payload_digest: string;
+  render_asset_id: string;
+  state_asset_id: string | null;
+  note: string | null;
+  source_session_id: string | null;
+  source_run_id: string | null;
+  metadata: string | null;
+  /** `accepted` or `quarantined` (startup repair). */
+  status: string;
+  quarantine_reason: string | null;
+  created_at_ms: number;
+}

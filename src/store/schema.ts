@@ -8,6 +8,8 @@ import type {
   AuthLeasesTable,
   AuthSlotRevocationsTable,
   AuthSubjectsTable,
+  BoardRevisionsTable,
+  BoardsTable,
   CaptureAgentsTable,
   CaptureProvisionBatchesTable,
   ChannelEventsTable,
@@ -480,6 +482,8 @@ export interface Database {
   project_tasks: ProjectTasksTable;
   project_mirrored_members: ProjectMirroredMembersTable;
   project_events: ProjectEventsTable;
+  boards: BoardsTable;
+  board_revisions: BoardRevisionsTable;
 }
 
 export type Db = Kysely<Database>;
