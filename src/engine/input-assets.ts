@@ -18,10 +18,12 @@ export interface InputAssetsPort {
   /**
    * Imports `inline_asset` items (validated and stored by the assets store) and checks that every
    * `asset_reference` names a live asset; returns the items with inline uploads replaced by
-   * references, in the same order. Throws a 4xx DaemonError (domain `assets`) and stores nothing
-   * run-related when an item is refused.
+   * references, in the same order; a `board_reference` becomes its revision's render (an
+   * `asset_reference`) and a text summary of its state, resolved for `sessionId` (api-collab §5).
+   * Throws a 4xx DaemonError (domain `assets` or `boards`) and stores nothing run-related when an
+   * item is refused.
    */
-  prepareItems(items: InputItem[], signal?: AbortSignal): Promise<InputItem[]>;
+  prepareItems(items: InputItem[], signal?: AbortSignal, sessionId?: string | null): Promise<InputItem[]>;
   /** Refuses input the pinned route can never use (an image without text on a text-only route). */
   checkRoute(items: InputItem[], route: RouteConfig): Promise<void>;
   /**
@@ -76,17 +78,6 @@ const unavailable = (type: string) =>
     `input of type ${type} needs the assets store, which this daemon does not offer; send text`,
   );
 
-/** Boards are a later issue: a board reference is refused before anything is written. */
-function refuseBoards(items: InputItem[]): void {
-  if (items.some((i) => i.type === 'board_reference'))
-    throw new DaemonError(
-      400,
-      'boards',
-      'boards_unavailable',
-      'input of type board_reference needs daemon boards, which this daemon does not offer yet; attach the board render as an asset instead',
-    );
-}
-
 /**
  * Imports inline uploads and checks references of a request before its run is written (every entry
  * point: /runs, /input, agent subtasks, schedules). A request without files is returned as is.
@@ -95,15 +86,15 @@ export async function prepareRequest(
   port: InputAssetsPort | null,
   request: StoredRunRequest,
   signal?: AbortSignal,
+  sessionId?: string | null,
 ): Promise<StoredRunRequest> {
   const files = fileItems(request);
   if (files.length === 0) return request;
-  refuseBoards(files);
   if (!port) throw unavailable(files[0]!.type);
   const out: StoredRunRequest = { ...request };
-  if (request.input_items) out.input_items = await port.prepareItems(request.input_items, signal);
+  if (request.input_items) out.input_items = await port.prepareItems(request.input_items, signal, sessionId);
   if (request.attachments?.length)
-    out.attachments = await port.prepareItems(request.attachments as InputItem[], signal);
+    out.attachments = await port.prepareItems(request.attachments as InputItem[], signal, sessionId);
   return out;
 }
 
@@ -123,7 +114,7 @@ export async function prepareForSession(
   if (!session) throw errors.sessionNotFound(sessionId);
   if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
   const route = routes.get(pinRoute(routes, request, session.route_policy).route_id);
-  const prepared = await prepareRequest(port, request);
+  const prepared = await prepareRequest(port, request, undefined, sessionId);
   if (route && port) await port.checkRoute(fileItems(prepared), route.config);
   return prepared;
 }
@@ -132,7 +123,6 @@ export async function prepareForSession(
 export function assertPrepared(port: InputAssetsPort | null, request: StoredRunRequest): string[] {
   const files = fileItems(request);
   if (files.length === 0) return [];
-  refuseBoards(files);
   if (!port) throw unavailable(files[0]!.type);
   const inline = files.find((i) => i.type !== 'asset_reference');
   if (inline)

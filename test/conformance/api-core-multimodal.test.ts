@@ -97,7 +97,7 @@ describe('multimodal input', () => {
     const board = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
       input_items: [{ type: 'board_reference', board_id: 'board-1' }],
     });
-    assertProblem(board, 400, 'boards', 'boards_unavailable');
+    assertProblem(board, 404, 'boards', 'board_not_found');
     const badB64 = await http(base, 'POST', `/v1/sessions/${sid}/runs`, {
       input_items: [{ type: 'inline_asset', file_name: 'a.txt', content_base64: 'not base64!' }],
     });

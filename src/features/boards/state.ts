@@ -34,7 +34,7 @@ export function embeddedAssetIds(state: Record<string, unknown>): string[] {
   const bad = (where: string) => stateInvalid(`${where} must be a non-empty asset id string`);
   const walk = (v: unknown, path: string): void => {
     if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
       return;
     }
     if (!v || typeof v !== 'object') return;
@@ -47,10 +47,10 @@ export function embeddedAssetIds(state: Record<string, unknown>): string[] {
       } else if (EMBEDDED_MANY.has(k)) {
         if (x === null) continue;
         if (!Array.isArray(x)) throw stateInvalid(`${at} must be an array of asset ids`);
-        x.forEach((y, i) => {
+        for (const [i, y] of x.entries()) {
           if (typeof y !== 'string' || y.trim() === '') throw bad(`${at}[${i}]`);
           ids.add(y);
-        });
+        }
       } else walk(x, at);
     }
   };

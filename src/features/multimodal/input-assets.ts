@@ -29,16 +29,31 @@ export function decodeBase64(text: string, what: string): Uint8Array {
   return Buffer.from(clean, 'base64');
 }
 
+/** Resolves a `board_reference` for a session into the items a model reads (the boards feature). */
+export interface BoardInputResolver {
+  resolve(item: InputItem, sessionId: string | null): Promise<InputItem[]>;
+}
+
 export class InputAssets implements InputAssetsPort {
   private readonly assets: () => AssetsPort;
+  /** Installed by the boards feature; without it a board_reference is refused. */
+  boards: BoardInputResolver | null = null;
   constructor(assets: () => AssetsPort) {
     this.assets = assets;
   }
 
-  async prepareItems(items: InputItem[], signal?: AbortSignal): Promise<InputItem[]> {
+  async prepareItems(
+    items: InputItem[],
+    signal?: AbortSignal,
+    sessionId?: string | null,
+  ): Promise<InputItem[]> {
     const out: InputItem[] = [];
     for (const item of items) {
-      if (item.type === 'inline_asset') {
+      if (item.type === 'board_reference') {
+        if (!this.boards)
+          throw new DaemonError(400, 'boards', 'boards_unavailable', 'this daemon offers no boards');
+        out.push(...(await this.boards.resolve(item, sessionId ?? null)));
+      } else if (item.type === 'inline_asset') {
         const fileName = String(item.file_name);
         const asset = await this.assets().import(
           {
