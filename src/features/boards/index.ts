@@ -8,6 +8,7 @@ import { BoardInput } from './input.ts';
 import { repairBoards } from './repair.ts';
 import { registerBoardRoutes } from './routes.ts';
 import { BoardsService } from './service.ts';
+import { boardDrawTool } from './tool.ts';
 
 export const boardsFeature: FeatureModule<BoardsService> = {
   name: 'boards',
@@ -16,6 +17,7 @@ export const boardsFeature: FeatureModule<BoardsService> = {
     const boards = new BoardsService(k.store, assets);
     // board_reference input items resolve through the multimodal seam (its prepareItems).
     k.use<InputAssets>('multimodal').boards = new BoardInput(boards, assets);
+    k.tools.register(boardDrawTool(boards, assets));
     // What the last startup repair checked and quarantined (GET /v1/status `boards`).
     k.use<RuntimeService>('runtime').addStatusSection('boards', () => ({ last_repair: boards.repair }));
     return boards;
