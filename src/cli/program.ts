@@ -4,6 +4,7 @@ import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
+import { registerBoards } from './boards.ts';
 import { registerChannels } from './channels.ts';
 import { registerCompletion } from './completion.ts';
 import { registerConnectors } from './connectors.ts';
@@ -44,6 +45,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerSecrets,
   registerPersonas,
   registerProjects,
+  registerBoards,
   registerAssets,
   registerObservations,
   registerDerivations,

@@ -26,6 +26,14 @@ export {
   type SlotRevocation,
 } from './auth.ts';
 export {
+  type BoardRevisionView,
+  BoardsResource,
+  type BoardView,
+  type CreateBoardRequest,
+  type CreateBoardRevisionRequest,
+  type UpdateBoardRequest,
+} from './boards.ts';
+export {
   ChannelStimuliResource,
   type CreateStimulusRequest,
   type StimulusKind,

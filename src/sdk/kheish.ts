@@ -4,6 +4,7 @@
 
 import { AssetsResource } from './assets.ts';
 import { AuthResource } from './auth.ts';
+import { BoardsResource } from './boards.ts';
 import { ChannelStimuliResource } from './channel-stimuli.ts';
 import { ChannelsResource } from './channels.ts';
 import { DaemonClient, DEFAULT_BASE_URL } from './client.ts';
@@ -64,6 +65,8 @@ export class Kheish {
   readonly personas: PersonasResource;
   /** Projects, members, linked channels and project tasks (start = a run in the assignee's session). */
   readonly projects: ProjectsResource;
+  /** Boards and their linear revisions (render + state assets). */
+  readonly boards: BoardsResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
   readonly assets: AssetsResource;
   /** Observation sources, uploads, capture agents and materialization. */
@@ -104,6 +107,7 @@ export class Kheish {
     this.skills = new SkillsResource(http);
     this.personas = new PersonasResource(http);
     this.projects = new ProjectsResource(http);
+    this.boards = new BoardsResource(http);
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
     this.connectors = new ConnectorsResource(http);
