@@ -60,6 +60,10 @@ export interface CreateBoardRevisionRequest {
 
 const enc = encodeURIComponent;
 
+function call<T>(http: DaemonClient, method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  return http.request(method, path, opts) as Promise<T>;
+}
+
 export class BoardsResource {
   private readonly http: DaemonClient;
 
@@ -67,34 +71,30 @@ export class BoardsResource {
     this.http = http;
   }
 
-  private call<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    return this.http.request(method, path, opts) as Promise<T>;
-  }
-
   list(query: { query?: string; owner_session_id?: string } = {}): Promise<BoardView[]> {
-    return this.call('GET', '/v1/boards', { query: { ...query } as RequestOptions['query'] });
+    return call(this.http, 'GET', '/v1/boards', { query: { ...query } as RequestOptions['query'] });
   }
 
   /** POST /v1/boards: 201 BoardView (board_id generated when left out). */
   create(body: CreateBoardRequest): Promise<BoardView> {
-    return this.call('POST', '/v1/boards', { body });
+    return call(this.http, 'POST', '/v1/boards', { body });
   }
 
   get(boardId: string): Promise<BoardView> {
-    return this.call('GET', `/v1/boards/${enc(boardId)}`);
+    return call(this.http, 'GET', `/v1/boards/${enc(boardId)}`);
   }
 
   update(boardId: string, body: UpdateBoardRequest): Promise<BoardView> {
-    return this.call('PUT', `/v1/boards/${enc(boardId)}`, { body });
+    return call(this.http, 'PUT', `/v1/boards/${enc(boardId)}`, { body });
   }
 
   /** Every revision in order, quarantined ones included (their `status` says so). */
   revisions(boardId: string): Promise<BoardRevisionView[]> {
-    return this.call('GET', `/v1/boards/${enc(boardId)}/revisions`);
+    return call(this.http, 'GET', `/v1/boards/${enc(boardId)}/revisions`);
   }
 
   revision(boardId: string, revisionId: string): Promise<BoardRevisionView> {
-    return this.call('GET', `/v1/boards/${enc(boardId)}/revisions/${enc(revisionId)}`);
+    return call(this.http, 'GET', `/v1/boards/${enc(boardId)}/revisions/${enc(revisionId)}`);
   }
 
   /**
@@ -102,6 +102,6 @@ export class BoardsResource {
    * boards/board_revision_conflict when `previous_revision_id` is not the tip.
    */
   createRevision(boardId: string, body: CreateBoardRevisionRequest): Promise<BoardRevisionView> {
-    return this.call('POST', `/v1/boards/${enc(boardId)}/revisions`, { body });
+    return call(this.http, 'POST', `/v1/boards/${enc(boardId)}/revisions`, { body });
   }
 }
