@@ -279,3 +279,100 @@ test('boards: a render corrupted behind the daemon is quarantined at start; the 
   });
   assert.equal(next.status, 201, next.text);
 });
+
+test('boards: a fork written behind the daemon is quarantined at start (no branch preferred); the tip is the fork point', async () => {
+  await board('forked');
+  const r1 = await http(d.url, 'POST', '/v1/boards/forked/revisions', { render_asset_id: await image() });
+  const r2 = await http(d.url, 'POST', '/v1/boards/forked/revisions', {
+    previous_revision_id: r1.body.revision_id,
+    render_asset_id: await image(),
+  });
+  assert.equal(r2.status, 201, r2.text);
+  await d.stop();
+  await execState(
+    d,
+    `insert into board_revisions (revision_id, board_id, sequence, previous_revision_id, client_revision_id,
+       payload_digest, render_asset_id, state_asset_id, note, source_session_id, source_run_id, metadata,
+       status, quarantine_reason, created_at_ms)
+     values ('rev-sibling', 'forked', 99, ?, null, 'x', ?, null, null, null, null, null, 'accepted', null, ?)`,
+    [r1.body.revision_id, r2.body.render_asset_id, Date.now()],
+  );
+  d = await d.restart();
+  const chain = await revisions('forked');
+  const byId = new Map(chain.map((r: any) => [r.revision_id, r]));
+  assert.equal((byId.get(r1.body.revision_id) as any).status, 'accepted');
+  for (const id of [r2.body.revision_id, 'rev-sibling']) {
+    assert.equal((byId.get(id) as any).status, 'quarantined', id);
+    assert.match((byId.get(id) as any).quarantine_reason, /non-linear/);
+  }
+  assert.equal((await http(d.url, 'GET', '/v1/boards/forked')).body.latest_revision_id, r1.body.revision_id);
+});
+
+test('boards: records — list filters, PUT, one revision, typed 404s and 409s', async () => {
+  const owner = await http(d.url, 'POST', '/v1/sessions', { session_id: 'board-owner' });
+  assert.ok(owner.status === 201 || owner.status === 200, owner.text);
+  const created = await http(d.url, 'POST', '/v1/boards', {
+    board_id: 'records-1',
+    display_name: 'Roadmap',
+    owner_session_id: 'board-owner',
+    metadata: { team: 'core' },
+  });
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(
+    [created.body.latest_revision_id, created.body.revision_count, created.body.metadata],
+    [null, 0, { team: 'core' }],
+  );
+  assertProblem(
+    await http(d.url, 'POST', '/v1/boards', { board_id: 'records-1' }),
+    409,
+    'boards',
+    'board_already_exists',
+  );
+  assertProblem(
+    await http(d.url, 'POST', '/v1/boards', { board_id: 'records-2', owner_session_id: 'nobody' }),
+    404,
+    'sessions',
+    'session_not_found',
+  );
+  const generated = await http(d.url, 'POST', '/v1/boards', {});
+  assert.match(generated.body.board_id, /^board-/);
+  assert.deepEqual(
+    (await http(d.url, 'GET', '/v1/boards?query=roadMAP')).body.map((b: any) => b.board_id),
+    ['records-1'],
+  );
+  assert.deepEqual(
+    (await http(d.url, 'GET', '/v1/boards?owner_session_id=board-owner')).body.map((b: any) => b.board_id),
+    ['records-1'],
+  );
+  const put = await http(d.url, 'PUT', '/v1/boards/records-1', {
+    display_name: 'Roadmap Q3',
+    metadata: null,
+  });
+  assert.equal(put.status, 200, put.text);
+  assert.deepEqual(
+    [put.body.display_name, put.body.metadata, put.body.owner_session_id],
+    ['Roadmap Q3', null, 'board-owner'],
+  );
+  const rev = await http(d.url, 'POST', '/v1/boards/records-1/revisions', {
+    render_asset_id: await image(),
+    note: 'n',
+  });
+  const one = await http(d.url, 'GET', `/v1/boards/records-1/revisions/${rev.body.revision_id}`);
+  assert.deepEqual(one.body, rev.body);
+  assertProblem(await http(d.url, 'GET', '/v1/boards/nope'), 404, 'boards', 'board_not_found');
+  assertProblem(
+    await http(d.url, 'PUT', '/v1/boards/nope', { display_name: 'x' }),
+    404,
+    'boards',
+    'board_not_found',
+  );
+  assertProblem(await http(d.url, 'GET', '/v1/boards/nope/revisions'), 404, 'boards', 'board_not_found');
+  assertProblem(
+    await http(d.url, 'GET', '/v1/boards/records-1/revisions/rev-nope'),
+    404,
+    'boards',
+    'board_revision_not_found',
+  );
+  const bad = await http(d.url, 'POST', '/v1/boards/records-1/revisions', { note: 'no render' });
+  assert.equal(bad.status, 400, bad.text);
+});
