@@ -47,9 +47,8 @@ async function iteration(rig: CrashRig, index: number): Promise<void> {
 
   const chain = (await api(rig.url, 'GET', `/v1/boards/${board}/revisions`)).body;
   for (const r of chain) assert.equal(r.status, 'accepted', JSON.stringify(r));
-  chain.forEach((r: any, i: number) =>
-    assert.equal(r.previous_revision_id, i === 0 ? null : chain[i - 1].revision_id, 'one linear chain'),
-  );
+  for (const [i, r] of chain.entries())
+    assert.equal(r.previous_revision_id, i === 0 ? null : chain[i - 1].revision_id, 'one linear chain');
   const view = (await api(rig.url, 'GET', `/v1/boards/${board}`)).body;
   assert.equal(view.latest_revision_id, chain.at(-1)?.revision_id ?? null);
   const ids = new Set(chain.map((r: any) => r.revision_id));
