@@ -5,7 +5,13 @@
 // never the newest by time. Quarantine is a status, not a deletion: the rows stay for inspection.
 
 import type { BoardRevisionRow } from '../../store/repos/boards.ts';
-import { listRevisions } from '../../store/repos/boards.ts';
+import {
+  boardIds,
+  getBoard,
+  listRevisions,
+  quarantineRevision,
+  updateBoard,
+} from '../../store/repos/boards.ts';
 import type { BoardsService } from './service.ts';
 
 interface Verdict {
@@ -62,7 +68,7 @@ async function walk(
 
 export async function repairBoards(boards: BoardsService): Promise<void> {
   const db = boards.store.db;
-  const ids = (await db.selectFrom('boards').select('board_id').execute()).map((r) => r.board_id);
+  const ids = await boardIds(db);
   let checked = 0;
   let quarantined = 0;
   for (const boardId of ids) {
@@ -70,24 +76,11 @@ export async function repairBoards(boards: BoardsService): Promise<void> {
     checked += rows.filter((r) => r.status === 'accepted').length;
     const { tip, bad } = await walk(boards, boardId, rows);
     quarantined += bad.length;
-    const board = await db
-      .selectFrom('boards')
-      .select('tip_revision_id')
-      .where('board_id', '=', boardId)
-      .executeTakeFirst();
+    const board = await getBoard(db, boardId);
     if (!bad.length && board?.tip_revision_id === tip) continue;
     await boards.store.write(async (tx) => {
-      for (const b of bad)
-        await tx.db
-          .updateTable('board_revisions')
-          .set({ status: 'quarantined', quarantine_reason: b.reason })
-          .where('revision_id', '=', b.revision_id)
-          .execute();
-      await tx.db
-        .updateTable('boards')
-        .set({ tip_revision_id: tip })
-        .where('board_id', '=', boardId)
-        .execute();
+      for (const b of bad) await quarantineRevision(tx.db, b.revision_id, b.reason);
+      await updateBoard(tx.db, boardId, { tip_revision_id: tip });
     });
   }
   boards.repair = {

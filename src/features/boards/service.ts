@@ -11,9 +11,13 @@ import {
   getBoard,
   getRevision,
   getRevisionByClientId,
+  insertBoard,
+  insertRevision,
   listBoards,
   listRevisions,
+  maxSequence,
   revisionCounts,
+  updateBoard,
 } from '../../store/repos/boards.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { Store } from '../../store/store.ts';
@@ -147,7 +151,7 @@ export class BoardsService {
         created_at_ms: tx.now,
         updated_at_ms: tx.now,
       };
-      await tx.db.insertInto('boards').values(r).execute();
+      await insertBoard(tx.db, r);
       return r;
     });
     return this.boardView(row);
@@ -170,7 +174,7 @@ export class BoardsService {
       const patch: Partial<BoardRow> = { updated_at_ms: tx.now };
       if (body.display_name !== undefined) patch.display_name = body.display_name;
       if (body.metadata !== undefined) patch.metadata = json(body.metadata);
-      await tx.db.updateTable('boards').set(patch).where('board_id', '=', id).execute();
+      await updateBoard(tx.db, id, patch);
       return { ...r, ...patch };
     });
     return this.boardView(row);
@@ -265,15 +269,11 @@ export class BoardsService {
         throw revisionConflict(boardId, board.tip_revision_id, previous);
       // Past the highest number ever used (quarantined rows keep theirs): two writers that both
       // passed the check above from different replicas then collide on the unique index.
-      const top = await tx.db
-        .selectFrom('board_revisions')
-        .select((eb) => eb.fn.max('sequence').as('s'))
-        .where('board_id', '=', boardId)
-        .executeTakeFirst();
+      const top = await maxSequence(tx.db, boardId);
       const row: BoardRevisionRow = {
         revision_id: `rev-${ulid().toLowerCase()}`,
         board_id: boardId,
-        sequence: Number(top?.s ?? 0) + 1,
+        sequence: top + 1,
         previous_revision_id: previous,
         client_revision_id: clientId,
         payload_digest: digest,
@@ -289,15 +289,11 @@ export class BoardsService {
       };
       // Another replica may have taken this sequence number: the unique index says so.
       await tx
-        .savepoint(() => tx.db.insertInto('board_revisions').values(row).execute())
+        .savepoint(() => insertRevision(tx.db, row))
         .catch(() => {
           throw revisionConflict(boardId, '(a concurrent revision)', previous);
         });
-      await tx.db
-        .updateTable('boards')
-        .set({ tip_revision_id: row.revision_id, updated_at_ms: tx.now })
-        .where('board_id', '=', boardId)
-        .execute();
+      await updateBoard(tx.db, boardId, { tip_revision_id: row.revision_id, updated_at_ms: tx.now });
       const ref = (asset_id: string, role: string) => ({
         asset_id,
         domain: 'boards',

@@ -55,3 +55,31 @@ export async function revisionCounts(db: Executor, boardId: string) {
   const of = (s: string) => Number(rows.find((r) => r.status === s)?.n ?? 0);
   return { accepted: of('accepted'), quarantined: of('quarantined') };
 }
+
+export const boardIds = async (db: Executor) =>
+  (await db.selectFrom('boards').select('board_id').orderBy('board_id').execute()).map((r) => r.board_id);
+
+export const insertBoard = (db: Executor, row: BoardRow) => db.insertInto('boards').values(row).execute();
+
+export const updateBoard = (db: Executor, id: string, patch: Partial<BoardRow>) =>
+  db.updateTable('boards').set(patch).where('board_id', '=', id).execute();
+
+/** The highest sequence number the board ever used (0 before the first revision). */
+export async function maxSequence(db: Executor, boardId: string): Promise<number> {
+  const top = await db
+    .selectFrom('board_revisions')
+    .select((eb) => eb.fn.max('sequence').as('s'))
+    .where('board_id', '=', boardId)
+    .executeTakeFirst();
+  return Number(top?.s ?? 0);
+}
+
+export const insertRevision = (db: Executor, row: BoardRevisionRow) =>
+  db.insertInto('board_revisions').values(row).execute();
+
+export const quarantineRevision = (db: Executor, revisionId: string, reason: string) =>
+  db
+    .updateTable('board_revisions')
+    .set({ status: 'quarantined', quarantine_reason: reason })
+    .where('revision_id', '=', revisionId)
+    .execute();
