@@ -28,6 +28,8 @@ export const EVENT_NAMES = [
   'connector_updated',
   // Channels: one name for every change of a channel's public log (its `kind` says which).
   'channel_event',
+  // Boards: an accepted revision (board id, revision id, sequence, parent; no state content).
+  'board_revision_created',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { collectSse, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { png } from '../helpers/media-samples.ts';
 import { execState } from '../helpers/state-write.ts';
 import { assertProblem, SCRIPT } from './support.ts';
@@ -109,6 +109,22 @@ test('api-collab #48: 20 concurrent writers on one board form one linear chain; 
     assert.equal(r.previous_revision_id, i === 0 ? null : chain[i - 1].revision_id);
   });
   assert.equal((await http(d.url, 'GET', '/v1/boards/crowd')).body.latest_revision_id, chain[19].revision_id);
+  // Each accepted revision, and only those, is a durable board_revision_created event.
+  const { frames } = await collectSse(`${d.url}/v1/events/stream?cursor=0`, {
+    until: (f) =>
+      f.filter((x) => x.event === 'board_revision_created' && x.data.board_id === 'crowd').length >= 20,
+  });
+  const announced = frames
+    .filter((f) => f.event === 'board_revision_created' && f.data.board_id === 'crowd')
+    .map((f) => f.data);
+  assert.deepEqual(
+    announced.map((a) => a.revision_id),
+    chain.map((r: any) => r.revision_id),
+  );
+  assert.deepEqual(
+    announced.map((a) => a.sequence),
+    chain.map((r: any) => r.sequence),
+  );
 });
 
 test('api-collab #49: the same client_revision_id and payload returns the original revision, even after a restart; another payload is 409 board_revision_idempotency_conflict', async () => {

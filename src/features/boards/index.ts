@@ -15,6 +15,7 @@ export const boardsFeature: FeatureModule<BoardsService> = {
   create: (k) => {
     const assets = () => k.use<AssetsPort>('assets');
     const boards = new BoardsService(k.store, assets);
+    boards.events = k.events;
     // board_reference input items resolve through the multimodal seam (its prepareItems).
     k.use<InputAssets>('multimodal').boards = new BoardInput(boards, assets);
     k.tools.register(boardDrawTool(boards, assets));

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import {
   type BoardRevisionRow,
   type BoardRow,
@@ -84,6 +85,9 @@ export class BoardsService {
   private readonly assets: () => AssetsPort;
   /** What the last startup repair found (status section). */
   repair = { checked_revisions: 0, quarantined_revisions: 0, boards: 0, at_ms: 0 };
+
+  /** Set by the feature: the global event stream each accepted revision is announced on. */
+  events: EventLog | null = null;
 
   constructor(store: Store, assets: () => AssetsPort) {
     this.store = store;
@@ -310,6 +314,20 @@ export class BoardsService {
         ],
         tx.db,
       );
+      // Durable and in the revision's transaction: watchers of /v1/events see every new tip.
+      await this.events?.append(tx, [
+        {
+          name: 'board_revision_created',
+          data: {
+            board_id: boardId,
+            revision_id: row.revision_id,
+            sequence: row.sequence,
+            previous_revision_id: previous,
+            source_session_id: row.source_session_id,
+            source_run_id: row.source_run_id,
+          },
+        },
+      ]);
       return { revision: this.revisionView(row), created: true };
     });
     return outcome;
