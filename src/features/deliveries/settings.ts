@@ -1,6 +1,7 @@
 // The retry policy of the delivery queue (api-collab §8), from KHEISH_DELIVERY_* at start-up.
 // Defaults (docs/decisions.md #281): first retry after 1 s, doubling to at most 5 min, a
 // downstream Retry-After capped at 1 h (the external protocol page's cap), 8 attempts in all.
+import { retryAfterMs } from '../../errors/retry-after.ts';
 
 export interface DeliverySettings {
   initialRetryMs: number;
@@ -54,10 +55,5 @@ export function retryDelay(s: DeliverySettings, attempts: number, retryAfterMs?:
 
 /** A Retry-After header (delay-seconds or an HTTP-date) in ms; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
+  return retryAfterMs(value, nowMs) ?? undefined;
 }

@@ -4,7 +4,9 @@
 // honours Retry-After (seconds or an HTTP date, capped at one hour); anything else without a
 // usable body is judged by its status class. Attachments go as descriptors whose download path
 // serves the asset to the sidecar while this delivery is pending.
+
 import { DaemonError } from '../../errors/daemon-error.ts';
+import { retryAfterMs as readRetryAfter } from '../../errors/retry-after.ts';
 import type { ConnectorsPort } from '../connectors/port.ts';
 import type {
   DeliveryContext,
@@ -51,11 +53,8 @@ export function parseAddress(address: string): ExternalRoute {
 
 /** Seconds or an HTTP date; capped at one hour; null when absent or unreadable. */
 export function retryAfterMs(value: string | undefined, nowMs = Date.now()): number | null {
-  if (value === undefined || value.trim() === '') return null;
-  const text = value.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - nowMs;
-  if (!Number.isFinite(ms)) return null;
-  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+  const ms = readRetryAfter(value, nowMs);
+  return ms === null ? null : Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /** How an HTTP answer of the sidecar maps to an outcome (#65: `committed` counts only with 2xx). */

@@ -1,6 +1,8 @@
 // Maps whatever the AI SDK or the network throws into one ModelCallError, so the engine can decide
 // between retry, fallback and failure without knowing any provider.
+
 import { APICallError } from 'ai';
+import { retryAfterMs } from '../../errors/retry-after.ts';
 import { ModelCallError } from '../driver.ts';
 
 /** 408 (timeout), 409 (conflict: OpenAI uses it for transient lock errors), 429 and every 5xx. */
@@ -27,13 +29,7 @@ export function parseRetryAfterMs(headers: HeaderBag, now: number = Date.now()):
     const n = Number(ms);
     if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
   }
-  const ra = header(headers, 'retry-after');
-  if (ra === undefined || ra.trim() === '') return null;
-  const seconds = Number(ra);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.ceil(seconds * 1000) : null;
-  const date = Date.parse(ra);
-  if (Number.isNaN(date)) return null;
-  return Math.max(0, date - now);
+  return retryAfterMs(header(headers, 'retry-after'), now);
 }
 
 // AI SDK error classes are matched by name: provider packages may bundle their own copy of
