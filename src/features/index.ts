@@ -25,6 +25,7 @@ import { mcpFeature } from './mcp/index.ts';
 import { multimodalFeature } from './multimodal/index.ts';
 import { observationsFeature } from './observations/index.ts';
 import { personasFeature } from './personas/index.ts';
+import { playbooksFeature } from './playbooks/index.ts';
 import { projectsFeature } from './projects/index.ts';
 import { questionsFeature } from './questions/index.ts';
 import { runsFeature } from './runs/index.ts';
@@ -68,4 +69,5 @@ export const FEATURES: FeatureModule<any>[] = [
   chatConnectorsFeature,
   projectsFeature,
   boardsFeature,
+  playbooksFeature,
 ];

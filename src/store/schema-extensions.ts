@@ -624,3 +624,44 @@ export interface BoardRevisionsTable {
   quarantine_reason: string | null;
   created_at_ms: number;
 }
+
+/** Playbooks and Flows (api-collab §3), migration 0033. JSON columns hold JSON text. */
+export interface PlaybookVersionsTable {
+  playbook_id: string;
+  version: string;
+  digest: string;
+  /** The manifest as canonical JSON (the digested bytes). */
+  manifest: string;
+  status: string;
+  evidence_refs: string;
+  revoked_reason: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface FlowsTable {
+  flow_id: string;
+  idempotency_key: string | null;
+  playbook_id: string;
+  version: string;
+  digest: string;
+  session_id: string;
+  run_id: string | null;
+  nonce: string;
+  request_digest: string;
+  metadata: string | null;
+  evidence_refs: string;
+  cancelled_at_ms: number | null;
+  completed_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface PlaybookEventsTable {
+  id: Generated<number>;
+  kind: string;
+  playbook_id: string;
+  flow_id: string | null;
+  created_at_ms: number;
+  data: string;
+}

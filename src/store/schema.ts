@@ -32,11 +32,14 @@ import type {
   DerivationsTable,
   ExternalConnectorChildrenTable,
   ExternalDeliveryAssetsTable,
+  FlowsTable,
   HookDeadLettersTable,
   ObservationAuditTable,
   ObservationSourcesTable,
   ObservationsTable,
   PersonasTable,
+  PlaybookEventsTable,
+  PlaybookVersionsTable,
   ProjectChannelLinksTable,
   ProjectEventsTable,
   ProjectMembersTable,
@@ -484,6 +487,9 @@ export interface Database {
   project_events: ProjectEventsTable;
   boards: BoardsTable;
   board_revisions: BoardRevisionsTable;
+  playbook_versions: PlaybookVersionsTable;
+  flows: FlowsTable;
+  playbook_events: PlaybookEventsTable;
 }
 
 export type Db = Kysely<Database>;

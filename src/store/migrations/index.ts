@@ -32,6 +32,7 @@ import { m0028externalConnectors } from './0028-external-connectors.ts';
 import { m0030channels } from './0030-channels.ts';
 import { m0031channelStimuli } from './0031-channel-stimuli.ts';
 import { m0032projects } from './0032-projects.ts';
+import { m0033playbooks } from './0033-playbooks.ts';
 import { m0034boards } from './0034-boards.ts';
 
 const m0001core: Migration = {
@@ -170,6 +171,7 @@ export const migrationProvider: MigrationProvider = {
       '0030_channels': m0030channels,
       '0031_channel_stimuli': m0031channelStimuli,
       '0032_projects': m0032projects,
+      '0033_playbooks': m0033playbooks,
       '0034_boards': m0034boards,
     };
   },

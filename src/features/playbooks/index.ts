@@ -1,0 +1,34 @@
+// Playbooks and Flows (api-collab §3, docs/playbooks.md): a catalog of immutable, digest-covered
+// manifest versions with a release state, and Flows that correlate one started version with the
+// ordinary primitives it drives. A Flow executes nothing itself: its root run is a normal input
+// run; its status is derived on read. The manifest's enforced tool policy narrows the tool surface
+// of every run in the Flow (decorating engine.toolSurfaceFor).
+import type { FeatureModule } from '../feature.ts';
+import { PlaybookCatalog } from './catalog.ts';
+import { FlowsService } from './flows.ts';
+import { registerPlaybookRoutes } from './routes.ts';
+import { FlowToolPolicy } from './tool-policy.ts';
+
+export interface PlaybooksFeature {
+  catalog: PlaybookCatalog;
+  flows: FlowsService;
+}
+
+export const playbooksFeature: FeatureModule<PlaybooksFeature> = {
+  name: 'playbooks',
+  create: (k) => {
+    const catalog = new PlaybookCatalog(k.store);
+    const flows = new FlowsService(k.store, k.engine, catalog);
+    const policy = new FlowToolPolicy(() => k.store.db);
+    const base = k.engine.toolSurfaceFor;
+    k.engine.toolSurfaceFor = async (run) => {
+      const surface = await base(run);
+      const tools = await policy.policyOf(run);
+      if (!tools) return surface;
+      const names = surface ?? new Set(k.tools.list().map((t) => t.name));
+      return new Set([...names].filter((n) => policy.admits(tools, n)));
+    };
+    return { catalog, flows };
+  },
+  routes: (app, f, k) => registerPlaybookRoutes(app, f, k.events),
+};
