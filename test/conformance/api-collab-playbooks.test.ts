@@ -57,18 +57,31 @@ test('api-collab #29: structurally invalid manifests list every error; create re
     'bash is both allowed and denied',
   ])
     assert.ok(text.includes(needle), `${needle} in ${text}`);
-  assertProblem(await http(base(), 'POST', '/v1/playbooks', { manifest: bad }), 400, 'playbooks', 'invalid_manifest');
+  assertProblem(
+    await http(base(), 'POST', '/v1/playbooks', { manifest: bad }),
+    400,
+    'playbooks',
+    'invalid_manifest',
+  );
   const noPolicy = { ...manifest('pb29e'), tools: { enforce: true } };
   const refused = await http(base(), 'POST', '/v1/playbooks', { manifest: noPolicy });
   assertProblem(refused, 400, 'playbooks', 'invalid_manifest');
   assert.match(refused.body.detail, /enforce=true needs/);
   // A wrong type is a 400 from the schema, not a 500.
-  assertProblem(await http(base(), 'POST', '/v1/playbooks', { manifest: { playbook_id: 3 } }), 400, null, 'bad_request');
+  assertProblem(
+    await http(base(), 'POST', '/v1/playbooks', { manifest: { playbook_id: 3 } }),
+    400,
+    null,
+    'bad_request',
+  );
   assertProblem(await http(base(), 'GET', '/v1/playbooks/pb29e'), 404, 'playbooks', 'playbook_not_found');
 });
 
 test('decision 390: the digest ignores key order and whitespace, and changes with any semantic change', async () => {
-  const m = manifest('pb390', { metadata: { b: 1, a: [1, 2] }, tools: { enforce: false, allow: ['read_file'] } });
+  const m = manifest('pb390', {
+    metadata: { b: 1, a: [1, 2] },
+    tools: { enforce: false, allow: ['read_file'] },
+  });
   const digestOf = async (body: string) => {
     const res = await http(base(), 'POST', '/v1/playbooks/validate', body);
     assert.equal(res.status, 200, res.text);
@@ -86,7 +99,11 @@ test('decision 390: the digest ignores key order and whitespace, and changes wit
         : v;
   const one = await digestOf(JSON.stringify({ manifest: m }));
   assert.equal(await digestOf(JSON.stringify({ manifest: reorder(m) }, null, 4)), one);
-  assert.equal(await digestOf(JSON.stringify({ manifest: { ...m, preconditions: [] } })), one, 'empty = absent');
+  assert.equal(
+    await digestOf(JSON.stringify({ manifest: { ...m, preconditions: [] } })),
+    one,
+    'empty = absent',
+  );
   for (const changed of [
     { ...m, title: 'Other' },
     { ...m, metadata: { b: 1, a: [2, 1] } },
@@ -116,7 +133,12 @@ test('api-collab #31: publishing needs evidence and the right digest; status def
   const digest = (await ok('POST', '/v1/playbooks', { manifest: m })).selected_version.digest;
   for (const status of ['verified', 'canary', 'active'])
     assertProblem(
-      await http(base(), 'POST', '/v1/playbooks/pb31/publish', { version: '1.0.0', digest, status, evidence_refs: [] }),
+      await http(base(), 'POST', '/v1/playbooks/pb31/publish', {
+        version: '1.0.0',
+        digest,
+        status,
+        evidence_refs: [],
+      }),
       400,
       'playbooks',
       'evidence_required',
@@ -138,13 +160,21 @@ test('api-collab #31: publishing needs evidence and the right digest; status def
     'digest_mismatch',
   );
   assert.equal((await ok('GET', '/v1/playbooks/pb31')).versions[0].status, 'draft');
-  const pub = await ok('POST', '/v1/playbooks/pb31/publish', { version: '1.0.0', digest, evidence_refs: REVIEW });
+  const pub = await ok('POST', '/v1/playbooks/pb31/publish', {
+    version: '1.0.0',
+    digest,
+    evidence_refs: REVIEW,
+  });
   assert.equal(pub.active_version, '1.0.0');
   assert.deepEqual(pub.versions[0].evidence_refs, REVIEW);
   // A second version made active demotes the first (one active version).
   const m2 = { ...m, version: '2.0.0' };
   const d2 = (await ok('POST', '/v1/playbooks', { manifest: m2 })).selected_version.digest;
-  const two = await ok('POST', '/v1/playbooks/pb31/publish', { version: '2.0.0', digest: d2, evidence_refs: REVIEW });
+  const two = await ok('POST', '/v1/playbooks/pb31/publish', {
+    version: '2.0.0',
+    digest: d2,
+    evidence_refs: REVIEW,
+  });
   assert.equal(two.active_version, '2.0.0');
   assert.deepEqual(
     two.versions.map((v: any) => [v.version, v.status]),
@@ -155,10 +185,16 @@ test('api-collab #31: publishing needs evidence and the right digest; status def
   );
   assert.equal(two.latest_version, '2.0.0');
   assert.deepEqual(
-    (await ok('GET', '/v1/playbooks?status=active')).map((p: any) => p.playbook_id).filter((id: string) => id === 'pb31'),
+    (await ok('GET', '/v1/playbooks?status=active'))
+      .map((p: any) => p.playbook_id)
+      .filter((id: string) => id === 'pb31'),
     ['pb31'],
   );
-  const revoked = await ok('POST', '/v1/playbooks/pb31/revoke', { version: '2.0.0', digest: d2, reason: 'bad idea' });
+  const revoked = await ok('POST', '/v1/playbooks/pb31/revoke', {
+    version: '2.0.0',
+    digest: d2,
+    reason: 'bad idea',
+  });
   assert.equal(revoked.versions[1].status, 'revoked');
   assert.equal(revoked.versions[1].revoked_reason, 'bad idea');
   assert.equal(revoked.active_version, null);
@@ -181,6 +217,10 @@ test('api-collab #32: a flow on a draft or revoked version, or with a digest mis
   // verified and canary versions do start.
   const m2 = manifest('pb32b');
   const ref2 = await published(m2, 'canary');
-  const flow = await ok('POST', '/v1/flows', { playbook_ref: ref2, session_id: 's32', request: { content: 'hi' } });
+  const flow = await ok('POST', '/v1/flows', {
+    playbook_ref: ref2,
+    session_id: 's32',
+    request: { content: 'hi' },
+  });
   assert.ok(flow.run_id);
 });

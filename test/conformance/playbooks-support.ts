@@ -13,7 +13,10 @@ import { createSession } from './support.ts';
 export const PLAYBOOK_SCRIPT = {
   rules: [
     { match: '^hang', turns: [{ hang: true }] },
-    { match: '^fail', turns: [{ error: { status: 400, message: 'scripted provider rejected the request' } }] },
+    {
+      match: '^fail',
+      turns: [{ error: { status: 400, message: 'scripted provider rejected the request' } }],
+    },
     {
       match: '^flow-full',
       turns: [
@@ -23,10 +26,21 @@ export const PLAYBOOK_SCRIPT = {
         { text: 'flow finished' },
       ],
     },
+    {
+      match: '^child-bash',
+      turns: [
+        { tool_calls: [{ name: 'spawn_agent', arguments: { name: 'shell', prompt: 'use-bash' } }] },
+        { tool_calls: [{ name: 'wait_agent', arguments: {} }] },
+        { text: 'parent done' },
+      ],
+    },
     { match: '^child work', turns: [{ delay_ms: 400, text: 'child result' }] },
     {
       match: '^use-bash',
-      turns: [{ tool_calls: [{ name: 'bash', arguments: { command: 'echo bash-ran' } }] }, { text: 'after bash' }],
+      turns: [
+        { tool_calls: [{ name: 'bash', arguments: { command: 'echo bash-ran' } }] },
+        { text: 'after bash' },
+      ],
     },
   ],
   default: { turns: [{ text: 'ok' }] },
@@ -78,9 +92,19 @@ export function playbooksDaemon() {
     return { playbook_id: m.playbook_id, version: m.version, digest };
   }
 
-  async function startFlow(ref: unknown, sessionId: string, content: string, extra: Record<string, unknown> = {}) {
+  async function startFlow(
+    ref: unknown,
+    sessionId: string,
+    content: string,
+    extra: Record<string, unknown> = {},
+  ) {
     await createSession(base(), sessionId);
-    return ok('POST', '/v1/flows', { playbook_ref: ref, session_id: sessionId, request: { content }, ...extra });
+    return ok('POST', '/v1/flows', {
+      playbook_ref: ref,
+      session_id: sessionId,
+      request: { content },
+      ...extra,
+    });
   }
 
   /** Polls the Flow until `done(view)` holds. */
