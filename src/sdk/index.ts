@@ -166,6 +166,20 @@ export {
   type UpdatePersonaRequest,
 } from './personas.ts';
 export {
+  type EvidenceRef,
+  type FlowStatus,
+  FlowsResource,
+  type FlowView,
+  type ManifestValidation,
+  type PlaybookManifest,
+  type PlaybookRef,
+  type PlaybookReleaseStatus,
+  PlaybooksResource,
+  type PlaybookVersionView,
+  type PlaybookView,
+  type StartFlowRequest,
+} from './playbooks.ts';
+export {
   type CreateProjectRequest,
   type CreateProjectTaskRequest,
   type ProjectChannelLinkInput,

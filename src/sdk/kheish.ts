@@ -16,6 +16,7 @@ import { HooksResource } from './hooks.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
+import { FlowsResource, PlaybooksResource } from './playbooks.ts';
 import { ProjectsResource } from './projects.ts';
 import { EventsResource, RawResource, RuntimeResource, SecretsResource } from './resources-admin.ts';
 import { ApprovalsResource, QuestionsResource } from './resources-human.ts';
@@ -67,6 +68,8 @@ export class Kheish {
   readonly projects: ProjectsResource;
   /** Boards and their linear revisions (render + state assets). */
   readonly boards: BoardsResource;
+  readonly playbooks: PlaybooksResource;
+  readonly flows: FlowsResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
   readonly assets: AssetsResource;
   /** Observation sources, uploads, capture agents and materialization. */
@@ -108,6 +111,8 @@ export class Kheish {
     this.personas = new PersonasResource(http);
     this.projects = new ProjectsResource(http);
     this.boards = new BoardsResource(http);
+    this.playbooks = new PlaybooksResource(http);
+    this.flows = new FlowsResource(http);
     this.assets = new AssetsResource(http);
     this.observations = new ObservationsResource(http);
     this.connectors = new ConnectorsResource(http);

@@ -191,6 +191,31 @@ const CALLS: Record<string, Call> = {
   // 400 board_asset_missing is as good: the request went out.
   'boards.createRevision': (k) => k.boards.createRevision('cov-board', { render_asset_id: 'asset-nope' }),
   'boards.revision': (k) => k.boards.revision('cov-board', 'rev-nope'),
+  'playbooks.validate': (k) =>
+    k.playbooks.validate({ playbook_id: 'cov-pb', version: '1', title: 'T', objective: 'O' }),
+  'playbooks.create': (k) =>
+    k.playbooks.create({ playbook_id: 'cov-pb', version: '1', title: 'T', objective: 'O' }),
+  'playbooks.list': (k) => k.playbooks.list({ query: 'cov' }),
+  'playbooks.get': (k) => k.playbooks.get('cov-pb'),
+  'playbooks.publish': (k) =>
+    k.playbooks.publish('cov-pb', {
+      version: '1',
+      digest: 'x',
+      evidence_refs: [{ kind: 'manual', id: 'm' }],
+    }),
+  'playbooks.revoke': (k) => k.playbooks.revoke('cov-pb', { version: '1', digest: 'x' }),
+  'flows.start': (k) =>
+    k.flows.start({
+      flow_id: 'cov-flow',
+      playbook_ref: { playbook_id: 'cov-pb', version: '1', digest: 'x' },
+      session_id: 'cov',
+      request: { content: 'hi' },
+    }),
+  'flows.list': (k) => k.flows.list({ session_id: 'cov' }),
+  'flows.get': (k) => k.flows.get('cov-flow'),
+  'flows.appendEvidence': (k) => k.flows.appendEvidence('cov-flow', [{ kind: 'manual', id: 'm' }]),
+  'flows.cancel': (k) => k.flows.cancel('cov-flow'),
+  'flows.stream': (k) => drain(k.flows.stream('cov-flow', { signal: quick(), cursor: '0' })),
   'assets.import': (k) => k.assets.import({ file_name: 'cov.txt', content: new TextEncoder().encode('cov') }),
   'assets.list': (k) => k.assets.list({ query: 'cov', page: true }),
   'assets.get': (k) => k.assets.get('asset-x'),
@@ -304,6 +329,8 @@ test('sdk: every request of every resource client and run handle is an operation
         'personas',
         'projects',
         'boards',
+        'playbooks',
+        'flows',
         'assets',
         'derivations',
         'connectors',
