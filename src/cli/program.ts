@@ -17,6 +17,7 @@ import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
 import { registerPersonas } from './personas.ts';
+import { registerPlaybooks } from './playbooks.ts';
 import { type Cli, type CliOptions, type CommandGroup, createProgram } from './program-base.ts';
 import { registerProjects } from './projects.ts';
 import { registerQuestions } from './questions.ts';
@@ -46,6 +47,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerPersonas,
   registerProjects,
   registerBoards,
+  registerPlaybooks,
   registerAssets,
   registerObservations,
   registerDerivations,

@@ -182,9 +182,13 @@ export class FlowsResource {
   }
 
   /** The root run's event stream (one connection; `cursor` replays from an event id). */
-  stream(flowId: string, opts: { cursor?: string; signal?: AbortSignal } = {}): SseStream {
+  stream(
+    flowId: string,
+    opts: { cursor?: string; signal?: AbortSignal; onOpen?: () => void | Promise<void> } = {},
+  ): SseStream {
     return this.http.stream(this.http.url(`/v1/flows/${enc(flowId)}/stream`), opts.cursor, {
-      signal: opts.signal,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onOpen ? { onOpen: opts.onOpen } : {}),
     });
   }
 }
