@@ -49,7 +49,6 @@ export function createProgram(opts: CliOptions, groups: CommandGroup[]): Cli {
         .choices(['pretty', 'json'])
         .default('pretty'),
     );
-  if (opts.version) program.version(opts.version);
   rt.attach(program);
 
   for (const register of opts.extraCommands ?? []) register(program);
@@ -57,6 +56,10 @@ export function createProgram(opts: CliOptions, groups: CommandGroup[]): Cli {
 
   const run = async (argv: string[]): Promise<number> => {
     try {
+      // Commander's version flag is a program option, which it would take anywhere in argv and so
+      // steal from sub-commands that have a `--version <v>` of their own (`playbooks publish`):
+      // it is only offered when no sub-command is named.
+      if (opts.version && commandName(argv.slice(2)) === undefined) program.version(opts.version);
       await program.parseAsync(argv);
       return rt.exitCode;
     } catch (err) {

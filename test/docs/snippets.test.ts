@@ -119,8 +119,10 @@ function checkInvocation(root: Command, words: string[]): string | null {
       for (const part of w.split('|')) {
         const flag = part.split('=')[0]!;
         if (!flag.startsWith('-')) continue;
-        if (flag === '--help' || flag === '-h' || flag === '--version') continue;
+        if (flag === '--help' || flag === '-h') continue;
         const o = findOption(path.slice().reverse(), flag);
+        // The program's own --version (offered only without a sub-command); a command's is checked.
+        if (flag === '--version' && !o) continue;
         if (!o) return `\`${flag}\` is not an option of \`${path.map((c) => c.name()).join(' ')}\``;
         if (takesValue(o) && !part.includes('=') && part === w) i++;
       }
