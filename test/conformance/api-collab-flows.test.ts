@@ -195,6 +195,26 @@ test('api-collab #38: a failed root run never reports succeeded; cancel delegate
   );
 });
 
+test('api-collab #38: a failed scoped task (a background shell task exiting 3) keeps a completed root run from succeeding; a blocked task shows waiting', async () => {
+  const ref = await published(manifest('pb38t'));
+  await ok('POST', '/v1/runtime/permission-mode', { mode: 'bypassPermissions' });
+  try {
+    const failing = await startFlow(ref, 's38t', 'task-fail', { flow_id: 'flow-38t' });
+    assert.equal((await waitForRun(base(), failing.run_id)).status, 'completed');
+    const f = await waitFlow('flow-38t', (x) => x.status !== 'running');
+    assert.equal(f.status, 'failed', JSON.stringify(f.primitive_refs));
+    assert.equal(f.run.status, 'completed');
+    assert.equal(f.primitive_refs.task_ids.length, 1);
+    const task = await ok('GET', `/v1/sessions/s38t/tasks/${f.primitive_refs.task_ids[0]}`);
+    assert.equal(task.status, 'failed');
+    const blocked = await startFlow(ref, 's38u', 'task-block', { flow_id: 'flow-38u' });
+    assert.equal((await waitForRun(base(), blocked.run_id)).status, 'completed');
+    assert.equal((await ok('GET', '/v1/flows/flow-38u')).status, 'waiting');
+  } finally {
+    await ok('POST', '/v1/runtime/permission-mode', { mode: 'default' });
+  }
+});
+
 test('api-collab #39: a session whose capability scope is wider than required is refused, and no run is created', async () => {
   const ref = await published(
     manifest('pb39', { scopes: { required_capability_scope: { skill_allow: ['review'] } } }),

@@ -34,6 +34,24 @@ export const PLAYBOOK_SCRIPT = {
         { text: 'parent done' },
       ],
     },
+    {
+      match: '^task-fail',
+      turns: [
+        {
+          tool_calls: [
+            { name: 'bash', arguments: { command: 'echo partial; exit 3', run_in_background: true } },
+          ],
+        },
+        { text: 'started a shell task' },
+      ],
+    },
+    {
+      match: '^task-block',
+      turns: [
+        { tool_calls: [{ name: 'task_create', arguments: { title: 'needs input', status: 'blocked' } }] },
+        { text: 'made a blocked task' },
+      ],
+    },
     { match: '^child work', turns: [{ delay_ms: 400, text: 'child result' }] },
     {
       match: '^use-bash',
