@@ -18,6 +18,7 @@ const SSE_PATHS = [
   '/v1/sessions/{session_id}/stream',
   '/v1/runs/{run_id}/stream',
   '/v1/channels/{channel_id}/stream',
+  '/v1/flows/{flow_id}/stream',
 ];
 
 test('openapi: every SSE route answers 200 with text/event-stream content, a cursor and Last-Event-ID', async () => {
@@ -44,7 +45,22 @@ test('openapi: the routes declared as text/event-stream stream, and still answer
   await http(d.url, 'POST', '/v1/sessions', { session_id: 'oa' });
   const run = (await http(d.url, 'POST', '/v1/sessions/oa/runs', { content: 'hi' })).body;
   await http(d.url, 'POST', '/v1/channels', { channel_id: 'oa', title: 'OA' });
+  const manifest = { playbook_id: 'oa', version: '1', title: 'OA', objective: 'stream' };
+  const digest = (await http(d.url, 'POST', '/v1/playbooks', { manifest })).body.selected_version.digest;
+  const ref = { playbook_id: 'oa', version: '1', digest };
+  await http(d.url, 'POST', '/v1/playbooks/oa/publish', {
+    ...ref,
+    evidence_refs: [{ kind: 'manual', id: 'm' }],
+  });
+  const flow = await http(d.url, 'POST', '/v1/flows', {
+    flow_id: 'oa',
+    playbook_ref: ref,
+    session_id: 'oa',
+    request: { content: 'hi' },
+  });
+  assert.equal(flow.status, 200, flow.text);
   const concrete = [
+    '/v1/flows/oa/stream',
     '/v1/events/stream',
     '/v1/sessions/oa/stream',
     `/v1/runs/${run.run_id}/stream`,
