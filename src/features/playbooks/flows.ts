@@ -10,7 +10,7 @@ import { getRun } from '../../store/repos/runs.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { Executor, FlowsTable } from '../../store/schema.ts';
 import type { Store } from '../../store/store.ts';
-import { normalizeSubmission } from '../runs/service.ts';
+import type { RunsService } from '../runs/service.ts';
 import { type PlaybookCatalog, playbookEvent, STARTABLE } from './catalog.ts';
 import { pbErrors as E } from './errors.ts';
 import { canonicalManifest, sha256Hex } from './manifest.ts';
@@ -27,11 +27,13 @@ export class FlowsService {
   private readonly store: Store;
   private readonly engine: Engine;
   private readonly catalog: PlaybookCatalog;
+  private readonly runs: () => RunsService;
 
-  constructor(store: Store, engine: Engine, catalog: PlaybookCatalog) {
+  constructor(store: Store, engine: Engine, catalog: PlaybookCatalog, runs: () => RunsService) {
     this.store = store;
     this.engine = engine;
     this.catalog = catalog;
+    this.runs = runs;
   }
 
   private async manifestOf(db: Executor, flow: FlowRow): Promise<PlaybookManifest> {
@@ -62,7 +64,8 @@ export class FlowsService {
         evidence_refs: evidence,
       }),
     );
-    const submitted = normalizeSubmission(body.request);
+    // The standard session-run path: normalization, reply targets, the session's input contract.
+    const submitted = await this.runs().prepareInput(body.session_id, body.request);
     const flowId = await this.store.write(async (tx) => {
       const existing = await this.existing(tx.db, body);
       if (existing) {

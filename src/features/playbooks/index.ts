@@ -4,6 +4,7 @@
 // run; its status is derived on read. The manifest's enforced tool policy narrows the tool surface
 // of every run in the Flow (decorating engine.toolSurfaceFor).
 import type { FeatureModule } from '../feature.ts';
+import type { RunsService } from '../runs/service.ts';
 import { PlaybookCatalog } from './catalog.ts';
 import { FlowsService } from './flows.ts';
 import { registerPlaybookRoutes } from './routes.ts';
@@ -18,7 +19,7 @@ export const playbooksFeature: FeatureModule<PlaybooksFeature> = {
   name: 'playbooks',
   create: (k) => {
     const catalog = new PlaybookCatalog(k.store);
-    const flows = new FlowsService(k.store, k.engine, catalog);
+    const flows = new FlowsService(k.store, k.engine, catalog, () => k.use<RunsService>('runs'));
     const policy = new FlowToolPolicy(() => k.store.db);
     const base = k.engine.toolSurfaceFor;
     k.engine.toolSurfaceFor = async (run) => {

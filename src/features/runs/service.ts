@@ -126,6 +126,14 @@ export class RunsService {
     return buildSessionView(this.db, session);
   }
 
+  /**
+   * A submit body as the standard session-run path stores it: normalized, reply targets resolved,
+   * the session's input contract applied. For features that submit runs of their own (flows).
+   */
+  async prepareInput(sessionId: string, body: SubmitRunRequest): Promise<StoredRunRequest> {
+    return this.checkedInput(sessionId, normalizeSubmission(body));
+  }
+
   /** The session's input contract, when it has one, checks and canonicalizes the input (no run otherwise). */
   private async checkedInput(sessionId: string, submitted: StoredRunRequest): Promise<StoredRunRequest> {
     const request =
