@@ -14,7 +14,7 @@ import type { RunsService } from '../runs/service.ts';
 import { type PlaybookCatalog, playbookEvent, STARTABLE } from './catalog.ts';
 import { pbErrors as E } from './errors.ts';
 import { canonicalManifest, sha256Hex } from './manifest.ts';
-import { collect, contractOf, deriveStatus, resolves, TERMINAL_FLOW } from './projection.ts';
+import { collect, contractOf, deriveStatus, NO_PRIMITIVES, resolves, TERMINAL_FLOW } from './projection.ts';
 import type { EvidenceRef, PlaybookManifest, StartFlowRequest } from './schema.ts';
 import { widerThan } from './scope-check.ts';
 
@@ -175,17 +175,7 @@ export class FlowsService {
     const until = flow.completed_at_ms === null ? null : Number(flow.completed_at_ms);
     const p = flow.run_id ? await collect(db, flow.run_id, until) : null;
     const evidence = JSON.parse(flow.evidence_refs) as EvidenceRef[];
-    const empty = {
-      runs: [],
-      tasks: [],
-      agent_ids: [],
-      approval_ids: [],
-      question_ids: [],
-      output_ids: [],
-      schedule_ids: [],
-      tools_used: [],
-    };
-    const { contract, phase_states } = contractOf(manifest, flow.flow_id, evidence, p ?? empty);
+    const { contract, phase_states } = contractOf(manifest, flow.flow_id, evidence, p ?? NO_PRIMITIVES);
     const status = deriveStatus(flow, p, contract);
     let completedAt = until;
     if (completedAt === null && TERMINAL_FLOW.has(status)) {
@@ -221,7 +211,7 @@ export class FlowsService {
       ),
       contract,
       run: root ? await buildRunView(db, root) : null,
-      run_stream_url: flow.run_id ? `/v1/flows/${flow.flow_id}/stream` : null,
+      run_stream_url: flow.run_id ? `/v1/runs/${flow.run_id}/stream` : null,
       created_at_ms: Number(flow.created_at_ms),
       updated_at_ms: Number(flow.updated_at_ms),
       completed_at_ms: completedAt,
@@ -262,18 +252,7 @@ export class FlowsService {
       const flow = await this.row(tx.db, flowId);
       const p = flow.run_id ? await collect(tx.db, flow.run_id, null) : null;
       for (const r of refs) {
-        const ok = p
-          ? resolves(r, flowId, p)
-          : resolves(r, flowId, {
-              runs: [],
-              tasks: [],
-              agent_ids: [],
-              approval_ids: [],
-              question_ids: [],
-              output_ids: [],
-              schedule_ids: [],
-              tools_used: [],
-            });
+        const ok = resolves(r, flowId, p ?? NO_PRIMITIVES);
         if (!ok) throw E.evidenceUnresolved(r.kind, r.id);
       }
       const current = JSON.parse(flow.evidence_refs) as EvidenceRef[];

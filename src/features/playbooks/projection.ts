@@ -29,6 +29,17 @@ export interface Primitives {
   tools_used: string[];
 }
 
+export const NO_PRIMITIVES: Primitives = {
+  runs: [],
+  tasks: [],
+  agent_ids: [],
+  approval_ids: [],
+  question_ids: [],
+  output_ids: [],
+  schedule_ids: [],
+  tools_used: [],
+};
+
 /** Everything a Flow spans; with `until`, only work created at or before that boundary. */
 export async function collect(db: Executor, rootRunId: string, until: number | null): Promise<Primitives> {
   const runs: RunsTable[] = [];
