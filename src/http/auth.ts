@@ -43,7 +43,6 @@ const READ_ONLY_ALLOWED = [
 ];
 
 /**
-/**
  * Routes that authenticate their own callers, outside the control-plane tokens (ops-runtime §4,
  * §5.7; api-collab §0.3 zone 2): observation upload (the source's upload token), capture
  * heartbeats (the agent's heartbeat token) and connector ingress (bearer, HMAC, Slack signing
