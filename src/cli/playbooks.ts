@@ -172,6 +172,8 @@ export function registerPlaybooks(program: Command, rt: CliRuntime): void {
   registerFlows(program, rt);
 }
 
+const many = (value: string, previous: string[] = []) => [...previous, value];
+
 function registerFlows(program: Command, rt: CliRuntime): void {
   const flows = program.command('flows').alias('flow').description('flows started from playbooks');
   const api = () => new FlowsResource(rt.client());
@@ -263,6 +265,28 @@ function registerFlows(program: Command, rt: CliRuntime): void {
       if (!refs?.length) throw new UsageError('give at least one evidence ref');
       rt.emit(await api().appendEvidence(id, refs), renderFlow);
     });
+
+  flows
+    .command('verify-product-view')
+    .description('check a report file and the tools the Flow used; exit 1 when a check fails')
+    .argument('<flow_id>')
+    .requiredOption('--report-path <path>', 'the report, a path inside the workspace')
+    .option('--required-section <heading>', 'a Markdown heading the report must have (repeatable)', many)
+    .option('--forbidden-tool <name>', 'a tool no run in the Flow may have called (repeatable)', many)
+    .action(
+      async (id: string, f: { reportPath: string; requiredSection?: string[]; forbiddenTool?: string[] }) => {
+        const res = await api().verifyProductView(id, {
+          report_path: f.reportPath,
+          ...(f.requiredSection ? { required_sections: f.requiredSection } : {}),
+          ...(f.forbiddenTool ? { forbidden_tools: f.forbiddenTool } : {}),
+        });
+        rt.emit(res, (r) => [
+          `${r.flow_id}: ${r.passed ? 'passed' : 'failed'}`,
+          ...r.checks.map((c) => `${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.details}`),
+        ]);
+        if (!res.passed) rt.exitCode = EXIT.failure;
+      },
+    );
 
   flows
     .command('stream')

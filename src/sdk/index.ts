@@ -177,7 +177,9 @@ export {
   PlaybooksResource,
   type PlaybookVersionView,
   type PlaybookView,
+  type ProductViewVerdict,
   type StartFlowRequest,
+  type VerifyProductViewRequest,
 } from './playbooks.ts';
 export {
   type CreateProjectRequest,

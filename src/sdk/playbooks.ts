@@ -150,6 +150,23 @@ export class PlaybooksResource {
   }
 }
 
+export interface VerifyProductViewRequest {
+  /** A file in the daemon's workspace (the file tools' confinement). */
+  report_path: string;
+  /** Markdown headings the report must have (case-insensitive). */
+  required_sections?: string[];
+  /** Tools no run in the Flow may have called (the manifest's deny list is added). */
+  forbidden_tools?: string[];
+}
+
+export interface ProductViewVerdict {
+  flow_id: string;
+  passed: boolean;
+  checks: { name: string; passed: boolean; details: string }[];
+  /** The evidence refs this verification recorded on the Flow (empty when it failed). */
+  evidence: EvidenceRef[];
+}
+
 export class FlowsResource {
   private readonly http: DaemonClient;
 
@@ -179,6 +196,13 @@ export class FlowsResource {
     return this.http.request('POST', `/v1/flows/${enc(flowId)}/evidence`, {
       body: { evidence_refs },
     }) as Promise<FlowView>;
+  }
+
+  /** Checks a report file in the workspace and the Flow's tool calls; a pass adds evidence. */
+  verifyProductView(flowId: string, body: VerifyProductViewRequest): Promise<ProductViewVerdict> {
+    return this.http.request('POST', `/v1/flows/${enc(flowId)}/verify/product-view`, {
+      body,
+    }) as Promise<ProductViewVerdict>;
   }
 
   /** The root run's event stream (one connection; `cursor` replays from an event id). */

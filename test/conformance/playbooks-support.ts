@@ -52,6 +52,10 @@ export const PLAYBOOK_SCRIPT = {
         { text: 'made a blocked task' },
       ],
     },
+    {
+      match: '^read-notes',
+      turns: [{ tool_calls: [{ name: 'read_file', arguments: { path: 'notes.md' } }] }, { text: 'read' }],
+    },
     { match: '^child work', turns: [{ delay_ms: 400, text: 'child result' }] },
     {
       match: '^use-bash',

@@ -17,6 +17,7 @@ import { canonicalManifest, sha256Hex } from './manifest.ts';
 import { collect, contractOf, deriveStatus, NO_PRIMITIVES, resolves, TERMINAL_FLOW } from './projection.ts';
 import type { EvidenceRef, PlaybookManifest, StartFlowRequest } from './schema.ts';
 import { widerThan } from './scope-check.ts';
+import { productViewChecks, productViewRef, readReport, type VerifyRequest } from './verify.ts';
 
 export const FLOW_METADATA_KEY = 'kheish_flow';
 type FlowRow = FlowsTable;
@@ -244,6 +245,19 @@ export class FlowsService {
     if (run && !['completed', 'failed', 'cancelled', 'interrupted'].includes(run.status))
       await this.engine.cancel(flow.run_id);
     return this.get(flowId);
+  }
+
+  /** The product-view verifier (verify.ts); a pass records a `product_view` evidence ref. */
+  async verifyProductView(flowId: string, body: VerifyRequest) {
+    const flow = await this.row(this.store.db, flowId);
+    const report = await readReport(this.engine.opts.workspaceRoot, body.report_path);
+    const manifest = await this.manifestOf(this.store.db, flow);
+    const p = flow.run_id ? await collect(this.store.db, flow.run_id, null) : NO_PRIMITIVES;
+    const checks = productViewChecks(report, body, manifest, p);
+    const passed = checks.every((c) => c.passed);
+    const evidence = passed ? [productViewRef(report.path)] : [];
+    if (passed) await this.appendEvidence(flowId, evidence);
+    return { flow_id: flowId, passed, checks, evidence };
   }
 
   /** Idempotent by kind+id; known primitive kinds must resolve inside the projection. */

@@ -16,6 +16,7 @@ import {
   PublishRequest,
   RevokeRequest,
   StartFlowRequest,
+  VerifyProductViewRequest,
 } from './schema.ts';
 
 export function registerPlaybookRoutes(app: HttpApp, f: PlaybooksFeature, events: EventLog): void {
@@ -63,6 +64,11 @@ export function registerPlaybookRoutes(app: HttpApp, f: PlaybooksFeature, events
     '/v1/flows/:flow_id/evidence',
     { schema: { tags: ftags, params: FlowParams, body: EvidenceRequest } },
     async (req) => flows.appendEvidence(req.params.flow_id, req.body.evidence_refs),
+  );
+  r.post(
+    '/v1/flows/:flow_id/verify/product-view',
+    { schema: { tags: ftags, params: FlowParams, body: VerifyProductViewRequest } },
+    async (req) => flows.verifyProductView(req.params.flow_id, req.body),
   );
   // A thin proxy: the root run's own event stream, no separate Flow bus (§3.7).
   r.get(

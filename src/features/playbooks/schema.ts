@@ -93,3 +93,9 @@ export const StartFlowRequest = z.object({
 export type StartFlowRequest = z.infer<typeof StartFlowRequest>;
 
 export const EvidenceRequest = z.object({ evidence_refs: z.array(EvidenceRef).min(1) });
+
+export const VerifyProductViewRequest = z.object({
+  report_path: Str.min(1),
+  required_sections: z.array(Str.min(1)).optional(),
+  forbidden_tools: z.array(Str.min(1)).optional(),
+});
