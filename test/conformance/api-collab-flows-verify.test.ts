@@ -110,7 +110,10 @@ test('api-collab §3.2 verifier: a forbidden tool used by a Flow run fails, from
   writeFileSync(join(workspace(), 'notes.md'), '# Notes\n');
   const flow = await startFlow(ref, 'sv-tool', 'read-notes', { flow_id: 'flow-v-tool' });
   assert.equal((await waitForRun(base(), flow.run_id)).status, 'completed');
-  const res = await verify('flow-v-tool', { report_path: 'notes.md', forbidden_tools: ['read_file', 'bash'] });
+  const res = await verify('flow-v-tool', {
+    report_path: 'notes.md',
+    forbidden_tools: ['read_file', 'bash'],
+  });
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.passed, false);
   const tools = res.body.checks.find((c: any) => c.name === 'forbidden_tools');

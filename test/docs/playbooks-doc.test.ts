@@ -16,7 +16,12 @@ const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 // The worked example is section 1; later sections show commands without running them here.
 const exampleEnd = lines.findIndex((l) => l.startsWith('## 2.'));
-const blocks = fencedBlocks('docs/playbooks.md', text).filter((b) => b.line < exampleEnd);
+const all = fencedBlocks('docs/playbooks.md', text);
+const blocks = all.filter((b) => b.line < exampleEnd);
+// Section 6 continues the example: its report file is written and its command runs after it.
+const verifyStart = lines.findIndex((l) => l.startsWith('## 6.'));
+const verifyEnd = lines.findIndex((l) => l.startsWith('## 7.'));
+const verifyBlocks = all.filter((b) => b.line > verifyStart && b.line < verifyEnd);
 
 const words = (line: string) =>
   (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
@@ -52,18 +57,20 @@ test('docs/playbooks.md: the worked example runs as written; the flow waits for 
       return out.stdout;
     };
     let checked = 0;
-    blocks.forEach((b, i) => {
-      if (b.lang !== 'sh' || b === serve) return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) last = cli(line);
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') return;
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of fill(shown.body).trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
-    });
+    const runBlocks = (list: typeof blocks) =>
+      list.forEach((b, i) => {
+        if (b.lang !== 'sh' || b === serve) return;
+        let last = '';
+        for (const line of b.body.trim().split('\n')) last = cli(line);
+        const shown = list[i + 1];
+        if (shown?.lang !== 'text') return;
+        const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
+        const printed = last.trimEnd().split('\n').map(flat);
+        for (const want of fill(shown.body).trimEnd().split('\n'))
+          assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
+        checked++;
+      });
+    runBlocks(blocks);
     assert.equal(checked, 3, 'every command with an output block was checked');
 
     const flow = (await http(d.url, 'GET', '/v1/flows/review-1')).body;
@@ -73,6 +80,19 @@ test('docs/playbooks.md: the worked example runs as written; the flow waits for 
     assert.equal(
       (await http(d.url, 'GET', `/v1/runs/${ids.run_id}`)).body.input_metadata.kheish_flow.flow_id,
       'review-1',
+    );
+
+    // Section 6: the report is written where the page names it, then verified.
+    const report = verifyBlocks.find((b) => b.lang === 'markdown')!;
+    const reportPath = fileNamedBefore(lines, report.line, /`([^`]+)`:$/);
+    assert.equal(reportPath, 'report.md');
+    writeFileSync(join(base, reportPath!), `${report.body}\n`);
+    runBlocks(verifyBlocks);
+    assert.equal(checked, 4, 'the verifier command and its output were checked');
+    const verified = (await http(d.url, 'GET', '/v1/flows/review-1')).body;
+    assert.ok(
+      verified.evidence_refs.some((e: any) => e.kind === 'product_view' && e.id === 'report.md'),
+      JSON.stringify(verified.evidence_refs),
     );
   } finally {
     await d.kill();

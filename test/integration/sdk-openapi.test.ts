@@ -214,6 +214,8 @@ const CALLS: Record<string, Call> = {
   'flows.list': (k) => k.flows.list({ session_id: 'cov' }),
   'flows.get': (k) => k.flows.get('cov-flow'),
   'flows.appendEvidence': (k) => k.flows.appendEvidence('cov-flow', [{ kind: 'manual', id: 'm' }]),
+  'flows.verifyProductView': (k) =>
+    k.flows.verifyProductView('cov-flow', { report_path: 'cov.md', required_sections: ['S'] }),
   'flows.cancel': (k) => k.flows.cancel('cov-flow'),
   'flows.stream': (k) => drain(k.flows.stream('cov-flow', { signal: quick(), cursor: '0' })),
   'assets.import': (k) => k.assets.import({ file_name: 'cov.txt', content: new TextEncoder().encode('cov') }),

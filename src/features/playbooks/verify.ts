@@ -2,12 +2,18 @@
 // checks a report file the Flow produced in the workspace (it exists; it has the required Markdown
 // sections) and that no forbidden tool was called anywhere in the Flow's projection. A pass appends
 // a `product_view` evidence ref to the Flow (idempotent by kind+id), so a manifest can require it.
-import { canonicalize, display, lexicalComponents, openWorkspace } from '../../tools/builtin/workspace-path.ts';
-import { closeDir, type DirRef, openDir, openRegular, readAll } from '../../tools/builtin/secure-fs.ts';
-import { ToolFailure } from '../../tools/builtin/failure.ts';
+
 import { DaemonError } from '../../errors/daemon-error.ts';
-import type { EvidenceRef, PlaybookManifest } from './schema.ts';
+import { ToolFailure } from '../../tools/builtin/failure.ts';
+import { closeDir, type DirRef, openDir, openRegular, readAll } from '../../tools/builtin/secure-fs.ts';
+import {
+  canonicalize,
+  display,
+  lexicalComponents,
+  openWorkspace,
+} from '../../tools/builtin/workspace-path.ts';
 import type { Primitives } from './projection.ts';
+import type { EvidenceRef, PlaybookManifest } from './schema.ts';
 
 /** Decision 431: a report over this size is a failed check, not read. */
 export const MAX_REPORT_BYTES = 4 * 1024 * 1024;
