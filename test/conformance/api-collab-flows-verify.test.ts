@@ -3,10 +3,11 @@
 // over the whole projection, the file tools' path confinement, and the `product_view` evidence a
 // pass records. Both stores (KHEISH_TEST_STORE=postgres).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { http, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { BIN, http, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { manifest, playbooksDaemon } from './playbooks-support.ts';
 import { assertProblem } from './support.ts';
 
@@ -144,4 +145,34 @@ test('api-collab §3.2 verifier: a path escaping the workspace → 400 flows/inv
   }
   assertProblem(await verify('flow-v-esc', {}), 400);
   assertProblem(await verify('no-such-flow', { report_path: 'x.md' }), 404, 'flows', 'flow_not_found');
+});
+
+test('api-collab §3.8 verifier CLI: flows verify-product-view prints each check and exits 1 on a failed verdict', async () => {
+  const ref = await published(manifest('pbv-cli'));
+  const flow = await startFlow(ref, 'sv-cli', 'hello', { flow_id: 'flow-v-cli' });
+  await waitForRun(base(), flow.run_id);
+  writeFileSync(join(workspace(), 'cli.md'), REPORT);
+  const cli = (pre: string[], ...extra: string[]) =>
+    spawnSync(
+      BIN,
+      [...pre, 'flows', 'verify-product-view', 'flow-v-cli', '--report-path', 'cli.md', ...extra],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, KHEISH_DAEMON_URL: base() },
+      },
+    );
+  const bad = cli([], '--required-section', 'Summary', '--required-section', 'Rollout');
+  assert.equal(bad.status, 1, bad.stderr);
+  assert.match(bad.stdout, /flow-v-cli: failed/);
+  assert.match(bad.stdout, /ok +section:Summary: heading present/);
+  assert.match(bad.stdout, /FAIL section:Rollout: no such heading/);
+  const good = cli(['--output', 'json'], '--required-section', 'Summary', '--forbidden-tool', 'bash');
+  assert.equal(good.status, 0, good.stderr);
+  const verdict = JSON.parse(good.stdout);
+  assert.equal(verdict.passed, true);
+  assert.deepEqual(
+    verdict.evidence.map((e: any) => e.id),
+    ['cli.md'],
+  );
 });
