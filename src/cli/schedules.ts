@@ -35,6 +35,20 @@ interface CreateFlags extends GenerationFlags {
   toolChoice?: string;
   toolName?: string;
   serialTools?: boolean;
+  flowStartJson?: JsonObject;
+}
+
+/** `--flow-start-json`: the `flow_start` payload, `{playbook_ref, request, metadata?}` (decision 435). */
+function parseFlowStart(v: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new InvalidArgumentError('expected a JSON object: {"playbook_ref": {...}, "request": {...}}');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidArgumentError('expected a JSON object: {"playbook_ref": {...}, "request": {...}}');
+  return parsed as JsonObject;
 }
 
 /** RFC 3339 (2026-01-02T09:00:00Z) or epoch milliseconds. */
@@ -243,18 +257,25 @@ export function registerSchedules(program: Command, rt: CliRuntime): void {
     )
     .option('--tool-name <name>', 'the tool of --tool-choice specific')
     .option('--serial-tools', 'no parallel tool calls')
+    .option(
+      '--flow-start-json <json>',
+      'start a Flow at each fire instead of a message: {"playbook_ref":{...},"request":{...}}',
+      parseFlowStart,
+    )
     .action(async (name: string, sessionId: string, arg: string | undefined, given: CreateFlags) => {
       const flags = await resolveModelFlags(rt.client(), given);
-      const request: SubmitInputRequest = { content: await content(rt, arg, flags) };
-      if (flags.provider) request.provider = flags.provider;
-      const gen = generation(flags);
-      if (gen) request.generation = gen;
-      const body: ScheduleCreateRequest = {
-        name,
-        target_session_id: sessionId,
-        cadence: cadence(flags),
-        request,
-      };
+      const body: ScheduleCreateRequest = { name, target_session_id: sessionId, cadence: cadence(flags) };
+      if (flags.flowStartJson) {
+        if (arg !== undefined || flags.contentFile || flags.stdin)
+          throw new UsageError('--flow-start-json carries its own request: give no message');
+        body.flow_start = flags.flowStartJson;
+      } else {
+        const request: SubmitInputRequest = { content: await content(rt, arg, flags) };
+        if (flags.provider) request.provider = flags.provider;
+        const gen = generation(flags);
+        if (gen) request.generation = gen;
+        body.request = request;
+      }
       if (flags.overlapPolicy)
         body.overlap_policy = flags.overlapPolicy === 'queue-one' ? 'queue_one' : flags.overlapPolicy;
       if (flags.misfirePolicy) body.misfire_policy = flags.misfirePolicy;

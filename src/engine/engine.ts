@@ -142,8 +142,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
   credentialGate: CredentialGatePort | null = null;
   /** Files in input (import, references, rendering), installed by the multimodal feature; null = text only. */
   inputAssets: InputAssetsPort | null = null;
-  /** Builds the runs of schedules with an embedded observation materialization (observations feature). */
-  schedulePayloads: SchedulePayloadPort | null = null;
+  /** Builds the runs of schedules with an embedded payload, by its key (observations, playbooks). */
+  readonly schedulePayloads = new Map<string, SchedulePayloadPort>();
   /** The daemon-wide permission mode (runtime setting); evaluated at every tool batch. */
   permissionMode: PermissionMode = 'default';
 

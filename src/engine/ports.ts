@@ -205,8 +205,8 @@ export interface ScheduledRun {
 }
 
 /**
- * Schedules whose payload is not a plain request (an embedded observation materialization): the
- * observations feature installs it. Called inside the occurrence's transaction, so what it selects
+ * Schedules whose payload is not a plain request: one port per embedded payload key
+ * (`observation_materialization` by the observations feature, `flow_start` by playbooks). Called inside the occurrence's transaction, so what it selects
  * is what the committed run holds; a `skip` reason records the occurrence as skipped (no retry).
  */
 export interface SchedulePayloadPort {
@@ -218,8 +218,8 @@ export interface SchedulerPort extends StorePort {
   readonly isDraining: boolean;
   /** A finished schedule lets go of its input files (decision 223). */
   readonly inputAssets: InputAssetsPort | null;
-  /** Null: a payload other than a plain request is skipped with a reason. */
-  readonly schedulePayloads: SchedulePayloadPort | null;
+  /** By payload key; a key with no port installed skips the occurrence with a reason. */
+  readonly schedulePayloads: ReadonlyMap<string, SchedulePayloadPort>;
   submitInTx(
     tx: WriteTx,
     sessionId: string,

@@ -11,6 +11,10 @@ import type { RunKind, StoredRunRequest } from './types.ts';
 
 /** The key under which the `request` column holds an embedded materialization instead of a request. */
 export const OBSERVATION_PAYLOAD = 'observation_materialization';
+/** The key under which it holds a Flow to start at each fire (playbooks feature). */
+export const FLOW_START_PAYLOAD = 'flow_start';
+/** Every embedded payload key; a stored object with none of them is a plain request. */
+export const EMBEDDED_PAYLOADS: readonly string[] = [OBSERVATION_PAYLOAD, FLOW_START_PAYLOAD];
 
 /** The kinds of the runs fires create (their end settles the fire's execution). */
 export const SCHEDULED_KINDS: ReadonlySet<string> = new Set<RunKind>([
@@ -20,9 +24,18 @@ export const SCHEDULED_KINDS: ReadonlySet<string> = new Set<RunKind>([
 
 /** The stored materialization body of a schedule, or null for a plain request schedule. */
 export function observationPayloadOf(stored: unknown): Record<string, unknown> | null {
+  const e = embeddedPayloadOf(stored);
+  return e?.key === OBSERVATION_PAYLOAD ? e.body : null;
+}
+
+/** The embedded payload of a stored schedule (its key and body), or null for a plain request. */
+export function embeddedPayloadOf(stored: unknown): { key: string; body: Record<string, unknown> } | null {
   if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return null;
-  const payload = (stored as Record<string, unknown>)[OBSERVATION_PAYLOAD];
-  return payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : null;
+  for (const key of EMBEDDED_PAYLOADS) {
+    const body = (stored as Record<string, unknown>)[key];
+    if (body !== null && typeof body === 'object') return { key, body: body as Record<string, unknown> };
+  }
+  return null;
 }
 
 /** Scheduled runs say where they come from; the payload cannot spoof it. */
@@ -57,14 +70,20 @@ export async function dispatchFire(
   now: number,
 ): Promise<{ run: RunRow } | { skip: string }> {
   const stored = JSON.parse(s.request) as unknown;
-  const payload = observationPayloadOf(stored);
-  if (payload === null) {
+  const embedded = embeddedPayloadOf(stored);
+  if (embedded === null) {
     const request = stampRequest(stored as StoredRunRequest, s, at);
     return engine.submitInTx(tx, s.target_session_id, request, { kind: 'scheduled_input' });
   }
-  const port = engine.schedulePayloads;
-  if (!port) return { skip: 'this daemon has no observations store: the materialization cannot run' };
-  const built = await port.runFor(tx, payload, {
+  const port = engine.schedulePayloads.get(embedded.key);
+  if (!port)
+    return {
+      skip:
+        embedded.key === OBSERVATION_PAYLOAD
+          ? 'this daemon has no observations store: the materialization cannot run'
+          : `this daemon cannot run a ${embedded.key} payload`,
+    };
+  const built = await port.runFor(tx, embedded.body, {
     schedule_id: s.schedule_id,
     session_id: s.target_session_id,
     now,

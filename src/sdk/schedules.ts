@@ -21,6 +21,8 @@ export interface ScheduleCreateRequest {
   cadence: ScheduleCadence;
   request?: SubmitInputRequest;
   observation_materialization?: JsonObject;
+  /** Starts a Flow at each fire: `{ playbook_ref, request, metadata? }` (decision 435). */
+  flow_start?: JsonObject;
   target_agent_id?: string;
   owner_session_id?: string;
   owner_agent_id?: string;
@@ -71,6 +73,7 @@ export interface ScheduleView {
   request: JsonObject;
   /** Present on schedules that materialize observations at each fire. */
   observation_materialization?: JsonObject;
+  flow_start?: JsonObject;
   [key: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 // Observations and capture (api-core §8.1–8.4, concepts §4.14, docs/observations.md): sources with
 // digest-only upload tokens, the source-token upload ingress, listing and audit, capture agents,
 // retention and heartbeat sweeps, and materialization into normal runs (also by schedule fires).
+import { OBSERVATION_PAYLOAD } from '../../engine/schedule-dispatch.ts';
 import type { AssetsPort } from '../assets/port.ts';
 import type { DerivationsPort } from '../derivations/port.ts';
 import type { FeatureModule } from '../feature.ts';
@@ -32,7 +33,7 @@ export const observationsFeature: FeatureModule<ObservationsService> = {
       postgres: k.store.dialect === 'postgres',
     });
     // Fires of schedules with an embedded materialization build their runs here.
-    k.engine.schedulePayloads = new ScheduledMaterializations(svc.materializer);
+    k.engine.schedulePayloads.set(OBSERVATION_PAYLOAD, new ScheduledMaterializations(svc.materializer));
     return svc;
   },
   routes: (app, svc) => registerObservationRoutes(app, svc),

@@ -5,6 +5,7 @@ import { Scheduler } from '../../engine/scheduler.ts';
 import { scheduleTools } from '../../tools/control/schedules.ts';
 import type { FeatureModule } from '../feature.ts';
 import type { ObservationsPort } from '../observations/port.ts';
+import type { FlowSchedulePort } from '../playbooks/flow-schedule.ts';
 import { registerScheduleRoutes } from './routes.ts';
 import { SchedulesService } from './service.ts';
 
@@ -18,14 +19,25 @@ export const schedulesFeature: FeatureModule<SchedulesFeature> = {
   name: 'schedules',
   create: (k) => {
     const scheduler = new Scheduler(k.engine, { policy: k.config.schedulerPolicy, log: k.log });
-    const schedules = new SchedulesService(k.engine, scheduler, () => {
-      // Asked lazily (observations are built after schedules); a build without them refuses.
-      try {
-        return k.use<ObservationsPort>('observations');
-      } catch {
-        return null;
-      }
-    });
+    const schedules = new SchedulesService(
+      k.engine,
+      scheduler,
+      () => {
+        // Asked lazily (observations are built after schedules); a build without them refuses.
+        try {
+          return k.use<ObservationsPort>('observations');
+        } catch {
+          return null;
+        }
+      },
+      () => {
+        try {
+          return k.use<{ flowSchedules: FlowSchedulePort }>('playbooks').flowSchedules;
+        } catch {
+          return null;
+        }
+      },
+    );
     for (const tool of scheduleTools(schedules)) k.tools.register(tool);
     return { schedules, scheduler };
   },

@@ -3,10 +3,15 @@
 // which the observations feature checks now and turns into a run at each fire (the engine's
 // schedule-dispatch.ts tells the two apart by that key).
 import { type InputAssetsPort, prepareRequest, referencedAssetIds } from '../../engine/input-assets.ts';
-import { OBSERVATION_PAYLOAD } from '../../engine/schedule-dispatch.ts';
+import {
+  embeddedPayloadOf,
+  FLOW_START_PAYLOAD,
+  OBSERVATION_PAYLOAD,
+} from '../../engine/schedule-dispatch.ts';
 import type { StoredRunRequest } from '../../engine/types.ts';
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { ObservationsPort } from '../observations/port.ts';
+import type { FlowSchedulePort } from '../playbooks/flow-schedule.ts';
 import { normalizeSubmission } from '../runs/service.ts';
 import type { ScheduleCreateRequest } from './schema.ts';
 
@@ -24,7 +29,30 @@ export interface SchedulePayload {
 export async function schedulePayload(
   body: ScheduleCreateRequest,
   observations: () => ObservationsPort | null,
+  flows: () => FlowSchedulePort | null = () => null,
 ): Promise<SchedulePayload> {
+  if (body.flow_start) {
+    const port = flows();
+    if (!port)
+      throw bad(
+        'flow_start_unsupported',
+        'this daemon has no playbooks catalog, so it cannot schedule a Flow start',
+      );
+    let checked: Awaited<ReturnType<FlowSchedulePort['checkScheduled']>>;
+    try {
+      checked = await port.checkScheduled(body.flow_start, body.target_session_id);
+    } catch (err) {
+      // Shape errors are the schedule's; 403/404/409 answer as POST /v1/flows would.
+      if (err instanceof DaemonError && err.status === 400)
+        throw bad('invalid_schedule_request', `flow_start: ${err.detail}`);
+      throw err;
+    }
+    return {
+      stored: { [FLOW_START_PAYLOAD]: checked },
+      provider: checked.request.provider ?? undefined,
+      model: checked.request.generation?.model as string | undefined,
+    };
+  }
   if (body.observation_materialization) {
     const port = observations();
     if (!port)
@@ -73,11 +101,11 @@ export async function preparePayload(
   port: InputAssetsPort | null,
   stored: Record<string, unknown>,
 ): Promise<{ stored: Record<string, unknown>; assetIds: string[] }> {
-  const embedded = stored[OBSERVATION_PAYLOAD] as { request: unknown } | undefined;
-  if (embedded) {
-    const request = await prepareRequest(port, embedded.request as StoredRunRequest);
+  const e = embeddedPayloadOf(stored);
+  if (e) {
+    const request = await prepareRequest(port, e.body.request as StoredRunRequest);
     return {
-      stored: { [OBSERVATION_PAYLOAD]: { ...embedded, request } },
+      stored: { [e.key]: { ...e.body, request } },
       assetIds: referencedAssetIds(request),
     };
   }

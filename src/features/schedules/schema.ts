@@ -29,6 +29,8 @@ export const ScheduleCreateRequest = z
     cadence: Cadence,
     request: SubmitInputRequest.nullish(),
     observation_materialization: z.record(z.string(), z.unknown()).nullish(),
+    /** Starts a Flow at each fire (decision 435): `{ playbook_ref, request, metadata? }`. */
+    flow_start: z.record(z.string(), z.unknown()).nullish(),
     target_agent_id: z.string().nullish(),
     owner_session_id: z.string().nullish(),
     owner_agent_id: z.string().nullish(),
@@ -90,6 +92,8 @@ export const ScheduleView = z
     request: z.record(z.string(), z.unknown()),
     /** Schedules that materialize observations: the embedded body (its `request` is also `request`). */
     observation_materialization: z.record(z.string(), z.unknown()).optional(),
+    /** Schedules that start a Flow: the stored payload (its `request` is also `request`). */
+    flow_start: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough()
   .meta({ id: 'ScheduleView' });

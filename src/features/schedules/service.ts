@@ -32,6 +32,7 @@ import { getSession } from '../../store/repos/sessions.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { ScheduleAction, ScheduleCaller, ScheduleControl } from '../../tools/control/schedules.ts';
 import type { ObservationsPort } from '../observations/port.ts';
+import type { FlowSchedulePort } from '../playbooks/flow-schedule.ts';
 import { preparePayload, schedulePayload } from './payload.ts';
 import { ScheduleCreateRequest } from './schema.ts';
 import { scheduleView, TOOL_EXECUTIONS, trimForTool } from './views.ts';
@@ -78,14 +79,18 @@ export class SchedulesService implements ScheduleControl {
   private readonly scheduler: Scheduler;
   /** The observations feature's port (null without it), asked when a schedule embeds a materialization. */
   private readonly observations: () => ObservationsPort | null;
+  /** The playbooks feature's check of a `flow_start` payload (null without it). */
+  private readonly flows: () => FlowSchedulePort | null;
   constructor(
     engine: Engine,
     scheduler: Scheduler,
     observations: () => ObservationsPort | null = () => null,
+    flows: () => FlowSchedulePort | null = () => null,
   ) {
     this.engine = engine;
     this.scheduler = scheduler;
     this.observations = observations;
+    this.flows = flows;
   }
   private get db() {
     return this.engine.store.db;
@@ -98,10 +103,12 @@ export class SchedulesService implements ScheduleControl {
     const hasRequest = body.request !== undefined && body.request !== null;
     const hasObservation =
       body.observation_materialization !== undefined && body.observation_materialization !== null;
-    if (hasRequest === hasObservation)
+    const hasFlow = body.flow_start !== undefined && body.flow_start !== null;
+    const count = [hasRequest, hasObservation, hasFlow].filter(Boolean).length;
+    if (count !== 1)
       throw bad(
         'invalid_schedule_payload',
-        `a schedule needs exactly one payload: request or observation_materialization (got ${hasRequest ? 'both' : 'neither'})`,
+        `a schedule needs exactly one payload: request, observation_materialization or flow_start (got ${count === 0 ? 'none' : count})`,
       );
     if (hasObservation) {
       const target = body.observation_materialization!.target_session_id;
@@ -132,7 +139,7 @@ export class SchedulesService implements ScheduleControl {
       throw err;
     }
     const misfire = normalizeMisfire(body.misfire_policy);
-    const payload = await schedulePayload(body, this.observations);
+    const payload = await schedulePayload(body, this.observations, this.flows);
     this.checkRoute(payload.provider, payload.model);
     // Inline files are imported once, now; every occurrence's run references the same assets.
     const { stored: prepared, assetIds } = await preparePayload(this.engine.inputAssets, payload.stored);
@@ -152,7 +159,9 @@ export class SchedulesService implements ScheduleControl {
       misfire_policy: JSON.stringify(misfire),
       max_executions: max,
       request: JSON.stringify(
-        prepared.observation_materialization ? prepared : { ...prepared, actor_id: scheduleId },
+        prepared.observation_materialization || prepared.flow_start
+          ? prepared
+          : { ...prepared, actor_id: scheduleId },
       ),
       created_at_ms: now,
       updated_at_ms: now,

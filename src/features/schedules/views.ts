@@ -1,5 +1,5 @@
 // ScheduleView (api-core §6.3) and its execution records, built from rows; the tools see a trimmed form.
-import { observationPayloadOf } from '../../engine/schedule-dispatch.ts';
+import { embeddedPayloadOf } from '../../engine/schedule-dispatch.ts';
 import type { WireView } from '../../engine/views.ts';
 import type { ExecutionRow, ScheduleRow } from '../../store/repos/schedules.ts';
 
@@ -33,10 +33,10 @@ function executionView(e: ExecutionRow): Record<string, unknown> {
   return out;
 }
 
-/** `request`; an embedded materialization shows as `observation_materialization` (its request too). */
+/** `request`; an embedded payload shows under its key (`observation_materialization`, `flow_start`), its request too. */
 function payloadView(stored: Record<string, unknown>): Record<string, unknown> {
-  const m = observationPayloadOf(stored);
-  return m ? { request: m.request ?? {}, observation_materialization: m } : { request: stored };
+  const e = embeddedPayloadOf(stored);
+  return e ? { request: e.body.request ?? {}, [e.key]: e.body } : { request: stored };
 }
 
 export function scheduleView(r: ScheduleRow, executions: ExecutionRow[]): WireView {
