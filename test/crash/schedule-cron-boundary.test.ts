@@ -1,8 +1,9 @@
 // Crash scenario: the daemon is SIGKILLed around a cron boundary, when the scheduler claims the
 // occurrence and creates its run in one transaction. After the restart no occurrence may have been
 // dispatched twice, no scheduled run may be duplicated or lost from the history, none may be stuck.
-// Both payloads: a plain request, and an embedded observation materialization (whose fire also
-// selects the observations and writes its audit record in that transaction).
+// Three payloads: a plain request, an embedded observation materialization (whose fire also
+// selects the observations and writes its audit record in that transaction), and a flow_start
+// (whose fire also writes the Flow record: one Flow per occurrence, each naming its own run).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sourceBody, upload, uploadBody } from '../helpers/observations.ts';
@@ -23,10 +24,11 @@ const PERIOD_MS = 5_000;
 const LANES = Math.max(1, Math.min(Number(process.env.KHEISH_CRASH_LANES ?? 5), ITERATIONS));
 const SCRIPT = { default: { turns: [{ text: 'ok' }] } };
 
-type Variant = 'request' | 'observation';
+type Variant = 'request' | 'observation' | 'flow';
 const KIND: Record<Variant, string> = {
   request: 'scheduled_input',
   observation: 'scheduled_observation_materialization',
+  flow: 'scheduled_input',
 };
 const TOKEN = 'boundary-upload-token-01';
 
@@ -61,6 +63,16 @@ async function setUp(laneNo: number, variant: Variant): Promise<Lane> {
       },
     };
   }
+  if (variant === 'flow') {
+    const manifest = { playbook_id: 'tick', version: '1', title: 'Tick', objective: 'Tick' };
+    const pb = await api(rig.url, 'POST', '/v1/playbooks', { manifest });
+    assert.equal(pb.status, 200, pb.text);
+    const ref = { playbook_id: 'tick', version: '1', digest: pb.body.selected_version.digest };
+    const evidence_refs = [{ kind: 'doc_review', id: 'r' }];
+    const pub = await api(rig.url, 'POST', '/v1/playbooks/tick/publish', { ...ref, evidence_refs });
+    assert.equal(pub.status, 200, pub.text);
+    payload = { flow_start: { playbook_ref: ref, request: { content: 'tick' } } };
+  }
   const res = await api(rig.url, 'POST', '/v1/schedules', {
     name: `boundary-${laneNo}`,
     target_session_id: session,
@@ -84,6 +96,9 @@ async function checkOnce(lane: Lane, where: string): Promise<void> {
   // commit together, hence runs(before) ⊆ executions(view) ⊆ runs(after).
   const listRuns = async () =>
     (await api(rig.url, 'GET', `/v1/runs?session_id=${encodeURIComponent(session)}`)).body as any[];
+  const listFlows = async () =>
+    (await api(rig.url, 'GET', `/v1/flows?session_id=${encodeURIComponent(session)}`)).body as any[];
+  const flowsBefore = lane.variant === 'flow' ? await listFlows() : [];
   const before = await listRuns();
   const view = (await api(rig.url, 'GET', `/v1/schedules/${schedule}`)).body;
   const runs = await listRuns();
@@ -97,6 +112,22 @@ async function checkOnce(lane: Lane, where: string): Promise<void> {
       const ids = r.input_metadata.observation_materialization?.observation_ids ?? [];
       assert.ok(ids.length >= 1 && ids.length <= 2, `${where}: run ${r.run_id} selected ${ids}`);
     }
+  if (lane.variant === 'flow') {
+    // A Flow and its root run commit together: flows(before) ⊆ runs, runs(before) ⊆ flows(after).
+    const flowsAfter = await listFlows();
+    const byRun = new Map(flowsAfter.map((f) => [f.run_id as string, f.flow_id as string]));
+    assert.equal(byRun.size, flowsAfter.length, `${where}: two Flows share a root run`);
+    const runIds = new Set(runs.map((r) => r.run_id as string));
+    for (const f of flowsBefore) assert.ok(runIds.has(f.run_id), `${where}: Flow ${f.flow_id} has no run`);
+    for (const r of before) {
+      assert.ok(r.input_metadata.kheish_flow?.flow_id, `${where}: run ${r.run_id} has no kheish_flow`);
+      assert.equal(
+        byRun.get(r.run_id),
+        r.input_metadata.kheish_flow?.flow_id,
+        `${where}: run ${r.run_id}'s Flow`,
+      );
+    }
+  }
   const planned = scheduled.map((r) => r.input_metadata.scheduled_for_ms);
   assert.equal(new Set(planned).size, planned.length, `${where}: two runs for one occurrence: ${planned}`);
   const early = (list: any[]) =>
@@ -182,3 +213,6 @@ test(`crash: SIGKILL across a cron boundary never fires an occurrence twice (${I
 
 test(`crash: SIGKILL across a cron boundary never fires an observation materialization twice (${ITERATIONS} iterations)`, (t) =>
   acrossBoundaries('observation', (m) => t.diagnostic(m)));
+
+test(`crash: SIGKILL across a cron boundary never starts a scheduled Flow twice (${ITERATIONS} iterations)`, (t) =>
+  acrossBoundaries('flow', (m) => t.diagnostic(m)));
