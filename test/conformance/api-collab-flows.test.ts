@@ -294,6 +294,43 @@ test('decision 393: the derived status walks running → waiting → succeeded t
   assert.ok(done.completed_at_ms);
 });
 
+test('issue 18: a Flow with two sidechains, a scoped task, approvals and an output walks to succeeded', async () => {
+  const ref = await published(manifest('pb-two'));
+  const flow = await startFlow(ref, 's-two', 'flow-two', { flow_id: 'flow-two' });
+  const parked = await waitFlow('flow-two', (f) => f.status === 'waiting');
+  assert.equal(parked.run.status, 'waiting_for_approval');
+  assert.equal(parked.primitive_refs.agent_ids.length, 2, 'both sidechains are in the projection');
+  assert.equal(parked.completed_at_ms, null);
+  // The shell task and the write each ask (default permission mode): allow each as it comes.
+  const allowed = new Set<string>();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const f = await ok('GET', '/v1/flows/flow-two');
+    if (f.status === 'succeeded') break;
+    const pending: string[] = f.run?.pending_approval_ids ?? [];
+    const fresh = pending.filter((id) => !allowed.has(id));
+    if (fresh.length > 0) {
+      const resolved = await http(base(), 'POST', `/v1/runs/${flow.run_id}/approvals`, {
+        resolutions: fresh.map((id) => ({ request_id: id, behavior: 'allow' })),
+      });
+      assert.ok(resolved.status < 300, resolved.text);
+      for (const id of fresh) allowed.add(id);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const approvals = allowed.size;
+  assert.ok(approvals >= 1);
+  const done = await waitFlow('flow-two', (f) => f.status === 'succeeded');
+  assert.ok(existsSync(join(workspace(), 'two-report.md')));
+  assert.equal(done.primitive_refs.agent_ids.length, 2);
+  assert.ok(
+    done.primitive_refs.task_ids.length >= 1,
+    `the scoped shell task: ${JSON.stringify(done.primitive_refs)}`,
+  );
+  assert.equal(done.primitive_refs.approval_ids.length, approvals, 'every approval stays in the projection');
+  assert.ok(done.primitive_refs.output_ids.length >= 1);
+});
+
 test('api-collab §3.3: an enforced tool policy denies a tool outside it at dispatch, for the root run and its children', async () => {
   const ref = await published(
     manifest('pb-tools', { tools: { enforce: true, allow: ['read_file', 'spawn_agent', 'wait_agent'] } }),

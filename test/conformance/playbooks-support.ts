@@ -27,6 +27,27 @@ export const PLAYBOOK_SCRIPT = {
       ],
     },
     {
+      // The scenario: two sidechains, a scoped (background shell) task, an approval, an output.
+      match: '^flow-two',
+      turns: [
+        {
+          tool_calls: [
+            { name: 'spawn_agent', arguments: { name: 'left', prompt: 'child work', wait: true } },
+          ],
+        },
+        {
+          tool_calls: [
+            { name: 'spawn_agent', arguments: { name: 'right', prompt: 'child work', wait: true } },
+          ],
+        },
+        {
+          tool_calls: [{ name: 'bash', arguments: { command: 'echo scoped-ok', run_in_background: true } }],
+        },
+        { tool_calls: [{ name: 'write_file', arguments: { path: 'two-report.md', content: '# two' } }] },
+        { text: 'two sidechains done' },
+      ],
+    },
+    {
       match: '^child-bash',
       turns: [
         { tool_calls: [{ name: 'spawn_agent', arguments: { name: 'shell', prompt: 'use-bash' } }] },
