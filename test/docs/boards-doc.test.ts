@@ -12,15 +12,12 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { journalPayloads } from '../helpers/state-query.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/boards.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/boards.md', text);
-
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/boards.md: the worked example runs as written', async () => {
   const base = realpathSync(tempDir('kheish-boards-doc-'));

@@ -8,13 +8,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, startDaemon } from '../helpers/daemon.ts';
-import { fencedBlocks } from './markdown.ts';
+import { fencedBlocks, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/channel-stimuli.md');
 const blocks = fencedBlocks('docs/channel-stimuli.md', readFileSync(DOC, 'utf8'));
 
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 const flat = (l: string) =>
   l
     .replace(/stim-[0-9a-z]{26}/g, 'stim-…')

@@ -8,16 +8,13 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/channels.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/channels.md', text);
 const fileOf = (line: number) => fileNamedBefore(lines, line, /`([^`]+\.(?:toml|json))`:$/);
-
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const flat = (l: string) =>

@@ -166,6 +166,13 @@ export function shellWords(line: string): string[] {
 }
 
 /**
+ * The arguments of one `kheish-daemon …` line as the docs write them: words split on spaces, a
+ * single-quoted word (JSON, a sentence) kept whole without its quotes, the program name dropped.
+ */
+export const cliArgs = (line: string): string[] =>
+  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
+
+/**
  * The file a fenced block holds, as the docs name it: a path in backticks ending the last prose
  * line before the fence (`line` is the block's first line, 1-based, as fencedBlocks gives it).
  * `path` says which paths count (its first group is the path).

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/personas.md');
 const text = readFileSync(DOC, 'utf8');
@@ -16,10 +16,6 @@ const lines = text.split('\n');
 const blocks = fencedBlocks('docs/personas.md', text);
 
 const fileOf = (line: number) => fileNamedBefore(lines, line, /`([^`]+\.md)`:$/);
-
-/** CLI words of a `kheish-daemon …` line (shell quotes around one word removed). */
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/personas.md: the walkthrough runs as written and prints what the page shows', async () => {
   const base = realpathSync(tempDir('kheish-personas-doc-'));

@@ -9,7 +9,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/playbooks.md');
 const text = readFileSync(DOC, 'utf8');
@@ -22,9 +22,6 @@ const blocks = all.filter((b) => b.line < exampleEnd);
 const verifyStart = lines.findIndex((l) => l.startsWith('## 6.'));
 const verifyEnd = lines.findIndex((l) => l.startsWith('## 7.'));
 const verifyBlocks = all.filter((b) => b.line > verifyStart && b.line < verifyEnd);
-
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/playbooks.md: the worked example runs as written; the flow waits for the manual review, then succeeds', async () => {
   const base = realpathSync(tempDir('kheish-playbooks-doc-'));

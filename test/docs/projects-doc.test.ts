@@ -10,16 +10,12 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/projects.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/projects.md', text);
-
-/** CLI words of a `kheish-daemon …` line (shell quotes around one word removed). */
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/projects.md: the worked example runs as written; the task made from the thread completes', async () => {
   const base = realpathSync(tempDir('kheish-projects-doc-'));

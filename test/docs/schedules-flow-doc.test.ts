@@ -7,15 +7,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, waitForRun } from '../helpers/daemon.ts';
-import { fencedBlocks } from './markdown.ts';
+import { fencedBlocks, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/schedules.md');
 const text = readFileSync(DOC, 'utf8');
 const start = text.indexOf('## Start a Flow on a schedule');
 const section = text.slice(start, text.indexOf('\n## ', start + 1));
 const blocks = fencedBlocks('docs/schedules.md#flow', section);
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/schedules.md: the flow_start body and CLI lines start one Flow per fire', async () => {
   assert.ok(start > 0, 'the section exists');

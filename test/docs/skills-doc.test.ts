@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore } from './markdown.ts';
+import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/skills.md');
 const text = readFileSync(DOC, 'utf8');
@@ -15,10 +15,6 @@ const lines = text.split('\n');
 const blocks = fencedBlocks('docs/skills.md', text);
 
 const fileOf = (line: number) => fileNamedBefore(lines, line, /^`([^`]+\/(?:SKILL\.md|kheish\.yaml))`:$/);
-
-/** CLI words of a `kheish-daemon …` line (shell quotes around one word removed). */
-const words = (line: string) =>
-  (line.match(/'[^']*'|\S+/g) ?? []).slice(1).map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
 
 test('docs/skills.md: the skill tree of the page loads and the CLI prints the tables it shows', async () => {
   const base = realpathSync(tempDir('kheish-skills-doc-'));

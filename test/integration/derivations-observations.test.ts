@@ -9,9 +9,10 @@ import {
   startTranscriptionServer,
   type TranscriptionServer,
 } from '../fixtures/providers/openai-transcription-server.ts';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
 import { derive, STT_KEY, STT_KEY_ENV, sttRoutes, wav } from '../helpers/derivations.ts';
 import { png } from '../helpers/media-samples.ts';
+import { journalPayloads } from '../helpers/state-query.ts';
 import { execState } from '../helpers/state-write.ts';
 
 let server: TranscriptionServer;
@@ -120,8 +121,9 @@ test('derivations: materializing a transcript-less microphone observation transc
   assert.equal(res.status, 202, res.text);
   const written = (await http(base(), 'GET', `/v1/observations/${o.observation_id}`)).body;
   assert.ok(written.canonical_text_asset_id, 'the transcript was written back before the run');
-  const events = (await http(base(), 'GET', `/v1/runs/${res.body.run_id}/events`)).body;
-  const input = JSON.stringify(events);
+  // The input as journaled (the evidence block the model is sent).
+  await waitForRun(base(), res.body.run_id);
+  const input = JSON.stringify(await journalPayloads(d, res.body.run_id, 'input_received'));
   assert.match(input, /deploy is blocked on the migration review/);
   assert.doesNotMatch(input, /no transcript is available/);
   assert.equal(server.requests.filter((r) => r.file?.sha256 === o.sha256).length, 1);
