@@ -7,11 +7,12 @@
 //   full      the content as sent and received, credentials still removed.
 // When the operator's token file cannot be read, text fails closed to a marker.
 import { createHash } from 'node:crypto';
-import { isSecretKey, maskSecrets } from '../../engine/trace-redact.ts';
+import { isSecretKey, maskSecrets, REDACTED } from '../../engine/trace-redact.ts';
+import { maskPersonalData, maskTokenShapes } from '../../secrets/redact-text.ts';
 
 export type CaptureLevel = 'on' | 'redacted' | 'full';
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 export const CONFIG_ERROR_MARKER = '[redacted:debug-redaction-config-error]';
 
 export interface RenderContext {
@@ -84,64 +85,4 @@ export function scrub(text: string, ctx: RenderContext): string {
   out = maskTokenShapes(out);
   if (ctx.level === 'redacted') out = maskPersonalData(out);
   return out;
-}
-
-const TOKEN_SHAPES: RegExp[] = [
-  // Provider and platform keys by prefix.
-  /(?<![\w-])(?:sk-ant-|sk-proj-|sk-|ghp_|gho_|github_pat_|xox[abprs]-|AKIA)[A-Za-z0-9_-]{8,}/g,
-  // JWTs.
-  /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
-];
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
-const SECRET_QUERY =
-  /([?&](?:key|api_key|apikey|token|access_token|sig|signature|secret|password)=)[^&\s"'<>]+/gi;
-const ASSIGNMENT = /\b([A-Za-z][A-Za-z0-9_.-]*)(\s*[=:]\s*)("?)([^\s"',;]{6,})\3/g;
-
-export function maskTokenShapes(text: string): string {
-  let out = text;
-  for (const re of TOKEN_SHAPES) out = out.replace(re, REDACTED);
-  out = out.replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`);
-  out = out.replace(PEM, '[redacted:private-key]');
-  out = out.replace(SECRET_QUERY, (_m, head: string) => `${head}${REDACTED}`);
-  // `API_KEY=...`, `password: ...` in free text.
-  out = out.replace(ASSIGNMENT, (m, name: string, sep: string, q: string) =>
-    isSecretKey(name) ? `${name}${sep}${q}${REDACTED}${q}` : m,
-  );
-  return out;
-}
-
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
-const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
-const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
-const DATA_URL = /data:((?:image|audio|video)\/[\w.+-]+);base64,([A-Za-z0-9+/=]+)/g;
-const LONG_BASE64 = /[A-Za-z0-9+/]{512,}={0,2}/g;
-
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-export function maskPersonalData(text: string): string {
-  return text
-    .replace(
-      DATA_URL,
-      (_m, type: string, b64: string) =>
-        `[redacted:${type} base64 chars=${b64.length} sha256=${digest(b64)}]`,
-    )
-    .replace(LONG_BASE64, (m) => `[redacted:base64 chars=${m.length} sha256=${digest(m)}]`)
-    .replace(EMAIL, '[redacted:email]')
-    .replace(SSN, '[redacted:ssn]')
-    .replace(CARD, (m) => {
-      const digits = m.replace(/\D/g, '');
-      return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? '[redacted:card]' : m;
-    });
 }
