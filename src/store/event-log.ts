@@ -30,6 +30,8 @@ export const EVENT_NAMES = [
   'channel_event',
   // Boards: an accepted revision (board id, revision id, sequence, parent; no state content).
   'board_revision_created',
+  // Assets: an import that made a new asset, or a delete (id, media type, digest, size; no name).
+  'asset_updated',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

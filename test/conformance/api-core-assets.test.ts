@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { collectSse, http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { queryState } from '../helpers/state-query.ts';
 import { execState } from '../helpers/state-write.ts';
 import { assertProblem, SCRIPT } from './support.ts';
@@ -347,4 +347,26 @@ test("assets: POST /v1/runs/prune with release_assets drops a finished run's ref
     'assets',
     'asset_not_found',
   );
+});
+
+test('assets: an import that makes a new asset and a delete each append asset_updated (no file name) on the global stream', async () => {
+  const up = await upload('evented.txt', 'bytes announced on the stream');
+  const dup = await upload('evented-again.txt', 'bytes announced on the stream');
+  assert.equal(dup.body.asset_id, up.body.asset_id, 'identical bytes: no new asset, no new event');
+  const id = up.body.asset_id;
+  assert.equal((await http(base(), 'DELETE', `/v1/assets/${id}`, undefined, admin)).status, 200);
+  const { frames } = await collectSse(`${base()}/v1/events/stream?cursor=0`, {
+    headers: admin,
+    until: (f) =>
+      f.some((x) => x.event === 'asset_updated' && x.data.asset_id === id && x.data.action === 'deleted'),
+  });
+  const mine = frames.filter((f) => f.event === 'asset_updated' && f.data.asset_id === id).map((f) => f.data);
+  assert.deepEqual(
+    mine.map((e) => e.action),
+    ['created', 'deleted'],
+  );
+  assert.equal(mine[0].sha256, up.body.sha256);
+  assert.equal(mine[0].byte_length, up.body.byte_length);
+  assert.equal(mine[1].reclaimed_bytes, up.body.byte_length);
+  for (const e of mine) assert.ok(!JSON.stringify(e).includes('evented'), 'no file name on the stream');
 });

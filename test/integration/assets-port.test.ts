@@ -12,6 +12,7 @@ import { isDaemonError } from '../../src/errors/daemon-error.ts';
 import { DigestLocks, payloadStoreFor } from '../../src/features/assets/payload-store.ts';
 import { AssetReclaimer } from '../../src/features/assets/reclaim.ts';
 import { AssetsService } from '../../src/features/assets/service.ts';
+import { EventLog } from '../../src/store/event-log.ts';
 import { Store } from '../../src/store/store.ts';
 import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
 
@@ -26,7 +27,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       dir = mkdtempSync(join(tmpdir(), 'kheish-assets-port-'));
       if (dialect === 'postgres') schema = await freshSchema();
       store = await Store.open({ stateRoot: dir, databaseUrl: schema?.url ?? null, poolSize: 3 });
-      assets = new AssetsService(store, payloadStoreFor(store, dir), new DigestLocks());
+      assets = new AssetsService(
+        store,
+        payloadStoreFor(store, dir),
+        new DigestLocks(),
+        new EventLog(store, 1000),
+      );
       assets.reclaim = new AssetReclaimer(assets, pino({ level: 'silent' }));
       await assets.reclaim.prepare();
     });

@@ -14,6 +14,7 @@ import { AssetReclaimer } from '../../src/features/assets/reclaim.ts';
 import { AssetsService } from '../../src/features/assets/service.ts';
 import type { ObservationsPort } from '../../src/features/observations/port.ts';
 import { ObservationsService } from '../../src/features/observations/service.ts';
+import { EventLog } from '../../src/store/event-log.ts';
 import { Store } from '../../src/store/store.ts';
 import { uploadBody } from '../helpers/observations.ts';
 import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
@@ -31,7 +32,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       if (dialect === 'postgres') schema = await freshSchema();
       store = await Store.open({ stateRoot: dir, databaseUrl: schema?.url ?? null, poolSize: 3 });
       const log = pino({ level: 'silent' });
-      assets = new AssetsService(store, payloadStoreFor(store, dir), new DigestLocks());
+      assets = new AssetsService(
+        store,
+        payloadStoreFor(store, dir),
+        new DigestLocks(),
+        new EventLog(store, 1000),
+      );
       assets.reclaim = new AssetReclaimer(assets, log);
       await assets.reclaim.prepare();
       svc = new ObservationsService({

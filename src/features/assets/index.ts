@@ -16,6 +16,7 @@ export const assetsFeature: FeatureModule<AssetsService> = {
       k.store,
       payloadStoreFor(k.store, k.config.stateRoot),
       new DigestLocks(),
+      k.events,
     );
     service.reclaim = new AssetReclaimer(service, k.log);
     const runtime = k.use<RuntimeService>('runtime');

@@ -23,6 +23,7 @@ import {
 } from '../../store/repos/assets.ts';
 import type { Executor } from '../../store/schema.ts';
 import type { HealthWarning } from '../runtime/status-figures.ts';
+import { assetEvent } from './events.ts';
 import type { AssetDeletePlan, AssetGcReport, AssetPayloadFile, OrphanPayload } from './schema.ts';
 import { type AssetsService, assetNotFound, assetUri, referencesView } from './service.ts';
 
@@ -130,6 +131,9 @@ export class AssetReclaimer {
           );
         await deleteAssetReferences(tx.db, assetId);
         await deleteAssetRow(tx.db, assetId);
+        await this.assets.events.append(tx, [
+          assetEvent(r, 'deleted', { reclaimed_bytes: plan.reclaimable_bytes }),
+        ]);
         const pending = plan.removable_files.map((f) => f.sha256);
         await insertTombstone(tx.db, {
           asset_id: r.asset_id,

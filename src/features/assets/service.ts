@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { DaemonError } from '../../errors/daemon-error.ts';
+import type { EventLog } from '../../store/event-log.ts';
 import {
   type AssetReferenceRow,
   type AssetRow,
@@ -23,7 +24,8 @@ import {
   upsertReferences,
 } from '../../store/repos/assets.ts';
 import type { Executor } from '../../store/schema.ts';
-import type { Store } from '../../store/store.ts';
+import type { Store, WriteTx } from '../../store/store.ts';
+import { assetEvent } from './events.ts';
 import { normalizeMedia } from './media/index.ts';
 import type { DigestLocks, PayloadStore } from './payload-store.ts';
 import type { AssetImport, AssetReference, AssetSummaryView, AssetsPort, AssetView } from './port.ts';
@@ -60,10 +62,13 @@ export class AssetsService implements AssetsPort {
   /** Deletion, GC and start-up repair (set by the feature module). */
   reclaim!: AssetReclaimer;
 
-  constructor(store: Store, payloads: PayloadStore, locks: DigestLocks) {
+  readonly events: EventLog;
+
+  constructor(store: Store, payloads: PayloadStore, locks: DigestLocks, events: EventLog) {
     this.store = store;
     this.payloads = payloads;
     this.locks = locks;
+    this.events = events;
   }
 
   summary(r: AssetRow): AssetSummaryView {
@@ -97,7 +102,7 @@ export class AssetsService implements AssetsPort {
   /** Stores payloads (files first, database rows inside `write`) with their digests locked throughout. */
   private async withPayloads<T>(
     payloads: Payload[],
-    write: (db: Executor, now: number) => Promise<T>,
+    write: (db: Executor, now: number, tx: WriteTx) => Promise<T>,
   ): Promise<T> {
     // Plain text's derived text is its raw bytes: one payload, written once.
     const unique = [...new Map(payloads.map((p) => [p.sha256, p])).values()];
@@ -108,7 +113,7 @@ export class AssetsService implements AssetsPort {
       return await this.store.write(async (tx) => {
         await lockPayloads(tx.db, digests);
         for (const p of unique) await this.payloads.attach(tx.db, p.sha256, p.bytes, tx.now);
-        return write(tx.db, tx.now);
+        return write(tx.db, tx.now, tx);
       });
     } finally {
       release();
@@ -148,7 +153,7 @@ export class AssetsService implements AssetsPort {
     const text = textBytes && { sha256: sha256Hex(textBytes), bytes: textBytes };
     const preview = norm.preview && { sha256: sha256Hex(norm.preview.bytes), bytes: norm.preview.bytes };
     const all = [rawPayload, ...(text ? [text] : []), ...(preview ? [preview] : [])];
-    const { row, created } = await this.withPayloads(all, async (db, now) => {
+    const { row, created } = await this.withPayloads(all, async (db, now, tx) => {
       const fresh: AssetRow = {
         asset_id: `asset-${ulid().toLowerCase()}`,
         media_type: norm.media_type,
@@ -162,7 +167,10 @@ export class AssetsService implements AssetsPort {
         preview_sha256: preview?.sha256 ?? null,
         preview_byte_length: preview?.bytes.byteLength ?? null,
       };
-      if (await insertAsset(db, fresh)) return { row: fresh, created: true };
+      if (await insertAsset(db, fresh)) {
+        await this.events.append(tx, [assetEvent(fresh, 'created')]);
+        return { row: fresh, created: true };
+      }
       const existing = await findAssetByDigest(db, norm.media_type, rawPayload.sha256);
       if (!existing) throw new Error('an asset with this digest was neither inserted nor found');
       return { row: existing, created: false };
