@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { builtinDemoRoutes, loadRoutesFile } from './config/routes-file.ts';
+import { builtinDemoRoutes, emptyRoutes, loadRoutesFile } from './config/routes-file.ts';
 import type { ServeConfig } from './config/serve-options.ts';
 import { isLoopbackHost } from './config/serve-options.ts';
 import { Engine } from './engine/engine.ts';
@@ -135,7 +135,9 @@ export async function startDaemon(
     );
   const routesConfig = config.routesFile
     ? loadRoutesFile(config.routesFile, config.defaultRoute ?? undefined)
-    : builtinDemoRoutes();
+    : config.allowEmptyRoutes
+      ? emptyRoutes()
+      : builtinDemoRoutes();
   if (config.workspaceRoot) mkdirSync(config.workspaceRoot, { recursive: true });
   const lock = acquireStateRootLock(config.stateRoot);
   const store = await openStore(config).catch((err) => {
@@ -238,6 +240,10 @@ export async function startDaemon(
   const address = await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
   // After listening: the row says where this replica answers; the lease timers start here.
   await replica.start(address);
+  if (routes.list().length === 0)
+    log.info(
+      'onboarding: no model route yet; add one in the console at / or with `kheish-daemon runtime routes add` (runs are refused until then)',
+    );
   for (const r of routes.list()) {
     if (r.builtin_demo)
       log.info(

@@ -26,14 +26,15 @@ function packageVersion(): string | undefined {
 
 const { commandName, createProgram } = await import('./cli/program-base.ts');
 const name = commandName(process.argv.slice(2));
-const serveOnly = name === 'serve' || name === 'start';
+const serveOnly = name === 'serve' || name === 'start' || name === 'up';
 // `serve` pulls in the whole server (fastify, SQLite, engine): a client command like `status`
 // should not pay for it, and `serve` should not pay for the client commands. Both are loaded
 // only when help is listing all commands (or a completion script names them all).
 const extraCommands: Array<(program: Command) => void> = [];
 if (name === undefined || serveOnly || name === 'help' || name === 'completion') {
   const { registerServe } = await import('./cli/serve.ts');
-  extraCommands.push(registerServe);
+  const { registerUp } = await import('./cli/up.ts');
+  extraCommands.push(registerServe, registerUp);
 }
 
 // `kheish-daemon events | head` closes our stdout early; that is the reader's choice, not an error.

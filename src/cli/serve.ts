@@ -34,7 +34,56 @@ export function registerServe(program: Command): void {
     .alias('start')
     .description(
       'run the daemon in the foreground (SQLite state root; built-in demo route when no routes file)',
-    )
+    );
+  addServeOptions(serve);
+  serve.action(async (flags: RawServeFlags) => runServe(flags));
+}
+
+/** What a started daemon tells its caller (`up` prints the console line and opens a browser). */
+export type OnReady = (daemon: { url: string }) => void;
+
+/** Starts the daemon in the foreground until SIGTERM/SIGINT; a failure exits with §2.2's code. */
+export async function runServe(flags: RawServeFlags, onReady?: OnReady): Promise<void> {
+  let log: ReturnType<typeof makeLogger> | undefined;
+  try {
+    const config = resolveServeConfig(flags);
+    log = makeLogger(config);
+    const daemon = await startDaemon(config, log);
+    // The compile cache (src/main.ts) is otherwise written at exit, which a daemon that is
+    // killed or crashes never reaches: write what the boot compiled now, once it is ready.
+    flushCompileCache();
+    let signals = 0;
+    const onSignal = (sig: string) => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      daemon.shutdown(sig).then(
+        () => process.exit(0),
+        (err) => {
+          log?.error({ err: String(err) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    onReady?.(daemon);
+  } catch (err) {
+    const known =
+      err instanceof ConfigError ||
+      err instanceof RoutesFileError ||
+      err instanceof StateRootLockedError ||
+      err instanceof StartupError;
+    const listen = listenFailure(err);
+    const message =
+      listen ?? (known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`);
+    process.stderr.write(`kheish-daemon: ${message}\n`);
+    process.exit(err instanceof StartupError ? err.exitCode : 2);
+  }
+}
+
+/** Every `serve` flag (`up` takes them all too). */
+export function addServeOptions(serve: Command): void {
+  serve
     .option('--bind <addr>', 'listen address [env KHEISH_BIND]', undefined)
     .option('--state-root <dir>', 'durable state directory [env KHEISH_STATE_ROOT] (default .kheish-daemon)')
     .option('--workspace-root <dir>', 'tool filesystem root [env KHEISH_WORKSPACE_ROOT]')
@@ -88,6 +137,10 @@ export function registerServe(program: Command): void {
       'web_search backend returning JSON results [env KHEISH_WEB_SEARCH_ENDPOINT]',
     )
     .option(
+      '--allow-empty-routes',
+      'boot with no model route (no built-in demo route); add routes live with POST /v1/runtime/routes [env KHEISH_ALLOW_EMPTY_ROUTES]',
+    )
+    .option(
       '--require-sandbox',
       'refuse to start unless the bash tool can run in a bubblewrap sandbox [env KHEISH_REQUIRE_SANDBOX]',
     )
@@ -99,43 +152,7 @@ export function registerServe(program: Command): void {
     .option(
       '--shell-task-max-runtime-ms <ms>',
       'watchdog of background shell tasks [env KHEISH_SHELL_TASK_MAX_RUNTIME_MS] (default 2 h)',
-    )
-    .action(async (flags: RawServeFlags) => {
-      let log: ReturnType<typeof makeLogger> | undefined;
-      try {
-        const config = resolveServeConfig(flags);
-        log = makeLogger(config);
-        const daemon = await startDaemon(config, log);
-        // The compile cache (src/main.ts) is otherwise written at exit, which a daemon that is
-        // killed or crashes never reaches: write what the boot compiled now, once it is ready.
-        flushCompileCache();
-        let signals = 0;
-        const onSignal = (sig: string) => {
-          signals++;
-          if (signals > 1) process.exit(130);
-          daemon.shutdown(sig).then(
-            () => process.exit(0),
-            (err) => {
-              log?.error({ err: String(err) }, 'shutdown failed');
-              process.exit(1);
-            },
-          );
-        };
-        process.on('SIGTERM', () => onSignal('SIGTERM'));
-        process.on('SIGINT', () => onSignal('SIGINT'));
-      } catch (err) {
-        const known =
-          err instanceof ConfigError ||
-          err instanceof RoutesFileError ||
-          err instanceof StateRootLockedError ||
-          err instanceof StartupError;
-        const listen = listenFailure(err);
-        const message =
-          listen ?? (known ? (err as Error).message : `could not start: ${(err as Error).stack ?? err}`);
-        process.stderr.write(`kheish-daemon: ${message}\n`);
-        process.exit(err instanceof StartupError ? err.exitCode : 2);
-      }
-    });
+    );
   // Spawn quotas (ops-runtime §2.4), listed after the core flags in --help.
   for (const [flag, help] of subagentPolicyOptions()) serve.option(flag, help);
   for (const [flag, help] of schedulerPolicyOptions()) serve.option(flag, help);

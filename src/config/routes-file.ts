@@ -89,7 +89,7 @@ export class RoutesFileError extends Error {}
 export const DEFAULT_MAX_RETRIES = 3;
 
 /** Context windows assumed when a route does not say (tokens); scripted routes never compact unless told. */
-const DEFAULT_CONTEXT_WINDOW: Record<DriverName, number> = {
+export const DEFAULT_CONTEXT_WINDOW: Record<DriverName, number> = {
   scripted: 0,
   anthropic: 200_000,
   openai: 400_000,
@@ -155,6 +155,11 @@ export function builtinDemoRoutes(): RoutesConfig {
       ],
     ]),
   };
+}
+
+/** The inventory of a daemon started with --allow-empty-routes and no routes file (`up`'s onboarding). */
+export function emptyRoutes(): RoutesConfig {
+  return { version: 1, default_route: '', path: null, routes: new Map() };
 }
 
 export function loadRoutesFile(path: string, defaultRouteOverride?: string): RoutesConfig {
@@ -268,7 +273,7 @@ export function validateRoutes(doc: Record<string, unknown>, path: string, overr
   return { version: 1, default_route: defaultRoute!, routes, path };
 }
 
-function checkBaseUrl(value: unknown): string | null {
+export function checkBaseUrl(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
   let url: URL;
   try {

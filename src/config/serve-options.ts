@@ -43,6 +43,11 @@ export interface ServeConfig {
   shellTaskMaxRuntimeMs: number;
   /** Refuse to start (and bash to run) without a working bubblewrap sandbox. */
   requireSandbox: boolean;
+  /**
+   * Boot with no model route (--allow-empty-routes, what `up` turns on): without a routes file the
+   * inventory starts empty instead of holding the built-in demo route; routes are added live.
+   */
+  allowEmptyRoutes: boolean;
   /** Spawn quotas (--max-child-depth and friends, or --subagent-policy-file). */
   subagentPolicy: ResolvedSubagentPolicy;
   /** Scheduler dispatch retries (--scheduler-retry-*). */
@@ -91,6 +96,7 @@ export interface RawServeFlags {
   shellTaskOutputMaxBytes?: string;
   shellTaskMaxRuntimeMs?: string;
   requireSandbox?: boolean;
+  allowEmptyRoutes?: boolean;
   skillRoot?: string[];
   mcpDiscovery?: string;
   mcpConfig?: string;
@@ -250,6 +256,8 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
     ),
     requireSandbox:
       flags.requireSandbox === true || envFlag('KHEISH_REQUIRE_SANDBOX', env.KHEISH_REQUIRE_SANDBOX),
+    allowEmptyRoutes:
+      flags.allowEmptyRoutes === true || envFlag('KHEISH_ALLOW_EMPTY_ROUTES', env.KHEISH_ALLOW_EMPTY_ROUTES),
     subagentPolicy: resolveSubagentPolicy(flags as Record<string, unknown>, env),
     schedulerPolicy: resolveSchedulerPolicy(flags as Record<string, unknown>, env),
     skillRoots: (flags.skillRoot?.length ? flags.skillRoot : skillRootsEnv).map((p) => resolve(p)),

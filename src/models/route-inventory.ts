@@ -52,6 +52,8 @@ export class RouteInventory {
   private readonly sources: CredentialSources;
   private readonly recordCassetteDir: string | null;
   private readonly builtin: boolean;
+  /** Routes added through the runtime API (POST /v1/runtime/routes), in the order they were added. */
+  private readonly live = new Set<string>();
 
   constructor(
     config: RoutesConfig,
@@ -67,7 +69,7 @@ export class RouteInventory {
   }
 
   private build(route: RouteConfig): RouteState {
-    const state = buildState(route, this.builtin, this.sources);
+    const state = buildState(route, this.builtin && !this.live.has(route.route_id), this.sources);
     if (state.driver && this.recordCassetteDir)
       state.driver = recordingDriver(state.driver, route.route_id, this.recordCassetteDir);
     return state;
@@ -80,11 +82,49 @@ export class RouteInventory {
   refresh(routeId: string): RouteState | undefined {
     const state = this.routes.get(routeId);
     if (!state || state.config.driver === 'scripted') return state;
-    const next = buildState(state.config, this.builtin, this.sources);
+    const next = buildState(state.config, this.builtin && !this.live.has(routeId), this.sources);
     if (next.readiness === state.readiness && next.credentialKey === state.credentialKey) return state;
     const rebuilt = this.build(state.config);
     this.routes.set(routeId, rebuilt);
     return rebuilt;
+  }
+
+  /**
+   * Puts the runtime-added routes in force (a revision, a rollback, the record at boot): adds the new
+   * ones, rebuilds changed ones, drops the ones no longer listed. File routes are never touched.
+   */
+  syncLive(configs: RouteConfig[]): void {
+    const wanted = new Map(configs.map((c) => [c.route_id, c]));
+    for (const id of [...this.live])
+      if (!wanted.has(id)) {
+        this.live.delete(id);
+        this.routes.delete(id);
+      }
+    for (const config of configs) {
+      const current = this.routes.get(config.route_id);
+      if (current && !this.live.has(config.route_id)) continue; // a file route of that name wins
+      if (!current || JSON.stringify(current.config) !== JSON.stringify(config)) {
+        this.live.add(config.route_id);
+        this.routes.set(config.route_id, this.build(config));
+      }
+    }
+    if (!this.routes.has(this.defaultRoute)) this.resetDefault();
+  }
+
+  /** Whether a route was added through the runtime API (and may be removed through it). */
+  isLive(routeId: string): boolean {
+    return this.live.has(routeId);
+  }
+
+  /**
+   * The default when no revision chooses one: the file's default_route, else the first route
+   * (the first one added on a daemon that started with none), else none.
+   */
+  resetDefault(): void {
+    this.defaultModel = null;
+    this.defaultRoute = this.routes.has(this.configuredDefault)
+      ? this.configuredDefault
+      : ([...this.routes.keys()][0] ?? '');
   }
 
   /** Changes the daemon default for future runs; pinned runs and session policies are untouched. */
@@ -99,7 +139,7 @@ export class RouteInventory {
   }
 
   get isBuiltinDemo(): boolean {
-    return this.routesFile === null;
+    return this.routesFile === null && this.routes.get('scripted')?.builtin_demo === true;
   }
 
   list(): RouteState[] {
@@ -125,6 +165,11 @@ export class RouteInventory {
       override.model ??
       (override.provider === undefined ? policy?.model : undefined) ??
       (usesDefault ? (this.defaultModel ?? undefined) : undefined);
+    if (this.routes.size === 0)
+      throw new RouteResolutionError(
+        'route_not_ready',
+        'the daemon has no model route yet: add one with POST /v1/runtime/routes (`kheish-daemon runtime routes add`, or the console at /), or start with --routes-file',
+      );
     const state = this.refresh(routeId);
     if (!state)
       throw new RouteResolutionError(

@@ -6,6 +6,8 @@ import type { SecretValue } from './drivers/index.ts';
 export class SlotCache {
   private readonly secrets: SecretStore;
   private readonly refs: string[];
+  /** Slots of runtime-added routes (routes.<id>.api_key), replaced as a whole by `trackLive`. */
+  private liveRefs: string[] = [];
   private values = new Map<string, SecretValue>();
   /** The one secret of every slot in the store, masked wherever a step trace shows tool data. */
   private masks: string[] = [];
@@ -15,6 +17,17 @@ export class SlotCache {
     this.refs = [...new Set(refs)];
   }
 
+  /**
+   * The slots the runtime-added routes read; they load on the next `reload`. Returns whether the
+   * set changed (a reload is then needed before those routes can see their keys).
+   */
+  trackLive(refs: string[]): boolean {
+    const next = [...new Set(refs)].sort();
+    if (JSON.stringify(next) === JSON.stringify(this.liveRefs)) return false;
+    this.liveRefs = next;
+    return true;
+  }
+
   readonly lookup = (ref: string): SecretValue | undefined => this.values.get(ref);
 
   /** Every slot's secret value (not only the ones routes name), as of the last reload. */
@@ -22,7 +35,7 @@ export class SlotCache {
 
   async reload(): Promise<void> {
     const next = new Map<string, SecretValue>();
-    for (const ref of this.refs) {
+    for (const ref of new Set([...this.refs, ...this.liveRefs])) {
       try {
         const state = await this.secrets.getSecretState(ref);
         // API-key states carry organization/project for OpenAI; opaque secrets are a bare value.

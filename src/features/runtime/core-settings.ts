@@ -37,7 +37,7 @@ export function defineCoreSettings(settings: RuntimeSettings, engine: Engine): v
     apply: (v) => {
       // A route removed from the routes file since the revision: keep the configured default.
       if (v && engine.routes.get(v.provider)) engine.routes.setDefault(v.provider, v.model);
-      else engine.routes.setDefault(engine.routes.configuredDefault, null);
+      else engine.routes.resetDefault();
     },
   });
   settings.define<PermissionMode>('permission_mode', {

@@ -3,6 +3,7 @@
 import type { AgentsService } from '../agents/service.ts';
 import type { FeatureModule } from '../feature.ts';
 import type { SchedulesFeature } from '../schedules/index.ts';
+import type { SecretsService } from '../secrets/service.ts';
 import { type SystemPromptSettings, systemPromptParts } from './core-settings.ts';
 import { registerRuntimeRoutes } from './routes.ts';
 import { RuntimeService } from './service.ts';
@@ -19,7 +20,18 @@ export const runtimeFeature: FeatureModule<RuntimeService> = {
       authEnabled: k.authEnabled,
       scheduler: k.use<SchedulesFeature>('schedules').scheduler,
       replica: k.replica,
+      slots: k.slots,
     });
+    // Slot writes go through the secrets feature, which reloads the route slots after each one.
+    runtime.liveRoutes.writer = () => {
+      const secrets = k.use<SecretsService>('secrets');
+      return {
+        put: (record) => secrets.put(record),
+        delete: (slot) => secrets.delete(slot),
+        exists: async (slot) => (await secrets.store.status(slot)) !== undefined,
+      };
+    };
+    k.use<SecretsService>('secrets').addReferenceCheck((slot) => runtime.liveRoutes.referencesTo(slot));
     runtime.agents = k.use<AgentsService>('agents');
     const base = k.engine.systemPromptFor;
     k.engine.systemPromptFor = async (run) => [
@@ -32,5 +44,9 @@ export const runtimeFeature: FeatureModule<RuntimeService> = {
     registerRuntimeRoutes(app, runtime, k.events);
     registerSettingsRoutes(app, runtime);
   },
-  prepare: (runtime) => runtime.settings.load(),
+  prepare: async (runtime) => {
+    await runtime.settings.load();
+    // Runtime-added routes read their keys before any run is recovered or submitted.
+    await runtime.liveRoutes.settled();
+  },
 };

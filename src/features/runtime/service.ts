@@ -5,6 +5,7 @@ import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { ReplicaRuntime } from '../../engine/replica.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
+import type { SlotCache } from '../../models/slot-cache.ts';
 import { sseIdOf } from '../../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../../store/repos/approvals.ts';
 import { countRunsByStatus, liveRunTimings, runUsageTotals } from '../../store/repos/runs.ts';
@@ -20,6 +21,7 @@ import { sandboxStatus } from '../../tools/shell/index.ts';
 import { DAEMON_VERSION } from '../../version.ts';
 import { auditStatus, auditWarnings } from './audit-status.ts';
 import { type DebugLevel, defineCoreSettings } from './core-settings.ts';
+import { LiveRoutes } from './live-routes.ts';
 import { DRIVER_CAPABILITIES } from './route-capabilities.ts';
 import { HISTORY_LIMIT, RuntimeSettings } from './settings.ts';
 import {
@@ -40,6 +42,8 @@ export interface DaemonInfo {
   replica?: ReplicaRuntime;
   startedAtMs: number;
   authEnabled: boolean;
+  /** The decrypted route slots (runtime-added routes add theirs). */
+  slots: SlotCache;
   /** The schedule timer (src/engine/scheduler.ts): its policy and counters. */
   scheduler?: { policyView(): Record<string, unknown>; statusView(): Promise<Record<string, unknown>> };
 }
@@ -56,6 +60,9 @@ export class RuntimeService {
     this.engine = engine;
     this.info = info;
     this.settings = new RuntimeSettings(engine);
+    // Runtime-added routes are defined first: the default model may name one of them.
+    this.liveRoutes = new LiveRoutes(engine, this.settings, info.slots);
+    this.liveRoutes.view = (id) => this.routes().find((r) => r.route_id === id) ?? null;
     defineCoreSettings(this.settings, engine);
     this.storage = new StorageProbe(engine.store);
   }
@@ -124,6 +131,7 @@ export class RuntimeService {
   }
 
   readonly settings: RuntimeSettings;
+  readonly liveRoutes: LiveRoutes;
   /** The agents feature: spawn quotas for /v1/runtime and the agent counts of /v1/status. */
   agents?: { policyView(): unknown; statusView(): Promise<unknown> };
 
@@ -139,6 +147,11 @@ export class RuntimeService {
         readiness: r.readiness,
         is_default: isDefault,
         builtin_demo: r.builtin_demo,
+        source: this.engine.routes.isLive(r.config.route_id)
+          ? 'runtime_api'
+          : r.builtin_demo
+            ? 'builtin'
+            : 'routes_file',
         matrix_version: 2,
         ...DRIVER_CAPABILITIES[r.config.driver],
       };
@@ -154,8 +167,8 @@ export class RuntimeService {
   runtime() {
     const def = this.engine.routes.get(this.engine.routes.defaultRoute);
     return {
-      default_route: this.engine.routes.defaultRoute,
-      route_id: this.engine.routes.defaultRoute,
+      default_route: this.engine.routes.defaultRoute || null,
+      route_id: this.engine.routes.defaultRoute || null,
       provider: def?.config.driver,
       model: this.engine.routes.defaultModel ?? def?.config.default_model,
       routes: this.routes(),
@@ -298,6 +311,15 @@ export class RuntimeService {
           action: r.action,
         });
     }
+    if (this.engine.routes.list().length === 0)
+      warnings.push({
+        severity: 'warning',
+        code: 'onboarding_no_routes',
+        message:
+          'onboarding: the daemon has no model route yet, so runs are refused (routes/route_not_ready)',
+        action:
+          'add a route in the console at /, with `kheish-daemon runtime routes add`, or POST /v1/runtime/routes',
+      });
     if (this.engine.routes.isBuiltinDemo) {
       warnings.push({
         severity: 'info',
@@ -325,8 +347,10 @@ export class RuntimeService {
       version: DAEMON_VERSION,
       uptime_ms: now - this.info.startedAtMs,
       capabilities: this.capabilities(),
+      // Onboarding (`up`, --allow-empty-routes): no model route yet, runs are refused until one is added.
+      onboarding: this.engine.routes.list().length === 0,
       runtime: {
-        default_route: this.engine.routes.defaultRoute,
+        default_route: this.engine.routes.defaultRoute || null,
         builtin_demo_route: this.engine.routes.isBuiltinDemo,
         scheduler_policy: this.info.scheduler?.policyView() ?? null,
       },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
 import { PERMISSION_MODES } from '../../tools/permissions.ts';
 import { DEBUG_LEVELS, modelValue, SystemPromptSettings, toolLimitsValue } from './core-settings.ts';
+import { AddRouteBody } from './live-routes.ts';
 import type { RuntimeService } from './service.ts';
 import { HISTORY_LIMIT } from './settings.ts';
 
@@ -61,6 +62,30 @@ export function registerSettingsRoutes(app: HttpApp, runtime: RuntimeService): v
     '/v1/runtime/system-prompt',
     { schema: { tags, body: z.object({ settings: SystemPromptSettings, expected_revision }).strict() } },
     async (req) => runtime.settings.mutate('system_prompt', req.body.settings, req.body, view),
+  );
+  // Runtime-added model routes (GET /v1/runtime/routes lists every route, in routes.ts).
+  r.post('/v1/runtime/routes', { schema: { tags, body: AddRouteBody } }, async (req, reply) => {
+    const added = await runtime.liveRoutes.add(req.body, view);
+    return reply.code(201).send(added);
+  });
+  r.delete(
+    '/v1/runtime/routes/:route_id',
+    {
+      schema: {
+        tags,
+        params: z.object({ route_id: z.string().min(1) }),
+        querystring: z
+          .object({ expected_revision: z.coerce.number().int().min(0).optional() })
+          .strict()
+          .optional(),
+      },
+    },
+    async (req) =>
+      runtime.liveRoutes.remove(
+        req.params.route_id,
+        { expected_revision: req.query?.expected_revision },
+        view,
+      ),
   );
   r.get('/v1/runtime/revisions', { schema: { tags } }, async () => ({
     current_revision: runtime.settings.record.revision,

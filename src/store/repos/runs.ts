@@ -252,3 +252,14 @@ export async function runUsageTotals(db: Executor): Promise<Record<string, numbe
   out.cost_usd = (c.get('cost_nanousd') ?? 0) / 1e9;
   return out;
 }
+
+/** Live (queued, running or waiting) runs pinned to a route: a runtime route is not removed under them. */
+export async function countLiveRunsOnRoute(db: Executor, routeId: string): Promise<number> {
+  const row = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('route_id', '=', routeId)
+    .where('status', 'in', [...LIVE_STATUSES])
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
