@@ -99,7 +99,8 @@ export function loadMcpConfigFile(path: string): McpServerConfig[] {
   return parseMcpConfigText(text, path);
 }
 
-function parseServer(name: string, raw: unknown, origin: string): McpServerConfig {
+/** One `[mcp_servers.<name>]` entry (also a server added through the runtime API). */
+export function parseServer(name: string, raw: unknown, origin: string): McpServerConfig {
   const where = `MCP server \`${name}\` in ${origin}`;
   const fail = (problem: string): never => {
     throw new McpConfigError(`${where}: ${problem}`);

@@ -139,7 +139,13 @@ export type {
   PostMailboxRequest,
   PostMailboxResponse,
 } from './mailboxes.ts';
-export { callMcpTool, McpResource, type McpToolCallResult, mcpInventory } from './mcp.ts';
+export {
+  type AddMcpServerRequest,
+  callMcpTool,
+  McpResource,
+  type McpToolCallResult,
+  mcpInventory,
+} from './mcp.ts';
 export {
   type CaptureAgentView,
   type CaptureAlertView,
@@ -200,6 +206,9 @@ export {
   type UpdateProjectTaskRequest,
 } from './projects.ts';
 export {
+  type AddRouteRequest,
+  type AddRouteResult,
+  type DeleteRouteResult,
   EventsResource,
   type RawRequestOptions,
   RawResource,

@@ -30,6 +30,17 @@ export async function mcpInventory(client: DaemonClient): Promise<JsonObject> {
   return runtime.mcp ?? {};
 }
 
+/** An MCP server to add on a running daemon (POST /v1/runtime/mcp/servers). */
+export interface AddMcpServerRequest {
+  name: string;
+  /** The `[mcp_servers.<name>]` keys: `command`, `args`, `env`, `cwd` (stdio) or `url`, `headers` (HTTP). */
+  config: JsonObject;
+  /** Values stored encrypted as `mcp.custom.<name>.<KEY>`; never returned. */
+  secrets?: { env?: Record<string, string>; headers?: Record<string, string>; bearer_token?: string };
+  expected_revision?: number;
+  skip_hooks?: boolean;
+}
+
 export class McpResource {
   private readonly http: DaemonClient;
 
@@ -39,6 +50,21 @@ export class McpResource {
 
   inventory(): Promise<JsonObject> {
     return mcpInventory(this.http);
+  }
+
+  /** Adds an MCP server to the running daemon; resolves with its `mcp.servers` entry once connected. */
+  addServer(body: AddMcpServerRequest): Promise<JsonObject> {
+    return this.http.request('POST', '/v1/runtime/mcp/servers', {
+      body: body as unknown as JsonObject,
+    }) as Promise<JsonObject>;
+  }
+
+  /** Removes a server added at runtime: disconnects it, drops its tools and stored secrets. */
+  removeServer(name: string): Promise<JsonObject> {
+    return this.http.request(
+      'DELETE',
+      `/v1/runtime/mcp/servers/${encodeURIComponent(name)}`,
+    ) as Promise<JsonObject>;
   }
 
   callTool(name: string, args: JsonObject = {}): Promise<McpToolCallResult> {

@@ -21,6 +21,37 @@ import type {
   SystemPromptSettings,
 } from './types.ts';
 
+/** A route to add on a running daemon (POST /v1/runtime/routes). */
+export interface AddRouteRequest {
+  route_id: string;
+  /** Driver: openai, anthropic, google, openrouter, xai or openai_compatible (alias `driver`). */
+  provider?: string;
+  driver?: string;
+  /** Default model of the route (alias `default_model`); each driver has one when omitted. */
+  model?: string;
+  default_model?: string;
+  base_url?: string;
+  /** Written to the encrypted store, never returned. */
+  api_key?: string;
+  /** An existing secret slot instead of `api_key`. */
+  auth_ref?: string;
+  expected_revision?: number;
+  skip_hooks?: boolean;
+}
+
+export interface AddRouteResult {
+  /** The route as GET /v1/runtime/routes lists it (readiness, is_default, auth_ref...). */
+  route: JsonObject;
+  default_route: string | null;
+}
+
+export interface DeleteRouteResult {
+  accepted: true;
+  route_id: string;
+  default_route: string | null;
+  revision: number;
+}
+
 const withRevision = (body: JsonObject, expected?: number): JsonObject =>
   expected === undefined ? body : { ...body, expected_revision: expected };
 
@@ -58,6 +89,24 @@ export class RuntimeResource {
   /** The configured routes and whether each is ready. */
   routes(): Promise<JsonObject[]> {
     return this.http.request('GET', '/v1/runtime/routes') as Promise<JsonObject[]>;
+  }
+
+  /**
+   * POST /v1/runtime/routes: adds a model route to the running daemon (a new runtime revision).
+   * The API key goes into the encrypted secret store as `routes.<route_id>.api_key`; the first
+   * route of a daemon without one becomes its default.
+   */
+  addRoute(body: AddRouteRequest): Promise<AddRouteResult> {
+    return this.http.request('POST', '/v1/runtime/routes', {
+      body: body as unknown as JsonObject,
+    }) as Promise<AddRouteResult>;
+  }
+
+  /** DELETE /v1/runtime/routes/{route_id}: removes a runtime-added route and its stored key. */
+  deleteRoute(routeId: string, opts: { expectedRevision?: number } = {}): Promise<DeleteRouteResult> {
+    return this.http.request('DELETE', `/v1/runtime/routes/${encodeURIComponent(routeId)}`, {
+      query: opts.expectedRevision === undefined ? undefined : { expected_revision: opts.expectedRevision },
+    }) as Promise<DeleteRouteResult>;
   }
 
   /** Changes the daemon's default route (`provider`, a route id) and model. */

@@ -56,6 +56,11 @@ export class ToolRegistry {
     this.tools.set(tool.name, tool);
   }
 
+  /** Drops a tool (an MCP server removed on a running daemon); false when it was not there. */
+  unregister(name: string): boolean {
+    return this.tools.delete(name);
+  }
+
   get(name: string): ToolDefinition | undefined {
     return this.tools.get(name);
   }

@@ -3,6 +3,7 @@
 import type { FeatureModule } from '../feature.ts';
 import type { RuntimeService } from '../runtime/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
+import { McpHotAdd } from './hot-add.ts';
 import { registerMcpRoutes } from './routes.ts';
 import { McpService } from './service.ts';
 
@@ -10,7 +11,9 @@ export const mcpFeature: FeatureModule<McpService> = {
   name: 'mcp',
   create: (k) => {
     const mcp = new McpService(k);
-    k.use<RuntimeService>('runtime').addRuntimeSection('mcp', () => mcp.snapshot());
+    const runtime = k.use<RuntimeService>('runtime');
+    runtime.addRuntimeSection('mcp', () => mcp.snapshot());
+    mcp.hot = new McpHotAdd(k, mcp, runtime);
     // Hidden by the session's capability scope = neither offered to the model nor callable.
     const baseSurface = k.engine.toolSurfaceFor;
     k.engine.toolSurfaceFor = async (run) => mcp.filterSurface(run.session_id, await baseSurface(run));
@@ -25,7 +28,11 @@ export const mcpFeature: FeatureModule<McpService> = {
     k.engine.secretValues = () => [...baseSecrets(), ...mcp.secretValues()];
     return mcp;
   },
-  routes: (app, mcp) => registerMcpRoutes(app, mcp),
-  prepare: (mcp) => mcp.boot(),
+  routes: (app, mcp, k) => registerMcpRoutes(app, mcp, () => k.use<RuntimeService>('runtime').runtime()),
+  prepare: async (mcp) => {
+    await mcp.boot();
+    // Servers added at runtime (restored revision) connect after the configured ones.
+    await mcp.hot?.afterBoot();
+  },
   shutdown: (mcp) => mcp.close(),
 };

@@ -17,7 +17,8 @@ import {
 } from '../../config/mcp-config.ts';
 import type { ServeConfig } from '../../config/serve-options.ts';
 
-export type McpSource = 'codex_config' | 'built_in_catalog';
+/** `runtime_api`: added on a running daemon (POST /v1/runtime/mcp/servers, hot-add.ts). */
+export type McpSource = 'codex_config' | 'built_in_catalog' | 'runtime_api';
 
 export interface ServerPlan {
   config: McpServerConfig;
@@ -115,7 +116,7 @@ function basePlan(
   };
 }
 
-async function planCustom(
+export async function planCustom(
   config: McpServerConfig,
   hasStoredOauth: boolean,
   resolveSecret: SecretLookup,

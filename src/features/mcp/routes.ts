@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
 import { clientGone } from '../../http/disconnect.ts';
 import { AuthSlotStatusView } from '../secrets/schema.ts';
+import { AddMcpServerBody } from './hot-add.ts';
 import type { McpService } from './service.ts';
 
 export const McpToolCallBody = z
@@ -44,8 +45,19 @@ export const McpOauthImport = z
   .strict();
 export type McpOauthImport = z.infer<typeof McpOauthImport>;
 
-export function registerMcpRoutes(app: HttpApp, mcp: McpService): void {
+export function registerMcpRoutes(app: HttpApp, mcp: McpService, view: () => Record<string, unknown>): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  // Hot-add (hot-add.ts): a server connected on the running daemon, its tools in the registry.
+  r.post(
+    '/v1/runtime/mcp/servers',
+    { schema: { tags: ['mcp'], body: AddMcpServerBody } },
+    async (req, reply) => reply.code(201).send(await mcp.hot!.add(req.body, view)),
+  );
+  r.delete(
+    '/v1/runtime/mcp/servers/:name',
+    { schema: { tags: ['mcp'], params: z.object({ name: z.string().min(1) }) } },
+    async (req) => mcp.hot!.remove(req.params.name, view),
+  );
   r.post(
     '/v1/runtime/mcp/tools/call',
     { schema: { tags: ['mcp'], body: McpToolCallBody, response: { 200: McpToolCallResult } } },

@@ -17,7 +17,8 @@ import {
   wrapInstructions,
 } from './bounds.ts';
 import { type CallResult, McpCallError, McpConnection } from './connection.ts';
-import { type Inventory, loadInventory } from './inventory.ts';
+import type { McpHotAdd } from './hot-add.ts';
+import { type Inventory, loadInventory, type ServerPlan } from './inventory.ts';
 import { hasMcpScope, MCP_HELPERS, type McpScope, serverVisible, toolVisible } from './scope.ts';
 import {
   helperDefinitions,
@@ -46,6 +47,8 @@ export class McpService implements McpCaller {
   /** Qualified tool name → its server and raw name. */
   private readonly refs = new Map<string, McpToolRef>();
   private booting = true;
+  /** Servers added and removed on the running daemon (hot-add.ts). */
+  hot?: McpHotAdd;
 
   constructor(k: Kernel) {
     this.k = k;
@@ -82,6 +85,40 @@ export class McpService implements McpCaller {
     if (this.active) for (const helper of helperDefinitions(this)) this.k.tools.register(helper);
     for (const c of this.connections.values())
       if (c.error) this.k.log.warn({ mcp_server: c.name, error: c.error }, 'MCP server not connected');
+  }
+
+  /**
+   * Connects a server added on the running daemon (hot-add.ts) and registers its tools; the
+   * resource helpers appear with the first server. Resolves once the first connect attempt ends.
+   */
+  async attach(plan: ServerPlan): Promise<McpConnection> {
+    const conn = new McpConnection(plan, this.k.log, (text) => maskSecrets(text, this.secretValues()));
+    conn.onTools = (c) => this.registerTools(c);
+    const first = !this.active;
+    this.connections.set(plan.config.name, conn);
+    if (first) for (const helper of helperDefinitions(this)) this.k.tools.register(helper);
+    await conn.connect();
+    if (conn.error) this.k.log.warn({ mcp_server: conn.name, error: conn.error }, 'MCP server not connected');
+    return conn;
+  }
+
+  /** Disconnects a server and drops its tools from the registry (and the helpers with the last one). */
+  async detach(name: string): Promise<void> {
+    const conn = this.connections.get(name);
+    if (!conn) return;
+    this.connections.delete(name);
+    for (const [qualified, ref] of [...this.refs])
+      if (ref.server === name) {
+        this.refs.delete(qualified);
+        this.k.tools.unregister(qualified);
+      }
+    if (!this.active) for (const helper of MCP_HELPERS) this.k.tools.unregister(helper);
+    await conn.close();
+  }
+
+  /** Whether the boot inventory is loaded (hot-added servers wait for it). */
+  get booted(): boolean {
+    return !this.booting;
   }
 
   /** Registers a connection's tools; at boot a name collision fails the start (ops-runtime #38). */
