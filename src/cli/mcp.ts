@@ -16,6 +16,7 @@ import type { JsonObject } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, table } from './format.ts';
 import { registerMcpOauth } from './mcp-oauth.ts';
+import { registerMcpServers } from './mcp-servers.ts';
 import type { CliRuntime } from './runtime.ts';
 import {
   checkStoreFlags,
@@ -157,6 +158,7 @@ export function registerMcp(program: Command, rt: CliRuntime): void {
     });
 
   registerMcpOauth(mcp, rt);
+  registerMcpServers(mcp, rt);
 }
 
 function entryOrFail(id: string): CatalogEntry {

@@ -17,6 +17,7 @@ import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
 import { registerRuntimeAuthCommands } from './runtime-auth.ts';
 import { registerHookCommands } from './runtime-hooks.ts';
+import { registerRouteCommands } from './runtime-routes.ts';
 import { registerRuntimeSettingCommands } from './runtime-settings.ts';
 import { renderRuntime } from './runtime-view.ts';
 
@@ -66,9 +67,9 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
         `revision: ${(v.config as JsonObject)?.revision}`,
       ]);
     });
-  runtime
+  const routes = runtime
     .command('routes')
-    .description('configured routes and their readiness (GET /v1/runtime/routes)')
+    .description('configured routes and their readiness (GET /v1/runtime/routes); add | remove live routes')
     .action(async () => {
       const routes = (await rt.client().request('GET', '/v1/runtime/routes')) as RouteCheck[];
       rt.emit(
@@ -76,6 +77,7 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
         renderRouteChecks,
       );
     });
+  registerRouteCommands(routes, rt);
   runtime
     .command('set-permission-mode')
     .description('permission mode for future tool calls')
