@@ -34,7 +34,16 @@ async function up(port: number): Promise<{ url: string; proc: ChildProcess; out:
   delete env.KHEISH_AUTH_STORE_MASTER_KEY_FILE;
   const proc = spawn(
     BIN,
-    ['up', '--no-open', '--bind', `127.0.0.1:${port}`, '--state-root', stateRoot, '--mcp-discovery', 'disabled'],
+    [
+      'up',
+      '--no-open',
+      '--bind',
+      `127.0.0.1:${port}`,
+      '--state-root',
+      stateRoot,
+      '--mcp-discovery',
+      'disabled',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: home },
   );
   procs.push(proc);
@@ -148,7 +157,9 @@ test('up: key file 0600 reused, ready line, onboarding, live route + MCP server 
   const mcp = await k2.mcp.inventory();
   assert.ok((mcp.tool_names as string[]).includes('mcp__everything__echo'), JSON.stringify(mcp));
   openai.enqueue({ kind: 'text', deltas: pieces('still here') });
-  const again = await http(second.url.replace(/\/$/, ''), 'POST', `/v1/sessions/${sid}/input`, { content: 'again' });
+  const again = await http(second.url.replace(/\/$/, ''), 'POST', `/v1/sessions/${sid}/input`, {
+    content: 'again',
+  });
   assert.equal(again.status, 200, again.text);
 
   // Removal: the route (and its stored key), then the MCP server and its tools.
