@@ -11,6 +11,7 @@ import type { Command, Option } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { createCli } from '../../src/cli/program.ts';
 import { registerServe } from '../../src/cli/serve.ts';
+import { registerUp } from '../../src/cli/up.ts';
 import { parseMcpConfigText } from '../../src/config/mcp-config.ts';
 import { validateRoutes } from '../../src/config/routes-file.ts';
 import {
@@ -87,7 +88,7 @@ test('docs: every JSON snippet is one JSON document or JSON lines', () => {
 /** The commander tree with `serve`, built without touching the network or a daemon. */
 function program(): Command {
   const silent = { stdout() {}, stderr() {}, readStdin: async () => '', onInterrupt: () => () => {} };
-  return createCli({ io: silent, extraCommands: [registerServe] }).program;
+  return createCli({ io: silent, extraCommands: [registerServe, registerUp] }).program;
 }
 
 const takesValue = (o: Option) => o.required || o.optional;

@@ -25,7 +25,7 @@ test('docs/quickstart.md and docs/runtime.md: the up path and live routes run as
   const dir = tempDir('kheish-up-doc-');
   const port = await freePort();
   const [upLine] = blocks(quick, 'sh')[0]!;
-  const env = { ...process.env, OPENAI_API_KEY: 'sk-doc-dummy', HOME: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: 'sk-doc-dummy', HOME: dir };
   delete env.KHEISH_AUTH_STORE_MASTER_KEY;
   delete env.KHEISH_AUTH_STORE_MASTER_KEY_FILE;
   const proc = spawn(

@@ -29,7 +29,7 @@ after(async () => {
 
 /** Starts `up` like an operator; resolves with the URL of the ready line and the process. */
 async function up(port: number): Promise<{ url: string; proc: ChildProcess; out: () => string }> {
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.KHEISH_AUTH_STORE_MASTER_KEY;
   delete env.KHEISH_AUTH_STORE_MASTER_KEY_FILE;
   const proc = spawn(
