@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { generateMasterKeyText } from '../../src/secrets/crypto.ts';
-import { http, startDaemon, startReplica, type TestDaemon } from '../helpers/daemon.ts';
+import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
+import { http, startDaemon, startReplica, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
 import { testStoreIsPostgres } from '../helpers/pg-schema.ts';
 import { assertProblem } from './support.ts';
 
@@ -92,6 +93,33 @@ test('ops-runtime #4, #7: invalid routes are 400 routes/invalid_route and change
   assert.ok(!secrets.text.includes('routes.x6.api_key'), 'a refused add leaves no key slot');
 });
 
+test('ops-runtime #12: DELETE refuses a route while a run pinned to it is live', async () => {
+  const provider = await startOpenAiServer();
+  try {
+    const added = await http(base(), 'POST', '/v1/runtime/routes', {
+      ...gpt,
+      route_id: 'busy',
+      base_url: provider.origin,
+    });
+    assert.equal(added.status, 201, added.text);
+    provider.enqueue({ kind: 'hang', deltas: ['thinking'] });
+    const session = (await http(base(), 'POST', '/v1/sessions', {})).body.session_id as string;
+    const run = await http(base(), 'POST', `/v1/sessions/${session}/runs`, {
+      content: 'hi',
+      provider: 'busy',
+    });
+    assert.equal(run.status, 202, run.text);
+    assertProblem(await http(base(), 'DELETE', '/v1/runtime/routes/busy'), 409, 'routes', 'route_in_use');
+    const cancel = await http(base(), 'POST', `/v1/sessions/${session}/interrupt`, {});
+    assert.ok(cancel.status < 300, cancel.text);
+    await waitForRun(base(), run.body.run_id);
+    const removed = await http(base(), 'DELETE', '/v1/runtime/routes/busy');
+    assert.equal(removed.status, 200, removed.text);
+  } finally {
+    await provider.close();
+  }
+});
+
 test('ops-runtime #12: DELETE refuses file routes, unknown routes and the default route while others remain', async () => {
   assertProblem(
     await http(base(), 'DELETE', '/v1/runtime/routes/local'),
@@ -106,11 +134,9 @@ test('ops-runtime #12: DELETE refuses file routes, unknown routes and the defaul
   await http(base(), 'POST', '/v1/runtime/model', { provider: 'local', model: 'scripted' });
 });
 
-test('ops-runtime #35: a runtime-added route survives a restart; DELETE removes it and its key slot', async () => {
-  d = await (async () => {
-    await d.stop();
-    return d.restart({ env });
-  })();
+test('ops-runtime #35: a runtime-added route survives a crash (SIGKILL); DELETE removes it and its key slot', async () => {
+  await d.kill();
+  d = await d.restart({ env });
   const routes = (await http(base(), 'GET', '/v1/runtime/routes')).body as Array<Record<string, unknown>>;
   assert.deepEqual(
     routes.map((r) => [r.route_id, r.readiness]),
