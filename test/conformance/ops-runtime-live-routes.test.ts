@@ -93,6 +93,27 @@ test('ops-runtime #4, #7: invalid routes are 400 routes/invalid_route and change
   assert.ok(!secrets.text.includes('routes.x6.api_key'), 'a refused add leaves no key slot');
 });
 
+test('ops-runtime #34: concurrent adds and removes each land as their own revision', async () => {
+  const ids = ['c1', 'c2', 'c3', 'c4', 'c5'];
+  const adds = await Promise.all(
+    ids.map((id) => http(base(), 'POST', '/v1/runtime/routes', { ...gpt, route_id: id })),
+  );
+  for (const a of adds) assert.equal(a.status, 201, a.text);
+  const listed = (await http(base(), 'GET', '/v1/runtime/routes')).body as Array<{ route_id: string }>;
+  for (const id of ids)
+    assert.ok(
+      listed.some((r) => r.route_id === id),
+      `${id} is listed`,
+    );
+  const dels = await Promise.all(ids.map((id) => http(base(), 'DELETE', `/v1/runtime/routes/${id}`)));
+  for (const r of dels) assert.equal(r.status, 200, r.text);
+  const left = (await http(base(), 'GET', '/v1/runtime/routes')).body as Array<{ route_id: string }>;
+  assert.deepEqual(
+    left.map((r) => r.route_id),
+    ['local', 'gpt'],
+  );
+});
+
 test('ops-runtime #12: DELETE refuses a route while a run pinned to it is live', async () => {
   const provider = await startOpenAiServer();
   try {

@@ -170,7 +170,16 @@ export class McpHotAdd {
       added_at_ms: Date.now(),
     };
     try {
-      await this.runtime.settings.mutate('mcp_servers', [...this.entries(), entry], body, view);
+      await this.runtime.settings.mutateWith<HotServerEntry[]>(
+        'mcp_servers',
+        (current = []) => {
+          if (current.some((e) => e.name === name))
+            throw new DaemonError(409, 'mcp', 'mcp_server_exists', `MCP server \`${name}\` already exists`);
+          return [...current, entry];
+        },
+        body,
+        view,
+      );
     } catch (err) {
       for (const s of slots) await secrets.delete(s.slot).catch(() => undefined);
       throw err;
@@ -196,9 +205,9 @@ export class McpHotAdd {
         `no MCP server \`${name}\` was added at runtime`,
       );
     }
-    await this.runtime.settings.mutate(
+    await this.runtime.settings.mutateWith<HotServerEntry[]>(
       'mcp_servers',
-      this.entries().filter((e) => e.name !== name),
+      (current = []) => current.filter((e) => e.name !== name),
       {},
       view,
     );

@@ -203,7 +203,22 @@ export class LiveRoutes {
         state: { kind: 'api_key', api_key: body.api_key },
       });
     try {
-      await this.settings.mutate('routes', [...others, entry], body, view);
+      await this.settings.mutateWith<LiveRouteEntry[]>(
+        'routes',
+        (current = []) => {
+          // Another request or replica may have added it since the check above.
+          if (current.some((e) => e.route_id === entry.route_id))
+            throw new DaemonError(
+              409,
+              'routes',
+              'route_already_exists',
+              `route \`${entry.route_id}\` already exists`,
+            );
+          return [...current, entry];
+        },
+        body,
+        view,
+      );
     } catch (err) {
       if (ownsSlot) await writer.delete(entry.auth_ref!).catch(() => undefined);
       throw err;
@@ -246,9 +261,9 @@ export class LiveRoutes {
         'route_is_default',
         `route \`${routeId}\` is the default route; make another route the default first (\`kheish-daemon runtime set-model <route>/<model>\`)`,
       );
-    await this.settings.mutate(
+    await this.settings.mutateWith<LiveRouteEntry[]>(
       'routes',
-      this.entries().filter((e) => e.route_id !== routeId),
+      (current = []) => current.filter((e) => e.route_id !== routeId),
       opts,
       view,
     );

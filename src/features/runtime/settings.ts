@@ -152,6 +152,32 @@ export class RuntimeSettings {
   }
 
   /**
+   * Changes one setting from its value at commit time (`next` runs again inside the transaction,
+   * on the record another replica or request may have just written), so two concurrent edits of a
+   * list both land. `next` may throw a DaemonError to refuse the change.
+   */
+  async mutateWith<T>(
+    setting: string,
+    next: (current: T | undefined) => T,
+    opts: MutationOptions,
+    view: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    if (!this.defined.has(setting)) throw new Error(`runtime setting ${setting} is not defined`);
+    const previous = this.record.settings[setting] as T | undefined;
+    const source = await this.passGates(
+      { setting, value: next(previous), previous, revision: this.record.revision },
+      opts,
+    );
+    return this.commit(opts.expected_revision, view, (current, now) => {
+      const value = next(current.settings[setting] as T | undefined);
+      return {
+        entry: { setting, source, updated_at_ms: now, value },
+        settings: { ...current.settings, [setting]: value },
+      };
+    });
+  }
+
+  /**
    * Re-applies a retained revision's snapshot as a new `rollback` revision; without a target, the
    * revision before the current one. A target no longer retained is 404.
    */
