@@ -1,6 +1,5 @@
 // Operator introspection: readiness, capabilities, status counters, route inventory.
 
-import { CAPABILITY_FLAGS } from '../../config/routes-file.ts';
 import { emptyUsage } from '../../engine/budgets.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { ReplicaRuntime } from '../../engine/replica.ts';
@@ -22,7 +21,7 @@ import { DAEMON_VERSION } from '../../version.ts';
 import { auditStatus, auditWarnings } from './audit-status.ts';
 import { type DebugLevel, defineCoreSettings } from './core-settings.ts';
 import { LiveRoutes } from './live-routes.ts';
-import { DRIVER_CAPABILITIES } from './route-capabilities.ts';
+import { routeViews } from './route-views.ts';
 import { HISTORY_LIMIT, RuntimeSettings } from './settings.ts';
 import {
   type HealthWarning,
@@ -135,33 +134,9 @@ export class RuntimeService {
   /** The agents feature: spawn quotas for /v1/runtime and the agent counts of /v1/status. */
   agents?: { policyView(): unknown; statusView(): Promise<unknown> };
 
-  routes() {
-    return this.engine.routes.list().map((r) => {
-      const isDefault = r.config.route_id === this.engine.routes.defaultRoute;
-      const entry: RouteEntry = {
-        route_id: r.config.route_id,
-        // The backend family, as in the published status; `driver` is the routes-file key.
-        provider: r.config.driver,
-        driver: r.config.driver,
-        model: (isDefault ? this.engine.routes.defaultModel : null) ?? r.config.default_model,
-        readiness: r.readiness,
-        is_default: isDefault,
-        builtin_demo: r.builtin_demo,
-        source: this.engine.routes.isLive(r.config.route_id)
-          ? 'runtime_api'
-          : r.builtin_demo
-            ? 'builtin'
-            : 'routes_file',
-        matrix_version: 2,
-        ...DRIVER_CAPABILITIES[r.config.driver],
-      };
-      for (const flag of CAPABILITY_FLAGS)
-        if (r.config.capabilities[flag] !== undefined) entry[flag] = r.config.capabilities[flag];
-      if (r.config.auth_ref) entry.auth_ref = r.config.auth_ref;
-      if (r.reason) entry.reason = r.reason;
-      if (r.action) entry.action = r.action;
-      return entry;
-    });
+  /** The GET /v1/runtime/routes entries (route-views.ts). */
+  routes(): RouteEntry[] {
+    return routeViews(this.engine.routes);
   }
 
   runtime() {
