@@ -144,6 +144,14 @@ export function addServeOptions(serve: Command): void {
       '--require-sandbox',
       'refuse to start unless the bash tool can run in a bubblewrap sandbox [env KHEISH_REQUIRE_SANDBOX]',
     )
+    .option(
+      '--metrics-bind <addr>',
+      'also serve GET /metrics, without a token, on this second address (e.g. 10.0.0.5:9464) [env KHEISH_METRICS_BIND]',
+    )
+    .option(
+      '--strict-paths',
+      'refuse to start unless --state-root and --workspace-root are both given as absolute paths (the container image sets it) [env KHEISH_STRICT_PATHS]',
+    )
     .option('--record-cassette <dir>', 'record every model call as a replayable scripted script in DIR')
     .option(
       '--shell-task-output-max-bytes <n>',

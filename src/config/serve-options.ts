@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { McpDiscovery } from './mcp-config.ts';
 import { resolveSchedulerPolicy, type SchedulerRetryPolicy } from './scheduler-policy.ts';
+import { checkFileBackedEnv, checkRoots, requireReadableFile } from './startup-refusals.ts';
 import { type ResolvedSubagentPolicy, resolveSubagentPolicy } from './subagent-policy.ts';
 
 export type LogFormat = 'auto' | 'pretty' | 'json';
@@ -67,6 +68,10 @@ export interface ServeConfig {
   authLeaseTtlMs: number;
   /** File-backed connectors (--connectors-config / KHEISH_CONNECTORS_CONFIG), read at start. */
   connectorsConfig: string | null;
+  /** A second listener serving only GET /metrics (--metrics-bind / KHEISH_METRICS_BIND), or null. */
+  metricsBind: { host: string; port: number } | null;
+  /** Both roots given and absolute (--strict-paths / KHEISH_STRICT_PATHS; the container image sets it). */
+  strictPaths: boolean;
 }
 
 export type TokenSource = { kind: 'inline'; value: string } | { kind: 'file'; path: string };
@@ -103,6 +108,8 @@ export interface RawServeFlags {
   mcpCredentials?: string;
   mcpProfile?: string[];
   connectorsConfig?: string;
+  metricsBind?: string;
+  strictPaths?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -110,11 +117,11 @@ export class ConfigError extends Error {}
 const pick = (flag: string | undefined, env: string | undefined): string | undefined =>
   flag !== undefined && flag !== '' ? flag : env !== undefined && env !== '' ? env : undefined;
 
-export function parseBind(bind: string): { host: string; port: number } {
+export function parseBind(bind: string, flag = '--bind'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(bind.trim());
-  if (!m) throw new ConfigError(`--bind must look like 127.0.0.1:4000 (got "${bind}")`);
+  if (!m) throw new ConfigError(`${flag} must look like 127.0.0.1:4000 (got "${bind}")`);
   const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`--bind port ${port} is out of range`);
+  if (port > 65535) throw new ConfigError(`${flag} port ${port} is out of range`);
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -137,7 +144,11 @@ function token(inline: string | undefined, file: string | undefined, name: strin
   if (inline && file)
     throw new ConfigError(`give either --http-${name}-token or --http-${name}-token-file, not both`);
   if (inline) return { kind: 'inline', value: inline.trim() };
-  if (file) return { kind: 'file', path: resolve(file) };
+  if (file) {
+    // Re-read on every change later; at start it must be readable (ops-runtime §14).
+    requireReadableFile(resolve(file), `--http-${name}-token-file`);
+    return { kind: 'file', path: resolve(file) };
+  }
   return null;
 }
 
@@ -167,7 +178,26 @@ function wholeNumber(
 export const DEFAULT_LISTEN_BACKLOG = 4096;
 
 export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const config = resolveFlags(flags, env);
+  checkRoots({
+    stateRootRaw: pick(flags.stateRoot, env.KHEISH_STATE_ROOT),
+    workspaceRootRaw: pick(flags.workspaceRoot, env.KHEISH_WORKSPACE_ROOT),
+    stateRoot: config.stateRoot,
+    workspaceRoot: config.workspaceRoot,
+    strictPaths: config.strictPaths,
+  });
+  checkFileBackedEnv(env);
+  const m = config.metricsBind;
+  if (m && m.port !== 0 && m.port === config.port && m.host === config.host)
+    throw new ConfigError(
+      `--metrics-bind ${m.host}:${m.port} is the --bind address; give the metrics listener its own port, or drop --metrics-bind and scrape /metrics on the API address with a token`,
+    );
+  return config;
+}
+
+function resolveFlags(flags: RawServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const { host, port } = parseBind(pick(flags.bind, env.KHEISH_BIND) ?? '127.0.0.1:4000');
+  const metricsBind = pick(flags.metricsBind, env.KHEISH_METRICS_BIND);
   const capRaw = pick(flags.eventHistoryCapacity, env.KHEISH_EVENT_HISTORY_CAPACITY) ?? '2048';
   const cap = Number(capRaw);
   if (!Number.isInteger(cap))
@@ -283,6 +313,8 @@ export function resolveServeConfig(flags: RawServeFlags, env: NodeJS.ProcessEnv 
       100,
     ),
     connectorsConfig: optionalPath(pick(flags.connectorsConfig, env.KHEISH_CONNECTORS_CONFIG)),
+    metricsBind: metricsBind ? parseBind(metricsBind, '--metrics-bind') : null,
+    strictPaths: flags.strictPaths === true || envFlag('KHEISH_STRICT_PATHS', env.KHEISH_STRICT_PATHS),
   };
 }
 

@@ -22,6 +22,7 @@ import { hooksFeature } from './hooks/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
+import { metricsFeature } from './metrics/index.ts';
 import { multimodalFeature } from './multimodal/index.ts';
 import { observationsFeature } from './observations/index.ts';
 import { personasFeature } from './personas/index.ts';
@@ -70,4 +71,6 @@ export const FEATURES: FeatureModule<any>[] = [
   projectsFeature,
   boardsFeature,
   playbooksFeature,
+  // Last: it only reads the others (status figures, events).
+  metricsFeature,
 ];

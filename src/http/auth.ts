@@ -35,6 +35,7 @@ class TokenReader {
 const READ_ONLY_ALLOWED = [
   /^\/v1\/(status|capabilities|openapi\.json|runtime|runtime\/routes|runtime\/tool-limits|skills(\/[^/]+)?|docs(\/[^/]+)?)$/,
   /^\/v1\/events\/stream$/,
+  /^\/metrics$/,
   /^\/v1\/sessions(\/[^/]+(\/(events|stream|memory-context|memory-search|skills|reply-targets|questions|approvals|output-contract|input-contract|permission-rules|permission-audits|tasks(\/[^/]+(\/output)?)?))?)?$/,
   /^\/v1\/runs(\/[^/]+(\/(events|stream|external-actions))?)?$/,
   /^\/v1\/(questions|approvals|agents|agents\/summaries|schedules|personas|deliveries|deliveries\/dead-letter)(\/[^/]+)?$/,
@@ -183,7 +184,8 @@ export class AuthGuard {
   check(req: FastifyRequest): void {
     if (!this.enabled) return;
     const path = req.url.split('?')[0]!;
-    if (!path.startsWith('/v1/') || req.method === 'OPTIONS') return;
+    // GET /metrics carries the same counters as /v1/status, so it takes the same tokens.
+    if (!(path.startsWith('/v1/') || path === '/metrics') || req.method === 'OPTIONS') return;
     if (hasOwnAuth(req.method, path)) return;
     const header = req.headers.authorization;
     if (header === undefined)

@@ -81,6 +81,15 @@ export class RuntimeResource {
     return this.http.ready();
   }
 
+  /** GET /metrics: the Prometheus text exposition (same token as status; docs/operations-monitoring.md). */
+  async metrics(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const res = await this.http.send('GET', '/metrics', {
+      headers: { accept: 'text/plain;version=0.0.4' },
+      signal: opts.signal,
+    });
+    return res.text();
+  }
+
   /** GET /v1/runtime: the runtime settings (default route and model, permission mode, revision). */
   get(): Promise<JsonObject> {
     return this.http.request('GET', '/v1/runtime') as Promise<JsonObject>;

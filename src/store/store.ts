@@ -85,6 +85,8 @@ export class Store {
   writeErrors = 0;
   /** Group-commit figures for /v1/status and the benchmarks. */
   readonly groupStats = { groups: 0, writers: 0, max_writers: 0 };
+  /** Told each committed group's duration (seconds, BEGIN to COMMIT) and size: GET /metrics. */
+  onGroupCommit: ((seconds: number, writers: number) => void) | null = null;
 
   private constructor(
     db: Db,
@@ -234,6 +236,7 @@ export class Store {
       return;
     }
     this.outage = 0;
+    this.onGroupCommit?.((performance.now() - started) / 1000, done.length);
     this.groupStats.groups += 1;
     this.groupStats.writers += done.length;
     this.groupStats.max_writers = Math.max(this.groupStats.max_writers, done.length);
