@@ -98,7 +98,7 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const { name, type } of await m.registry.getMetricsAsJSON()) {
     names.add(name);
-    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
+    if (String(type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
   }
   return names;
 }
