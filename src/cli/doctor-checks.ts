@@ -3,6 +3,7 @@
 // one is, 3 when the daemon cannot be reached at all. `doctor routes` is in doctor-routes.ts.
 import type { Command } from 'commander';
 import type { DaemonClient } from '../sdk/client.ts';
+import { RuntimeResource } from '../sdk/resources-admin.ts';
 import type { JsonObject } from '../sdk/types.ts';
 import { registerDoctorRoutes } from './doctor-routes.ts';
 import { EXIT, errorLines, exitCodeFor } from './errors.ts';
@@ -237,7 +238,49 @@ function statusChecks(status: JsonObject, baseUrl: string): DoctorCheck[] {
   return checks;
 }
 
-export async function runDoctor(client: DaemonClient, corsOrigin?: string): Promise<DoctorView> {
+/**
+ * The daemon's own checks (GET /v1/runtime/doctor): disk, store integrity, master key, workspace,
+ * sandbox, hook hosts, MCP, connectors, routes-file drift. A daemon without that route (older)
+ * or a read-only token gets one info line instead.
+ */
+async function daemonChecks(client: DaemonClient, integrity: boolean): Promise<DoctorCheck[]> {
+  try {
+    const res = (await new RuntimeResource(client).doctor({ integrity })) as unknown as {
+      checks: DoctorCheck[];
+    };
+    return res.checks;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    if (code === EXIT.auth)
+      return [
+        fail(
+          'daemon_checks',
+          'daemon_checks_need_admin',
+          'info',
+          'the daemon-side checks (disk, store integrity, master key, hooks, MCP, connectors) need the admin token',
+          'run doctor again with --token-file <admin token file>',
+        ),
+      ];
+    if (code === EXIT.notFound)
+      return [
+        fail('daemon_checks', 'daemon_checks_unsupported', 'info', 'this daemon has no /v1/runtime/doctor'),
+      ];
+    return [
+      fail(
+        'daemon_checks',
+        'daemon_checks_failed',
+        'warning',
+        `/v1/runtime/doctor: ${errorLines(err)[0]!.replace(/^error: /, '')}`,
+      ),
+    ];
+  }
+}
+
+export async function runDoctor(
+  client: DaemonClient,
+  corsOrigin?: string,
+  opts: { integrity?: boolean } = {},
+): Promise<DoctorView> {
   let status: JsonObject | null = null;
   let statusError: string | null = null;
   try {
@@ -248,15 +291,16 @@ export async function runDoctor(client: DaemonClient, corsOrigin?: string): Prom
       .replace(/^error: /, '');
     if (exitCodeFor(err) === EXIT.unreachable) throw err;
   }
-  const [readyz, stream, cors] = await Promise.all([
+  const [readyz, stream, cors, daemon] = await Promise.all([
     probeReadyz(client),
     probeEventStream(client),
     corsOrigin ? probeCors(client, corsOrigin) : Promise.resolve(null),
+    status ? daemonChecks(client, opts.integrity !== false) : Promise.resolve([]),
   ]);
   const checks = status
     ? statusChecks(status, client.baseUrl)
     : [fail('status', 'status_unavailable', 'error', `/v1/status: ${statusError}`)];
-  checks.push(readyz, stream, ...(cors ? [cors] : []));
+  checks.push(readyz, stream, ...(cors ? [cors] : []), ...daemon);
   const runs = obj(status?.runs);
   return {
     ok: checks.every((c) => c.severity !== 'error'),
@@ -301,8 +345,9 @@ export function registerDoctor(program: Command, rt: CliRuntime): void {
       '--cors-origin <origin>',
       'also run a browser preflight from this origin (e.g. http://localhost:5173)',
     )
-    .action(async (opts: { corsOrigin?: string }) => {
-      const view = await runDoctor(rt.client(), opts.corsOrigin);
+    .option('--no-integrity', 'skip the store integrity check (SQLite quick_check reads the whole file)')
+    .action(async (opts: { corsOrigin?: string; integrity: boolean }) => {
+      const view = await runDoctor(rt.client(), opts.corsOrigin, { integrity: opts.integrity });
       rt.emit(view, renderDoctor);
       // Exit 1 = health errors found (ops-runtime §2.2).
       if (!view.ok) rt.exitCode = EXIT.failure;

@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import { loadRoutesFile, RoutesFileError } from '../config/routes-file.ts';
 import { RouteInventory } from '../models/route-inventory.ts';
 import type { JsonObject } from '../sdk/types.ts';
+import { runCanary } from './doctor-canary.ts';
 import { UsageError } from './errors.ts';
 import { table } from './format.ts';
 import { DEFAULT_STATE_ROOT, type OfflineStoreFlags, offlineSlots } from './offline-slots.ts';
@@ -82,7 +83,66 @@ export function renderRouteChecks(view: JsonObject): string[] {
     for (const w of r.warnings ?? []) lines.push(`${r.route_id}: warning: ${w}`);
   }
   for (const note of (view.notes as string[] | undefined) ?? []) lines.push(`note: ${note}`);
+  for (const d of (view.diagnostics as DiagnosticLine[] | undefined) ?? [])
+    if (d.severity !== 'ok')
+      lines.push(`${d.code}: ${d.message}${d.action ? `\n  action: ${d.action}` : ''}`);
+  const canary = view.canary as JsonObject | undefined;
+  if (canary)
+    lines.push(
+      `canary ${canary.route_id}${canary.model ? `/${canary.model}` : ''}: ${canary.status} in ${canary.duration_ms} ms (session ${canary.session_id}, run ${canary.run_id})${canary.detail ? `: ${canary.detail}` : ''}`,
+    );
   return lines;
+}
+
+interface DiagnosticLine {
+  code: string;
+  severity: string;
+  message: string;
+  action?: string;
+}
+
+interface DaemonRouteFlags {
+  route?: string;
+  checkAuth?: boolean;
+  checkReferences?: boolean;
+  canary?: boolean;
+  canaryTimeoutMs: string;
+}
+
+/** On a running daemon: its routes, route_file_drift, and the checks asked for. */
+async function daemonRouteView(rt: CliRuntime, opts: DaemonRouteFlags): Promise<JsonObject> {
+  const client = rt.client();
+  const routes = (await client.request('GET', '/v1/runtime/routes')) as RouteCheck[];
+  if (opts.route && !routes.some((r) => r.route_id === opts.route))
+    throw new UsageError(
+      `the daemon has no route ${opts.route}`,
+      `kheish-daemon doctor routes lists them: ${routes.map((r) => r.route_id).join(', ')}`,
+    );
+  const { checks } = (await client.request('GET', '/v1/runtime/doctor/routes', {
+    query: {
+      check_auth: opts.checkAuth ? 'true' : undefined,
+      check_references: opts.checkReferences ? 'true' : undefined,
+      route: opts.route,
+    },
+  })) as { checks: DiagnosticLine[] };
+  const shown = opts.route ? routes.filter((r) => r.route_id === opts.route) : routes;
+  let ok = shown.every((r) => r.readiness !== 'error' || !r.is_default);
+  ok &&= checks.every((c) => c.severity !== 'error');
+  const view: JsonObject = {
+    ok,
+    routes: shown.map((r) => ({ ...r, warnings: [] })) as unknown as JsonObject[],
+    diagnostics: checks as unknown as JsonObject[],
+  };
+  if (opts.canary) {
+    const target = opts.route ? shown[0]! : (routes.find((r) => r.is_default) ?? routes[0]!);
+    const timeout = Number(opts.canaryTimeoutMs);
+    if (!Number.isInteger(timeout) || timeout < 1)
+      throw new UsageError(`--canary-timeout-ms must be a whole number of ms (got ${opts.canaryTimeoutMs})`);
+    const canary = await runCanary(client, target.route_id, target.model || null, timeout);
+    view.canary = canary as unknown as JsonObject;
+    if (canary.status !== 'passed') view.ok = false;
+  }
+  return view;
 }
 
 export function registerDoctorRoutes(doctor: Command, rt: CliRuntime): void {
@@ -91,6 +151,20 @@ export function registerDoctorRoutes(doctor: Command, rt: CliRuntime): void {
     .description('explain each route: driver, model, readiness, and what to do about problems')
     .option('--routes-file <file>', 'lint this routes file offline instead of asking the daemon')
     .option('--default-route <id>', 'with --routes-file: the --default-route the daemon would get')
+    .option('--route <id>', 'only this route (with --check-auth and --canary)')
+    .option(
+      '--check-auth',
+      'running daemon: check the secret slots the routes name (missing, wrong provider, expired)',
+    )
+    .option(
+      '--check-references',
+      'running daemon: find sessions, schedules and live runs that name a route the daemon no longer has',
+    )
+    .option(
+      '--canary',
+      'running daemon: a tiny real run on the route (default: the default route), then report',
+    )
+    .option('--canary-timeout-ms <ms>', 'how long the canary may take', '90000')
     .addOption(
       new Option(
         '--state-root <dir>',
@@ -103,9 +177,18 @@ export function registerDoctorRoutes(doctor: Command, rt: CliRuntime): void {
       ),
     )
     .action(
-      async (opts: { routesFile?: string; defaultRoute?: string } & OfflineStoreFlags, cmd: Command) => {
+      async (
+        opts: { routesFile?: string; defaultRoute?: string } & OfflineStoreFlags & DaemonRouteFlags,
+        cmd: Command,
+      ) => {
         let view: JsonObject;
         if (opts.routesFile) {
+          for (const flag of ['checkReferences', 'canary'] as const)
+            if (opts[flag])
+              throw new UsageError(
+                `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs the running daemon; it does not apply with --routes-file`,
+                'drop --routes-file to ask the running daemon (with --base-url and --token-file)',
+              );
           try {
             const explicit = (['stateRoot', 'databaseUrl'] as const).filter(
               (f) => cmd.getOptionValueSource(f) === 'cli',
@@ -129,11 +212,7 @@ export function registerDoctorRoutes(doctor: Command, rt: CliRuntime): void {
                 `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} only applies with --routes-file`,
                 'add --routes-file <file> to lint a file offline, or drop the flag to ask the running daemon',
               );
-          const routes = (await rt.client().request('GET', '/v1/runtime/routes')) as RouteCheck[];
-          view = {
-            ok: routes.every((r) => r.readiness !== 'error' || !r.is_default),
-            routes: routes.map((r) => ({ ...r, warnings: [] })),
-          } as unknown as JsonObject;
+          view = await daemonRouteView(rt, opts);
         }
         rt.emit(view, renderRouteChecks);
         // Exit 1 = health errors found (ops-runtime §2.2): the default route cannot run.

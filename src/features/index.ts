@@ -15,6 +15,7 @@ import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
 import { derivationsFeature } from './derivations/index.ts';
 import { docsFeature } from './docs/index.ts';
+import { doctorFeature } from './doctor/index.ts';
 import { externalConnectorsFeature } from './external-connectors/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { generatorsFeature } from './generators/index.ts';
@@ -71,6 +72,7 @@ export const FEATURES: FeatureModule<any>[] = [
   projectsFeature,
   boardsFeature,
   playbooksFeature,
-  // Last: it only reads the others (status figures, events).
+  // Last: they only read the others (status figures, events, runtime sections).
+  doctorFeature,
   metricsFeature,
 ];

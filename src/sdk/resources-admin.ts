@@ -81,6 +81,17 @@ export class RuntimeResource {
     return this.http.ready();
   }
 
+  /**
+   * GET /v1/runtime/doctor: the daemon-side checks of `kheish-daemon doctor` (admin token).
+   * `integrity: false` skips the store integrity check (it reads the whole SQLite file).
+   */
+  doctor(opts: { integrity?: boolean } = {}): Promise<{ checks: JsonObject[] }> {
+    return this.http.request('GET', '/v1/runtime/doctor', {
+      query: { integrity: opts.integrity === false ? 'false' : undefined },
+      timeoutMs: 120_000,
+    }) as Promise<{ checks: JsonObject[] }>;
+  }
+
   /** GET /metrics: the Prometheus text exposition (same token as status; docs/operations-monitoring.md). */
   async metrics(opts: { signal?: AbortSignal } = {}): Promise<string> {
     const res = await this.http.send('GET', '/metrics', {
