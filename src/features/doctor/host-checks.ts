@@ -110,7 +110,7 @@ export function routeFileDrift(path: string | null, loadedSha256: string | null)
         'route_file',
         'route_file_drift',
         'warning',
-        `${path} changed since the daemon loaded it (sha256 ${loadedSha256.slice(0, 12)} -> ${now.slice(0, 12)}); the daemon still runs the old routes`,
-        `kheish-daemon doctor routes --routes-file ${path}, then restart the daemon`,
+        `${path} changed since the daemon loaded it (sha256 ${loadedSha256.slice(0, 12)} -> ${now.slice(0, 12)}); the daemon still runs the old routes: lint the new file, then restart the daemon`,
+        `kheish-daemon doctor routes --routes-file ${path}`,
       );
 }

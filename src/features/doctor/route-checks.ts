@@ -114,8 +114,8 @@ export async function checkReferences(db: Kysely<Database>, routeIds: string[]):
           'route_references',
           'stale_session_route_policy',
           'warning',
-          `session ${s.session_id} prefers route ${p}, which this daemon does not have: its runs are refused`,
-          `kheish-daemon sessions set-route ${s.session_id} --clear (or add route ${p} back to the routes file)`,
+          `session ${s.session_id} prefers route ${p}, which this daemon does not have: its runs are refused (clear the policy, or add route ${p} back to the routes file)`,
+          `kheish-daemon sessions set-route ${s.session_id} --clear`,
           s.session_id,
         ),
       );
@@ -134,8 +134,8 @@ export async function checkReferences(db: Kysely<Database>, routeIds: string[]):
           'route_references',
           'stale_schedule_route',
           'warning',
-          `schedule ${s.schedule_id} submits runs on route ${p}, which this daemon does not have`,
-          `kheish-daemon schedules cancel ${s.schedule_id} (then create it again on an existing route)`,
+          `schedule ${s.schedule_id} submits runs on route ${p}, which this daemon does not have (cancel it and create it again on an existing route)`,
+          `kheish-daemon schedules cancel ${s.schedule_id}`,
           s.schedule_id,
         ),
       );

@@ -29,8 +29,8 @@ export function masterKey(secrets: SecretStore, slotCount: number): DoctorCheck[
         'master_key',
         'master_key_unset',
         'info',
-        'no master key: the secret store is off and secret writes are refused',
-        '(umask 077; kheish-daemon secrets generate > master.key), then restart with KHEISH_AUTH_STORE_MASTER_KEY_FILE=$PWD/master.key',
+        'no master key: the secret store is off and secret writes are refused; make a key file, then restart with KHEISH_AUTH_STORE_MASTER_KEY_FILE=<its absolute path>',
+        'kheish-daemon secrets generate > master.key && chmod 600 master.key',
       ),
     );
   for (const w of secrets.warnings)
