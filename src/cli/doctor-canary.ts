@@ -39,7 +39,7 @@ export async function runCanary(
   const session = await client.createSession({});
   const ids: { session: string; run?: string } = { session: session.session_id as string };
   try {
-    let run;
+    let run: Awaited<ReturnType<DaemonClient['getRun']>>;
     try {
       run = await client.submitRun(ids.session, {
         content: PROMPT,
