@@ -52,7 +52,7 @@ function cli(args: string[], token = ADMIN) {
 
 const byName = (checks: any[], name: string) => checks.filter((c) => c.name === name);
 
-test('ops-runtime #2.6: doctor --output json carries the daemon-side checks, each problem with an action', () => {
+test('ops-runtime §2.6: doctor --output json carries the daemon-side checks, each problem with an action', () => {
   const r = cli(['doctor']);
   assert.equal(r.code, 0, r.stderr);
   const names = new Set(r.json.checks.map((c: any) => c.name));
@@ -83,14 +83,14 @@ test('ops-runtime #2.6: doctor --output json carries the daemon-side checks, eac
   assert.equal(byName(quick.json.checks, 'store_integrity').length, 0);
 });
 
-test('ops-runtime #2.6: with a read-only token doctor says the daemon-side checks need the admin token', () => {
+test('ops-runtime §2.6: with a read-only token doctor says the daemon-side checks need the admin token', () => {
   const r = cli(['doctor'], READER);
   const c = byName(r.json.checks, 'daemon_checks')[0];
   assert.equal(c.code, 'daemon_checks_need_admin');
   assert.equal(c.severity, 'info');
 });
 
-test('ops-runtime #4.6: doctor routes --canary passes on a working route and times out on a hanging one', () => {
+test('ops-runtime §4.6: doctor routes --canary passes on a working route and times out on a hanging one', () => {
   const ok = cli(['doctor', 'routes', '--canary']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.json.canary.status, 'passed');
@@ -110,7 +110,7 @@ test('ops-runtime #4.6: doctor routes --canary passes on a working route and tim
   assert.match(refused.stderr, /--check-references needs the running daemon/);
 });
 
-test('ops-runtime #4.6: route_file_drift, --check-auth and --check-references after the routes file changes', async () => {
+test('ops-runtime §4.6: route_file_drift, --check-auth and --check-references after the routes file changes', async () => {
   const admin = { authorization: `Bearer ${ADMIN}` };
   const session = (await http(d.url, 'POST', '/v1/sessions', {}, admin)).body.session_id;
   const policy = await http(

@@ -21,14 +21,14 @@ function refused(args: string[], env: Record<string, string> = {}) {
   return r.stderr.trim();
 }
 
-test('ops-runtime #14: identical state and workspace roots are refused', () => {
+test('ops-runtime §14: identical state and workspace roots are refused', () => {
   const dir = tempDir();
   const msg = refused(['--state-root', dir, '--workspace-root', dir]);
   assert.match(msg, /--state-root and --workspace-root are the same directory/);
   assert.ok(!existsSync(join(dir, 'kheish.sqlite')), 'nothing was opened');
 });
 
-test('ops-runtime #14: with --strict-paths, relative or missing roots are refused', () => {
+test('ops-runtime §14: with --strict-paths, relative or missing roots are refused', () => {
   const dir = tempDir();
   assert.match(
     refused(['--strict-paths', '--state-root', 'state', '--workspace-root', join(dir, 'ws')]),
@@ -41,7 +41,7 @@ test('ops-runtime #14: with --strict-paths, relative or missing roots are refuse
   assert.match(refused(['--strict-paths', '--state-root', join(dir, 's')]), /--workspace-root is not set/);
 });
 
-test('ops-runtime #14: a non-loopback bind without bearer auth is refused (auth none is the explicit opt-in)', () => {
+test('ops-runtime §14: a non-loopback bind without bearer auth is refused (auth none is the explicit opt-in)', () => {
   const r = spawnSync(
     BIN,
     ['serve', '--state-root', tempDir(), '--bind', '0.0.0.0:0', '--http-auth-mode', 'bearer'],
@@ -54,7 +54,7 @@ test('ops-runtime #14: a non-loopback bind without bearer auth is refused (auth 
   assert.match(r.stderr, /--http-auth-mode bearer needs --http-admin-token/);
 });
 
-test('ops-runtime #14: unreadable token and master-key files are refused', () => {
+test('ops-runtime §14: unreadable token and master-key files are refused', () => {
   const dir = tempDir();
   assert.match(
     refused(['--state-root', join(dir, 's'), '--http-admin-token-file', join(dir, 'nope')]),
@@ -81,7 +81,7 @@ test('ops-runtime #14: unreadable token and master-key files are refused', () =>
   }
 });
 
-test('ops-runtime #14: inline and file inputs for one setting are refused', () => {
+test('ops-runtime §14: inline and file inputs for one setting are refused', () => {
   const dir = tempDir();
   const keyFile = join(dir, 'master.key');
   writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
