@@ -74,7 +74,7 @@ export class DoctorService {
         ...integrity,
         ...masterKey(this.d.secrets, slots.length),
         workspace(this.d.stateRoot, this.d.workspaceRoot),
-        sandbox(),
+        ...sandbox(),
         this.routeFileDrift(),
         ...hooks,
         ...mcpServers(snapshot.mcp),
