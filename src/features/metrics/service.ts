@@ -1,6 +1,8 @@
 // GET /metrics: gauges read from the durable state at scrape time (the very figures of GET
 // /v1/status, so the two never disagree), plus the event-fed counters of collector.ts.
+import type { Server } from 'node:http';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { EventLog } from '../../store/event-log.ts';
 import { LIVE_STATUSES } from '../../store/repos/runs.ts';
 import type { Database } from '../../store/schema.ts';
@@ -9,6 +11,7 @@ import { DAEMON_VERSION } from '../../version.ts';
 import type { RuntimeService } from '../runtime/service.ts';
 import { EventCollector } from './collector.ts';
 import { type Instruments, loadProm, makeInstruments } from './instruments.ts';
+import { listenMetrics } from './listener.ts';
 
 /** Changes waiting for prom-client to load; beyond this the oldest are dropped (never unbounded). */
 const MAX_PENDING = 10_000;
@@ -24,6 +27,8 @@ export interface MetricsDeps {
   startedAtMs: number;
   /** Resolved lazily: the runtime feature is built before or after this one. */
   runtime: () => RuntimeService;
+  /** --metrics-bind, when given. */
+  listen: { bind: { host: string; port: number }; log: Logger } | null;
 }
 
 export class MetricsService {
@@ -32,6 +37,7 @@ export class MetricsService {
   private loading: Promise<Instruments> | null = null;
   private pending: Array<(m: Instruments) => void> = [];
   private unsubscribe: (() => void) | null = null;
+  private server: Server | null = null;
   readonly collector: EventCollector;
 
   constructor(deps: MetricsDeps) {
@@ -49,6 +55,23 @@ export class MetricsService {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.deps.store.onGroupCommit = null;
+  }
+
+  /** --metrics-bind: the token-free listener (throws a ConfigError when it cannot listen). */
+  async listenIfAsked(): Promise<void> {
+    if (!this.deps.listen || this.server) return;
+    const { bind, log } = this.deps.listen;
+    const { server, address } = await listenMetrics(this, bind, (err) =>
+      log.warn({ err: String(err) }, 'metrics scrape failed'),
+    );
+    this.server = server;
+    log.info({ url: `${address}/metrics` }, 'metrics listener ready');
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private record(fn: (m: Instruments) => void): void {
