@@ -2,6 +2,7 @@
 // severity and, when something is wrong, what to do. Exit 0 when no check is at error level, 1 when
 // one is, 3 when the daemon cannot be reached at all. `doctor routes` is in doctor-routes.ts.
 import type { Command } from 'commander';
+import { type DoctorCheck, fail, pass, type Severity } from '../config/doctor-check.ts';
 import type { DaemonClient } from '../sdk/client.ts';
 import { RuntimeResource } from '../sdk/resources-admin.ts';
 import type { JsonObject } from '../sdk/types.ts';
@@ -10,17 +11,7 @@ import { EXIT, errorLines, exitCodeFor } from './errors.ts';
 import { arr, num, obj, plural, scalar, str, table } from './format.ts';
 import type { CliRuntime } from './runtime.ts';
 
-export type Severity = 'ok' | 'info' | 'warning' | 'error';
-
-export interface DoctorCheck {
-  name: string;
-  code: string;
-  ok: boolean;
-  severity: Severity;
-  message: string;
-  action?: string;
-  related_id?: string;
-}
+export type { DoctorCheck, Severity };
 
 export interface DoctorView {
   ok: boolean;
@@ -35,31 +26,6 @@ export interface DoctorView {
   warnings: string[];
   errors: string[];
 }
-
-const pass = (name: string, message: string): DoctorCheck => ({
-  name,
-  code: 'ok',
-  ok: true,
-  severity: 'ok',
-  message,
-});
-
-const fail = (
-  name: string,
-  code: string,
-  severity: Exclude<Severity, 'ok'>,
-  message: string,
-  action?: string,
-  related_id?: string,
-): DoctorCheck => ({
-  name,
-  code,
-  ok: severity === 'info',
-  severity,
-  message,
-  ...(action ? { action } : {}),
-  ...(related_id ? { related_id } : {}),
-});
 
 const isLoopback = (host: string) =>
   host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { type DoctorCheck, fail, pass } from '../../config/doctor-check.ts';
 import { sandboxStatus } from '../../tools/shell/index.ts';
-import { type DoctorCheck, fail, pass } from './check.ts';
 
 /** Runbook thresholds (ops-runtime §13): warn at 80 %, page at 90 % of space or inodes. */
 const WARN_USED = 0.8;

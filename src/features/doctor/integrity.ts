@@ -4,10 +4,10 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Migrator } from 'kysely/migration';
+import { type DoctorCheck, fail, pass } from '../../config/doctor-check.ts';
 import { migrationProvider } from '../../store/migrations/index.ts';
 import { pingStore } from '../../store/ping.ts';
 import type { Store } from '../../store/store.ts';
-import { type DoctorCheck, fail, pass } from './check.ts';
 
 const QUICK_CHECK_TIMEOUT_MS = 60_000;
 

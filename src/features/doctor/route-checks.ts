@@ -2,10 +2,10 @@
 // the secret slots its routes name, and sessions, schedules and live runs that still point at a
 // route the inventory no longer has.
 import type { Kysely } from 'kysely';
+import { type DoctorCheck, fail, pass } from '../../config/doctor-check.ts';
 import type { AuthSlotStatus } from '../../secrets/slots.ts';
 import { LIVE_STATUSES } from '../../store/repos/runs.ts';
 import type { Database } from '../../store/schema.ts';
-import { type DoctorCheck, fail, pass } from './check.ts';
 
 /** Reference checks read at most this many rows per table (the report says when it stopped). */
 const MAX_ROWS = 10_000;

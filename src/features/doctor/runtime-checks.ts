@@ -2,9 +2,9 @@
 // key, HTTP hook hostnames (resolved now: a name that points inside the network is refused at
 // call time), MCP servers and external connector processes.
 import { lookup } from 'node:dns/promises';
+import { type DoctorCheck, fail, pass } from '../../config/doctor-check.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
 import { forbiddenAddressReason } from '../../tools/web/ip-policy.ts';
-import { type DoctorCheck, fail, pass } from './check.ts';
 
 type Json = Record<string, unknown>;
 const DNS_TIMEOUT_MS = 3000;

@@ -2,10 +2,10 @@
 // disk, the store's integrity, the master key, the workspace, the sandbox, hook hostnames, MCP
 // servers, connector processes and routes-file drift — each with a one-line fix.
 import type { Logger } from 'pino';
+import type { DoctorCheck } from '../../config/doctor-check.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { RuntimeService } from '../runtime/service.ts';
-import type { DoctorCheck } from './check.ts';
 import { diskSpace, fileSha256, routeFileDrift, sandbox, workspace } from './host-checks.ts';
 import { storeIntegrity } from './integrity.ts';
 import { checkAuth, checkReferences, type RouteRef } from './route-checks.ts';

@@ -1,3 +1,5 @@
+// Shared by the daemon-side checks (src/features/doctor) and the CLI that merges them into one
+// report (src/cli/doctor-checks.ts), so both speak one wire shape; here because both may import config.
 // One line of `kheish-daemon doctor` (ops-runtime §2.6 DoctorView.checks[]): what was checked,
 // how bad it is, and — when something is wrong — one command or step that fixes it.
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
