@@ -4,7 +4,14 @@
 // records the review only; `enabled` rejects, escalates or publishes; `manual_only` does nothing.
 import { DaemonError } from '../../errors/daemon-error.ts';
 import type { RunMemoryPort } from '../memory/port.ts';
-import { clampJudged, type Decision, evaluate, judgeEnvelope, type ReviewSubject } from './decision.ts';
+import {
+  clampJudged,
+  type Decision,
+  evaluate,
+  judgeEnvelope,
+  type ReviewSubject,
+  stateAfterReview,
+} from './decision.ts';
 import type { LearningLifecycle } from './lifecycle.ts';
 import { jsonOf, type ModelCaller } from './model-call.ts';
 import { ACTIONS, type LearningPolicy, type PolicyAction } from './policy.ts';
@@ -77,7 +84,7 @@ export class Automation {
       .selectAll()
       .where('candidate_id', '=', id)
       .executeTakeFirst();
-    if (!c || c.state !== 'pending' || c.automation_review !== null) return;
+    if (c?.state !== 'pending' || c.automation_review !== null) return;
     const subject = subjectOf(c);
     const conflict =
       (await conflictingLearning(db, { ...subject, content: c.content }, Date.now())) !== undefined;
@@ -196,8 +203,10 @@ export class Automation {
       const now = await this.candidates.row(tx.db, c.candidate_id, true);
       if (now.state !== 'pending' || now.automation_review !== null) return null;
       const reviewed = { ...now, automation_review: review, updated_at_ms: tx.now };
-      const act = policy.mode === 'enabled' ? d.review.action : null;
-      if (act === 'publish_active' || act === 'publish_provisional') {
+      const act = d.review.action as PolicyAction;
+      const state = stateAfterReview(policy.mode, act);
+      if (state === null) return null;
+      if (state === 'published') {
         await tx.db
           .updateTable('learning_candidates')
           .set({ automation_review: review })
@@ -228,7 +237,6 @@ export class Automation {
           verification_status: d.verification,
         });
       }
-      const state = act === 'reject' ? 'rejected' : act === 'manual_review' ? 'escalated' : now.state;
       await tx.db
         .updateTable('learning_candidates')
         .set({ automation_review: review, state, updated_at_ms: tx.now })

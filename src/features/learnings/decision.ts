@@ -82,3 +82,18 @@ export function clampJudged(baseline: PolicyAction, judged: PolicyAction): Polic
   if (allowed.includes(judged)) return judged;
   return LADDER.includes(baseline) ? baseline : 'manual_review';
 }
+
+/**
+ * What a review does to a candidate in each mode: `manual_only` never reviews (null), `shadow`
+ * records the review and leaves it pending, `enabled` acts on the action.
+ */
+export function stateAfterReview(
+  mode: LearningPolicy['mode'],
+  action: PolicyAction,
+): 'pending' | 'escalated' | 'rejected' | 'published' | null {
+  if (mode === 'manual_only') return null;
+  if (mode === 'shadow') return 'pending';
+  if (action === 'reject') return 'rejected';
+  if (action === 'manual_review') return 'escalated';
+  return 'published';
+}
