@@ -13,6 +13,11 @@ import { looksPersonal, looksSecret, maskAll, semanticKey } from './semantic.ts'
 import { type CandidateDraft, type CandidatesService, newCandidateId } from './service.ts';
 
 const RUN_SUMMARY_KEY = 'run_summary';
+
+/** Crash tests only: SIGKILLs this process at a capture step (`before_extract` or `after_insert`). */
+function fault(step: 'before_extract' | 'after_insert'): void {
+  if (process.env.KHEISH_FAULT_KILL_IN_SEMANTIC_CAPTURE === step) process.kill(process.pid, 'SIGKILL');
+}
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function outputText(record: Record<string, unknown>): string {
@@ -128,6 +133,7 @@ export class SemanticCapture {
       .execute();
     const inserted: string[] = [];
     if (done.length === 0) {
+      fault('before_extract');
       const proposals = await this.extract(record, sc);
       const evidence = [{ kind: 'run_memory', run_id: record.run_id, session_id: record.session_id }];
       await this.svc.store.write(async (tx) => {
@@ -140,6 +146,7 @@ export class SemanticCapture {
         }
       });
     }
+    fault('after_insert');
     await this.memory.settleSemanticCapture(record.run_id, 'completed');
     for (const id of inserted) await this.automation.review(id);
   }
