@@ -33,7 +33,12 @@ test('learnings privacy: secret or personal text is refused everywhere and never
   const refused = async (method: string, path: string, body: unknown) =>
     assertProblem(await http(d.url, method, path, body), 400, 'learnings', 'learning_content_rejected', path);
   const scope = { kind: 'workspace' };
-  for (const content of [`The deploy key is ${KEY}`, `Escalate to ${EMAIL}`, ASSIGN, 'x-api-key: LRNXKEY12345'])
+  for (const content of [
+    `The deploy key is ${KEY}`,
+    `Escalate to ${EMAIL}`,
+    ASSIGN,
+    'x-api-key: LRNXKEY12345',
+  ])
     await refused('POST', '/v1/learning-candidates', { scope, kind: 'fact', content });
   await refused('POST', '/v1/learning-candidates', {
     scope,
@@ -41,7 +46,11 @@ test('learnings privacy: secret or personal text is refused everywhere and never
     content: 'Rotate keys monthly',
     evidence_refs: [{ note: KEY }],
   });
-  const ok = await http(d.url, 'POST', '/v1/learning-candidates', { scope, kind: 'fact', content: 'Keys rotate monthly' });
+  const ok = await http(d.url, 'POST', '/v1/learning-candidates', {
+    scope,
+    kind: 'fact',
+    content: 'Keys rotate monthly',
+  });
   assert.equal(ok.status, 201, ok.text);
   const id = ok.body.candidate_id;
   await refused('POST', `/v1/learning-candidates/${id}/publish`, { content: `Keys rotate monthly, ${KEY}` });
@@ -60,7 +69,9 @@ test('learnings privacy: secret or personal text is refused everywhere and never
 
 test('learnings privacy: a run_summary candidate masks keys and e-mail addresses of the run', async () => {
   await createSession(d.url, 'priv');
-  const run = await submitRun(d.url, 'priv', { content: `use key sk-ant-RUNSUMMARYKEY12345 and mail ops.person@example.org` });
+  const run = await submitRun(d.url, 'priv', {
+    content: `use key sk-ant-RUNSUMMARYKEY12345 and mail ops.person@example.org`,
+  });
   await waitForRun(d.url, run.run_id);
   let found: any[] = [];
   for (let i = 0; i < 50 && !found.length; i++) {

@@ -17,12 +17,17 @@ const skip = memoryMissing && 'needs the memory feature (src/features/memory, is
 const POLICY = {
   policy: {
     mode: 'shadow',
-    capture: { run_summary_candidates: false, semantic_candidates: { enabled: true, max_candidates_per_run: 2 } },
+    capture: {
+      run_summary_candidates: false,
+      semantic_candidates: { enabled: true, max_candidates_per_run: 2 },
+    },
   },
 };
 
 for (const step of ['before_extract', 'after_insert'] as const)
-  test(`crash: SIGKILL in semantic capture (${step}) → after restart exactly one set of candidates`, { skip }, async () => {
+  test(`crash: SIGKILL in semantic capture (${step}) → after restart exactly one set of candidates`, {
+    skip,
+  }, async () => {
     let d = await startDaemon({
       script: { default: { turns: [{ text: 'noted' }] } },
       env: { KHEISH_FAULT_KILL_IN_SEMANTIC_CAPTURE: step },
@@ -34,7 +39,9 @@ for (const step of ['before_extract', 'after_insert'] as const)
         content: 'Fact: the staging cluster is blue\nPreference: answers in French',
       });
       // The capture kills the daemon once the run's memory is recorded.
-      const exit = await new Promise<number | null>((resolve) => d.proc.once('exit', (code) => resolve(code)));
+      const exit = await new Promise<number | null>((resolve) =>
+        d.proc.once('exit', (code) => resolve(code)),
+      );
       assert.notEqual(exit, 0);
       d = await d.restart({ env: { KHEISH_FAULT_KILL_IN_SEMANTIC_CAPTURE: '' } });
       assert.equal((await waitForRun(d.url, run.run_id)).status, 'completed');
@@ -47,10 +54,10 @@ for (const step of ['before_extract', 'after_insert'] as const)
       // Give a duplicate replay time to show up, then count.
       await new Promise((r) => setTimeout(r, 500));
       found = (await http(d.url, 'GET', '/v1/learning-candidates?scope_kind=session&scope_id=cap')).body;
-      assert.deepEqual(
-        found.map((c: any) => `${c.kind}:${c.content}`).sort(),
-        ['fact:the staging cluster is blue', 'preference:answers in French'],
-      );
+      assert.deepEqual(found.map((c: any) => `${c.kind}:${c.content}`).sort(), [
+        'fact:the staging cluster is blue',
+        'preference:answers in French',
+      ]);
       for (const c of found) {
         assert.equal(c.origin, 'daemon');
         assert.equal(c.source.run_id, run.run_id);

@@ -39,7 +39,12 @@ async function ok(method: string, path: string, body?: unknown, status = 200) {
 }
 const setPolicy = (policy: Record<string, unknown>) => ok('POST', '/v1/runtime/learning-policy', { policy });
 const candidate = (content: string, extra: Record<string, unknown> = {}) =>
-  ok('POST', '/v1/learning-candidates', { scope: { kind: 'workspace' }, kind: 'fact', content, ...extra }, 201);
+  ok(
+    'POST',
+    '/v1/learning-candidates',
+    { scope: { kind: 'workspace' }, kind: 'fact', content, ...extra },
+    201,
+  );
 const FACTS_ACTIVE = [{ name: 'facts', kind: 'fact', action: 'publish_active', expires_after_ms: 3_600_000 }];
 
 test('enabled mode: an API-origin active rule publishes provisional; manual_only leaves no review', async () => {
@@ -98,7 +103,12 @@ test('conflict: automatic active publication against a same-subject active learn
   assert.equal(c.state, 'escalated');
   assert.equal(c.automation_review.action, 'manual_review');
   // An escalated candidate still publishes by hand, with supersedes naming the old learning.
-  assertProblem(await http(d.url, 'POST', `/v1/learning-candidates/${c.candidate_id}/publish`, {}), 409, 'learnings', 'learning_conflict');
+  assertProblem(
+    await http(d.url, 'POST', `/v1/learning-candidates/${c.candidate_id}/publish`, {}),
+    409,
+    'learnings',
+    'learning_conflict',
+  );
 });
 
 test('judge: runs on the route, is clamped to the envelope, fails closed, and is stored in automation_review.judge', async () => {
@@ -150,7 +160,12 @@ test('shadow mode records the review and leaves the candidate pending; events ca
   );
   assert.deepEqual(
     mine.map((f) => `${f.event}:${f.data.state ?? f.data.status}`),
-    ['learning_candidate_updated:pending', 'learning_candidate_updated:pending', 'learning_updated:active', 'learning_candidate_updated:published'],
+    [
+      'learning_candidate_updated:pending',
+      'learning_candidate_updated:pending',
+      'learning_updated:active',
+      'learning_candidate_updated:published',
+    ],
   );
   for (const f of mine) assert.ok(!JSON.stringify(f.data).includes('Oncall'), 'no content in events');
 });

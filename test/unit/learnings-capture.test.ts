@@ -58,7 +58,12 @@ after(async () => {
   await store?.close();
 });
 
-function record(runId: string, request: string, outcome = 'ok', status: RunMemoryRecord['status'] = 'completed') {
+function record(
+  runId: string,
+  request: string,
+  outcome = 'ok',
+  status: RunMemoryRecord['status'] = 'completed',
+) {
   const r: RunMemoryRecord = {
     run_id: runId,
     session_id: 'sess',
@@ -121,7 +126,9 @@ test('semantic capture: model proposals, capped, secrets dropped, daemon-origin 
 test('semantic capture: a failed model call falls back to the request labels', async () => {
   policy();
   answers = [new Error('route down')];
-  await capture.capture(record('run-b', 'Preference: answers in bullet points\nFact: staging runs on Kubernetes'));
+  await capture.capture(
+    record('run-b', 'Preference: answers in bullet points\nFact: staging runs on Kubernetes'),
+  );
   assert.deepEqual((await ofRun('run-b')).map((c) => c.kind).sort(), ['fact', 'preference']);
 });
 
@@ -134,7 +141,10 @@ test('semantic capture: replayed after a crash between insert and settle, it add
   r.semantic_capture = 'pending';
   answers = [JSON.stringify({ candidates: [{ kind: 'fact', content: 'Something else entirely' }] })];
   await capture.replay();
-  assert.deepEqual((await ofRun('run-c')).map((c) => c.content), ['Build cache is warm']);
+  assert.deepEqual(
+    (await ofRun('run-c')).map((c) => c.content),
+    ['Build cache is warm'],
+  );
   assert.equal(r.semantic_capture, 'completed');
 });
 
@@ -149,7 +159,10 @@ test('semantic capture: disabled policy or a failed run settles skipped without 
 });
 
 test('verification: a daemon fact the run memory states publishes active + verified; one it does not, provisional + failed', async () => {
-  policy({ mode: 'enabled', publication: { rules: [{ name: 'facts', kind: 'fact', action: 'publish_active' }] } });
+  policy({
+    mode: 'enabled',
+    publication: { rules: [{ name: 'facts', kind: 'fact', action: 'publish_active' }] },
+  });
   answers = [
     JSON.stringify({
       candidates: [
@@ -161,11 +174,15 @@ test('verification: a daemon fact the run memory states publishes active + verif
   await capture.capture(record('run-f', 'Remember: the deploy region is eu-west.', 'Noted.'));
   const got = await ofRun('run-f');
   const byContent = Object.fromEntries(got.map((c) => [c.content, c]));
-  const verified = await candidates.lifecycle.get(byContent['Deploy region is eu-west']!.published_learning_id!);
+  const verified = await candidates.lifecycle.get(
+    byContent['Deploy region is eu-west']!.published_learning_id!,
+  );
   assert.equal(verified.status, 'active');
   assert.equal(verified.verification_status, 'verified');
   assert.equal(verified.policy_decision, 'automatic');
-  const unsupported = await candidates.lifecycle.get(byContent['Database is Postgres 17']!.published_learning_id!);
+  const unsupported = await candidates.lifecycle.get(
+    byContent['Database is Postgres 17']!.published_learning_id!,
+  );
   assert.equal(unsupported.status, 'provisional');
   assert.equal(unsupported.verification_status, 'failed');
   // The port other features read: live learnings of a scope.
@@ -179,7 +196,11 @@ test('retire listener: revoking and superseding tell listeners (promoted skills 
     seen.push(`${change}:${l.content}`);
   });
   candidates.applyPolicy({ mode: 'manual_only' });
-  const a = await candidates.create({ scope: { kind: 'workspace' }, kind: 'procedure', content: 'Run the smoke suite first' });
+  const a = await candidates.create({
+    scope: { kind: 'workspace' },
+    kind: 'procedure',
+    content: 'Run the smoke suite first',
+  });
   const l = await candidates.publish(a.candidate_id, {});
   const next = await candidates.lifecycle.supersede(l.learning_id, { content: 'Run the full suite first' });
   await candidates.lifecycle.revoke(next.learning_id, 'obsolete');

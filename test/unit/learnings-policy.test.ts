@@ -53,7 +53,15 @@ const RULES = {
 } as const;
 
 // [rules, extra policy, origin, candidate override, conflict, expected action, matched rule]
-type Row = [keyof typeof RULES, Record<string, unknown>, 'api' | 'daemon', Partial<ReviewSubject>, boolean, string, string | null];
+type Row = [
+  keyof typeof RULES,
+  Record<string, unknown>,
+  'api' | 'daemon',
+  Partial<ReviewSubject>,
+  boolean,
+  string,
+  string | null,
+];
 const TABLE: Row[] = [
   ['none', {}, 'api', {}, false, 'manual_review', null],
   ['none', {}, 'daemon', {}, false, 'manual_review', null],
@@ -158,7 +166,11 @@ test('secret detection: token shapes and the named assignments are secrets; plai
     'value [redacted]',
   ])
     assert.equal(looksSecret(s), true, s);
-  for (const s of ['Project codename is Atlas', 'Rotate the API key every 90 days', 'The token bucket refills hourly'])
+  for (const s of [
+    'Project codename is Atlas',
+    'Rotate the API key every 90 days',
+    'The token bucket refills hourly',
+  ])
     assert.equal(looksSecret(s), false, s);
   assert.equal(looksPersonal('Contact ops at alice@example.com'), true);
   assert.equal(looksPersonal('Contact ops on the #ops channel'), false);
