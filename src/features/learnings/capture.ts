@@ -2,6 +2,7 @@
 // terminal (so it exists exactly once, crash or not), and semantic `fact`/`preference`/`decision`
 // candidates from completed runs' run-memory records: model-backed extraction with a heuristic
 // fallback for explicit labels, restart-safe through the run-memory receipts.
+import { maskSecrets } from '../../engine/trace-redact.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import { isTerminal } from '../../store/repos/runs.ts';
 import type { WriteTx } from '../../store/store.ts';
@@ -74,7 +75,8 @@ export async function captureRunSummary(
   if (summary.text_preview) parts.push(`Request: ${clip(summary.text_preview, 400)}`);
   if (outcome) parts.push(`Outcome: ${clip(outcome, 800)}`);
   else if (run.error) parts.push(`Error: ${clip(run.error, 400)}`);
-  const content = clip(maskAll(parts.join('\n')), CONTENT_LIMIT);
+  // Known secret values first (exact), then the shapes and personal data the shared masks know.
+  const content = clip(maskAll(maskSecrets(parts.join('\n'), svc.engine.secretValues())), CONTENT_LIMIT);
   const draft = draftFor(run.run_id, run.session_id, 'run_summary', content, 50, [
     { kind: 'run', run_id: run.run_id },
   ]);
