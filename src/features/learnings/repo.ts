@@ -71,8 +71,14 @@ export function learningView(r: LearningRow, nowMs = Date.now()): LearningView {
   };
 }
 
-/** The durable event of a candidate change: ids, state, scope and kind; never the content. */
+/**
+ * The durable event of a candidate change: ids, state, scope and kind; never the content. A
+ * daemon-captured candidate that is still pending (its capture, its shadow review) is not an
+ * event: that happens after every run, and the global stream of a plain run carries the spec's
+ * bus events only (api-core #49, decision 496). Its leaving `pending` is.
+ */
 export async function candidateEvent(tx: WriteTx, events: EventAppender, r: CandidateRow): Promise<void> {
+  if (r.origin === 'daemon' && r.state === 'pending') return;
   await events.append(tx, [
     {
       name: 'learning_candidate_updated',
