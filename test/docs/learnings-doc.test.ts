@@ -36,7 +36,8 @@ test('docs/learnings.md: the worked example runs as written', async () => {
   const d = await startDaemon({ args: flags });
   const ids: Record<string, string> = {};
   const published: string[] = [];
-  const fill = (s: string) => s.replace(/<(candidate_id|learning_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
+  const fill = (s: string) =>
+    s.replace(/<(candidate_id|learning_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
   try {
     const cli = (line: string) => {
       const out = spawnSync(BIN, words(fill(line)), {
@@ -46,7 +47,8 @@ test('docs/learnings.md: the worked example runs as written', async () => {
         env: { ...process.env, KHEISH_DAEMON_URL: d.url },
       });
       assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
-      if (line.includes('candidates create')) ids.candidate_id = /candidate:\s+(candidate-[0-9a-z]+)/.exec(out.stdout)![1]!;
+      if (line.includes('candidates create'))
+        ids.candidate_id = /candidate:\s+(candidate-[0-9a-z]+)/.exec(out.stdout)![1]!;
       if (line.includes('candidates publish')) {
         const id = /learning:\s+(learning-[0-9a-z]+)/.exec(out.stdout)![1]!;
         published.push(id);
@@ -77,11 +79,15 @@ test('docs/learnings.md: the worked example runs as written', async () => {
     assert.equal(old.status, 'superseded');
     assert.equal(old.superseded_by, published[2]);
     assert.equal((await http(d.url, 'GET', `/v1/learnings/${published[2]}`)).body.status, 'revoked');
-    const summaries = (await http(d.url, 'GET', '/v1/learning-candidates?kind=run_summary&scope_kind=session&scope_id=ops')).body;
+    const summaries = (
+      await http(d.url, 'GET', '/v1/learning-candidates?kind=run_summary&scope_kind=session&scope_id=ops')
+    ).body;
     assert.equal(summaries.length, 1);
 
     // The page's policy, as written, is a valid policy.
-    const policy = JSON.parse(blocks.find((b) => b.lang === 'json' && b.body.includes('"publication"'))!.body);
+    const policy = JSON.parse(
+      blocks.find((b) => b.lang === 'json' && b.body.includes('"publication"'))!.body,
+    );
     const set = await http(d.url, 'POST', '/v1/runtime/learning-policy', { policy });
     assert.equal(set.status, 200, set.text);
     assert.equal(set.body.learning_policy.publication.rules.length, 2);

@@ -167,7 +167,8 @@ export class LearningLifecycle implements LearningsPort {
   ): Promise<{ revoked_count: number; learning_ids: string[] }> {
     const { reason, all, ...filters } = body;
     const why = checkReason(reason);
-    const given = Object.values(filters).some((v) => v !== undefined);
+    // A blank filter (`query: ""`) narrows nothing: it does not count as one.
+    const given = Object.values(filters).some((v) => v !== undefined && v !== '');
     if (!given && all !== true)
       throw E.invalidFilter(
         'no filter given: this would revoke every learning; add filters or send `all: true`',
