@@ -248,6 +248,12 @@ test('api-collab §4.4: learnings: filters, revoke, supersede in scope only, rev
     'learnings',
     'invalid_learning_filter',
   );
+  assertProblem(
+    await http(base(), 'POST', '/v1/learnings/revoke-matching', { query: '', reason: 'x' }),
+    400,
+    'learnings',
+    'invalid_learning_filter',
+  );
   const m1 = await publish((await candidate({ scope, content: 'Staging host is alpha' })).candidate_id);
   const m2 = await publish(
     (await candidate({ scope, kind: 'decision', content: 'Release train weekly' })).candidate_id,
