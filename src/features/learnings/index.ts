@@ -9,19 +9,26 @@ import { MEMORY_FEATURE } from '../memory/port.ts';
 import type { RuntimeService } from '../runtime/service.ts';
 import { Automation } from './automation.ts';
 import { captureRunSummary, SemanticCapture } from './capture.ts';
-import { LearningLifecycle } from './lifecycle.ts';
+import { LearningLifecycle, type RetiredListener } from './lifecycle.ts';
 import { engineModelCaller, type ModelCaller } from './model-call.ts';
-import { LEARNINGS_FEATURE } from './port.ts';
+import { LEARNINGS_FEATURE, type LearningsPort } from './port.ts';
+import type { LearningView } from './repo.ts';
 import { registerLearningRoutes } from './routes.ts';
 import { CandidatesService } from './service.ts';
 
 export type { RetireChange, RetiredListener } from './lifecycle.ts';
 export type { LearningView } from './repo.ts';
 
-/** What other features (memory, learning-skills) use: `k.use<LearningsFeature>('learnings')`. */
-export interface LearningsFeature {
+/**
+ * The service other features get from `k.use('learnings')`: the LearningsPort (memory ranks
+ * `liveInScopes`), plus what promoted skills need (`learning`, `onRetired`); the parts follow.
+ */
+export interface LearningsFeature extends LearningsPort {
+  /** A learning by id, or null. */
+  learning(id: string): Promise<LearningView | null>;
+  /** Called after commit when a learning is revoked or superseded (errors are logged). */
+  onRetired(listener: RetiredListener): void;
   candidates: CandidatesService;
-  /** Implements LearningsPort; also `find(id)` and `onRetired(listener)` for promoted skills. */
   learnings: LearningLifecycle;
   automation: Automation;
   runtime: RuntimeService;
@@ -36,8 +43,10 @@ export interface LearningsFeature {
 function memoryOf(k: Kernel): RunMemoryPort | null {
   try {
     return k.use<RunMemoryPort>(MEMORY_FEATURE);
-  } catch {
-    return null;
+  } catch (e) {
+    // Only its absence is expected; a memory feature that fails to build is a real error.
+    if (/no feature named/.test((e as Error).message)) return null;
+    throw e;
   }
 }
 
@@ -60,6 +69,9 @@ export function createLearnings(
   const automation = new Automation(candidates, learnings, model, memoryPort);
   candidates.review = (id) => automation.review(id);
   const f: LearningsFeature = {
+    liveInScopes: (scopes, nowMs) => learnings.liveInScopes(scopes, nowMs),
+    learning: (id) => learnings.find(id),
+    onRetired: (listener) => learnings.onRetired(listener),
     candidates,
     learnings,
     automation,

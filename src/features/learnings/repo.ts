@@ -1,5 +1,6 @@
 // Rows of the learning plane (migration 0036) and their wire views. Queries are dialect-neutral
 // kysely; PostgreSQL returns bigint columns as strings, so times are converted here.
+import type { EventLog } from '../../store/event-log.ts';
 import type { LearningCandidatesTable, LearningsTable } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { LearningRecord } from './port.ts';
@@ -115,9 +116,5 @@ export async function learningEvent(tx: WriteTx, events: EventAppender, r: Learn
   ]);
 }
 
-export interface EventAppender {
-  append(
-    tx: WriteTx,
-    events: Array<{ name: 'learning_candidate_updated' | 'learning_updated'; data: Record<string, unknown> }>,
-  ): Promise<unknown>;
-}
+/** What writing the learnings events needs of the event log. */
+export type EventAppender = Pick<EventLog, 'append'>;

@@ -46,7 +46,7 @@ export class CandidatesService {
 
   constructor(engine: Engine, log: Logger) {
     this.engine = engine;
-    this.events = engine.events as unknown as EventAppender;
+    this.events = engine.events;
     this.log = log;
   }
 
