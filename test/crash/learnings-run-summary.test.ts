@@ -30,11 +30,19 @@ test(`crash: SIGKILL around a run's end leaves exactly one reviewed run_summary 
       return r.status !== 'queued' ? r : undefined;
     });
     // Anywhere from inside the model call to just after the run completed.
-    await sleep(Math.max(0, (running.started_at_ms ?? Date.now()) + randomInt(100, DELAY_MS + 150) - Date.now()));
+    await sleep(
+      Math.max(0, (running.started_at_ms ?? Date.now()) + randomInt(100, DELAY_MS + 150) - Date.now()),
+    );
     await rig.crashAndRestart();
     const [run] = await waitTerminal(rig.url, [submitted.run_id]);
     const list = async () =>
-      (await api(rig.url, 'GET', `/v1/learning-candidates?scope_kind=session&scope_id=${sid}&kind=run_summary`)).body as any[];
+      (
+        await api(
+          rig.url,
+          'GET',
+          `/v1/learning-candidates?scope_kind=session&scope_id=${sid}&kind=run_summary`,
+        )
+      ).body as any[];
     const reviewed = await waitFor('the run_summary candidate to be reviewed', async () => {
       const found = await list();
       return found.length === 1 && found[0].automation_review ? found : undefined;
