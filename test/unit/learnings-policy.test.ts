@@ -141,6 +141,8 @@ test('learning policy body forms: wrapped, legacy flat, only expected_revision r
   assert.equal(parsePolicyBody({ policy: { mode: 'enabled' }, expected_revision: 3 }).expected_revision, 3);
   assert.equal(parsePolicyBody({ mode: 'enabled', expected_revision: 3 }).policy.mode, 'enabled');
   assert.throws(() => parsePolicyBody({ expected_revision: 3 }), /no policy/);
+  assert.throws(() => parsePolicyBody({ expected_revision: 3, skip_hooks: true }), /no policy/);
+  assert.equal(parsePolicyBody({ policy: { mode: 'shadow' }, skip_hooks: true }).skip_hooks, true);
   assert.throws(() => parsePolicyBody({ policy: {}, extra: 1 }), /unknown field/);
   const rule = normalizePolicy({ publication: { rules: [{ scope_kind: 'workspace', action: 'reject' }] } });
   assert.equal(rule.publication.rules[0]!.scope_id, 'default');

@@ -179,8 +179,16 @@ function checkPolicy(p: LearningPolicy): void {
 /** The default policy (mode shadow, run-summary capture on, semantic capture off). */
 export const defaultPolicy = (): LearningPolicy => normalizePolicy({});
 
-/** `{policy, expected_revision?}` or a legacy flat policy; a body with only `expected_revision` is refused. */
-export function parsePolicyBody(body: unknown): { policy: LearningPolicy; expected_revision?: number } {
+/**
+ * `{policy, expected_revision?, skip_hooks?}` or a legacy flat policy; a body with only
+ * `expected_revision` is refused. `skip_hooks` passes blocking `config_change` hooks, as on every
+ * runtime setting.
+ */
+export function parsePolicyBody(body: unknown): {
+  policy: LearningPolicy;
+  expected_revision?: number;
+  skip_hooks?: boolean;
+} {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw E.invalidPolicy('the body must be a JSON object');
   const b = body as Record<string, unknown>;
@@ -188,17 +196,20 @@ export function parsePolicyBody(body: unknown): { policy: LearningPolicy; expect
   if (er !== undefined && (typeof er !== 'number' || !Number.isInteger(er) || er < 0))
     throw E.invalidPolicy('expected_revision must be a whole number');
   const expected_revision = er as number | undefined;
+  if (b.skip_hooks !== undefined && typeof b.skip_hooks !== 'boolean')
+    throw E.invalidPolicy('skip_hooks must be a boolean');
+  const skip_hooks = b.skip_hooks as boolean | undefined;
   if ('policy' in b) {
-    const extra = Object.keys(b).filter((k) => k !== 'policy' && k !== 'expected_revision');
+    const extra = Object.keys(b).filter((k) => !['policy', 'expected_revision', 'skip_hooks'].includes(k));
     if (extra.length) throw E.invalidPolicy(`unknown field(s) ${extra.join(', ')} beside \`policy\``);
     if (!b.policy || typeof b.policy !== 'object' || Array.isArray(b.policy))
       throw E.invalidPolicy('policy must be a JSON object');
-    return { policy: normalizePolicy(b.policy), expected_revision };
+    return { policy: normalizePolicy(b.policy), expected_revision, skip_hooks };
   }
-  const { expected_revision: _er, ...flat } = b;
+  const { expected_revision: _er, skip_hooks: _sh, ...flat } = b;
   if (Object.keys(flat).length === 0)
     throw E.invalidPolicy(
       'the body holds no policy: send `{"policy": {...}, "expected_revision": N}` (a POST replaces the whole policy; nothing is reset implicitly)',
     );
-  return { policy: normalizePolicy(flat), expected_revision };
+  return { policy: normalizePolicy(flat), expected_revision, skip_hooks };
 }
