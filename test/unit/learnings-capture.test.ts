@@ -148,6 +148,21 @@ test('semantic capture: replayed after a crash between insert and settle, it add
   assert.equal(r.semantic_capture, 'completed');
 });
 
+test('semantic capture: the listener and the boot replay meeting on one record give one set', async () => {
+  policy();
+  answers = [
+    JSON.stringify({ candidates: [{ kind: 'fact', content: 'Queue is Kafka' }] }),
+    JSON.stringify({ candidates: [{ kind: 'fact', content: 'Queue is RabbitMQ' }] }),
+  ];
+  const r = record('run-g', 'anything');
+  await Promise.all([capture.capture(r), capture.capture({ ...r }), capture.replay()]);
+  assert.deepEqual(
+    (await ofRun('run-g')).map((c) => c.content),
+    ['Queue is Kafka'],
+  );
+  answers = [];
+});
+
 test('semantic capture: disabled policy or a failed run settles skipped without candidates', async () => {
   candidates.applyPolicy({ mode: 'shadow' });
   await capture.capture(record('run-d', 'Fact: ignored while off'));

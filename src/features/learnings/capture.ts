@@ -5,6 +5,7 @@
 import { maskSecrets } from '../../engine/trace-redact.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import { isTerminal } from '../../store/repos/runs.ts';
+import type { Executor } from '../../store/schema.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { RunMemoryPort, RunMemoryRecord } from '../memory/port.ts';
 import type { Automation } from './automation.ts';
@@ -119,26 +120,35 @@ export class SemanticCapture {
     }
   }
 
+  /** Runs whose capture is in flight in this process (the listener and the boot replay may meet). */
+  private readonly inflight = new Set<string>();
+
   async capture(record: RunMemoryRecord): Promise<void> {
-    if (record.semantic_capture !== 'pending') return;
+    if (record.semantic_capture !== 'pending' || this.inflight.has(record.run_id)) return;
+    this.inflight.add(record.run_id);
+    try {
+      await this.captureOnce(record);
+    } finally {
+      this.inflight.delete(record.run_id);
+    }
+  }
+
+  private async captureOnce(record: RunMemoryRecord): Promise<void> {
     const sc = this.svc.policy().capture.semantic_candidates;
     if (!sc.enabled || record.status !== 'completed') {
       await this.memory.settleSemanticCapture(record.run_id, 'skipped');
       return;
     }
-    // A capture that committed before a crash is not extracted again (a model may answer differently).
-    const done = await this.svc.store.db
-      .selectFrom('learning_candidates')
-      .select('candidate_id')
-      .where('capture_run_id', '=', record.run_id)
-      .where('kind', 'in', [...SEMANTIC_KINDS])
-      .execute();
     const inserted: string[] = [];
-    if (done.length === 0) {
+    // A capture that committed before a crash is not extracted again (a model may answer differently).
+    if (!(await this.captured(this.svc.store.db, record.run_id))) {
       fault('before_extract');
       const proposals = await this.extract(record, sc);
       const evidence = [{ kind: 'run_memory', run_id: record.run_id, session_id: record.session_id }];
       await this.svc.store.write(async (tx) => {
+        // Checked again in the write (writes are serialized, across PostgreSQL replicas too): one
+        // set of candidates per run, whichever capture commits first.
+        if (await this.captured(tx.db, record.run_id)) return;
         for (const p of proposals) {
           const row = await this.svc.insert(
             tx,
@@ -151,6 +161,16 @@ export class SemanticCapture {
     fault('after_insert');
     await this.memory.settleSemanticCapture(record.run_id, 'completed');
     for (const id of inserted) await this.automation.review(id);
+  }
+
+  private async captured(db: Executor, runId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('learning_candidates')
+      .select('candidate_id')
+      .where('capture_run_id', '=', runId)
+      .where('kind', 'in', [...SEMANTIC_KINDS])
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   private async extract(
