@@ -67,3 +67,38 @@ for (const step of ['before_extract', 'after_insert'] as const)
       await d.cleanup();
     }
   });
+
+test('semantic capture end to end: labelled statements become daemon candidates; a trusted rule publishes the stated one active and verified', {
+  skip,
+}, async () => {
+  const d = await startDaemon({ script: { default: { turns: [{ text: 'noted' }] } } });
+  try {
+    const policy = {
+      policy: {
+        mode: 'enabled',
+        capture: { run_summary_candidates: false, semantic_candidates: { enabled: true } },
+        publication: {
+          rules: [{ name: 'trusted', kind: 'fact', require_source_run: true, action: 'publish_active' }],
+        },
+      },
+    };
+    assert.equal((await http(d.url, 'POST', '/v1/runtime/learning-policy', policy)).status, 200);
+    await createSession(d.url, 'e2e');
+    const run = await submitRun(d.url, 'e2e', { content: 'Fact: the build cache lives on node seven' });
+    assert.equal((await waitForRun(d.url, run.run_id)).status, 'completed');
+    let found: any[] = [];
+    for (let i = 0; i < 100 && !found.some((c) => c.state === 'published'); i++) {
+      found = (await http(d.url, 'GET', '/v1/learning-candidates?scope_kind=session&scope_id=e2e&kind=fact'))
+        .body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(found.length, 1);
+    const l = (await http(d.url, 'GET', `/v1/learnings/${found[0].published_learning_id}`)).body;
+    assert.equal(l.status, 'active');
+    assert.equal(l.verification_status, 'verified');
+    assert.equal(l.policy_decision, 'automatic');
+  } finally {
+    await d.kill();
+    await d.cleanup();
+  }
+});
