@@ -2,7 +2,9 @@
 // index.ts. Semantic capture across a crash (concepts §4.10): the daemon is SIGKILLed between a
 // run's completion and its semantic capture (before extraction, and after the candidates commit
 // but before the run-memory receipt settles); after a restart the pending receipt replays and the
-// run has exactly one set of candidates. Both stores (KHEISH_TEST_STORE=postgres).
+// run has exactly one set of candidates. Also, without a crash, the whole path through the real
+// memory feature: capture, rule, verification against the run's memory record, publication.
+// Both stores (KHEISH_TEST_STORE=postgres).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
