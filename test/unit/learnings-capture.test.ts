@@ -7,10 +7,10 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import type { Engine } from '../../src/engine/engine.ts';
 import { Automation } from '../../src/features/learnings/automation.ts';
-import { labelledStatements, SemanticCapture } from '../../src/features/learnings/capture.ts';
+import { draftFor, labelledStatements, SemanticCapture } from '../../src/features/learnings/capture.ts';
 import { LearningLifecycle } from '../../src/features/learnings/lifecycle.ts';
 import type { ModelAsk } from '../../src/features/learnings/model-call.ts';
-import { CandidatesService } from '../../src/features/learnings/service.ts';
+import { CandidatesService, RUN_SUMMARY_RETENTION_MS } from '../../src/features/learnings/service.ts';
 import type { RunMemoryPort, RunMemoryRecord } from '../../src/features/memory/port.ts';
 import { EventLog } from '../../src/store/event-log.ts';
 import { Store } from '../../src/store/store.ts';
@@ -222,4 +222,20 @@ test('retire listener: revoking and superseding tell listeners (promoted skills 
   assert.deepEqual(seen, ['superseded:Run the smoke suite first', 'revoked:Run the full suite first']);
   assert.equal((await candidates.lifecycle.find(l.learning_id))?.status, 'superseded');
   assert.equal(await candidates.lifecycle.find('nope'), null);
+});
+
+test('retention: unreviewed daemon run summaries older than 30 days are dropped; escalated ones stay', async () => {
+  const stale = draftFor('run-old', 'sess', 'run_summary', 'Run completed (input).', 50, []);
+  const kept = {
+    ...draftFor('run-kept', 'sess', 'run_summary', 'Run failed (input).', 50, []),
+    state: 'escalated',
+  };
+  await store.write(async (tx) => {
+    await candidates.insert(tx, stale);
+    await candidates.insert(tx, kept);
+  });
+  assert.equal(await candidates.pruneStaleRunSummaries(Date.now()), 0, 'nothing is 30 days old yet');
+  assert.equal(await candidates.pruneStaleRunSummaries(Date.now() + RUN_SUMMARY_RETENTION_MS + 1000), 1);
+  const left = (await candidates.list({ kind: 'run_summary' })).map((c) => c.candidate_id);
+  assert.deepEqual(left, [kept.candidate_id]);
 });

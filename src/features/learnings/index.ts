@@ -50,7 +50,7 @@ function memoryOf(k: Kernel): RunMemoryPort | null {
   }
 }
 
-/** How often live learnings past their expiry are marked `expired` durably. */
+/** How often expired learnings are written `expired` and stale run summaries dropped. */
 const SWEEP_MS = 60_000;
 
 export function createLearnings(
@@ -109,13 +109,14 @@ export const learningsFeature: FeatureModule<LearningsFeature> = {
     }
   },
   start: (f) => {
-    f.automation.track(f.learnings.sweepExpired().then(() => undefined));
+    const sweep = async () => {
+      await f.learnings.sweepExpired();
+      await f.candidates.pruneStaleRunSummaries();
+    };
+    f.automation.track(sweep());
     f.automation.track(f.automation.scan());
     if (f.semantic) f.automation.track(f.semantic.replay());
-    f.sweep = setInterval(
-      () => f.automation.track(f.learnings.sweepExpired().then(() => undefined)),
-      SWEEP_MS,
-    );
+    f.sweep = setInterval(() => f.automation.track(sweep()), SWEEP_MS);
     f.sweep.unref();
   },
   stop: (f) => {

@@ -32,6 +32,9 @@ import {
 const ulid = monotonicFactory();
 export const newCandidateId = () => `candidate-${ulid().toLowerCase()}`;
 
+/** How long an unreviewed daemon run summary is kept (30 days, the run-memory retention default). */
+export const RUN_SUMMARY_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
 /** A candidate about to be inserted (fields already checked). */
 export type CandidateDraft = Omit<CandidateRow, 'created_at_ms' | 'updated_at_ms'>;
 
@@ -128,6 +131,31 @@ export class CandidatesService {
       ),
     );
     return this.get(draft.candidate_id);
+  }
+
+  /**
+   * Run summaries are captured after every run; the ones nobody reviewed (still pending, daemon
+   * origin) are dropped after RUN_SUMMARY_RETENTION_MS so the table does not grow with every run
+   * forever (decision 502). Reviewed, escalated, published and rejected candidates are kept.
+   */
+  async pruneStaleRunSummaries(nowMs = Date.now()): Promise<number> {
+    const stale = (db: Executor) =>
+      db
+        .selectFrom('learning_candidates')
+        .select('candidate_id')
+        .where('origin', '=', 'daemon')
+        .where('kind', '=', 'run_summary')
+        .where('state', '=', 'pending')
+        .where('created_at_ms', '<', nowMs - RUN_SUMMARY_RETENTION_MS)
+        .limit(500);
+    // Read first: a sweep with nothing to drop writes nothing.
+    if (!(await stale(this.store.db).execute()).length) return 0;
+    return this.store.write(async (tx) => {
+      const ids = (await stale(tx.db).execute()).map((r) => r.candidate_id);
+      if (ids.length)
+        await tx.db.deleteFrom('learning_candidates').where('candidate_id', 'in', ids).execute();
+      return ids.length;
+    });
   }
 
   async get(id: string): Promise<CandidateView> {
