@@ -13,6 +13,7 @@ import { registerDerivations } from './derivations.ts';
 import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerExternalConnectors } from './external-connectors.ts';
+import { registerLearnings } from './learnings.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
@@ -48,6 +49,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerProjects,
   registerBoards,
   registerPlaybooks,
+  registerLearnings,
   registerAssets,
   registerObservations,
   registerDerivations,

@@ -20,6 +20,7 @@ import { externalConnectorsFeature } from './external-connectors/index.ts';
 import type { FeatureModule } from './feature.ts';
 import { generatorsFeature } from './generators/index.ts';
 import { hooksFeature } from './hooks/index.ts';
+import { learningsFeature } from './learnings/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
@@ -56,6 +57,7 @@ export const FEATURES: FeatureModule<any>[] = [
   logsFeature,
   docsFeature,
   skillsFeature,
+  learningsFeature,
   debugFeature,
   mcpFeature,
   assetsFeature,

@@ -133,6 +133,18 @@ export {
 } from './human-loop.ts';
 export { assetReference, bytesToBase64, inlineAsset, textItem } from './input-items.ts';
 export { Kheish, type KheishEnv, type KheishOptions } from './kheish.ts';
+export {
+  type CandidateFilters,
+  type CreateLearningCandidateRequest,
+  type LearningCandidateView,
+  type LearningFilters,
+  type LearningKind,
+  type LearningScopeKind,
+  LearningsResource,
+  type LearningView,
+  type PublishLearningCandidateRequest,
+  type SupersedeLearningRequest,
+} from './learnings.ts';
 export type {
   AckMailboxResponse,
   MailboxMessage,

@@ -13,6 +13,7 @@ import { DeliveriesResource } from './deliveries.ts';
 import { DerivationsResource } from './derivations.ts';
 import { ExternalConnectorsResource } from './external-connectors.ts';
 import { HooksResource } from './hooks.ts';
+import { LearningsResource } from './learnings.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
@@ -68,6 +69,8 @@ export class Kheish {
   readonly projects: ProjectsResource;
   /** Boards and their linear revisions (render + state assets). */
   readonly boards: BoardsResource;
+  /** Learning candidates, published learnings and the automation policy. */
+  readonly learnings: LearningsResource;
   readonly playbooks: PlaybooksResource;
   readonly flows: FlowsResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
@@ -111,6 +114,7 @@ export class Kheish {
     this.personas = new PersonasResource(http);
     this.projects = new ProjectsResource(http);
     this.boards = new BoardsResource(http);
+    this.learnings = new LearningsResource(http);
     this.playbooks = new PlaybooksResource(http);
     this.flows = new FlowsResource(http);
     this.assets = new AssetsResource(http);

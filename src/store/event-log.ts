@@ -32,6 +32,9 @@ export const EVENT_NAMES = [
   'board_revision_created',
   // Assets: an import that made a new asset, or a delete (id, media type, digest, size; no name).
   'asset_updated',
+  // Learnings: a candidate or a learning changed (ids, state or status, scope and kind; no content).
+  'learning_candidate_updated',
+  'learning_updated',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

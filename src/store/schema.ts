@@ -34,6 +34,8 @@ import type {
   ExternalDeliveryAssetsTable,
   FlowsTable,
   HookDeadLettersTable,
+  LearningCandidatesTable,
+  LearningsTable,
   ObservationAuditTable,
   ObservationSourcesTable,
   ObservationsTable,
@@ -490,6 +492,8 @@ export interface Database {
   playbook_versions: PlaybookVersionsTable;
   flows: FlowsTable;
   playbook_events: PlaybookEventsTable;
+  learning_candidates: LearningCandidatesTable;
+  learnings: LearningsTable;
 }
 
 export type Db = Kysely<Database>;
