@@ -2,10 +2,12 @@
 // once and the connection pinned to the vetted addresses (the web tools' SSRF guard refuses
 // private and local ones unless the route allows the private network), no proxy from the
 // environment, no redirect followed, a bounded response read. Errors never carry the URL.
+
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { withTraceparent } from '../../telemetry/tracing.ts';
 import { checkUrl, type VettedTarget, vetTarget, WebPolicyError } from '../../tools/web/target-policy.ts';
 
 export interface PostResult {
@@ -74,7 +76,7 @@ function send(t: VettedTarget, body: Buffer, headers: Record<string, string>, si
         agent: false,
         lookup: pinned,
         signal,
-        headers: { ...headers, 'content-length': String(body.length) },
+        headers: { ...withTraceparent(headers), 'content-length': String(body.length) },
       },
       (res) => {
         const out: Record<string, string> = {};
