@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
-import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { eventually, freePort, SIDECAR, SidecarClient } from '../helpers/external-sidecar.ts';
 import { setHooks } from '../hooks/hook-scripts.ts';
 import { type Receiver, startReceiver, until } from './otlp-receiver.ts';
 
@@ -25,11 +28,44 @@ const SCRIPT = {
 let receiver: Receiver;
 let d: TestDaemon;
 
+let sidecarPort: number;
+
+/** A child_process sidecar (the Python test fixture) that the daemon starts and delivers to. */
+function connectorsFile(port: number): string {
+  const file = join(tempDir('kheish-otel-ext-'), 'connectors.toml');
+  writeFileSync(
+    file,
+    [
+      '[[external_connectors]]',
+      'name = "traced"',
+      'platform = "python-test"',
+      'mode = "child_process"',
+      `base_url = "http://127.0.0.1:${port}"`,
+      'shared_token_env = "OTEL_TEST_SHARED"',
+      'include_self_output = true',
+      '',
+      '[external_connectors.session_policy]',
+      'create_if_missing = true',
+      '',
+      '[external_connectors.child_process]',
+      'command = "python3"',
+      `args = [${JSON.stringify(SIDECAR)}]`,
+      '',
+      '[external_connectors.child_process.env]',
+      'SIDECAR_DELIVER_MODE = "ok"',
+    ].join('\n'),
+  );
+  return file;
+}
+
 before(async () => {
   receiver = await startReceiver();
+  sidecarPort = await freePort();
   d = await startDaemon({
     script: SCRIPT,
+    args: ['--connectors-config', connectorsFile(sidecarPort)],
     env: {
+      OTEL_TEST_SHARED: 'otel-test-shared-token',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.origin,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -115,4 +151,33 @@ test('traces: an invalid traceparent is ignored (the submit succeeds; the run ge
   const root = rootOf(runId)!;
   assert.equal(root.traceId, runTraceId(runId));
   assert.equal(root.parentSpanId, '');
+});
+
+test('traces: a delivery to an external sidecar has its span in the run trace, and the sidecar gets its traceparent', async () => {
+  await eventually(async () => {
+    const c = ((await http(d.url, 'GET', '/v1/runtime/external-connectors')).body.children as any[]).find(
+      (x) => x.connector === 'traced',
+    );
+    return c?.state === 'ready';
+  }, 'the sidecar ready');
+  const sidecar = new SidecarClient(`http://127.0.0.1:${sidecarPort}`);
+  const ev = await sidecar.emit({ event_id: 'otel-1', routing_key: 'otel', content: 'hi', reply_route: 'r1' });
+  assert.equal(ev.body.status, 'accepted', JSON.stringify(ev));
+  const attempt = await eventually(
+    async () => (await sidecar.state()).attempts[0],
+    'a delivery attempt',
+  );
+  const [, traceId, spanId] = String(attempt.traceparent_header).split('-');
+  await until(
+    () => receiver.spans.some((s) => s.attributes['kheish.delivery.id'] === attempt.delivery_id),
+    'the delivery span',
+  );
+  const span = receiver.spans.find((s) => s.attributes['kheish.delivery.id'] === attempt.delivery_id)!;
+  assert.equal(span.name, 'deliver external');
+  assert.equal(span.traceId, traceId, 'the sidecar is told the delivery span trace');
+  assert.equal(span.spanId, spanId);
+  const runId = String(span.attributes['kheish.run.id']);
+  assert.equal(span.parentSpanId, runSpanId(runId), "under the run's root span");
+  await until(() => rootOf(runId) !== undefined, "the sidecar run's root span");
+  assert.equal(rootOf(runId)!.traceId, traceId);
 });
