@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import { http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { startReceiver } from './otlp-receiver.ts';
 
-const SCRIPT = { default: { turns: [{ tool_calls: [{ name: 'list_files', arguments: {} }] }, { text: 'ok' }] } };
+const SCRIPT = {
+  default: { turns: [{ tool_calls: [{ name: 'list_files', arguments: {} }] }, { text: 'ok' }] },
+};
 
 /** NODE_OPTIONS that make the daemon append every module URL it loads to the returned file. */
 function moduleRecorder(): { env: Record<string, string>; loaded: () => string[] } {
@@ -108,7 +110,11 @@ test('traces: OTEL_SDK_DISABLED=true wins over an OTLP endpoint — nothing is s
     // A clean stop flushes whatever a tracer would have batched: there is nothing.
     assert.equal(await d.stop(), 0);
     assert.equal(receiver.exportRequests, 0);
-    for (const part of SDK_PARTS) assert.deepEqual(rec.loaded().filter((u) => u.includes(part)), []);
+    for (const part of SDK_PARTS)
+      assert.deepEqual(
+        rec.loaded().filter((u) => u.includes(part)),
+        [],
+      );
   } finally {
     if (d.proc.exitCode === null) await d.kill();
     await d.cleanup();

@@ -2,10 +2,10 @@
 // OTLP/HTTP (JSON) receiver; the submitter's traceparent is continued and carried to an HTTP hook.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
 import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { eventually, freePort, SIDECAR, SidecarClient } from '../helpers/external-sidecar.ts';
 import { setHooks } from '../hooks/hook-scripts.ts';
@@ -87,7 +87,10 @@ const rootOf = (runId: string) =>
 test('traces: OTLP export from OTEL_* variables; a submitted traceparent is continued and reaches an HTTP hook', async () => {
   const status = (await http(d.url, 'GET', '/v1/status')).body;
   assert.deepEqual(status.tracing, { enabled: true, exporter: 'otlp', protocol: 'http/json' });
-  const hook = { name: 'audit', executor: { type: 'http', url: `${receiver.origin}/hook`, timeout_ms: 3000 } };
+  const hook = {
+    name: 'audit',
+    executor: { type: 'http', url: `${receiver.origin}/hook`, timeout_ms: 3000 },
+  };
   assert.equal((await setHooks(d.url, { pre_tool_use: [hook] })).status, 200);
 
   const traceId = randomBytes(16).toString('hex');
@@ -161,12 +164,14 @@ test('traces: a delivery to an external sidecar has its span in the run trace, a
     return c?.state === 'ready';
   }, 'the sidecar ready');
   const sidecar = new SidecarClient(`http://127.0.0.1:${sidecarPort}`);
-  const ev = await sidecar.emit({ event_id: 'otel-1', routing_key: 'otel', content: 'hi', reply_route: 'r1' });
+  const ev = await sidecar.emit({
+    event_id: 'otel-1',
+    routing_key: 'otel',
+    content: 'hi',
+    reply_route: 'r1',
+  });
   assert.equal(ev.body.status, 'accepted', JSON.stringify(ev));
-  const attempt = await eventually(
-    async () => (await sidecar.state()).attempts[0],
-    'a delivery attempt',
-  );
+  const attempt = await eventually(async () => (await sidecar.state()).attempts[0], 'a delivery attempt');
   const [, traceId, spanId] = String(attempt.traceparent_header).split('-');
   await until(
     () => receiver.spans.some((s) => s.attributes['kheish.delivery.id'] === attempt.delivery_id),

@@ -49,10 +49,7 @@ const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 
 test('traces: a run with two tool calls and one retry exports the expected span tree', async () => {
   const exporter = new InMemorySpanExporter();
-  const runtime = await createRuntime(
-    { exporter: 'otlp', protocol: 'http/json', batch: {} },
-    { exporter },
-  );
+  const runtime = await createRuntime({ exporter: 'otlp', protocol: 'http/json', batch: {} }, { exporter });
   installTracing(runtime);
   const work = tempDir('kheish-otel-');
   const daemon = await startDaemon(
