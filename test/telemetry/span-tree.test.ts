@@ -6,6 +6,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import pino from 'pino';
 import { resolveServeConfig } from '../../src/config/serve-options.ts';
 import { startDaemon } from '../../src/daemon.ts';
+import { Kheish } from '../../src/sdk/kheish.ts';
 import { createRuntime } from '../../src/telemetry/sdk.ts';
 import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
 import { installTracing } from '../../src/telemetry/tracing.ts';
@@ -119,6 +120,43 @@ test('traces: a run with two tool calls and one retry exports the expected span 
       assert.equal(p.attributes['kheish.permission.decision'], 'allow');
     }
     assert.equal(spans.length, 1 + 4 + 2 + 2, spans.map((s) => s.name).join(', '));
+  } finally {
+    await daemon.shutdown('test');
+    installTracing(null);
+  }
+});
+
+test('traces: the SDK sends a traceparent on detached and inline submits; the runs continue that trace', async () => {
+  const exporter = new InMemorySpanExporter();
+  installTracing(await createRuntime({ exporter: 'otlp', protocol: 'http/json', batch: {} }, { exporter }));
+  const daemon = await startDaemon(
+    resolveServeConfig(
+      {
+        bind: '127.0.0.1:0',
+        stateRoot: tempDir(),
+        routesFile: writeRoutes(tempDir('kheish-otel-'), { default: { turns: [{ text: 'ok' }] } }),
+      },
+      {},
+    ),
+    pino({ level: 'silent' }),
+  );
+  try {
+    const k = new Kheish({ baseUrl: daemon.url });
+    const traceId = 'a'.repeat(31) + 'b';
+    const parent = (n: number) => `00-${traceId}-${String(n).padStart(16, '0')}-01`;
+    const handle = await k.responses.create({ session: 'sdk', prompt: 'hi', traceparent: parent(1) });
+    await handle.wait();
+    await k.sessions.create({ session_id: 'sdk-inline' });
+    await k.sessions.input('sdk-inline', { content: 'hi' }, { traceparent: parent(2) });
+    const roots = () => exporter.getFinishedSpans().filter((s) => s.name.startsWith('invoke_agent'));
+    for (let i = 0; i < 100 && roots().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const parents = roots()
+      .map((r) => {
+        assert.equal(r.spanContext().traceId, traceId);
+        return r.parentSpanContext?.spanId;
+      })
+      .sort();
+    assert.deepEqual(parents, [parent(1).split('-')[2], parent(2).split('-')[2]]);
   } finally {
     await daemon.shutdown('test');
     installTracing(null);
