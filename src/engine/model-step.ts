@@ -127,7 +127,8 @@ export async function modelStep(
     };
     action = providerAction({ ...run, route_id: current.route_id }, call);
     const sent = messages === req.messages ? call : { ...call, messages };
-    const response = await (debug ? debug.call(driver, sent) : driver.call(sent));
+    // Active while the driver runs: a provider request names this span in its `traceparent`.
+    const response = await span.run(() => (debug ? debug.call(driver, sent) : driver.call(sent)));
     if (signal.aborted) throw signal.reason;
     modelCallDone(span, response);
     return {

@@ -98,6 +98,7 @@ export async function createRuntime(
       span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
     },
     end: (at) => span.end(at),
+    run: (fn) => contexts.with(trace.setSpan(contexts.active(), span), fn),
   });
 
   return {

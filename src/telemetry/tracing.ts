@@ -24,6 +24,8 @@ export interface SpanHandle {
   /** Error status; `type` goes to the `error.type` attribute. */
   fail(type: string, message?: string): void;
   end(endTimeMs?: number): void;
+  /** Runs `fn` with this span active (outgoing `traceparent` headers then name it). */
+  run<T>(fn: () => T): T;
 }
 
 /** What the SDK module implements (./sdk.ts). */
@@ -41,7 +43,7 @@ export interface TracingRuntime {
 }
 
 /** What every span call gets while tracing is off. */
-export const NOOP_SPAN: SpanHandle = { set() {}, fail() {}, end() {} };
+export const NOOP_SPAN: SpanHandle = { set() {}, fail() {}, end() {}, run: (fn) => fn() };
 
 let runtime: TracingRuntime | null = null;
 let decision: TracingDecision | null = null;

@@ -1,6 +1,8 @@
 // The span tree of one run, exported to an in-memory exporter by an in-process daemon: a run
 // with two tool calls and one retried model call (the scripted driver's 429 fault).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import pino from 'pino';
@@ -11,6 +13,7 @@ import { createRuntime } from '../../src/telemetry/sdk.ts';
 import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
 import { installTracing } from '../../src/telemetry/tracing.ts';
 import { ToolRegistry } from '../../src/tools/registry.ts';
+import { startAnthropicServer } from '../fixtures/providers/anthropic-server.ts';
 import { http, tempDir, waitForRun, writeRoutes } from '../helpers/daemon.ts';
 
 function tools(): ToolRegistry {
@@ -160,5 +163,37 @@ test('traces: the SDK sends a traceparent on detached and inline submits; the ru
   } finally {
     await daemon.shutdown('test');
     installTracing(null);
+  }
+});
+
+test('traces: a provider request carries the traceparent of its model call span', async () => {
+  const exporter = new InMemorySpanExporter();
+  installTracing(await createRuntime({ exporter: 'otlp', protocol: 'http/json', batch: {} }, { exporter }));
+  const fixture = await startAnthropicServer();
+  const work = tempDir('kheish-otel-provider-');
+  writeFileSync(
+    join(work, 'routes.toml'),
+    `version = 1\n[routes.claude]\ndriver = "anthropic"\ndefault_model = "claude-sonnet-4-6"\napi_key = "test-key"\nbase_url = "${fixture.origin}"\n`,
+  );
+  const daemon = await startDaemon(
+    resolveServeConfig(
+      { bind: '127.0.0.1:0', stateRoot: tempDir(), routesFile: join(work, 'routes.toml') },
+      {},
+    ),
+    pino({ level: 'silent' }),
+  );
+  try {
+    fixture.enqueue({ kind: 'text', deltas: ['hel', 'lo'] });
+    await http(daemon.url, 'POST', '/v1/sessions', { session_id: 'p' });
+    const run = (await http(daemon.url, 'POST', '/v1/sessions/p/runs', { content: 'hi' })).body;
+    assert.equal((await waitForRun(daemon.url, run.run_id)).status, 'completed');
+    const chat = exporter.getFinishedSpans().find((s) => s.name === 'chat claude-sonnet-4-6')!;
+    assert.equal(chat.attributes['gen_ai.provider.name'], 'anthropic');
+    const header = String(fixture.requests[0]!.headers.traceparent);
+    assert.equal(header, `00-${runTraceId(run.run_id)}-${chat.spanContext().spanId}-01`);
+  } finally {
+    await daemon.shutdown('test');
+    installTracing(null);
+    await fixture.close();
   }
 });
