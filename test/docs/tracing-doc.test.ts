@@ -4,10 +4,11 @@
 // trace continued, the span names and GenAI attributes, and the traceparent carried to an HTTP
 // hook, a command hook and the http delivery plugin.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { BIN, http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { setHooks } from '../hooks/hook-scripts.ts';
 import { startReceiver, until } from '../telemetry/otlp-receiver.ts';
 import { fencedBlocks } from './markdown.ts';
@@ -91,7 +92,7 @@ test('docs/tracing.md: the OTEL_* setup, the traceparent submit and the span tab
     const root = spans.find((s) => s.name.startsWith('invoke_agent'))!;
     assert.equal(root.traceId, docTrace, "the run's trace is the caller's");
     assert.equal(root.parentSpanId, docSpan, "the run's root is a child of the caller's span");
-    for (const s of spans) assert.equal(s.traceId, docTrace, s.name);
+    for (const s of spans.filter((x) => x.traceId !== docTrace)) assert.fail(`${s.name} in another trace`);
 
     // The span names of the page's tree, and every gen_ai.* attribute its table names.
     const names = new Set(spans.map((s) => s.name));
@@ -134,6 +135,36 @@ test('docs/tracing.md: the OTEL_* setup, the traceparent submit and the span tab
     assert.equal(replyTrace, docTrace);
     assert.equal(spans.find((s) => s.name === 'deliver http')!.spanId, replySpan);
     assert.equal(spans.find((s) => s.name === 'execute_tool list_files')!.status.code ?? 0, 0);
+
+    // The page's CLI line: TRACEPARENT in the environment becomes the submit's header.
+    const cliLine = blocks
+      .filter((b) => b.lang === 'sh')
+      .flatMap((b) => b.body.split('\n'))
+      .find((l) => l.startsWith('TRACEPARENT='))!;
+    const [assignment, ...rest] = cliLine.split(' ');
+    const cliParent = assignment!.slice('TRACEPARENT='.length);
+    const words = [
+      ...rest
+        .slice(1)
+        .join(' ')
+        .matchAll(/"([^"]*)"|(\S+)/g),
+    ].map((m) => m[1] ?? m[2]!);
+    const out = spawnSync(BIN, ['--base-url', d.url, '--output', 'json', ...words], {
+      encoding: 'utf8',
+      env: { ...process.env, TRACEPARENT: cliParent },
+    });
+    assert.equal(out.status, 0, out.stderr);
+    const cliRun = JSON.parse(out.stdout).run_id as string;
+    await waitForRun(d.url, cliRun);
+    await until(
+      () => receiver.spans.some((s) => s.attributes['kheish.run.id'] === cliRun),
+      'the CLI run root',
+    );
+    const cliRoot = receiver.spans.find(
+      (s) => s.name.startsWith('invoke_agent') && s.attributes['kheish.run.id'] === cliRun,
+    )!;
+    assert.equal(cliRoot.traceId, cliParent.split('-')[1]);
+    assert.equal(cliRoot.parentSpanId, cliParent.split('-')[2]);
   } finally {
     await d.kill();
     await d.cleanup();
