@@ -72,8 +72,10 @@ export async function runTracing(opts: TracingOptions): Promise<TracingResult> {
       await warmSteps(daemons[mode], opts.warmup);
     }
     const budget = new Budget(opts.budgetMs);
-    while (full.on.length < opts.runs && !budget.expired) {
-      for (const mode of MODES) {
+    for (let round = 0; full.on.length < opts.runs && !budget.expired; round++) {
+      // The order turns each round: no mode always runs right after another's (its GC, its fsync).
+      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
+      for (const mode of order) {
         full[mode].push((await timedInput(daemons[mode], 'steps')).ms);
         zero[mode].push((await timedInput(daemons[mode], 'zero')).ms);
       }
