@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
 import { http, startDaemon, waitForRun } from '../helpers/daemon.ts';
-import { startReceiver, until } from './otlp-receiver.ts';
+import { startReceiver, until } from '../telemetry/otlp-receiver.ts';
 
 const SCRIPT = {
   default: {
