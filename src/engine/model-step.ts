@@ -140,7 +140,7 @@ export async function modelStep(
       audit: providerSucceeded(action, response),
     };
   } catch (err) {
-    modelCallFailed(span, err, err instanceof ModelCallError ? err.status : null);
+    modelCallFailed(span, err, engine.secretValues());
     if (signal.aborted || err instanceof RunStopped) throw err;
     const reason = callSignal.aborted ? callSignal.reason : null;
     if (reason instanceof CallDeadline && reason.message === 'wall time') {

@@ -5,7 +5,7 @@
 // id are derived from the run (or from the submitter's `traceparent`, stored with the request),
 // and every replica parents its spans under the same root. With tracing off every function is a
 // null check (src/telemetry/tracing.ts).
-import type { ModelResponse, ToolCall } from '../models/driver.ts';
+import { ModelCallError, type ModelResponse, type ToolCall } from '../models/driver.ts';
 import { getRun, type RunRow } from '../store/repos/runs.ts';
 import type { Executor } from '../store/schema.ts';
 import { parseTraceparent, runSpanId, runTraceId, type SpanRef } from '../telemetry/trace-context.ts';
@@ -17,6 +17,7 @@ import {
   withParent,
   withSpan,
 } from '../telemetry/tracing.ts';
+import { maskSecrets } from './trace-redact.ts';
 import type { StoredRunRequest } from './types.ts';
 
 /** gen_ai.provider.name by routes-file driver (well-known values where the conventions have one). */
@@ -104,7 +105,7 @@ export interface ModelCallInfo {
 
 /** A model call's span (GenAI `chat`): ended by modelCallDone or modelCallFailed. */
 export function modelCallSpan(info: ModelCallInfo): SpanHandle {
-  if (!tracingOn()) return startSpan({ name: '' });
+  if (!tracingOn()) return NOOP_SPAN;
   const provider = PROVIDERS[info.driver ?? ''] ?? info.driver ?? 'unknown';
   return startSpan({
     name: `chat ${info.model}`,
@@ -133,10 +134,15 @@ export function modelCallDone(span: SpanHandle, response: ModelResponse): void {
   span.end();
 }
 
-/** `status` is the provider's HTTP status when there was one. */
-export function modelCallFailed(span: SpanHandle, err: unknown, status?: number | null): void {
-  const type = status ? String(status) : ((err as Error)?.name ?? 'Error');
-  span.fail(type, (err as Error)?.message);
+/**
+ * A failed attempt: `error.type` is the provider's HTTP status when there was one, else the
+ * error's name. The message is masked like the journal's copy (a provider may quote the key).
+ */
+export function modelCallFailed(span: SpanHandle, err: unknown, secrets: readonly string[]): void {
+  if (span === NOOP_SPAN) return;
+  const status = err instanceof ModelCallError ? err.status : null;
+  const e = err as Error | undefined;
+  span.fail(status ? String(status) : (e?.name ?? 'Error'), maskSecrets(String(e?.message ?? err), secrets));
   span.end();
 }
 

@@ -197,3 +197,43 @@ test('traces: a provider request carries the traceparent of its model call span'
     await fixture.close();
   }
 });
+
+test('traces: a failed provider call span carries no secret the provider quoted back', async () => {
+  const exporter = new InMemorySpanExporter();
+  installTracing(await createRuntime({ exporter: 'otlp', protocol: 'http/json', batch: {} }, { exporter }));
+  const fixture = await startAnthropicServer();
+  const key = 'sk-otel-test-secret-4f9c2a7e1b';
+  process.env.KHEISH_OTEL_TEST_KEY = key;
+  const work = tempDir('kheish-otel-secret-');
+  writeFileSync(
+    join(work, 'routes.toml'),
+    `version = 1\n[routes.claude]\ndriver = "anthropic"\ndefault_model = "claude-sonnet-4-6"\napi_key_env = "KHEISH_OTEL_TEST_KEY"\nbase_url = "${fixture.origin}"\n`,
+  );
+  const daemon = await startDaemon(
+    resolveServeConfig(
+      { bind: '127.0.0.1:0', stateRoot: tempDir(), routesFile: join(work, 'routes.toml') },
+      {},
+    ),
+    pino({ level: 'silent' }),
+  );
+  try {
+    fixture.enqueue({ kind: 'error', status: 401, message: `invalid x-api-key ${key}` });
+    await http(daemon.url, 'POST', '/v1/sessions', { session_id: 'k' });
+    const run = (await http(daemon.url, 'POST', '/v1/sessions/k/runs', { content: 'hi' })).body;
+    assert.equal((await waitForRun(daemon.url, run.run_id)).status, 'failed');
+    for (let i = 0; i < 100 && !exporter.getFinishedSpans().some((s) => !s.parentSpanContext); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const chat = exporter.getFinishedSpans().find((s) => s.name === 'chat claude-sonnet-4-6')!;
+    assert.equal(chat.attributes['error.type'], '401');
+    assert.match(String(chat.status.message), /invalid x-api-key/);
+    const everything = JSON.stringify(
+      exporter.getFinishedSpans().map((s) => ({ a: s.attributes, st: s.status, e: s.events })),
+    );
+    assert.ok(!everything.includes(key), everything);
+  } finally {
+    await daemon.shutdown('test');
+    installTracing(null);
+    await fixture.close();
+    delete process.env.KHEISH_OTEL_TEST_KEY;
+  }
+});
