@@ -57,11 +57,6 @@ function runTrace(run: Pick<RunRow, 'run_id' | 'request'>): RunTrace {
   return t;
 }
 
-/** The run's root span reference (what an outgoing `traceparent` names outside any span). */
-export function runRoot(run: Pick<RunRow, 'run_id' | 'request'>): SpanRef | null {
-  return tracingOn() ? runTrace(run).root : null;
-}
-
 /** Runs an executor with the run's root span as the active context. */
 export function withRunContext<T>(run: RunRow, fn: () => T): T {
   return tracingOn() ? withParent(runTrace(run).root, fn) : fn();
