@@ -186,3 +186,27 @@ test('traces: a delivery to an external sidecar has its span in the run trace, a
   await until(() => rootOf(runId) !== undefined, "the sidecar run's root span");
   assert.equal(rootOf(runId)!.traceId, traceId);
 });
+
+test('traces: without a protocol variable spans go out as http/protobuf', async () => {
+  const proto = await startReceiver();
+  const p = await startDaemon({
+    script: { default: { turns: [{ text: 'ok' }] } },
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: proto.origin,
+      OTEL_EXPORTER_OTLP_PROTOCOL: '',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    },
+  });
+  try {
+    assert.equal((await http(p.url, 'GET', '/v1/status')).body.tracing.protocol, 'http/protobuf');
+    await http(p.url, 'POST', '/v1/sessions', { session_id: 'pb' });
+    const run = (await http(p.url, 'POST', '/v1/sessions/pb/runs', { content: 'go' })).body;
+    assert.equal((await waitForRun(p.url, run.run_id)).status, 'completed');
+    await until(() => proto.protobufRequests > 0, 'a protobuf export');
+    assert.equal(proto.spans.length, 0, 'nothing came as JSON');
+  } finally {
+    await p.kill();
+    await p.cleanup();
+    await proto.close();
+  }
+});

@@ -22,6 +22,8 @@ export interface Receiver {
   /** Requests on other paths (hook calls), with their headers. */
   others: Array<{ path: string; headers: IncomingHttpHeaders; body: string }>;
   exportRequests: number;
+  /** Export requests in the protobuf encoding (counted, not decoded). */
+  protobufRequests: number;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startReceiver(): Promise<Receiver> {
     spans: [],
     others: [],
     exportRequests: 0,
+    protobufRequests: 0,
     close: () => new Promise((done) => server.close(() => done())),
   };
   const server = createServer((req, res) => {
@@ -54,6 +57,13 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      if (req.url === '/v1/traces' && req.headers['content-type'] === 'application/x-protobuf') {
+        r.exportRequests++;
+        r.protobufRequests++;
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end();
+        return;
+      }
       if (req.url === '/v1/traces') {
         r.exportRequests++;
         const payload = JSON.parse(body) as {
