@@ -144,8 +144,11 @@ export async function runToolCalls(
       );
     const decision = evaluate(call.name, mode, rules);
     audits.push(auditOf(run, call, decision));
-    permissionSpan(call, decision);
-    if (turn) decisions.push(permissionDecided(call, decision));
+    // Like the permission_decided trace: a batch resumed from the journal was traced then.
+    if (turn) {
+      decisions.push(permissionDecided(call, decision));
+      permissionSpan(call, decision);
+    }
     if (decision.decision === 'deny')
       return result(call, { content: `permission denied: ${decision.reason}`, is_error: true }, 'denied');
     if (decision.decision === 'ask')

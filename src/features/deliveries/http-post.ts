@@ -2,7 +2,6 @@
 // once and the connection pinned to the vetted addresses (the web tools' SSRF guard refuses
 // private and local ones unless the route allows the private network), no proxy from the
 // environment, no redirect followed, a bounded response read. Errors never carry the URL.
-
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
