@@ -6,7 +6,7 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, ingress, deliveries, external, profile
+//                      scale, assets, ingress, deliveries, external, tracing, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { runStream } from './stream.ts';
 import { renderTable } from './table.ts';
 import { runThroughput } from './throughput.ts';
 import { runThroughputPg } from './throughput-pg.ts';
+import { runTracing } from './tracing.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -87,6 +88,7 @@ const SIZES = quick
       ingress: { samples: 10, concurrency: 4, windowMs: 300, endToEnd: 3, budgetMs: 3000 },
       deliveries: { runs: 10, sessions: 2, budgetMs: 3000 },
       external: { events: 3, budgetMs: 3000, concurrency: 2, windowMs: 300 },
+      tracing: { steps: 3, runs: 5, warmup: 1, budgetMs: 3000 },
     }
   : {
       floor: { commits: 3000, budgetMs: 5000 },
@@ -126,6 +128,7 @@ const SIZES = quick
       ingress: { samples: 300, concurrency: 16, windowMs: 5000, endToEnd: 50, budgetMs: 60_000 },
       deliveries: { runs: 200, sessions: 8, budgetMs: 60_000 },
       external: { events: 100, budgetMs: 60_000, concurrency: 8, windowMs: 5000 },
+      tracing: { steps: 9, runs: 100, warmup: 10, budgetMs: 60_000 },
     };
 
 async function main(): Promise<void> {
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
   await step('ingress', () => runIngress(SIZES.ingress));
   await step('deliveries', () => runDeliveries(SIZES.deliveries));
   await step('external', () => runExternal(SIZES.external));
+  await step('tracing', () => runTracing(SIZES.tracing));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

@@ -19,6 +19,7 @@ import type { StreamResult } from './stream.ts';
 import { stepPgRows, throughputPgRows } from './table-pg.ts';
 import type { ThroughputResult } from './throughput.ts';
 import type { ThroughputPgResult } from './throughput-pg.ts';
+import type { TracingResult } from './tracing.ts';
 
 interface Doc {
   date: string;
@@ -237,6 +238,13 @@ export function renderTable(doc: Doc): string {
       value: fmt(ext.events_per_s, 1),
     });
   }
+  const tr = r.tracing as TracingResult | undefined;
+  if (tr?.ratio)
+    rows.push({
+      benchmark: 'OpenTelemetry traces (durable step, SQLite FULL)',
+      metric: 'step p50 ms: no OTEL_* / tracing off / on (ratios off, on to no OTEL_*)',
+      value: `${fmt(tr.step_ms.baseline.p50, 2)} / ${fmt(tr.step_ms.off.p50, 2)} / ${fmt(tr.step_ms.on.p50, 2)} (${fmt(tr.ratio.off, 3)}, ${fmt(tr.ratio.on, 3)})`,
+    });
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
   return `${head}\n\n${markdownTable(rows)}`;

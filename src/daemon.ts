@@ -23,6 +23,7 @@ import { EventLog } from './store/event-log.ts';
 import { DatabaseUnavailableError } from './store/postgres/open.ts';
 import { acquireStateRootLock } from './store/sqlite/open.ts';
 import { Store } from './store/store.ts';
+import { startTracing, stopTracing, tracingOn, tracingStatus } from './telemetry/tracing.ts';
 import { registerBuiltinFileTools } from './tools/builtin/index.ts';
 import { ToolRegistry } from './tools/registry.ts';
 import { LiveToolLimits } from './tools/runtime-limits.ts';
@@ -163,6 +164,9 @@ export async function startDaemon(
     );
   }
   await slots.reload();
+  // OTEL_* variables only; the SDK is loaded only when they ask for traces (docs/tracing.md).
+  for (const warning of await startTracing(process.env)) log.warn(warning);
+  if (tracingOn()) log.info(tracingStatus(), 'OpenTelemetry traces are exported');
   const events = new EventLog(store, config.eventHistoryCapacity);
   await events.init();
   const routes = new RouteInventory(routesConfig, {
@@ -291,6 +295,8 @@ export async function startDaemon(
       await replica.stop();
       log.info({ executors_stopped: stopped }, 'in-flight runs checkpointed; they resume on the next start');
       await app.close();
+      // Spans still batched go out before the process ends (root spans of runs that ended).
+      await stopTracing();
       await events.close();
       await store.close();
       lock.release();

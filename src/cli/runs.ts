@@ -43,6 +43,15 @@ async function messageText(
   return content;
 }
 
+/**
+ * TRACEPARENT (the OpenTelemetry convention for trace context in the environment): a traced
+ * script's run continues its trace (docs/tracing.md). The daemon ignores an invalid value.
+ */
+export function traceparentFromEnv(): { traceparent?: string } {
+  const v = process.env.TRACEPARENT?.trim();
+  return v ? { traceparent: v } : {};
+}
+
 export function registerRuns(program: Command, rt: CliRuntime): void {
   const runs = program.command('runs').alias('run').description('submit, inspect, follow and cancel runs');
 
@@ -67,7 +76,8 @@ export function registerRuns(program: Command, rt: CliRuntime): void {
       if (attachments.length > 0) body.attachments = attachments;
       if (flags.provider) body.provider = flags.provider;
       if (flags.model) body.generation = { model: flags.model };
-      const submit = () => client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey });
+      const submit = () =>
+        client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey, ...traceparentFromEnv() });
       if (flags.watch) {
         // Submitted once the session's stream listens: the run's first live frames are not missed.
         rt.exitCode = await watchRun(rt, { sessionId, submit });

@@ -13,6 +13,7 @@ import { resolveModelFlags } from './model-selector.ts';
 import { nonEmpty, positiveInt } from './parse.ts';
 import { renderRun, renderSession } from './render.ts';
 import { exitCodeForRun, pollRun } from './run-watch.ts';
+import { traceparentFromEnv } from './runs.ts';
 import type { CliRuntime } from './runtime.ts';
 
 interface InputFlags extends GenerationFlags, AttachmentFlags {
@@ -98,7 +99,10 @@ export function registerSessionCommands(sessions: Command, rt: CliRuntime): void
           type: 'workspace_file',
           path,
         }));
-      const run = await client.submitRun(sessionId, body, { idempotencyKey: flags.idempotencyKey });
+      const run = await client.submitRun(sessionId, body, {
+        idempotencyKey: flags.idempotencyKey,
+        ...traceparentFromEnv(),
+      });
       if (!flags.wait) {
         rt.emit(run, (r) => [
           `run ${r.run_id} ${r.status}${r.queued_position ? ` at queue position ${r.queued_position}` : ''} in session ${r.session_id}`,

@@ -60,6 +60,7 @@ import { RunStopped } from './run-guard.ts';
 import { type RunStatus, type TransitionOptions, transitionRun } from './run-states.ts';
 import { endSessionInTx, interruptInTx } from './session-stops.ts';
 import { takeOverOrphans } from './takeover.ts';
+import { endRunSpan, withRunContext } from './telemetry.ts';
 import { inputText, type StoredRunRequest } from './types.ts';
 import { userPromptSubmit } from './user-prompt-hooks.ts';
 import { buildRunView, sessionStatus } from './views.ts';
@@ -155,6 +156,8 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     this.tools = opts.tools;
     this.toolLimits = opts.toolLimits ?? new LiveToolLimits();
     this.leases = new RunLeases(opts.replica ?? { replicaId: 'local', ttlMs: 15_000 });
+    // A run's root span is exported when it ends, whichever replica ends it (docs/tracing.md).
+    this.onRunTerminal(async (tx, run) => tx.afterCommit(() => endRunSpan(run)));
     // Run changes reach this replica through the event log whichever replica committed them.
     this.events.subscribe((ev) => {
       if (ev.name !== 'run_updated' || !ev.run_id) return;
@@ -369,7 +372,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     const controller = new AbortController();
     const done = (async () => {
       try {
-        await runAgentLoop(this, run, controller.signal);
+        await withRunContext(run, () => runAgentLoop(this, run, controller.signal));
       } catch (err) {
         if (controller.signal.aborted || err instanceof RunStopped) return;
         const audit = err instanceof ExternalAuditUnavailable;

@@ -10,6 +10,7 @@ import type { ModelPort } from './ports.ts';
 import { type ProviderAction, providerAction, providerFailed, providerSucceeded } from './provider-audit.ts';
 import { RunStopped, whileRunning } from './run-guard.ts';
 import type { RunState } from './run-state.ts';
+import { modelCallDone, modelCallFailed, modelCallSpan } from './telemetry.ts';
 import { maskSecrets } from './trace-redact.ts';
 import { appendTraces, publishLiveTrace, type Trace } from './traces.ts';
 import { addRunUsage } from './usage.ts';
@@ -106,6 +107,16 @@ export async function modelStep(
   });
   // The debug level in force now applies to this call (null when capture is off: nothing more runs).
   const debug = engine.debugCapture?.begin(run, state.entries, current) ?? null;
+  // One span per attempt: a retried call shows as a failed span and the next one (docs/tracing.md).
+  const span = modelCallSpan({
+    driver: route?.config.driver,
+    ...current,
+    call_index: pos.calls,
+    attempt: pos.consecutiveFailures + 1,
+    purpose: req.purpose ?? 'turn',
+    temperature: req.generation?.temperature,
+    max_output_tokens: req.generation?.max_output_tokens,
+  });
   try {
     const call = {
       ...req,
@@ -116,8 +127,10 @@ export async function modelStep(
     };
     action = providerAction({ ...run, route_id: current.route_id }, call);
     const sent = messages === req.messages ? call : { ...call, messages };
-    const response = await (debug ? debug.call(driver, sent) : driver.call(sent));
+    // Active while the driver runs: a provider request names this span in its `traceparent`.
+    const response = await span.run(() => (debug ? debug.call(driver, sent) : driver.call(sent)));
     if (signal.aborted) throw signal.reason;
+    modelCallDone(span, response);
     return {
       kind: 'response',
       response,
@@ -127,6 +140,7 @@ export async function modelStep(
       audit: providerSucceeded(action, response),
     };
   } catch (err) {
+    modelCallFailed(span, err, engine.secretValues());
     if (signal.aborted || err instanceof RunStopped) throw err;
     const reason = callSignal.aborted ? callSignal.reason : null;
     if (reason instanceof CallDeadline && reason.message === 'wall time') {

@@ -23,6 +23,7 @@ import {
   toolCallFinished,
   toolCallStarted,
 } from './step-traces.ts';
+import { permissionSpan, withToolSpan } from './telemetry.ts';
 import {
   applyToolHooks,
   type HookablePlan,
@@ -143,7 +144,11 @@ export async function runToolCalls(
       );
     const decision = evaluate(call.name, mode, rules);
     audits.push(auditOf(run, call, decision));
-    if (turn) decisions.push(permissionDecided(call, decision));
+    // Like the permission_decided trace: a batch resumed from the journal was traced then.
+    if (turn) {
+      decisions.push(permissionDecided(call, decision));
+      permissionSpan(call, decision);
+    }
     if (decision.decision === 'deny')
       return result(call, { content: `permission denied: ${decision.reason}`, is_error: true }, 'denied');
     if (decision.decision === 'ask')
@@ -221,7 +226,13 @@ export async function runToolCalls(
       workspace_writable: limits.limits.max_sandbox !== 'read_only',
     },
   });
-  const execute = async (p: Extract<Plan, { kind: 'run' }>) => {
+  const execute = (p: Extract<Plan, { kind: 'run' }>) =>
+    withToolSpan(
+      p.call,
+      (r) => r.res.is_error,
+      () => executeUntraced(p),
+    );
+  const executeUntraced = async (p: Extract<Plan, { kind: 'run' }>) => {
     const startedAt = Date.now();
     const executed = await limits.execute(engine.tools, { ...p.call, arguments: p.args }, ctx(p.call));
     // What a tool prints of a secret the daemon holds (an MCP env dump, a key read from a file)

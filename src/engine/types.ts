@@ -25,6 +25,11 @@ export interface StoredRunRequest {
   output_contract?: import('./output-contract.ts').OutputContract;
   /** Additional contexts `user_prompt_submit` hooks gave this input (added to its prompt). */
   hook_contexts?: string[];
+  /**
+   * The submitter's W3C `traceparent` (valid ones only): the run's trace continues it
+   * (src/engine/telemetry.ts). Not part of the idempotency fingerprint.
+   */
+  trace_context?: string;
 }
 
 export function inputText(req: StoredRunRequest): string {

@@ -264,10 +264,12 @@ export class DaemonClient {
   submitRun(
     sessionId: string,
     body: SubmitRunRequest = {},
-    opts: { idempotencyKey?: string } = {},
+    opts: { idempotencyKey?: string; traceparent?: string } = {},
   ): Promise<RunView> {
     const headers: Record<string, string> = {};
     if (opts.idempotencyKey !== undefined) headers['idempotency-key'] = opts.idempotencyKey;
+    // W3C trace context: the run's OpenTelemetry trace continues the caller's (docs/tracing.md).
+    if (opts.traceparent !== undefined) headers.traceparent = opts.traceparent;
     return this.json(shape.runView, 'POST', `/v1/sessions/${enc(sessionId)}/runs`, { body, headers });
   }
 
@@ -275,11 +277,12 @@ export class DaemonClient {
   submitInput(
     sessionId: string,
     body: SubmitInputRequest,
-    opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+    opts: { signal?: AbortSignal; timeoutMs?: number; traceparent?: string } = {},
   ): Promise<SessionView> {
     const path = `/v1/sessions/${enc(sessionId)}/input`;
     return this.json(shape.sessionView, 'POST', path, {
       body,
+      ...(opts.traceparent === undefined ? {} : { headers: { traceparent: opts.traceparent } }),
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? 0,
     });

@@ -42,6 +42,8 @@ export interface CreateResponseParams {
   route?: RouteLike;
   /** Sent as the Idempotency-Key header: a retry with the same key returns the same run. */
   idempotency_key?: string;
+  /** Sent as the W3C `traceparent` header: the run's trace continues the caller's. */
+  traceparent?: string;
   generation?: JsonObject;
   input_items?: InputItem[];
   attachments?: InputAttachment[];
@@ -64,18 +66,17 @@ export class ResponsesResource {
    * The daemon owns the run from here: the handle can be dropped and rebuilt with `runs.handle(id)`.
    */
   async create(params: CreateResponseParams = {}): Promise<RunHandle> {
-    const { session, prompt, route, generation, idempotency_key, ...rest } = params;
+    const { session, prompt, route, generation, idempotency_key, traceparent, ...rest } = params;
     const created = await this.http.createSession(session === undefined ? {} : { session_id: session });
     const body: SubmitRunRequest = {
       ...rest,
       ...(prompt === undefined ? {} : { content: prompt }),
       ...routeFields(route, generation),
     };
-    const run = await this.http.submitRun(
-      created.session_id,
-      body,
-      idempotency_key === undefined ? {} : { idempotencyKey: idempotency_key },
-    );
+    const run = await this.http.submitRun(created.session_id, body, {
+      ...(idempotency_key === undefined ? {} : { idempotencyKey: idempotency_key }),
+      ...(traceparent === undefined ? {} : { traceparent }),
+    });
     return new RunHandle(this.http, run);
   }
 }
@@ -117,7 +118,7 @@ export class SessionsResource {
   async submitRun(
     sessionId: string,
     body: SubmitRunRequest = {},
-    opts: { idempotencyKey?: string } = {},
+    opts: { idempotencyKey?: string; traceparent?: string } = {},
   ): Promise<RunHandle> {
     return new RunHandle(this.http, await this.http.submitRun(sessionId, body, opts));
   }
@@ -126,7 +127,7 @@ export class SessionsResource {
   input(
     sessionId: string,
     body: SubmitInputRequest,
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; traceparent?: string } = {},
   ): Promise<SessionView> {
     return this.http.submitInput(sessionId, body, opts);
   }

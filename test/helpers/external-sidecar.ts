@@ -14,6 +14,8 @@ export interface SidecarAttempt {
   attempt: number;
   idempotency_key: string | null;
   protocol_header: string | null;
+  /** The W3C trace context the daemon sent (only with tracing on). */
+  traceparent_header: string | null;
   authorization_ok: boolean;
   body: Record<string, any>;
   mode: DeliverMode;

@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { withTraceparent } from '../../telemetry/tracing.ts';
 import { checkUrl, type VettedTarget, vetTarget, WebPolicyError } from '../../tools/web/target-policy.ts';
 
 export interface PostResult {
@@ -74,7 +75,7 @@ function send(t: VettedTarget, body: Buffer, headers: Record<string, string>, si
         agent: false,
         lookup: pinned,
         signal,
-        headers: { ...headers, 'content-length': String(body.length) },
+        headers: { ...withTraceparent(headers), 'content-length': String(body.length) },
       },
       (res) => {
         const out: Record<string, string> = {};

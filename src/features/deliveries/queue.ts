@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ExternalAudit } from '../../engine/external-audit.ts';
 import type { EngineLog } from '../../engine/ports.ts';
+import { deliveryOutcome, withDeliverySpan } from '../../engine/telemetry.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
   claimableDeliveries,
@@ -17,6 +18,7 @@ import {
   updateDelivery,
 } from '../../store/repos/deliveries.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
+import type { SpanHandle } from '../../telemetry/tracing.ts';
 import {
   deliveryTrace,
   OUTCOME_UNKNOWN,
@@ -227,7 +229,7 @@ export class DeliveryQueue {
 
   private launch(row: DeliveryRow): void {
     const controller = new AbortController();
-    const done = this.attempt(row, controller.signal)
+    const done = withDeliverySpan(this.d.store.db, row, (span) => this.attempt(row, controller.signal, span))
       .catch((err) => {
         this.errorCount++;
         this.lastError = (err as Error).message;
@@ -240,7 +242,7 @@ export class DeliveryQueue {
     this.inflight.set(row.delivery_id, { done, controller });
   }
 
-  private async attempt(row: DeliveryRow, signal: AbortSignal): Promise<void> {
+  private async attempt(row: DeliveryRow, signal: AbortSignal, span: SpanHandle): Promise<void> {
     const plugin = this.d.plugins.get(row.plugin);
     let outcome: DeliveryOutcome;
     if (!plugin) outcome = { status: 'terminal', error_code: 'plugin_unavailable' };
@@ -281,6 +283,7 @@ export class DeliveryQueue {
         outcome = unknownOutcome(plugin, item.target, bound.aborted ? 'attempt_timeout' : 'plugin_error');
       }
     }
+    deliveryOutcome(span, outcome);
     await this.settle(row, outcome);
   }
 

@@ -2,6 +2,7 @@
 // bounded timeouts, no proxy from the environment, no redirects, every resolved address vetted and
 // pinned for the request, and response bodies capped at 64 KiB. Manifests are cached briefly and
 // then fetched again, so a sidecar at a stable URL cannot keep an old contract for ever.
+import { withTraceparent } from '../../telemetry/tracing.ts';
 import { type SafeFetchResult, safeFetch } from '../../tools/web/safe-fetch.ts';
 import { WebPolicyError } from '../../tools/web/target-policy.ts';
 import { SidecarHealth, SidecarManifest } from './protocol.ts';
@@ -48,7 +49,8 @@ export async function sidecarRequest(
       {
         method: o.method,
         body: o.body,
-        headers: o.headers,
+        // The sidecar joins the trace of the delivery (or run) that called it, when tracing is on.
+        headers: withTraceparent(o.headers),
         accept: 'application/json',
         redirects: 'refuse',
         timeoutMs: o.timeoutMs,

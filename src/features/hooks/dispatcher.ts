@@ -18,6 +18,7 @@ import {
 } from '../../engine/hook-port.ts';
 import { type HookDeadLetterRecord, insertDeadLetter } from '../../store/repos/hook-dead-letters.ts';
 import type { Store } from '../../store/store.ts';
+import { type SpanSpec, withSpan } from '../../telemetry/tracing.ts';
 import {
   type HookCallback,
   type HttpHookOptions,
@@ -139,7 +140,12 @@ export class HookDispatcher implements HookPort {
     };
     const policy = POLICY_EVENTS.has(f.event);
     for (const { def } of hooks) {
-      const run = await this.runHook(def, wire, signal);
+      const run = await withSpan(hookSpan(f.event, def), async (span) => {
+        const r = await this.runHook(def, wire, signal);
+        span.set({ 'kheish.hook.attempts': r.attempts });
+        if (!r.outcome) span.fail('hook_failed', r.error);
+        return r;
+      });
       const record: HookRecord = { name: def.name, result: 'ok', attempts: run.attempts };
       verdict.hooks.push(record);
       if (!run.outcome) {
@@ -335,4 +341,16 @@ function fold(v: HookVerdict, o: HookOutcome): void {
   // Hooks change session rules only (ops-runtime §6.3); user and project rules are configuration.
   for (const u of o.updated_permissions ?? []) if (u.scope === 'session') v.updated_permissions.push(u);
   v.additional_contexts.push(...(o.additional_contexts ?? []));
+}
+
+/** A hook execution's span (docs/tracing.md): the HTTP and command executors carry its context out. */
+function hookSpan(event: HookEvent, def: HookDefinition): SpanSpec {
+  return {
+    name: `hook ${event}`,
+    attributes: {
+      'kheish.hook.event': event,
+      'kheish.hook.name': def.name,
+      'kheish.hook.executor': def.executor.type,
+    },
+  };
 }

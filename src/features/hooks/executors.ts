@@ -3,6 +3,7 @@
 // the budget runs out) and `http` (POST through the web tools' SSRF-safe client: vetted and pinned
 // addresses, no proxy, no redirect, capped body, one deadline), plus in-process `callback`s.
 import type { HookEvent } from '../../engine/hook-port.ts';
+import { outgoingTraceparent } from '../../telemetry/tracing.ts';
 import { runInProcessGroup } from '../../tools/shell/process-group.ts';
 import { safeFetch } from '../../tools/web/safe-fetch.ts';
 import { WebPolicyError } from '../../tools/web/target-policy.ts';
@@ -51,6 +52,9 @@ export async function runCommand(
     KHEISH_HOOK_EVENT: wire.event,
     KHEISH_HOOK_INVOCATION_KEY: wire.invocation_key,
   };
+  // The OpenTelemetry convention for context in the environment, when tracing is on.
+  const traceparent = outgoingTraceparent();
+  if (traceparent) env.TRACEPARENT = traceparent;
   for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'])
     if (process.env[k]) env[k] = process.env[k]!;
   // Its own process group: at the budget (or when the command exits) the whole group goes.
@@ -96,6 +100,7 @@ export async function postHttp(
   signal: AbortSignal,
 ): Promise<HookOutcome> {
   let res: Awaited<ReturnType<typeof safeFetch>>;
+  const traceparent = outgoingTraceparent();
   try {
     res = await safeFetch(
       ex.url,
@@ -106,6 +111,7 @@ export async function postHttp(
           ...ex.headers,
           'content-type': 'application/json',
           'idempotency-key': wire.invocation_key,
+          ...(traceparent ? { traceparent } : {}),
         },
         accept: 'application/json',
         redirects: 'refuse',

@@ -29,13 +29,21 @@ export function registerRunRoutes(app: HttpApp, runs: RunsService, events: Event
     async (req, reply) =>
       reply
         .code(202)
-        .send(await runs.submitDetached(req.params.session_id, req.body, req.headers['idempotency-key'])),
+        .send(
+          await runs.submitDetached(
+            req.params.session_id,
+            req.body,
+            req.headers['idempotency-key'],
+            req.headers.traceparent,
+          ),
+        ),
   );
 
   r.post(
     '/v1/sessions/:session_id/input',
     { schema: { tags, params: SessionRunParams, body: SubmitInputRequest, response: { 200: SessionView } } },
-    async (req, reply) => runs.submitInline(req.params.session_id, req.body, clientGone(reply)),
+    async (req, reply) =>
+      runs.submitInline(req.params.session_id, req.body, clientGone(reply), req.headers.traceparent),
   );
 
   r.get('/v1/runs', { schema: { tags, querystring: ListRunsQuery } }, async (req) => {

@@ -16,6 +16,7 @@ import {
   type RunRow,
 } from '../../store/repos/runs.ts';
 import { getSession } from '../../store/repos/sessions.ts';
+import { formatTraceparent, parseTraceparent } from '../../telemetry/trace-context.ts';
 import { applyInputContract, type InputContract } from '../sessions/contracts.ts';
 import { normalizeContract } from '../sessions/service.ts';
 import type { SubmitRunRequest } from './schema.ts';
@@ -70,6 +71,18 @@ export function normalizeSubmission(body: SubmitRunRequest): StoredRunRequest {
   return stored;
 }
 
+/**
+ * The submitter's `traceparent`, stored with the run when it is valid W3C trace context; an
+ * invalid one is ignored, as the W3C spec asks of a receiver (docs/decisions.md #605).
+ */
+export function withTraceContext(
+  request: StoredRunRequest,
+  header: string | string[] | undefined,
+): StoredRunRequest {
+  const ref = parseTraceparent(header);
+  return ref ? { ...request, trace_context: formatTraceparent(ref) } : request;
+}
+
 /** Header and body keys must agree; empty or non-ASCII keys are refused. */
 export function idempotencyKey(
   header: string | string[] | undefined,
@@ -107,19 +120,32 @@ export class RunsService {
     return this.engine.store.db;
   }
 
-  async submitDetached(sessionId: string, body: SubmitRunRequest, header: string | string[] | undefined) {
+  async submitDetached(
+    sessionId: string,
+    body: SubmitRunRequest,
+    header: string | string[] | undefined,
+    traceparent?: string | string[],
+  ) {
     const key = idempotencyKey(header, body.idempotency_key);
     const request = await this.checkedInput(sessionId, normalizeSubmission(body));
-    const { run } = await this.engine.submit(sessionId, request, {
+    // The trace context is not part of the fingerprint: a retry from another trace is the same run.
+    const { run } = await this.engine.submit(sessionId, withTraceContext(request, traceparent), {
       idempotency: key === null ? undefined : { keyHash: sha256(key), fingerprint: fingerprint(request) },
     });
     return buildRunView(this.db, (await getRun(this.db, run.run_id)) ?? run);
   }
 
   /** Inline: runs to a terminal or waiting state, then answers with the session. */
-  async submitInline(sessionId: string, body: SubmitRunRequest, signal: AbortSignal) {
+  async submitInline(
+    sessionId: string,
+    body: SubmitRunRequest,
+    signal: AbortSignal,
+    traceparent?: string | string[],
+  ) {
     const request = await this.checkedInput(sessionId, normalizeSubmission(body));
-    const { run } = await this.engine.submit(sessionId, request, { requireIdle: true });
+    const { run } = await this.engine.submit(sessionId, withTraceContext(request, traceparent), {
+      requireIdle: true,
+    });
     await this.engine.waitSettled(run.run_id, signal);
     const session = await getSession(this.db, sessionId);
     if (!session) throw errors.sessionNotFound(sessionId);

@@ -10,6 +10,7 @@ import { countPendingApprovals, countPendingQuestions } from '../../store/repos/
 import { countRunsByStatus, liveRunTimings, runUsageTotals } from '../../store/repos/runs.ts';
 import { countSessions, getSession } from '../../store/repos/sessions.ts';
 import { countTasksByStatus } from '../../store/repos/tasks.ts';
+import { tracingStatus } from '../../telemetry/tracing.ts';
 import {
   evaluate,
   PERMISSION_MODES,
@@ -369,6 +370,7 @@ export class RuntimeService {
       replicas: f?.replicas ?? null,
       provider_readiness: readiness,
       control_plane: { auth_enabled: this.info.authEnabled },
+      tracing: tracingStatus(),
       external_audit: auditStatus(this.engine.opts.audit),
       tools: {
         count: this.engine.tools.list().length,

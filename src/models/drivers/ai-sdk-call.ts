@@ -2,6 +2,7 @@
 // `execute`, no SDK-side retries (the engine owns them). Loaded on a provider route's first model
 // call (see ai-sdk.ts), so a daemon that never calls a provider never loads the SDK.
 import { type LanguageModelUsage, streamText, type TextStreamPart, type ToolSet } from 'ai';
+import { withTraceparent } from '../../telemetry/tracing.ts';
 import {
   type GenerationOptions,
   ModelCallError,
@@ -97,6 +98,8 @@ export async function callModel(config: AiSdkDriverConfig, req: ModelRequest): P
       providerOptions: config.providerOptions?.(gen),
       maxRetries: 0,
       abortSignal: req.signal,
+      // W3C trace context of the model call span, while OpenTelemetry tracing is on.
+      headers: withTraceparent(),
       // The default handler prints to stderr; errors come back through the stream instead.
       onError: () => {},
     });
