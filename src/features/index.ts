@@ -10,6 +10,7 @@ import { channelStimuliFeature } from './channel-stimuli/index.ts';
 import { channelsFeature } from './channels/index.ts';
 import { chatConnectorsFeature } from './chat-connectors/index.ts';
 import { connectorsFeature } from './connectors/index.ts';
+import { consoleFeature } from './console/index.ts';
 import { credentialsFeature } from './credentials/index.ts';
 import { debugFeature } from './debug/index.ts';
 import { deliveriesFeature } from './deliveries/index.ts';
@@ -74,6 +75,8 @@ export const FEATURES: FeatureModule<any>[] = [
   projectsFeature,
   boardsFeature,
   playbooksFeature,
+  // Static files only, outside /v1; after the API's domains so their routes are listed first.
+  consoleFeature,
   // Last: they only read the others (status figures, events, runtime sections).
   doctorFeature,
   metricsFeature,

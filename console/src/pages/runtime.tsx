@@ -1,0 +1,277 @@
+// Runtime: routes with readiness, permission mode, tool limits, MCP servers, hooks and their dead
+// letters, revisions with rollback, and write-only secret slots.
+import { useState } from 'preact/hooks';
+import type { AuthSlotStatus, PermissionMode, RuntimeRevision } from '../../../src/sdk/index.ts';
+import { describe } from '../api.ts';
+import { Async, Badge, describedBy, Empty, Field, Json, PageHeader, Time, useApp, useLoad } from '../ui.tsx';
+import { Table } from './table.tsx';
+
+type Row = Record<string, any>;
+const MODES: PermissionMode[] = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk'];
+
+export function RuntimePage() {
+  return (
+    <section>
+      <PageHeader title="Runtime" />
+      <Routes />
+      <Permissions />
+      <Mcp />
+      <Hooks />
+      <Revisions />
+      <Secrets />
+    </section>
+  );
+}
+
+function Routes() {
+  const state = useLoad((k) => k.runtime.routes() as Promise<Row[]>, [], 10_000);
+  return (
+    <>
+      <h2>Routes</h2>
+      <Async state={state}>
+        {(rows) => (
+          <Table
+            caption="Routes"
+            rows={rows}
+            rowKey={(r) => r.route_id}
+            columns={[
+              {
+                label: 'Route',
+                cell: (r) => (
+                  <>
+                    <code>{r.route_id}</code>
+                    {r.is_default ? ' (default)' : ''}
+                  </>
+                ),
+              },
+              { label: 'Provider', cell: (r) => String(r.provider ?? r.driver ?? '—') },
+              { label: 'Model', cell: (r) => String(r.model ?? r.default_model ?? '—') },
+              { label: 'Readiness', cell: (r) => <Badge value={String(r.readiness ?? 'unknown')} /> },
+              { label: 'Detail', cell: (r) => String(r.readiness_detail ?? r.reason ?? '') },
+            ]}
+          />
+        )}
+      </Async>
+    </>
+  );
+}
+
+function Permissions() {
+  const { client } = useApp();
+  const state = useLoad(
+    async (k) => ({ runtime: (await k.runtime.get()) as Row, limits: await k.runtime.toolLimits() }),
+    [],
+    10_000,
+  );
+  const [error, setError] = useState<string>();
+  const setMode = async (mode: PermissionMode) => {
+    setError(undefined);
+    try {
+      await client.runtime.setPermissionMode(mode);
+      state.reload();
+    } catch (err) {
+      setError(describe(err));
+    }
+  };
+  return (
+    <>
+      <h2>Permissions and tool limits</h2>
+      <Async state={state}>
+        {(d) => (
+          <>
+            <Field id="permission-mode" label="Permission mode" error={error}>
+              <select
+                {...describedBy('permission-mode', error)}
+                value={String(d.runtime.permission_mode ?? 'default')}
+                onChange={(e) => setMode(e.currentTarget.value as PermissionMode)}
+              >
+                {MODES.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <details>
+              <summary>Tool limits</summary>
+              <Json value={d.limits} />
+            </details>
+          </>
+        )}
+      </Async>
+    </>
+  );
+}
+
+function Mcp() {
+  const state = useLoad((k) => k.mcp.inventory() as Promise<Row>, [], 15_000);
+  return (
+    <>
+      <h2>MCP servers</h2>
+      <Async state={state}>
+        {(inv) => {
+          const servers: Row[] = inv.servers ?? [];
+          if (servers.length === 0) return <Empty>No MCP server is configured.</Empty>;
+          return (
+            <Table
+              caption="MCP servers"
+              rows={servers}
+              rowKey={(r) => r.name}
+              columns={[
+                { label: 'Server', cell: (r) => r.name },
+                { label: 'State', cell: (r) => <Badge value={String(r.status ?? r.state ?? 'unknown')} /> },
+                { label: 'Tools', cell: (r) => String(r.tools?.length ?? r.tool_count ?? 0) },
+              ]}
+            />
+          );
+        }}
+      </Async>
+    </>
+  );
+}
+
+function Hooks() {
+  const state = useLoad(
+    async (k) => ({ settings: await k.hooks.get(), dead: await k.hooks.deadLetters() }),
+    [],
+    15_000,
+  );
+  return (
+    <>
+      <h2>Hooks</h2>
+      <Async state={state}>
+        {(d) => (
+          <>
+            <details>
+              <summary>Hook settings</summary>
+              <Json value={d.settings} />
+            </details>
+            <h3>Dead letters ({d.dead.length})</h3>
+            {d.dead.length === 0 ? <Empty>No failed hook delivery.</Empty> : <Json value={d.dead} />}
+          </>
+        )}
+      </Async>
+    </>
+  );
+}
+
+function Revisions() {
+  const { client } = useApp();
+  const state = useLoad((k) => k.runtime.revisions(), [], 15_000);
+  const [error, setError] = useState<string>();
+  const rollback = async (r: RuntimeRevision) => {
+    setError(undefined);
+    try {
+      await client.runtime.rollback({ target_revision: r.revision });
+      state.reload();
+    } catch (err) {
+      setError(describe(err));
+    }
+  };
+  return (
+    <>
+      <h2>Revisions</h2>
+      {error && (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <Async state={state}>
+        {(d) => (
+          <Table
+            caption="Revisions"
+            rows={d.revisions}
+            rowKey={(r) => String(r.revision)}
+            empty="No runtime change yet."
+            columns={[
+              { label: 'Revision', cell: (r) => `#${r.revision}${r.current ? ' (current)' : ''}` },
+              { label: 'Setting', cell: (r) => r.setting },
+              { label: 'When', cell: (r) => <Time ms={r.updated_at_ms} /> },
+              {
+                label: 'Rollback',
+                cell: (r) =>
+                  r.rollback_target && !r.current ? (
+                    <button
+                      type="button"
+                      onClick={() => rollback(r)}
+                      aria-label={`Roll back to revision ${r.revision}`}
+                    >
+                      Roll back
+                    </button>
+                  ) : (
+                    '—'
+                  ),
+              },
+            ]}
+          />
+        )}
+      </Async>
+    </>
+  );
+}
+
+function Secrets() {
+  const { client } = useApp();
+  const state = useLoad((k) => k.secrets.list(), [], 15_000);
+  const [slot, setSlot] = useState('');
+  const [value, setValue] = useState('');
+  const [errors, setErrors] = useState<{ slot?: string; value?: string }>({});
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    if (!value) return setErrors({ value: 'the secret value is empty' });
+    try {
+      await client.secrets.put({
+        slot_id: slot,
+        provider: 'generic',
+        mode: 'opaque_secret',
+        state: { value },
+      });
+      setValue('');
+      state.reload();
+    } catch (err) {
+      setErrors({ slot: describe(err) });
+    }
+  };
+  return (
+    <>
+      <h2>Secret slots</h2>
+      <p class="muted">Values are write-only: the daemon never sends them back.</p>
+      <Async state={state}>
+        {(rows) => (
+          <Table
+            caption="Secret slots"
+            rows={rows as AuthSlotStatus[]}
+            rowKey={(r) => r.slot_id}
+            columns={[
+              { label: 'Slot', cell: (r) => <code>{r.slot_id}</code> },
+              { label: 'Provider', cell: (r) => r.provider },
+              { label: 'Kind', cell: (r) => r.mode },
+              { label: 'Summary', cell: (r) => r.summary },
+              { label: 'Updated', cell: (r) => <Time ms={r.updated_at_ms} /> },
+            ]}
+          />
+        )}
+      </Async>
+      <form class="card form" onSubmit={submit} aria-label="Set a secret">
+        <Field id="secret-slot" label="Slot id" error={errors.slot}>
+          <input
+            {...describedBy('secret-slot', errors.slot)}
+            value={slot}
+            onInput={(e) => setSlot(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="secret-value" label="Value" error={errors.value}>
+          <input
+            {...describedBy('secret-value', errors.value)}
+            type="password"
+            autoComplete="off"
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+          />
+        </Field>
+        <button type="submit">Save secret</button>
+      </form>
+    </>
+  );
+}
