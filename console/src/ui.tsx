@@ -156,6 +156,7 @@ export const describedBy = (id: string, error?: string) => ({
 });
 
 export function Json(props: { value: unknown }) {
+  // Wraps instead of scrolling: a scrolling block would need keyboard focus of its own.
   return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;
 }
 

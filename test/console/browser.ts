@@ -90,15 +90,22 @@ export interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ content: AXE_SOURCE });
   const result = (await page.evaluate(async () => {
-    const g = globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<unknown> }; document: unknown };
-    return g.axe.run(g.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    const g = globalThis as unknown as {
+      axe: { run(ctx: unknown, opts: unknown): Promise<unknown> };
+      document: unknown;
+    };
+    return g.axe.run(g.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
   })) as { violations: AxeViolation[] };
   return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** A readable list of violations for an assertion message. */
 export const explain = (vs: AxeViolation[]) =>
-  vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+  vs
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+    .join('\n');
 
 /** A free loopback port (for a daemon that must come back on the same address after a restart). */
 export async function freePort(): Promise<number> {

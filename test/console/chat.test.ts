@@ -13,7 +13,9 @@ const script = {
     {
       match: 'write the note',
       turns: [
-        { tool_calls: [{ name: 'write_file', arguments: { path: 'note.txt', content: 'from the console' } }] },
+        {
+          tool_calls: [{ name: 'write_file', arguments: { path: 'note.txt', content: 'from the console' } }],
+        },
         { text: 'The note is written.' },
       ],
     },
@@ -30,7 +32,10 @@ let port: number;
 before(async () => {
   ensureConsoleBuilt();
   port = await freePort();
-  d = await startDaemon({ script, args: ['--bind', `127.0.0.1:${port}`, '--workspace-root', tempDir('kheish-ws-')] });
+  d = await startDaemon({
+    script,
+    args: ['--bind', `127.0.0.1:${port}`, '--workspace-root', tempDir('kheish-ws-')],
+  });
   b = await openBrowser();
   page = b.page;
 });
@@ -61,7 +66,7 @@ test('console chat: a tool call waiting for approval is approved inline; args, d
     await approve.waitFor();
     // The request shows the tool's arguments before anyone decides.
     await page.locator('.step-approval', { hasText: 'approval needed for write_file' }).waitFor();
-    assert.match(await page.locator('.step-approval pre').first().innerText(), /from the console/);
+    assert.match((await page.locator('.step-approval pre').first().textContent()) ?? '', /from the console/);
     await docShot(page, 'chat-approval');
     const a11y = await seriousViolations(page);
     assert.deepEqual(a11y, [], explain(a11y));
@@ -87,7 +92,9 @@ test('console chat: the daemon killed mid-answer and restarted; the page reconne
     await page.locator('.link-state', { hasText: /reconnecting|not answering/ }).waitFor();
     d = await d.restart();
     assert.equal(new URL(d.url).port, String(port), 'the daemon is back on the same address');
-    await page.locator('.msg-assistant', { hasText: 'Here is the slow answer.' }).waitFor({ timeout: 30_000 });
+    await page
+      .locator('.msg-assistant', { hasText: 'Here is the slow answer.' })
+      .waitFor({ timeout: 30_000 });
     await page.locator('.run .badge', { hasText: 'completed' }).waitFor();
     // A moment more for any replayed frame to land: still one question and one answer.
     await page.waitForTimeout(1000);

@@ -39,14 +39,22 @@ test('console: / is the page, revalidated on every load, with a same-origin CSP,
 
 test('console: hashed bundles are immutable for a year; unknown names and paths out of the folder are 404', async () => {
   const names = bundleNames((await http(d.url, 'GET', '/')).text);
-  assert.ok(names.some((n) => n.endsWith('.js')) && names.some((n) => n.endsWith('.css')), `bundles: ${names}`);
+  assert.ok(
+    names.some((n) => n.endsWith('.js')) && names.some((n) => n.endsWith('.css')),
+    `bundles: ${names}`,
+  );
   for (const name of names) {
     const res = await http(d.url, 'GET', `/assets/${name}`);
     assert.equal(res.status, 200, name);
     assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
     assert.match(res.headers.get('content-type')!, name.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
   }
-  for (const path of ['/assets/nope.js', '/assets/..%2Fpackage.json', '/assets/.hidden', '/assets/%2e%2e%2fsrc']) {
+  for (const path of [
+    '/assets/nope.js',
+    '/assets/..%2Fpackage.json',
+    '/assets/.hidden',
+    '/assets/%2e%2e%2fsrc',
+  ]) {
     assert.equal((await http(d.url, 'GET', path)).status, 404, path);
   }
 });
@@ -57,10 +65,18 @@ test('console: the API and the probes are not shadowed, and /v1 keeps its bearer
   assert.equal(noToken.status, 401, 'the page is public, the API is not');
   const withToken = await http(d.url, 'GET', '/v1/status', undefined, { authorization: `Bearer ${ADMIN}` });
   assert.equal(withToken.status, 200);
-  assert.equal((await http(d.url, 'GET', '/v1/nothing-here', undefined, { authorization: `Bearer ${ADMIN}` })).status, 404);
-  const openapi = await http(d.url, 'GET', '/v1/openapi.json', undefined, { authorization: `Bearer ${ADMIN}` });
+  assert.equal(
+    (await http(d.url, 'GET', '/v1/nothing-here', undefined, { authorization: `Bearer ${ADMIN}` })).status,
+    404,
+  );
+  const openapi = await http(d.url, 'GET', '/v1/openapi.json', undefined, {
+    authorization: `Bearer ${ADMIN}`,
+  });
   const paths = Object.keys(openapi.body.paths);
-  assert.ok(!paths.includes('/') && !paths.some((p) => p.startsWith('/assets')), 'static routes stay out of the API document');
+  assert.ok(
+    !paths.includes('/') && !paths.some((p) => p.startsWith('/assets')),
+    'static routes stay out of the API document',
+  );
 });
 
 test('console: a daemon whose console was not built says how to build it instead of a blank page', () => {

@@ -2,7 +2,7 @@
 // Reconnects carry Last-Event-ID (the SDK's watch), so a daemon restart loses and repeats nothing.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PendingQuestionView, SessionSummary } from '../../../src/sdk/index.ts';
-import { describe, isUnreachable } from '../api.ts';
+import { DaemonProblemError, describe, isUnreachable, type Kheish } from '../api.ts';
 import { applyFrame, type ChatRun, type ChatState, emptyChat, isActive, type Step } from '../chat-model.ts';
 import { go, href } from '../router.ts';
 import {
@@ -29,7 +29,10 @@ export function ChatPage(props: { args: string[] }) {
       {sessionId ? (
         <Conversation key={sessionId} sessionId={sessionId} />
       ) : (
-        <Empty>Pick a session or start a new one.</Empty>
+        <section>
+          <PageHeader title="Chat" />
+          <Empty>Pick a session or start a new one.</Empty>
+        </section>
       )}
     </div>
   );
@@ -72,7 +75,13 @@ function NewSession(props: { onCreated(id: string): void }) {
     setBusy(true);
     setError(undefined);
     try {
-      const s = await client.sessions.create(id.trim() ? { session_id: id.trim() } : {});
+      const wanted = id.trim();
+      // Creating an existing id returns that session (the API is idempotent): say so instead.
+      if (wanted && (await exists(client, wanted))) {
+        setError(`a session named "${wanted}" already exists: pick it in the list or choose another id`);
+        return;
+      }
+      const s = await client.sessions.create(wanted ? { session_id: wanted } : {});
       setId('');
       props.onCreated(s.session_id);
     } catch (err) {
@@ -95,6 +104,18 @@ function NewSession(props: { onCreated(id: string): void }) {
       </button>
     </form>
   );
+}
+
+async function exists(client: Kheish, sessionId: string): Promise<boolean> {
+  try {
+    await client.sessions.get(sessionId);
+    return true;
+  } catch (err) {
+    if (err instanceof DaemonProblemError && err.status === 404) return false;
+    // An id the daemon refuses outright: creating it reports why, next to the field.
+    if (err instanceof DaemonProblemError && err.status === 400) return false;
+    throw err;
+  }
 }
 
 type Link = 'connecting' | 'live' | 'reconnecting' | 'down';

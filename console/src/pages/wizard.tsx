@@ -269,7 +269,7 @@ function TemplateStep() {
         await client.schedules.create({
           name: `${picked.name} (${session.session_id})`,
           target_session_id: session.session_id,
-          cadence: { type: 'cron', expression: '0 8 * * *' },
+          cadence: { type: 'cron', expression: '0 0 8 * * *' },
           request: { content: 'Write today’s digest.' },
         });
       }

@@ -78,23 +78,23 @@ function ScheduleActions(props: { schedule: ScheduleView; onDone(): void }) {
   const live = s.status !== 'canceled' && s.status !== 'completed';
   return (
     <div class="row-actions">
-      {live && (
-        <button type="button" onClick={act('trigger')} aria-label={`Run ${s.name} now`}>
+      {s.status === 'active' && (
+        <button type="button" onClick={act('trigger')} aria-label={`Run now: ${s.name}`}>
           Run now
         </button>
       )}
       {s.status === 'active' && (
-        <button type="button" onClick={act('pause')} aria-label={`Pause ${s.name}`}>
+        <button type="button" onClick={act('pause')} aria-label={`Pause: ${s.name}`}>
           Pause
         </button>
       )}
       {s.status === 'paused' && (
-        <button type="button" onClick={act('resume')} aria-label={`Resume ${s.name}`}>
+        <button type="button" onClick={act('resume')} aria-label={`Resume: ${s.name}`}>
           Resume
         </button>
       )}
       {live && (
-        <button type="button" onClick={act('cancel')} aria-label={`Cancel ${s.name}`}>
+        <button type="button" onClick={act('cancel')} aria-label={`Cancel: ${s.name}`}>
           Cancel
         </button>
       )}
@@ -110,7 +110,7 @@ function ScheduleForm(props: { onCreated(): void }) {
     name: '',
     session: '',
     kind: 'cron',
-    expression: '0 8 * * *',
+    expression: '0 0 8 * * *',
     every: '3600',
     message: '',
   });
@@ -178,7 +178,7 @@ function ScheduleForm(props: { onCreated(): void }) {
           id="schedule-expression"
           label="Cron expression"
           error={errors.expression}
-          hint="minute hour day month weekday"
+          hint="second minute hour day month weekday, e.g. 0 0 8 * * * for 08:00 daily"
         >
           <input
             {...describedBy('schedule-expression', errors.expression)}
