@@ -40,11 +40,11 @@ const MCP_CARDS: (AddMcpServerBody & { title: string; about: string })[] = [
     args: ['-y', '@modelcontextprotocol/server-filesystem', '.'],
   },
   {
-    name: 'fetch',
-    title: 'Web fetch',
-    about: 'Fetch web pages as text',
+    name: 'memory',
+    title: 'Notes graph',
+    about: 'Keep facts between conversations',
     command: 'npx',
-    args: ['-y', '@modelcontextprotocol/server-fetch'],
+    args: ['-y', '@modelcontextprotocol/server-memory'],
   },
 ];
 
