@@ -20,6 +20,33 @@ const script = {
       ],
     },
     { match: 'slow', turns: [{ delay_ms: 4000, text: 'Here is the slow answer.' }] },
+    { match: 'forever', turns: [{ hang: true }] },
+    {
+      match: 'ask me',
+      turns: [
+        {
+          tool_calls: [
+            {
+              name: 'ask_user_question',
+              arguments: {
+                questions: [
+                  {
+                    id: 'size',
+                    header: 'Size',
+                    question: 'Which size?',
+                    options: [
+                      { id: 'small', label: 'Small' },
+                      { id: 'large', label: 'Large' },
+                    ],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+        { text: 'Large it is.' },
+      ],
+    },
   ],
   default: { turns: [{ text: 'ok' }] },
 };
@@ -101,5 +128,28 @@ test('console chat: the daemon killed mid-answer and restarted; the page reconne
     assert.equal(await page.locator('.msg-user', { hasText: 'a slow question' }).count(), 1);
     assert.equal(await page.locator('.msg-assistant', { hasText: 'Here is the slow answer.' }).count(), 1);
     assert.equal(await page.locator('.run').count(), 1);
+  });
+});
+
+test('console chat: a question is answered inline, and a hanging run is cancelled from the page', async () => {
+  await step(page, 'chat-question-cancel', async () => {
+    await openSession('asks');
+    await send('ask me something');
+    await page.getByRole('group', { name: 'Which size?' }).waitFor();
+    await page.getByLabel('Large').check();
+    await page.getByRole('button', { name: 'Answer' }).click();
+    await page.locator('.msg-assistant', { hasText: 'Large it is.' }).waitFor();
+
+    await send('wait forever');
+    await page
+      .locator('.run', { hasText: 'wait forever' })
+      .locator('.badge', { hasText: 'running' })
+      .waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page
+      .locator('.run', { hasText: 'wait forever' })
+      .locator('.badge', { hasText: 'cancelled' })
+      .waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).waitFor({ state: 'detached' });
   });
 });
