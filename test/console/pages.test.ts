@@ -172,6 +172,23 @@ test('console forms: a duplicate session id and a refused one are explained next
   });
 });
 
+test('console runtime: permission mode and debug capture changed from the page, then rolled back to a revision', async () => {
+  await step(page, 'runtime', async () => {
+    await visit('runtime', 'Runtime');
+    await page.getByLabel('Permission mode').selectOption('acceptEdits');
+    await page.getByRole('cell', { name: '#1 (current)' }).waitFor();
+    await page.getByLabel('Debug capture').selectOption('on');
+    await page.getByRole('cell', { name: '#2 (current)' }).waitFor();
+    const before = (await api('GET', '/v1/runtime')).body;
+    assert.deepEqual([before.permission_mode, before.debug_level], ['acceptEdits', 'on']);
+    await page.getByRole('button', { name: 'Roll back to revision 1' }).click();
+    await page.getByRole('cell', { name: '#3 (current)' }).waitFor();
+    const after = (await api('GET', '/v1/runtime')).body;
+    assert.deepEqual([after.permission_mode, after.debug_level], ['acceptEdits', 'off']);
+    assert.equal(await page.getByLabel('Debug capture').inputValue(), 'off');
+  });
+});
+
 const PAGES: [string, string | RegExp][] = [
   ['chat/desk', 'Chat · desk'],
   ['inbox', 'Inbox'],

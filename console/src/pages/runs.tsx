@@ -3,7 +3,19 @@
 import { useState } from 'preact/hooks';
 import type { RunView } from '../../../src/sdk/index.ts';
 import { href } from '../router.ts';
-import { Async, Badge, Empty, ErrorNote, items, Json, PageHeader, Time, useLoad } from '../ui.tsx';
+import {
+  Async,
+  Badge,
+  Empty,
+  ErrorNote,
+  items,
+  Json,
+  Loading,
+  PageHeader,
+  Time,
+  useApp,
+  useLoad,
+} from '../ui.tsx';
 import { Table } from './table.tsx';
 
 type Row = Record<string, any>;
@@ -163,10 +175,65 @@ function RunDetail(props: { runId: string }) {
               <Json value={external} />
             )}
             <h2>Debug artifacts</h2>
-            {'error' in debug ? <ErrorNote error={debug.error} /> : <Json value={debug} />}
+            {'error' in debug ? (
+              <ErrorNote error={debug.error} />
+            ) : (
+              <DebugArtifacts runId={props.runId} debug={debug} />
+            )}
           </>
         )}
       </Async>
     </section>
+  );
+}
+
+function DebugArtifacts(props: { runId: string; debug: Row }) {
+  const { client } = useApp();
+  const [open, setOpen] = useState<{ id: string; text?: string; error?: unknown }>();
+  const artifacts: Row[] = props.debug.artifacts ?? [];
+  if (artifacts.length === 0)
+    return <Empty>No debug capture for this run (debug level {String(props.debug.level ?? 'off')}).</Empty>;
+  const show = async (id: string) => {
+    setOpen({ id });
+    try {
+      setOpen({ id, text: await client.runs.debug.artifact(props.runId, id) });
+    } catch (error) {
+      setOpen({ id, error });
+    }
+  };
+  return (
+    <>
+      <Table
+        caption="Debug artifacts"
+        rows={artifacts}
+        rowKey={(r) => r.artifact_id}
+        columns={[
+          { label: 'Artifact', cell: (r) => <code>{r.artifact_id}</code> },
+          { label: 'Format', cell: (r) => r.format },
+          { label: 'Size', cell: (r) => `${r.plaintext_bytes} bytes${r.truncated ? ' (truncated)' : ''}` },
+          { label: 'Updated', cell: (r) => <Time ms={r.updated_at_ms} /> },
+          {
+            label: 'Open',
+            cell: (r) => (
+              <button type="button" onClick={() => show(r.artifact_id)} aria-label={`Show ${r.artifact_id}`}>
+                Show
+              </button>
+            ),
+          },
+        ]}
+      />
+      {open && (
+        <section aria-label={`Artifact ${open.id}`}>
+          <h3>{open.id}</h3>
+          {open.error !== undefined ? (
+            <ErrorNote error={open.error} />
+          ) : open.text === undefined ? (
+            <Loading />
+          ) : (
+            <pre class="json">{open.text}</pre>
+          )}
+        </section>
+      )}
+    </>
   );
 }

@@ -1,30 +1,39 @@
 // Runtime: routes with readiness, permission mode, tool limits, MCP servers, hooks and their dead
 // letters, revisions with rollback, and write-only secret slots.
 import { useState } from 'preact/hooks';
-import type { AuthSlotStatus, PermissionMode, RuntimeRevision } from '../../../src/sdk/index.ts';
+import type { AuthSlotStatus, DebugLevel, PermissionMode, RuntimeRevision } from '../../../src/sdk/index.ts';
 import { describe } from '../api.ts';
 import { Async, Badge, describedBy, Empty, Field, Json, PageHeader, Time, useApp, useLoad } from '../ui.tsx';
 import { Table } from './table.tsx';
 
 type Row = Record<string, any>;
 const MODES: PermissionMode[] = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk'];
+const DEBUG_LEVELS: DebugLevel[] = ['off', 'on', 'redacted', 'full'];
+
+/** `tick` changes after any change made on the page: every section loads again (a change is a revision). */
+interface Section {
+  tick: number;
+  changed(): void;
+}
 
 export function RuntimePage() {
+  const [tick, setTick] = useState(0);
+  const s: Section = { tick, changed: () => setTick((t) => t + 1) };
   return (
     <section>
       <PageHeader title="Runtime" />
-      <Routes />
-      <Permissions />
-      <Mcp />
-      <Hooks />
-      <Revisions />
-      <Secrets />
+      <Routes {...s} />
+      <Permissions {...s} />
+      <Mcp {...s} />
+      <Hooks {...s} />
+      <Revisions {...s} />
+      <Secrets {...s} />
     </section>
   );
 }
 
-function Routes() {
-  const state = useLoad((k) => k.runtime.routes() as Promise<Row[]>, [], 10_000);
+function Routes(props: Section) {
+  const state = useLoad((k) => k.runtime.routes() as Promise<Row[]>, [props.tick], 10_000);
   return (
     <>
       <h2>Routes</h2>
@@ -56,21 +65,31 @@ function Routes() {
   );
 }
 
-function Permissions() {
+function Permissions(props: Section) {
   const { client } = useApp();
   const state = useLoad(
     async (k) => ({ runtime: (await k.runtime.get()) as Row, limits: await k.runtime.toolLimits() }),
-    [],
+    [props.tick],
     10_000,
   );
   const [error, setError] = useState<string>();
+  const [debugError, setDebugError] = useState<string>();
   const setMode = async (mode: PermissionMode) => {
     setError(undefined);
     try {
       await client.runtime.setPermissionMode(mode);
-      state.reload();
+      props.changed();
     } catch (err) {
       setError(describe(err));
+    }
+  };
+  const setDebug = async (level: DebugLevel) => {
+    setDebugError(undefined);
+    try {
+      await client.runtime.setDebugLevel(level);
+      props.changed();
+    } catch (err) {
+      setDebugError(describe(err));
     }
   };
   return (
@@ -92,6 +111,24 @@ function Permissions() {
                 ))}
               </select>
             </Field>
+            <Field
+              id="debug-level"
+              label="Debug capture"
+              error={debugError}
+              hint="what new runs record for debugging"
+            >
+              <select
+                {...describedBy('debug-level', debugError)}
+                value={String(d.runtime.debug_level ?? 'off')}
+                onChange={(e) => setDebug(e.currentTarget.value as DebugLevel)}
+              >
+                {DEBUG_LEVELS.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
+            </Field>
             <details>
               <summary>Tool limits</summary>
               <Json value={d.limits} />
@@ -103,8 +140,8 @@ function Permissions() {
   );
 }
 
-function Mcp() {
-  const state = useLoad((k) => k.mcp.inventory() as Promise<Row>, [], 15_000);
+function Mcp(props: Section) {
+  const state = useLoad((k) => k.mcp.inventory() as Promise<Row>, [props.tick], 15_000);
   return (
     <>
       <h2>MCP servers</h2>
@@ -130,10 +167,10 @@ function Mcp() {
   );
 }
 
-function Hooks() {
+function Hooks(props: Section) {
   const state = useLoad(
     async (k) => ({ settings: await k.hooks.get(), dead: await k.hooks.deadLetters() }),
-    [],
+    [props.tick],
     15_000,
   );
   return (
@@ -155,15 +192,15 @@ function Hooks() {
   );
 }
 
-function Revisions() {
+function Revisions(props: Section) {
   const { client } = useApp();
-  const state = useLoad((k) => k.runtime.revisions(), [], 15_000);
+  const state = useLoad((k) => k.runtime.revisions(), [props.tick], 15_000);
   const [error, setError] = useState<string>();
   const rollback = async (r: RuntimeRevision) => {
     setError(undefined);
     try {
       await client.runtime.rollback({ target_revision: r.revision });
-      state.reload();
+      props.changed();
     } catch (err) {
       setError(describe(err));
     }
@@ -210,9 +247,9 @@ function Revisions() {
   );
 }
 
-function Secrets() {
+function Secrets(props: Section) {
   const { client } = useApp();
-  const state = useLoad((k) => k.secrets.list(), [], 15_000);
+  const state = useLoad((k) => k.secrets.list(), [props.tick], 15_000);
   const [slot, setSlot] = useState('');
   const [value, setValue] = useState('');
   const [errors, setErrors] = useState<{ slot?: string; value?: string }>({});
@@ -228,7 +265,7 @@ function Secrets() {
         state: { value },
       });
       setValue('');
-      state.reload();
+      props.changed();
     } catch (err) {
       setErrors({ slot: describe(err) });
     }
