@@ -1,66 +1,52 @@
-// The wizard's way to add model routes and MCP servers at run time. The SDK methods
-// (`client.runtime.addRoute/deleteRoute`, `client.mcp.addServer/removeServer`) come with the
-// `kheish-daemon up` work of issue 21; this adapter finds them on the client when they are there and
-// says plainly when they are not, so the wizard works on both kinds of daemon and SDK.
+// The wizard's way to add model routes and MCP servers to the running daemon, through the SDK
+// (`client.runtime.addRoute/deleteRoute/setModel`, `client.mcp.addServer/removeServer`): the
+// wizard speaks in provider cards and tool cards, this file turns them into API requests.
+import type { AddMcpServerRequest, AddRouteRequest } from '../../../src/sdk/index.ts';
 import type { Kheish } from '../api.ts';
 
-/** What the wizard sends for a provider route (the key goes to the daemon's encrypted store). */
-export interface AddRouteBody {
-  route_id: string;
+export interface ProviderChoice {
+  routeId: string;
+  /** The route's driver: openai, anthropic, google, openrouter, xai or openai_compatible. */
   provider: string;
-  default_model: string;
-  /** Write-only: never shown again, never kept by the page. */
-  api_key?: string;
-  base_url?: string;
-  /** Makes it the daemon's default route. */
-  make_default?: boolean;
+  model: string;
+  /** Write-only: goes to the daemon's encrypted store; the page does not keep it. */
+  apiKey?: string;
+  baseUrl?: string;
 }
 
-/** An MCP server to start and load (stdio command or streamable HTTP URL). */
-export interface AddMcpServerBody {
+export interface McpCard {
   name: string;
-  command?: string;
-  args?: string[];
-  url?: string;
-  /** Write-only environment (tokens). */
-  env?: Record<string, string>;
+  command: string;
+  args: string[];
 }
 
-interface RouteMethods {
-  addRoute(body: AddRouteBody): Promise<unknown>;
-  deleteRoute(routeId: string): Promise<unknown>;
-}
-
-interface McpMethods {
-  addServer(body: AddMcpServerBody): Promise<unknown>;
-  removeServer(name: string): Promise<unknown>;
-}
-
-export interface RuntimeSetup {
-  /** Null when this SDK or daemon cannot add routes at run time. */
-  routes: RouteMethods | null;
-  /** Null when this SDK or daemon cannot add MCP servers at run time. */
-  mcp: McpMethods | null;
-}
-
-const has = <K extends string>(o: object, ...names: K[]): o is Record<K, (...a: any[]) => Promise<unknown>> =>
-  names.every((n) => typeof (o as Record<string, unknown>)[n] === 'function');
-
-export function runtimeSetup(client: Kheish): RuntimeSetup {
-  const runtime: object = client.runtime;
-  const mcp: object = client.mcp;
-  return {
-    routes: has(runtime, 'addRoute', 'deleteRoute')
-      ? {
-          addRoute: (body) => runtime.addRoute(body),
-          deleteRoute: (id) => runtime.deleteRoute(id),
-        }
-      : null,
-    mcp: has(mcp, 'addServer', 'removeServer')
-      ? {
-          addServer: (body) => mcp.addServer(body),
-          removeServer: (name) => mcp.removeServer(name),
-        }
-      : null,
+/**
+ * Adds the route and makes it the default (the daemon makes only a first route its default on
+ * its own; a user who picks a provider in the wizard means to use it).
+ */
+export async function addProviderRoute(client: Kheish, choice: ProviderChoice): Promise<void> {
+  const body: AddRouteRequest = {
+    route_id: choice.routeId,
+    provider: choice.provider,
+    model: choice.model,
+    ...(choice.apiKey ? { api_key: choice.apiKey } : {}),
+    ...(choice.baseUrl ? { base_url: choice.baseUrl } : {}),
   };
+  const added = await client.runtime.addRoute(body);
+  if (added.default_route !== choice.routeId)
+    await client.runtime.setModel({ provider: choice.routeId, model: choice.model });
+}
+
+export function removeProviderRoute(client: Kheish, routeId: string): Promise<unknown> {
+  return client.runtime.deleteRoute(routeId);
+}
+
+/** Starts the server on the daemon; resolves once it is connected (its tools are then live). */
+export function addMcpServer(client: Kheish, card: McpCard): Promise<unknown> {
+  const body: AddMcpServerRequest = { name: card.name, config: { command: card.command, args: card.args } };
+  return client.mcp.addServer(body);
+}
+
+export function removeMcpServer(client: Kheish, name: string): Promise<unknown> {
+  return client.mcp.removeServer(name);
 }

@@ -1,37 +1,46 @@
 // First launch: pick a model provider (key → the daemon's encrypted store), optional MCP servers,
 // then an agent template that creates a persona, a session, the binding and (for the daily digest)
 // a schedule, and lands in the chat. The shell skips it when the daemon has routes and sessions.
-import { useMemo, useState } from 'preact/hooks';
-import { type AddMcpServerBody, runtimeSetup } from '../adapters/runtime-setup.ts';
+import { useState } from 'preact/hooks';
+import { addMcpServer, addProviderRoute, type McpCard } from '../adapters/runtime-setup.ts';
 import { describe } from '../api.ts';
 import { fieldErrors } from '../field-errors.ts';
 import { go } from '../router.ts';
-import { describedBy, ErrorNote, Field, PageHeader, useApp, useLoad } from '../ui.tsx';
+import { describedBy, ErrorNote, Field, Loading, PageHeader, useApp, useLoad } from '../ui.tsx';
 
 interface Provider {
+  /** Also the route id the wizard adds. */
   id: string;
   name: string;
+  driver: string;
   model: string;
   needsKey: boolean;
   baseUrl?: string;
 }
 
 export const PROVIDERS: Provider[] = [
-  { id: 'anthropic', name: 'Anthropic', model: 'claude-sonnet-4-6', needsKey: true },
-  { id: 'openai', name: 'OpenAI', model: 'gpt-5.4-mini', needsKey: true },
-  { id: 'google', name: 'Google Gemini', model: 'gemini-2.5-flash', needsKey: true },
-  { id: 'xai', name: 'xAI', model: 'grok-4-fast-reasoning', needsKey: true },
-  { id: 'openrouter', name: 'OpenRouter', model: 'openai/gpt-5.4-mini', needsKey: true },
+  { id: 'anthropic', name: 'Anthropic', driver: 'anthropic', model: 'claude-sonnet-4-6', needsKey: true },
+  { id: 'openai', name: 'OpenAI', driver: 'openai', model: 'gpt-5.4-mini', needsKey: true },
+  { id: 'google', name: 'Google Gemini', driver: 'google', model: 'gemini-2.5-flash', needsKey: true },
+  { id: 'xai', name: 'xAI', driver: 'xai', model: 'grok-4-fast-reasoning', needsKey: true },
+  {
+    id: 'openrouter',
+    name: 'OpenRouter',
+    driver: 'openrouter',
+    model: 'openai/gpt-5.4-mini',
+    needsKey: true,
+  },
   {
     id: 'ollama',
     name: 'Ollama (local)',
+    driver: 'openai_compatible',
     model: 'llama3.2',
     needsKey: false,
     baseUrl: 'http://127.0.0.1:11434/v1',
   },
 ];
 
-const MCP_CARDS: (AddMcpServerBody & { title: string; about: string })[] = [
+const MCP_CARDS: (McpCard & { title: string; about: string })[] = [
   {
     name: 'filesystem',
     title: 'Files',
@@ -73,8 +82,6 @@ const TEMPLATES: Template[] = [
 ];
 
 export function WizardPage() {
-  const { client } = useApp();
-  const setup = useMemo(() => runtimeSetup(client), [client]);
   const routes = useLoad((k) => k.runtime.routes());
   const [step, setStep] = useState(0);
   return (
@@ -91,16 +98,15 @@ export function WizardPage() {
           </li>
         ))}
       </ol>
-      {step === 0 && (
-        <ProviderStep setup={setup} existing={(routes.data ?? []).length} onNext={() => setStep(1)} />
-      )}
-      {step === 1 && <McpStep setup={setup} onNext={() => setStep(2)} />}
+      {step === 0 && <ProviderStep existing={(routes.data ?? []).length} onNext={() => setStep(1)} />}
+      {step === 1 && <McpStep onNext={() => setStep(2)} />}
       {step === 2 && <TemplateStep />}
     </section>
   );
 }
 
-function ProviderStep(props: { setup: ReturnType<typeof runtimeSetup>; existing: number; onNext(): void }) {
+function ProviderStep(props: { existing: number; onNext(): void }) {
+  const { client } = useApp();
   const [picked, setPicked] = useState<Provider>(PROVIDERS[0]!);
   const [key, setKey] = useState('');
   const [model, setModel] = useState(PROVIDERS[0]!.model);
@@ -115,21 +121,26 @@ function ProviderStep(props: { setup: ReturnType<typeof runtimeSetup>; existing:
     e.preventDefault();
     setErrors({});
     if (picked.needsKey && !key.trim()) return setErrors({ key: 'the API key is empty' });
-    if (!props.setup.routes) return;
+    if (!model.trim()) return setErrors({ model: 'the model is empty' });
     setBusy(true);
     try {
-      await props.setup.routes.addRoute({
-        route_id: picked.id,
-        provider: picked.id,
-        default_model: model,
-        api_key: picked.needsKey ? key.trim() : undefined,
-        base_url: picked.baseUrl,
-        make_default: true,
+      await addProviderRoute(client, {
+        routeId: picked.id,
+        provider: picked.driver,
+        model: model.trim(),
+        apiKey: picked.needsKey ? key.trim() : undefined,
+        baseUrl: picked.baseUrl,
       });
       setKey('');
       props.onNext();
     } catch (err) {
-      setErrors(fieldErrors(err, { key: ['key', 'secret', 'credential'], model: ['model'] }));
+      setErrors(
+        fieldErrors(err, {
+          key: ['api_key', 'api key', 'secret', 'master key'],
+          model: ['model'],
+          form: ['route'],
+        }),
+      );
     } finally {
       setBusy(false);
     }
@@ -176,18 +187,10 @@ function ProviderStep(props: { setup: ReturnType<typeof runtimeSetup>; existing:
         </Field>
       )}
       {errors.form && <ErrorNote error={new Error(errors.form)} />}
-      {!props.setup.routes && (
-        <p class="notice" role="note">
-          This daemon cannot add routes from the console. Add one to its routes file (see the configuration
-          docs) or start it with <code>kheish-daemon up</code>, then reload.
-        </p>
-      )}
       <div class="actions">
-        {props.setup.routes && (
-          <button type="submit" class="primary" disabled={busy}>
-            Save and continue
-          </button>
-        )}
+        <button type="submit" class="primary" disabled={busy}>
+          Save and continue
+        </button>
         {props.existing > 0 && (
           <button type="button" onClick={props.onNext}>
             Keep the {props.existing} configured route{props.existing === 1 ? '' : 's'}
@@ -198,45 +201,47 @@ function ProviderStep(props: { setup: ReturnType<typeof runtimeSetup>; existing:
   );
 }
 
-function McpStep(props: { setup: ReturnType<typeof runtimeSetup>; onNext(): void }) {
+function McpStep(props: { onNext(): void }) {
+  const { client } = useApp();
   const [added, setAdded] = useState<string[]>([]);
+  const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Record<string, string>>({});
-  const add = async (card: AddMcpServerBody) => {
-    if (!props.setup.mcp) return;
+  const add = async (card: McpCard) => {
+    setBusy(card.name);
+    setError({ ...error, [card.name]: '' });
     try {
-      await props.setup.mcp.addServer({
-        name: card.name,
-        command: card.command,
-        args: card.args,
-        url: card.url,
-      });
+      await addMcpServer(client, card);
       setAdded([...added, card.name]);
     } catch (err) {
-      setError({ ...error, [card.name]: describe(err) });
+      // Said as the daemon says it (a read-only token, a server that would not start, ...).
+      setError({ ...error, [card.name]: `could not add it: ${describe(err)}` });
+    } finally {
+      setBusy(undefined);
     }
   };
   return (
     <div class="form">
       <h2>Give it tools (optional)</h2>
-      {!props.setup.mcp && (
-        <p class="notice" role="note">
-          This daemon cannot add MCP servers from the console: list them in its configuration and restart it.
-        </p>
-      )}
+      <p class="muted">Each card starts an MCP server on the daemon's machine; its tools are live at once.</p>
       <div class="cards">
         {MCP_CARDS.map((c) => (
           <div key={c.name} class="card">
             <strong>{c.title}</strong>
             <p class="muted">{c.about}</p>
-            {props.setup.mcp &&
-              (added.includes(c.name) ? (
-                <span class="ok">Added</span>
-              ) : (
-                <button type="button" onClick={() => add(c)}>
-                  Add {c.title}
-                </button>
-              ))}
-            {error[c.name] && <p class="field-error">{error[c.name]}</p>}
+            {added.includes(c.name) ? (
+              <span class="ok">Added</span>
+            ) : busy === c.name ? (
+              <Loading label="Starting…" />
+            ) : (
+              <button type="button" onClick={() => add(c)}>
+                Add {c.title}
+              </button>
+            )}
+            {error[c.name] && (
+              <p class="field-error" role="alert">
+                {error[c.name]}
+              </p>
+            )}
           </div>
         ))}
       </div>
