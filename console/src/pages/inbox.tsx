@@ -2,7 +2,7 @@
 import type { PendingApprovalView, PendingQuestionView } from '../../../src/sdk/index.ts';
 import { href } from '../router.ts';
 import { Async, Empty, items, Json, PageHeader, Time, useLoad } from '../ui.tsx';
-import { ApprovalButtons, QuestionForm } from './chat.tsx';
+import { ApprovalButtons, QuestionForm } from './human-loop.tsx';
 
 export function InboxPage() {
   const state = useLoad(
