@@ -156,6 +156,12 @@ function useTheme(): [Theme, (t: Theme) => void] {
 
 function Shell(props: { down: boolean; retry(): void; signOut?: () => void }) {
   const route = useRoute();
+  // Re-renders the page every 30 s so relative times ("2 minutes ago") stay true.
+  const [, setClock] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setClock(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
   const [theme, setTheme] = useTheme();
   const main = useRef<HTMLElement>(null);
   useFirstLaunch(route.page);
