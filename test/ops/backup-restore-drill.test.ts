@@ -1,0 +1,217 @@
+// The restore drill of ops-runtime §16.2 (issue 20): a daemon with sessions, runs in every state,
+// a pending approval, a schedule, a secret slot and an asset is backed up while it runs; the
+// archive is restored into a new state root, a daemon on it passes `status` and `doctor`, holds
+// everything, and its secret slots open with the same master key only. Also: a wrong key, a
+// tampered, truncated or incomplete archive are refused with nothing written.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+
+const baseEnv = { ...process.env };
+for (const name of [
+  'KHEISH_STATE_ROOT',
+  'KHEISH_DATABASE_URL',
+  'KHEISH_AUTH_STORE_MASTER_KEY_FILE',
+  'KHEISH_TEST_STORE',
+])
+  delete baseEnv[name];
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(BIN, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 });
+
+const KEY = cli(['secrets', 'generate']).stdout.trim();
+const OTHER_KEY = cli(['secrets', 'generate']).stdout.trim();
+const keyEnv = { KHEISH_AUTH_STORE_MASTER_KEY: KEY };
+const work = tempDir('kheish-drill-');
+const script = {
+  rules: [
+    {
+      match: 'risky',
+      turns: [{ tool_calls: [{ name: 'bash', arguments: { command: 'echo hi' } }] }, { text: 'ran it' }],
+    },
+    { match: 'boom', turns: [{ error: { status: 400 } }] },
+    { match: 'slow', turns: [{ delay_ms: 60_000, text: 'slept' }] },
+  ],
+  default: { turns: [{ text: 'ok' }] },
+};
+let d: TestDaemon;
+let restored: TestDaemon | null = null;
+const runs: Record<string, string> = {};
+let approvalId = '';
+let scheduleId = '';
+let assetId = '';
+const archive = join(work, 'archive');
+const target = join(work, 'restored');
+
+async function submit(session: string, content: string): Promise<string> {
+  const r = await http(d.url, 'POST', `/v1/sessions/${session}/runs`, { content });
+  assert.equal(r.status, 202, r.text);
+  return r.body.run_id;
+}
+
+before(async () => {
+  d = await startDaemon({ script, env: keyEnv });
+  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait'])
+    assert.equal((await http(d.url, 'POST', '/v1/sessions', { session_id: s })).status, 201);
+  runs.completed = await submit('s-done', 'hello');
+  await waitForRun(d.url, runs.completed);
+  runs.failed = await submit('s-fail', 'boom');
+  await waitForRun(d.url, runs.failed);
+  runs.cancelled = await submit('s-cancel', 'slow');
+  await waitForRun(d.url, runs.cancelled, (r) => r.status === 'running');
+  assert.equal((await http(d.url, 'POST', `/v1/runs/${runs.cancelled}/cancel`)).status < 300, true);
+  await waitForRun(d.url, runs.cancelled);
+  runs.waiting = await submit('s-wait', 'risky');
+  await waitForRun(d.url, runs.waiting, (r) => r.status === 'waiting_for_approval');
+  runs.queued = await submit('s-wait', 'second message');
+  const approvals = await http(d.url, 'GET', '/v1/sessions/s-wait/approvals');
+  approvalId = approvals.body[0].request.id;
+  const sched = await http(d.url, 'POST', '/v1/schedules', {
+    name: 'yearly',
+    target_session_id: 's-done',
+    cadence: { type: 'cron', expression: '0 0 0 1 1 *' },
+    request: { content: 'happy new year' },
+  });
+  assert.equal(sched.status, 201, sched.text);
+  scheduleId = sched.body.schedule_id;
+  const slot = {
+    slot_id: 'drill.prod',
+    provider: 'generic',
+    mode: 'opaque_secret',
+    state: { value: 'drill-secret-value' },
+  };
+  assert.equal((await http(d.url, 'POST', '/v1/runtime/secrets', slot)).status, 200);
+  const asset = await http(d.url, 'POST', '/v1/assets', {
+    file_name: 'note.txt',
+    media_type: 'text/plain',
+    content_base64: Buffer.from('a file the daemon keeps').toString('base64'),
+  });
+  assert.ok(asset.status < 300, asset.text);
+  assetId = asset.body.asset_id ?? asset.body.asset?.asset_id;
+});
+
+after(async () => {
+  await restored?.stop();
+  await d?.stop();
+  rmSync(work, { recursive: true, force: true });
+  d?.cleanup();
+});
+
+test('ops-runtime §16.1: backup of a running daemon writes a sealed archive and prints its manifest digest', () => {
+  const r = cli(['--output', 'json', 'backup', '--state-root', d.stateRoot, archive], keyEnv);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.online, true, 'the daemon held the state root');
+  assert.equal(out.sealed, true);
+  assert.match(r.stderr, /backup: files \d+\/\d+ files/, 'progress on stderr');
+  const manifest = JSON.parse(readFileSync(join(archive, 'manifest.json'), 'utf8'));
+  const paths = manifest.files.map((f: { path: string }) => f.path);
+  assert.ok(paths.includes('kheish.sqlite'));
+  assert.ok(paths.includes('audit-signing.key'), 'the audit key travels with the ledger');
+  assert.ok(
+    paths.some((p: string) => p.startsWith('blobs/assets/')),
+    'asset bytes are in the archive',
+  );
+  assert.ok(
+    !paths.some((p: string) => /kheish\.sqlite-(wal|shm)|daemon\.(lock|pid)/.test(p)),
+    'no live WAL, no lock',
+  );
+  assert.ok(!readFileSync(join(archive, 'manifest.json'), 'utf8').includes('drill-secret-value'));
+});
+
+test('restore refuses a wrong key, a missing key, and a tampered, truncated or incomplete archive; nothing is created', () => {
+  const refused = (args: string[], env: Record<string, string>, pattern: RegExp) => {
+    const r = cli(['restore', ...args], env);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.match(r.stderr, /hint: /);
+    assert.equal(existsSync(target), false);
+    assert.equal(existsSync(`${target}.restore-partial`), false);
+  };
+  refused([archive, '--state-root', target], { KHEISH_AUTH_STORE_MASTER_KEY: OTHER_KEY }, /wrong master key/);
+  refused([archive, '--state-root', target], {}, /no master key is set/);
+  refused(
+    [archive, '--state-root', target, '--expect-manifest-sha256', '0'.repeat(64)],
+    keyEnv,
+    /manifest digest/,
+  );
+  // A copy of the archive to damage in three ways.
+  const copy = (name: string) => {
+    const to = join(work, name);
+    spawnSync('cp', ['-a', archive, to]);
+    return to;
+  };
+  const manifest = JSON.parse(readFileSync(join(archive, 'manifest.json'), 'utf8'));
+  const key = manifest.files.find((f: { path: string }) => f.path === 'audit-signing.key');
+  const altered = copy('altered');
+  appendFileSync(join(altered, 'state', 'audit-signing.key'), 'x');
+  truncateSync(join(altered, 'state', 'audit-signing.key'), key.bytes);
+  writeFileSync(join(altered, 'state', 'audit-signing.key'), Buffer.alloc(key.bytes, 65));
+  refused([altered, '--state-root', target], keyEnv, /does not match its sha256/);
+  // The digest edited along with the file: the seal catches it.
+  const forged = JSON.parse(readFileSync(join(altered, 'manifest.json'), 'utf8'));
+  const { createHash } = require_crypto();
+  forged.files.find((f: { path: string }) => f.path === 'audit-signing.key').sha256 = createHash('sha256')
+    .update(Buffer.alloc(key.bytes, 65))
+    .digest('hex');
+  writeFileSync(join(altered, 'manifest.json'), JSON.stringify(forged));
+  refused([altered, '--state-root', target], keyEnv, /does not match its seal/);
+  const truncated = copy('truncated');
+  const db = manifest.files.find((f: { path: string }) => f.path === 'kheish.sqlite');
+  truncateSync(join(truncated, 'state', 'kheish.sqlite'), Math.floor(db.bytes / 2));
+  refused([truncated, '--state-root', target], keyEnv, /truncated/);
+  const incomplete = copy('incomplete');
+  rmSync(join(incomplete, 'manifest.json'));
+  refused([incomplete, '--state-root', target], keyEnv, /not a complete backup/);
+  const extra = copy('extra');
+  writeFileSync(join(extra, 'state', 'planted.txt'), 'x');
+  refused([extra, '--state-root', target], keyEnv, /does not list/);
+});
+
+test('ops-runtime §16.2 drill: restored elsewhere, the daemon passes status and doctor and holds everything', async () => {
+  await d.stop();
+  const r = cli(['restore', archive, '--state-root', target], keyEnv);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /1 secret slot\(s\) open with this key/);
+  restored = await startDaemon({ stateRoot: target, script, env: keyEnv });
+  const base = ['--base-url', restored.url];
+  const status = cli([...base, 'status']);
+  assert.equal(status.status, 0, status.stderr);
+  const doctor = cli([...base, 'doctor']);
+  assert.equal(doctor.status, 0, doctor.stdout + doctor.stderr);
+  const get = async (p: string) => (await http(restored!.url, 'GET', p)).body;
+  assert.equal((await get(`/v1/runs/${runs.completed}`)).status, 'completed');
+  assert.equal((await get(`/v1/runs/${runs.failed}`)).status, 'failed');
+  assert.equal((await get(`/v1/runs/${runs.cancelled}`)).status, 'cancelled');
+  assert.equal((await get(`/v1/runs/${runs.waiting}`)).status, 'waiting_for_approval');
+  assert.equal((await get(`/v1/runs/${runs.queued}`)).status, 'queued');
+  const sessions = (await get('/v1/sessions')).map?.((s: { session_id: string }) => s.session_id) ?? [];
+  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait'])
+    assert.ok(JSON.stringify(sessions).includes(s), s);
+  assert.equal((await get(`/v1/schedules/${scheduleId}`)).name, 'yearly');
+  assert.equal((await get(`/v1/runtime/secrets/drill.prod`)).slot_id, 'drill.prod');
+  const raw = await http(restored.url, 'GET', `/v1/assets/${assetId}/raw`);
+  assert.equal(raw.text, 'a file the daemon keeps');
+  // The pending approval resumes the original run, and the queued one runs after it.
+  const resolved = await http(restored.url, 'POST', '/v1/sessions/s-wait/approvals', {
+    resolutions: [{ request_id: approvalId, behavior: 'allow' }],
+  });
+  assert.equal(resolved.status, 200, resolved.text);
+  assert.equal((await waitForRun(restored.url, runs.waiting)).status, 'completed');
+  assert.equal((await waitForRun(restored.url, runs.queued)).status, 'completed');
+  await restored.stop();
+  restored = null;
+  // The slot opens with the same key only.
+  const reveal = (env: Record<string, string>) =>
+    cli(['secrets', 'get', 'drill.prod', '--reveal', '--offline', '--state-root', target], env);
+  assert.equal(reveal(keyEnv).stdout.trim(), 'drill-secret-value');
+  const wrong = reveal({ KHEISH_AUTH_STORE_MASTER_KEY: OTHER_KEY });
+  assert.notEqual(wrong.status, 0);
+  assert.doesNotMatch(wrong.stdout, /drill-secret-value/);
+});
+
+function require_crypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule('node:crypto');
+}
