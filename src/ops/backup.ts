@@ -65,10 +65,14 @@ export async function createBackup(o: BackupOptions): Promise<BackupResult> {
   const partial = `${out}.backup-partial`;
   const warnings: string[] = [];
   // Leftovers of an interrupted run to this same path never held a manifest: safe to discard.
-  await rm(partial, { recursive: true, force: true });
   try {
-    await mkdir(join(partial, FILES_DIR), { recursive: true, mode: 0o700 });
+    await rm(partial, { recursive: true, force: true });
+    // Not recursive: a missing parent is the operator's typo, and the file system's own error
+    // (EROFS, EACCES, ENOSPC) is reported as it is.
+    await mkdir(partial, { mode: 0o700 });
+    await mkdir(join(partial, FILES_DIR), { mode: 0o700 });
   } catch (err) {
+    await rm(partial, { recursive: true, force: true }).catch(() => undefined);
     throw ioError(err, 'create the archive in', dirname(out));
   }
   const lock = lockIfFree(root);

@@ -43,7 +43,7 @@ export function ioError(err: unknown, what: string, path: string): OpsError {
     EPERM: 'make the directory writable by this user, or choose another one',
     EROFS: 'the file system is read-only: choose a writable directory',
     ENOTDIR: 'a part of the path is a file, not a directory: choose another path',
-    ENOENT: 'check the path',
+    ENOENT: 'check the path: its parent directory must exist',
   };
   return new OpsError(
     `cannot ${what} ${path}: ${code}${code === 'ENOSPC' ? ' (no space left on the device)' : ''}`,

@@ -61,9 +61,9 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreResult> {
     );
   await checkNoExtraFiles(join(archive, FILES_DIR), m);
   const partial = `${target}.restore-partial`;
-  await rm(partial, { recursive: true, force: true });
   try {
-    await mkdir(partial, { recursive: true, mode: 0o700 });
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { mode: 0o700 });
   } catch (err) {
     throw ioError(err, 'create', partial);
   }

@@ -8,7 +8,15 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { BIN, collectSse, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import {
+  BIN,
+  collectSse,
+  http,
+  startDaemon,
+  type TestDaemon,
+  tempDir,
+  waitForRun,
+} from '../helpers/daemon.ts';
 
 const baseEnv = { ...process.env };
 for (const name of ['KHEISH_STATE_ROOT', 'KHEISH_DATABASE_URL', 'KHEISH_TEST_STORE']) delete baseEnv[name];
@@ -17,7 +25,10 @@ const cli = (args: string[]) => spawnSync(BIN, args, { encoding: 'utf8', env: ba
 const dir = tempDir('kheish-vacuum-');
 writeFileSync(
   join(dir, 'script.json'),
-  JSON.stringify({ rules: [{ match: 'chatty', turns: [{ text: 'x'.repeat(400) }] }], default: { turns: [{ text: 'ok' }] } }),
+  JSON.stringify({
+    rules: [{ match: 'chatty', turns: [{ text: 'x'.repeat(400) }] }],
+    default: { turns: [{ text: 'ok' }] },
+  }),
 );
 const routesToml = `version = 1\ndefault_route = "small"\n\n[routes.small]\ndriver = "scripted"\ndefault_model = "scripted"\nscript_file = "${join(dir, 'script.json')}"\ncontext_window_tokens = 300\n`;
 let d: TestDaemon;
@@ -33,11 +44,15 @@ function context(root: string, session: string): unknown[] {
   const db = new Database(join(root, 'kheish.sqlite'), { readonly: true });
   try {
     const b = db
-      .prepare("SELECT seq, payload FROM journal WHERE session_id = ? AND kind = 'compaction_boundary' ORDER BY seq DESC LIMIT 1")
+      .prepare(
+        "SELECT seq, payload FROM journal WHERE session_id = ? AND kind = 'compaction_boundary' ORDER BY seq DESC LIMIT 1",
+      )
       .get(session) as { seq: number; payload: string } | undefined;
     const upto = b ? JSON.parse(b.payload).upto_seq : 0;
     return db
-      .prepare('SELECT seq, kind, run_id, payload FROM journal WHERE session_id = ? AND (seq > ? OR seq = ?) ORDER BY seq')
+      .prepare(
+        'SELECT seq, kind, run_id, payload FROM journal WHERE session_id = ? AND (seq > ? OR seq = ?) ORDER BY seq',
+      )
       .all(session, upto, b?.seq ?? -1);
   } finally {
     db.close();
