@@ -1,0 +1,125 @@
+// Key rotation (issue 20, ops-runtime §16.3): the auth-store master key re-seals every slot
+// offline (the old key stops working, the new one reads every slot); the audit signing key rolls
+// over with its old public key archived and a rollover record signed by the old key, and the
+// chains verify across the change. Both refuse while a daemon holds the state root.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+
+const baseEnv = { ...process.env };
+for (const name of [
+  'KHEISH_STATE_ROOT',
+  'KHEISH_DATABASE_URL',
+  'KHEISH_AUTH_STORE_MASTER_KEY_FILE',
+  'KHEISH_TEST_STORE',
+])
+  delete baseEnv[name];
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(BIN, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 });
+
+const dir = tempDir('kheish-rotation-');
+const K1 = cli(['secrets', 'generate']).stdout.trim();
+const K2 = cli(['secrets', 'generate']).stdout.trim();
+const newKeyFile = join(dir, 'new.key');
+writeFileSync(newKeyFile, `${K2}\n`, { mode: 0o600 });
+let d: TestDaemon;
+
+after(async () => {
+  await d?.stop();
+  d?.cleanup();
+});
+
+test('secrets rotate-master-key re-seals every slot: the new key reads them, the old one no longer starts the daemon', async () => {
+  d = await startDaemon({ env: { KHEISH_AUTH_STORE_MASTER_KEY: K1 } });
+  for (const id of ['one.prod', 'two.prod'])
+    assert.equal(
+      (
+        await http(d.url, 'POST', '/v1/runtime/secrets', {
+          slot_id: id,
+          provider: 'generic',
+          mode: 'opaque_secret',
+          state: { value: `v-${id}` },
+        })
+      ).status,
+      200,
+    );
+  const rotate = ['secrets', 'rotate-master-key', '--new-key-file', newKeyFile, '--state-root', d.stateRoot];
+  const busy = cli(rotate, { KHEISH_AUTH_STORE_MASTER_KEY: K1 });
+  assert.equal(busy.status, 6, busy.stderr);
+  await d.stop();
+  assert.equal(cli(rotate).status, 2, 'the current key is needed');
+  const same = cli(
+    ['secrets', 'rotate-master-key', '--new-key-file', newKeyFile, '--state-root', d.stateRoot],
+    {
+      KHEISH_AUTH_STORE_MASTER_KEY: K2,
+    },
+  );
+  assert.equal(same.status, 2);
+  const r = cli(['--output', 'json', ...rotate], { KHEISH_AUTH_STORE_MASTER_KEY: K1 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.slots, out.verified], [2, 2]);
+  assert.notEqual(out.from_key_id, out.to_key_id);
+  const reveal = (key: string) =>
+    cli(['secrets', 'get', 'two.prod', '--reveal', '--offline', '--state-root', d.stateRoot], {
+      KHEISH_AUTH_STORE_MASTER_KEY: key,
+    });
+  assert.equal(reveal(K2).stdout.trim(), 'v-two.prod');
+  assert.notEqual(reveal(K1).status, 0);
+  const old = cli(['serve', '--state-root', d.stateRoot, '--bind', '127.0.0.1:0'], {
+    KHEISH_AUTH_STORE_MASTER_KEY: K1,
+  });
+  assert.notEqual(old.status, 0);
+  assert.match(old.stderr, /key/i);
+});
+
+test('audit rotate-key: the old key is archived and vouches for the new one; chains verify across the change', async () => {
+  d = await d.restart({ env: { KHEISH_AUTH_STORE_MASTER_KEY: K2 } });
+  await http(d.url, 'POST', '/v1/sessions', { session_id: 'audited' });
+  const first = (await http(d.url, 'POST', '/v1/sessions/audited/runs', { content: 'before' })).body;
+  await waitForRun(d.url, first.run_id);
+  const busy = cli(['audit', 'rotate-key', '--state-root', d.stateRoot]);
+  assert.equal(busy.status, 6, busy.stderr);
+  await d.stop();
+  const oldId = JSON.parse(
+    cli(['--output', 'json', 'audit', 'public-key', '--state-root', d.stateRoot]).stdout,
+  ).key_id;
+  const r = cli(['--output', 'json', 'audit', 'rotate-key', '--state-root', d.stateRoot]);
+  assert.equal(r.status, 0, r.stderr);
+  const rot = JSON.parse(r.stdout);
+  assert.equal(rot.old_key_id, oldId);
+  assert.notEqual(rot.new_key_id, oldId);
+  d = await d.restart({ env: { KHEISH_AUTH_STORE_MASTER_KEY: K2 } });
+  const status = (await http(d.url, 'GET', '/v1/status')).body;
+  assert.equal(status.external_audit?.key_id, rot.new_key_id);
+  const second = (await http(d.url, 'POST', '/v1/sessions/audited/runs', { content: 'after' })).body;
+  await waitForRun(d.url, second.run_id);
+  await d.stop();
+  const db = new Database(join(d.stateRoot, 'kheish.sqlite'), { readonly: true });
+  const rollover = db
+    .prepare("SELECT record FROM external_actions WHERE run_id = 'daemon' ORDER BY seq DESC LIMIT 1")
+    .get() as { record: string };
+  const keysOf = (run: string) =>
+    (
+      db.prepare('SELECT record FROM external_actions WHERE run_id = ?').all(run) as Array<{ record: string }>
+    ).map((x) => JSON.parse(x.record).key_id);
+  const firstKeys = keysOf(first.run_id);
+  const secondKeys = keysOf(second.run_id);
+  db.close();
+  const rec = JSON.parse(rollover.record);
+  assert.deepEqual([rec.kind, rec.target, rec.key_id], ['audit_key_rotated', rot.new_key_id, oldId]);
+  assert.ok(firstKeys.length > 0 && firstKeys.every((k) => k === oldId));
+  assert.ok(secondKeys.length > 0 && secondKeys.every((k) => k === rot.new_key_id));
+  const verify = cli(['audit', 'verify', '--state-root', d.stateRoot]);
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  assert.match(verify.stderr, /\d archived key\(s\) in /);
+  // Trusting only the new key shows where the boundary is.
+  const onlyNew = join(d.stateRoot, 'audit-keys', `${rot.new_key_id.replace(':', '-')}.pub.pem`);
+  const strict = cli(['audit', 'verify', '--state-root', d.stateRoot, '--public-key', onlyNew]);
+  assert.equal(strict.status, 1);
+  assert.match(strict.stdout, new RegExp(`signed with key ${oldId}`));
+});
