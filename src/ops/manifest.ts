@@ -1,4 +1,4 @@
-// The backup manifest (docs/decisions.md #540-#542): every file of the archive with its size and
+// The backup manifest (docs/decisions.md #540, #543, #544): every file of the archive with its size and
 // sha256, what the archive came from, and — when the state root's secret store has a master key —
 // a seal: the manifest's own digest encrypted under that key, so an archive edited consistently
 // (file and digest both) or restored with another key is refused before anything is written.

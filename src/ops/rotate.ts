@@ -1,10 +1,10 @@
 // Offline key rotation (ops-runtime §16.3), each under the state-root lock:
 // - the auth-store master key: every secret slot re-sealed under a new key in one transaction,
-//   then checked by reading every slot back with the new key (decision #556);
+//   then checked by reading every slot back with the new key (decision #552);
 // - the external-action audit signing key: the old public key archived under
 //   `<state_root>/audit-keys/`, a rollover record appended to the `daemon` chain and signed by the
 //   OLD key (it vouches for the new key id), then the new key file swapped in atomically; chains
-//   go on across the change and `audit verify` trusts the archived keys (decision #557).
+//   go on across the change and `audit verify` trusts the archived keys (decision #553).
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';

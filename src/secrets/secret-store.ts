@@ -192,7 +192,7 @@ export class SecretStore {
 
   /**
    * Re-seals every slot and the key check under `next`, in one transaction: a crash leaves the
-   * store entirely under the old key or entirely under the new one (decision #556). Offline only
+   * store entirely under the old key or entirely under the new one (decision #552). Offline only
    * (the caller holds the state-root lock): a running daemon keeps the old key in memory.
    */
   async rekey(next: MasterKey): Promise<{ slots: number; from_key_id: string; to_key_id: string }> {
