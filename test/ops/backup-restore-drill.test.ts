@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 
 const baseEnv = { ...process.env };
@@ -33,6 +34,21 @@ const script = {
     },
     { match: 'boom', turns: [{ error: { status: 400 } }] },
     { match: 'slow', turns: [{ delay_ms: 60_000, text: 'slept' }] },
+    { match: 'nap', turns: [{ delay_ms: 6000, text: 'rested' }] },
+    {
+      match: 'ask me',
+      turns: [
+        {
+          tool_calls: [
+            {
+              name: 'ask_user_question',
+              arguments: { questions: [{ id: 'q', header: 'Q', question: 'Which?', options: [] }] },
+            },
+          ],
+        },
+        { text: 'thanks' },
+      ],
+    },
   ],
   default: { turns: [{ text: 'ok' }] },
 };
@@ -53,7 +69,7 @@ async function submit(session: string, content: string): Promise<string> {
 
 before(async () => {
   d = await startDaemon({ script, env: keyEnv });
-  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait'])
+  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait', 's-ask', 's-int', 's-nap'])
     assert.equal((await http(d.url, 'POST', '/v1/sessions', { session_id: s })).status, 201);
   runs.completed = await submit('s-done', 'hello');
   await waitForRun(d.url, runs.completed);
@@ -63,6 +79,12 @@ before(async () => {
   await waitForRun(d.url, runs.cancelled, (r) => r.status === 'running');
   assert.equal((await http(d.url, 'POST', `/v1/runs/${runs.cancelled}/cancel`)).status < 300, true);
   await waitForRun(d.url, runs.cancelled);
+  runs.interrupted = await submit('s-int', 'slow');
+  await waitForRun(d.url, runs.interrupted, (r) => r.status === 'running');
+  assert.ok((await http(d.url, 'POST', '/v1/sessions/s-int/interrupt', {})).status < 300);
+  await waitForRun(d.url, runs.interrupted);
+  runs.asking = await submit('s-ask', 'ask me');
+  await waitForRun(d.url, runs.asking, (r) => r.status === 'waiting_for_user_question');
   runs.waiting = await submit('s-wait', 'risky');
   await waitForRun(d.url, runs.waiting, (r) => r.status === 'waiting_for_approval');
   runs.queued = await submit('s-wait', 'second message');
@@ -90,6 +112,9 @@ before(async () => {
   });
   assert.ok(asset.status < 300, asset.text);
   assetId = asset.body.asset_id ?? asset.body.asset?.asset_id;
+  // Last, so that it is still running when the backup is taken.
+  runs.running = await submit('s-nap', 'nap');
+  await waitForRun(d.url, runs.running, (r) => r.status === 'running');
 });
 
 after(async () => {
@@ -104,6 +129,23 @@ test('ops-runtime §16.1: backup of a running daemon writes a sealed archive and
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.online, true, 'the daemon held the state root');
+  const db = new Database(join(archive, 'state', 'kheish.sqlite'), { readonly: true });
+  const states = db.prepare('SELECT status FROM runs ORDER BY status').all() as Array<{ status: string }>;
+  db.close();
+  assert.deepEqual(
+    [...new Set(states.map((x) => x.status))].sort(),
+    [
+      'cancelled',
+      'completed',
+      'failed',
+      'interrupted',
+      'queued',
+      'running',
+      'waiting_for_approval',
+      'waiting_for_user_question',
+    ],
+    'the archive holds runs in every state',
+  );
   assert.equal(out.sealed, true);
   assert.match(r.stderr, /backup: files \d+\/\d+ files/, 'progress on stderr');
   const manifest = JSON.parse(readFileSync(join(archive, 'manifest.json'), 'utf8'));
@@ -185,10 +227,14 @@ test('ops-runtime §16.2 drill: restored elsewhere, the daemon passes status and
   assert.equal((await get(`/v1/runs/${runs.completed}`)).status, 'completed');
   assert.equal((await get(`/v1/runs/${runs.failed}`)).status, 'failed');
   assert.equal((await get(`/v1/runs/${runs.cancelled}`)).status, 'cancelled');
+  assert.equal((await get(`/v1/runs/${runs.interrupted}`)).status, 'interrupted');
+  assert.equal((await get(`/v1/runs/${runs.asking}`)).status, 'waiting_for_user_question');
+  // The run that was running when the backup was taken resumes and ends.
+  assert.equal((await waitForRun(restored.url, runs.running, undefined, 30_000)).status, 'completed');
   assert.equal((await get(`/v1/runs/${runs.waiting}`)).status, 'waiting_for_approval');
   assert.equal((await get(`/v1/runs/${runs.queued}`)).status, 'queued');
   const sessions = (await get('/v1/sessions')).map?.((s: { session_id: string }) => s.session_id) ?? [];
-  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait'])
+  for (const s of ['s-done', 's-fail', 's-cancel', 's-wait', 's-ask', 's-int', 's-nap'])
     assert.ok(JSON.stringify(sessions).includes(s), s);
   assert.equal((await get(`/v1/schedules/${scheduleId}`)).name, 'yearly');
   assert.equal((await get(`/v1/runtime/secrets/drill.prod`)).slot_id, 'drill.prod');
@@ -201,6 +247,12 @@ test('ops-runtime §16.2 drill: restored elsewhere, the daemon passes status and
   assert.equal(resolved.status, 200, resolved.text);
   assert.equal((await waitForRun(restored.url, runs.waiting)).status, 'completed');
   assert.equal((await waitForRun(restored.url, runs.queued)).status, 'completed');
+  const asked = await get(`/v1/runs/${runs.asking}`);
+  const answered = await http(restored.url, 'POST', `/v1/runs/${runs.asking}/questions`, {
+    resolution: { request_id: asked.pending_question_ids[0], declined: true, answers: [] },
+  });
+  assert.ok(answered.status < 300, answered.text);
+  assert.equal((await waitForRun(restored.url, runs.asking)).status, 'completed');
   await restored.stop();
   restored = null;
   // The slot opens with the same key only.
