@@ -7,26 +7,30 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { queryState, storeArgs } from './state-query.ts';
 
 const baseEnv = { ...process.env };
-for (const name of [
-  'KHEISH_STATE_ROOT',
-  'KHEISH_DATABASE_URL',
-  'KHEISH_AUTH_STORE_MASTER_KEY_FILE',
-  'KHEISH_TEST_STORE',
-])
+for (const name of ['KHEISH_STATE_ROOT', 'KHEISH_DATABASE_URL', 'KHEISH_AUTH_STORE_MASTER_KEY_FILE'])
   delete baseEnv[name];
+let d: TestDaemon;
+/** On PostgreSQL (KHEISH_TEST_STORE=postgres), commands on a state root also name the database. */
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(BIN, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 });
+  spawnSync(
+    BIN,
+    [...args, ...(d && args.includes('--state-root') && !args.includes('public-key') ? storeArgs(d) : [])],
+    {
+      encoding: 'utf8',
+      env: { ...baseEnv, ...env },
+      timeout: 60_000,
+    },
+  );
 
 const dir = tempDir('kheish-rotation-');
 const K1 = cli(['secrets', 'generate']).stdout.trim();
 const K2 = cli(['secrets', 'generate']).stdout.trim();
 const newKeyFile = join(dir, 'new.key');
 writeFileSync(newKeyFile, `${K2}\n`, { mode: 0o600 });
-let d: TestDaemon;
 
 after(async () => {
   await d?.stop();
@@ -99,17 +103,16 @@ test('audit rotate-key: the old key is archived and vouches for the new one; cha
   const second = (await http(d.url, 'POST', '/v1/sessions/audited/runs', { content: 'after' })).body;
   await waitForRun(d.url, second.run_id);
   await d.stop();
-  const db = new Database(join(d.stateRoot, 'kheish.sqlite'), { readonly: true });
-  const rollover = db
-    .prepare("SELECT record FROM external_actions WHERE run_id = 'daemon' ORDER BY seq DESC LIMIT 1")
-    .get() as { record: string };
-  const keysOf = (run: string) =>
+  const [rollover] = await queryState<{ record: string }>(
+    d,
+    "SELECT record FROM external_actions WHERE run_id = 'daemon' ORDER BY seq DESC LIMIT 1",
+  );
+  const keysOf = async (run: string) =>
     (
-      db.prepare('SELECT record FROM external_actions WHERE run_id = ?').all(run) as Array<{ record: string }>
+      await queryState<{ record: string }>(d, 'SELECT record FROM external_actions WHERE run_id = ?', [run])
     ).map((x) => JSON.parse(x.record).key_id);
-  const firstKeys = keysOf(first.run_id);
-  const secondKeys = keysOf(second.run_id);
-  db.close();
+  const firstKeys = await keysOf(first.run_id);
+  const secondKeys = await keysOf(second.run_id);
   const rec = JSON.parse(rollover.record);
   assert.deepEqual([rec.kind, rec.target, rec.key_id], ['audit_key_rotated', rot.new_key_id, oldId]);
   assert.ok(firstKeys.length > 0 && firstKeys.every((k) => k === oldId));
