@@ -110,6 +110,27 @@ test('Ctrl-C during a backup exits 130 and removes what it wrote', async () => {
   assert.equal(existsSync(partial), false);
 });
 
+test('Ctrl-C during a restore exits 130 and leaves neither the target nor a partial copy', async () => {
+  const target = join(work, 'restore-interrupted');
+  const child = spawn(BIN, ['restore', join(work, 'killed'), '--state-root', target], {
+    env: { ...baseEnv, ...keyEnv, KHEISH_FAULT_OPS_DELAY_MS: '60' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(join(`${target}.restore-partial`, 'blobs'))) {
+    assert.ok(Date.now() < deadline, `restore never got going: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /restore interrupted/);
+  assert.equal(existsSync(target), false);
+  assert.equal(existsSync(`${target}.restore-partial`), false);
+});
+
 test('a full destination (injected ENOSPC) fails with exit 1 and what to do; nothing is left', () => {
   const out = join(work, 'full-injected');
   const r = cli(['backup', '--state-root', root, out], {
