@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { startOpenAiCompatibleServer } from '../fixtures/providers/openai-compatible-server.ts';
 import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { queryState, storeArgs } from './state-query.ts';
 
@@ -125,4 +126,48 @@ test('audit rotate-key: the old key is archived and vouches for the new one; cha
   const strict = cli(['audit', 'verify', '--state-root', d.stateRoot, '--public-key', onlyNew]);
   assert.equal(strict.status, 1);
   assert.match(strict.stdout, new RegExp(`signed with key ${oldId}`));
+});
+
+test('route API key: `secrets set` on the running daemon revokes the slot leases, and the next call sends the new key', async () => {
+  const fixture = await startOpenAiCompatibleServer();
+  const env = { KHEISH_AUTH_STORE_MASTER_KEY: K1 };
+  const routesDir = tempDir('kheish-rotation-route-');
+  const routes = join(routesDir, 'routes.toml');
+  writeFileSync(
+    routes,
+    `version = 1\ndefault_route = "prov"\n\n[routes.prov]\ndriver = "openai_compatible"\ndefault_model = "llama-rot"\nbase_url = "${fixture.origin}"\nauth_ref = "prov.prod"\n`,
+  );
+  const setKey = (value: string, daemon: TestDaemon) =>
+    spawnSync(
+      BIN,
+      ['--base-url', daemon.url, 'secrets', 'set', 'prov.prod', '--provider', 'generic', '--value', value],
+      { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 },
+    );
+  // First boot without the route (its slot does not exist yet), then with it: as an operator would.
+  let r = await startDaemon({ env });
+  assert.equal(setKey('key-before', r).status, 0);
+  await r.stop();
+  r = await r.restart({ args: ['--routes-file', routes] });
+  try {
+    await http(r.url, 'POST', '/v1/sessions', { session_id: 'rot' });
+    fixture.enqueue({ kind: 'text', deltas: ['one'] });
+    const first = (await http(r.url, 'POST', '/v1/sessions/rot/runs', { content: 'hi' })).body;
+    assert.equal((await waitForRun(r.url, first.run_id)).status, 'completed');
+    assert.equal(fixture.requests.at(-1)!.headers.authorization, 'Bearer key-before');
+    const [leaseId] = (await http(r.url, 'GET', '/v1/runtime/auth/subjects/session%3Arot')).body
+      .active_route_lease_ids;
+    assert.ok(leaseId);
+    const rotated = setKey('key-after', r);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const lease = (await http(r.url, 'GET', `/v1/runtime/auth/leases/${leaseId}`)).body;
+    assert.deepEqual([lease.revoked, lease.active], [true, false]);
+    fixture.enqueue({ kind: 'text', deltas: ['two'] });
+    const second = (await http(r.url, 'POST', '/v1/sessions/rot/runs', { content: 'again' })).body;
+    assert.equal((await waitForRun(r.url, second.run_id)).status, 'completed');
+    assert.equal(fixture.requests.at(-1)!.headers.authorization, 'Bearer key-after');
+  } finally {
+    await r.stop();
+    await r.cleanup();
+    await fixture.close();
+  }
 });
