@@ -125,6 +125,13 @@ export async function createBackup(o: BackupOptions): Promise<BackupResult> {
       }
       tally.file();
     }
+    if (dialect === 'sqlite') {
+      const missing = missingAssetBytes(join(partial, FILES_DIR));
+      if (missing > 0)
+        warnings.push(
+          `${missing} asset(s) of the snapshot have no bytes in the archive (deleted while the backup ran?); \`assets get\` will report them after a restore`,
+        );
+    }
     const body: Omit<Manifest, 'seal'> = {
       format: MANIFEST_FORMAT,
       created_at_ms: Date.now(),
@@ -198,6 +205,20 @@ function snapshotDatabase(root: string, to: string): { master_key_id: string | n
     return secretsOf(snap);
   } finally {
     snap.close();
+  }
+}
+
+/** Assets the snapshot names whose bytes (blobs/assets/<2>/<sha256>) the archive lacks. */
+function missingAssetBytes(base: string): number {
+  const db = new BetterSqlite3(join(base, 'kheish.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'assets'").get();
+    if (!has) return 0;
+    const rows = db.prepare('SELECT DISTINCT sha256 FROM assets').all() as Array<{ sha256: string }>;
+    return rows.filter((r) => !existsSync(join(base, 'blobs', 'assets', r.sha256.slice(0, 2), r.sha256)))
+      .length;
+  } finally {
+    db.close();
   }
 }
 

@@ -5,7 +5,15 @@
 // tampered, truncated or incomplete archive are refused with nothing written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -148,6 +156,7 @@ test('ops-runtime §16.1: backup of a running daemon writes a sealed archive and
   );
   assert.equal(out.sealed, true);
   assert.match(r.stderr, /backup: files \d+\/\d+ files/, 'progress on stderr');
+  assert.doesNotMatch(r.stderr, /warning/, 'every asset row has its bytes in the archive');
   const manifest = JSON.parse(readFileSync(join(archive, 'manifest.json'), 'utf8'));
   const paths = manifest.files.map((f: { path: string }) => f.path);
   assert.ok(paths.includes('kheish.sqlite'));
@@ -262,6 +271,12 @@ test('ops-runtime §16.2 drill: restored elsewhere, the daemon passes status and
   const wrong = reveal({ KHEISH_AUTH_STORE_MASTER_KEY: OTHER_KEY });
   assert.notEqual(wrong.status, 0);
   assert.doesNotMatch(wrong.stdout, /drill-secret-value/);
+  // An asset whose bytes vanished (a collection racing the backup) is named, not silently lost.
+  const blobs = join(d.stateRoot, 'blobs', 'assets');
+  for (const sub of readdirSync(blobs)) rmSync(join(blobs, sub), { recursive: true });
+  const again = cli(['backup', '--state-root', d.stateRoot, join(work, 'second')], keyEnv);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /warning: 1 asset\(s\) of the snapshot have no bytes in the archive/);
 });
 
 function require_crypto(): typeof import('node:crypto') {
