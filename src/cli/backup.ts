@@ -54,6 +54,31 @@ async function masterKey(name = 'KHEISH_AUTH_STORE_MASTER_KEY') {
   }
 }
 
+/**
+ * The key `serve` would use for this state root: the environment's, else the key file `up` keeps
+ * in the state root (an archive of such a root carries it too, decision #558).
+ */
+async function keyForRoot(root: string) {
+  const env = await masterKey();
+  if (env) return { key: env, fromRoot: null };
+  const [{ existsSync }, { join }, { UP_KEY_FILE }, keys] = await Promise.all([
+    import('node:fs'),
+    import('node:path'),
+    import('./up.ts'),
+    import('../secrets/master-key.ts'),
+  ]);
+  const file = join(root, UP_KEY_FILE);
+  if (!existsSync(file)) return { key: null, fromRoot: null };
+  try {
+    return { key: keys.parseMasterKey(readFileSync(file, 'utf8'), file), fromRoot: file };
+  } catch (err) {
+    throw new UsageError(
+      (err as Error).message,
+      'set KHEISH_AUTH_STORE_MASTER_KEY_FILE to the key the daemon uses',
+    );
+  }
+}
+
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
 /** Progress lines on stderr: at most one a second (and the last one), never on stdout. */
@@ -77,7 +102,11 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
       .description('write a consistent archive of the state root (works while the daemon runs)')
       .argument('<archive_dir>', 'the archive directory to create (must not exist)'),
   ).action(async (archive: string, flags: RootFlags) => {
-    const key = await masterKey();
+    const { key, fromRoot } = await keyForRoot(flags.stateRoot);
+    if (fromRoot)
+      rt.note(
+        `warning: the state root keeps its own master key (${fromRoot}, written by \`up\`) and the archive holds it: anyone with the archive can read the secrets, so keep the archive encrypted`,
+      );
     const { createBackup } = await import('../ops/backup.ts');
     const r = await operate(rt, (signal) =>
       createBackup({
@@ -122,7 +151,9 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
       'the manifest digest `backup` printed (recorded outside the archive)',
     )
     .action(async (archive: string, flags: { stateRoot: string; expectManifestSha256?: string }) => {
-      const key = await masterKey();
+      const { join } = await import('node:path');
+      const { key, fromRoot } = await keyForRoot(join(archive, 'state'));
+      if (fromRoot) rt.note(`using the master key the archive carries (${fromRoot})`);
       const { restoreBackup } = await import('../ops/restore.ts');
       if (flags.expectManifestSha256) await checkManifestDigest(archive, flags.expectManifestSha256);
       const r = await operate(rt, (signal) =>

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -282,3 +283,42 @@ test('ops-runtime §16.2 drill: restored elsewhere, the daemon passes status and
 function require_crypto(): typeof import('node:crypto') {
   return process.getBuiltinModule('node:crypto');
 }
+
+test('a state root made by `up` keeps its key: the archive carries it, and restore uses it when none is set', () => {
+  const root = join(work, 'up-root');
+  mkdirSync(root);
+  const keyFile = join(root, 'auth-store-master.key');
+  writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+  const set = cli(
+    [
+      'secrets',
+      'set',
+      'up.slot',
+      '--provider',
+      'generic',
+      '--value',
+      'up-value',
+      '--offline',
+      '--state-root',
+      root,
+    ],
+    {
+      KHEISH_AUTH_STORE_MASTER_KEY_FILE: keyFile,
+    },
+  );
+  assert.equal(set.status, 0, set.stderr);
+  const out = join(work, 'up-archive');
+  const b = cli(['--output', 'json', 'backup', '--state-root', root, out]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(JSON.parse(b.stdout).sealed, true);
+  assert.match(b.stderr, /keeps its own master key .* anyone with the archive can read the secrets/);
+  const r = cli(['restore', out, '--state-root', join(work, 'up-restored')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /using the master key the archive carries/);
+  assert.equal(
+    cli(['secrets', 'get', 'up.slot', '--reveal', '--offline', '--state-root', join(work, 'up-restored')], {
+      KHEISH_AUTH_STORE_MASTER_KEY_FILE: join(work, 'up-restored', 'auth-store-master.key'),
+    }).stdout.trim(),
+    'up-value',
+  );
+});
