@@ -6,7 +6,7 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, ingress, deliveries, external, tracing, profile
+//                      scale, assets, ingress, deliveries, external, tracing, vacuum, profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ import { renderTable } from './table.ts';
 import { runThroughput } from './throughput.ts';
 import { runThroughputPg } from './throughput-pg.ts';
 import { runTracing } from './tracing.ts';
+import { runVacuum } from './vacuum.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -85,6 +86,7 @@ const SIZES = quick
       },
       profile: { steps: 3, runs: 10, warmup: 2, budgetMs: 500, countRuns: 3 },
       assets: { sizesMiB: [1], reps: 3, budgetMs: 3000 },
+      vacuum: { runs: 100, sessions: 4 },
       ingress: { samples: 10, concurrency: 4, windowMs: 300, endToEnd: 3, budgetMs: 3000 },
       deliveries: { runs: 10, sessions: 2, budgetMs: 3000 },
       external: { events: 3, budgetMs: 3000, concurrency: 2, windowMs: 300 },
@@ -125,6 +127,7 @@ const SIZES = quick
       },
       profile: { steps: 9, runs: 300, warmup: 30, budgetMs: 60_000, countRuns: 20 },
       assets: { sizesMiB: [1, 8], reps: 30, budgetMs: 60_000 },
+      vacuum: { runs: 2000, sessions: 20 },
       ingress: { samples: 300, concurrency: 16, windowMs: 5000, endToEnd: 50, budgetMs: 60_000 },
       deliveries: { runs: 200, sessions: 8, budgetMs: 60_000 },
       external: { events: 100, budgetMs: 60_000, concurrency: 8, windowMs: 5000 },
@@ -189,6 +192,7 @@ async function main(): Promise<void> {
   await step('deliveries', () => runDeliveries(SIZES.deliveries));
   await step('external', () => runExternal(SIZES.external));
   await step('tracing', () => runTracing(SIZES.tracing));
+  await step('vacuum', () => runVacuum(SIZES.vacuum));
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

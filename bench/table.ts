@@ -20,6 +20,7 @@ import { stepPgRows, throughputPgRows } from './table-pg.ts';
 import type { ThroughputResult } from './throughput.ts';
 import type { ThroughputPgResult } from './throughput-pg.ts';
 import type { TracingResult } from './tracing.ts';
+import type { VacuumBenchResult } from './vacuum.ts';
 
 interface Doc {
   date: string;
@@ -192,6 +193,13 @@ export function renderTable(doc: Doc): string {
       benchmark: 'asset upload (POST /v1/assets, SQLite)',
       metric: `MiB/s for ${a.size_mib} MiB (upload p50 ms; bare write + fsync MiB/s; ratio)`,
       value: `${fmt(a.daemon_mib_s, 1)} (${fmt(a.upload_ms.p50, 1)}; ${fmt(a.floor_mib_s, 1)}; ${fmt(a.ratio, 3)})`,
+    });
+  const vac = r.vacuum as VacuumBenchResult | undefined;
+  if (vac?.runs)
+    rows.push({
+      benchmark: 'disk growth per 10k runs (SQLite)',
+      metric: `MiB before / after \`vacuum\` (${vac.runs} runs measured; vacuum s)`,
+      value: `${fmt(vac.mib_per_10k_runs_before, 1)} / ${fmt(vac.mib_per_10k_runs_after, 1)} (${fmt(vac.vacuum_ms / 1000, 1)})`,
     });
   const ingress = r.ingress as IngressBenchResult | undefined;
   if (ingress) {

@@ -74,10 +74,18 @@ async function trusted(rt: CliRuntime, files: string[], stateRoot: string) {
       }),
     );
   const signer = await loadSigner(stateRoot);
+  // Keys retired by `audit rotate-key` signed the older records: their public halves are trusted too.
+  const { readdirSync } = await import('node:fs');
+  const archiveDir = join(stateRoot, 'audit-keys');
+  const archived = existsSync(archiveDir)
+    ? readdirSync(archiveDir)
+        .filter((f) => f.endsWith('.pub.pem'))
+        .map((f) => createPublicKey(readFileSync(join(archiveDir, f))))
+    : [];
   rt.note(
-    `trusting the configured signing key ${signer.keyId} (pass --public-key to verify against an archived key)`,
+    `trusting the configured signing key ${signer.keyId}${archived.length > 0 ? ` and ${archived.length} archived key(s) in ${archiveDir}` : ''} (pass --public-key to verify against an archived key)`,
   );
-  return trustedKeys([createPublicKey(signer.publicKeyPem())]);
+  return trustedKeys([createPublicKey(signer.publicKeyPem()), ...archived]);
 }
 
 async function loadSigner(stateRoot: string) {

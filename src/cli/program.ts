@@ -4,6 +4,7 @@ import { registerAgents } from './agents.ts';
 import { registerApprovals } from './approvals.ts';
 import { registerAssets } from './assets.ts';
 import { registerAudit } from './audit.ts';
+import { registerBackup } from './backup.ts';
 import { registerBoards } from './boards.ts';
 import { registerChannels } from './channels.ts';
 import { registerCompletion } from './completion.ts';
@@ -62,6 +63,8 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerRuntime,
   registerDoctor,
   registerAudit,
+  // After sessions, secrets and audit: it adds `sessions vacuum`, `secrets rotate-master-key`, `audit rotate-key`.
+  registerBackup,
   registerCompletion,
 ];
 

@@ -190,6 +190,28 @@ export class SecretStore {
     return value;
   }
 
+  /**
+   * Re-seals every slot and the key check under `next`, in one transaction: a crash leaves the
+   * store entirely under the old key or entirely under the new one (decision #552). Offline only
+   * (the caller holds the state-root lock): a running daemon keeps the old key in memory.
+   */
+  async rekey(next: MasterKey): Promise<{ slots: number; from_key_id: string; to_key_id: string }> {
+    const key = this.requireKey();
+    return this.#store.write(async (tx) => {
+      const rows = await listSlotRows(tx.db);
+      for (const row of rows) {
+        const plain = unseal(key, row.envelope, slotAad(row.slot_id), `secret slot ${row.slot_id}`);
+        await upsertSlotRow(tx.db, {
+          ...row,
+          envelope: seal(next, plain, slotAad(row.slot_id)),
+          key_id: next.keyId,
+        });
+      }
+      await putKeyCheck(tx.db, newKeyCheck(next, tx.now));
+      return { slots: rows.length, from_key_id: key.keyId, to_key_id: next.keyId };
+    });
+  }
+
   private requireKey(): MasterKey {
     if (!this.#key) throw secretErrors.unavailable(this.state === 'locked' ? 'locked' : 'no_key');
     return this.#key;

@@ -83,6 +83,8 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
       ['external ingress p50', r.external.ingress_ms.p50],
       ['external end-to-end p50', r.external.end_to_end_ms.p50],
       ['external events/s', r.external.events_per_s],
+      ['vacuum MiB per 10k runs before', r.vacuum.mib_per_10k_runs_before],
+      ['vacuum MiB per 10k runs after', r.vacuum.mib_per_10k_runs_after],
     ];
     for (const level of [...r.throughput.full.levels, ...r.throughput.normal.levels]) {
       numbers.push([`throughput ${level.concurrency}`, level.runs_per_s]);
