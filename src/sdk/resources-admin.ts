@@ -92,7 +92,7 @@ export class RuntimeResource {
     }) as Promise<{ checks: JsonObject[] }>;
   }
 
-  /** GET /metrics: the Prometheus text exposition (same token as status; docs/operations-monitoring.md). */
+  /** GET /metrics: the Prometheus text exposition (same token as status; docs/operations.md). */
   async metrics(opts: { signal?: AbortSignal } = {}): Promise<string> {
     const res = await this.http.send('GET', '/metrics', {
       headers: { accept: 'text/plain;version=0.0.4' },

@@ -1,4 +1,4 @@
-// The container and monitoring files under deploy/ (docs/operations-monitoring.md). No image is
+// The container and monitoring files under deploy/ (docs/operations.md). No image is
 // built here (CI has no registry): the Dockerfile's copies must exist, its defaults must be the
 // documented ones, and the alert rules and the dashboard may only query metrics /metrics exports.
 import assert from 'node:assert/strict';

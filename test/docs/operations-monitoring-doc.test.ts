@@ -1,4 +1,4 @@
-// docs/operations-monitoring.md, followed as written: its `kheish-daemon doctor …` lines run
+// docs/operations.md (Doctor, Monitoring, Container, Reverse proxy), followed as written: its `kheish-daemon doctor …` lines run
 // against a real daemon, its curl line and its SDK snippet fetch /metrics, the --metrics-bind
 // failure it quotes is the daemon's, and each start-up refusal it shows is what `serve` prints.
 // (The docker lines are not run: CI has no registry; test/deploy checks the files they use.)
@@ -13,7 +13,7 @@ import { parsePrometheusText, sampleValue } from '../helpers/prom-text.ts';
 import { fencedBlocks, shellWords } from './markdown.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PAGE = 'docs/operations-monitoring.md';
+const PAGE = 'docs/operations.md';
 const text = readFileSync(join(ROOT, PAGE), 'utf8');
 const blocks = fencedBlocks(PAGE, text);
 const section = (title: string) => {

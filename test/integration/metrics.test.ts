@@ -1,4 +1,4 @@
-// GET /metrics (docs/operations-monitoring.md): after a mixed workload the scraped values equal
+// GET /metrics (docs/operations.md): after a mixed workload the scraped values equal
 // the API's counts, the exposition parses strictly, and --metrics-bind serves it on its own port.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The metric families GET /metrics exposes (docs/operations-monitoring.md lists them). Names follow
+// The metric families GET /metrics exposes (docs/operations.md lists them). Names follow
 // the Prometheus conventions: `kheish_` prefix, base units (`_seconds`), `_total` on counters only.
 // prom-client is loaded on first use (dynamic import), not at daemon start.
 import type * as PromClient from 'prom-client';

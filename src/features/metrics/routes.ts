@@ -9,7 +9,7 @@ export function registerMetricsRoutes(app: HttpApp, metrics: MetricsService): vo
       schema: {
         tags: ['runtime'],
         description:
-          'Prometheus text exposition (version 0.0.4): run, queue, model, tool, delivery, event-stream, store and replica metrics (docs/operations-monitoring.md).',
+          'Prometheus text exposition (version 0.0.4): run, queue, model, tool, delivery, event-stream, store and replica metrics (docs/operations.md).',
       },
     },
     async (_req, reply) => {
