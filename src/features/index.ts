@@ -22,6 +22,7 @@ import type { FeatureModule } from './feature.ts';
 import { generatorsFeature } from './generators/index.ts';
 import { hooksFeature } from './hooks/index.ts';
 import { learningsFeature } from './learnings/index.ts';
+import { learningSkillsFeature } from './learning-skills/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
@@ -59,6 +60,7 @@ export const FEATURES: FeatureModule<any>[] = [
   docsFeature,
   skillsFeature,
   learningsFeature,
+  learningSkillsFeature,
   debugFeature,
   mcpFeature,
   assetsFeature,

@@ -35,6 +35,8 @@ export const EVENT_NAMES = [
   // Learnings: a candidate or a learning changed (ids, state or status, scope and kind; no content).
   'learning_candidate_updated',
   'learning_updated',
+  // Promoted procedural skills: a record's status or rollout evidence changed (names and counts only).
+  'learning_skill_updated',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 

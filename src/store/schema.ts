@@ -36,6 +36,7 @@ import type {
   HookDeadLettersTable,
   LearningCandidatesTable,
   LearningsTable,
+  LearningSkillsTable,
   ObservationAuditTable,
   ObservationSourcesTable,
   ObservationsTable,
@@ -494,6 +495,7 @@ export interface Database {
   playbook_events: PlaybookEventsTable;
   learning_candidates: LearningCandidatesTable;
   learnings: LearningsTable;
+  learning_skills: LearningSkillsTable;
 }
 
 export type Db = Kysely<Database>;

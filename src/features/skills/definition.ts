@@ -17,8 +17,9 @@ const MAX_HASHED_FILE_BYTES = 8 * 1024 * 1024;
 /** Instructions are prompt text: a larger SKILL.md is a mistake, skipped with a warning. */
 const MAX_SKILL_FILE_BYTES = 1024 * 1024;
 
-/** Where a root comes from, in precedence order (the reference's wire spelling). */
-export type SkillScope = 'explicit' | 'repo' | 'user';
+/** Where a root comes from, in precedence order (the reference's wire spelling); `daemon` is the
+ * daemon-owned root of promoted procedures, ranked last (decision 523). */
+export type SkillScope = 'explicit' | 'repo' | 'user' | 'daemon';
 export type SkillContext = 'inline' | 'fork';
 
 export interface SkillRuntime {

@@ -61,7 +61,16 @@ export async function forkSkill(
   skill: SkillDefinition,
   args: string | null,
   input: UseSkillInput,
+  worktreePath?: string,
 ) {
+  const rendered = renderActivation(skill, args, 'fork', {
+    allowed: skill.runtime.allowed_tools,
+    blocked: skill.runtime.blocked_tools,
+  });
+  // A promoted procedure's child gets its own directory under the workspace (decision 528).
+  const content = worktreePath
+    ? `${rendered}\n\nWork in the directory ${worktreePath} (prepared for this activation).`
+    : rendered;
   const req: SpawnSidechainRequest = {
     profile: skill.runtime.agent_profile ?? 'default',
     // The skill's child is done once it settles; its runs stay inspectable (launch_run_id).
@@ -69,10 +78,7 @@ export async function forkSkill(
     subtask: {
       name: skill.name,
       description: skill.description,
-      content: renderActivation(skill, args, 'fork', {
-        allowed: skill.runtime.allowed_tools,
-        blocked: skill.runtime.blocked_tools,
-      }),
+      content,
     },
   };
   const route = routePolicyOf(skill);
@@ -107,6 +113,7 @@ export async function forkSkill(
     launch_run_id: spawned.launch_run_id,
     status: spawned.status,
     profile: spawned.profile,
+    ...(worktreePath ? { worktree_path: worktreePath } : {}),
   };
   const launch = spawned.launch_run_id;
   if ((input.wait ?? true) && launch) {

@@ -22,6 +22,24 @@ export interface SkillRoot {
   scope: SkillScope;
 }
 
+/**
+ * A daemon-owned source of skills (promoted procedures, issue 19): its set changes while the daemon
+ * runs, so it is asked at every lookup. It ranks after every discovered root (a discovered skill of
+ * the same name wins and the source's is not shown), and it only offers what it mounts.
+ */
+export interface SkillSource {
+  list(): SkillDefinition[];
+  get(name: string): SkillDefinition | undefined;
+  /**
+   * Called by use_skill before a source skill runs: throws to refuse (say why), or returns where
+   * its child works (a directory the activation names).
+   */
+  prepareUse(
+    skill: SkillDefinition,
+    call: { run_id: string; tool_call_id: string; signal?: AbortSignal },
+  ): Promise<{ worktree_path?: string }>;
+}
+
 export interface SkillWarning {
   path: string;
   message: string;
@@ -76,24 +94,43 @@ export class SkillRegistry {
   readonly roots: SkillRoot[];
   readonly warnings: SkillWarning[] = [];
   private readonly skills = new Map<string, SkillDefinition>();
+  private readonly sources: SkillSource[] = [];
 
   constructor(roots: SkillRoot[]) {
     this.roots = roots;
     for (const root of roots) this.scan(root);
   }
 
+  addSource(source: SkillSource): void {
+    this.sources.push(source);
+  }
+
   get size(): number {
-    return this.skills.size;
+    return this.skills.size + this.sourced().length;
   }
 
   get(name: string): SkillDefinition | undefined {
-    return this.skills.get(name);
+    return this.skills.get(name) ?? this.sourceOf(name)?.get(name);
+  }
+
+  /** The source a name resolves to, undefined for a discovered skill or an unknown name. */
+  sourceOf(name: string): SkillSource | undefined {
+    if (this.skills.has(name)) return undefined;
+    return this.sources.find((s) => s.get(name) !== undefined);
+  }
+
+  /** The sources' skills not shadowed by a discovered one (first source wins a name). */
+  private sourced(): SkillDefinition[] {
+    const out = new Map<string, SkillDefinition>();
+    for (const src of this.sources)
+      for (const s of src.list()) if (!this.skills.has(s.name) && !out.has(s.name)) out.set(s.name, s);
+    return [...out.values()];
   }
 
   /** Every skill by name; with a query, those whose name, description or when_to_use contain it. */
   list(query?: string): SkillDefinition[] {
     const q = query?.trim().toLowerCase();
-    return [...this.skills.values()]
+    return [...this.skills.values(), ...this.sourced()]
       .filter(
         (s) =>
           !q ||

@@ -21,7 +21,7 @@ export const SkillSummaryView = z
     version: z.string().optional(),
     skill_path: z.string(),
     skill_root: z.string(),
-    scope: z.enum(['explicit', 'repo', 'user']),
+    scope: z.enum(['explicit', 'repo', 'user', 'daemon']),
     digest: z.string(),
     runtime: SkillRuntimeView,
     /** Session views only: the skill is in the session's active inline set. */

@@ -255,7 +255,10 @@ export class SkillsService implements SkillToolHost {
     if (!run) throw errors.runNotFound(ctx.run_id);
     const context = input.context ?? skill.runtime.context;
     const args = argsText(input.args);
-    if (context === 'fork') return forkSkill(this, ctx, run, skill, args, input);
+    // A daemon-owned skill (a promoted procedure) is checked against its record first.
+    const source = this.registry.sourceOf(skill.name);
+    const prepared = source && context === 'fork' ? await source.prepareUse(skill, ctx) : {};
+    if (context === 'fork') return forkSkill(this, ctx, run, skill, args, input, prepared.worktree_path);
     const refusal = inlineRefusal(skill);
     if (refusal) throw new Error(refusal);
     const active = this.activeSkill(

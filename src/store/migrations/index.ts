@@ -35,6 +35,7 @@ import { m0032projects } from './0032-projects.ts';
 import { m0033playbooks } from './0033-playbooks.ts';
 import { m0034boards } from './0034-boards.ts';
 import { m0036learnings } from './0036-learnings.ts';
+import { m0037learningSkills } from './0037-learning-skills.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -175,6 +176,7 @@ export const migrationProvider: MigrationProvider = {
       '0033_playbooks': m0033playbooks,
       '0034_boards': m0034boards,
       '0036_learnings': m0036learnings,
+      '0037_learning_skills': m0037learningSkills,
     };
   },
 };

@@ -1,0 +1,52 @@
+// Promoted procedural skills (api-collab §4.6, docs/learning-skills.md): records in the store, skill
+// files in <state_root>/skills, active ones mounted into the skills catalog through its
+// SkillSource seam, source learnings read (and their revocation heard) through the learnings
+// feature, resolved lazily so the two build in any order.
+import type { FeatureModule } from '../feature.ts';
+import type { RuntimeService } from '../runtime/service.ts';
+import type { SkillsService } from '../skills/service.ts';
+import { type LearningSource, resolveLearningSource } from './learning-source.ts';
+import { MountedProcedures } from './mount.ts';
+import { repairLearningSkills } from './repair.ts';
+import { registerLearningSkillRoutes } from './routes.ts';
+import { LearningSkillsService } from './service.ts';
+import { DaemonSkillRoot } from './skill-root.ts';
+
+export const learningSkillsFeature: FeatureModule<LearningSkillsService> = {
+  name: 'learning-skills',
+  create: (k) => {
+    const root = new DaemonSkillRoot(k.config.stateRoot);
+    const mounted = new MountedProcedures(k.store, root, k.config.workspaceRoot ?? process.cwd());
+    const registry = k.use<SkillsService>('skills').registry;
+    registry.addSource(mounted);
+    let source: LearningSource | null | undefined;
+    const svc = new LearningSkillsService({
+      store: k.store,
+      events: k.events,
+      log: k.log,
+      root,
+      mounted,
+      learnings: () => {
+        source ??= resolveLearningSource(k.use);
+        return source;
+      },
+      discovered: (name) => {
+        const s = registry.get(name);
+        return s !== undefined && s.scope !== 'daemon';
+      },
+    });
+    k.use<RuntimeService>('runtime').addStatusSection('learning_skills', () => ({
+      skill_root: root.path,
+      mounted: mounted.list().map((s) => s.name),
+      learnings_feature: svc.deps.learnings() !== null,
+      last_repair: svc.lastRepair,
+    }));
+    return svc;
+  },
+  routes: (app, svc) => registerLearningSkillRoutes(app, svc),
+  // After every feature is built (the learnings feature may come later in the list), before runs resume.
+  prepare: async (svc) => {
+    svc.deps.learnings()?.onLearningEnded((tx, ended) => svc.learningEnded(tx, ended));
+    svc.lastRepair = await repairLearningSkills(svc, svc.deps.log);
+  },
+};
