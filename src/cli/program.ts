@@ -15,6 +15,7 @@ import { registerDoctor } from './doctor-checks.ts';
 import { registerEvents } from './events.ts';
 import { registerExternalConnectors } from './external-connectors.ts';
 import { registerLearnings } from './learnings.ts';
+import { registerLearningSkills } from './learning-skills.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
 import { registerObservations } from './observations.ts';
@@ -49,6 +50,7 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerPersonas,
   registerProjects,
   registerBoards,
+  registerLearningSkills,
   registerPlaybooks,
   registerLearnings,
   registerAssets,

@@ -145,6 +145,13 @@ export {
   type PublishLearningCandidateRequest,
   type SupersedeLearningRequest,
 } from './learnings.ts';
+export {
+  type LearningSkillStatus,
+  LearningSkillsResource,
+  type LearningSkillView,
+  type PromoteSkillRequest,
+  type RolloutResultRequest,
+} from './learning-skills.ts';
 export type {
   AckMailboxResponse,
   MailboxMessage,

@@ -14,6 +14,7 @@ import { DerivationsResource } from './derivations.ts';
 import { ExternalConnectorsResource } from './external-connectors.ts';
 import { HooksResource } from './hooks.ts';
 import { LearningsResource } from './learnings.ts';
+import { LearningSkillsResource } from './learning-skills.ts';
 import { McpResource } from './mcp.ts';
 import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
@@ -71,6 +72,8 @@ export class Kheish {
   readonly boards: BoardsResource;
   /** Learning candidates, published learnings and the automation policy. */
   readonly learnings: LearningsResource;
+  /** Promoted procedural skills: promote, rollout evidence, revoke, rollback. */
+  readonly learningSkills: LearningSkillsResource;
   readonly playbooks: PlaybooksResource;
   readonly flows: FlowsResource;
   /** Stored files (uploads, run attachments): views, references, raw bytes, delete and GC. */
@@ -115,6 +118,7 @@ export class Kheish {
     this.projects = new ProjectsResource(http);
     this.boards = new BoardsResource(http);
     this.learnings = new LearningsResource(http);
+    this.learningSkills = new LearningSkillsResource(http);
     this.playbooks = new PlaybooksResource(http);
     this.flows = new FlowsResource(http);
     this.assets = new AssetsResource(http);

@@ -3,7 +3,7 @@
 import type { DaemonClient } from './client.ts';
 import type { JsonObject } from './types.ts';
 
-export type SkillScope = 'explicit' | 'repo' | 'user';
+export type SkillScope = 'explicit' | 'repo' | 'user' | 'daemon';
 
 export interface SkillRuntime {
   allowed_tools: string[];

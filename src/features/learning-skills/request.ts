@@ -48,6 +48,10 @@ export function checkSkillName(raw: string): string {
   return raw;
 }
 
+/** True when a promotion names any part of a definition (not just skill_name and status). */
+export const carriesDefinition = (body: PromoteSkillRequest): boolean =>
+  Object.entries(body).some(([k, v]) => k !== 'skill_name' && k !== 'status' && v !== undefined);
+
 /** The canonical definition a promotion asks for (instructions default to the learning's content). */
 export function definitionOf(body: PromoteSkillRequest, learningContent: string): ProcedureDefinition {
   const name = checkSkillName(body.skill_name);

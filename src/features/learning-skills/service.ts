@@ -22,7 +22,7 @@ import { type LearningSource, learningIsLive } from './learning-source.ts';
 import type { MountedProcedures } from './mount.ts';
 import { columnsOf, stateOf, viewOf } from './record.ts';
 import type { RepairReport } from './repair.ts';
-import { checkPromotable, definitionOf, refuseSecret } from './request.ts';
+import { carriesDefinition, checkPromotable, checkSkillName, definitionOf, refuseSecret } from './request.ts';
 import {
   freshRollout,
   gateProblem,
@@ -159,9 +159,13 @@ export class LearningSkillsService {
     const row = await this.deps.store.write(async (tx) => {
       const learning = await this.learning(tx, learningId);
       checkPromotable(learning);
-      const def = definitionOf(body, learning.content ?? '');
+      const existing = await getLearningSkill(tx.db, checkSkillName(body.skill_name));
+      // Only a name and a status: the rollout of the current definition moves on (decision 524).
+      const def =
+        existing && !carriesDefinition(body)
+          ? stateOf(existing).definition
+          : definitionOf(body, learning.content ?? '');
       const fingerprint = fingerprintOf(def);
-      const existing = await getLearningSkill(tx.db, def.name);
       if (!existing) {
         if (this.deps.discovered(def.name))
           throw rolloutConflict(
