@@ -18,9 +18,13 @@ const EXTRA_SECRET =
 export const looksSecret = (text: string): boolean =>
   maskTokenShapes(text) !== text || EXTRA_SECRET.test(text);
 
+/** Control characters (tab, newline and carriage return aside) would not read back from the file as written. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufeff\u2028\u2029]/;
+
 export function refuseSecret(field: string, text: string | null | undefined): void {
   if (text && looksSecret(text))
     throw invalidSkill(`${field} looks like it contains secret material; remove it and retry`);
+  if (text && CONTROL.test(text)) throw invalidSkill(`${field} contains control characters`);
 }
 
 const blankToNull = (v: string | null | undefined): string | null => {
