@@ -27,7 +27,12 @@ export const learningSkillsFeature: FeatureModule<LearningSkillsService> = {
       root,
       mounted,
       learnings: () => {
-        source ??= resolveLearningSource(k.use);
+        if (source === undefined) {
+          const found = resolveLearningSource(k.use, k.store);
+          if (found.problem)
+            k.log.warn(`promoted skills cannot reach the learnings feature: ${found.problem}`);
+          source = found.source;
+        }
         return source;
       },
       discovered: (name) => {
@@ -41,6 +46,15 @@ export const learningSkillsFeature: FeatureModule<LearningSkillsService> = {
       learnings_feature: svc.deps.learnings() !== null,
       last_repair: svc.lastRepair,
     }));
+    // A change committed by another replica (PostgreSQL) reaches this one through the event log:
+    // its files and mount follow the record here too (for this replica's own changes, a no-op).
+    k.events.subscribe((ev) => {
+      const name = ev.name === 'learning_skill_updated' ? ev.data.skill_name : undefined;
+      if (typeof name === 'string')
+        svc
+          .refresh(name)
+          .catch((err: Error) => k.log.warn({ skill: name }, `promoted skill refresh: ${err.message}`));
+    });
     return svc;
   },
   routes: (app, svc) => registerLearningSkillRoutes(app, svc),

@@ -5,7 +5,7 @@
 // no learning: 404).
 
 import type { Executor } from '../../store/schema.ts';
-import type { WriteTx } from '../../store/store.ts';
+import type { Store, WriteTx } from '../../store/store.ts';
 import type { LearningRecord } from '../learnings/port.ts';
 import { LEARNINGS_FEATURE } from '../learnings/port.ts';
 
@@ -30,14 +30,47 @@ export interface LearningSource {
 export const learningIsLive = (l: SourceLearning | null): boolean =>
   l !== null && l.status === 'active' && l.publish_tier === 'active';
 
-/** The learnings feature's service when the daemon has it, else null. */
-export function resolveLearningSource(use: <S>(name: string) => S): LearningSource | null {
+/**
+ * The learnings feature's shape as it exports it (`k.use('learnings').learnings`): `find(id)` and
+ * `onRetired(listener)`, the listener told after the revoke or supersede committed.
+ */
+interface LearningsFeatureShape {
+  learnings?: {
+    find(id: string): Promise<SourceLearning | null>;
+    onRetired(listener: (learning: SourceLearning, change: 'revoked' | 'superseded') => unknown): void;
+  };
+}
+
+export type SourceResolution = { source: LearningSource | null; problem: string | null };
+
+/**
+ * The learnings feature as a LearningSource: a service implementing it as is, or the feature's
+ * lifecycle adapted (its post-commit notice becomes a transaction of ours). No feature: null.
+ */
+export function resolveLearningSource(use: <S>(name: string) => S, store: Store): SourceResolution {
+  let svc: unknown;
   try {
-    const svc = use<Partial<LearningSource>>(LEARNINGS_FEATURE);
-    if (typeof svc?.getLearning === 'function' && typeof svc.onLearningEnded === 'function')
-      return svc as LearningSource;
-    return null;
+    svc = use<unknown>(LEARNINGS_FEATURE);
   } catch {
-    return null;
+    return { source: null, problem: null };
   }
+  const direct = svc as Partial<LearningSource>;
+  if (typeof direct?.getLearning === 'function' && typeof direct.onLearningEnded === 'function')
+    return { source: direct as LearningSource, problem: null };
+  const lifecycle = (svc as LearningsFeatureShape)?.learnings;
+  if (typeof lifecycle?.find === 'function' && typeof lifecycle.onRetired === 'function')
+    return {
+      source: {
+        getLearning: (id) => lifecycle.find(id),
+        onLearningEnded: (listener) =>
+          lifecycle.onRetired((learning, change) =>
+            store.write((tx) => listener(tx, { learning_id: learning.learning_id, status: change })),
+          ),
+      },
+      problem: null,
+    };
+  return {
+    source: null,
+    problem: 'the learnings feature offers neither getLearning/onLearningEnded nor learnings.find/onRetired',
+  };
 }

@@ -154,6 +154,18 @@ export class LearningSkillsService {
     else mounted.unmount(r.skill_name);
   }
 
+  /**
+   * Files and mount from the stored record (after another replica's change). Read in the writer
+   * queue and applied after its commit, so it is ordered with this replica's own changes and an
+   * older read never overwrites a newer sync.
+   */
+  async refresh(name: string): Promise<void> {
+    await this.deps.store.write(async (tx) => {
+      const r = await getLearningSkill(tx.db, name);
+      if (r) tx.afterCommit(() => this.sync(r));
+    });
+  }
+
   async promote(learningId: string, body: PromoteSkillRequest): Promise<LearningSkillView> {
     const to = body.status ?? 'draft';
     const row = await this.deps.store.write(async (tx) => {
@@ -201,7 +213,23 @@ export class LearningSkillsService {
         { source_learning_id: learningId },
       );
     });
-    return this.view(row);
+    return this.view(await this.recheck(row));
+  }
+
+  /**
+   * A learning source that reads outside our transaction (the learnings feature's own reads) can
+   * see a learning that is revoked just before this change commits, after its notice already ran:
+   * looked at again once committed, such a skill is revoked now rather than at the next start.
+   */
+  private async recheck(row: LearningSkillRow): Promise<LearningSkillRow> {
+    if (row.status === 'revoked') return row;
+    const l = (await this.deps.learnings()?.getLearning(row.source_learning_id)) ?? null;
+    if (learningIsLive(l)) return row;
+    return this.deps.store.write(async (tx) => {
+      const fresh = await getLearningSkill(tx.db, row.skill_name);
+      if (!fresh) return row;
+      return this.revokeRow(tx, fresh, `source learning ${row.source_learning_id} is ${l?.status ?? 'gone'}`);
+    });
   }
 
   async rolloutResult(name: string, body: RolloutResultRequest): Promise<LearningSkillView> {
@@ -333,7 +361,7 @@ export class LearningSkillsService {
         { source_learning_id: existing.source_learning_id },
       );
     });
-    return this.view(row);
+    return this.view(await this.recheck(row));
   }
 
   /** Startup repair: the record is rewritten to disk (after commit) with a `repaired` audit entry. */
