@@ -4,7 +4,6 @@
 // both; it is looked up lazily by name, so this feature builds without it (promotion then finds
 // no learning: 404).
 
-import type { Executor } from '../../store/schema.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
 import type { LearningRecord } from '../learnings/port.ts';
 import { LEARNINGS_FEATURE } from '../learnings/port.ts';
@@ -21,8 +20,11 @@ export type LearningEndedListener = (
 ) => Promise<void>;
 
 export interface LearningSource {
-  /** The learning, read through `db` when given (a caller's open transaction). */
-  getLearning(learningId: string, db?: Executor): Promise<SourceLearning | null>;
+  /**
+   * The learning, or null. Never called inside one of our write transactions: a source reading
+   * through the store's own handle would wait for that transaction (one SQLite connection).
+   */
+  getLearning(learningId: string): Promise<SourceLearning | null>;
   onLearningEnded(listener: LearningEndedListener): void;
 }
 

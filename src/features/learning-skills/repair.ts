@@ -27,12 +27,11 @@ export async function repairLearningSkills(svc: LearningSkillsService, log: Logg
       continue;
     }
     // Without the learnings feature nothing can be checked; the records keep their status.
-    if (source && !learningIsLive(await source.getLearning(row.source_learning_id))) {
+    const l = source ? await source.getLearning(row.source_learning_id) : null;
+    if (source && !learningIsLive(l)) {
       const ended = await store.write(async (tx) => {
         const fresh = await getLearningSkill(tx.db, row.skill_name);
         if (!fresh || fresh.status === 'revoked') return false;
-        const l = await source.getLearning(row.source_learning_id, tx.db);
-        if (learningIsLive(l)) return false;
         await svc.learningEnded(tx, { learning_id: row.source_learning_id, status: l?.status ?? 'missing' });
         return true;
       });

@@ -82,8 +82,9 @@ export class LearningSkillsService {
     return this.view(r);
   }
 
-  private async learning(tx: WriteTx, id: string) {
-    const l = (await this.deps.learnings()?.getLearning(id, tx.db)) ?? null;
+  /** Read before our transaction (see LearningSource); `recheck` closes the window after it. */
+  private async learning(id: string) {
+    const l = (await this.deps.learnings()?.getLearning(id)) ?? null;
     if (!l) throw learningNotFound(id);
     return l;
   }
@@ -168,9 +169,9 @@ export class LearningSkillsService {
 
   async promote(learningId: string, body: PromoteSkillRequest): Promise<LearningSkillView> {
     const to = body.status ?? 'draft';
+    const learning = await this.learning(learningId);
+    checkPromotable(learning);
     const row = await this.deps.store.write(async (tx) => {
-      const learning = await this.learning(tx, learningId);
-      checkPromotable(learning);
       const existing = await getLearningSkill(tx.db, checkSkillName(body.skill_name));
       // Only a name and a status: the rollout of the current definition moves on (decision 524).
       const def =
@@ -336,6 +337,9 @@ export class LearningSkillsService {
 
   async rollback(name: string, reason: string | null | undefined): Promise<LearningSkillView> {
     refuseSecret('reason', reason);
+    const current = await getLearningSkill(this.db, name);
+    if (!current) throw learningSkillNotFound(name);
+    const learning = (await this.deps.learnings()?.getLearning(current.source_learning_id)) ?? null;
     const row = await this.deps.store.write(async (tx) => {
       const existing = await getLearningSkill(tx.db, name);
       if (!existing) throw learningSkillNotFound(name);
@@ -343,7 +347,6 @@ export class LearningSkillsService {
       const snap = s.active_snapshots.at(-1);
       if (!snap)
         throw rolloutConflict(`skill ${name} has never been active; there is nothing to roll back to`);
-      const learning = (await this.deps.learnings()?.getLearning(existing.source_learning_id, tx.db)) ?? null;
       if (!learningIsLive(learning))
         throw notPromotable(
           `source learning ${existing.source_learning_id} is no longer active with the active tier; the skill cannot be remounted`,
