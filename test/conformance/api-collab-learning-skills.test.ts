@@ -49,3 +49,31 @@ test('api-collab #47: rollout-result kind canary on a draft skill is rejected', 
   if (!learningsApi) return t.skip('pending merge: the learnings API is not in this daemon yet');
   await assertChecklist47(d.url, publish);
 });
+
+test('api-collab §4.6: revoking or superseding the source learning through the learnings API revokes its promoted skill', async (t) => {
+  if (!learningsApi) return t.skip('pending merge: the learnings API is not in this daemon yet');
+  const shape = { kind: 'procedure', scope: 'workspace', tier: 'active' } as const;
+  for (const [end, body] of [
+    ['revoke', { reason: 'procedure retired' }],
+    ['supersede', { content: 'CHECK-END: the newer procedure' }],
+  ] as const) {
+    const learningId = await publish(shape, `CHECK-END: the ${end} procedure`);
+    const name = `end:${end}`;
+    const promoted = await http(d.url, 'POST', `/v1/learnings/${learningId}/promote-skill`, {
+      skill_name: name,
+    });
+    assert.equal(promoted.status, 200, promoted.text);
+    const ended = await http(d.url, 'POST', `/v1/learnings/${learningId}/${end}`, body);
+    assert.ok(ended.status === 200 || ended.status === 201, ended.text);
+    let rec: any;
+    for (let i = 0; i < 200; i++) {
+      rec = (await http(d.url, 'GET', `/v1/learning-skills/${name}`)).body;
+      if (rec.status === 'revoked') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(rec.status, 'revoked', JSON.stringify(rec.lifecycle_events));
+    assert.match(rec.revoked_reason, new RegExp(learningId));
+    const rollback = await http(d.url, 'POST', `/v1/learning-skills/${name}/rollback`, {});
+    assert.equal(rollback.status, 409, rollback.text);
+  }
+});
