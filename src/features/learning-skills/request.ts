@@ -19,6 +19,7 @@ export const looksSecret = (text: string): boolean =>
   maskTokenShapes(text) !== text || EXTRA_SECRET.test(text);
 
 /** Control characters (tab, newline and carriage return aside) would not read back from the file as written. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufeff\u2028\u2029]/;
 
 export function refuseSecret(field: string, text: string | null | undefined): void {
