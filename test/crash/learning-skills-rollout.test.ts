@@ -5,67 +5,20 @@
 // the skill exactly when it is active. The daemon is a process with the learnings stand-in
 // (test/fixtures/learning-skills/daemon.ts) until the learnings feature is merged.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { http, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http } from '../helpers/daemon.ts';
+import { completedRun, killProc, launch, lsConfig } from '../helpers/learning-skills-proc.ts';
 import { freshSchema, testStoreIsPostgres } from '../helpers/pg-schema.ts';
 import { ITERATIONS, randomInt, sleep } from './crash-kit.ts';
 
-const FIXTURE = resolve(import.meta.dirname, '../fixtures/learning-skills/daemon.ts');
-const NODE = process.execPath;
 const NAME = 'crash:proc';
 const INSTR = 'PROC-TASK-MARKER: the crash procedure';
 const SCRIPT = {
   rules: [{ match: 'PROC-TASK-MARKER', turns: [{ text: 'PROC-OK' }] }],
   default: { turns: [{ text: 'nothing' }] },
 };
-
-interface Proc {
-  url: string;
-  child: ChildProcess;
-}
-
-async function launch(config: Record<string, unknown>): Promise<Proc> {
-  const child = spawn(NODE, [FIXTURE], {
-    env: { ...process.env, LS_CONFIG: JSON.stringify(config), HOME: config.workspace as string },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`fixture did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-    child.stderr!.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.on('exit', (code) => fail(new Error(`fixture exited ${code}: ${out}`)));
-  });
-  return { url, child };
-}
-
-const kill = (p: Proc) =>
-  new Promise<void>((ok) => {
-    if (p.child.exitCode !== null) return ok();
-    p.child.once('exit', () => ok());
-    p.child.kill('SIGKILL');
-  });
-
-async function completedRun(url: string, session: string, content: string): Promise<string> {
-  await http(url, 'POST', '/v1/sessions', { session_id: session });
-  const r = await http(url, 'POST', `/v1/sessions/${session}/runs`, { content });
-  assert.equal(r.status, 202, r.text);
-  const run = await waitForRun(url, r.body.run_id, undefined, 30_000);
-  assert.equal(run.status, 'completed');
-  return run.run_id as string;
-}
 
 function assertConsistent(rec: any, catalog: string[], stateRoot: string) {
   const where = JSON.stringify(rec.lifecycle_events.map((e: any) => `${e.action}:${e.to_status}`));
@@ -90,22 +43,12 @@ function assertConsistent(rec: any, catalog: string[], stateRoot: string) {
 
 test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (${ITERATIONS} iterations)`, async () => {
   for (let i = 0; i < ITERATIONS; i++) {
-    const stateRoot = tempDir('kheish-lskills-crash-');
-    const workspace = tempDir('kheish-lskills-crash-ws-');
-    const routes = tempDir('kheish-lskills-crash-routes-');
-    writeFileSync(join(routes, 'script.json'), JSON.stringify(SCRIPT));
-    writeFileSync(
-      join(routes, 'routes.toml'),
-      'version = 1\ndefault_route = "local"\n[routes.local]\ndriver = "scripted"\ndefault_model = "scripted"\nscript_file = "script.json"\n',
-    );
     const schema = testStoreIsPostgres() ? await freshSchema() : null;
-    const config = {
-      stateRoot,
-      workspace,
-      routesFile: join(routes, 'routes.toml'),
+    const config = lsConfig(SCRIPT, {
       ...(schema ? { databaseUrl: schema.url } : {}),
       learnings: [{ learning_id: 'L1', content: INSTR }],
-    };
+    });
+    const stateRoot = config.stateRoot;
     let p = await launch(config);
     try {
       const verify = await completedRun(p.url, 'v', INSTR);
@@ -152,7 +95,7 @@ test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (
       const target = randomInt(0, steps.length - 1);
       while (done < target) await sleep(1);
       await sleep(randomInt(0, 8));
-      await kill(p);
+      await killProc(p);
       await driver;
       p = await launch(config);
       const got = await http(p.url, 'GET', `/v1/learning-skills/${NAME}`);
@@ -172,7 +115,7 @@ test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (
       const catalog = ((await http(p.url, 'GET', '/v1/skills')).body as any[]).map((s) => s.name);
       assertConsistent(rec, catalog, stateRoot);
     } finally {
-      await kill(p);
+      await killProc(p);
       await schema?.drop();
     }
   }
