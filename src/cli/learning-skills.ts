@@ -72,6 +72,7 @@ export function registerLearningSkills(program: Command, rt: CliRuntime): void {
   cmd
     .command('show')
     .alias('get')
+    .description('one promoted skill: status, evidence, canary counts, fingerprint, last change')
     .argument('<skill_name>')
     .action(async (name: string) => rt.emit(await api().get(name), renderSkill));
 
