@@ -134,6 +134,13 @@ export {
 export { assetReference, bytesToBase64, inlineAsset, textItem } from './input-items.ts';
 export { Kheish, type KheishEnv, type KheishOptions } from './kheish.ts';
 export {
+  type LearningSkillStatus,
+  LearningSkillsResource,
+  type LearningSkillView,
+  type PromoteSkillRequest,
+  type RolloutResultRequest,
+} from './learning-skills.ts';
+export {
   type CandidateFilters,
   type CreateLearningCandidateRequest,
   type LearningCandidateView,
@@ -145,13 +152,6 @@ export {
   type PublishLearningCandidateRequest,
   type SupersedeLearningRequest,
 } from './learnings.ts';
-export {
-  type LearningSkillStatus,
-  LearningSkillsResource,
-  type LearningSkillView,
-  type PromoteSkillRequest,
-  type RolloutResultRequest,
-} from './learning-skills.ts';
 export type {
   AckMailboxResponse,
   MailboxMessage,

@@ -99,6 +99,6 @@ export interface AuthSlotRevocationsTable {
 
 export type * from './schema-collab.ts';
 export type * from './schema-connectors.ts';
-export type * from './schema-learnings.ts';
 export type * from './schema-learning-skills.ts';
+export type * from './schema-learnings.ts';
 export type * from './schema-media.ts';
