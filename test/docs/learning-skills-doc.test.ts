@@ -1,18 +1,15 @@
 // docs/learning-skills.md, followed as written: its routes file and script are written where the
-// page names them, every `kheish-daemon` line of its shell blocks runs in order against the daemon
-// (<learning_id> is a procedure learning the test publishes; <verify_run_id> and <canary_run_id>
-// are the runs the `sessions input` lines before printed), and each output block holds lines the
-// command before it printed. The daemon is in-process with the learnings stand-in
-// (test/helpers/learnings-stand-in.ts) until the learnings feature is merged; the page's `serve`
-// line is checked for its flags only.
+// page names them, the daemon starts with the page's `serve` flags, every `kheish-daemon` line of
+// its shell blocks runs in order (<candidate_id>, <learning_id>, <verify_run_id> and
+// <canary_run_id> are the ids the lines before printed), and each output block holds lines the
+// command before it printed. Then what the page says happened.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { BIN, http } from '../helpers/daemon.ts';
-import { type Rig, startRig } from '../helpers/learning-skills-rig.ts';
+import { BIN, http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
 
 const run = promisify(execFile);
@@ -20,8 +17,11 @@ const DOC = resolve(import.meta.dirname, '../../docs/learning-skills.md');
 const text = readFileSync(DOC, 'utf8');
 const lines = text.split('\n');
 const blocks = fencedBlocks('docs/learning-skills.md', text);
-let rig: Rig | undefined;
-after(async () => rig?.close());
+let d: TestDaemon | undefined;
+after(async () => {
+  await d?.kill();
+  await d?.cleanup();
+});
 
 test('docs/learning-skills.md: the worked example runs as written', async () => {
   const files = blocks
@@ -31,24 +31,34 @@ test('docs/learning-skills.md: the worked example runs as written', async () => 
     files.map((f) => f.path),
     ['routes.toml', 'script.json'],
   );
-  const routes = files[0]!.body;
-  assert.match(routes, /script_file = "script.json"/);
+  const base = tempDir('kheish-lskills-doc-');
+  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
   const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  assert.equal(serve.body.trim(), 'kheish-daemon serve --routes-file routes.toml');
-  rig = await startRig(JSON.parse(files[1]!.body));
-  rig.learnings.seed({ learning_id: 'lrn-release', content: 'Walk the release checklist.' });
-  const ids: Record<string, string> = { learning_id: 'lrn-release' };
+  const flags = words(serve.body.trim())
+    .slice(1)
+    .map((w) => (w.startsWith('--') ? w : join(base, w)));
+  // The page's daemon runs in the reader's directory: its workspace (where the skill's worktrees
+  // go) is that directory, here the test's.
+  d = await startDaemon({
+    args: [...flags, '--workspace-root', base],
+    env: { HOME: tempDir('kheish-lskills-doc-home-') },
+  });
+  const url = d.url;
+  const ids: Record<string, string> = {};
   const runIds: string[] = [];
   const fill = (s: string) => s.replace(/<(\w+)>/g, (m, k: string) => ids[k] ?? m);
-  // Asynchronous: the daemon answering the CLI lives in this process.
   const cli = async (line: string) => {
     const out = await run(BIN, words(fill(line)), {
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, KHEISH_DAEMON_URL: rig!.url },
+      cwd: base,
+      env: { ...process.env, KHEISH_DAEMON_URL: url },
     }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
       assert.fail(`${line}\nexit ${err.code}\n${err.stdout}\n${err.stderr}`);
     });
+    const id = (re: RegExp) => re.exec(out.stdout)?.[0];
+    if (line.includes('candidates create')) ids.candidate_id = id(/candidate-[0-9a-z]+/)!;
+    if (line.includes('candidates publish')) ids.learning_id = id(/learning-[0-9a-z]+/)!;
     if (line.includes('sessions input')) {
       const id = /\brun[-_][0-9A-Za-z_-]+/.exec(out.stdout)?.[0];
       assert.ok(id, `a run id in\n${out.stdout}`);
@@ -77,10 +87,10 @@ test('docs/learning-skills.md: the worked example runs as written', async () => 
   assert.equal(checked, 5, 'every command with an output block was checked');
 
   // What the page says happened: the agent's use_skill ran the child, and the skill is active again.
-  const dev = (await http(rig.url, 'GET', '/v1/runs?session_id=dev')).body as any[];
+  const dev = (await http(url, 'GET', '/v1/runs?session_id=dev')).body as any[];
   assert.equal(dev.length, 1);
   assert.equal(dev[0].status, 'completed');
-  const rec = (await http(rig.url, 'GET', '/v1/learning-skills/release:check')).body;
+  const rec = (await http(url, 'GET', '/v1/learning-skills/release:check')).body;
   assert.equal(rec.status, 'active');
   assert.deepEqual(
     rec.lifecycle_events.map((e: any) => e.action),
