@@ -1,57 +1,34 @@
 // api-collab #46 and #47 (promoted procedural skills) against a real daemon process, with the
 // source learnings created and published through the learnings API (`POST /v1/learning-candidates`,
-// `.../publish`). PENDING MERGE: until the learnings feature is on main that API answers 404 and
-// these tests are skipped (saying so); the same assertions run today over the learnings stand-in
-// in test/integration/learning-skills-checklist.test.ts.
+// `.../publish`); and the link the other way: a source learning revoked or superseded through that
+// API revokes its skill.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { publishLearning } from '../helpers/learnings-publish.ts';
 import { assertChecklist46, assertChecklist47, type LearningMaker } from './learning-skills-support.ts';
 import { SCRIPT } from './support.ts';
 
 let d: TestDaemon;
-let learningsApi = false;
 before(async () => {
   d = await startDaemon({ script: SCRIPT });
-  learningsApi = (await http(d.url, 'GET', '/v1/learning-candidates')).status !== 404;
 });
 after(async () => {
   await d?.kill();
   await d?.cleanup();
 });
 
-const publish: LearningMaker = async (shape, content) => {
-  if (shape.scope === 'session') await http(d.url, 'POST', '/v1/sessions', { session_id: 'c46-owner' });
-  const scope =
-    shape.scope === 'workspace' ? { kind: 'workspace', id: 'default' } : { kind: 'session', id: 'c46-owner' };
-  const cand = await http(d.url, 'POST', '/v1/learning-candidates', { scope, kind: shape.kind, content });
-  assert.ok(cand.status === 200 || cand.status === 201, cand.text);
-  const candidateId = cand.body.candidate_id as string;
-  const pub = await http(d.url, 'POST', `/v1/learning-candidates/${candidateId}/publish`, {
-    publish_tier: shape.tier,
-  });
-  assert.ok(pub.status === 200 || pub.status === 201, pub.text);
-  const id =
-    pub.body.learning_id ??
-    pub.body.published_learning_id ??
-    pub.body.learning?.learning_id ??
-    (await http(d.url, 'GET', `/v1/learning-candidates/${candidateId}`)).body.published_learning_id;
-  assert.equal(typeof id, 'string', pub.text);
-  return id as string;
-};
+const publish: LearningMaker = (shape, content) => publishLearning(d.url, content, shape);
 
-test('api-collab #46: promote-skill is rejected for a non-procedure, non-workspace or provisional learning, a non-fork context, a bad skill_name and an initial active status', async (t) => {
-  if (!learningsApi) return t.skip('pending merge: the learnings API is not in this daemon yet');
+test('api-collab #46: promote-skill is rejected for a non-procedure, non-workspace or provisional learning, a non-fork context, a bad skill_name and an initial active status', async () => {
   await assertChecklist46(d.url, publish);
 });
 
-test('api-collab #47: rollout-result kind canary on a draft skill is rejected', async (t) => {
-  if (!learningsApi) return t.skip('pending merge: the learnings API is not in this daemon yet');
+test('api-collab #47: rollout-result kind canary on a draft skill is rejected', async () => {
   await assertChecklist47(d.url, publish);
 });
 
-test('api-collab §4.6: revoking or superseding the source learning through the learnings API revokes its promoted skill', async (t) => {
-  if (!learningsApi) return t.skip('pending merge: the learnings API is not in this daemon yet');
+test('api-collab §4.6: revoking or superseding the source learning through the learnings API revokes its promoted skill', async () => {
   const shape = { kind: 'procedure', scope: 'workspace', tier: 'active' } as const;
   for (const [end, body] of [
     ['revoke', { reason: 'procedure retired' }],

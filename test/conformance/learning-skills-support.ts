@@ -1,15 +1,9 @@
-// Checklist items api-collab #46 and #47 as one function over a daemon URL and a way to obtain
-// learnings of a given shape, so the conformance test (learnings published through the real
-// learnings API) and the stand-in integration test assert exactly the same cases.
+// Checklist items api-collab #46 and #47 over a daemon URL and a way to obtain learnings of a
+// given shape (the conformance test publishes them through the learnings API).
 import assert from 'node:assert/strict';
 import { http } from '../helpers/daemon.ts';
+import type { LearningShape } from '../helpers/learnings-publish.ts';
 import { assertProblem } from './support.ts';
-
-export interface LearningShape {
-  kind: 'procedure' | 'fact';
-  scope: 'workspace' | 'session';
-  tier: 'active' | 'provisional';
-}
 
 export type LearningMaker = (shape: LearningShape, content: string) => Promise<string>;
 

@@ -2,15 +2,13 @@
 // skill's rollout (evidence, status moves, revoke, rollback, a new draft rollout). After the
 // restart the record is consistent: nothing acknowledged is lost, its counts match its evidence,
 // its status satisfies its gate, the skill file is the record's definition and the catalog shows
-// the skill exactly when it is active. The daemon is a process with the learnings stand-in
-// (test/fixtures/learning-skills/daemon.ts) until the learnings feature is merged.
+// the skill exactly when it is active.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { http } from '../helpers/daemon.ts';
-import { completedRun, killProc, launch, lsConfig } from '../helpers/learning-skills-proc.ts';
-import { freshSchema, testStoreIsPostgres } from '../helpers/pg-schema.ts';
+import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { publishLearning } from '../helpers/learnings-publish.ts';
 import { ITERATIONS, randomInt, sleep } from './crash-kit.ts';
 
 const NAME = 'crash:proc';
@@ -43,21 +41,28 @@ function assertConsistent(rec: any, catalog: string[], stateRoot: string) {
 
 test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (${ITERATIONS} iterations)`, async () => {
   for (let i = 0; i < ITERATIONS; i++) {
-    const schema = testStoreIsPostgres() ? await freshSchema() : null;
-    const config = lsConfig(SCRIPT, {
-      ...(schema ? { databaseUrl: schema.url } : {}),
-      learnings: [{ learning_id: 'L1', content: INSTR }],
+    let d: TestDaemon = await startDaemon({
+      script: SCRIPT,
+      args: ['--workspace-root', tempDir('kheish-lskills-crash-ws-')],
+      env: { HOME: tempDir('kheish-lskills-crash-home-') },
     });
-    const stateRoot = config.stateRoot;
-    let p = await launch(config);
+    const stateRoot = d.stateRoot;
     try {
-      const verify = await completedRun(p.url, 'v', INSTR);
-      const canaries = [await completedRun(p.url, 'c1', INSTR), await completedRun(p.url, 'c2', INSTR)];
-      const failing = await completedRun(p.url, 'f', 'no marker');
+      const learning = await publishLearning(d.url, INSTR);
+      const run = async (session: string, content: string) => {
+        await http(d.url, 'POST', '/v1/sessions', { session_id: session });
+        const r = await http(d.url, 'POST', `/v1/sessions/${session}/runs`, { content });
+        const done = await waitForRun(d.url, r.body.run_id, undefined, 30_000);
+        assert.equal(done.status, 'completed');
+        return done.run_id as string;
+      };
+      const verify = await run('v', INSTR);
+      const canaries = [await run('c1', INSTR), await run('c2', INSTR)];
+      const failing = await run('f', 'no marker');
       const promote = (body: object) =>
-        http(p.url, 'POST', `/v1/learnings/L1/promote-skill`, { skill_name: NAME, ...body });
+        http(d.url, 'POST', `/v1/learnings/${learning}/promote-skill`, { skill_name: NAME, ...body });
       const evidence = (kind: string, run_id: string) =>
-        http(p.url, 'POST', `/v1/learning-skills/${NAME}/rollout-result`, {
+        http(d.url, 'POST', `/v1/learning-skills/${NAME}/rollout-result`, {
           kind,
           run_id,
           expected_output_contains: 'PROC-OK',
@@ -70,8 +75,8 @@ test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (
         () => evidence('canary', canaries[0]!),
         () => evidence('canary', canaries[1]!),
         () => promote({ status: 'active' }),
-        () => http(p.url, 'POST', `/v1/learning-skills/${NAME}/revoke`, { reason: 'crash test' }),
-        () => http(p.url, 'POST', `/v1/learning-skills/${NAME}/rollback`, { reason: 'crash test' }),
+        () => http(d.url, 'POST', `/v1/learning-skills/${NAME}/revoke`, { reason: 'crash test' }),
+        () => http(d.url, 'POST', `/v1/learning-skills/${NAME}/rollback`, { reason: 'crash test' }),
         () => promote({ instructions: `${INSTR} v2` }),
         () => promote({ instructions: `${INSTR} v2`, status: 'draft' }),
         () => evidence('verification', verify),
@@ -95,10 +100,10 @@ test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (
       const target = randomInt(0, steps.length - 1);
       while (done < target) await sleep(1);
       await sleep(randomInt(0, 8));
-      await killProc(p);
+      await d.kill();
       await driver;
-      p = await launch(config);
-      const got = await http(p.url, 'GET', `/v1/learning-skills/${NAME}`);
+      d = await d.restart();
+      const got = await http(d.url, 'GET', `/v1/learning-skills/${NAME}`);
       if (process.env.KHEISH_CRASH_VERBOSE) console.log(`killed during step ${target + 1}/${steps.length}`);
       if (!acked) {
         // Nothing acknowledged: the promotion may or may not have committed, never half of it.
@@ -112,11 +117,11 @@ test(`crash: SIGKILL mid-rollout of a promoted skill keeps a consistent record (
           rec.lifecycle_events.length >= acked.lifecycle_events.length,
           'nothing acknowledged is lost',
         );
-      const catalog = ((await http(p.url, 'GET', '/v1/skills')).body as any[]).map((s) => s.name);
+      const catalog = ((await http(d.url, 'GET', '/v1/skills')).body as any[]).map((s) => s.name);
       assertConsistent(rec, catalog, stateRoot);
     } finally {
-      await killProc(p);
-      await schema?.drop();
+      await d.kill();
+      await d.cleanup();
     }
   }
 });

@@ -1,25 +1,28 @@
 // Two replicas on one PostgreSQL database and a promoted skill (api-collab §4.6): each replica has
 // its own state root, so its own daemon-owned skill files. A rollout driven through replica A makes
 // the skill active in B's catalog too (B follows the record through the event log and writes its
-// own file); a revoke through B takes it out of A's. The replicas are daemon processes with the
-// learnings stand-in (test/fixtures/learning-skills/daemon.ts) until the learnings feature is
-// merged. Always on PostgreSQL (its own schema), whatever KHEISH_TEST_STORE says.
+// own file); a revoke through B takes it out of A's. Always on PostgreSQL (its own schema),
+// whatever KHEISH_TEST_STORE says.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { http } from '../helpers/daemon.ts';
-import { completedRun, killProc, type LsProc, launch, lsConfig } from '../helpers/learning-skills-proc.ts';
-import { type FreshSchema, freshSchema } from '../helpers/pg-schema.ts';
+import { http, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { publishLearning } from '../helpers/learnings-publish.ts';
+import { type ReplicaPair, startReplicaPair } from '../helpers/replica-pair.ts';
 
 const INSTR = 'PROC-TASK-MARKER: the shared procedure';
 const SCRIPT = { rules: [{ match: 'PROC-TASK-MARKER', turns: [{ text: 'PROC-OK' }] }] };
-const procs: LsProc[] = [];
-let schema: FreshSchema | undefined;
-after(async () => {
-  for (const p of procs) await killProc(p);
-  await schema?.drop();
-});
+let pair: ReplicaPair | undefined;
+after(async () => pair?.stop());
+
+async function completedRun(url: string, session: string, content: string): Promise<string> {
+  await http(url, 'POST', '/v1/sessions', { session_id: session });
+  const r = await http(url, 'POST', `/v1/sessions/${session}/runs`, { content });
+  const run = await waitForRun(url, r.body.run_id, undefined, 30_000);
+  assert.equal(run.status, 'completed');
+  return run.run_id as string;
+}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 400; i++) {
@@ -31,17 +34,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 }
 
 test('a rollout through replica A activates the skill in replica B; a revoke through B removes it from A', async () => {
-  schema = await freshSchema();
-  const learnings = [{ learning_id: 'L1', content: INSTR }];
-  const cfgA = lsConfig(SCRIPT, { databaseUrl: schema.url, learnings });
-  const cfgB = lsConfig(SCRIPT, { databaseUrl: schema.url, learnings });
-  const a = await launch(cfgA);
-  procs.push(a);
-  const b = await launch(cfgB);
-  procs.push(b);
+  pair = await startReplicaPair({
+    script: SCRIPT,
+    args: ['--workspace-root', tempDir('kheish-lskills-rep-ws-')],
+  });
+  const { a, b } = pair;
+  const L1 = await publishLearning(a.url, INSTR);
   const post = (url: string, path: string, body: unknown) => http(url, 'POST', path, body);
   const promote = (body: object) =>
-    post(a.url, '/v1/learnings/L1/promote-skill', { skill_name: 'shared:proc', ...body });
+    post(a.url, `/v1/learnings/${L1}/promote-skill`, { skill_name: 'shared:proc', ...body });
   assert.equal((await promote({ instructions: INSTR })).status, 200);
   const verify = await completedRun(a.url, 'v', INSTR);
   let r = await post(a.url, '/v1/learning-skills/shared:proc/rollout-result', {
@@ -66,7 +67,7 @@ test('a rollout through replica A activates the skill in replica B; a revoke thr
   await until('B to mount the skill', async () =>
     (await names(b.url)).includes('shared:proc') ? true : undefined,
   );
-  const fileB = join(cfgB.stateRoot, 'skills', 'shared:proc', 'SKILL.md');
+  const fileB = join(b.stateRoot, 'skills', 'shared:proc', 'SKILL.md');
   assert.ok(readFileSync(fileB, 'utf8').includes(INSTR), 'B wrote its own copy of the file');
 
   r = await post(b.url, '/v1/learning-skills/shared:proc/revoke', { reason: 'paused' });
@@ -76,6 +77,6 @@ test('a rollout through replica A activates the skill in replica B; a revoke thr
     !(await names(a.url)).includes('shared:proc') ? true : undefined,
   );
   await until('A to remove its file', async () =>
-    !existsSync(join(cfgA.stateRoot, 'skills', 'shared:proc')) ? true : undefined,
+    !existsSync(join(a.stateRoot, 'skills', 'shared:proc')) ? true : undefined,
   );
 });

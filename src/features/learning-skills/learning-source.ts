@@ -46,8 +46,8 @@ interface LearningsFeatureShape {
 export type SourceResolution = { source: LearningSource | null; problem: string | null };
 
 /**
- * The learnings feature as a LearningSource: a service implementing it as is, or the feature's
- * lifecycle adapted (its post-commit notice becomes a transaction of ours). No feature: null.
+ * The learnings feature as a LearningSource: its lifecycle adapted (its post-commit notice becomes
+ * a transaction of ours). No feature: null.
  */
 export function resolveLearningSource(use: <S>(name: string) => S, store: Store): SourceResolution {
   let svc: unknown;
@@ -56,9 +56,6 @@ export function resolveLearningSource(use: <S>(name: string) => S, store: Store)
   } catch {
     return { source: null, problem: null };
   }
-  const direct = svc as Partial<LearningSource>;
-  if (typeof direct?.getLearning === 'function' && typeof direct.onLearningEnded === 'function')
-    return { source: direct as LearningSource, problem: null };
   const lifecycle = (svc as LearningsFeatureShape)?.learnings;
   if (typeof lifecycle?.find === 'function' && typeof lifecycle.onRetired === 'function')
     return {
@@ -73,6 +70,6 @@ export function resolveLearningSource(use: <S>(name: string) => S, store: Store)
     };
   return {
     source: null,
-    problem: 'the learnings feature offers neither getLearning/onLearningEnded nor learnings.find/onRetired',
+    problem: 'the learnings feature offers no learnings.find/onRetired',
   };
 }
