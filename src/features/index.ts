@@ -26,6 +26,7 @@ import { learningsFeature } from './learnings/index.ts';
 import { logsFeature } from './logs/index.ts';
 import { mailboxesFeature } from './mailboxes/index.ts';
 import { mcpFeature } from './mcp/index.ts';
+import { memoryFeature } from './memory/index.ts';
 import { metricsFeature } from './metrics/index.ts';
 import { multimodalFeature } from './multimodal/index.ts';
 import { observationsFeature } from './observations/index.ts';
@@ -59,6 +60,7 @@ export const FEATURES: FeatureModule<any>[] = [
   logsFeature,
   docsFeature,
   skillsFeature,
+  memoryFeature,
   learningsFeature,
   learningSkillsFeature,
   debugFeature,

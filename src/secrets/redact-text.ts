@@ -36,6 +36,11 @@ export function maskTokenShapes(text: string): string {
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
 const CARD = /\b(?:\d[ -]?){12,18}\d\b/g;
+// Phone-like: an optional `+country`, an optional `(area)`, then 2-6 digit groups joined by a space
+// or a dash; 9 to 15 digits in all (E.164). Dates, times, versions and IP addresses are left alone.
+const PHONE =
+  /(?<![\w+.:-])(?:\+\d{1,3}[ -]?)?(?:\(\d{1,4}\)[ -]?)?\d{1,4}(?:[ -]\d{1,4}){1,5}(?![\w.:-]?\d)/g;
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
 const DATA_URL = /data:((?:image|audio|video)\/[\w.+-]+);base64,([A-Za-z0-9+/=]+)/g;
 const LONG_BASE64 = /[A-Za-z0-9+/]{512,}={0,2}/g;
 
@@ -66,5 +71,10 @@ export function maskPersonalData(text: string): string {
     .replace(CARD, (m) => {
       const digits = m.replace(/\D/g, '');
       return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? '[redacted:card]' : m;
+    })
+    .replace(PHONE, (m) => {
+      const digits = m.replace(/\D/g, '').length;
+      // Bare digit runs (ids, amounts) never match: the pattern needs a separator between groups.
+      return digits >= 9 && digits <= 15 && !DATE_LIKE.test(m) ? '[redacted:phone]' : m;
     });
 }

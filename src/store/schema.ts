@@ -52,8 +52,10 @@ import type {
   SkillActivationsTable,
   TelegramPollingTable,
 } from './schema-extensions.ts';
+import type { RunMemoriesTable } from './schema-memory.ts';
 
 export type * from './schema-extensions.ts';
+export type * from './schema-memory.ts';
 
 export interface SessionsTable {
   session_id: string;
@@ -496,6 +498,7 @@ export interface Database {
   learning_candidates: LearningCandidatesTable;
   learnings: LearningsTable;
   learning_skills: LearningSkillsTable;
+  run_memories: RunMemoriesTable;
 }
 
 export type Db = Kysely<Database>;

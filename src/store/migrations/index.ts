@@ -34,6 +34,7 @@ import { m0031channelStimuli } from './0031-channel-stimuli.ts';
 import { m0032projects } from './0032-projects.ts';
 import { m0033playbooks } from './0033-playbooks.ts';
 import { m0034boards } from './0034-boards.ts';
+import { m0035runMemories } from './0035-run-memories.ts';
 import { m0036learnings } from './0036-learnings.ts';
 import { m0037learningSkills } from './0037-learning-skills.ts';
 
@@ -175,6 +176,7 @@ export const migrationProvider: MigrationProvider = {
       '0032_projects': m0032projects,
       '0033_playbooks': m0033playbooks,
       '0034_boards': m0034boards,
+      '0035_run_memories': m0035runMemories,
       '0036_learnings': m0036learnings,
       '0037_learning_skills': m0037learningSkills,
     };
