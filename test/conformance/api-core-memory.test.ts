@@ -113,7 +113,7 @@ test('concepts §4.9: policy GET shows the defaults; invalid, empty and CAS-only
     await bad({ policy: { max_tracked_per_session: 0 } });
     await bad({ policy: { search_visibility: 'everyone' } });
     await bad({ policy: { colour: 'blue' } });
-    const rev = (await http(fresh.url, 'GET', '/v1/runtime')).body.revision;
+    const rev = (await http(fresh.url, 'GET', '/v1/runtime')).body.config.revision;
     const set = await http(fresh.url, 'POST', '/v1/runtime/run-memory-policy', {
       policy: { search_visibility: 'learning_scopes' },
       expected_revision: rev,

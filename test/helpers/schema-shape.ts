@@ -5,6 +5,13 @@ import type pg from 'pg';
 
 type Db = InstanceType<typeof Database>;
 
+/**
+ * Full-text indexes are dialect objects by design (src/store/full-text.ts): an FTS5 table, its
+ * shadow tables and triggers on SQLite, one GIN index on PostgreSQL, all named `<index>` or
+ * `<index>_*` with an index name ending in `_fts`. They are left out of the comparison.
+ */
+const isFullText = (line: string) => /\b\w+_fts(_\w+)?\b/.test(line);
+
 /** One name per type on both dialects (Kysely's own tables use varchar(255)). */
 const typeName = (t: string): string => {
   const x = t.toLowerCase();
@@ -55,7 +62,7 @@ export function sqliteShape(db: Db): string[] {
     .prepare("select name, tbl_name from sqlite_master where type = 'trigger' order by name")
     .all() as Array<{ name: string; tbl_name: string }>)
     out.push(`trigger ${t.name} on ${t.tbl_name}`);
-  return out.sort();
+  return out.filter((l) => !isFullText(l)).sort();
 }
 
 /** The same lines for the connection's current schema. */
@@ -92,5 +99,5 @@ export async function postgresShape(client: pg.Client): Promise<string[]> {
      where t.relnamespace = current_schema()::regnamespace and not tg.tgisinternal`,
   );
   for (const r of triggers.rows) out.push(`trigger ${r.name} on ${r.tbl}`);
-  return out.sort();
+  return out.filter((l) => !isFullText(l)).sort();
 }
