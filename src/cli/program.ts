@@ -18,6 +18,7 @@ import { registerLearningSkills } from './learning-skills.ts';
 import { registerLearnings } from './learnings.ts';
 import { registerMailboxes } from './mailboxes.ts';
 import { registerMcp } from './mcp.ts';
+import { registerMemory } from './memory.ts';
 import { registerObservations } from './observations.ts';
 import { registerPersonas } from './personas.ts';
 import { registerPlaybooks } from './playbooks.ts';
@@ -63,6 +64,8 @@ const CLIENT_COMMANDS: CommandGroup[] = [
   registerChannels,
   registerMcp,
   registerRuntime,
+  // After runtime: it adds `runtime run-memory-policy`.
+  registerMemory,
   registerDoctor,
   registerAudit,
   // After sessions, secrets and audit: it adds `sessions vacuum`, `secrets rotate-master-key`, `audit rotate-key`.

@@ -166,6 +166,15 @@ export {
   mcpInventory,
 } from './mcp.ts';
 export {
+  type LearningScopeRef,
+  MemoryResource,
+  type MemorySearchResult,
+  type RecoveredMemoryEntry,
+  type RunMemoryPolicy,
+  type SessionMemoryContextView,
+  type SessionMemorySearchView,
+} from './memory.ts';
+export {
   type CaptureAgentView,
   type CaptureAlertView,
   type CreateSourceRequest,

@@ -16,6 +16,7 @@ import { HooksResource } from './hooks.ts';
 import { LearningSkillsResource } from './learning-skills.ts';
 import { LearningsResource } from './learnings.ts';
 import { McpResource } from './mcp.ts';
+import { MemoryResource } from './memory.ts';
 import { ObservationsResource } from './observations.ts';
 import { PersonasResource } from './personas.ts';
 import { FlowsResource, PlaybooksResource } from './playbooks.ts';
@@ -66,6 +67,8 @@ export class Kheish {
   readonly skills: SkillsResource;
   /** Persona records and session bindings. */
   readonly personas: PersonasResource;
+  /** Session memory projection and search, and the recovered run-memory policy. */
+  readonly memory: MemoryResource;
   /** Projects, members, linked channels and project tasks (start = a run in the assignee's session). */
   readonly projects: ProjectsResource;
   /** Boards and their linear revisions (render + state assets). */
@@ -115,6 +118,7 @@ export class Kheish {
     this.secrets = new SecretsResource(http);
     this.skills = new SkillsResource(http);
     this.personas = new PersonasResource(http);
+    this.memory = new MemoryResource(http);
     this.projects = new ProjectsResource(http);
     this.boards = new BoardsResource(http);
     this.learnings = new LearningsResource(http);

@@ -158,6 +158,10 @@ const CALLS: Record<string, Call> = {
   'personas.bind': (k) => k.personas.bind('cov', 'cov-p'),
   'personas.clear': (k) => k.personas.clear('cov'),
   'personas.delete': (k) => k.personas.delete('cov-p'),
+  'memory.context': (k) => k.memory.context('cov', 'ok'),
+  'memory.search': (k) => k.memory.search('cov', { query: 'ok', limit: 3 }),
+  'memory.policy': (k) => k.memory.policy(),
+  'memory.setPolicy': (k) => k.memory.setPolicy({ max_prompt_entries: 3 }),
   'projects.create': (k) =>
     k.projects.create({
       project_id: 'cov-proj',
@@ -335,6 +339,7 @@ test('sdk: every request of every resource client and run handle is an operation
         'hooks',
         'secrets',
         'personas',
+        'memory',
         'projects',
         'boards',
         'playbooks',
