@@ -177,9 +177,8 @@ export class MemoryService implements RunMemoryPort {
     try {
       const { ttl, overflow } = await this.engine.store.write(async (tx) => ({
         ttl: await repo.pruneOlderThan(tx.db, this.since(tx.now)),
-        overflow: this.policy.enabled
-          ? await repo.pruneOverflow(tx.db, this.policy.max_tracked_per_session)
-          : 0,
+        // Also while disabled: `max_tracked_per_session: 0` then forgets every record (docs/memory.md).
+        overflow: await repo.pruneOverflow(tx.db, this.policy.max_tracked_per_session),
       }));
       this.metrics.ttl_pruned_total += ttl;
       this.metrics.overflow_pruned_total += overflow;
