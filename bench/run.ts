@@ -6,7 +6,8 @@
 // bench/results/<date>-<commit>.json and prints a markdown table. Flags:
 //   --quick            tiny sizes, a few hundred ms per benchmark (the smoke test uses it)
 //   --only a,b         floor, langgraph, step, step_pg, history, throughput, throughput_pg, stream,
-//                      scale, assets, ingress, deliveries, external, tracing, vacuum, profile
+//                      scale, assets, ingress, deliveries, external, tracing, vacuum, memory,
+//                      profile
 //   --profile          also profile the daemon (node --cpu-prof) during the step benchmark
 //   --out <dir>        where the JSON goes (default bench/results)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { runInChild } from './lib/child.ts';
 import { ROOT } from './lib/daemon.ts';
 import { commitId, machine } from './lib/report.ts';
 import { round } from './lib/stats.ts';
+import { runMemory } from './memory.ts';
 import { runProfile } from './profile-run.ts';
 import { runScale } from './scale.ts';
 import { runStep } from './step.ts';
@@ -193,6 +195,8 @@ async function main(): Promise<void> {
   await step('external', () => runExternal(SIZES.external));
   await step('tracing', () => runTracing(SIZES.tracing));
   await step('vacuum', () => runVacuum(SIZES.vacuum));
+  // A fixed corpus: the same size in quick and full runs (a quality figure, not a timing).
+  await step('memory', () => runMemory());
   await step('profile', () => runProfile(SIZES.profile));
 
   const doc = {

@@ -11,6 +11,7 @@ import type { HttpFloorResult } from './http-floor.ts';
 import type { IngressBenchResult } from './ingress.ts';
 import type { LangGraphResult } from './langgraph.ts';
 import { fmt, markdownTable, type Row, ratio } from './lib/report.ts';
+import type { MemoryBenchResult } from './memory.ts';
 import type { ProfileResult } from './profile-run.ts';
 import type { ScaleResult } from './scale.ts';
 import type { StepResult } from './step.ts';
@@ -252,6 +253,13 @@ export function renderTable(doc: Doc): string {
       benchmark: 'OpenTelemetry traces (durable step, SQLite FULL)',
       metric: 'step p50 ms: no OTEL_* / tracing off / on (ratios off, on to no OTEL_*)',
       value: `${fmt(tr.step_ms.baseline.p50, 2)} / ${fmt(tr.step_ms.off.p50, 2)} / ${fmt(tr.step_ms.on.p50, 2)} (${fmt(tr.ratio.off, 3)}, ${fmt(tr.ratio.on, 3)})`,
+    });
+  const mem = r.memory as MemoryBenchResult | undefined;
+  if (mem?.precision_at_5)
+    rows.push({
+      benchmark: `memory search, lexical (${mem.learnings} learnings + ${mem.runs} runs, ${mem.queries} labelled queries, SQLite FTS5)`,
+      metric: 'precision@5 learnings / recovered runs / mixed; query p50 ms',
+      value: `${fmt(mem.precision_at_5.learnings, 3)} / ${fmt(mem.precision_at_5.recovered_runs, 3)} / ${fmt(mem.precision_at_5.mixed, 3)}; ${fmt(mem.query_ms.p50, 2)}`,
     });
   const m = doc.machine as Record<string, unknown>;
   const head = `${doc.mode} run ${doc.date} at ${doc.commit} on ${m.cpu} ×${m.cores}, ${m.mem_gib} GiB, ${m.tmp_fs}, Node ${m.node}, load ${m.load_avg_1m_at_start}`;
