@@ -57,6 +57,7 @@ test('bench --quick runs every benchmark and records numbers', { timeout: 180_00
     assert.ok(typeof doc.commit === 'string' && doc.machine.cores > 0);
     const numbers: Array<[string, unknown]> = [
       ['floor FULL p50', r.floor.full.commit_ms.p50],
+      ['memory search precision@5 (mixed)', r.memory.precision_at_5.mixed],
       ['floor NORMAL p50', r.floor.normal.commit_ms.p50],
       ['langgraph step p50', r.langgraph.full.step_ms.p50],
       ['langgraph step p99', r.langgraph.full.step_ms.p99],

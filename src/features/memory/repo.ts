@@ -200,7 +200,12 @@ export async function countRecords(
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('semantic_capture', '=', 'pending')
     .executeTakeFirstOrThrow();
-  return { records: Number(r.records), sessions: Number(r.sessions), pending: Number(p.n) };
+  const stale = await db
+    .selectFrom('run_memories')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('captured_at_ms', '<', since)
+    .executeTakeFirstOrThrow();
+  return { records: Number(r.records), sessions: Number(r.sessions), pending: Number(p.n), stale: Number(stale.n) };
 }
 
 export async function pendingCaptures(db: Executor): Promise<RunMemoryRecord[]> {

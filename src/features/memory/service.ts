@@ -230,13 +230,15 @@ export class MemoryService implements RunMemoryPort {
   }
 
   async statusView() {
-    const counts = await repo.countRecords(this.db);
+    const counts = await repo.countRecords(this.db, this.since());
     return {
       enabled: this.policy.enabled,
       policy: this.policyView(),
       records: counts.records,
       sessions: counts.sessions,
       pending_semantic_captures: counts.pending,
+      // Past retention but not pruned yet (the next prune deletes them; reads already skip them).
+      stale_records: counts.stale,
       metrics: { ...this.metrics },
       maintenance: { ...this.maintenance },
     };
