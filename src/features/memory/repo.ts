@@ -187,7 +187,8 @@ export async function pruneOrphans(db: Executor): Promise<string[]> {
 
 export async function countRecords(
   db: Executor,
-): Promise<{ records: number; sessions: number; pending: number }> {
+  since: number,
+): Promise<{ records: number; sessions: number; pending: number; stale: number }> {
   const r = await db
     .selectFrom('run_memories')
     .select((eb) => [
@@ -205,7 +206,12 @@ export async function countRecords(
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('captured_at_ms', '<', since)
     .executeTakeFirstOrThrow();
-  return { records: Number(r.records), sessions: Number(r.sessions), pending: Number(p.n), stale: Number(stale.n) };
+  return {
+    records: Number(r.records),
+    sessions: Number(r.sessions),
+    pending: Number(p.n),
+    stale: Number(stale.n),
+  };
 }
 
 export async function pendingCaptures(db: Executor): Promise<RunMemoryRecord[]> {
