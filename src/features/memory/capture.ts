@@ -15,7 +15,16 @@ const MAX_MARKERS = 4;
 
 export const TERMINAL: readonly RunMemoryStatus[] = ['completed', 'failed', 'interrupted', 'cancelled'];
 
-const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+/**
+ * Compact but line-preserving: runs of spaces collapse, blank lines go, line breaks stay (labelled
+ * statements such as `Fact: …` one per line are read back by the learnings' semantic capture).
+ */
+const squash = (text: string) =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/[ \t\f\v]+/g, ' ').trim())
+    .filter(Boolean)
+    .join('\n');
 
 export function cap(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;

@@ -20,7 +20,9 @@ function optional<S>(k: Kernel, name: string): () => S | null {
     if (resolved === undefined) {
       try {
         resolved = k.use<S>(name);
-      } catch {
+      } catch (e) {
+        // Only its absence is expected; a feature that fails to build is a real error.
+        if (!/no feature named/.test((e as Error).message)) throw e;
         resolved = null;
       }
     }

@@ -56,11 +56,14 @@ function pack<T>(ranked: Scored<T>[], limit: number, line: (s: Scored<T>) => str
   return { entries: kept, omitted };
 }
 
+/** One list item per entry: a remembered line break cannot start a line of its own in the prompt. */
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' / ');
+
 export const recoveredLine = (s: Scored<RunMemoryRecord>) =>
-  `- run ${s.item.run_id} (${s.item.status}, ${new Date(s.item.captured_at_ms).toISOString()}): ${neutralizeFences(s.item.summary)}`;
+  `- run ${s.item.run_id} (${s.item.status}, ${new Date(s.item.captured_at_ms).toISOString()}): ${oneLine(neutralizeFences(s.item.summary))}`;
 
 export const learnedLine = (s: Scored<LearningRecord>) =>
-  `- [${s.item.kind}, ${s.item.scope.kind}:${s.item.scope.id}] ${neutralizeFences(s.item.content)}`;
+  `- [${s.item.kind}, ${s.item.scope.kind}:${s.item.scope.id}] ${oneLine(neutralizeFences(s.item.content))}`;
 
 /** This session's records ranked against `input`, bounded by the policy and the budget. */
 export async function recoveredMemory(memory: MemoryService, sessionId: string, input: string) {

@@ -1,7 +1,6 @@
 // learned_context and learning search results with real learnings (concepts §4.10, api-core §3.5,
-// api-collab §4.4), seeded through the public /v1/learning-candidates API — no fake port. PENDING
-// MERGE: the learnings feature lands on its own branch; until /v1/learning-candidates answers in
-// this build, these tests skip themselves (they run for real once both branches are merged).
+// api-collab §4.4), seeded through the public /v1/learning-candidates API — no fake port — on a
+// session with a bound persona and a project, so every scope kind takes part.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +15,6 @@ const dir = tempDir('kheish-memory-learned-');
 writeFileSync(join(dir, 'script.json'), JSON.stringify({ default: { turns: [{ text: 'ok' }] } }));
 let openai: FixtureServer;
 let d: TestDaemon;
-let available = false;
 
 async function ok(method: string, path: string, body?: unknown, status?: number) {
   const res = await http(d.url, method, path, body);
@@ -50,8 +48,6 @@ before(async () => {
     args: ['--routes-file', join(dir, 'routes.toml')],
     env: { TEST_OPENAI_KEY: 'sk-test-learned', HOME: tempDir('kheish-memory-learned-home-') },
   });
-  available = (await http(d.url, 'GET', '/v1/learning-candidates')).status === 200;
-  if (!available) return;
   await ok('POST', '/v1/personas', { persona_id: 'pp', display_name: 'PP', soul: 'Helpful.' }, 201);
   await ok('POST', '/v1/sessions', { session_id: 'lc', persona_id: 'pp' }, 201);
   await ok('POST', '/v1/sessions', { session_id: 'other' }, 201);
@@ -81,8 +77,7 @@ after(async () => {
   await openai?.close();
 });
 
-test('memory-context: scopes in resolution order; learned_context holds only eligible learnings of them', async (t) => {
-  if (!available) return t.skip('pending merge: /v1/learning-candidates is not in this build');
+test('memory-context: scopes in resolution order; learned_context holds only eligible learnings of them', async () => {
   const ctx = await ok('GET', '/v1/sessions/lc/memory-context');
   assert.deepEqual(ctx.learning_scopes, [
     { kind: 'session', id: 'lc' },
@@ -101,8 +96,7 @@ test('memory-context: scopes in resolution order; learned_context holds only eli
   );
 });
 
-test('learned_context in the prompt: relevant only; nothing for unrelated input; recency fallback for memory requests', async (t) => {
-  if (!available) return t.skip('pending merge: /v1/learning-candidates is not in this build');
+test('learned_context in the prompt: relevant only; nothing for unrelated input; recency fallback for memory requests', async () => {
   const deploy = await promptOf(d, openai, 'lc', 'Which cluster is the deploy target?');
   assert.match(deploy.system, /# learned_context/);
   assert.match(deploy.system, /blue cluster/);
@@ -116,8 +110,7 @@ test('learned_context in the prompt: relevant only; nothing for unrelated input;
   assert.equal(typeof status.session_memory.metrics.prompt_limit_omitted_total, 'number');
 });
 
-test('memory-search: learnings by score with matched_fields; sensitive never; provisional shown but not prompt-eligible', async (t) => {
-  if (!available) return t.skip('pending merge: /v1/learning-candidates is not in this build');
+test('memory-search: learnings by score with matched_fields; sensitive never; provisional shown but not prompt-eligible', async () => {
   const found = await ok('GET', '/v1/sessions/lc/memory-search?query=blue%20cluster');
   const learnings = found.results.filter((r: any) => r.kind === 'learning');
   const byId = new Map(learnings.map((r: any) => [r.source_id, r]));
