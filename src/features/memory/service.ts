@@ -229,8 +229,18 @@ export class MemoryService implements RunMemoryPort {
     this.maintenance = { ...this.maintenance, rebuilt: true, orphan_pruned: orphans.length };
   }
 
+  private counted: { at: number; counts: Awaited<ReturnType<typeof repo.countRecords>> } | null = null;
+
+  /** Record counts for /v1/status, read at most every 15 s (status stays cheap on big stores). */
+  private async counts() {
+    const now = Date.now();
+    if (!this.counted || now - this.counted.at > 15_000)
+      this.counted = { at: now, counts: await repo.countRecords(this.db, this.since(now)) };
+    return this.counted.counts;
+  }
+
   async statusView() {
-    const counts = await repo.countRecords(this.db, this.since());
+    const counts = await this.counts();
     return {
       enabled: this.policy.enabled,
       policy: this.policyView(),

@@ -36,6 +36,12 @@ export const m0035runMemories: Migration = {
       .on('run_memories')
       .columns(['session_id', 'captured_at_ms'])
       .execute();
+    // Age pruning and the stale count read a range of capture times.
+    await db.schema
+      .createIndex('run_memories_captured')
+      .on('run_memories')
+      .column('captured_at_ms')
+      .execute();
     await db.schema
       .createIndex('run_memories_semantic')
       .on('run_memories')
