@@ -15,6 +15,8 @@ export interface RunMemoryPolicy extends JsonObject {
   max_prompt_entries: number;
   redact_pii: boolean;
   search_visibility: 'session_only' | 'learning_scopes';
+  /** Our extension: embedding-blended memory search through an openai/openai_compatible route. */
+  semantic_search?: { enabled: boolean; route: string | null; model: string | null };
 }
 
 export interface RecoveredMemoryEntry extends JsonObject {

@@ -101,6 +101,8 @@ test('concepts §4.9: policy GET shows the defaults; invalid, empty and CAS-only
       max_prompt_entries: 3,
       redact_pii: true,
       search_visibility: 'session_only',
+      // Our extension (docs/decisions.md 453), off by default.
+      semantic_search: { enabled: false, route: null, model: null },
     });
     const bad = (body: unknown) =>
       http(fresh.url, 'POST', '/v1/runtime/run-memory-policy', body).then((r) =>

@@ -3,6 +3,7 @@
 // take their defaults. Anything else — no policy field at all, an unknown field, a bad value — is
 // `400 runtime/invalid_run_memory_policy` and leaves the revision unchanged.
 import { DaemonError } from '../../errors/daemon-error.ts';
+import { DEFAULT_SEMANTIC_SEARCH, type SemanticSearchSettings } from './semantic.ts';
 
 export const SEARCH_VISIBILITIES = ['session_only', 'learning_scopes'] as const;
 export type SearchVisibility = (typeof SEARCH_VISIBILITIES)[number];
@@ -14,6 +15,8 @@ export interface RunMemoryPolicy {
   max_prompt_entries: number;
   redact_pii: boolean;
   search_visibility: SearchVisibility;
+  /** Our extension (decision 453): embedding-blended memory search; off by default. */
+  semantic_search: SemanticSearchSettings;
 }
 
 export const DEFAULT_RUN_MEMORY_POLICY: Readonly<RunMemoryPolicy> = Object.freeze({
@@ -23,6 +26,7 @@ export const DEFAULT_RUN_MEMORY_POLICY: Readonly<RunMemoryPolicy> = Object.freez
   max_prompt_entries: 3,
   redact_pii: true,
   search_visibility: 'session_only',
+  semantic_search: DEFAULT_SEMANTIC_SEARCH,
 });
 
 const FIELDS = Object.keys(DEFAULT_RUN_MEMORY_POLICY) as Array<keyof RunMemoryPolicy>;
@@ -32,7 +36,12 @@ const bad = (detail: string) => new DaemonError(400, 'runtime', 'invalid_run_mem
 /** A persisted value made whole (a record from an older build may lack a field). */
 export function policyOf(value: unknown): RunMemoryPolicy {
   if (!value || typeof value !== 'object') return { ...DEFAULT_RUN_MEMORY_POLICY };
-  return { ...DEFAULT_RUN_MEMORY_POLICY, ...(value as Partial<RunMemoryPolicy>) };
+  const v = value as Partial<RunMemoryPolicy>;
+  return {
+    ...DEFAULT_RUN_MEMORY_POLICY,
+    ...v,
+    semantic_search: { ...DEFAULT_SEMANTIC_SEARCH, ...(v.semantic_search ?? {}) },
+  };
 }
 
 /** Checks one policy object (every field optional, defaults filled in). */
@@ -49,6 +58,7 @@ export function validatePolicy(raw: unknown): RunMemoryPolicy {
     if (typeof p[k] !== 'number' || !Number.isSafeInteger(p[k])) throw bad(`\`${k}\` must be a whole number`);
   if (!SEARCH_VISIBILITIES.includes(p.search_visibility as SearchVisibility))
     throw bad('`search_visibility` must be `session_only` or `learning_scopes`');
+  p.semantic_search = semanticOf(p.semantic_search);
   const policy = p as unknown as RunMemoryPolicy;
   if (policy.enabled) {
     for (const k of ['retention_ms', 'max_tracked_per_session', 'max_prompt_entries'] as const)
@@ -60,6 +70,21 @@ export function validatePolicy(raw: unknown): RunMemoryPolicy {
       if (policy[k] < 0) throw bad(`\`${k}\` may not be negative`);
   }
   return policy;
+}
+
+function semanticOf(raw: unknown): SemanticSearchSettings {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('`semantic_search` must be an object');
+  const given = raw as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !['enabled', 'route', 'model'].includes(k));
+  if (unknown.length) throw bad(`unknown field(s) in \`semantic_search\`: ${unknown.join(', ')}`);
+  const s = { ...DEFAULT_SEMANTIC_SEARCH, ...given } as Record<string, unknown>;
+  if (typeof s.enabled !== 'boolean') throw bad('`semantic_search.enabled` must be a boolean');
+  for (const k of ['route', 'model'] as const)
+    if (s[k] !== null && (typeof s[k] !== 'string' || (s[k] as string).trim() === ''))
+      throw bad(`\`semantic_search.${k}\` must be a non-empty string or null`);
+  if (s.enabled && (s.route === null || s.model === null))
+    throw bad('`semantic_search` needs a `route` and a `model` when enabled');
+  return s as unknown as SemanticSearchSettings;
 }
 
 /** The POST body: `{policy, expected_revision?}` or the flat policy; returns both parts. */

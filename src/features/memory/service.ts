@@ -3,6 +3,7 @@
 // the revisioned `run_memory_policy` runtime setting. Implements the RunMemoryPort other features use.
 import type { Logger } from 'pino';
 import type { Engine } from '../../engine/engine.ts';
+import { DaemonError } from '../../errors/daemon-error.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { LearningScope } from '../learnings/port.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_RUN_MEMORY_POLICY, parsePolicyBody, policyOf, type RunMemoryPol
 import type { RunMemoryPort, RunMemoryRecord } from './port.ts';
 import * as repo from './repo.ts';
 import { learningScopes, scopeKey } from './scopes.ts';
+import { EMBEDDING_DRIVERS, SemanticRanker } from './semantic.ts';
 
 const MAX_DIAGNOSTICS = 20;
 
@@ -41,6 +43,8 @@ export class MemoryService implements RunMemoryPort {
   private readonly log: Logger;
   private readonly listeners: Array<(r: RunMemoryRecord) => Promise<void> | void> = [];
   policy: RunMemoryPolicy = { ...DEFAULT_RUN_MEMORY_POLICY };
+  /** Embedding-blended search (off unless the policy's `semantic_search` is enabled). */
+  readonly semantic: SemanticRanker;
   readonly metrics = {
     captured_total: 0,
     injected_total: 0,
@@ -67,6 +71,7 @@ export class MemoryService implements RunMemoryPort {
     this.engine = engine;
     this.runtime = runtime;
     this.log = log;
+    this.semantic = new SemanticRanker(engine);
     runtime.settings.define<RunMemoryPolicy>('run_memory_policy', {
       apply: (value) => {
         const before = this.policy;
@@ -159,6 +164,17 @@ export class MemoryService implements RunMemoryPort {
   /** POST /v1/runtime/run-memory-policy: a new revision, then pruning to its bounds at once. */
   async setPolicy(body: unknown): Promise<Record<string, unknown>> {
     const { policy, expected_revision } = parsePolicyBody(body);
+    const sem = policy.semantic_search;
+    if (sem.enabled) {
+      const route = this.engine.routes.get(sem.route!);
+      if (!route || !EMBEDDING_DRIVERS.has(route.config.driver))
+        throw new DaemonError(
+          400,
+          'runtime',
+          'invalid_run_memory_policy',
+          `\`semantic_search.route\` must name a configured openai or openai_compatible route (got \`${sem.route}\`)`,
+        );
+    }
     const view = await this.runtime.settings.mutate('run_memory_policy', policy, { expected_revision }, () =>
       this.runtime.runtime(),
     );
@@ -249,7 +265,11 @@ export class MemoryService implements RunMemoryPort {
       pending_semantic_captures: counts.pending,
       // Past retention but not pruned yet (the next prune deletes them; reads already skip them).
       stale_records: counts.stale,
-      metrics: { ...this.metrics },
+      metrics: {
+        ...this.metrics,
+        semantic_search_failures_total: this.semantic.failures,
+        semantic_search_last_error: this.semantic.lastError,
+      },
       maintenance: { ...this.maintenance },
     };
   }

@@ -11,6 +11,7 @@ import type { RunMemoryRecord } from './port.ts';
 import { learnedContext, liveLearnings, recordFields, recoveredMemory } from './projection.ts';
 import { byRank, neutralizeFences, queryTerms, type Scored, scoreFields } from './ranking.ts';
 import { scopeKey } from './scopes.ts';
+import { SEMANTIC_FLOOR, SEMANTIC_WEIGHT } from './semantic.ts';
 import type { MemoryService } from './service.ts';
 
 export const SEARCH_LIMIT_DEFAULT = 12;
@@ -104,6 +105,48 @@ export function clampLimit(limit: number | undefined): number {
   return Math.min(SEARCH_LIMIT_MAX, Math.max(1, Math.trunc(limit)));
 }
 
+type Lexical = { score: number; matched_fields: string[] };
+
+/**
+ * Results from candidates: without a query every candidate, by recency; with one, those with a
+ * query word; with semantic ranking on, also those similar enough, scored
+ * `(1 - w) · lexical + w · similarity` with `semantic` among their matched fields. A failed
+ * embedding call leaves the lexical ranking.
+ */
+async function finalRanking(
+  memory: MemoryService,
+  query: string | undefined,
+  candidates: Array<{ r: Omit<Result, 'score' | 'matched_fields'>; s: Lexical; text: string }>,
+  semantic: boolean,
+): Promise<Array<Scored<Result>>> {
+  const sims = semantic
+    ? await memory.semantic.similarities(
+        memory.policy.semantic_search,
+        query!,
+        candidates.map((c) => c.text),
+      )
+    : null;
+  const out: Array<Scored<Result>> = [];
+  candidates.forEach(({ r, s }, i) => {
+    let score = s.score;
+    let fields = s.matched_fields;
+    if (sims) {
+      const sim = Math.max(0, sims[i]!);
+      score = Math.round(((1 - SEMANTIC_WEIGHT) * s.score + SEMANTIC_WEIGHT * sim) * 10_000) / 10_000;
+      if (sim >= SEMANTIC_FLOOR) fields = [...fields, 'semantic'];
+      else if (s.score === 0) return;
+    } else if (query && s.score === 0) return;
+    out.push({
+      item: { ...r, score, matched_fields: fields },
+      id: `${r.kind}:${r.source_id}`,
+      score,
+      timestamp_ms: r.timestamp_ms,
+      matched_fields: fields,
+    });
+  });
+  return out.sort(byRank);
+}
+
 export async function memorySearch(
   memory: MemoryService,
   ports: ViewPorts,
@@ -118,15 +161,11 @@ export async function memorySearch(
   const policy = memory.policy;
   const keys = head.learning_scopes.map(scopeKey);
   const wide = policy.search_visibility === 'learning_scopes';
-  const scored: Array<Scored<Result>> = [];
-  const add = (r: Omit<Result, 'score' | 'matched_fields'>, s: { score: number; matched_fields: string[] }) =>
-    scored.push({
-      item: { ...r, score: s.score, matched_fields: s.matched_fields },
-      id: `${r.kind}:${r.source_id}`,
-      score: s.score,
-      timestamp_ms: r.timestamp_ms,
-      matched_fields: s.matched_fields,
-    });
+  // Candidates keep their lexical score; which of them are results is decided at the end.
+  const candidates: Array<{ r: Omit<Result, 'score' | 'matched_fields'>; s: Lexical; text: string }> = [];
+  const add = (r: Omit<Result, 'score' | 'matched_fields'>, s: Lexical, text: string) =>
+    candidates.push({ r, s, text });
+  const semantic = query !== undefined && policy.semantic_search.enabled;
   const none = { score: 0, matched_fields: [] as string[] };
 
   for (const l of await liveLearnings(ports.learnings, head.learning_scopes, now)) {
@@ -134,7 +173,6 @@ export async function memorySearch(
     const s = query
       ? scoreFields(terms, { content: l.content, kind: l.kind, scope: `${l.scope.kind} ${l.scope.id}` })
       : none;
-    if (query && s.score === 0) continue;
     add(
       {
         kind: 'learning',
@@ -149,6 +187,7 @@ export async function memorySearch(
         verification_status: l.verification_status,
       },
       s,
+      l.content,
     );
   }
 
@@ -160,9 +199,13 @@ export async function memorySearch(
           (r) => r.session_id === sessionId || r.scope_keys.some((k) => keys.includes(k)),
         )
       : await memory.sessionRecords(sessionId, Math.max(limit, policy.max_tracked_per_session));
+  // Semantic ranking also considers this session's records that share no word with the query.
+  if (semantic) {
+    const have = new Set(records.map((r) => r.run_id));
+    for (const r of await memory.sessionRecords(sessionId)) if (!have.has(r.run_id)) records.push(r);
+  }
   for (const r of records) {
     const s = query ? scoreFields(terms, recordFields(r)) : none;
-    if (query && s.score === 0) continue;
     add(
       {
         kind: 'recovered_run',
@@ -175,6 +218,7 @@ export async function memorySearch(
         prompt_eligible: policy.enabled && r.session_id === sessionId,
       },
       s,
+      r.summary,
     );
   }
 
@@ -186,7 +230,6 @@ export async function memorySearch(
         description: sk.description,
         when_to_use: sk.when_to_use,
       });
-      if (s.score === 0) continue;
       add(
         {
           kind: 'skill',
@@ -197,10 +240,11 @@ export async function memorySearch(
           prompt_eligible: false,
         },
         s,
+        `${sk.name}: ${sk.description}`,
       );
     }
 
-  scored.sort(byRank);
+  const scored = await finalRanking(memory, query, candidates, semantic);
   return {
     ...head,
     ...(query ? { query } : {}),
