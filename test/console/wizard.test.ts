@@ -1,9 +1,11 @@
 // The first-launch wizard end to end in a real browser (issue 21), on a daemon started as
 // `kheish-daemon up` starts it: no routes (--allow-empty-routes) and a master key for the secret
-// store. The page opens on the wizard; an empty key is refused at the field; an OpenAI key is
-// stored write-only through POST /v1/runtime/routes and the route becomes the default; an MCP
-// server is hot-added from its card; the daily-digest template creates a persona, a session bound
-// to it and a schedule, then opens the chat; the next visit skips the wizard.
+// store. The page opens on the wizard's four steps. Model: a bad Ollama base URL is refused at its
+// field, a custom one is saved; back at the start, an empty key is refused at the field and an
+// OpenAI key is stored write-only and made the default. Tools: an MCP server is hot-added from its
+// card. Secrets: a bad slot name gets the daemon's detail at the field, a value is stored
+// write-only and its slot shows as set. First agent: the daily-digest template creates a persona,
+// a session bound to it and a schedule, then opens the chat; the next visit skips the wizard.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -14,6 +16,7 @@ import { type Browser, docShot, explain, openBrowser, seriousViolations, step } 
 import { ensureConsoleBuilt } from './build.ts';
 
 const KEY = `sk-console-wizard-${Math.random().toString(36).slice(2)}-SECRET`;
+const SECRET = `weather-${Math.random().toString(36).slice(2)}-VALUE`;
 let d: TestDaemon;
 let b: Browser;
 let page: Page;
@@ -33,7 +36,7 @@ after(async () => {
   await d.cleanup();
 });
 
-test('console wizard: key refused when empty, route and MCP server added live, digest template lands in the chat', async () => {
+test('console wizard: four steps; base URL and key checked at their fields, route, MCP server and secret added live, digest template lands in the chat', async () => {
   await step(page, 'wizard', async () => {
     await page.goto(`${d.url}/`);
     await page.getByRole('heading', { name: 'Welcome to Kheish Air' }).waitFor();
@@ -41,7 +44,29 @@ test('console wizard: key refused when empty, route and MCP server added live, d
     const a11y = await seriousViolations(page);
     assert.deepEqual(a11y, [], explain(a11y));
 
-    // Model: the key is required, then stored write-only; the first route becomes the default.
+    // Model, Ollama: the base URL is the user's; a bad one gets the daemon's detail at the field.
+    await page.getByRole('radio', { name: 'Ollama (local) llama3.2' }).check();
+    const baseUrl = page.getByLabel('Base URL');
+    assert.equal(await baseUrl.inputValue(), 'http://127.0.0.1:11434/v1');
+    await baseUrl.fill('not a url');
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.locator('#route-base-url-error', { hasText: /base_url/ }).waitFor();
+    assert.equal(await baseUrl.getAttribute('aria-invalid'), 'true');
+    await baseUrl.fill('http://127.0.0.1:11500/v1');
+    // The route view does not echo base_url: the request the page sends is checked instead.
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/v1/runtime/routes'));
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    assert.equal((await sent).postDataJSON().base_url, 'http://127.0.0.1:11500/v1');
+    await page.getByRole('heading', { name: 'Give it tools (optional)' }).waitFor();
+    const ollama = (await http(d.url, 'GET', '/v1/runtime/routes')).body as { route_id: string }[];
+    assert.deepEqual(
+      ollama.map((r) => r.route_id),
+      ['ollama'],
+    );
+
+    // Model, OpenAI: the key is required, then stored write-only; the wizard makes it the default.
+    await page.goto(`${d.url}/#/setup`);
+    await page.reload();
     await page.getByRole('radio', { name: 'OpenAI gpt-5.4-mini' }).check();
     assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), 'gpt-5.4-mini');
     await page.getByRole('button', { name: 'Save and continue' }).click();
@@ -53,10 +78,10 @@ test('console wizard: key refused when empty, route and MCP server added live, d
       route_id: string;
       is_default: boolean;
     }[];
-    assert.deepEqual(
-      routes.map((r) => [r.route_id, r.is_default]),
-      [['openai', true]],
-    );
+    assert.deepEqual(routes.map((r) => [r.route_id, r.is_default]).sort(), [
+      ['ollama', false],
+      ['openai', true],
+    ]);
     for (const path of ['/v1/runtime/routes', '/v1/runtime', '/v1/status', '/v1/runtime/secrets']) {
       assert.ok(!(await http(d.url, 'GET', path)).text.includes(KEY), `the key is write-only (${path})`);
     }
@@ -68,7 +93,37 @@ test('console wizard: key refused when empty, route and MCP server added live, d
     assert.match(JSON.stringify(inventory), /"filesystem"/);
     await page.getByRole('button', { name: 'Continue' }).click();
 
-    // Agent: the daily digest makes a persona, a bound session and a schedule, then the chat.
+    // Secrets: suggested slots show unset; a bad name gets the daemon's detail at the field; a
+    // stored value is never read back, its slot shows as set.
+    await page.getByRole('heading', { name: 'Park secrets (optional)' }).waitFor();
+    const slotRow = (id: string) => page.locator('tr', { hasText: id });
+    await slotRow('tools.weather.API_KEY').locator('.badge', { hasText: 'unset' }).waitFor();
+    await page.getByLabel('Slot name').fill('tools weather key');
+    await page.getByLabel('Value', { exact: true }).fill(SECRET);
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    const slotError = page.locator('#secret-slot-error');
+    await slotError.waitFor();
+    assert.match((await slotError.textContent()) ?? '', /slot/i);
+    assert.equal(await page.getByLabel('Slot name').getAttribute('aria-invalid'), 'true');
+    await slotRow('tools.weather.API_KEY').getByRole('button', { name: 'Set tools.weather.API_KEY' }).click();
+    assert.equal(await page.getByLabel('Slot name').inputValue(), 'tools.weather.API_KEY');
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByRole('status').filter({ hasText: 'Stored tools.weather.API_KEY' }).waitFor();
+    await slotRow('tools.weather.API_KEY').locator('.badge', { hasText: /^set$/ }).waitFor();
+    assert.equal(
+      await page.getByLabel('Value', { exact: true }).inputValue(),
+      '',
+      'the value leaves the page',
+    );
+    const secrets = await http(d.url, 'GET', '/v1/runtime/secrets');
+    assert.match(secrets.text, /tools\.weather\.API_KEY/);
+    assert.ok(!secrets.text.includes(SECRET), 'the value is write-only');
+    await docShot(page, 'setup-secrets');
+    const a11ySecrets = await seriousViolations(page);
+    assert.deepEqual(a11ySecrets, [], explain(a11ySecrets));
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    // First agent: the daily digest makes a persona, a bound session and a schedule, then the chat.
     await page.getByLabel('Daily digest').check();
     await page.getByLabel('Session id (optional)').fill('digest-desk');
     await page.getByRole('button', { name: 'Create and open the chat' }).click();

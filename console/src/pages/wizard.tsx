@@ -1,5 +1,5 @@
-// First launch: pick a model provider (key → the daemon's encrypted store), optional MCP servers,
-// then an agent template that creates a persona, a session, the binding and (for the daily digest)
+// First launch, in the quickstart's four steps: pick a model provider (key → the daemon's encrypted
+// store), optional MCP servers, optional write-only secrets, then an agent template that creates a persona, a session, the binding and (for the daily digest)
 // a schedule, and lands in the chat. The shell skips it when the daemon has routes and sessions.
 import { useState } from 'preact/hooks';
 import { addMcpServer, addProviderRoute, type McpCard } from '../adapters/runtime-setup.ts';
@@ -7,6 +7,7 @@ import { describe } from '../api.ts';
 import { fieldErrors } from '../field-errors.ts';
 import { go } from '../router.ts';
 import { describedBy, ErrorNote, Field, Loading, PageHeader, useApp, useLoad } from '../ui.tsx';
+import { SecretsStep } from './wizard-secrets.tsx';
 
 interface Provider {
   /** Also the route id the wizard adds. */
@@ -15,6 +16,7 @@ interface Provider {
   driver: string;
   model: string;
   needsKey: boolean;
+  /** The default address of a self-hosted server; the card then shows a field to change it. */
   baseUrl?: string;
 }
 
@@ -92,7 +94,7 @@ export function WizardPage() {
         </button>
       </PageHeader>
       <ol class="wizard-steps" aria-label="Setup steps">
-        {['Model', 'Tools', 'Agent'].map((s, i) => (
+        {['Model', 'Tools', 'Secrets', 'First agent'].map((s, i) => (
           <li key={s} aria-current={i === step ? 'step' : undefined}>
             {s}
           </li>
@@ -100,7 +102,8 @@ export function WizardPage() {
       </ol>
       {step === 0 && <ProviderStep existing={(routes.data ?? []).length} onNext={() => setStep(1)} />}
       {step === 1 && <McpStep onNext={() => setStep(2)} />}
-      {step === 2 && <TemplateStep />}
+      {step === 2 && <SecretsStep onNext={() => setStep(3)} />}
+      {step === 3 && <TemplateStep />}
     </section>
   );
 }
@@ -110,11 +113,13 @@ function ProviderStep(props: { existing: number; onNext(): void }) {
   const [picked, setPicked] = useState<Provider>(PROVIDERS[0]!);
   const [key, setKey] = useState('');
   const [model, setModel] = useState(PROVIDERS[0]!.model);
+  const [baseUrl, setBaseUrl] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const pick = (p: Provider) => {
     setPicked(p);
     setModel(p.model);
+    setBaseUrl(p.baseUrl ?? '');
     setErrors({});
   };
   const submit = async (e: Event) => {
@@ -122,6 +127,7 @@ function ProviderStep(props: { existing: number; onNext(): void }) {
     setErrors({});
     if (picked.needsKey && !key.trim()) return setErrors({ key: 'the API key is empty' });
     if (!model.trim()) return setErrors({ model: 'the model is empty' });
+    if (picked.baseUrl && !baseUrl.trim()) return setErrors({ baseUrl: 'the base URL is empty' });
     setBusy(true);
     try {
       await addProviderRoute(client, {
@@ -129,13 +135,14 @@ function ProviderStep(props: { existing: number; onNext(): void }) {
         provider: picked.driver,
         model: model.trim(),
         apiKey: picked.needsKey ? key.trim() : undefined,
-        baseUrl: picked.baseUrl,
+        baseUrl: picked.baseUrl ? baseUrl.trim() : undefined,
       });
       setKey('');
       props.onNext();
     } catch (err) {
       setErrors(
         fieldErrors(err, {
+          baseUrl: ['base_url', 'base url'],
           key: ['api_key', 'api key', 'secret', 'master key'],
           model: ['model'],
           form: ['route'],
@@ -170,6 +177,22 @@ function ProviderStep(props: { existing: number; onNext(): void }) {
           onInput={(e) => setModel(e.currentTarget.value)}
         />
       </Field>
+      {picked.baseUrl && (
+        <Field
+          id="route-base-url"
+          label="Base URL"
+          error={errors.baseUrl}
+          hint="The server's OpenAI-compatible address, as the daemon's machine reaches it"
+        >
+          <input
+            {...describedBy('route-base-url', errors.baseUrl)}
+            inputMode="url"
+            spellcheck={false}
+            value={baseUrl}
+            onInput={(e) => setBaseUrl(e.currentTarget.value)}
+          />
+        </Field>
+      )}
       {picked.needsKey && (
         <Field
           id="route-key"
