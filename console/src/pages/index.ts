@@ -5,6 +5,7 @@ import { AgentsPage } from './agents.tsx';
 import { ChatPage } from './chat.tsx';
 import { AssetsPage, BoardsPage, ChannelsPage, FlowsPage, ProjectsPage } from './collab.tsx';
 import { InboxPage } from './inbox.tsx';
+import { LearningsPage } from './learnings.tsx';
 import { RunsPage } from './runs.tsx';
 import { RuntimePage } from './runtime.tsx';
 import { StatusPage } from './status.tsx';
@@ -31,6 +32,7 @@ export const PAGES: PageEntry[] = [
   { id: 'flows', title: 'Flows', component: FlowsPage },
   { id: 'boards', title: 'Boards', component: BoardsPage },
   { id: 'assets', title: 'Assets', component: AssetsPage },
+  { id: 'learnings', title: 'Learnings', component: LearningsPage },
   { id: 'runtime', title: 'Runtime', component: RuntimePage },
   { id: 'status', title: 'Status', component: StatusPage },
   { id: 'setup', title: 'Setup', component: WizardPage, hidden: true },
