@@ -201,6 +201,7 @@ const PAGES: [string, string | RegExp][] = [
   ['flows', 'Flows and playbooks'],
   ['boards', 'Boards'],
   ['assets', 'Assets'],
+  ['learnings', 'Learnings'],
   ['runtime', 'Runtime'],
   ['status', 'Status'],
   ['setup', 'Welcome to Kheish Air'],
@@ -216,7 +217,8 @@ test('console accessibility: no serious or critical axe-core violation on any pa
         await visit(hash, heading);
         const found = await seriousViolations(page);
         assert.deepEqual(found, [], `${theme} ${hash}:\n${explain(found)}`);
-        if (theme === 'light')
+        // The learnings picture comes from learnings.test.ts, where the page has data.
+        if (theme === 'light' && hash !== 'learnings')
           await docShot(page, hash.split('/')[0] === 'runs' && hash !== 'runs' ? 'run' : hash.split('/')[0]!);
       });
     }
