@@ -29,6 +29,12 @@ export function SecretsStep(props: { onNext(): void }) {
     setDone('');
     if (!slotId.trim()) return setErrors({ slot: 'the slot name is empty' });
     if (!value) return setErrors({ value: 'the value is empty' });
+    // This step writes opaque secrets: overwriting a route's API key slot would break the route.
+    const other = slots.data?.find((s) => s.slot_id === slotId.trim() && s.mode !== 'opaque_secret');
+    if (other)
+      return setErrors({
+        slot: `${other.slot_id} holds ${other.mode.replaceAll('_', ' ')} credentials; change it on the Runtime page`,
+      });
     setBusy(true);
     try {
       const saved = await client.secrets.put({
@@ -73,11 +79,14 @@ export function SecretsStep(props: { onNext(): void }) {
               { label: 'Updated', cell: (r) => <Time ms={r.stored?.updated_at_ms as number | undefined} /> },
               {
                 label: 'Action',
-                cell: (r) => (
-                  <button type="button" class="link" onClick={() => setSlotId(r.slot_id)}>
-                    {r.stored ? 'Replace' : 'Set'} <span class="sr-only">{r.slot_id}</span>
-                  </button>
-                ),
+                cell: (r) =>
+                  r.stored && r.stored.mode !== 'opaque_secret' ? (
+                    <span class="muted">kept by its route or connector</span>
+                  ) : (
+                    <button type="button" class="link" onClick={() => setSlotId(r.slot_id)}>
+                      {r.stored ? 'Replace' : 'Set'} <span class="sr-only">{r.slot_id}</span>
+                    </button>
+                  ),
               },
             ]}
           />
