@@ -33,7 +33,7 @@ export function SecretsStep(props: { onNext(): void }) {
     const other = slots.data?.find((s) => s.slot_id === slotId.trim() && s.mode !== 'opaque_secret');
     if (other)
       return setErrors({
-        slot: `${other.slot_id} holds ${other.mode.replaceAll('_', ' ')} credentials; change it on the Runtime page`,
+        slot: `${other.slot_id} holds ${other.mode.replaceAll('_', ' ')} credentials; change it with kheish-daemon secrets set`,
       });
     setBusy(true);
     try {
