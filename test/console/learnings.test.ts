@@ -2,7 +2,8 @@
 // candidate are published and rejected from the page; the learnings list is filtered by scope,
 // kind and status (the daemon filters); a learning is revoked and another superseded, with the
 // daemon's detail next to the content field on bad input; the automation policy shows read-only
-// with the runtime revision it was set at. axe-core finds no serious violation, light or dark.
+// with the runtime revision it was set at; a promoted skill shows its rollout status and counts.
+// axe-core finds no serious violation, light or dark.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -39,6 +40,10 @@ before(async () => {
     id: 'desk',
   });
   await api('POST', `/v1/learning-candidates/${fact.candidate_id}/publish`, {});
+  // A workspace procedure promoted to a skill: a draft until runs give evidence.
+  const proc = await candidate('RELEASE-CHECK: walk the release checklist.', 'procedure');
+  const published = await api('POST', `/v1/learning-candidates/${proc.candidate_id}/publish`, {});
+  await api('POST', `/v1/learnings/${published.learning_id}/promote-skill`, { skill_name: 'release:check' });
   b = await openBrowser();
   page = b.page;
 });
@@ -69,6 +74,12 @@ test('console learnings: candidates published and rejected, list filtered, a lea
     await page.getByText('Set at runtime revision #1 (current).').waitFor();
     await page.locator('.facts .badge', { hasText: 'enabled' }).waitFor();
 
+    // Promoted skills, read-only: status and rollout counts.
+    const skill = rowsOf('Promoted skills').filter({ hasText: 'release:check' });
+    await skill.locator('.badge', { hasText: 'draft' }).waitFor();
+    await skill.getByText('0 in 0 session(s)').waitFor();
+    await skill.getByText('0 passed, 0 failed').waitFor();
+
     // Candidates: the escalated one and the pending one.
     const waiting = rowsOf('Candidates');
     await waiting.filter({ hasText: 'escalated' }).filter({ hasText: 'staging database' }).waitFor();
@@ -93,7 +104,7 @@ test('console learnings: candidates published and rejected, list filtered, a lea
     );
     const learnings = rowsOf('Learnings');
     await learnings.filter({ hasText: 'Tuesdays' }).filter({ hasText: 'manual (operator)' }).waitFor();
-    assert.equal(await learnings.count(), 3);
+    assert.equal(await learnings.count(), 4);
 
     // Filters go to the daemon.
     const filter = (label: string, value: string) =>
@@ -118,7 +129,7 @@ test('console learnings: candidates published and rejected, list filtered, a lea
     await filter('Status', 'revoked');
     await page.getByText('No learning matches.').waitFor();
     await filter('Status', '');
-    await learningRows(3);
+    await learningRows(4);
 
     // Revoke one.
     await page.getByRole('button', { name: 'Revoke: Deploys happen on Tuesdays.' }).click();

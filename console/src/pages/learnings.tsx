@@ -1,11 +1,12 @@
 // Learnings (api-collab §4): candidates waiting for a decision (pending, or escalated by the
-// automation policy) with publish and reject, the learnings list (learnings-list.tsx), and the
-// automation policy, read-only with the runtime revision it was set at. Everything goes through
-// the SDK's `learnings` resource.
+// automation policy) with publish and reject, the learnings list (learnings-list.tsx), the
+// promoted skills (learning-skills.tsx), and the automation policy, read-only with the runtime
+// revision it was set at. Everything goes through the SDK (`learnings`, `learningSkills`).
 import { useState } from 'preact/hooks';
 import type { LearningCandidateView, RuntimeRevision } from '../../../src/sdk/index.ts';
 import { describe } from '../api.ts';
 import { Async, Badge, ErrorNote, Json, PageHeader, Time, useApp, useLoad } from '../ui.tsx';
+import { LearningSkills } from './learning-skills.tsx';
 import { LearningList, type LearningSection, scopeText } from './learnings-list.tsx';
 import { Table } from './table.tsx';
 
@@ -19,6 +20,7 @@ export function LearningsPage() {
       <PageHeader title="Learnings" />
       <Candidates {...s} />
       <LearningList {...s} />
+      <LearningSkills {...s} />
       <Policy {...s} />
     </section>
   );
