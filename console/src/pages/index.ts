@@ -1,11 +1,12 @@
-// Every page of the console, in navigation order. A new page (the memory view of issue 19 will be
-// one) is its own file here plus one entry in this list; the shell knows no page by name.
+// Every page of the console, in navigation order. A new page is its own file here plus one entry in
+// this list; the shell knows no page by name.
 import type { ComponentType } from 'preact';
 import { AgentsPage } from './agents.tsx';
 import { ChatPage } from './chat.tsx';
 import { AssetsPage, BoardsPage, ChannelsPage, FlowsPage, ProjectsPage } from './collab.tsx';
 import { InboxPage } from './inbox.tsx';
 import { LearningsPage } from './learnings.tsx';
+import { MemoryPage } from './memory.tsx';
 import { RunsPage } from './runs.tsx';
 import { RuntimePage } from './runtime.tsx';
 import { StatusPage } from './status.tsx';
@@ -33,6 +34,7 @@ export const PAGES: PageEntry[] = [
   { id: 'boards', title: 'Boards', component: BoardsPage },
   { id: 'assets', title: 'Assets', component: AssetsPage },
   { id: 'learnings', title: 'Learnings', component: LearningsPage },
+  { id: 'memory', title: 'Memory', component: MemoryPage },
   { id: 'runtime', title: 'Runtime', component: RuntimePage },
   { id: 'status', title: 'Status', component: StatusPage },
   { id: 'setup', title: 'Setup', component: WizardPage, hidden: true },
