@@ -71,7 +71,8 @@ function Context(props: { session: string; query: string }) {
     <Async state={state}>
       {(ctx) => (
         <>
-          <h2>What the next prompt would get{props.query ? ` (about “${props.query}”)` : ''}</h2>
+          {/* Titled from the answer, so results of a previous query never show under a new one. */}
+          <h2>What the next prompt would get{ctx.query ? ` (about “${ctx.query}”)` : ''}</h2>
           <p>
             Learning scopes:{' '}
             {ctx.learning_scopes.map((s) => (
@@ -135,38 +136,36 @@ function Search(props: { session: string; query: string }) {
     15_000,
   );
   return (
-    <>
-      <h2>{props.query ? `Search: “${props.query}”` : 'Newest memory (no query)'}</h2>
-      <Async state={state}>
-        {(found) => (
-          <>
-            <Table<MemorySearchResult>
-              caption="Memory search results"
-              rows={found.results}
-              rowKey={(r) => `${r.kind}:${r.source_id}`}
-              empty={props.query ? 'Nothing this session can see matches.' : 'Nothing recorded yet.'}
-              columns={[
-                { label: 'Kind', cell: (r) => <Badge value={r.kind} /> },
-                {
-                  label: 'Entry',
-                  cell: (r) => (
-                    <>
-                      <strong>{r.title}</strong>
-                      <br />
-                      <small>{r.excerpt}</small>
-                    </>
-                  ),
-                },
-                { label: 'Score', cell: (r) => score(r.score) },
-                { label: 'Matched', cell: (r) => r.matched_fields.join(', ') || '—' },
-                { label: 'In prompts', cell: (r) => (r.prompt_eligible ? 'yes' : 'no') },
-                { label: 'When', cell: (r) => <Time ms={r.timestamp_ms} /> },
-              ]}
-            />
-            {found.truncated && <p class="muted">More results exist: refine the query.</p>}
-          </>
-        )}
-      </Async>
-    </>
+    <Async state={state}>
+      {(found) => (
+        <>
+          <h2>{found.query ? `Search: “${found.query}”` : 'Newest memory (no query)'}</h2>
+          <Table<MemorySearchResult>
+            caption="Memory search results"
+            rows={found.results}
+            rowKey={(r) => `${r.kind}:${r.source_id}`}
+            empty={found.query ? 'Nothing this session can see matches.' : 'Nothing recorded yet.'}
+            columns={[
+              { label: 'Kind', cell: (r) => <Badge value={r.kind} /> },
+              {
+                label: 'Entry',
+                cell: (r) => (
+                  <>
+                    <strong>{r.title}</strong>
+                    <br />
+                    <small>{r.excerpt}</small>
+                  </>
+                ),
+              },
+              { label: 'Score', cell: (r) => score(r.score) },
+              { label: 'Matched', cell: (r) => r.matched_fields.join(', ') || '—' },
+              { label: 'In prompts', cell: (r) => (r.prompt_eligible ? 'yes' : 'no') },
+              { label: 'When', cell: (r) => <Time ms={r.timestamp_ms} /> },
+            ]}
+          />
+          {found.truncated && <p class="muted">More results exist: refine the query.</p>}
+        </>
+      )}
+    </Async>
   );
 }
