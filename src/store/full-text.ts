@@ -38,14 +38,16 @@ export async function createFullTextIndex(db: Kysely<any>, spec: FullTextSpec): 
 }
 
 /**
- * Keys of the rows whose text holds at least one of `terms` (already tokens of `textTokens`),
- * among the rows `keys` allows when given; at most `limit`.
+ * Keys of the rows whose text holds at least one of `terms` (already tokens of `textTokens`); at
+ * most `limit`. With `prefix`, a term also finds the words it begins (callers that compare stemmed
+ * words look up the stem: `certificat` finds `certificates`).
  */
 export async function fullTextKeys(
   db: Executor,
   spec: FullTextSpec,
   terms: readonly string[],
   limit: number,
+  prefix = false,
 ): Promise<number[]> {
   const words = [...new Set(terms.filter((t) => /^[\p{L}\p{N}]+$/u.test(t)))];
   if (words.length === 0) return [];
@@ -54,5 +56,6 @@ export async function fullTextKeys(
     spec,
     words,
     limit,
+    prefix,
   );
 }

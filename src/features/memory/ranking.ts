@@ -23,6 +23,14 @@ export function stem(word: string): string {
   return word;
 }
 
+/**
+ * What the full-text index is asked for a stemmed term: a prefix every word with that stem begins
+ * with (`policy` came from `policies` too, so `polic`). It only narrows; scoring compares stems.
+ */
+export function indexPrefix(term: string): string {
+  return term.length > 4 && term.endsWith('y') ? term.slice(0, -1) : term;
+}
+
 /** The distinct comparable words of a query (stop words and one-letter words left out). */
 export function queryTerms(text: string): string[] {
   const out = new Set<string>();

@@ -5,6 +5,7 @@ import { fullTextKeys, textTokens } from '../../store/full-text.ts';
 import { RUN_MEMORIES_FULL_TEXT } from '../../store/migrations/0035-run-memories.ts';
 import type { Executor, RunMemoriesTable } from '../../store/schema.ts';
 import type { RunMemoryRecord, RunMemoryStatus, SemanticCaptureReceipt } from './port.ts';
+import { indexPrefix } from './ranking.ts';
 
 type Row = Omit<RunMemoriesTable, 'seq'> & { seq: number };
 
@@ -93,7 +94,8 @@ export async function matchingRecords(
   where: { sessionId: string; scopeKeys: readonly string[] | null },
   limit: number,
 ): Promise<RunMemoryRecord[]> {
-  const keys = await fullTextKeys(db, RUN_MEMORIES_FULL_TEXT, terms, 5_000);
+  // The terms are stems (ranking.ts): look each up as a prefix so `certificat` finds `certificates`.
+  const keys = await fullTextKeys(db, RUN_MEMORIES_FULL_TEXT, terms.map(indexPrefix), 5_000, true);
   if (keys.length === 0) return [];
   const out: RunMemoryRecord[] = [];
   for (let i = 0; i < keys.length && out.length < limit; i += 500) {

@@ -15,9 +15,10 @@ export async function fullTextKeys(
   s: FullTextSpec,
   words: readonly string[],
   limit: number,
+  prefix: boolean,
 ): Promise<number[]> {
   // Letters and digits only: each word is a valid tsquery lexeme as is.
-  const query = words.join(' | ');
+  const query = words.map((w) => (prefix ? `${w}:*` : w)).join(' | ');
   const rows = await sql<{ k: string | number }>`SELECT ${sql.ref(s.key)} AS k FROM ${sql.table(s.table)}
     WHERE ${sql.raw(vector(s))} @@ to_tsquery('simple'::regconfig, ${query}) LIMIT ${limit}`.execute(db);
   return rows.rows.map((r) => Number(r.k));

@@ -26,9 +26,10 @@ export async function fullTextKeys(
   s: FullTextSpec,
   words: readonly string[],
   limit: number,
+  prefix: boolean,
 ): Promise<number[]> {
   // Each word is a quoted FTS5 string (letters and digits only, so no quote to escape).
-  const match = words.map((w) => `"${w}"`).join(' OR ');
+  const match = words.map((w) => `"${w}"${prefix ? '*' : ''}`).join(' OR ');
   const rows = await sql<{ k: number }>`SELECT rowid AS k FROM ${sql.table(s.index)} WHERE ${sql.table(
     s.index,
   )} MATCH ${match} LIMIT ${limit}`.execute(db);
