@@ -1,4 +1,4 @@
-// GET /metrics with deliveries in the workload (docs/operations.md, decision #571): one output
+// GET /metrics with deliveries in the workload (docs/operations.md, decisions #571, #593): one output
 // delivered, one retried to exhaustion, one refused with a 400 (terminal) and that dead letter
 // then resolved. The delivery gauges on /metrics equal /v1/status and the dead-letter list.
 // Runs on SQLite, and on PostgreSQL with KHEISH_TEST_STORE=postgres.

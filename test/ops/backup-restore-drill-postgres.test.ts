@@ -1,4 +1,4 @@
-// The restore drill of ops-runtime §16.2 on PostgreSQL (issue 20, decisions #551, #559): while
+// The restore drill of ops-runtime §16.2 on PostgreSQL (issue 20, decisions #551, #559, #560): while
 // the daemon runs, the database is dumped with `pg_dump --format=custom` and the state root's files
 // are archived with `backup --database-url`, as docs/operations.md says. Both are restored
 // elsewhere (`pg_restore` into a new database, `restore` into a new state root); a daemon on them
@@ -127,6 +127,25 @@ test('ops-runtime §16.1 on PostgreSQL: pg_dump and `backup --database-url` whil
   assert.ok(paths.includes('audit-signing.key'), 'the audit key travels with the files');
   assert.ok(!paths.includes('kheish.sqlite'));
   assert.ok(!readFileSync(join(files, 'manifest.json'), 'utf8').includes('pg-drill'));
+  // Without the key the archive is not sealed: backup says restore will refuse it, and it does.
+  const bare = join(work, 'unsealed');
+  const nokey = cli([
+    '--output',
+    'json',
+    'backup',
+    '--database-url',
+    db,
+    '--state-root',
+    source.stateRoot,
+    bare,
+  ]);
+  assert.equal(nokey.status, 0, nokey.stderr);
+  assert.equal(JSON.parse(nokey.stdout).sealed, false);
+  assert.match(nokey.stderr, /`restore` refuses an unsealed archive/);
+  const refused = cli(['restore', bare, '--state-root', join(work, 'from-unsealed')], keyEnv);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /the archive is not sealed: it was taken without the master key set/);
+  assert.equal(existsSync(join(work, 'from-unsealed')), false);
   // After the snapshot: not in the restored copy.
   assert.equal((await http(source.url, 'POST', '/v1/sessions', { session_id: 's-later' })).status, 201);
   await source.stop();

@@ -1,4 +1,4 @@
-// Key rotation, the connector and MCP rows (issue 20, ops-runtime §16.3, decisions #559-#560):
+// Key rotation, the connector and MCP rows (issue 20, ops-runtime §16.3, decisions #562-#563):
 // - an external (HTTP) connector's shared token named by `shared_token.secret_ref` rotates on the
 //   running daemon with `secrets set`: the old token is refused at once, the new one accepted;
 // - an MCP server's bearer token (configured with `bearer_token_secret_ref`, and hot-added with

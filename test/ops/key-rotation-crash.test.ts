@@ -1,4 +1,4 @@
-// Master-key rotation under SIGKILL (issue 20, ops-runtime §16.3, decision #552): a
+// Master-key rotation under SIGKILL (issue 20, ops-runtime §16.3, decisions #552, #561): a
 // `secrets rotate-master-key` killed at any point (before its transaction, between two re-sealed
 // slots, after the commit) leaves every slot and the key-check record under ONE key, the old or the
 // new, never a mix. The trials read the raw rows and try both keys on each envelope; then the CLI
