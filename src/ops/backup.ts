@@ -99,7 +99,7 @@ export async function createBackup(o: BackupOptions): Promise<BackupResult> {
       );
     if (secrets.master_key_id && !o.key)
       warnings.push(
-        'no master key is set: the manifest is not sealed, so a restore can check file digests but not who wrote them',
+        'no master key is set: the manifest is not sealed, and `restore` refuses an unsealed archive that holds secret slots; set KHEISH_AUTH_STORE_MASTER_KEY_FILE as for the daemon and back up again',
       );
     const list = await listStateFiles(root, o.signal);
     const tally = new Tally(

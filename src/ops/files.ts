@@ -55,7 +55,7 @@ export type CopyProgress = (bytes: number) => void;
 const CHUNK = 1024 * 1024;
 
 /** Test-only faults, read per call so a test can set them on the child process it starts. */
-function faults(env: NodeJS.ProcessEnv = process.env) {
+export function opsFaults(env: NodeJS.ProcessEnv = process.env) {
   const n = (name: string) => {
     const v = env[name];
     return v && /^\d+$/.test(v) ? Number(v) : null;
@@ -78,7 +78,7 @@ export async function copyHashed(
   to: string,
   opts: { signal?: AbortSignal; onBytes?: CopyProgress; mode?: number; maxBytes?: number } = {},
 ): Promise<{ bytes: number; sha256: string }> {
-  const f = faults();
+  const f = opsFaults();
   const hash = createHash('sha256');
   let src: FileHandle | null = null;
   let dst: FileHandle | null = null;
@@ -147,7 +147,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeDurable(path: string, text: string, mode = 0o600): Promise<void> {
   const fd = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    const f = faults();
+    const f = opsFaults();
     if (f.enospcAfter !== null && written + text.length > f.enospcAfter)
       throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
     await fd.writeFile(text);

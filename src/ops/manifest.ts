@@ -102,6 +102,13 @@ export function verifySeal(m: Manifest, key: MasterKey | null): void {
       `wrong master key: the archive's secrets are sealed with key ${m.master_key_id}, the key given is ${key.keyId}`,
       'set KHEISH_AUTH_STORE_MASTER_KEY_FILE to the original key (from your secret manager); a restore never re-keys',
     );
+  // Taken without the key (backup warned): nothing vouches for the files, and a stripped seal
+  // must not pass for that, so it is refused with its cause rather than as an edited manifest.
+  if (m.seal === null)
+    throw new OpsError(
+      `the archive is not sealed: it was taken without the master key set, so its ${m.secret_slots} secret slot(s) and its files cannot be authenticated`,
+      'take a new backup with KHEISH_AUTH_STORE_MASTER_KEY_FILE set as for the daemon',
+    );
   let digest: string;
   try {
     digest = unseal(key, String(m.seal), SEAL_AAD, 'the backup manifest');

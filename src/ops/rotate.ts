@@ -18,7 +18,7 @@ import {
 } from '../engine/external-actions.ts';
 import type { MasterKey } from '../secrets/crypto.ts';
 import { OpsError } from './errors.ts';
-import { fsyncDir, writeDurable } from './files.ts';
+import { fsyncDir, opsFaults, writeDurable } from './files.ts';
 import { lockForMaintenance } from './state-lock.ts';
 
 export interface RotateMasterKeyResult {
@@ -66,7 +66,18 @@ export async function rotateMasterKey(o: {
       const current = await SecretStore.open(store, o.current).catch((err) => {
         throw asOps(err);
       });
-      const result = await current.rekey(o.next);
+      // Test-only: with KHEISH_FAULT_OPS_DELAY_MS the transaction pauses after each slot and says
+      // so on stderr, so a crash test can SIGKILL it with some slots re-sealed and others not.
+      const { delayMs } = opsFaults();
+      const result = await current.rekey(
+        o.next,
+        delayMs
+          ? async (done, total) => {
+              process.stderr.write(`fault: re-sealed ${done}/${total} slots (uncommitted)\n`);
+              await new Promise((r) => setTimeout(r, delayMs));
+            }
+          : undefined,
+      );
       // Read back: every slot must open with the new key before the operator discards the old one.
       const after = await SecretStore.open(store, o.next).catch((err) => {
         throw asOps(err);

@@ -195,10 +195,15 @@ export class SecretStore {
    * store entirely under the old key or entirely under the new one (decision #552). Offline only
    * (the caller holds the state-root lock): a running daemon keeps the old key in memory.
    */
-  async rekey(next: MasterKey): Promise<{ slots: number; from_key_id: string; to_key_id: string }> {
+  /** `afterSlot` runs inside the transaction after each slot (the ops fault hook uses it). */
+  async rekey(
+    next: MasterKey,
+    afterSlot?: (done: number, total: number) => Promise<void>,
+  ): Promise<{ slots: number; from_key_id: string; to_key_id: string }> {
     const key = this.requireKey();
     return this.#store.write(async (tx) => {
       const rows = await listSlotRows(tx.db);
+      let done = 0;
       for (const row of rows) {
         const plain = unseal(key, row.envelope, slotAad(row.slot_id), `secret slot ${row.slot_id}`);
         await upsertSlotRow(tx.db, {
@@ -206,6 +211,7 @@ export class SecretStore {
           envelope: seal(next, plain, slotAad(row.slot_id)),
           key_id: next.keyId,
         });
+        await afterSlot?.(++done, rows.length);
       }
       await putKeyCheck(tx.db, newKeyCheck(next, tx.now));
       return { slots: rows.length, from_key_id: key.keyId, to_key_id: next.keyId };
