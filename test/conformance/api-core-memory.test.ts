@@ -229,3 +229,16 @@ test('concepts §4.9: an email in the request appears redacted in memory-search;
   assert.equal(status.run_memory.maintenance.source !== undefined, true);
   assert.equal(status.run_memory.maintenance.rebuilt, true);
 });
+
+test('memory-search: a query finds recovered runs by other forms of a word (plural, -ing, -ies) as the prompt ranking does', async () => {
+  const s = await createSession(d.url, 'mem-forms');
+  const done = await run(s, 'Rotate the TLS certificates of the staging cluster and review the policies');
+  for (const query of ['certificate', 'staging', 'stage', 'policy', 'certificates']) {
+    const found = await ok('GET', `/v1/sessions/${s}/memory-search?query=${query}`);
+    const hit = found.results.find((r: any) => r.kind === 'recovered_run' && r.source_id === done.run_id);
+    assert.ok(hit, `query ${query} finds the run: ${JSON.stringify(found.results)}`);
+    assert.ok(hit.score > 0, `query ${query} scores`);
+  }
+  const none = await ok('GET', `/v1/sessions/${s}/memory-search?query=kubernetes`);
+  assert.ok(!none.results.some((r: any) => r.kind === 'recovered_run'), 'an absent word finds no run');
+});

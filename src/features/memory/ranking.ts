@@ -15,12 +15,15 @@ const STOP_WORDS = new Set(
 /** A word's comparable form: plural and tense endings dropped from longer words. */
 export function stem(word: string): string {
   if (word.length <= 4 || /^\d+$/.test(word)) return word;
+  let w = word;
   for (const suffix of ['ingly', 'ings', 'ing', 'edly', 'ed', 'ies', 'es', 's'])
-    if (word.endsWith(suffix) && word.length - suffix.length >= 3) {
-      const base = word.slice(0, -suffix.length);
-      return suffix === 'ies' ? `${base}y` : base;
+    if (w.endsWith(suffix) && w.length - suffix.length >= 3) {
+      w = suffix === 'ies' ? `${w.slice(0, -3)}y` : w.slice(0, -suffix.length);
+      break;
     }
-  return word;
+  // A final e goes too, so `stage`, `stages` and `staging` (or `certificate` and `certificates`)
+  // meet at one form.
+  return w.length > 4 && w.endsWith('e') ? w.slice(0, -1) : w;
 }
 
 /**
