@@ -70,5 +70,8 @@ test('learning-skills: in a git workspace the child works in a detached worktree
   assert.ok(!existsSync(join(workspace, 'out.txt')), 'nothing written at the workspace root');
   const status = execFileSync('git', ['-C', worktree, 'status', '--porcelain']).toString();
   assert.match(status, /\?\? out\.txt/);
-  assert.match(execFileSync('git', ['-C', worktree, 'rev-parse', '--abbrev-ref', 'HEAD']).toString(), /^HEAD/);
+  assert.match(
+    execFileSync('git', ['-C', worktree, 'rev-parse', '--abbrev-ref', 'HEAD']).toString(),
+    /^HEAD/,
+  );
 });

@@ -39,7 +39,10 @@ export function confinedWorktree(
     return { path: real };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { why: `${stored} cannot be opened (${code ?? err})`, ...(code === 'ENOENT' ? { missing: true } : {}) };
+    return {
+      why: `${stored} cannot be opened (${code ?? err})`,
+      ...(code === 'ENOENT' ? { missing: true } : {}),
+    };
   }
 }
 
@@ -75,11 +78,16 @@ export class ProcedureRoots {
     if ('missing' in found) {
       // Removed while the child waited (an operator cleaned up): made again, as use_skill would.
       const path = resolve(this.workspace, row.worktree_path);
-      await ensureWorktree(this.workspace, path, signal ?? AbortSignal.timeout(60_000)).catch(() => undefined);
+      await ensureWorktree(this.workspace, path, signal ?? AbortSignal.timeout(60_000)).catch(
+        () => undefined,
+      );
       found = confinedWorktree(this.workspace, row.worktree_path);
     }
     if ('why' in found) {
-      this.log.warn({ run_id: run.run_id, skill: row.skill_name }, `procedure worktree refused: ${found.why}`);
+      this.log.warn(
+        { run_id: run.run_id, skill: row.skill_name },
+        `procedure worktree refused: ${found.why}`,
+      );
       throw new Error(`the worktree of promoted skill \`${row.skill_name}\` cannot be used: ${found.why}`);
     }
     return this.remember(run.session_id, found.path);

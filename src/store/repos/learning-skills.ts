@@ -1,6 +1,6 @@
 // Promoted procedural skill records (migration 0037, api-collab §4.6).
 import type { Executor } from '../schema.ts';
-import type { LearningSkillWorktreesTable, LearningSkillsTable } from '../schema-extensions.ts';
+import type { LearningSkillsTable, LearningSkillWorktreesTable } from '../schema-extensions.ts';
 
 export type LearningSkillRow = LearningSkillsTable;
 
@@ -32,7 +32,10 @@ export async function updateLearningSkill(
 export type LearningSkillWorktreeRow = LearningSkillWorktreesTable;
 
 /** Records a child's worktree; a use_skill run again after a crash keeps the first row. */
-export async function insertLearningSkillWorktree(db: Executor, row: LearningSkillWorktreeRow): Promise<void> {
+export async function insertLearningSkillWorktree(
+  db: Executor,
+  row: LearningSkillWorktreeRow,
+): Promise<void> {
   await db
     .insertInto('learning_skill_worktrees')
     .values(row)
