@@ -5,7 +5,7 @@
 // on SQLite and, with KHEISH_TEST_STORE=postgres, on a fresh PostgreSQL schema.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
@@ -74,4 +74,58 @@ test('learning-skills: in a git workspace the child works in a detached worktree
     execFileSync('git', ['-C', worktree, 'rev-parse', '--abbrev-ref', 'HEAD']).toString(),
     /^HEAD/,
   );
+});
+
+test('learning-skills: a worktree removed while the child waits is made again; one swapped for a link fails the child', async () => {
+  const workspace = tempDir('kheish-lsk-wt-swap-');
+  const outside = tempDir('kheish-lsk-wt-outside-');
+  const d = await startDaemon({
+    script: WORKTREE_SCRIPT,
+    args: ['--workspace-root', workspace],
+    env: { HOME: tempDir('kheish-lsk-wt-home-') },
+  });
+  try {
+    await activeProcedure(d.url);
+    /** Uses the procedure; returns the child waiting for its bash approval (default mode asks). */
+    const waitingChild = async (session: string) => {
+      const parent = await runTo(d.url, session, 'please use the procedure');
+      assert.equal(parent.status, 'completed', JSON.stringify(parent.error));
+      const [result] = await journalPayloads(d, parent.run_id, 'tool_result');
+      const spawn = JSON.parse(result.content).spawn;
+      let waiting: any;
+      for (let i = 0; i < 300 && waiting?.status !== 'waiting_for_approval'; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 100));
+        waiting = (await http(d.url, 'GET', `/v1/runs/${spawn.launch_run_id}`)).body;
+      }
+      assert.equal(waiting.status, 'waiting_for_approval');
+      const approve = () =>
+        http(d.url, 'POST', `/v1/runs/${waiting.run_id}/approvals`, {
+          resolutions: waiting.pending_approval_ids.map((id: string) => ({
+            request_id: id,
+            behavior: 'allow',
+          })),
+        });
+      return { worktree: spawn.worktree_path as string, runId: waiting.run_id as string, approve };
+    };
+
+    const removed = await waitingChild('wt-removed');
+    rmSync(removed.worktree, { recursive: true });
+    assert.ok((await removed.approve()).status < 300);
+    const done = await waitForRun(d.url, removed.runId, undefined, 30_000);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    assert.equal(readFileSync(join(removed.worktree, 'out.txt'), 'utf8'), 'from-child\n');
+
+    const swapped = await waitingChild('wt-swapped');
+    rmSync(swapped.worktree, { recursive: true });
+    symlinkSync(outside, swapped.worktree);
+    assert.ok((await swapped.approve()).status < 300);
+    const failed = await waitForRun(d.url, swapped.runId, undefined, 30_000);
+    assert.equal(failed.status, 'failed');
+    assert.match(JSON.stringify(failed.error), /cannot be used: .* resolves outside/);
+    assert.ok(!existsSync(join(outside, 'out.txt')), 'nothing written through the link');
+    assert.ok(!existsSync(join(workspace, 'out.txt')), 'no fall back to the workspace root');
+  } finally {
+    await d.kill();
+    await d.cleanup();
+  }
 });

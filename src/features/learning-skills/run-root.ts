@@ -7,7 +7,10 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { getAgentBySession } from '../../store/repos/agents.ts';
-import { getLearningSkillWorktree } from '../../store/repos/learning-skills.ts';
+import {
+  getLearningSkillWorktree,
+  type LearningSkillWorktreeRow,
+} from '../../store/repos/learning-skills.ts';
 import type { RunRow } from '../../store/repos/runs.ts';
 import type { Store } from '../../store/store.ts';
 import { ensureWorktree, WORKTREES_DIR } from './worktree.ts';
@@ -47,8 +50,11 @@ export function confinedWorktree(
 }
 
 export class ProcedureRoots {
-  /** session id → the child's worktree, or null for a session that is not a procedure's child. */
-  private readonly cache = new Map<string, string | null>();
+  /**
+   * session id → the child's worktree row, or null for a session that is not a procedure's child.
+   * The row is cached, not the checked path: confinement is checked again at every load.
+   */
+  private readonly cache = new Map<string, LearningSkillWorktreeRow | null>();
   private readonly store: Store;
   private readonly workspace: string;
   private readonly log: Logger;
@@ -64,23 +70,14 @@ export class ProcedureRoots {
    * applies). Throws when it is one but its worktree cannot be used: the run never falls back to
    * the workspace its procedure was kept out of.
    */
-  async rootOf(run: RunRow, signal?: AbortSignal): Promise<string | null> {
-    const cached = this.cache.get(run.session_id);
-    if (cached !== undefined) return cached;
-    const agent = await getAgentBySession(this.store.db, run.session_id);
-    const row = agent?.spawn_request_id
-      ? await getLearningSkillWorktree(this.store.db, agent.spawn_request_id)
-      : undefined;
-    // A child agent's row is written with its session and the worktree row before the spawn:
-    // a session without both now never gets them, so "not ours" is cached too.
-    if (!row || row.parent_run_id !== agent?.spawned_by_run_id) return this.remember(run.session_id, null);
+  async rootOf(run: RunRow): Promise<string | null> {
+    const row = await this.rowOf(run.session_id);
+    if (!row) return null;
     let found = confinedWorktree(this.workspace, row.worktree_path);
     if ('missing' in found) {
       // Removed while the child waited (an operator cleaned up): made again, as use_skill would.
       const path = resolve(this.workspace, row.worktree_path);
-      await ensureWorktree(this.workspace, path, signal ?? AbortSignal.timeout(60_000)).catch(
-        () => undefined,
-      );
+      await ensureWorktree(this.workspace, path, AbortSignal.timeout(60_000)).catch(() => undefined);
       found = confinedWorktree(this.workspace, row.worktree_path);
     }
     if ('why' in found) {
@@ -90,12 +87,21 @@ export class ProcedureRoots {
       );
       throw new Error(`the worktree of promoted skill \`${row.skill_name}\` cannot be used: ${found.why}`);
     }
-    return this.remember(run.session_id, found.path);
+    return found.path;
   }
 
-  private remember(sessionId: string, root: string | null): string | null {
+  private async rowOf(sessionId: string): Promise<LearningSkillWorktreeRow | null> {
+    const cached = this.cache.get(sessionId);
+    if (cached !== undefined) return cached;
+    const agent = await getAgentBySession(this.store.db, sessionId);
+    const row = agent?.spawn_request_id
+      ? await getLearningSkillWorktree(this.store.db, agent.spawn_request_id)
+      : undefined;
+    // A child agent's row is written with its session and the worktree row before the spawn:
+    // a session without both now never gets them, so "not ours" is cached too.
+    const ours = row && row.parent_run_id === agent?.spawned_by_run_id ? row : null;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(sessionId, root);
-    return root;
+    this.cache.set(sessionId, ours);
+    return ours;
   }
 }
