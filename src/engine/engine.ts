@@ -123,6 +123,11 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
    */
   toolSurfaceFor: (run: RunRow) => Promise<ReadonlySet<string> | null> = async () => null;
   /**
+   * The directory a run's tools are rooted at (WorkspacePort): the daemon's workspace unless a
+   * feature decorates it (promoted procedures root their child in its worktree).
+   */
+  workspaceRootFor: (run: RunRow) => Promise<string | null> = async () => this.opts.workspaceRoot;
+  /**
    * The system messages a run's model calls start with (runtime prompt settings, the bound
    * persona, skills, MCP instructions; later memory). Features wrap it, each adding its part after the earlier ones';
    * asked before every model call, so a change applies from the next turn.

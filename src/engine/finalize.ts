@@ -33,10 +33,7 @@ export async function finalize(
   const { pos } = state;
   const request = JSON.parse(run.request) as StoredRunRequest;
 
-  const missing = await missingWorkspaceFiles(
-    engine.opts.workspaceRoot,
-    request.completion_requirements ?? [],
-  );
+  const missing = await missingWorkspaceFiles(state.workspaceRoot, request.completion_requirements ?? []);
   if (missing.length > 0) {
     if (pos.followups < MAX_COMPLETION_FOLLOWUPS) {
       await state.journal(tx, [

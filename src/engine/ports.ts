@@ -83,6 +83,16 @@ export interface StorePort {
   readonly store: Store;
 }
 
+/**
+ * Where a run's file and shell tools are rooted (and its completion requirements checked): the
+ * daemon's workspace, or a directory a feature gave the run's session (a promoted procedure's
+ * worktree). Asked once when an executor loads the run, outside any transaction; null = no
+ * workspace (file and shell tools refuse).
+ */
+export interface WorkspacePort {
+  workspaceRootFor(run: RunRow): Promise<string | null>;
+}
+
 /** Writes on behalf of a running run, fenced by its lease (run-guard.ts). */
 export interface RunWritePort extends StorePort {
   readonly leases: RunLeases;
@@ -168,7 +178,7 @@ export interface QuestionPort extends StorePort, TransitionPort {
 }
 
 /** The executor of one run (agent-loop.ts): every step above, and failing or answering the run. */
-export interface LoopPort extends ModelPort, FinalizePort, ToolPort, QuestionPort {
+export interface LoopPort extends ModelPort, FinalizePort, ToolPort, QuestionPort, WorkspacePort {
   systemPromptFor(run: RunRow): Promise<string[]>;
   failRun(runId: string, message: string, code?: string): Promise<void>;
   recordOutput(tx: WriteTx, run: RunRow, text: string): Promise<void>;

@@ -15,7 +15,7 @@ import type { RunRow } from '../store/repos/runs.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { RunUsage } from './budgets.ts';
 import { advance, emptyPosition, type RunPosition } from './journal-view.ts';
-import type { StorePort } from './ports.ts';
+import type { StorePort, WorkspacePort } from './ports.ts';
 import { sessionTotals } from './usage.ts';
 
 export class RunState {
@@ -30,6 +30,8 @@ export class RunState {
   resultBytes = 0;
   approvals: ApprovalRow[] = [];
   questions: QuestionRow[] = [];
+  /** Where this run's tools are rooted (WorkspacePort), fixed for the executor's life. */
+  workspaceRoot: string | null = null;
   private sessionBase: { usage: RunUsage; elapsedMs: number } | null = null;
 
   private constructor(engine: StorePort, run: RunRow) {
@@ -37,9 +39,11 @@ export class RunState {
     this.run = run;
   }
 
-  static async load(engine: StorePort, run: RunRow): Promise<RunState> {
+  static async load(engine: StorePort & WorkspacePort, run: RunRow): Promise<RunState> {
     const state = new RunState(engine, run);
     const db = engine.store.db;
+    // Asked here, outside any transaction: finalize checks completion files inside one.
+    state.workspaceRoot = await engine.workspaceRootFor(run);
     state.apply(await runJournal(db, run.run_id));
     // Decisions only appear while the run waits, and a waiting run's executor has stopped: the
     // next executor reads them here.

@@ -219,7 +219,7 @@ export async function runToolCalls(
     session_id: run.session_id,
     agent_id: run.agent_id,
     tool_call_id: call.id,
-    workspace_root: engine.opts.workspaceRoot,
+    workspace_root: state.workspaceRoot,
     signal,
     sandbox: {
       network: limits.limits.max_sandbox === 'network_enabled' && networkGranted(rules),

@@ -26,3 +26,20 @@ export interface LearningSkillsTable {
   created_at_ms: number;
   updated_at_ms: number;
 }
+
+/**
+ * Where a promoted procedure's child works (migration 0040): one row per use_skill call, written
+ * before the child is spawned, so the child's runs are rooted there also after a restart.
+ */
+export interface LearningSkillWorktreesTable {
+  /** The child's spawn request id (`skill:<parent run id>:<tool call id>`, set by the skills feature). */
+  spawn_request_id: string;
+  parent_run_id: string;
+  tool_call_id: string;
+  skill_name: string;
+  /** Relative to the workspace: `.kheish-procedural-worktrees/<skill>/<run>-<call>`. */
+  worktree_path: string;
+  /** git | directory */
+  kind: string;
+  created_at_ms: number;
+}

@@ -36,6 +36,7 @@ import type {
   HookDeadLettersTable,
   LearningCandidatesTable,
   LearningSkillsTable,
+  LearningSkillWorktreesTable,
   LearningsTable,
   ObservationAuditTable,
   ObservationSourcesTable,
@@ -499,6 +500,7 @@ export interface Database {
   learnings: LearningsTable;
   learning_skills: LearningSkillsTable;
   run_memories: RunMemoriesTable;
+  learning_skill_worktrees: LearningSkillWorktreesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -9,6 +9,7 @@ import { type LearningSource, resolveLearningSource } from './learning-source.ts
 import { MountedProcedures } from './mount.ts';
 import { repairLearningSkills } from './repair.ts';
 import { registerLearningSkillRoutes } from './routes.ts';
+import { ProcedureRoots } from './run-root.ts';
 import { LearningSkillsService } from './service.ts';
 import { DaemonSkillRoot } from './skill-root.ts';
 
@@ -16,7 +17,15 @@ export const learningSkillsFeature: FeatureModule<LearningSkillsService> = {
   name: 'learning-skills',
   create: (k) => {
     const root = new DaemonSkillRoot(k.config.stateRoot);
-    const mounted = new MountedProcedures(k.store, root, k.config.workspaceRoot ?? process.cwd());
+    const workspace = k.config.workspaceRoot ?? process.cwd();
+    const mounted = new MountedProcedures(k.store, root, workspace);
+    // A procedure's child runs its tools in its worktree (decision 537). A daemon without a
+    // workspace root gives no run file or shell tools, a procedure's child included.
+    if (k.config.workspaceRoot) {
+      const roots = new ProcedureRoots(k.store, workspace, k.log);
+      const base = k.engine.workspaceRootFor;
+      k.engine.workspaceRootFor = async (run) => (await roots.rootOf(run)) ?? base(run);
+    }
     const registry = k.use<SkillsService>('skills').registry;
     registry.addSource(mounted);
     let source: LearningSource | null | undefined;

@@ -1,7 +1,8 @@
 // The promoted skills the skill catalog sees (the skills feature's SkillSource seam): only records
 // whose status is `active`, loaded from the daemon-owned root. use_skill asks `prepareUse` first:
 // the record must still be active and the file on disk must still be the record's definition.
-import { getLearningSkill } from '../../store/repos/learning-skills.ts';
+import { relative } from 'node:path';
+import { getLearningSkill, insertLearningSkillWorktree } from '../../store/repos/learning-skills.ts';
 import type { Store } from '../../store/store.ts';
 import type { SkillDefinition } from '../skills/definition.ts';
 import type { SkillSource } from '../skills/registry.ts';
@@ -75,6 +76,19 @@ export class MountedProcedures implements SkillSource {
       this.workspace,
       path,
       AbortSignal.any([call.signal ?? new AbortController().signal, AbortSignal.timeout(60_000)]),
+    );
+    // Recorded before the skills feature spawns the child (same spawn request id as its fork):
+    // the child's runs are rooted here, also when resumed after a restart (decision 537).
+    await this.store.write((tx) =>
+      insertLearningSkillWorktree(tx.db, {
+        spawn_request_id: `skill:${call.run_id}:${call.tool_call_id}`,
+        parent_run_id: call.run_id,
+        tool_call_id: call.tool_call_id,
+        skill_name: skill.name,
+        worktree_path: relative(this.workspace, made.path),
+        kind: made.kind,
+        created_at_ms: tx.now,
+      }),
     );
     return { worktree_path: made.path };
   }

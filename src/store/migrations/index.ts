@@ -37,6 +37,7 @@ import { m0034boards } from './0034-boards.ts';
 import { m0035runMemories } from './0035-run-memories.ts';
 import { m0036learnings } from './0036-learnings.ts';
 import { m0037learningSkills } from './0037-learning-skills.ts';
+import { m0040learningSkillWorktrees } from './0040-learning-skill-worktrees.ts';
 
 const m0001core: Migration = {
   async up(db: Kysely<any>) {
@@ -179,6 +180,7 @@ export const migrationProvider: MigrationProvider = {
       '0035_run_memories': m0035runMemories,
       '0036_learnings': m0036learnings,
       '0037_learning_skills': m0037learningSkills,
+      '0040_learning_skill_worktrees': m0040learningSkillWorktrees,
     };
   },
 };

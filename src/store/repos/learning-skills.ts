@@ -1,6 +1,6 @@
 // Promoted procedural skill records (migration 0037, api-collab §4.6).
 import type { Executor } from '../schema.ts';
-import type { LearningSkillsTable } from '../schema-extensions.ts';
+import type { LearningSkillsTable, LearningSkillWorktreesTable } from '../schema-extensions.ts';
 
 export type LearningSkillRow = LearningSkillsTable;
 
@@ -28,3 +28,24 @@ export async function updateLearningSkill(
 ): Promise<void> {
   await db.updateTable('learning_skills').set(patch).where('skill_name', '=', name).execute();
 }
+
+export type LearningSkillWorktreeRow = LearningSkillWorktreesTable;
+
+/** Records a child's worktree; a use_skill run again after a crash keeps the first row. */
+export async function insertLearningSkillWorktree(
+  db: Executor,
+  row: LearningSkillWorktreeRow,
+): Promise<void> {
+  await db
+    .insertInto('learning_skill_worktrees')
+    .values(row)
+    .onConflict((oc) => oc.column('spawn_request_id').doNothing())
+    .execute();
+}
+
+export const getLearningSkillWorktree = (db: Executor, spawnRequestId: string) =>
+  db
+    .selectFrom('learning_skill_worktrees')
+    .selectAll()
+    .where('spawn_request_id', '=', spawnRequestId)
+    .executeTakeFirst();
