@@ -11,7 +11,7 @@ export const CHILD_COMMAND = 'echo from-child > out.txt; cat tracked.txt 2>/dev/
 export const WORKTREE_SCRIPT = {
   rules: [
     {
-      match: 'Work in the directory',
+      match: 'tools are rooted at',
       turns: [
         { tool_calls: [{ name: 'bash', arguments: { command: CHILD_COMMAND } }] },
         { text: 'PROC-OK child wrote' },

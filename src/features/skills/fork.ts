@@ -69,7 +69,7 @@ export async function forkSkill(
   });
   // A promoted procedure's child gets its own directory under the workspace (decision 528).
   const content = worktreePath
-    ? `${rendered}\n\nWork in the directory ${worktreePath} (prepared for this activation).`
+    ? `${rendered}\n\nYour file and shell tools are rooted at ${worktreePath}, a worktree prepared for this activation: relative paths resolve there.`
     : rendered;
   const req: SpawnSidechainRequest = {
     profile: skill.runtime.agent_profile ?? 'default',
