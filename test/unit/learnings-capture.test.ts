@@ -21,6 +21,7 @@ const settled: Array<[string, string]> = [];
 const memory: RunMemoryPort = {
   recordForRun: async (id) => records.get(id) ?? null,
   onRecorded: () => undefined,
+  wantSemanticCapture: () => undefined,
   pendingSemanticCaptures: async () => [...records.values()].filter((r) => r.semantic_capture === 'pending'),
   settleSemanticCapture: async (id, receipt) => {
     settled.push([id, receipt]);

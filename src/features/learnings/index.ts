@@ -105,6 +105,9 @@ export const learningsFeature: FeatureModule<LearningsFeature> = {
     if (memory) {
       const semantic = new SemanticCapture(f.candidates, f.automation, f.model, memory);
       f.semantic = semantic;
+      // A receipt starts pending only while semantic capture is on, so a run with it off costs no
+      // extra commit to settle (decision 443).
+      memory.wantSemanticCapture(() => f.candidates.policy().capture.semantic_candidates.enabled);
       memory.onRecorded((record) => f.automation.track(semantic.capture(record)));
     }
   },

@@ -68,7 +68,7 @@ async function artifactIds(db: Executor, runId: string): Promise<string[]> {
 export async function buildRecord(
   db: Executor,
   run: RunRow,
-  opts: { now: number; redactPii: boolean; scopeKeys: string[] },
+  opts: { now: number; redactPii: boolean; scopeKeys: string[]; semanticCapture: boolean },
 ): Promise<RunMemoryRecord> {
   const clean = (text: string, max: number) => cap(squash(sanitize(text, opts.redactPii)), max);
   const status = run.status as RunMemoryStatus;
@@ -101,6 +101,6 @@ export async function buildRecord(
     artifact_ids: await artifactIds(db, run.run_id),
     failure_markers: markers.slice(0, MAX_MARKERS),
     scope_keys: opts.scopeKeys,
-    semantic_capture: status === 'completed' ? 'pending' : 'skipped',
+    semantic_capture: status === 'completed' && opts.semanticCapture ? 'pending' : 'skipped',
   };
 }

@@ -28,6 +28,12 @@ export interface RunMemoryPort {
   recordForRun(runId: string): Promise<RunMemoryRecord | null>;
   /** Called after a record is committed, in capture order; errors are logged, never fatal. */
   onRecorded(listener: (record: RunMemoryRecord) => Promise<void> | void): void;
+  /**
+   * Whether a completed run's receipt starts `pending`, asked in the transaction that ends the run
+   * (the learnings feature answers from its capture policy). Unasked, or answering false, the
+   * receipt is `skipped` at once: nothing has to settle it later in a commit of its own.
+   */
+  wantSemanticCapture(predicate: () => boolean): void;
   /** Records whose semantic capture is still `pending` (replayed on boot, oldest first). */
   pendingSemanticCaptures(): Promise<RunMemoryRecord[]>;
   /** Settles a receipt; a settled receipt is never replayed. */

@@ -97,6 +97,7 @@ export class MemoryService implements RunMemoryPort {
       now: tx.now,
       redactPii: policy.redact_pii,
       scopeKeys: scopes.map(scopeKey),
+      semanticCapture: this.semanticWanted(),
     });
     await repo.insertRecord(tx.db, record);
     const overflow = await repo.pruneOverflow(tx.db, policy.max_tracked_per_session, run.session_id);
@@ -113,6 +114,12 @@ export class MemoryService implements RunMemoryPort {
   }
 
   // RunMemoryPort
+
+  private semanticWanted: () => boolean = () => false;
+
+  wantSemanticCapture(predicate: () => boolean): void {
+    this.semanticWanted = predicate;
+  }
 
   async recordForRun(runId: string): Promise<RunMemoryRecord | null> {
     const r = await repo.recordByRun(this.db, runId);
