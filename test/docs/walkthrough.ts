@@ -85,13 +85,21 @@ export const filler =
   (s: string): string =>
     s.replace(new RegExp(`<(${names.source})>`, 'g'), (m, k: string) => ids[k] ?? m);
 
+export interface CliLineOptions {
+  /** More environment (a page's `export NAME=value` lines). */
+  env?: Record<string, string>;
+  /** How the line splits into words, program name included (cliArgs's reading by default). */
+  words?: (line: string) => string[];
+}
+
 /** Runs one page line (`kheish-daemon …`, program name dropped) in `cwd` against `d`; exit 0 asserted. */
-export function cliLine(d: { url: string }, cwd: string, line: string): string {
-  const out = spawnSync(BIN, cliArgs(line), {
+export function cliLine(d: { url: string }, cwd: string, line: string, opts: CliLineOptions = {}): string {
+  const args = opts.words ? opts.words(line).slice(1) : cliArgs(line);
+  const out = spawnSync(BIN, args, {
     cwd,
     encoding: 'utf8',
     timeout: 30_000,
-    env: { ...process.env, KHEISH_DAEMON_URL: d.url },
+    env: { ...process.env, ...opts.env, KHEISH_DAEMON_URL: d.url },
   });
   assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
   return out.stdout;
@@ -112,16 +120,30 @@ export async function cliLineAsync(d: { url: string }, cwd: string, line: string
   return out.stdout;
 }
 
-/** Every line the page shows is a line the command printed (spaces collapsed by `norm`). */
-export function assertShown(printedText: string, shown: string, where: string, norm = flat): void {
+/**
+ * Every line the page shows is a line the command printed (spaces collapsed by `norm`); with
+ * `prefix`, a printed line that starts with it is enough.
+ */
+export function assertShown(
+  printedText: string,
+  shown: string,
+  where: string,
+  opts: { norm?: (l: string) => string; prefix?: boolean } = {},
+): void {
+  const norm = opts.norm ?? flat;
   const printed = printedText.trimEnd().split('\n').map(norm);
-  for (const want of shown.trimEnd().split('\n'))
-    assert.ok(printed.includes(norm(want)), `${where}: ${JSON.stringify(want)} in\n${printedText}`);
+  for (const want of shown.trimEnd().split('\n')) {
+    const w = norm(want);
+    assert.ok(
+      opts.prefix ? printed.some((l) => l.startsWith(w)) : printed.includes(w),
+      `${where}: ${JSON.stringify(want)} in\n${printedText}`,
+    );
+  }
 }
 
 export interface ShellBlocksOptions {
-  /** Runs one line and returns what it printed. */
-  run: (line: string) => string | Promise<string>;
+  /** Runs one line and returns what it printed (undefined: not a command, e.g. an `export`). */
+  run: (line: string) => string | undefined | Promise<string | undefined>;
   /** A block not to run (the page's `serve`). */
   skip?: Block;
   /** Applied to the shown output before comparing (placeholders). */
@@ -139,7 +161,7 @@ export async function runShellBlocks(blocks: readonly Block[], opts: ShellBlocks
   for (const [i, b] of blocks.entries()) {
     if (b.lang !== 'sh' || b === opts.skip) continue;
     let last = '';
-    for (const line of b.body.trim().split('\n')) last = await opts.run(line);
+    for (const line of b.body.trim().split('\n')) last = (await opts.run(line)) ?? last;
     const shown = blocks[i + 1];
     if (shown?.lang !== 'text') continue;
     const want = opts.fill ? opts.fill(shown.body) : shown.body;
