@@ -2,10 +2,11 @@
 // workspace, start the daemon with the page's `kheish-daemon serve` flags, run its `sh` blocks
 // line by line through the CLI, and check each command's output against the `text` block after it.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { runCli } from '../helpers/cli.ts';
 import { BIN, type DaemonOptions, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 import { type Block, cliArgs, fencedBlocks, fileNamedBefore } from './markdown.ts';
 
@@ -95,12 +96,7 @@ export interface CliLineOptions {
 /** Runs one page line (`kheish-daemon …`, program name dropped) in `cwd` against `d`; exit 0 asserted. */
 export function cliLine(d: { url: string }, cwd: string, line: string, opts: CliLineOptions = {}): string {
   const args = opts.words ? opts.words(line).slice(1) : cliArgs(line);
-  const out = spawnSync(BIN, args, {
-    cwd,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, ...opts.env, KHEISH_DAEMON_URL: d.url },
-  });
+  const out = runCli(d, args, { cwd, env: opts.env });
   assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
   return out.stdout;
 }

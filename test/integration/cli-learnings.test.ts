@@ -2,12 +2,12 @@
 // learnings show/list/supersede/revoke/revoke-matching, policy set/get with a stale revision, the
 // exit codes of refused requests, and the SDK resource it is built on.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kheish } from '../../src/sdk/index.ts';
-import { BIN, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { cliJson, runCli } from '../helpers/cli.ts';
+import { startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 
 let d: TestDaemon;
 const dir = tempDir('kheish-cli-learnings-');
@@ -20,20 +20,8 @@ after(async () => {
   await d?.cleanup();
 });
 
-function cli(args: string[]) {
-  const out = spawnSync(BIN, args, {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-  });
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
-}
-const json = (args: string[]) => {
-  const out = cli(['--output', 'json', ...args]);
-  assert.equal(out.status, 0, `${args.join(' ')}: ${out.stderr}`);
-  return JSON.parse(out.stdout);
-};
+const cli = (args: string[]) => runCli(d, args, { cwd: dir });
+const json = (args: string[]) => cliJson(d, args, { cwd: dir });
 
 test('learnings CLI: candidates, learnings, policy, and refused requests exit with their code', async () => {
   json(['sessions', 'create', 'cli-s']);
