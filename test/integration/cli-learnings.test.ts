@@ -22,6 +22,17 @@ after(async () => {
 
 const cli = (args: string[]) => runCli(d, args, { cwd: dir });
 const json = (args: string[]) => cliJson(d, args, { cwd: dir });
+const workspaceFact = (content: string) => [
+  'learnings',
+  'candidates',
+  'create',
+  '--scope',
+  'workspace',
+  '--kind',
+  'fact',
+  '--content',
+  content,
+];
 
 test('learnings CLI: candidates, learnings, policy, and refused requests exit with their code', async () => {
   json(['sessions', 'create', 'cli-s']);
@@ -50,17 +61,7 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
     [c.candidate_id],
   );
 
-  const r = json([
-    'learnings',
-    'candidates',
-    'create',
-    '--scope',
-    'workspace',
-    '--kind',
-    'fact',
-    '--content',
-    'Lunch is at noon',
-  ]);
+  const r = json(workspaceFact('Lunch is at noon'));
   assert.equal(
     json(['learnings', 'candidates', 'reject', r.candidate_id, '--reason', 'trivia']).state,
     'rejected',
@@ -107,17 +108,7 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
   assert.match(stale.stderr, /runtime_revision_conflict/);
 
   // Refusals: a secret (400), an unknown candidate (404), a bad scope flag (usage, exit 2).
-  const secret = cli([
-    'learnings',
-    'candidates',
-    'create',
-    '--scope',
-    'workspace',
-    '--kind',
-    'fact',
-    '--content',
-    'x-api-key: abcdef123',
-  ]);
+  const secret = cli(workspaceFact('x-api-key: abcdef123'));
   assert.notEqual(secret.status, 0);
   assert.match(secret.stderr, /learning_content_rejected/);
   const missing = cli(['learnings', 'show', 'learning-none']);
