@@ -84,7 +84,8 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
   // Policy: set from a file (wrapped form), get, and a stale revision is a conflict (exit 1).
   const revision = json(['runtime', 'get']).config.revision as number;
   writeFileSync(join(dir, 'policy.json'), JSON.stringify({ policy: { mode: 'manual_only' } }));
-  const set = json([
+  // The same line twice: the second one names a revision that is no longer current.
+  const setPolicy = [
     'learnings',
     'policy',
     'set',
@@ -92,18 +93,11 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
     'policy.json',
     '--expected-revision',
     String(revision),
-  ]);
+  ];
+  const set = json(setPolicy);
   assert.equal(set.learning_policy.mode, 'manual_only');
   assert.equal(json(['learnings', 'policy', 'get']).mode, 'manual_only');
-  const stale = cli([
-    'learnings',
-    'policy',
-    'set',
-    '--file',
-    'policy.json',
-    '--expected-revision',
-    String(revision),
-  ]);
+  const stale = cli(setPolicy);
   assert.notEqual(stale.status, 0);
   assert.match(stale.stderr, /runtime_revision_conflict/);
 
