@@ -4,36 +4,16 @@
 // archive. These commands read the store directly (no daemon needed, a running one is fine).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, UsageError } from './errors.ts';
 import type { CliRuntime } from './runtime.ts';
+import { type StateRootFlags, stateRootOption, stateRootOptions } from './state-root-flags.ts';
 
-const DEFAULT_STATE_ROOT = '.kheish-daemon';
 const EXPORT_FORMAT = 'kheish-external-actions/1';
-
-interface SourceFlags {
-  stateRoot: string;
-  databaseUrl?: string;
-}
-
-function sourceOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--state-root <dir>', `the daemon's state root (default ${DEFAULT_STATE_ROOT})`)
-        .env('KHEISH_STATE_ROOT')
-        .default(DEFAULT_STATE_ROOT),
-    )
-    .addOption(
-      new Option(
-        '--database-url <url>',
-        "the daemons' PostgreSQL database (instead of the state root's SQLite file)",
-      ).env('KHEISH_DATABASE_URL'),
-    );
-}
 
 type Row = { run_id: string; seq: number; record: string };
 
-async function readRows(flags: SourceFlags, runId: string | undefined): Promise<Row[]> {
+async function readRows(flags: StateRootFlags, runId: string | undefined): Promise<Row[]> {
   if (!flags.databaseUrl && !existsSync(join(flags.stateRoot, 'kheish.sqlite')))
     throw new UsageError(
       `no database in ${flags.stateRoot} (kheish.sqlite is missing)`,
@@ -143,7 +123,7 @@ export function registerAudit(program: Command, rt: CliRuntime): void {
     .command('audit')
     .description('verify and export the signed external-action ledger (offline)');
 
-  sourceOptions(
+  stateRootOptions(
     audit
       .command('verify [run_id]')
       .description('re-check hashes, chain links and signatures; names the first bad record (exit 1)')
@@ -154,37 +134,39 @@ export function registerAudit(program: Command, rt: CliRuntime): void {
         collect,
         [],
       ),
-  ).action(async (runId: string | undefined, flags: SourceFlags & { file?: string; publicKey: string[] }) => {
-    const { verifyLedger } = await import('../engine/audit-verify.ts');
-    const keys = await trusted(rt, flags.publicKey, flags.stateRoot);
-    const rows = flags.file
-      ? readExport(flags.file, runId)
-      : (await readRows(flags, runId)).map((r) => ({ ...r, where: `row seq ${r.seq}` }));
-    if (runId && rows.length === 0)
-      throw new UsageError(`no external-action records for run ${runId}`, undefined, EXIT.notFound);
-    const report = verifyLedger(rows, keys);
-    if (!report.ok) rt.exitCode = EXIT.failure;
-    rt.emit(report, (r) =>
-      r.ok
-        ? [`ok: ${r.records} record(s) in ${r.chains} chain(s) verify (hashes, links, signatures)`]
-        : [
-            `TAMPERED: ${r.bad.length} of ${r.chains} chain(s) fail verification`,
-            ...r.bad.map(
-              (b) =>
-                `  run ${b.run_id}: first bad record at position ${b.seq} (${b.where}, action ${b.action_id ?? 'unknown'}): ${b.reason}`,
-            ),
-          ],
-    );
-  });
+  ).action(
+    async (runId: string | undefined, flags: StateRootFlags & { file?: string; publicKey: string[] }) => {
+      const { verifyLedger } = await import('../engine/audit-verify.ts');
+      const keys = await trusted(rt, flags.publicKey, flags.stateRoot);
+      const rows = flags.file
+        ? readExport(flags.file, runId)
+        : (await readRows(flags, runId)).map((r) => ({ ...r, where: `row seq ${r.seq}` }));
+      if (runId && rows.length === 0)
+        throw new UsageError(`no external-action records for run ${runId}`, undefined, EXIT.notFound);
+      const report = verifyLedger(rows, keys);
+      if (!report.ok) rt.exitCode = EXIT.failure;
+      rt.emit(report, (r) =>
+        r.ok
+          ? [`ok: ${r.records} record(s) in ${r.chains} chain(s) verify (hashes, links, signatures)`]
+          : [
+              `TAMPERED: ${r.bad.length} of ${r.chains} chain(s) fail verification`,
+              ...r.bad.map(
+                (b) =>
+                  `  run ${b.run_id}: first bad record at position ${b.seq} (${b.where}, action ${b.action_id ?? 'unknown'}): ${b.reason}`,
+              ),
+            ],
+      );
+    },
+  );
 
-  sourceOptions(
+  stateRootOptions(
     audit
       .command('export [run_id]')
       .description(
         'write the ledger (or one run) as JSON lines: a header, then one {run_id, seq, record} per line',
       )
       .option('--out <file>', 'write here instead of stdout (created 0600)'),
-  ).action(async (runId: string | undefined, flags: SourceFlags & { out?: string }) => {
+  ).action(async (runId: string | undefined, flags: StateRootFlags & { out?: string }) => {
     const rows = await readRows(flags, runId);
     const header = { format: EXPORT_FORMAT, exported_at_ms: Date.now(), records: rows.length };
     const body = [
@@ -202,11 +184,7 @@ export function registerAudit(program: Command, rt: CliRuntime): void {
   audit
     .command('public-key')
     .description('print the key id and public key of the configured signing key (archive it to verify later)')
-    .addOption(
-      new Option('--state-root <dir>', `the daemon's state root (default ${DEFAULT_STATE_ROOT})`)
-        .env('KHEISH_STATE_ROOT')
-        .default(DEFAULT_STATE_ROOT),
-    )
+    .addOption(stateRootOption())
     .action(async (flags: { stateRoot: string }) => {
       const signer = await loadSigner(flags.stateRoot);
       rt.emit({ key_id: signer.keyId, public_key_pem: signer.publicKeyPem() }, (v) => [

@@ -3,32 +3,11 @@
 // directly (no daemon needed); all but `backup` take the state-root lock and refuse while a daemon
 // holds it. Progress goes to stderr; Ctrl-C removes whatever was half-written (exit 130).
 import { readFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { OpsProgress } from '../ops/progress.ts';
 import { UsageError } from './errors.ts';
 import type { CliRuntime } from './runtime.ts';
-
-const DEFAULT_STATE_ROOT = '.kheish-daemon';
-
-interface RootFlags {
-  stateRoot: string;
-  databaseUrl?: string;
-}
-
-function rootOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--state-root <dir>', `the daemon's state root (default ${DEFAULT_STATE_ROOT})`)
-        .env('KHEISH_STATE_ROOT')
-        .default(DEFAULT_STATE_ROOT),
-    )
-    .addOption(
-      new Option(
-        '--database-url <url>',
-        "the daemons' PostgreSQL database (instead of the state root's SQLite file)",
-      ).env('KHEISH_DATABASE_URL'),
-    );
-}
+import { type StateRootFlags, stateRootOptions } from './state-root-flags.ts';
 
 /** Runs an operation with Ctrl-C wired to its AbortSignal and its errors as CLI errors. */
 async function operate<T>(rt: CliRuntime, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -96,12 +75,12 @@ function progressPrinter(rt: CliRuntime, verb: string): (p: OpsProgress) => void
 }
 
 export function registerBackup(program: Command, rt: CliRuntime): void {
-  rootOptions(
+  stateRootOptions(
     program
       .command('backup')
       .description('write a consistent archive of the state root (works while the daemon runs)')
       .argument('<archive_dir>', 'the archive directory to create (must not exist)'),
-  ).action(async (archive: string, flags: RootFlags) => {
+  ).action(async (archive: string, flags: StateRootFlags) => {
     const { key, fromRoot } = await keyForRoot(flags.stateRoot);
     if (fromRoot)
       rt.note(
@@ -180,7 +159,7 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
       );
     });
 
-  rootOptions(
+  stateRootOptions(
     program
       .command('vacuum')
       .description(
@@ -189,7 +168,7 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
       .option('--keep-events <n>', 'newest events kept for SSE replay (default 2048, as serve)', (v) =>
         Number(v),
       ),
-  ).action(async (flags: RootFlags & { keepEvents?: number }) => {
+  ).action(async (flags: StateRootFlags & { keepEvents?: number }) => {
     const { vacuumStateRoot } = await import('../ops/vacuum.ts');
     const r = await operate(rt, (signal) =>
       vacuumStateRoot({
@@ -207,12 +186,12 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
 
   const sessions = program.commands.find((c) => c.name() === 'sessions');
   if (sessions)
-    rootOptions(
+    stateRootOptions(
       sessions
         .command('vacuum')
         .description("compact one session's journal past its latest checkpoint (daemon stopped; JSON report)")
         .argument('<session_id>'),
-    ).action(async (sessionId: string, flags: RootFlags) => {
+    ).action(async (sessionId: string, flags: StateRootFlags) => {
       const { vacuumSession } = await import('../ops/vacuum.ts');
       const r = await operate(rt, (signal) =>
         vacuumSession({
@@ -228,12 +207,12 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
 
   const secrets = program.commands.find((c) => c.name() === 'secrets');
   if (secrets)
-    rootOptions(
+    stateRootOptions(
       secrets
         .command('rotate-master-key')
         .description('re-seal every secret slot under a new master key (daemon stopped; back up first)')
         .requiredOption('--new-key-file <file>', 'the new key, as `secrets generate` prints it'),
-    ).action(async (flags: RootFlags & { newKeyFile: string }) => {
+    ).action(async (flags: StateRootFlags & { newKeyFile: string }) => {
       const current = await masterKey();
       const keys = await import('../secrets/master-key.ts');
       let next: Awaited<ReturnType<typeof masterKey>>;
@@ -265,13 +244,13 @@ export function registerBackup(program: Command, rt: CliRuntime): void {
 
   const audit = program.commands.find((c) => c.name() === 'audit');
   if (audit)
-    rootOptions(
+    stateRootOptions(
       audit
         .command('rotate-key')
         .description(
           'replace the audit signing key: archive the old public key, record the rollover (daemon stopped)',
         ),
-    ).action(async (flags: RootFlags) => {
+    ).action(async (flags: StateRootFlags) => {
       const { rotateAuditKey } = await import('../ops/rotate.ts');
       const r = await operate(rt, () =>
         rotateAuditKey({ stateRoot: flags.stateRoot, databaseUrl: flags.databaseUrl ?? null }),

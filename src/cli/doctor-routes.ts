@@ -8,8 +8,9 @@ import type { JsonObject } from '../sdk/types.ts';
 import { runCanary } from './doctor-canary.ts';
 import { UsageError } from './errors.ts';
 import { table } from './format.ts';
-import { DEFAULT_STATE_ROOT, type OfflineStoreFlags, offlineSlots } from './offline-slots.ts';
+import { type OfflineStoreFlags, offlineSlots } from './offline-slots.ts';
 import type { CliRuntime } from './runtime.ts';
+import { DEFAULT_STATE_ROOT } from './state-root-flags.ts';
 
 export interface RouteCheck {
   route_id: string;

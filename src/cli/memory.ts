@@ -2,7 +2,6 @@
 // and the recovered run-memory policy; `runtime run-memory-policy get|set` (ops-runtime §2.7) are
 // the same two policy commands under their spec name. Each command is one SDK call.
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import {
   MemoryResource,
   type MemorySearchResult,
@@ -10,10 +9,9 @@ import {
   type SessionMemoryContextView,
 } from '../sdk/memory.ts';
 import type { JsonObject } from '../sdk/types.ts';
-import { jsonInput } from './approvals.ts';
-import { UsageError } from './errors.ts';
 import { keyValues, oneLine, table, time } from './format.ts';
 import { positiveInt } from './parse.ts';
+import { type ReplaceFlags, replaceInput, replaceOptions } from './replace-input.ts';
 import type { CliRuntime } from './runtime.ts';
 
 const DEFAULT_POLICY: RunMemoryPolicy = {
@@ -23,11 +21,6 @@ const DEFAULT_POLICY: RunMemoryPolicy = {
   max_prompt_entries: 3,
   redact_pii: true,
   search_visibility: 'session_only',
-};
-
-const revision = (v: string): number => {
-  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('expected a revision number');
-  return Number(v);
 };
 
 const renderPolicy = (p: JsonObject) => keyValues(Object.entries(p).map(([k, v]) => [k, String(v)]));
@@ -75,28 +68,20 @@ function addPolicyCommands(parent: Command, rt: CliRuntime, api: () => MemoryRes
     .command('get')
     .description('the run-memory policy in force (GET /v1/runtime/run-memory-policy)')
     .action(async () => rt.emit(await api().policy(), renderPolicy));
-  parent
-    .command('set')
-    .description('replace the whole policy (left-out fields take their defaults); prunes at once')
-    .option('--file <path>', 'JSON policy (or the request body with a `policy` key)')
-    .option('--stdin', 'read that JSON from standard input')
-    .option('--reset', 'restore every default')
-    .option('--expected-revision <n>', 'fail with 409 unless the runtime is at this revision', revision)
-    .action(async (flags: { file?: string; stdin?: boolean; reset?: boolean; expectedRevision?: number }) => {
-      const sources = [flags.file !== undefined, flags.stdin === true, flags.reset === true].filter(Boolean);
-      if (sources.length !== 1) throw new UsageError('give exactly one of --file, --stdin or --reset');
-      let policy: unknown = DEFAULT_POLICY;
-      if (!flags.reset) {
-        const body = await jsonInput(rt, undefined, flags.stdin ? '-' : flags.file, 'policy');
-        const wrapped = body && typeof body === 'object' && 'policy' in (body as object);
-        policy = wrapped ? (body as { policy: unknown }).policy : body;
-      }
-      const view = await api().setPolicy(policy as Partial<RunMemoryPolicy>, flags.expectedRevision);
-      rt.emit(view, (v) => [
-        ...renderPolicy(v.run_memory_policy as JsonObject),
-        `revision: ${(v.config as JsonObject)?.revision}`,
-      ]);
-    });
+  replaceOptions(
+    parent
+      .command('set')
+      .description('replace the whole policy (left-out fields take their defaults); prunes at once'),
+    'JSON policy (or the request body with a `policy` key)',
+    'restore every default',
+  ).action(async (flags: ReplaceFlags) => {
+    const policy = await replaceInput(rt, flags, { label: 'policy', key: 'policy', onReset: DEFAULT_POLICY });
+    const view = await api().setPolicy(policy as Partial<RunMemoryPolicy>, flags.expectedRevision);
+    rt.emit(view, (v) => [
+      ...renderPolicy(v.run_memory_policy as JsonObject),
+      `revision: ${(v.config as JsonObject)?.revision}`,
+    ]);
+  });
 }
 
 export function registerMemory(program: Command, rt: CliRuntime): void {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { RoutesConfig } from '../config/routes-file.ts';
 import type { SecretValue } from '../models/drivers/index.ts';
 import { openSecretsOffline } from './offline-store.ts';
+import { DEFAULT_STATE_ROOT } from './state-root-flags.ts';
 
 export interface OfflineStoreFlags {
   stateRoot?: string;
@@ -17,8 +18,6 @@ export interface OfflineSlots {
   /** What the operator should know about the store (not found, no master key, ...). */
   notes: string[];
 }
-
-export const DEFAULT_STATE_ROOT = '.kheish-daemon';
 
 /** Loads the `auth_ref` slots of `config`; no store is opened when no route names one. */
 export async function offlineSlots(config: RoutesConfig, flags: OfflineStoreFlags): Promise<OfflineSlots> {

@@ -20,3 +20,9 @@ export function nonEmpty(value: string): string {
   if (!value.trim()) throw new InvalidArgumentError('must not be empty');
   return value;
 }
+
+/** A runtime object's revision, for `--expected-revision` (0 is the revision before any change). */
+export function revision(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a revision number');
+  return Number(value);
+}

@@ -17,6 +17,7 @@ import { jsonInput } from './approvals.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, table, time } from './format.ts';
 import { positiveInt } from './parse.ts';
+import { type ReplaceFlags, replaceInput, replaceOptions } from './replace-input.ts';
 import type { CliRuntime } from './runtime.ts';
 
 const DECISIONS = ['allow', 'ask', 'deny'] as const;
@@ -24,10 +25,6 @@ const decision = (v: string): PermissionRuleInput['decision'] => {
   if (!(DECISIONS as readonly string[]).includes(v))
     throw new InvalidArgumentError(`expected one of ${DECISIONS.join(', ')}`);
   return v as PermissionRuleInput['decision'];
-};
-const revision = (v: string): number => {
-  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('expected a revision number');
-  return Number(v);
 };
 
 function renderLimits(limits: JsonObject): string[] {
@@ -40,27 +37,21 @@ export function registerToolLimitCommands(runtime: Command, rt: CliRuntime): voi
     .command('get')
     .description('current limits (GET /v1/runtime/tool-limits)')
     .action(async () => rt.emit(await getToolLimits(rt.client()), renderLimits));
-  limits
-    .command('set')
-    .description('replace the whole limits object; omitted keys go back to their defaults')
-    .option('--file <path>', 'JSON object of limits (or the request body with a `limits` key)')
-    .option('--stdin', 'read that JSON from standard input')
-    .option('--reset', 'restore every default')
-    .option('--expected-revision <n>', 'fail with 409 unless the runtime is at this revision', revision)
-    .action(async (flags: { file?: string; stdin?: boolean; reset?: boolean; expectedRevision?: number }) => {
-      const sources = [flags.file !== undefined, flags.stdin === true, flags.reset === true].filter(Boolean);
-      if (sources.length !== 1) throw new UsageError('give exactly one of --file, --stdin or --reset');
-      let body: unknown = {};
-      if (!flags.reset) body = await jsonInput(rt, undefined, flags.stdin ? '-' : flags.file, 'limits');
-      // Accept the bare object or the wire body ({limits, expected_revision}).
-      const wrapped = body && typeof body === 'object' && 'limits' in (body as object);
-      const value = wrapped ? (body as { limits: unknown }).limits : body;
-      const view = await setToolLimits(rt.client(), value, flags.expectedRevision);
-      rt.emit(view, (v) => [
-        ...renderLimits(v.tool_runtime_limits as JsonObject),
-        `revision: ${(v.config as JsonObject)?.revision}`,
-      ]);
-    });
+  replaceOptions(
+    limits
+      .command('set')
+      .description('replace the whole limits object; omitted keys go back to their defaults'),
+    'JSON object of limits (or the request body with a `limits` key)',
+    'restore every default',
+  ).action(async (flags: ReplaceFlags) => {
+    // The bare object or the wire body ({limits, expected_revision}).
+    const value = await replaceInput(rt, flags, { label: 'limits', key: 'limits', onReset: {} });
+    const view = await setToolLimits(rt.client(), value, flags.expectedRevision);
+    rt.emit(view, (v) => [
+      ...renderLimits(v.tool_runtime_limits as JsonObject),
+      `revision: ${(v.config as JsonObject)?.revision}`,
+    ]);
+  });
 }
 
 function renderRules(view: JsonObject): string[] {

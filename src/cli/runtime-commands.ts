@@ -13,6 +13,7 @@ import { jsonInput } from './approvals.ts';
 import { type RouteCheck, renderRouteChecks } from './doctor-routes.ts';
 import { keyValues, str, table } from './format.ts';
 import { resolveModelFlags } from './model-selector.ts';
+import { revision } from './parse.ts';
 import { registerToolLimitCommands } from './permissions.ts';
 import type { CliRuntime } from './runtime.ts';
 import { registerRuntimeAuthCommands } from './runtime-auth.ts';
@@ -37,10 +38,6 @@ export function registerRuntime(program: Command, rt: CliRuntime): void {
     const mode = PERMISSION_MODES.find((m) => m === value || kebab(m) === value);
     if (!mode) throw new InvalidArgumentError(`expected one of ${PERMISSION_MODES.map(kebab).join(', ')}`);
     return mode;
-  };
-  const revision = (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a revision number');
-    return Number(value);
   };
   runtime
     .command('get')

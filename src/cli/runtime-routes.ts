@@ -2,16 +2,12 @@
 // through the SDK (POST/DELETE /v1/runtime/routes). The key is read from an environment variable,
 // a file or stdin, never from a flag value, so it stays out of shell history and `ps`.
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type AddRouteRequest, RuntimeResource } from '../sdk/resources-admin.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, scalar } from './format.ts';
+import { revision } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
-
-const revision = (value: string): number => {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a revision number');
-  return Number(value);
-};
 
 interface AddFlags {
   provider: string;

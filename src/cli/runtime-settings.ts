@@ -6,12 +6,9 @@ import { RuntimeResource } from '../sdk/resources-admin.ts';
 import { DEBUG_LEVELS, type DebugLevel, type JsonObject, type SystemPromptSettings } from '../sdk/types.ts';
 import { UsageError } from './errors.ts';
 import { keyValues, scalar, table, time } from './format.ts';
+import { revision } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
 
-const revision = (value: string): number => {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a revision number');
-  return Number(value);
-};
 const debugLevel = (value: string): DebugLevel => {
   if (!(DEBUG_LEVELS as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${DEBUG_LEVELS.join(', ')}`);

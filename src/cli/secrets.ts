@@ -11,6 +11,7 @@ import { keyValues, table, time } from './format.ts';
 import { openSecretsOffline } from './offline-store.ts';
 import { nonEmpty } from './parse.ts';
 import type { CliRuntime } from './runtime.ts';
+import { DEFAULT_STATE_ROOT } from './state-root-flags.ts';
 
 export interface StoreFlags {
   offline?: boolean;
@@ -51,7 +52,6 @@ const CLI_PROVIDERS = [
   'openai_compatible',
 ];
 const SLOT_PROVIDER: Record<string, string> = { openai: 'open_ai', openai_compatible: 'generic' };
-const DEFAULT_STATE_ROOT = '.kheish-daemon';
 
 export function registerSecrets(program: Command, rt: CliRuntime): void {
   const secrets = program

@@ -95,3 +95,20 @@ export function renderPage<T>(
     order: opts.order,
   });
 }
+
+/**
+ * Pages a whole list the service already filtered and ordered (small operator-made records): the
+ * cursor is the key of the last row shown, found again by position.
+ */
+export function pageByPosition<T>(
+  query: PageQuery,
+  all: T[],
+  keyOf: (t: T) => string,
+  order: string,
+): T[] | Record<string, unknown> {
+  const page = parsePage(query);
+  const start = page.after === undefined ? 0 : all.findIndex((t) => keyOf(t) === page.after) + 1;
+  const n = fetchLimit(page);
+  const items = all.slice(start, n === undefined ? undefined : start + n);
+  return renderPage(page, items, { total: all.length, keyOf, order });
+}

@@ -6,68 +6,36 @@
 // revision form one chain, the retry returned the same revision, and the page's board_reference
 // body resolves to the render plus a state summary.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http, waitForRun } from '../helpers/daemon.ts';
 import { journalPayloads } from '../helpers/state-query.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { cliLine, filler, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/boards.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-const blocks = fencedBlocks('docs/boards.md', text);
+const page = readPage('boards.md');
+const { blocks } = page;
 
 test('docs/boards.md: the worked example runs as written', async () => {
-  const base = realpathSync(tempDir('kheish-boards-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileNamedBefore(lines, b.line, /^`([^`]+)`:$/), body: b.body }))
-    .filter((f) => f.path !== undefined);
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json', 'review.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-boards-doc-',
+    files: ['routes.toml', 'script.json', 'review.json'],
+  });
   const ids: Record<string, string> = {};
-  const fill = (s: string) =>
-    s.replace(/<(revision_id|render_asset_id|state_asset_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
+  const fill = filler(ids, /revision_id|render_asset_id|state_asset_id/);
   const revisionsPrinted: string[] = [];
   try {
-    const cli = (line: string) => {
-      const out = spawnSync(BIN, words(fill(line)), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
-      if (line.includes('boards get')) {
-        ids.revision_id = /latest revision:\s+(rev-[0-9a-z]+)/.exec(out.stdout)![1]!;
-        ids.render_asset_id = /latest render:\s+(asset-[0-9a-z]+)/.exec(out.stdout)![1]!;
-      }
-      if (line.includes('assets import')) ids.state_asset_id = /asset-[0-9a-z]+/.exec(out.stdout)![0];
-      if (line.includes('boards revise')) revisionsPrinted.push(/rev-[0-9a-z]+/.exec(out.stdout)![0]);
-      return out.stdout;
-    };
-    let checked = 0;
-    blocks.forEach((b, i) => {
-      if (b.lang !== 'sh' || b === serve) return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) last = cli(line);
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') return;
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of fill(shown.body).trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
+    const checked = await runShellBlocks(blocks, {
+      skip: serve,
+      fill,
+      run: (line) => {
+        const out = cliLine(d, base, fill(line));
+        if (line.includes('boards get')) {
+          ids.revision_id = /latest revision:\s+(rev-[0-9a-z]+)/.exec(out)![1]!;
+          ids.render_asset_id = /latest render:\s+(asset-[0-9a-z]+)/.exec(out)![1]!;
+        }
+        if (line.includes('assets import')) ids.state_asset_id = /asset-[0-9a-z]+/.exec(out)![0];
+        if (line.includes('boards revise')) revisionsPrinted.push(/rev-[0-9a-z]+/.exec(out)![0]);
+        return out;
+      },
     });
     assert.equal(checked, 2, 'every command with an output block was checked');
 

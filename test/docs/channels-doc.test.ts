@@ -3,18 +3,11 @@
 // in order, and the output block after a command holds what it printed (message ids, which are
 // random, compared as a shape; replies that run in parallel compared in any order).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { http } from '../helpers/daemon.ts';
+import { assertShown, cliLine, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/channels.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-const blocks = fencedBlocks('docs/channels.md', text);
-const fileOf = (line: number) => fileNamedBefore(lines, line, /`([^`]+\.(?:toml|json))`:$/);
+const page = readPage('channels.md');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const flat = (l: string) =>
@@ -24,20 +17,11 @@ const flat = (l: string) =>
     .trim();
 
 test('docs/channels.md: a human asks, two agents answer under the policy, as the page shows', async () => {
-  const base = realpathSync(tempDir('kheish-channels-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileOf(b.line), body: b.body }));
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json', 'members.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-channels-doc-',
+    named: /`([^`]+\.(?:toml|json))`:$/,
+    files: ['routes.toml', 'script.json', 'members.json'],
+  });
   try {
     const settle = async () => {
       for (let i = 0; i < 200; i++) {
@@ -47,33 +31,20 @@ test('docs/channels.md: a human asks, two agents answer under the policy, as the
       }
       throw new Error('turns did not end');
     };
-    const cli = async (line: string) => {
-      if (/channels (messages list|leases|get)/.test(line)) await settle();
-      const out = spawnSync(BIN, words(line), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stderr}`);
-      return out.stdout;
-    };
-    let checked = 0;
-    for (let i = 0; i < blocks.length; i++) {
-      const b = blocks[i]!;
-      if (b.lang !== 'sh' || b === serve) continue;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) last = await cli(line);
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') continue;
-      const printed = last.trimEnd().split('\n').map(flat);
-      const want = shown.body.trimEnd().split('\n').map(flat);
-      if (/channels messages list/.test(b.body))
-        assert.deepEqual([...printed].sort(), [...want].sort(), b.where);
-      else
-        for (const w of want) assert.ok(printed.includes(w), `${b.where}: ${JSON.stringify(w)} in\n${last}`);
-      checked++;
-    }
+    const checked = await runShellBlocks(page.blocks, {
+      skip: serve,
+      run: async (line) => {
+        if (/channels (messages list|leases|get)/.test(line)) await settle();
+        return cliLine(d, base, line);
+      },
+      check: (last, shown, b) => {
+        if (/channels messages list/.test(b.body)) {
+          const printed = last.trimEnd().split('\n').map(flat);
+          const want = shown.trimEnd().split('\n').map(flat);
+          assert.deepEqual([...printed].sort(), [...want].sort(), b.where);
+        } else assertShown(last, shown, b.where, { norm: flat });
+      },
+    });
     assert.equal(checked, 5, 'every command with an output block was checked');
 
     // What the page says beyond the printed lines.

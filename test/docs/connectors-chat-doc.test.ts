@@ -5,14 +5,14 @@
 // line, JSON as a value, run ids normalized). Then what the prose promises: the Slack answer in
 // the thread, the Telegram answer in the chat, and a polled update becoming a run.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { SlackApiFixture } from '../fixtures/chat/slack-api-server.ts';
 import { TelegramApiFixture, telegramMessage } from '../fixtures/chat/telegram-api-server.ts';
 import { eventually, runsOf } from '../helpers/chat-connectors.ts';
-import { BIN, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { checkShownOutputs, runBashSession } from './bash-session.ts';
 import { fencedBlocks } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/connectors.md');
@@ -56,35 +56,11 @@ test('docs/connectors.md: the Slack and Telegram sections run as written and pri
   });
   try {
     const shells = blocks.filter((b) => b.lang === 'bash');
-    const script = ['set -euo pipefail', ...shells.flatMap((b, i) => [b.body, `echo "@@block ${i}@@"`])].join(
-      '\n',
-    );
-    const run = spawnSync('bash', ['-c', script], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        ...ENV,
-        KHEISH_DAEMON_URL: d.url,
-        PATH: `${dirname(BIN)}:${dirname(process.execPath)}:${process.env.PATH}`,
-      },
-    });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    const outputs = run.stdout.split(/@@block \d+@@\n/);
-    let checked = 0;
-    shells.forEach((b, i) => {
-      const shown = blocks[blocks.indexOf(b) + 1];
-      const printed = outputs[i]!;
-      if (shown?.lang === 'text') {
-        const lines = printed.trimEnd().split('\n').map(normalize);
-        for (const want of shown.body.trimEnd().split('\n'))
-          assert.ok(lines.includes(normalize(want)), `${b.where}: ${JSON.stringify(want)} in\n${printed}`);
-        checked++;
-      } else if (shown?.lang === 'json' && !files.includes(shown)) {
-        assert.deepEqual(JSON.parse(normalize(printed)), JSON.parse(normalize(shown.body)), b.where);
-        checked++;
-      }
+    const outputs = runBashSession(shells, { cwd: dir, daemon: d, env: ENV });
+    const checked = checkShownOutputs(blocks, shells, outputs, {
+      norm: normalize,
+      normJson: true,
+      notOutput: (shown) => files.includes(shown),
     });
     assert.equal(checked, 8, 'every command with an output block was checked');
 

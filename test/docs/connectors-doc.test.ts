@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/external-sidecar.ts';
+import { checkShownOutputs, runBashSession } from './bash-session.ts';
 import { fencedBlocks } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/connectors.md');
@@ -23,14 +24,6 @@ const normalize = (l: string) =>
     .replace(/run-[0-9a-z]{26}/g, 'run-ID')
     .replace(/\s+/g, ' ')
     .trim();
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
 
 test('docs/connectors.md: the webhook quickstart runs as written and prints what the page shows', async () => {
   const dir = realpathSync(tempDir('kheish-connectors-doc-'));
@@ -57,36 +50,16 @@ test('docs/connectors.md: the webhook quickstart runs as written and prints what
     const shells = byLang('sh').filter(
       (b) => b !== serve && (deliveries || !b.body.includes('replies.log ]')),
     );
-    const script = [
-      'set -euo pipefail',
-      "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
-      ...shells.flatMap((b, i) => [b.body.replaceAll('9000', port), `echo "@@block ${i}@@"`]),
-    ].join('\n');
-    const run = spawnSync('bash', ['-c', script], {
+    const outputs = runBashSession(shells, {
       cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        KHEISH_DAEMON_URL: d.url,
-        PATH: `${dirname(BIN)}:${dirname(process.execPath)}:${process.env.PATH}`,
-      },
+      daemon: d,
+      edit: (s) => s.replaceAll('9000', port),
+      killJobs: true,
     });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    const outputs = run.stdout.split(/@@block \d+@@\n/);
-    let checked = 0;
-    shells.forEach((b, i) => {
-      const shown = blocks[blocks.indexOf(b) + 1];
-      const printed = outputs[i]!;
-      if (shown?.lang === 'text') {
-        const lines = printed.trimEnd().split('\n').map(normalize);
-        for (const want of shown.body.trimEnd().split('\n'))
-          assert.ok(lines.includes(normalize(want)), `${b.where}: ${JSON.stringify(want)} in\n${printed}`);
-        checked++;
-      } else if (shown?.lang === 'json' && shown !== alerts) {
-        assert.deepEqual(JSON.parse(normalize(printed)), JSON.parse(normalize(shown.body)), b.where);
-        checked++;
-      }
+    const checked = checkShownOutputs(blocks, shells, outputs, {
+      norm: normalize,
+      normJson: true,
+      notOutput: (shown) => shown === alerts,
     });
     assert.equal(checked, deliveries ? 6 : 5, 'every command with an output block was checked');
 

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/external-sidecar.ts';
+import { checkShownOutputs, runBashSession } from './bash-session.ts';
 import { fencedBlocks } from './markdown.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/connectors-external.md');
@@ -29,35 +30,16 @@ test('docs/connectors-external.md: the child-process sidecar walkthrough runs as
   const d = await startDaemon({ env: { KHEISH_AUTH_STORE_MASTER_KEY: KEY } });
   try {
     const shells = blocks.filter((b) => b.lang === 'sh');
-    const script = [
-      'set -euo pipefail',
-      ...shells.flatMap((b, i) => [b.body.replaceAll('8787', port), `echo "@@block ${i}@@"`]),
-    ].join('\n');
-    const run = spawnSync('bash', ['-c', script], {
+    const outputs = runBashSession(shells, {
       cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        KHEISH_DAEMON_URL: d.url,
-        PATH: `${dirname(BIN)}:${dirname(process.execPath)}:${process.env.PATH}`,
-      },
+      daemon: d,
+      edit: (s) => s.replaceAll('8787', port),
+      onFailure: () => d.logs().slice(-3000),
     });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}\n${d.logs().slice(-3000)}`);
-    const outputs = run.stdout.split(/@@block \d+@@\n/);
-    let checked = 0;
-    shells.forEach((b, i) => {
-      const shown = blocks[blocks.indexOf(b) + 1];
-      const printed = outputs[i]!;
-      if (shown?.lang === 'text') {
-        const out = normalize(printed);
-        for (const want of shown.body.trimEnd().split('\n'))
-          assert.ok(out.includes(normalize(want)), `${b.where}: ${JSON.stringify(want)} in\n${printed}`);
-        checked++;
-      } else if (shown?.lang === 'json') {
-        assert.deepEqual(JSON.parse(normalize(printed)), JSON.parse(normalize(shown.body)), b.where);
-        checked++;
-      }
+    const checked = checkShownOutputs(blocks, shells, outputs, {
+      norm: normalize,
+      normJson: true,
+      anywhere: true,
     });
     assert.equal(checked, 4, 'every command with an output block was checked');
 

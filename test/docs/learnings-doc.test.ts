@@ -6,69 +6,37 @@
 // the Hermes publication superseded it, the run left a run_summary candidate, and the bulk revoke
 // retired the live workspace fact. The page's policy JSON is accepted as written.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { http } from '../helpers/daemon.ts';
+import { cliLine, filler, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/learnings.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-const blocks = fencedBlocks('docs/learnings.md', text);
+const page = readPage('learnings.md');
+const { lines, blocks } = page;
 
 test('docs/learnings.md: the worked example runs as written', async () => {
-  const base = realpathSync(tempDir('kheish-learnings-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileNamedBefore(lines, b.line, /^`([^`]+)`:$/), body: b.body }))
-    .filter((f) => f.path !== undefined);
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-learnings-doc-',
+    files: ['routes.toml', 'script.json'],
+  });
   const ids: Record<string, string> = {};
   const published: string[] = [];
-  const fill = (s: string) =>
-    s.replace(/<(candidate_id|learning_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
+  const fill = filler(ids, /candidate_id|learning_id/);
   try {
-    const cli = (line: string) => {
-      const out = spawnSync(BIN, words(fill(line)), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
-      if (line.includes('candidates create'))
-        ids.candidate_id = /candidate:\s+(candidate-[0-9a-z]+)/.exec(out.stdout)![1]!;
-      if (line.includes('candidates publish')) {
-        const id = /learning:\s+(learning-[0-9a-z]+)/.exec(out.stdout)![1]!;
-        published.push(id);
-        ids.learning_id ??= id;
-      }
-      return out.stdout;
-    };
-    let checked = 0;
     const example = blocks.filter((b) => b.line < lines.findIndex((l) => l.startsWith('## 2.')));
-    example.forEach((b, i) => {
-      if (b.lang !== 'sh' || b === serve) return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) last = cli(line);
-      const shown = example[i + 1];
-      if (shown?.lang !== 'text') return;
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of fill(shown.body).trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
+    const checked = await runShellBlocks(example, {
+      skip: serve,
+      fill,
+      run: (line) => {
+        const out = cliLine(d, base, fill(line));
+        if (line.includes('candidates create'))
+          ids.candidate_id = /candidate:\s+(candidate-[0-9a-z]+)/.exec(out)![1]!;
+        if (line.includes('candidates publish')) {
+          const id = /learning:\s+(learning-[0-9a-z]+)/.exec(out)![1]!;
+          published.push(id);
+          ids.learning_id ??= id;
+        }
+        return out;
+      },
     });
     assert.equal(checked, 4, 'every command with an output block was checked');
 

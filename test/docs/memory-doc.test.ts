@@ -4,62 +4,26 @@
 // Then what the page says happened: the address was never stored, the context ranked the
 // certificate run first, and the new policy left two records.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
+import { http } from '../helpers/daemon.ts';
 import { queryState } from '../helpers/state-query.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { cliLine, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/memory.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-const blocks = fencedBlocks('docs/memory.md', text);
+const page = readPage('memory.md');
 
 test('docs/memory.md: the worked example runs as written', async () => {
-  const base = realpathSync(tempDir('kheish-memory-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileNamedBefore(lines, b.line, /^`([^`]+)`:$/), body: b.body }))
-    .filter((f) => f.path !== undefined);
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json', 'fewer.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-memory-doc-',
+    files: ['routes.toml', 'script.json', 'fewer.json'],
+  });
   try {
-    const cli = (line: string) => {
-      const out = spawnSync(BIN, words(line), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
-      return out.stdout;
-    };
-    let checked = 0;
     const printedBy: Record<string, string> = {};
-    blocks.forEach((b, i) => {
-      if (b.lang !== 'sh' || b === serve) return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) {
-        last = cli(line);
-        printedBy[line] = last;
-      }
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') return;
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of shown.body.trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
+    const checked = await runShellBlocks(page.blocks, {
+      skip: serve,
+      run: (line) => {
+        printedBy[line] = cliLine(d, base, line);
+        return printedBy[line];
+      },
     });
     assert.equal(checked, 3, 'every command with an output block was checked');
 

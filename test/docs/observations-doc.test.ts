@@ -3,16 +3,15 @@
 // a scratch directory holding `frame-001.png`, and the text block after a command holds lines that
 // command printed. The page's JSON bodies are then sent as they are.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http, startDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { png, pngBase64 } from '../helpers/observations.ts';
-import { fencedBlocks, shellWords } from './markdown.ts';
+import { shellWords } from './markdown.ts';
+import { cliLine, readPage, runShellBlocks } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/observations.md');
-const blocks = fencedBlocks('docs/observations.md', readFileSync(DOC, 'utf8'));
+const { blocks } = readPage('observations.md');
 
 test('docs/observations.md: the walkthrough runs as written and prints what the page shows', async () => {
   const dir = realpathSync(tempDir('kheish-observations-doc-'));
@@ -20,34 +19,17 @@ test('docs/observations.md: the walkthrough runs as written and prints what the 
   const d = await startDaemon({ script: { default: { turns: [{ text: 'summary' }] } } });
   const env: Record<string, string> = {};
   try {
-    let checked = 0;
     let ran = 0;
-    blocks.forEach((b, i) => {
-      if (b.lang !== 'sh') return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) {
+    const checked = await runShellBlocks(blocks, {
+      run: (line) => {
         const exported = /^export (\w+)=(\S+)$/.exec(line);
         if (exported) {
           env[exported[1]!] = exported[2]!;
-          continue;
+          return undefined;
         }
-        const out = spawnSync(BIN, shellWords(line).slice(1), {
-          cwd: dir,
-          encoding: 'utf8',
-          timeout: 30_000,
-          env: { ...process.env, ...env, KHEISH_DAEMON_URL: d.url },
-        });
-        assert.equal(out.status, 0, `${line}\n${out.stderr}`);
-        last = out.stdout;
         ran++;
-      }
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') return;
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of shown.body.trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
+        return cliLine(d, dir, line, { env, words: shellWords });
+      },
     });
     assert.equal(checked, 6, 'every command with an output block was checked');
     assert.equal(ran, 12);

@@ -4,70 +4,43 @@
 // are what the commands before printed), and each output block holds lines the command before it
 // printed. Then what the page says happened: the Flow succeeded once the manual review was appended.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { http } from '../helpers/daemon.ts';
+import { fileNamedBefore } from './markdown.ts';
+import { cliLine, filler, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/playbooks.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-// The worked example is section 1; later sections show commands without running them here.
+const page = readPage('playbooks.md');
+const { lines } = page;
 const exampleEnd = lines.findIndex((l) => l.startsWith('## 2.'));
-const all = fencedBlocks('docs/playbooks.md', text);
-const blocks = all.filter((b) => b.line < exampleEnd);
-// Section 6 continues the example: its report file is written and its command runs after it.
+const blocks = page.blocks.filter((b) => b.line < exampleEnd);
 const verifyStart = lines.findIndex((l) => l.startsWith('## 6.'));
 const verifyEnd = lines.findIndex((l) => l.startsWith('## 7.'));
-const verifyBlocks = all.filter((b) => b.line > verifyStart && b.line < verifyEnd);
+const verifyBlocks = page.blocks.filter((b) => b.line > verifyStart && b.line < verifyEnd);
 
 test('docs/playbooks.md: the worked example runs as written; the flow waits for the manual review, then succeeds', async () => {
-  const base = realpathSync(tempDir('kheish-playbooks-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileNamedBefore(lines, b.line, /^`([^`]+)`[^`]*:$/), body: b.body }));
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json', 'manifest.json', 'request.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-playbooks-doc-',
+    blocks,
+    named: /^`([^`]+)`[^`]*:$/,
+    files: ['routes.toml', 'script.json', 'manifest.json', 'request.json'],
+  });
   const ids: Record<string, string> = {};
-  const fill = (s: string) => s.replace(/<(digest|run_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
+  const fill = filler(ids, /digest|run_id/);
   try {
-    const cli = (line: string) => {
-      const out = spawnSync(BIN, words(fill(line)), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stdout}\n${out.stderr}`);
-      if (line.includes('playbooks create')) ids.digest = /digest ([0-9a-f]{64})/.exec(out.stdout)![1]!;
-      if (line.includes('flows start')) ids.run_id = /run-[0-9a-z]+/.exec(out.stdout)![0];
-      return out.stdout;
-    };
-    let checked = 0;
     const runBlocks = (list: typeof blocks) =>
-      list.forEach((b, i) => {
-        if (b.lang !== 'sh' || b === serve) return;
-        let last = '';
-        for (const line of b.body.trim().split('\n')) last = cli(line);
-        const shown = list[i + 1];
-        if (shown?.lang !== 'text') return;
-        const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-        const printed = last.trimEnd().split('\n').map(flat);
-        for (const want of fill(shown.body).trimEnd().split('\n'))
-          assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-        checked++;
+      runShellBlocks(list, {
+        skip: serve,
+        fill,
+        run: (line) => {
+          const out = cliLine(d, base, fill(line));
+          if (line.includes('playbooks create')) ids.digest = /digest ([0-9a-f]{64})/.exec(out)![1]!;
+          if (line.includes('flows start')) ids.run_id = /run-[0-9a-z]+/.exec(out)![0];
+          return out;
+        },
       });
-    runBlocks(blocks);
+    let checked = await runBlocks(blocks);
     assert.equal(checked, 3, 'every command with an output block was checked');
 
     const flow = (await http(d.url, 'GET', '/v1/flows/review-1')).body;
@@ -84,7 +57,7 @@ test('docs/playbooks.md: the worked example runs as written; the flow waits for 
     const reportPath = fileNamedBefore(lines, report.line, /`([^`]+)`:$/);
     assert.equal(reportPath, 'report.md');
     writeFileSync(join(base, reportPath!), `${report.body}\n`);
-    runBlocks(verifyBlocks);
+    checked += await runBlocks(verifyBlocks);
     assert.equal(checked, 4, 'the verifier command and its output were checked');
     const verified = (await http(d.url, 'GET', '/v1/flows/review-1')).body;
     assert.ok(

@@ -5,62 +5,30 @@
 // what the page says happened: the task completed from the channel thread, the roster mirrors the
 // members, the JSON bodies are accepted as written.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BIN, http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { fencedBlocks, fileNamedBefore, cliArgs as words } from './markdown.ts';
+import { http } from '../helpers/daemon.ts';
+import { cliLine, filler, readPage, runShellBlocks, startPageDaemon } from './walkthrough.ts';
 
-const DOC = resolve(import.meta.dirname, '../../docs/projects.md');
-const text = readFileSync(DOC, 'utf8');
-const lines = text.split('\n');
-const blocks = fencedBlocks('docs/projects.md', text);
+const page = readPage('projects.md');
+const { blocks } = page;
 
 test('docs/projects.md: the worked example runs as written; the task made from the thread completes', async () => {
-  const base = realpathSync(tempDir('kheish-projects-doc-'));
-  const files = blocks
-    .filter((b) => b.lang === 'toml' || b.lang === 'json')
-    .map((b) => ({ path: fileNamedBefore(lines, b.line, /^`([^`]+)`:$/), body: b.body }))
-    .filter((f) => f.path !== undefined);
-  assert.deepEqual(
-    files.map((f) => f.path),
-    ['routes.toml', 'script.json'],
-  );
-  for (const f of files) writeFileSync(join(base, f.path!), `${f.body}\n`);
-  const serve = blocks.find((b) => b.lang === 'sh' && b.body.startsWith('kheish-daemon serve'))!;
-  const flags = words(serve.body.trim())
-    .slice(1)
-    .map((w) => (w.startsWith('--') ? w : join(base, w)));
-  const d = await startDaemon({ args: flags });
+  const { base, serve, d } = await startPageDaemon(page, {
+    prefix: 'kheish-projects-doc-',
+    files: ['routes.toml', 'script.json'],
+  });
   const ids: Record<string, string> = {};
-  const fill = (s: string) => s.replace(/<(message_id|run_id)>/g, (_, k: string) => ids[k] ?? `<${k}>`);
+  const fill = filler(ids, /message_id|run_id/);
   try {
-    const cli = (line: string) => {
-      const out = spawnSync(BIN, words(fill(line)), {
-        cwd: base,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-      });
-      assert.equal(out.status, 0, `${line}\n${out.stderr}`);
-      if (line.includes('channels messages post')) ids.message_id = /msg-[0-9a-z]+/.exec(out.stdout)![0];
-      if (line.includes('tasks start')) ids.run_id = /run-[0-9a-z]+/.exec(out.stdout)![0];
-      return out.stdout;
-    };
-    let checked = 0;
-    blocks.forEach((b, i) => {
-      if (b.lang !== 'sh' || b === serve) return;
-      let last = '';
-      for (const line of b.body.trim().split('\n')) last = cli(line);
-      const shown = blocks[i + 1];
-      if (shown?.lang !== 'text') return;
-      // Key/value views pad keys to the longest one printed: compare with spaces collapsed.
-      const flat = (l: string) => l.replace(/\s+/g, ' ').trim();
-      const printed = last.trimEnd().split('\n').map(flat);
-      for (const want of fill(shown.body).trimEnd().split('\n'))
-        assert.ok(printed.includes(flat(want)), `${b.where}: ${JSON.stringify(want)} in\n${last}`);
-      checked++;
+    const checked = await runShellBlocks(blocks, {
+      skip: serve,
+      fill,
+      run: (line) => {
+        const out = cliLine(d, base, fill(line));
+        if (line.includes('channels messages post')) ids.message_id = /msg-[0-9a-z]+/.exec(out)![0];
+        if (line.includes('tasks start')) ids.run_id = /run-[0-9a-z]+/.exec(out)![0];
+        return out;
+      },
     });
     assert.equal(checked, 4, 'every command with an output block was checked');
 

@@ -2,12 +2,12 @@
 // learnings show/list/supersede/revoke/revoke-matching, policy set/get with a stale revision, the
 // exit codes of refused requests, and the SDK resource it is built on.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kheish } from '../../src/sdk/index.ts';
-import { BIN, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { cliJson, runCli } from '../helpers/cli.ts';
+import { startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 
 let d: TestDaemon;
 const dir = tempDir('kheish-cli-learnings-');
@@ -20,20 +20,19 @@ after(async () => {
   await d?.cleanup();
 });
 
-function cli(args: string[]) {
-  const out = spawnSync(BIN, args, {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-  });
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
-}
-const json = (args: string[]) => {
-  const out = cli(['--output', 'json', ...args]);
-  assert.equal(out.status, 0, `${args.join(' ')}: ${out.stderr}`);
-  return JSON.parse(out.stdout);
-};
+const cli = (args: string[]) => runCli(d, args, { cwd: dir });
+const json = (args: string[]) => cliJson(d, args, { cwd: dir });
+const workspaceFact = (content: string) => [
+  'learnings',
+  'candidates',
+  'create',
+  '--scope',
+  'workspace',
+  '--kind',
+  'fact',
+  '--content',
+  content,
+];
 
 test('learnings CLI: candidates, learnings, policy, and refused requests exit with their code', async () => {
   json(['sessions', 'create', 'cli-s']);
@@ -62,17 +61,7 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
     [c.candidate_id],
   );
 
-  const r = json([
-    'learnings',
-    'candidates',
-    'create',
-    '--scope',
-    'workspace',
-    '--kind',
-    'fact',
-    '--content',
-    'Lunch is at noon',
-  ]);
+  const r = json(workspaceFact('Lunch is at noon'));
   assert.equal(
     json(['learnings', 'candidates', 'reject', r.candidate_id, '--reason', 'trivia']).state,
     'rejected',
@@ -95,7 +84,8 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
   // Policy: set from a file (wrapped form), get, and a stale revision is a conflict (exit 1).
   const revision = json(['runtime', 'get']).config.revision as number;
   writeFileSync(join(dir, 'policy.json'), JSON.stringify({ policy: { mode: 'manual_only' } }));
-  const set = json([
+  // The same line twice: the second one names a revision that is no longer current.
+  const setPolicy = [
     'learnings',
     'policy',
     'set',
@@ -103,33 +93,16 @@ test('learnings CLI: candidates, learnings, policy, and refused requests exit wi
     'policy.json',
     '--expected-revision',
     String(revision),
-  ]);
+  ];
+  const set = json(setPolicy);
   assert.equal(set.learning_policy.mode, 'manual_only');
   assert.equal(json(['learnings', 'policy', 'get']).mode, 'manual_only');
-  const stale = cli([
-    'learnings',
-    'policy',
-    'set',
-    '--file',
-    'policy.json',
-    '--expected-revision',
-    String(revision),
-  ]);
+  const stale = cli(setPolicy);
   assert.notEqual(stale.status, 0);
   assert.match(stale.stderr, /runtime_revision_conflict/);
 
   // Refusals: a secret (400), an unknown candidate (404), a bad scope flag (usage, exit 2).
-  const secret = cli([
-    'learnings',
-    'candidates',
-    'create',
-    '--scope',
-    'workspace',
-    '--kind',
-    'fact',
-    '--content',
-    'x-api-key: abcdef123',
-  ]);
+  const secret = cli(workspaceFact('x-api-key: abcdef123'));
   assert.notEqual(secret.status, 0);
   assert.match(secret.stderr, /learning_content_rejected/);
   const missing = cli(['learnings', 'show', 'learning-none']);

@@ -2,10 +2,10 @@
 // members add/list/remove, tasks create/update/list/get/start/delete, the exit codes of refused
 // requests, and the SDK resource it is built on.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { itemsOf, Kheish } from '../../src/sdk/index.ts';
-import { BIN, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { cliJson, runCli } from '../helpers/cli.ts';
+import { startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
 
 let d: TestDaemon;
 const dir = tempDir('kheish-cli-projects-');
@@ -18,20 +18,8 @@ after(async () => {
   await d?.cleanup();
 });
 
-function cli(args: string[]) {
-  const out = spawnSync(BIN, args, {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, KHEISH_DAEMON_URL: d.url },
-  });
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
-}
-const json = (args: string[]) => {
-  const out = cli(['--output', 'json', ...args]);
-  assert.equal(out.status, 0, `${args.join(' ')}: ${out.stderr}`);
-  return JSON.parse(out.stdout);
-};
+const cli = (args: string[]) => runCli(d, args, { cwd: dir });
+const json = (args: string[]) => cliJson(d, args, { cwd: dir });
 
 test('projects CLI: create, members, tasks with dependencies, start, wait, and refused requests exit with their code', () => {
   json(['sessions', 'create', 'impl']);

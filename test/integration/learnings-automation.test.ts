@@ -4,33 +4,19 @@
 // manual_review and recorded in automation_review.judge; verification downgrades unverifiable
 // active publications; candidate and learning changes are durable events without content.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { assertProblem, openSse } from '../conformance/support.ts';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
-import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
-import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
-import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
-
-const dir = tempDir('kheish-learnings-routes-');
-writeFileSync(join(dir, 'script.json'), JSON.stringify({ default: { turns: [{ text: 'ok' }] } }));
+import { http, type TestDaemon } from '../helpers/daemon.ts';
+import { startOpenAiRouteDaemon } from '../helpers/openai-route.ts';
 
 let openai: FixtureServer;
 let d: TestDaemon;
+let stop: (() => Promise<void>) | undefined;
 before(async () => {
-  openai = await startOpenAiServer();
-  writeScriptedAndOpenAiRoutes(dir, openai.origin);
-  d = await startDaemon({
-    args: ['--routes-file', join(dir, 'routes.toml')],
-    env: { TEST_OPENAI_KEY: 'sk-test-learnings', HOME: tempDir('kheish-learnings-home-') },
-  });
+  ({ daemon: d, openai, stop } = await startOpenAiRouteDaemon('kheish-learnings-routes-'));
 });
-after(async () => {
-  await d?.kill();
-  await d?.cleanup();
-  await openai?.close();
-});
+after(() => stop?.());
 
 async function ok(method: string, path: string, body?: unknown, status = 200) {
   const res = await http(d.url, method, path, body);

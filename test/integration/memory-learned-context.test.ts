@@ -2,19 +2,15 @@
 // api-collab §4.4), seeded through the public /v1/learning-candidates API — no fake port — on a
 // session with a bound persona and a project, so every scope kind takes part.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
-import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
-import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
 import { promptOf } from '../helpers/memory-prompt.ts';
-import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
+import { startOpenAiRouteDaemon } from '../helpers/openai-route.ts';
 
-const dir = tempDir('kheish-memory-learned-');
-writeFileSync(join(dir, 'script.json'), JSON.stringify({ default: { turns: [{ text: 'ok' }] } }));
 let openai: FixtureServer;
 let d: TestDaemon;
+let stop: (() => Promise<void>) | undefined;
 
 async function ok(method: string, path: string, body?: unknown, status?: number) {
   const res = await http(d.url, method, path, body);
@@ -42,12 +38,7 @@ async function publish(
 const ids: Record<string, string> = {};
 
 before(async () => {
-  openai = await startOpenAiServer();
-  writeScriptedAndOpenAiRoutes(dir, openai.origin);
-  d = await startDaemon({
-    args: ['--routes-file', join(dir, 'routes.toml')],
-    env: { TEST_OPENAI_KEY: 'sk-test-learned', HOME: tempDir('kheish-memory-learned-home-') },
-  });
+  ({ daemon: d, openai, stop } = await startOpenAiRouteDaemon('kheish-memory-learned-'));
   await ok('POST', '/v1/personas', { persona_id: 'pp', display_name: 'PP', soul: 'Helpful.' }, 201);
   await ok('POST', '/v1/sessions', { session_id: 'lc', persona_id: 'pp' }, 201);
   await ok('POST', '/v1/sessions', { session_id: 'other' }, 201);
@@ -71,11 +62,7 @@ before(async () => {
   ids.revoked = await publish(ws, 'The green cluster is the deploy target');
   await ok('POST', `/v1/learnings/${ids.revoked}/revoke`, { reason: 'wrong' });
 });
-after(async () => {
-  await d?.kill();
-  await d?.cleanup();
-  await openai?.close();
-});
+after(() => stop?.());
 
 test('memory-context: scopes in resolution order; learned_context holds only eligible learnings of them', async () => {
   const ctx = await ok('GET', '/v1/sessions/lc/memory-context');

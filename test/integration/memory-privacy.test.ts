@@ -4,14 +4,13 @@
 // redaction does not rewrite by design — in the full-text index, in every memory endpoint and in the
 // recovered_memory section a later prompt carries.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
-import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
-import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
 import { promptOf } from '../helpers/memory-prompt.ts';
-import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
+import { startOpenAiRouteDaemon } from '../helpers/openai-route.ts';
 import { queryState } from '../helpers/state-query.ts';
 
 const EMAIL = 'jane.roe@contoso-mail.com';
@@ -23,24 +22,13 @@ const SEEDS = [EMAIL, 'jane.roe', API_KEY, 'Zx81kQ2vLm39PaRw7TgY', PHONE, '555-0
 /** Tables where the raw input legitimately lives (the canonical run state and its event feeds). */
 const CANONICAL = new Set(['runs', 'journal', 'events', 'run_events', 'outputs', 'checkpoints', 'blobs']);
 
-const dir = tempDir('kheish-memory-privacy-');
-writeFileSync(join(dir, 'script.json'), JSON.stringify({ default: { turns: [{ text: 'ok' }] } }));
 let openai: FixtureServer;
 let d: TestDaemon;
-
+let stop: (() => Promise<void>) | undefined;
 before(async () => {
-  openai = await startOpenAiServer();
-  writeScriptedAndOpenAiRoutes(dir, openai.origin);
-  d = await startDaemon({
-    args: ['--routes-file', join(dir, 'routes.toml')],
-    env: { TEST_OPENAI_KEY: 'sk-test-privacy', HOME: tempDir('kheish-memory-privacy-home-') },
-  });
+  ({ daemon: d, openai, stop } = await startOpenAiRouteDaemon('kheish-memory-privacy-'));
 });
-after(async () => {
-  await d?.kill();
-  await d?.cleanup();
-  await openai?.close();
-});
+after(() => stop?.());
 
 const leaks = (text: string) =>
   SEEDS.filter((s) => text.includes(s)).concat(text.includes(PHONE_DIGITS) ? ['phone digits'] : []);

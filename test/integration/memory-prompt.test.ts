@@ -3,35 +3,20 @@
 // recovered memory of earlier runs, bounded by `max_prompt_entries`, ranked against the input with
 // recency as tie-break, framed as data, fences neutralized, and never written to the journal.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FixtureServer } from '../fixtures/providers/harness.ts';
-import { startOpenAiServer } from '../fixtures/providers/openai-server.ts';
-import { http, startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
 import { promptOf, recoveredIds } from '../helpers/memory-prompt.ts';
-import { writeScriptedAndOpenAiRoutes } from '../helpers/openai-route.ts';
+import { startOpenAiRouteDaemon } from '../helpers/openai-route.ts';
 import { queryState } from '../helpers/state-query.ts';
-
-const dir = tempDir('kheish-memory-prompt-');
-writeFileSync(join(dir, 'script.json'), JSON.stringify({ default: { turns: [{ text: 'ok' }] } }));
 
 let openai: FixtureServer;
 let d: TestDaemon;
-
+let stop: (() => Promise<void>) | undefined;
 before(async () => {
-  openai = await startOpenAiServer();
-  writeScriptedAndOpenAiRoutes(dir, openai.origin);
-  d = await startDaemon({
-    args: ['--routes-file', join(dir, 'routes.toml')],
-    env: { TEST_OPENAI_KEY: 'sk-test-memory', HOME: tempDir('kheish-memory-home-') },
-  });
+  ({ daemon: d, openai, stop } = await startOpenAiRouteDaemon('kheish-memory-prompt-'));
 });
-after(async () => {
-  await d?.kill();
-  await d?.cleanup();
-  await openai?.close();
-});
+after(() => stop?.());
 
 const TASKS = [
   'Configure the nginx reverse proxy for the billing API',

@@ -4,6 +4,7 @@
 // deletion and GC never take them. `previous_revision_id` is the compare-and-swap base.
 import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import { canonicalJson } from '../../engine/output-contract.ts';
 import { DaemonError, errors } from '../../errors/daemon-error.ts';
 import type { EventLog } from '../../store/event-log.ts';
 import {
@@ -61,17 +62,7 @@ function digestOf(b: CreateRevisionRequest): string {
     source_run_id: b.source_run_id ?? null,
     metadata: b.metadata ?? null,
   };
-  return createHash('sha256').update(stableJson(canonical)).digest('hex');
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
+  return createHash('sha256').update(canonicalJson(canonical)).digest('hex');
 }
 
 export interface RevisionAssets {

@@ -4,6 +4,7 @@
 // the same fingerprint; anything else on disk is drift.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { canonicalJson } from '../../engine/output-contract.ts';
 import type { SkillDefinition } from '../skills/definition.ts';
 
 export interface ProcedureDefinition {
@@ -24,18 +25,8 @@ export interface ProcedureDefinition {
 /** Names, descriptions and hints are single lines in the loader too. */
 export const oneLine = (s: string) => s.split(/\s+/).filter(Boolean).join(' ');
 
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
 export const fingerprintOf = (d: ProcedureDefinition): string =>
-  createHash('sha256').update(stableJson(d)).digest('hex');
+  createHash('sha256').update(canonicalJson(d)).digest('hex');
 
 /** The definition a loaded skill stands for (null when it is not a fork/verification skill at all). */
 export function definitionOfLoaded(s: SkillDefinition): ProcedureDefinition | null {

@@ -3,7 +3,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/context.ts';
-import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
+import { type PageQuery, pageByPosition } from '../../http/pagination.ts';
 import type { LearningsFeature } from './index.ts';
 import { parsePolicyBody } from './policy.ts';
 import {
@@ -18,18 +18,8 @@ import {
   SupersedeRequest,
 } from './schema.ts';
 
-/** Lists are filtered in the service (newest first) and paged here by position. */
-function paged<T>(
-  query: { page?: string; cursor?: string; limit?: string },
-  all: T[],
-  keyOf: (t: T) => string,
-) {
-  const page = parsePage(query);
-  const start = page.after === undefined ? 0 : all.findIndex((t) => keyOf(t) === page.after) + 1;
-  const n = fetchLimit(page);
-  const items = all.slice(start, n === undefined ? undefined : start + n);
-  return renderPage(page, items, { total: all.length, keyOf, order: 'created_desc' });
-}
+const paged = <T>(query: PageQuery, all: T[], keyOf: (t: T) => string) =>
+  pageByPosition(query, all, keyOf, 'created_desc');
 
 export function registerLearningRoutes(app: HttpApp, f: LearningsFeature): void {
   const r = app.withTypeProvider<ZodTypeProvider>();

@@ -1,7 +1,7 @@
 // HTTP binding of the projects API (api-collab §2.2): parse, call the service, render.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/context.ts';
-import { fetchLimit, parsePage, renderPage } from '../../http/pagination.ts';
+import { type PageQuery, pageByPosition } from '../../http/pagination.ts';
 import type { ProjectsFeature } from './index.ts';
 import {
   CreateProjectRequest,
@@ -24,18 +24,8 @@ import {
   UpdateProjectTaskRequest,
 } from './schema.ts';
 
-/** Lists are small (operator-made records): filtered in the service, paged here by position. */
-function paged<T>(
-  query: { page?: string; cursor?: string; limit?: string },
-  all: T[],
-  keyOf: (t: T) => string,
-) {
-  const page = parsePage(query);
-  const start = page.after === undefined ? 0 : all.findIndex((t) => keyOf(t) === page.after) + 1;
-  const n = fetchLimit(page);
-  const items = all.slice(start, n === undefined ? undefined : start + n);
-  return renderPage(page, items, { total: all.length, keyOf, order: 'created_asc' });
-}
+const paged = <T>(query: PageQuery, all: T[], keyOf: (t: T) => string) =>
+  pageByPosition(query, all, keyOf, 'created_asc');
 
 export function registerProjectRoutes(app: HttpApp, f: ProjectsFeature): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
