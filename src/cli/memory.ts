@@ -14,16 +14,17 @@ import { positiveInt } from './parse.ts';
 import { type ReplaceFlags, replaceInput, replaceOptions } from './replace-input.ts';
 import type { CliRuntime } from './runtime.ts';
 
-const DEFAULT_POLICY: RunMemoryPolicy = {
-  enabled: true,
-  retention_ms: 2_592_000_000,
-  max_tracked_per_session: 32,
-  max_prompt_entries: 3,
-  redact_pii: true,
-  search_visibility: 'session_only',
-};
+// The policy is replaced whole and left-out fields take the daemon's defaults, but an empty policy
+// is refused: `--reset` names one field at its default value, so the daemon fills in the rest.
+const RESET_POLICY = { enabled: true };
 
-const renderPolicy = (p: JsonObject) => keyValues(Object.entries(p).map(([k, v]) => [k, String(v)]));
+const renderPolicy = (p: JsonObject) =>
+  keyValues(
+    Object.entries(p).map(([k, v]) => [
+      k,
+      v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v),
+    ]),
+  );
 
 function renderContext(c: SessionMemoryContextView): string[] {
   const scopes = c.learning_scopes.map((s) => `${s.kind}:${s.id}`).join(' → ');
@@ -75,7 +76,7 @@ function addPolicyCommands(parent: Command, rt: CliRuntime, api: () => MemoryRes
     'JSON policy (or the request body with a `policy` key)',
     'restore every default',
   ).action(async (flags: ReplaceFlags) => {
-    const policy = await replaceInput(rt, flags, { label: 'policy', key: 'policy', onReset: DEFAULT_POLICY });
+    const policy = await replaceInput(rt, flags, { label: 'policy', key: 'policy', onReset: RESET_POLICY });
     const view = await api().setPolicy(policy as Partial<RunMemoryPolicy>, flags.expectedRevision);
     rt.emit(view, (v) => [
       ...renderPolicy(v.run_memory_policy as JsonObject),
