@@ -2,24 +2,14 @@
 // restart recovery and draining. Every status change goes through run-states.ts and is
 // journaled together with its run event and bus events in one transaction.
 
-import { monotonicFactory } from 'ulid';
-import { DaemonError, errors } from '../errors/daemon-error.ts';
+import { errors } from '../errors/daemon-error.ts';
 import type { RouteInventory } from '../models/route-inventory.ts';
 import { RouteResolutionError } from '../models/route-inventory.ts';
 import type { EventLog } from '../store/event-log.ts';
 import { countPendingApprovals, countPendingQuestions } from '../store/repos/approvals.ts';
 import { appendRunEvent } from '../store/repos/journal.ts';
 import { releaseLeases } from '../store/repos/leases.ts';
-import {
-  findByIdempotency,
-  getRun,
-  insertRun,
-  isActive,
-  isTerminal,
-  liveRunsOfSession,
-  nextQueueSeq,
-  type RunRow,
-} from '../store/repos/runs.ts';
+import { getRun, isActive, isTerminal, liveRunsOfSession, type RunRow } from '../store/repos/runs.ts';
 import { getSession, type SessionRow } from '../store/repos/sessions.ts';
 import type { Store, WriteTx } from '../store/store.ts';
 import type { PermissionMode } from '../tools/permissions.ts';
@@ -29,16 +19,10 @@ import { runAgentLoop } from './agent-loop.ts';
 import { ExternalAuditUnavailable } from './external-audit.ts';
 import { recordOutput } from './finalize.ts';
 import { type HookPort, NO_HOOKS } from './hook-port.ts';
-import {
-  assertPrepared,
-  hasFileItems,
-  type InputAssetsPort,
-  prepareForSession,
-  runInputOwner,
-} from './input-assets.ts';
+import { hasFileItems, type InputAssetsPort, prepareForSession } from './input-assets.ts';
 import { KeyedWaiters } from './keyed-waiters.ts';
 import { type LeaseOptions, RunLeases } from './leases.ts';
-import { newRunRow, pinRoute } from './new-run.ts';
+import { createRunInTx } from './new-run.ts';
 import type {
   CredentialGatePort,
   DebugCapturePort,
@@ -61,11 +45,9 @@ import { type RunStatus, type TransitionOptions, transitionRun } from './run-sta
 import { endSessionInTx, interruptInTx } from './session-stops.ts';
 import { takeOverOrphans } from './takeover.ts';
 import { endRunSpan, withRunContext } from './telemetry.ts';
-import { inputText, type StoredRunRequest } from './types.ts';
+import type { StoredRunRequest } from './types.ts';
 import { userPromptSubmit } from './user-prompt-hooks.ts';
 import { buildRunView, sessionStatus } from './views.ts';
-
-const ulid = monotonicFactory();
 
 export interface EngineOptions extends EngineSettings {
   store: Store;
@@ -288,65 +270,7 @@ export class Engine implements LoopPort, ReplicaPort, SchedulerPort {
     opts: SubmitOptions = {},
   ): Promise<{ run: RunRow; reused: boolean }> {
     if (this.draining) throw errors.draining();
-    let request = submitted;
-    const session = await getSession(tx.db, sessionId);
-    if (!session) throw errors.sessionNotFound(sessionId);
-    if (opts.idempotency) {
-      const existing = await findByIdempotency(tx.db, sessionId, opts.idempotency.keyHash);
-      if (existing) {
-        if (existing.idempotency_fingerprint !== opts.idempotency.fingerprint) {
-          throw new DaemonError(
-            409,
-            'idempotency',
-            'idempotency_conflict',
-            `idempotency key was already used for run ${existing.run_id} with a different request`,
-          );
-        }
-        return { run: existing, reused: true };
-      }
-    }
-    if (session.ended_at_ms !== null) throw errors.sessionEnded(sessionId);
-    const live = await liveRunsOfSession(tx.db, sessionId);
-    if (opts.requireIdle && live.length > 0) throw errors.sessionBusy(sessionId);
-    const route = pinRoute(this.routes, request, session.route_policy);
-    const assetIds = assertPrepared(this.inputAssets, request);
-    if (request.output_contract === undefined && session.output_contract !== null)
-      request = { ...request, output_contract: JSON.parse(session.output_contract) };
-    request = this.requestDefaults(session, request);
-    const runId = `run-${ulid().toLowerCase()}`;
-    const text = inputText(request);
-    const row = newRunRow({
-      runId,
-      sessionId,
-      agentId: session.agent_id,
-      request,
-      text,
-      route,
-      queueSeq: await nextQueueSeq(tx.db),
-      now: tx.now,
-      opts,
-    });
-    await insertRun(tx.db, row);
-    if (assetIds.length > 0) await this.inputAssets!.reference(tx, runInputOwner(row), assetIds);
-    await this.store.journal.append(tx, sessionId, runId, [
-      { kind: 'input_received', payload: { text, request } },
-    ]);
-    await appendRunEvent(tx.db, {
-      run_id: runId,
-      session_id: sessionId,
-      agent_id: row.agent_id,
-      timestamp_ms: tx.now,
-      event: { type: 'accepted' },
-    });
-    await this.recordRunChange(tx, row, { type: 'queued', position: live.length });
-    if (live.length > 0) {
-      tx.afterCommit(() => void this.kick(sessionId).catch(() => undefined));
-      return { run: row, reused: false };
-    }
-    // An idle session starts the run in the same transaction: one commit instead of two.
-    const running = await this.transition(tx, runId, 'running', { current: row });
-    tx.afterCommit(() => this.startExecutor(running));
-    return { run: running, reused: false };
+    return createRunInTx(this, tx, sessionId, submitted, opts, (run) => this.startExecutor(run));
   }
 
   // ---------------------------------------------------------------- promotion and execution
