@@ -70,8 +70,6 @@ test('console memory: a session’s prompt context and a memory search with kind
     await page.getByRole('heading', { name: 'Newest memory (no query)' }).waitFor();
 
     // A query ranks the context and searches: kind, score and matched fields per result.
-    // (A one-word query the run-memory full-text index matches as typed: see the report about
-    // stemmed plurals such as "certificates".)
     await page.getByLabel('Query').fill('TLS');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('heading', { name: 'Search: “TLS”' }).waitFor();
