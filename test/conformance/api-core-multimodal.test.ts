@@ -197,7 +197,10 @@ describe('released files', () => {
     });
     assert.equal(second.status, 200, second.text);
     const messages = rig.compat.requests.at(-1)!.body.messages;
-    const earlier = messages.find((m: any) => JSON.stringify(m.content).includes('Keep this in mind'));
+    // The earlier user turn (the recovered_memory system section also quotes its request).
+    const earlier = messages.find(
+      (m: any) => m.role === 'user' && JSON.stringify(m.content).includes('Keep this in mind'),
+    );
     const text =
       typeof earlier.content === 'string'
         ? earlier.content

@@ -40,15 +40,21 @@ test('run memory survives SIGKILL: one record per terminal run, and the next pro
       for (const task of ['index the wiki', 'compress the archive', 'email the summary']) {
         before.push((await promptOf(rig.daemon, openai, session, `${task} (${it})`)).run.run_id);
       }
-      // A run killed while its model call hangs.
+      // A run killed while its model call hangs: the kill waits until the wire server holds the
+      // call, or a restart could take the `hang` reply meant for the killed one and never end.
       openai.enqueue({ kind: 'hang', deltas: ['partial'] });
+      const callsBefore = openai.requests.length;
       const cut = await http(rig.url, 'POST', `/v1/sessions/${session}/runs`, {
         content: `rebuild the search index (${it})`,
         provider: 'gpt',
       });
       assert.equal(cut.status, 202, cut.text);
       await waitForRun(rig.url, cut.body.run_id, (r) => r.status === 'running', 15_000);
-      await sleep(50 + it * 30);
+      for (let waited = 0; openai.requests.length === callsBefore; waited += 10) {
+        assert.ok(waited < 15_000, 'the model call reached the wire server');
+        await sleep(10);
+      }
+      await sleep(it * 30);
       await rig.crash();
       // The resumed model call's reply (a run that does not resume leaves it to the next one).
       openai.enqueue({ kind: 'text', deltas: ['rebuilt'] });
