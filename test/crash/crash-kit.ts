@@ -14,11 +14,11 @@ import {
 } from '../helpers/daemon.ts';
 
 /**
- * Kill/restart cycles per scenario: on CI 8 on SQLite and 4 in the PostgreSQL pass (the same
+ * Kill/restart cycles per scenario: on CI 6 on SQLite and 3 in the PostgreSQL pass (the same
  * scenarios again, twice as slow there; CI stays under its 25 minutes, decision 118), 3 locally, or
  * KHEISH_CRASH_ITERATIONS (the soak and bug hunts raise it).
  */
-const CI_ITERATIONS = process.env.KHEISH_TEST_STORE === 'postgres' ? 4 : 8;
+const CI_ITERATIONS = process.env.KHEISH_TEST_STORE === 'postgres' ? 3 : 6;
 export const ITERATIONS = Number(process.env.KHEISH_CRASH_ITERATIONS ?? (process.env.CI ? CI_ITERATIONS : 3));
 
 /**
