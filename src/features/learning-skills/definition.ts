@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { canonicalJson } from '../../engine/output-contract.ts';
-import type { SkillDefinition } from '../skills/definition.ts';
+import type { SkillDefinition } from '../skills/port.ts';
 
 export interface ProcedureDefinition {
   name: string;

@@ -4,7 +4,7 @@
 // feature, resolved lazily so the two build in any order.
 import type { FeatureModule } from '../feature.ts';
 import type { RuntimeService } from '../runtime/service.ts';
-import type { SkillsService } from '../skills/service.ts';
+import type { SkillsService } from '../skills/port.ts';
 import { type LearningSource, resolveLearningSource } from './learning-source.ts';
 import { MountedProcedures } from './mount.ts';
 import { repairLearningSkills } from './repair.ts';

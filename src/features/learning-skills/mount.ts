@@ -4,8 +4,7 @@
 import { relative } from 'node:path';
 import { getLearningSkill, insertLearningSkillWorktree } from '../../store/repos/learning-skills.ts';
 import type { Store } from '../../store/store.ts';
-import type { SkillDefinition } from '../skills/definition.ts';
-import type { SkillSource } from '../skills/registry.ts';
+import type { SkillDefinition, SkillSource } from '../skills/port.ts';
 import type { DaemonSkillRoot } from './skill-root.ts';
 import { ensureWorktree, worktreePathOf } from './worktree.ts';
 

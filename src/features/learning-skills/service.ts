@@ -15,7 +15,7 @@ import {
 } from '../../store/repos/learning-skills.ts';
 import { getRun, isTerminal } from '../../store/repos/runs.ts';
 import type { Store, WriteTx } from '../../store/store.ts';
-import { skillDigest } from '../skills/definition.ts';
+import { skillDigest } from '../skills/port.ts';
 import { fingerprintOf } from './definition.ts';
 import { learningNotFound, learningSkillNotFound, notPromotable, rolloutConflict } from './errors.ts';
 import { type LearningSource, learningIsLive } from './learning-source.ts';

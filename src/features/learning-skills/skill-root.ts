@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseSkill, SKILL_FILE, type SkillDefinition } from '../skills/definition.ts';
+import { parseSkill, SKILL_FILE, type SkillDefinition } from '../skills/port.ts';
 import { definitionOfLoaded, fingerprintOf, type ProcedureDefinition, renderFiles } from './definition.ts';
 
 function writeAtomic(path: string, text: string): void {

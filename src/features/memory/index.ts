@@ -6,7 +6,7 @@
 import type { FeatureModule, Kernel } from '../feature.ts';
 import { LEARNINGS_FEATURE, type LearningsPort } from '../learnings/port.ts';
 import type { RuntimeService } from '../runtime/service.ts';
-import type { SkillsService } from '../skills/service.ts';
+import type { SkillsService } from '../skills/port.ts';
 import { MEMORY_FEATURE } from './port.ts';
 import { MemoryPrompt } from './prompt.ts';
 import { registerMemoryRoutes } from './routes.ts';

@@ -5,7 +5,7 @@ import { effectiveCapabilityScope } from '../../engine/capability-scope.ts';
 import { errors } from '../../errors/daemon-error.ts';
 import { getSession } from '../../store/repos/sessions.ts';
 import type { LearningRecord, LearningScope, LearningsPort } from '../learnings/port.ts';
-import type { SkillSummaryView } from '../skills/schema.ts';
+import type { SkillSummaryView } from '../skills/port.ts';
 import { promptExclusion, searchVisible } from './eligibility.ts';
 import type { RunMemoryRecord } from './port.ts';
 import { learnedContext, liveLearnings, recordFields, recoveredMemory } from './projection.ts';
