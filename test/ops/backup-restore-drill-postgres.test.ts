@@ -11,34 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
 import { adminQuery, randomSchemaName, TEST_DATABASE_URL } from '../helpers/pg-schema.ts';
+import { cli, drillScript, keyEnv, OTHER_KEY, seedSlotAndAsset } from './drill-kit.ts';
 
-const baseEnv = { ...process.env };
-for (const name of [
-  'KHEISH_STATE_ROOT',
-  'KHEISH_DATABASE_URL',
-  'KHEISH_AUTH_STORE_MASTER_KEY_FILE',
-  'KHEISH_TEST_STORE',
-])
-  delete baseEnv[name];
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(BIN, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 });
-
-const KEY = cli(['secrets', 'generate']).stdout.trim();
-const OTHER_KEY = cli(['secrets', 'generate']).stdout.trim();
-const keyEnv = { KHEISH_AUTH_STORE_MASTER_KEY: KEY };
 const work = tempDir('kheish-drill-pg-');
-const script = {
-  rules: [
-    {
-      match: 'risky',
-      turns: [{ tool_calls: [{ name: 'bash', arguments: { command: 'echo hi' } }] }, { text: 'ran it' }],
-    },
-    { match: 'boom', turns: [{ error: { status: 400 } }] },
-  ],
-  default: { turns: [{ text: 'ok' }] },
-};
+const script = drillScript();
 const databases: string[] = [];
 const urlOf = (db: string) => {
   const u = new URL(TEST_DATABASE_URL);
@@ -97,20 +75,7 @@ test('ops-runtime §16.1 on PostgreSQL: pg_dump and `backup --database-url` whil
   await waitForRun(source.url, runs.waiting, (r) => r.status === 'waiting_for_approval');
   runs.queued = await submit('s-wait', 'second message');
   approvalId = (await http(source.url, 'GET', '/v1/sessions/s-wait/approvals')).body[0].request.id;
-  const slot = {
-    slot_id: 'drill.prod',
-    provider: 'generic',
-    mode: 'opaque_secret',
-    state: { value: 'pg-drill' },
-  };
-  assert.equal((await http(source.url, 'POST', '/v1/runtime/secrets', slot)).status, 200);
-  const asset = await http(source.url, 'POST', '/v1/assets', {
-    file_name: 'note.txt',
-    media_type: 'text/plain',
-    content_base64: Buffer.from('a file the daemon keeps').toString('base64'),
-  });
-  assert.ok(asset.status < 300, asset.text);
-  assetId = asset.body.asset_id ?? asset.body.asset?.asset_id;
+  assetId = await seedSlotAndAsset(source.url, 'pg-drill');
 
   // The documented lines, with the daemon running.
   const pgDump = spawnSync('pg_dump', ['--format=custom', `--file=${dump}`, db], { encoding: 'utf8' });

@@ -18,49 +18,28 @@ import {
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { BIN, http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
+import { cli, drillScript, KEY, keyEnv, OTHER_KEY, seedSlotAndAsset } from './drill-kit.ts';
 
-const baseEnv = { ...process.env };
-for (const name of [
-  'KHEISH_STATE_ROOT',
-  'KHEISH_DATABASE_URL',
-  'KHEISH_AUTH_STORE_MASTER_KEY_FILE',
-  'KHEISH_TEST_STORE',
-])
-  delete baseEnv[name];
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(BIN, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 60_000 });
-
-const KEY = cli(['secrets', 'generate']).stdout.trim();
-const OTHER_KEY = cli(['secrets', 'generate']).stdout.trim();
-const keyEnv = { KHEISH_AUTH_STORE_MASTER_KEY: KEY };
 const work = tempDir('kheish-drill-');
-const script = {
-  rules: [
-    {
-      match: 'risky',
-      turns: [{ tool_calls: [{ name: 'bash', arguments: { command: 'echo hi' } }] }, { text: 'ran it' }],
-    },
-    { match: 'boom', turns: [{ error: { status: 400 } }] },
-    { match: 'slow', turns: [{ delay_ms: 60_000, text: 'slept' }] },
-    { match: 'nap', turns: [{ delay_ms: 6000, text: 'rested' }] },
-    {
-      match: 'ask me',
-      turns: [
-        {
-          tool_calls: [
-            {
-              name: 'ask_user_question',
-              arguments: { questions: [{ id: 'q', header: 'Q', question: 'Which?', options: [] }] },
-            },
-          ],
-        },
-        { text: 'thanks' },
-      ],
-    },
-  ],
-  default: { turns: [{ text: 'ok' }] },
-};
+const script = drillScript([
+  { match: 'slow', turns: [{ delay_ms: 60_000, text: 'slept' }] },
+  { match: 'nap', turns: [{ delay_ms: 6000, text: 'rested' }] },
+  {
+    match: 'ask me',
+    turns: [
+      {
+        tool_calls: [
+          {
+            name: 'ask_user_question',
+            arguments: { questions: [{ id: 'q', header: 'Q', question: 'Which?', options: [] }] },
+          },
+        ],
+      },
+      { text: 'thanks' },
+    ],
+  },
+]);
 let d: TestDaemon;
 let restored: TestDaemon | null = null;
 const runs: Record<string, string> = {};
@@ -107,20 +86,7 @@ before(async () => {
   });
   assert.equal(sched.status, 201, sched.text);
   scheduleId = sched.body.schedule_id;
-  const slot = {
-    slot_id: 'drill.prod',
-    provider: 'generic',
-    mode: 'opaque_secret',
-    state: { value: 'drill-secret-value' },
-  };
-  assert.equal((await http(d.url, 'POST', '/v1/runtime/secrets', slot)).status, 200);
-  const asset = await http(d.url, 'POST', '/v1/assets', {
-    file_name: 'note.txt',
-    media_type: 'text/plain',
-    content_base64: Buffer.from('a file the daemon keeps').toString('base64'),
-  });
-  assert.ok(asset.status < 300, asset.text);
-  assetId = asset.body.asset_id ?? asset.body.asset?.asset_id;
+  assetId = await seedSlotAndAsset(d.url, 'drill-secret-value');
   // Last, so that it is still running when the backup is taken.
   runs.running = await submit('s-nap', 'nap');
   await waitForRun(d.url, runs.running, (r) => r.status === 'running');
