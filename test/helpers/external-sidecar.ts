@@ -1,7 +1,7 @@
 // The Python test sidecar (test/fixtures/external-sidecar.py) from the test's side: start it in
 // remote_http mode, read what it received, switch its /deliver behaviour, make it post events.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from './daemon.ts';
 
@@ -131,6 +131,41 @@ export async function startRemoteSidecar(o: {
       await exited;
     },
   }) as RemoteSidecar;
+}
+
+/**
+ * Writes a --connectors-config file (in a new temp folder) declaring one child_process connector
+ * that launches the Python sidecar on `port`, answering deliveries with 'ok'; returns its path.
+ */
+export function childSidecarConnectorsFile(o: {
+  name: string;
+  port: number;
+  sharedTokenEnv: string;
+}): string {
+  const file = join(tempDir('kheish-ext-file-'), 'connectors.toml');
+  writeFileSync(
+    file,
+    [
+      '[[external_connectors]]',
+      `name = "${o.name}"`,
+      'platform = "python-test"',
+      'mode = "child_process"',
+      `base_url = "http://127.0.0.1:${o.port}"`,
+      `shared_token_env = "${o.sharedTokenEnv}"`,
+      'include_self_output = true',
+      '',
+      '[external_connectors.session_policy]',
+      'create_if_missing = true',
+      '',
+      '[external_connectors.child_process]',
+      'command = "python3"',
+      `args = [${JSON.stringify(SIDECAR)}]`,
+      '',
+      '[external_connectors.child_process.env]',
+      'SIDECAR_DELIVER_MODE = "ok"',
+    ].join('\n'),
+  );
+  return file;
 }
 
 /** Polls until `check` returns a value other than undefined/false. */

@@ -2,11 +2,14 @@
 // child_process mode: the daemon launches its sidecar at start, the sidecar's events become runs,
 // and stopping the daemon signals the child's process group (nothing is left running).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { http, startDaemon, tempDir } from '../helpers/daemon.ts';
-import { eventually, freePort, SIDECAR, SidecarClient } from '../helpers/external-sidecar.ts';
+import { http, startDaemon } from '../helpers/daemon.ts';
+import {
+  childSidecarConnectorsFile,
+  eventually,
+  freePort,
+  SidecarClient,
+} from '../helpers/external-sidecar.ts';
 
 const alive = (pid: number) => {
   try {
@@ -19,30 +22,7 @@ const alive = (pid: number) => {
 
 test('a file-backed child_process connector starts with the daemon and stops with it', async () => {
   const port = await freePort();
-  const dir = tempDir('kheish-ext-file-');
-  const file = join(dir, 'connectors.toml');
-  writeFileSync(
-    file,
-    [
-      '[[external_connectors]]',
-      'name = "from-file"',
-      'platform = "python-test"',
-      'mode = "child_process"',
-      `base_url = "http://127.0.0.1:${port}"`,
-      'shared_token_env = "EXT_FILE_SHARED"',
-      'include_self_output = true',
-      '',
-      '[external_connectors.session_policy]',
-      'create_if_missing = true',
-      '',
-      '[external_connectors.child_process]',
-      'command = "python3"',
-      `args = [${JSON.stringify(SIDECAR)}]`,
-      '',
-      '[external_connectors.child_process.env]',
-      'SIDECAR_DELIVER_MODE = "ok"',
-    ].join('\n'),
-  );
+  const file = childSidecarConnectorsFile({ name: 'from-file', port, sharedTokenEnv: 'EXT_FILE_SHARED' });
   const d = await startDaemon({
     script: { default: { turns: [{ text: 'file-backed answer' }] } },
     args: ['--connectors-config', file],

@@ -2,12 +2,15 @@
 // OTLP/HTTP (JSON) receiver; the submitter's traceparent is continued and carried to an HTTP hook.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runSpanId, runTraceId } from '../../src/telemetry/trace-context.ts';
-import { http, startDaemon, type TestDaemon, tempDir, waitForRun } from '../helpers/daemon.ts';
-import { eventually, freePort, SIDECAR, SidecarClient } from '../helpers/external-sidecar.ts';
+import { http, startDaemon, type TestDaemon, waitForRun } from '../helpers/daemon.ts';
+import {
+  childSidecarConnectorsFile,
+  eventually,
+  freePort,
+  SidecarClient,
+} from '../helpers/external-sidecar.ts';
 import { setHooks } from '../hooks/hook-scripts.ts';
 import { type Receiver, startReceiver, until } from './otlp-receiver.ts';
 
@@ -30,40 +33,16 @@ let d: TestDaemon;
 
 let sidecarPort: number;
 
-/** A child_process sidecar (the Python test fixture) that the daemon starts and delivers to. */
-function connectorsFile(port: number): string {
-  const file = join(tempDir('kheish-otel-ext-'), 'connectors.toml');
-  writeFileSync(
-    file,
-    [
-      '[[external_connectors]]',
-      'name = "traced"',
-      'platform = "python-test"',
-      'mode = "child_process"',
-      `base_url = "http://127.0.0.1:${port}"`,
-      'shared_token_env = "OTEL_TEST_SHARED"',
-      'include_self_output = true',
-      '',
-      '[external_connectors.session_policy]',
-      'create_if_missing = true',
-      '',
-      '[external_connectors.child_process]',
-      'command = "python3"',
-      `args = [${JSON.stringify(SIDECAR)}]`,
-      '',
-      '[external_connectors.child_process.env]',
-      'SIDECAR_DELIVER_MODE = "ok"',
-    ].join('\n'),
-  );
-  return file;
-}
-
 before(async () => {
   receiver = await startReceiver();
   sidecarPort = await freePort();
   d = await startDaemon({
     script: SCRIPT,
-    args: ['--connectors-config', connectorsFile(sidecarPort)],
+    args: [
+      '--connectors-config',
+      // A child_process sidecar (the Python test fixture) that the daemon starts and delivers to.
+      childSidecarConnectorsFile({ name: 'traced', port: sidecarPort, sharedTokenEnv: 'OTEL_TEST_SHARED' }),
+    ],
     env: {
       OTEL_TEST_SHARED: 'otel-test-shared-token',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.origin,
