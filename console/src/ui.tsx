@@ -155,6 +155,54 @@ export const describedBy = (id: string, error?: string) => ({
   'aria-describedby': error ? `${id}-error` : `${id}-hint`,
 });
 
+/** The <option>s of a session picker: a blank "Choose a session", then every session by id. */
+export function SessionOptions(props: { sessions: { session_id: string }[] | undefined }) {
+  return (
+    <>
+      <option value="">Choose a session</option>
+      {(props.sessions ?? []).map((s) => (
+        <option key={s.session_id} value={s.session_id}>
+          {s.session_id}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** Under a form: the daemon's complaint about the form as a whole, and the note once it is done. */
+export function FormOutcome(props: { error?: string; done?: string }) {
+  return (
+    <>
+      {props.error && <ErrorNote error={new Error(props.error)} />}
+      {props.done && (
+        <p role="status" class="ok">
+          {props.done}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** The write-only value of a secret slot: a password input inside <Field id="secret-value">. */
+export function SecretValueField(props: {
+  value: string;
+  error?: string;
+  hint?: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <Field id="secret-value" label="Value" error={props.error} hint={props.hint}>
+      <input
+        {...describedBy('secret-value', props.error)}
+        type="password"
+        autoComplete="off"
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+    </Field>
+  );
+}
+
 export function Json(props: { value: unknown }) {
   // Wraps instead of scrolling: a scrolling block would need keyboard focus of its own.
   return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import type { MemorySearchResult, RecoveredMemoryEntry, SessionSummary } from '../../../src/sdk/index.ts';
 import { href } from '../router.ts';
-import { Async, Badge, Empty, items, PageHeader, Time, useLoad } from '../ui.tsx';
+import { Async, Badge, Empty, items, PageHeader, SessionOptions, Time, useLoad } from '../ui.tsx';
 import { Table } from './table.tsx';
 
 type Row = Record<string, any>;
@@ -30,12 +30,7 @@ export function MemoryPage(props: { args: string[] }) {
         <label>
           Session{' '}
           <select value={session} onChange={(e) => (location.hash = href('memory', e.currentTarget.value))}>
-            <option value="">Choose a session</option>
-            {(sessions.data ?? []).map((s) => (
-              <option key={s.session_id} value={s.session_id}>
-                {s.session_id}
-              </option>
-            ))}
+            <SessionOptions sessions={sessions.data} />
           </select>
         </label>
         <label>

@@ -3,7 +3,19 @@
 import { useState } from 'preact/hooks';
 import type { AuthSlotStatus, DebugLevel, PermissionMode, RuntimeRevision } from '../../../src/sdk/index.ts';
 import { describe } from '../api.ts';
-import { Async, Badge, describedBy, Empty, Field, Json, PageHeader, Time, useApp, useLoad } from '../ui.tsx';
+import {
+  Async,
+  Badge,
+  describedBy,
+  Empty,
+  Field,
+  Json,
+  PageHeader,
+  SecretValueField,
+  Time,
+  useApp,
+  useLoad,
+} from '../ui.tsx';
 import { Table } from './table.tsx';
 
 type Row = Record<string, any>;
@@ -298,15 +310,7 @@ function Secrets(props: Section) {
             onInput={(e) => setSlot(e.currentTarget.value)}
           />
         </Field>
-        <Field id="secret-value" label="Value" error={errors.value}>
-          <input
-            {...describedBy('secret-value', errors.value)}
-            type="password"
-            autoComplete="off"
-            value={value}
-            onInput={(e) => setValue(e.currentTarget.value)}
-          />
-        </Field>
+        <SecretValueField value={value} error={errors.value} onInput={setValue} />
         <button type="submit">Save secret</button>
       </form>
     </>

@@ -4,7 +4,17 @@
 import { useState } from 'preact/hooks';
 import type { AuthSlotStatus } from '../../../src/sdk/index.ts';
 import { fieldErrors } from '../field-errors.ts';
-import { Async, Badge, describedBy, ErrorNote, Field, Time, useApp, useLoad } from '../ui.tsx';
+import {
+  Async,
+  Badge,
+  describedBy,
+  Field,
+  FormOutcome,
+  SecretValueField,
+  Time,
+  useApp,
+  useLoad,
+} from '../ui.tsx';
 import { Table } from './table.tsx';
 
 /** Slot names offered before any is stored, in the dotted namespace the quickstart suggests. */
@@ -106,21 +116,13 @@ export function SecretsStep(props: { onNext(): void }) {
             onInput={(e) => setSlotId(e.currentTarget.value)}
           />
         </Field>
-        <Field id="secret-value" label="Value" error={errors.value} hint="Write-only: never shown again">
-          <input
-            {...describedBy('secret-value', errors.value)}
-            type="password"
-            autoComplete="off"
-            value={value}
-            onInput={(e) => setValue(e.currentTarget.value)}
-          />
-        </Field>
-        {errors.form && <ErrorNote error={new Error(errors.form)} />}
-        {done && (
-          <p role="status" class="ok">
-            {done}
-          </p>
-        )}
+        <SecretValueField
+          value={value}
+          error={errors.value}
+          hint="Write-only: never shown again"
+          onInput={setValue}
+        />
+        <FormOutcome error={errors.form} done={done} />
         <div class="actions">
           <button type="submit" disabled={busy}>
             Save secret

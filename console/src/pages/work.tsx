@@ -8,10 +8,11 @@ import {
   Async,
   Badge,
   describedBy,
-  ErrorNote,
   Field,
+  FormOutcome,
   items,
   PageHeader,
+  SessionOptions,
   Time,
   useApp,
   useLoad,
@@ -159,12 +160,7 @@ function ScheduleForm(props: { onCreated(): void }) {
           value={f.session}
           onChange={set('session')}
         >
-          <option value="">Choose a session</option>
-          {(sessions.data ?? []).map((s) => (
-            <option key={s.session_id} value={s.session_id}>
-              {s.session_id}
-            </option>
-          ))}
+          <SessionOptions sessions={sessions.data} />
         </select>
       </Field>
       <Field id="schedule-kind" label="Cadence">
@@ -205,12 +201,7 @@ function ScheduleForm(props: { onCreated(): void }) {
           onInput={set('message')}
         />
       </Field>
-      {errors.form && <ErrorNote error={new Error(errors.form)} />}
-      {done && (
-        <p role="status" class="ok">
-          {done}
-        </p>
-      )}
+      <FormOutcome error={errors.form} done={done} />
       <button type="submit" class="primary">
         Create schedule
       </button>
@@ -232,12 +223,7 @@ export function TasksPage(props: { args: string[] }) {
       <label class="filters">
         Session{' '}
         <select value={session} onChange={(e) => (location.hash = href('tasks', e.currentTarget.value))}>
-          <option value="">Choose a session</option>
-          {(sessions.data ?? []).map((s) => (
-            <option key={s.session_id} value={s.session_id}>
-              {s.session_id}
-            </option>
-          ))}
+          <SessionOptions sessions={sessions.data} />
         </select>
       </label>
       {session && (
