@@ -2,11 +2,13 @@
 // (/usr/bin/chromium, installed by .ci/run) with a fresh profile, one browser per test file.
 // Screenshots go to test/console/screenshots/ (gitignored) on failure, and to docs/console/ when
 // KHEISH_CONSOLE_DOCS_SHOTS=1 (the pictures docs/console.md shows).
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { http, type TestDaemon } from '../helpers/daemon.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env.KHEISH_CHROMIUM ?? '/usr/bin/chromium';
@@ -108,14 +110,33 @@ export const explain = (vs: AxeViolation[]) =>
     .join('\n');
 
 /** A free loopback port (for a daemon that must come back on the same address after a restart). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
+export { freePort } from '../helpers/external-sidecar.ts';
+
+/** Closes the test file's browser, then kills the daemon and removes its state (an `after` hook). */
+export async function closeAll(b: Browser | undefined, d: TestDaemon | undefined): Promise<void> {
+  await b?.close();
+  await d?.kill();
+  await d?.cleanup();
+}
+
+/** A daemon call that must succeed (any 2xx); returns the answer's body. */
+export async function okCall(url: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await http(url, method, path, body);
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/**
+ * A scripted-model rule: a message containing `match` makes the model ask one multiple-choice
+ * question (`ask_user_question`), then say `then` once it is answered.
+ */
+export function askRule(
+  match: string,
+  q: { id: string; header: string; question: string; options: { id: string; label: string }[] },
+  then: string,
+) {
+  return {
+    match,
+    turns: [{ tool_calls: [{ name: 'ask_user_question', arguments: { questions: [q] } }] }, { text: then }],
+  };
 }

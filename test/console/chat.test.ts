@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startDaemon, type TestDaemon, tempDir } from '../helpers/daemon.ts';
-import { type Browser, docShot, explain, freePort, openBrowser, seriousViolations, step } from './browser.ts';
+import {
+  askRule,
+  type Browser,
+  closeAll,
+  docShot,
+  explain,
+  freePort,
+  openBrowser,
+  seriousViolations,
+  step,
+} from './browser.ts';
 import { ensureConsoleBuilt } from './build.ts';
 
 const script = {
@@ -21,32 +31,19 @@ const script = {
     },
     { match: 'slow', turns: [{ delay_ms: 4000, text: 'Here is the slow answer.' }] },
     { match: 'forever', turns: [{ hang: true }] },
-    {
-      match: 'ask me',
-      turns: [
-        {
-          tool_calls: [
-            {
-              name: 'ask_user_question',
-              arguments: {
-                questions: [
-                  {
-                    id: 'size',
-                    header: 'Size',
-                    question: 'Which size?',
-                    options: [
-                      { id: 'small', label: 'Small' },
-                      { id: 'large', label: 'Large' },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-        { text: 'Large it is.' },
-      ],
-    },
+    askRule(
+      'ask me',
+      {
+        id: 'size',
+        header: 'Size',
+        question: 'Which size?',
+        options: [
+          { id: 'small', label: 'Small' },
+          { id: 'large', label: 'Large' },
+        ],
+      },
+      'Large it is.',
+    ),
   ],
   default: { turns: [{ text: 'ok' }] },
 };
@@ -66,11 +63,7 @@ before(async () => {
   b = await openBrowser();
   page = b.page;
 });
-after(async () => {
-  await b?.close();
-  await d.kill();
-  await d.cleanup();
-});
+after(() => closeAll(b, d));
 
 async function openSession(id: string) {
   await page.goto(`${d.url}/#/chat`);

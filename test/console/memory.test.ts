@@ -7,18 +7,23 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { type Browser, docShot, explain, openBrowser, seriousViolations, step } from './browser.ts';
+import {
+  type Browser,
+  closeAll,
+  docShot,
+  explain,
+  okCall,
+  openBrowser,
+  seriousViolations,
+  step,
+} from './browser.ts';
 import { ensureConsoleBuilt } from './build.ts';
 
 let d: TestDaemon;
 let b: Browser;
 let page: Page;
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await http(d.url, method, path, body);
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
-  return res.body;
-};
+const api = (method: string, path: string, body?: unknown) => okCall(d.url, method, path, body);
 
 async function runToEnd(content: string) {
   const { run_id } = await api('POST', '/v1/sessions/ops/runs', { content });
@@ -44,11 +49,7 @@ before(async () => {
   b = await openBrowser();
   page = b.page;
 });
-after(async () => {
-  await b?.close();
-  await d.kill();
-  await d.cleanup();
-});
+after(() => closeAll(b, d));
 
 const rowsOf = (name: string) => page.getByRole('table', { name }).locator('tbody tr');
 

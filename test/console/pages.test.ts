@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { type Browser, docShot, explain, freePort, openBrowser, seriousViolations, step } from './browser.ts';
+import {
+  askRule,
+  type Browser,
+  closeAll,
+  docShot,
+  explain,
+  freePort,
+  openBrowser,
+  seriousViolations,
+  step,
+} from './browser.ts';
 import { ensureConsoleBuilt } from './build.ts';
 
 const ADMIN = 'console-pages-admin-token-0123456789';
@@ -20,32 +30,19 @@ const script = {
         { text: 'ran it' },
       ],
     },
-    {
-      match: 'ask',
-      turns: [
-        {
-          tool_calls: [
-            {
-              name: 'ask_user_question',
-              arguments: {
-                questions: [
-                  {
-                    id: 'colour',
-                    header: 'Colour',
-                    question: 'Which colour?',
-                    options: [
-                      { id: 'blue', label: 'Blue' },
-                      { id: 'green', label: 'Green' },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-        { text: 'noted' },
-      ],
-    },
+    askRule(
+      'ask',
+      {
+        id: 'colour',
+        header: 'Colour',
+        question: 'Which colour?',
+        options: [
+          { id: 'blue', label: 'Blue' },
+          { id: 'green', label: 'Green' },
+        ],
+      },
+      'noted',
+    ),
   ],
   default: { turns: [{ text: 'ok' }] },
 };
@@ -65,11 +62,7 @@ before(async () => {
   b = await openBrowser();
   page = b.page;
 });
-after(async () => {
-  await b?.close();
-  await d.kill();
-  await d.cleanup();
-});
+after(() => closeAll(b, d));
 
 async function visit(hash: string, heading: string | RegExp) {
   await page.goto(`${d.url}/#/${hash}`);

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { Kheish } from '../../src/sdk/index.ts';
 import { generateMasterKeyText } from '../../src/secrets/crypto.ts';
 import { http, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { type Browser, docShot, explain, openBrowser, seriousViolations, step } from './browser.ts';
+import { type Browser, closeAll, docShot, explain, openBrowser, seriousViolations, step } from './browser.ts';
 import { ensureConsoleBuilt } from './build.ts';
 
 const KEY = `sk-console-wizard-${Math.random().toString(36).slice(2)}-SECRET`;
@@ -30,11 +30,7 @@ before(async () => {
   b = await openBrowser();
   page = b.page;
 });
-after(async () => {
-  await b?.close();
-  await d.kill();
-  await d.cleanup();
-});
+after(() => closeAll(b, d));
 
 test('console wizard: four steps; base URL and key checked at their fields, route, MCP server and secret added live, digest template lands in the chat', async () => {
   await step(page, 'wizard', async () => {
