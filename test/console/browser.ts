@@ -128,15 +128,20 @@ export async function okCall(url: string, method: string, path: string, body?: u
 
 /**
  * A scripted-model rule: a message containing `match` makes the model ask one multiple-choice
- * question (`ask_user_question`), then say `then` once it is answered.
+ * question (`ask_user_question`; each option's id is its label in lower case), then say `then`.
  */
 export function askRule(
   match: string,
-  q: { id: string; header: string; question: string; options: { id: string; label: string }[] },
+  q: { id: string; header: string; question: string; options: string[] },
   then: string,
 ) {
+  const options = q.options.map((label) => ({ id: label.toLowerCase(), label }));
+  const question = { ...q, options };
   return {
     match,
-    turns: [{ tool_calls: [{ name: 'ask_user_question', arguments: { questions: [q] } }] }, { text: then }],
+    turns: [
+      { tool_calls: [{ name: 'ask_user_question', arguments: { questions: [question] } }] },
+      { text: then },
+    ],
   };
 }

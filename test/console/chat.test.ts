@@ -33,15 +33,7 @@ const script = {
     { match: 'forever', turns: [{ hang: true }] },
     askRule(
       'ask me',
-      {
-        id: 'size',
-        header: 'Size',
-        question: 'Which size?',
-        options: [
-          { id: 'small', label: 'Small' },
-          { id: 'large', label: 'Large' },
-        ],
-      },
+      { id: 'size', header: 'Size', question: 'Which size?', options: ['Small', 'Large'] },
       'Large it is.',
     ),
   ],

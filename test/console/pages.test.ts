@@ -32,15 +32,7 @@ const script = {
     },
     askRule(
       'ask',
-      {
-        id: 'colour',
-        header: 'Colour',
-        question: 'Which colour?',
-        options: [
-          { id: 'blue', label: 'Blue' },
-          { id: 'green', label: 'Green' },
-        ],
-      },
+      { id: 'colour', header: 'Colour', question: 'Which colour?', options: ['Blue', 'Green'] },
       'noted',
     ),
   ],
