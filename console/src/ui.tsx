@@ -203,6 +203,33 @@ export function SecretValueField(props: {
   );
 }
 
+/**
+ * A text filter applied when committed (Enter or leaving the field), not at every keystroke. What
+ * is typed lives in the field's own state: a list that refreshes meanwhile re-renders the page, and
+ * a field bound straight to the applied value would put the old text back under the cursor.
+ */
+export function CommitInput(props: {
+  value: string;
+  onCommit: (value: string) => void;
+  id?: string;
+  size?: number;
+  placeholder?: string;
+  'aria-invalid'?: boolean;
+  'aria-describedby'?: string;
+}) {
+  const { value, onCommit, ...attributes } = props;
+  const [draft, setDraft] = useState(value);
+  useEffect(() => setDraft(value), [value]);
+  return (
+    <input
+      {...attributes}
+      value={draft}
+      onInput={(e) => setDraft(e.currentTarget.value)}
+      onChange={(e) => onCommit(e.currentTarget.value)}
+    />
+  );
+}
+
 export function Json(props: { value: unknown }) {
   // Wraps instead of scrolling: a scrolling block would need keyboard focus of its own.
   return <pre class="json">{JSON.stringify(props.value, null, 2)}</pre>;

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import type { LearningKind, LearningScopeKind, LearningView } from '../../../src/sdk/index.ts';
 import { describe } from '../api.ts';
 import { fieldErrors } from '../field-errors.ts';
-import { Async, Badge, describedBy, ErrorNote, Field, Time, useApp, useLoad } from '../ui.tsx';
+import { Async, Badge, CommitInput, describedBy, ErrorNote, Field, Time, useApp, useLoad } from '../ui.tsx';
 import { Table } from './table.tsx';
 
 /** `tick` changes after any change made on the page, so every section loads again. */
@@ -81,12 +81,12 @@ export function LearningList(props: LearningSection) {
         <Choice label="Scope" value={scope} options={SCOPES} set={setScope} />
         <span class={scopeError ? 'has-error' : undefined}>
           <label for="learning-scope-id">Scope id</label>{' '}
-          <input
+          <CommitInput
             {...describedBy('learning-scope-id', scopeError)}
             value={scopeId}
             size={14}
             placeholder={scope === 'workspace' ? 'default' : 'id'}
-            onChange={(e) => setScopeId(e.currentTarget.value)}
+            onCommit={setScopeId}
           />
           {scopeError && (
             <small id="learning-scope-id-error" class="field-error" role="alert">

@@ -6,6 +6,7 @@ import { href } from '../router.ts';
 import {
   Async,
   Badge,
+  CommitInput,
   Empty,
   ErrorNote,
   items,
@@ -47,14 +48,15 @@ function RunList() {
     <section>
       <PageHeader title="Runs" />
       <form class="filters" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Session{' '}
-          <input
+        <span>
+          <label for="runs-session">Session</label>{' '}
+          <CommitInput
+            id="runs-session"
             value={session}
-            onChange={(e) => setSession(e.currentTarget.value.trim())}
+            onCommit={(v) => setSession(v.trim())}
             placeholder="any"
           />
-        </label>
+        </span>
         <label>
           Status{' '}
           <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
