@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { TelegramApiFixture, telegramMessage } from '../fixtures/chat/telegram-api-server.ts';
 import { allRuns, eventually, putConnector, TELEGRAM_TOKEN } from '../helpers/chat-connectors.ts';
 import { http } from '../helpers/daemon.ts';
+import { queryState } from '../helpers/state-query.ts';
 import { CrashRig, ITERATIONS, randomInt, sleep } from './crash-kit.ts';
 
 const fixtures: TelegramApiFixture[] = [];
@@ -56,6 +57,13 @@ test('telegram polling: a restart resumes from the persisted cursor (no update i
     ),
   );
   await eventually('five runs', async () => (await runsByUpdate(r.url)).size === 5);
+  // The cursor commits after the runs it covers: the kill waits until it is stored, since what
+  // this test checks is that a restart resumes from it (a kill in between is the next test's case:
+  // refetched updates that make no second run).
+  await eventually('the cursor stored past 104', async () => {
+    const rows = await queryState(r.daemon, 'select next_offset from telegram_polling');
+    return rows.length === 1 && Number(rows[0].next_offset) >= 105;
+  });
   await r.crashAndRestart();
   tg.push(telegramMessage({ update_id: 105, chat_id: 7007, text: 'after restart' }));
   const runs = await eventually('the sixth run', async () => {
